@@ -1,0 +1,67 @@
+/* util.h -- small helpers shared by every umlmon program. */
+#ifndef UMLMON_UTIL_H
+#define UMLMON_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* An error message for the caller to print; functions that can fail take
+ * one and fill it when they return -1. */
+struct err {
+	char msg[1024];
+};
+
+void err_set(struct err *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* err_set() with ": strerror(errno)" appended. */
+void err_sys(struct err *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Allocation that aborts on exhaustion: a monitor that cannot allocate a
+ * few bytes cannot do anything useful. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A growing string. */
+struct strbuf {
+	char *buf;
+	size_t len, cap;
+};
+void sb_init(struct strbuf *sb);
+void sb_append(struct strbuf *sb, const void *data, size_t n);
+void sb_puts(struct strbuf *sb, const char *s);
+void sb_printf(struct strbuf *sb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Returns the string and leaves sb empty. */
+char *sb_steal(struct strbuf *sb);
+void sb_free(struct strbuf *sb);
+
+/* "128M", "1G", "4096", "512k": bytes. Returns -1 on a malformed value. */
+int parse_size(const char *s, uint64_t *out);
+/* A decimal integer in [min, max]. */
+int parse_long(const char *s, long min, long max, long *out);
+/* "yes/no/true/false/on/off/1/0". */
+int parse_bool(const char *s, int *out);
+/* Formats bytes as "128M"-style text into buf. */
+const char *fmt_size(uint64_t bytes, char *buf, size_t len);
+
+int fd_cloexec(int fd);
+int fd_nonblock(int fd);
+/* write() until done, retrying EINTR. -1 on error. */
+ssize_t write_all(int fd, const void *buf, size_t n);
+/* mkdir -p with the mode for each created component. */
+int mkdir_p(const char *path, mode_t mode);
+/* Reads a whole (small) file; NUL terminated. */
+char *read_file(const char *path, size_t max, size_t *len_out);
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+int64_t now_ms(void);
+
+#endif

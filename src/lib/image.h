@@ -1,0 +1,34 @@
+/* image.h -- builds the default root image: an ext4 file system with
+ * busybox (from Debian's busybox-static), an init that runs a getty on con1
+ * (/dev/tty1) and ssl0 (/dev/ttyS0) and powers off on Ctrl-Alt-Del.  No
+ * download and no loop mount: the tree is staged in a temporary directory
+ * and written with mke2fs -d. */
+#ifndef UMLMON_IMAGE_H
+#define UMLMON_IMAGE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../common/util.h"
+
+/* The line rcS prints on the console when init starts; the boot benchmark
+ * and the tests wait for it. */
+#define IMAGE_INIT_MARK "umlmon-guest: init started"
+
+struct image_opts {
+	const char *path;          /* the image file to write */
+	uint64_t size;             /* bytes; 0: 64 MiB */
+	const char *hostname;      /* NULL: "umlvm" */
+	const char *busybox;       /* NULL: /bin/busybox; must be static */
+	const char *root_password; /* NULL: root logs in without a password */
+	uid_t owner;               /* owner of the image file (the vmuser) */
+	gid_t group;
+	int force;                 /* replace an existing file */
+	int progress;              /* print steps on stderr */
+};
+
+/* Writes to PATH.tmp.PID and renames to path on success; leaves nothing
+ * behind on failure. -1 with e naming the file and the cause. */
+int image_build_busybox(const struct image_opts *o, struct err *e);
+
+#endif

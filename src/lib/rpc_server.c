@@ -1,0 +1,427 @@
+/* rpc_server.c -- ONC RPC served from the event loop, replies in any order. */
+#include "rpc_server.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "loop.h"
+#include "rpc_wire.h"
+
+/* A connection whose replies pile up beyond this is not read from until
+ * it takes them: one slow client costs memory only up to here. */
+#define OUT_HIGH_WATER (4u << 20)
+
+struct conn {
+	struct rpc_server *srv;
+	int fd;
+	uid_t uid;
+	struct rpc_in in;
+	struct rpc_out out;
+	struct rpc_call *pending;   /* deferred calls */
+	int reading;                /* EPOLLIN wanted */
+	struct conn *next;
+};
+
+struct rpc_call {
+	struct conn *conn;
+	const struct rpc_proc *proc;
+	uint32_t xid;
+	void *args, *res;
+	void (*cancel)(struct rpc_call *, void *);
+	void *cancel_arg;
+	struct rpc_call *next;
+};
+
+struct rpc_server {
+	struct loop *loop;
+	uint32_t prog, vers;
+	const struct rpc_proc *procs;
+	size_t nprocs;
+	void *ctx;
+	int lfd;
+	char *path;
+	struct conn *conns;
+};
+
+struct rpc_server *rpc_server_new(struct loop *l, uint32_t prog, uint32_t vers,
+				  const struct rpc_proc *procs, size_t nprocs,
+				  void *ctx)
+{
+	struct rpc_server *s = xcalloc(1, sizeof(*s));
+
+	s->loop = l;
+	s->prog = prog;
+	s->vers = vers;
+	s->procs = procs;
+	s->nprocs = nprocs;
+	s->ctx = ctx;
+	s->lfd = -1;
+	return s;
+}
+
+static void call_free(struct rpc_call *c)
+{
+	if (c->args) {
+		xdr_free(c->proc->xargs, c->args);
+		free(c->args);
+	}
+	if (c->res) {
+		xdr_free(c->proc->xres, c->res);
+		free(c->res);
+	}
+	free(c);
+}
+
+static void conn_close(struct conn *c)
+{
+	struct rpc_server *s = c->srv;
+
+	for (struct conn **pp = &s->conns; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	while (c->pending) {
+		struct rpc_call *call = c->pending;
+
+		c->pending = call->next;
+		if (call->cancel)
+			call->cancel(call, call->cancel_arg);
+		call_free(call);
+	}
+	loop_del_fd(s->loop, c->fd);
+	close(c->fd);
+	rpc_in_free(&c->in);
+	rpc_out_free(&c->out);
+	free(c);
+}
+
+void rpc_server_free(struct rpc_server *s)
+{
+	if (!s)
+		return;
+	while (s->conns)
+		conn_close(s->conns);
+	if (s->lfd >= 0) {
+		loop_del_fd(s->loop, s->lfd);
+		close(s->lfd);
+		if (s->path)
+			unlink(s->path);
+	}
+	free(s->path);
+	free(s);
+}
+
+static void conn_update_events(struct conn *c)
+{
+	uint32_t ev = 0;
+
+	c->reading = rpc_out_pending(&c->out) < OUT_HIGH_WATER;
+	if (c->reading)
+		ev |= EPOLLIN;
+	if (rpc_out_pending(&c->out))
+		ev |= EPOLLOUT;
+	loop_mod_fd(c->srv->loop, c->fd, ev);
+}
+
+/* Queues an encoded reply. Returns -1 if the connection had to be closed. */
+static int conn_send(struct conn *c, struct rpc_msg *reply)
+{
+	if (rpc_out_record(&c->out, (xdrproc_t)xdr_replymsg, reply) < 0) {
+		log_err("rpc: cannot encode the reply to xid %u", reply->rm_xid);
+		conn_close(c);
+		return -1;
+	}
+	switch (rpc_out_flush(&c->out, c->fd)) {
+	case -1:
+		conn_close(c);
+		return -1;
+	default:
+		conn_update_events(c);
+		return 0;
+	}
+}
+
+static const struct rpc_proc *find_proc(struct rpc_server *s, uint32_t num)
+{
+	for (size_t i = 0; i < s->nprocs; i++)
+		if (s->procs[i].num == num)
+			return &s->procs[i];
+	return NULL;
+}
+
+/* Decodes and dispatches one record. -1 if the connection was closed. */
+static int conn_dispatch(struct conn *c, const uint8_t *rec, size_t len)
+{
+	struct rpc_server *s = c->srv;
+	char credbuf[MAX_AUTH_BYTES], verfbuf[MAX_AUTH_BYTES];
+	const struct rpc_proc *proc;
+	struct rpc_call *call;
+	struct rpc_msg msg, reply;
+	XDR x;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.rm_call.cb_cred.oa_base = credbuf;
+	msg.rm_call.cb_verf.oa_base = verfbuf;
+	xdrmem_create(&x, (char *)rec, (u_int)len, XDR_DECODE);
+	if (!xdr_callmsg(&x, &msg) || msg.rm_direction != CALL) {
+		log_warn("rpc: client (uid %d) sent a record that is not an RPC "
+			 "call; closing the connection", (int)c->uid);
+		xdr_destroy(&x);
+		conn_close(c);
+		return -1;
+	}
+	if (msg.rm_call.cb_rpcvers != RPC_MSG_VERSION) {
+		memset(&reply, 0, sizeof(reply));
+		reply.rm_xid = msg.rm_xid;
+		reply.rm_direction = REPLY;
+		reply.rm_reply.rp_stat = MSG_DENIED;
+		reply.rjcted_rply.rj_stat = RPC_MISMATCH;
+		reply.rjcted_rply.rj_vers.low = RPC_MSG_VERSION;
+		reply.rjcted_rply.rj_vers.high = RPC_MSG_VERSION;
+		xdr_destroy(&x);
+		return conn_send(c, &reply);
+	}
+	if (msg.rm_call.cb_prog != s->prog) {
+		rpc_reply_accepted(&reply, msg.rm_xid, PROG_UNAVAIL, NULL, NULL);
+		xdr_destroy(&x);
+		return conn_send(c, &reply);
+	}
+	if (msg.rm_call.cb_vers != s->vers) {
+		rpc_reply_accepted(&reply, msg.rm_xid, PROG_MISMATCH, NULL, NULL);
+		reply.acpted_rply.ar_vers.low = s->vers;
+		reply.acpted_rply.ar_vers.high = s->vers;
+		xdr_destroy(&x);
+		return conn_send(c, &reply);
+	}
+	proc = find_proc(s, msg.rm_call.cb_proc);
+	if (!proc) {
+		rpc_reply_accepted(&reply, msg.rm_xid, PROC_UNAVAIL, NULL, NULL);
+		xdr_destroy(&x);
+		return conn_send(c, &reply);
+	}
+	call = xcalloc(1, sizeof(*call));
+	call->conn = c;
+	call->proc = proc;
+	call->xid = msg.rm_xid;
+	call->args = xcalloc(1, proc->argsize);
+	call->res = xcalloc(1, proc->ressize);
+	if (!proc->xargs(&x, call->args)) {
+		log_warn("rpc: %s: arguments from uid %d do not decode",
+			 proc->name, (int)c->uid);
+		xdr_destroy(&x);
+		call_free(call);
+		rpc_reply_accepted(&reply, msg.rm_xid, GARBAGE_ARGS, NULL, NULL);
+		return conn_send(c, &reply);
+	}
+	xdr_destroy(&x);
+	call->next = c->pending;
+	c->pending = call;
+	if (proc->fn(call, call->args, call->res) == RPC_REPLY)
+		rpc_call_reply(call);
+	/* the connection may be gone if the reply could not be sent */
+	for (struct conn *k = s->conns; k; k = k->next)
+		if (k == c)
+			return 0;
+	return -1;
+}
+
+static void on_conn(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)l;
+	(void)fd;
+	if (events & EPOLLOUT) {
+		if (rpc_out_flush(&c->out, c->fd) < 0) {
+			conn_close(c);
+			return;
+		}
+		conn_update_events(c);
+	}
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		const uint8_t *rec;
+		size_t len;
+		ssize_t r;
+		int k;
+
+		if (!c->reading && !(events & (EPOLLHUP | EPOLLERR)))
+			return;
+		r = rpc_in_read(&c->in, c->fd);
+		if (r == 0 || (r < 0 && errno != EAGAIN)) {
+			conn_close(c);
+			return;
+		}
+		while ((k = rpc_in_next(&c->in, &rec, &len)) == 1)
+			if (conn_dispatch(c, rec, len) < 0)
+				return;
+		if (k < 0) {
+			log_warn("rpc: client (uid %d) sent a record over %u bytes; "
+				 "closing the connection", (int)c->uid, RPC_MAX_RECORD);
+			conn_close(c);
+		}
+	}
+}
+
+int rpc_server_adopt(struct rpc_server *s, int fd)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+
+	c->srv = s;
+	c->fd = fd;
+	c->uid = (uid_t)-1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
+		c->uid = cred.uid;
+	fd_nonblock(fd);
+	fd_cloexec(fd);
+	if (loop_add_fd(s->loop, fd, EPOLLIN, on_conn, c) < 0) {
+		close(fd);
+		free(c);
+		return -1;
+	}
+	c->reading = 1;
+	c->next = s->conns;
+	s->conns = c;
+	return 0;
+}
+
+static void on_listen(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct rpc_server *s = arg;
+
+	(void)l;
+	(void)events;
+	for (;;) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (cfd < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("rpc: accept: %s", strerror(errno));
+			return;
+		}
+		rpc_server_adopt(s, cfd);
+	}
+}
+
+int rpc_server_listen_unix(struct rpc_server *s, const char *path, mode_t mode,
+			   gid_t gid, struct err *e)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		err_set(e, "%s: socket path too long (max %zu)", path,
+			sizeof(sa.sun_path) - 1);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		err_sys(e, "%s: socket", path);
+		return -1;
+	}
+	/* a socket file left by a dead daemon is replaced; a live one is not */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		err_set(e, "%s: another process is serving this socket", path);
+		close(fd);
+		return -1;
+	}
+	if (errno == ECONNREFUSED)
+		unlink(path);
+	close(fd);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err_sys(e, "%s: bind", path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (chmod(path, mode) < 0 || (gid != (gid_t)-1 && chown(path, 0, gid) < 0) ||
+	    listen(fd, 64) < 0 || loop_add_fd(s->loop, fd, EPOLLIN, on_listen, s) < 0) {
+		err_sys(e, "%s", path);
+		unlink(path);
+		close(fd);
+		return -1;
+	}
+	s->lfd = fd;
+	s->path = xstrdup(path);
+	return 0;
+}
+
+int rpc_server_nconns(const struct rpc_server *s)
+{
+	int n = 0;
+
+	for (const struct conn *c = s->conns; c; c = c->next)
+		n++;
+	return n;
+}
+
+void *rpc_server_ctx(const struct rpc_server *s)
+{
+	return s->ctx;
+}
+
+void *rpc_call_ctx(const struct rpc_call *c)
+{
+	return c->conn->srv->ctx;
+}
+
+void *rpc_call_res(const struct rpc_call *c)
+{
+	return c->res;
+}
+
+const char *rpc_call_name(const struct rpc_call *c)
+{
+	return c->proc->name;
+}
+
+uid_t rpc_call_uid(const struct rpc_call *c)
+{
+	return c->conn->uid;
+}
+
+void rpc_call_reply(struct rpc_call *call)
+{
+	struct conn *c = call->conn;
+	struct rpc_msg reply;
+
+	for (struct rpc_call **pp = &c->pending; *pp; pp = &(*pp)->next) {
+		if (*pp == call) {
+			*pp = call->next;
+			break;
+		}
+	}
+	rpc_reply_accepted(&reply, call->xid, SUCCESS, call->proc->xres, call->res);
+	if (rpc_out_record(&c->out, (xdrproc_t)xdr_replymsg, &reply) < 0) {
+		/* a result that cannot be encoded is a bug in a handler; the
+		 * client still gets an answer */
+		log_err("rpc: %s: cannot encode the result", call->proc->name);
+		rpc_reply_accepted(&reply, call->xid, SYSTEM_ERR, NULL, NULL);
+		rpc_out_record(&c->out, (xdrproc_t)xdr_replymsg, &reply);
+	}
+	call_free(call);
+	if (rpc_out_flush(&c->out, c->fd) < 0)
+		conn_close(c);
+	else
+		conn_update_events(c);
+}
+
+void rpc_call_on_cancel(struct rpc_call *c, void (*fn)(struct rpc_call *, void *),
+			void *arg)
+{
+	c->cancel = fn;
+	c->cancel_arg = arg;
+}

@@ -1,0 +1,70 @@
+/* rpc_server.h -- an ONC RPC server inside the daemon's event loop.
+ *
+ * libtirpc's svc_run() answers each call before it reads the next one, so a
+ * console read that waits for guest output would stall every other client.
+ * This server decodes and encodes with libtirpc's XDR routines but owns the
+ * sockets: a handler either answers at once or keeps the call and answers
+ * later (RPC_DEFER), while the loop goes on serving everyone else.
+ * See docs/ARCHITECTURE.md. */
+#ifndef UMLMON_RPC_SERVER_H
+#define UMLMON_RPC_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <rpc/rpc.h>
+
+#include "../common/util.h"
+
+struct loop;
+struct rpc_server;
+struct rpc_call;
+
+enum rpc_outcome {
+	RPC_REPLY = 0, /* encode res and send it now */
+	RPC_DEFER = 1, /* the handler keeps the call; see rpc_call_reply() */
+};
+
+typedef enum rpc_outcome (*rpc_handler)(struct rpc_call *call, void *args,
+					 void *res);
+
+struct rpc_proc {
+	uint32_t num;
+	const char *name;
+	xdrproc_t xargs;
+	size_t argsize;
+	xdrproc_t xres;
+	size_t ressize;
+	rpc_handler fn;
+};
+
+struct rpc_server *rpc_server_new(struct loop *l, uint32_t prog, uint32_t vers,
+				  const struct rpc_proc *procs, size_t nprocs,
+				  void *ctx);
+/* Stops listening, drops every connection (pending calls are cancelled)
+ * and removes the socket file. */
+void rpc_server_free(struct rpc_server *s);
+
+/* Listens on a Unix stream socket. A live socket at path is an error (some
+ * other daemon serves it); a stale one is replaced. */
+int rpc_server_listen_unix(struct rpc_server *s, const char *path, mode_t mode,
+			   gid_t gid, struct err *e);
+/* Serves an already connected stream socket (takes the fd). */
+int rpc_server_adopt(struct rpc_server *s, int fd);
+int rpc_server_nconns(const struct rpc_server *s);
+
+void *rpc_server_ctx(const struct rpc_server *s);
+void *rpc_call_ctx(const struct rpc_call *c);
+void *rpc_call_res(const struct rpc_call *c);
+const char *rpc_call_name(const struct rpc_call *c);
+/* Uid of the peer process (SO_PEERCRED), or -1. */
+uid_t rpc_call_uid(const struct rpc_call *c);
+
+/* Sends the deferred reply in rpc_call_res() and frees the call. */
+void rpc_call_reply(struct rpc_call *c);
+/* Called instead of a reply when the client goes away first; the call is
+ * freed after it returns. */
+void rpc_call_on_cancel(struct rpc_call *c, void (*fn)(struct rpc_call *, void *),
+			void *arg);
+
+#endif

@@ -1,0 +1,62 @@
+/* rpc_wire.h -- ONC RPC on a stream: record marking (RFC 5531 section 11)
+ * and the encoding of calls and replies with libtirpc's XDR routines.
+ * Shared by the event-driven server and the client. */
+#ifndef UMLMON_RPC_WIRE_H
+#define UMLMON_RPC_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <rpc/rpc.h>
+
+/* Larger records are refused: nothing in the interface comes close. */
+#define RPC_MAX_RECORD (1u << 20)
+
+/* Bytes read from a stream, cut into records. */
+struct rpc_in {
+	uint8_t *buf;     /* raw bytes not yet consumed */
+	size_t len, cap;
+	uint8_t *rec;     /* the record being assembled */
+	size_t reclen, reccap;
+	int rec_done;     /* rec holds a whole record */
+};
+
+/* Bytes waiting to be written. */
+struct rpc_out {
+	uint8_t *buf;
+	size_t start, len, cap;
+};
+
+void rpc_in_free(struct rpc_in *in);
+/* Reads what the fd has (non-blocking). Returns bytes read, 0 at EOF, -1 on
+ * error (EAGAIN when nothing was there). */
+ssize_t rpc_in_read(struct rpc_in *in, int fd);
+/* Appends bytes (for tests and for transports that read elsewhere). */
+void rpc_in_push(struct rpc_in *in, const void *data, size_t n);
+/* Next whole record: 1 (rec/len valid until the next call), 0 if more
+ * bytes are needed, -1 if the stream is broken (record too large). */
+int rpc_in_next(struct rpc_in *in, const uint8_t **rec, size_t *len);
+
+void rpc_out_free(struct rpc_out *out);
+/* Appends obj encoded by fn as one record. -1 if encoding failed. */
+int rpc_out_record(struct rpc_out *out, xdrproc_t fn, void *obj);
+/* Writes what it can. 0 when all is written, 1 if bytes remain (EAGAIN),
+ * -1 on error. */
+int rpc_out_flush(struct rpc_out *out, int fd);
+size_t rpc_out_pending(const struct rpc_out *out);
+
+/* A call header plus its arguments, for rpc_out_record(). */
+struct rpc_call_msg {
+	struct rpc_msg msg;
+	xdrproc_t xargs;
+	void *args;
+};
+bool_t xdr_rpc_call_msg(XDR *x, struct rpc_call_msg *c);
+
+/* Fills a reply to xid: accepted with stat (SUCCESS: with res). */
+void rpc_reply_accepted(struct rpc_msg *m, uint32_t xid, enum accept_stat stat,
+			xdrproc_t xres, void *res);
+
+/* Text of a reply that is not SUCCESS. */
+const char *rpc_reply_error(const struct rpc_msg *m);
+
+#endif

@@ -1,0 +1,7 @@
+/* umlmon -- work in progress */
+#include <stdio.h>
+int main(void)
+{
+	fprintf(stderr, "umlmon: not built yet\n");
+	return 1;
+}
