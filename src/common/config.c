@@ -7,6 +7,8 @@
  * stay usable. */
 #include "config.h"
 
+#include "kargs.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <grp.h>
@@ -28,6 +30,9 @@ struct parse {
 	/* where each key of the current section was set, for duplicates */
 	struct seen { char key[32]; int line; } seen[128];
 	int nseen;
+	/* where each section starts, to place inih's syntax errors */
+	struct secline { int line; char name[128]; } *secs;
+	int nsecs;
 };
 
 static void add_error(struct parse *p, int *counter, const char *key,
@@ -45,6 +50,9 @@ static void add_error(struct parse *p, int *counter, const char *key,
 	va_end(ap);
 	cfg->errors = xrealloc(cfg->errors,
 			       sizeof(char *) * (size_t)(cfg->nerrors + 1));
+	cfg->error_sections = xrealloc(cfg->error_sections,
+				       sizeof(char *) * (size_t)(cfg->nerrors + 1));
+	cfg->error_sections[cfg->nerrors] = xstrdup(p->section);
 	if (key)
 		cfg->errors[cfg->nerrors++] =
 			xasprintf("%s:%d: %s: %s", cfg->path, p->line, key, cause);
@@ -396,6 +404,25 @@ static int parse_vm(struct parse *p, struct vm_conf *vm, const char *key,
 		}
 		vm->memory = m & ~((1ULL << 20) - 1);
 	} else if (!strcmp(key, "args")) {
+		char **argv;
+		int argc;
+		struct err e;
+
+		if (kargs_split(val, &argv, &argc, &e) < 0) {
+			add_error(p, nerr, key, "%s", e.msg);
+			return 0;
+		}
+		for (int i = 0; i < argc; i++) {
+			const char *why = kargs_reserved(argv[i]);
+
+			if (why) {
+				add_error(p, nerr, key, "'%s' is set by the monitor (%s)",
+					  argv[i], why);
+				kargs_free(argv, argc);
+				return 0;
+			}
+		}
+		kargs_free(argv, argc);
 		if (vm->args) {
 			char *joined = xasprintf("%s %s", vm->args, val);
 
@@ -469,6 +496,10 @@ static void begin_section(struct parse *p, const char *section)
 	struct vm_conf *prev;
 
 	snprintf(p->section, sizeof(p->section), "%s", section);
+	p->secs = xrealloc(p->secs, sizeof(*p->secs) * (size_t)(p->nsecs + 1));
+	p->secs[p->nsecs].line = p->line;
+	snprintf(p->secs[p->nsecs].name, sizeof(p->secs[0].name), "%s", section);
+	p->nsecs++;
 	p->nseen = 0;
 	p->vm = NULL;
 	p->in_global = 0;
@@ -581,6 +612,7 @@ static void finish_vm(struct parse *p, struct vm_conf *vm)
 	int n = 0;
 
 	p->line = vm->line;
+	snprintf(p->section, sizeof(p->section), "%s", vm->name);
 	if (!vm->vmuser)
 		add_error(p, &vm->nerrors, NULL, "[%s]: 'vmuser' is missing "
 			  "(the unprivileged user the VM runs as)", vm->name);
@@ -626,14 +658,24 @@ struct config *config_load(const char *path, struct err *e)
 	p->cfg = cfg;
 	r = ini_parse_stream(reader, p, handler, p);
 	if (r > 0) {
-		/* inih only reports the first line it could not parse */
+		/* inih only reports the first line it could not parse; charge it
+		 * to the section it is in */
+		struct vm_conf *vm = NULL;
+
+		p->section[0] = '\0';
+		for (int i = 0; i < p->nsecs; i++)
+			if (p->secs[i].line <= r)
+				snprintf(p->section, sizeof(p->section), "%s",
+					 p->secs[i].name);
+		vm = config_vm(cfg, p->section);
 		p->line = r;
-		add_error(p, p->vm ? &p->vm->nerrors : &cfg->global.nerrors, NULL,
+		add_error(p, vm ? &vm->nerrors : &cfg->global.nerrors, NULL,
 			  "syntax error (expected '[section]', 'key = value' or a "
 			  "comment)");
 	} else if (r < 0) {
 		err_set(e, "%s: cannot parse (libinih error %d)", path, r);
 		fclose(p->f);
+		free(p->secs);
 		free(p);
 		config_free(cfg);
 		return NULL;
@@ -647,6 +689,7 @@ struct config *config_load(const char *path, struct err *e)
 		cfg->global.rundir = xstrdup(UMLMON_DEFAULT_RUNDIR);
 	for (int i = 0; i < cfg->nvms; i++)
 		finish_vm(p, &cfg->vms[i]);
+	free(p->secs);
 	free(p);
 	return cfg;
 }
@@ -670,9 +713,12 @@ void config_free(struct config *cfg)
 	for (int i = 0; i < cfg->nvms; i++)
 		free_vm(&cfg->vms[i]);
 	free(cfg->vms);
-	for (int i = 0; i < cfg->nerrors; i++)
+	for (int i = 0; i < cfg->nerrors; i++) {
 		free(cfg->errors[i]);
+		free(cfg->error_sections[i]);
+	}
 	free(cfg->errors);
+	free(cfg->error_sections);
 	free(cfg->global.vardir);
 	free(cfg->global.shared);
 	free(cfg->global.rundir);

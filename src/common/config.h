@@ -75,6 +75,7 @@ struct config {
 	struct vm_conf *vms;
 	int nvms;
 	char **errors;         /* "file:line: key: cause" */
+	char **error_sections; /* the section of each error ("" before any) */
 	int nerrors;
 };
 

@@ -58,6 +58,10 @@ int fd_nonblock(int fd);
 ssize_t write_all(int fd, const void *buf, size_t n);
 /* mkdir -p with the mode for each created component. */
 int mkdir_p(const char *path, mode_t mode);
+/* Copies src to dst through a temporary name in dst's directory and a
+ * rename, with the given mode (owner: the caller). */
+int copy_file_atomic(const char *src, const char *dst, mode_t mode,
+		     struct err *e);
 /* Reads a whole (small) file; NUL terminated. */
 char *read_file(const char *path, size_t max, size_t *len_out);
 

@@ -1,0 +1,475 @@
+/* ctrl.c -- the procedures of umlmonctrl.x on the monitor's side: decode,
+ * call into monitor.c or chan.c, answer now or when the operation ends. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "cmdline.h"
+#include "loop.h"
+#include "monitor.h"
+#include "rpc_server.h"
+#include "rpc_wire.h"
+
+/* The longest a console read may be held. */
+#define READ_WAIT_MAX_MS 60000
+
+static void set_res(um_result *r, um_status st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_res(um_result *r, um_status st, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(r->message);
+	r->status = st;
+	va_start(ap, fmt);
+	if (vasprintf(&r->message, fmt, ap) < 0)
+		r->message = xstrdup("out of memory");
+	va_end(ap);
+}
+
+/* Refusals of state come back as UM_ESTATE, the rest as what the caller
+ * says. */
+static um_status refusal(const struct monitor *m, um_status other)
+{
+	(void)m;
+	return other;
+}
+
+static void cancel_call(struct rpc_call *call, void *arg)
+{
+	monitor_forget(arg, call);
+}
+
+static void done_result(struct monitor *m, um_status st, const char *msg, void *arg)
+{
+	struct rpc_call *call = arg;
+
+	(void)m;
+	set_res(rpc_call_res(call), st, "%s", msg);
+	rpc_call_reply(call);
+}
+
+static void done_text(struct monitor *m, um_status st, const char *msg, void *arg)
+{
+	struct rpc_call *call = arg;
+	um_text_res *res = rpc_call_res(call);
+
+	(void)m;
+	if (st == UM_OK) {
+		set_res(&res->res, st, "ok");
+		res->text = xstrdup(msg);
+	} else {
+		set_res(&res->res, st, "%s: mconsole: %s", m->vm->name, msg);
+		res->text = xstrdup("");
+	}
+	rpc_call_reply(call);
+}
+
+/* Starts a deferred operation, or answers its refusal at once. */
+static enum rpc_outcome deferred(struct rpc_call *call, um_result *res, int r,
+				 um_status refused, const struct err *e)
+{
+	if (r < 0) {
+		set_res(res, refused, "%s", e->msg);
+		return RPC_REPLY;
+	}
+	rpc_call_on_cancel(call, cancel_call, rpc_call_ctx(call));
+	return RPC_DEFER;
+}
+
+static enum rpc_outcome p_null(struct rpc_call *call, void *args, void *res)
+{
+	(void)call;
+	(void)args;
+	(void)res;
+	return RPC_REPLY;
+}
+
+static void fill_info(struct monitor *m, um_info *r)
+{
+	struct vm_conf *vm = m->vm;
+	const struct vm_exit *x = &m->last_exit;
+
+	set_res(&r->res, UM_OK, "ok");
+	r->name = xstrdup(vm->name);
+	r->state = m->state;
+	r->monitor_pid = (int)getpid();
+	r->watcher_pid = (int)m->watcher;
+	r->kernel_pid = (int)m->kernel;
+	r->started = m->state == UM_STOPPED || m->state == UM_CRASHED ? 0 : m->started;
+	r->uptime_ms = r->started ? (u_quad_t)(now_ms() - m->started_ms) : 0;
+	r->vmuser = xstrdup(vm->vmuser);
+	r->kernel = xstrdup(vm->kernel);
+	r->memory = vm->memory;
+	r->vardir = xstrdup(m->jail.vmdir);
+	r->jail = xstrdup(m->jail.root);
+	if (m->cmdline) {
+		r->cmdline = xstrdup(m->cmdline);
+	} else {
+		struct cmdline cl;
+		struct err e;
+
+		if (cmdline_build(vm, &cl, &e) == 0) {
+			r->cmdline = xstrdup(cl.text);
+			cmdline_free(&cl);
+		} else {
+			r->cmdline = xstrdup(e.msg);
+		}
+	}
+	r->stop_timeout = vm->stop_timeout;
+	r->disks.disks_len = (u_int)vm->ndisks;
+	r->disks.disks_val = xcalloc((size_t)vm->ndisks, sizeof(um_disk));
+	for (int i = 0; i < vm->ndisks; i++) {
+		um_disk *d = &r->disks.disks_val[i];
+
+		d->dev = xasprintf("ubd%d", vm->disks[i].index);
+		d->flags = xstrdup(vm->disks[i].flags);
+		d->path = xstrdup(vm->disks[i].path);
+		d->backing = xstrdup(vm->disks[i].backing ? vm->disks[i].backing : "");
+	}
+	r->chans.chans_len = (u_int)m->nchans;
+	r->chans.chans_val = xcalloc((size_t)m->nchans, sizeof(um_chan));
+	for (int i = 0; i < m->nchans; i++) {
+		struct chan *ch = m->chans[i];
+		um_chan *c = &r->chans.chans_val[i];
+
+		c->name = xstrdup(ch->name);
+		c->mode = (um_chan_mode)ch->mode;
+		c->log = xstrdup(ch->logpath ? ch->logpath : "");
+		c->head = ch->head;
+		c->readers = chan_nwaiters(ch);
+		c->open = chan_is_open(ch);
+	}
+	r->last_exit.valid = x->valid;
+	r->last_exit.code = x->code;
+	r->last_exit.signal = x->signal;
+	r->last_exit.requested = x->requested;
+	r->last_exit.ended = x->ended;
+	r->last_exit.reason = xstrdup(x->reason);
+}
+
+static enum rpc_outcome p_info(struct rpc_call *call, void *args, void *res)
+{
+	(void)args;
+	fill_info(rpc_call_ctx(call), res);
+	return RPC_REPLY;
+}
+
+static enum rpc_outcome p_start(struct rpc_call *call, void *args, void *res)
+{
+	struct monitor *m = rpc_call_ctx(call);
+	int up = m->state != UM_STOPPED && m->state != UM_CRASHED;
+	struct err e;
+
+	(void)args;
+	return deferred(call, res, monitor_start(m, done_result, call, &e),
+			up ? UM_ESTATE : UM_EIO, &e);
+}
+
+static enum rpc_outcome p_stop(struct rpc_call *call, void *args, void *res)
+{
+	struct monitor *m = rpc_call_ctx(call);
+	um_stop_args *a = args;
+	struct err e;
+
+	return deferred(call, res, monitor_stop(m, a->timeout, done_result, call, &e),
+			refusal(m, UM_ESTATE), &e);
+}
+
+static enum rpc_outcome p_halt(struct rpc_call *call, void *args, void *res)
+{
+	struct monitor *m = rpc_call_ctx(call);
+	struct err e;
+
+	(void)args;
+	return deferred(call, res, monitor_halt(m, done_result, call, &e),
+			UM_ESTATE, &e);
+}
+
+static enum rpc_outcome p_cad(struct rpc_call *call, void *args, void *res)
+{
+	struct monitor *m = rpc_call_ctx(call);
+	struct err e;
+
+	(void)args;
+	return deferred(call, res, monitor_ctrlaltdel(m, done_result, call, &e),
+			UM_ESTATE, &e);
+}
+
+static enum rpc_outcome p_sysrq(struct rpc_call *call, void *args, void *res)
+{
+	struct monitor *m = rpc_call_ctx(call);
+	char **key = args;
+	int bad = strlen(*key) != 1;
+	struct err e;
+
+	return deferred(call, res, monitor_sysrq(m, *key, done_result, call, &e),
+			bad ? UM_EINVAL : UM_ESTATE, &e);
+}
+
+static enum rpc_outcome p_pause(struct rpc_call *call, void *args, void *res)
+{
+	struct monitor *m = rpc_call_ctx(call);
+	struct err e;
+
+	(void)args;
+	return deferred(call, res, monitor_pause(m, done_result, call, &e),
+			UM_ESTATE, &e);
+}
+
+static enum rpc_outcome p_resume(struct rpc_call *call, void *args, void *res)
+{
+	struct monitor *m = rpc_call_ctx(call);
+	struct err e;
+
+	(void)args;
+	return deferred(call, res, monitor_resume(m, done_result, call, &e),
+			UM_ESTATE, &e);
+}
+
+static enum rpc_outcome p_mconsole(struct rpc_call *call, void *args, void *res)
+{
+	struct monitor *m = rpc_call_ctx(call);
+	um_text_res *r = res;
+	char **cmd = args;
+	int up = m->state == UM_RUNNING || m->state == UM_PAUSED;
+	struct err e;
+
+	if (monitor_mconsole(m, *cmd, done_text, call, &e) < 0) {
+		set_res(&r->res, up ? UM_EPERM : UM_ESTATE, "%s", e.msg);
+		r->text = xstrdup("");
+		return RPC_REPLY;
+	}
+	rpc_call_on_cancel(call, cancel_call, m);
+	return RPC_DEFER;
+}
+
+/* ---- consoles -------------------------------------------------------- */
+
+static struct chan *find_chan(struct monitor *m, const char *name, um_result *res)
+{
+	struct chan *ch = monitor_chan(m, name);
+
+	if (!ch) {
+		struct strbuf names;
+
+		sb_init(&names);
+		for (int i = 0; i < m->nchans; i++)
+			sb_printf(&names, "%s%s", i ? ", " : "", m->chans[i]->name);
+		set_res(res, UM_ENOENT, "%s: no channel '%s' (channels: %s)",
+			m->vm->name, name, names.buf ? names.buf : "none");
+		sb_free(&names);
+		return NULL;
+	}
+	if (ch->mode == CHAN_NULL) {
+		set_res(res, UM_ENOENT, "%s: %s is not connected (null in the "
+			"configuration)", m->vm->name, name);
+		return NULL;
+	}
+	return ch;
+}
+
+static enum rpc_outcome p_open(struct rpc_call *call, void *args, void *res)
+{
+	struct monitor *m = rpc_call_ctx(call);
+	um_open_args *a = args;
+	um_open_res *r = res;
+	struct chan *ch = find_chan(m, a->chan, &r->res);
+
+	if (!ch)
+		return RPC_REPLY;
+	r->offset = chan_attach_offset(ch);
+	r->head = ch->head;
+	r->tail = chan_tail(ch);
+	r->writable = !a->readonly && ch->mode == CHAN_PTY;
+	if (!chan_is_open(ch))
+		set_res(&r->res, UM_OK, "%s: %s: the VM is not running; output "
+			"appears when it starts", m->vm->name, ch->name);
+	else if (!a->readonly && ch->mode == CHAN_LOG)
+		set_res(&r->res, UM_OK, "%s: %s is log-only: watching without "
+			"input", m->vm->name, ch->name);
+	else
+		set_res(&r->res, UM_OK, "ok");
+	return RPC_REPLY;
+}
+
+struct read_wait {
+	struct chan_waiter w;
+	struct rpc_call *call;
+	struct monitor *m;
+	struct loop_timer *timer;
+	uint32_t max;
+};
+
+static void fill_read(struct chan *ch, um_read_res *r, uint64_t offset, uint32_t max)
+{
+	r->data.data_val = xmalloc(max ? max : 1);
+	r->data.data_len = (u_int)chan_read(ch, &offset, r->data.data_val, max);
+	r->offset = offset;
+	set_res(&r->res, UM_OK, "ok");
+}
+
+static void read_done(struct read_wait *rw, int closed)
+{
+	struct chan *ch = rw->w.ch;
+	um_read_res *r = rpc_call_res(rw->call);
+
+	loop_timer_cancel(rw->m->loop, rw->timer);
+	fill_read(ch, r, rw->w.offset, rw->max);
+	if (closed && r->data.data_len == 0)
+		set_res(&r->res, UM_ECLOSED, "%s: %s closed: the VM stopped",
+			rw->m->vm->name, ch->name);
+	rpc_call_reply(rw->call);
+	free(rw);
+}
+
+static void on_read_wake(struct chan_waiter *w, int closed)
+{
+	read_done((struct read_wait *)w, closed);
+}
+
+static void on_read_timeout(struct loop *l, void *arg)
+{
+	struct read_wait *rw = arg;
+
+	(void)l;
+	rw->timer = NULL;
+	chan_unwait(rw->w.ch, &rw->w);
+	read_done(rw, 0);
+}
+
+static void on_read_cancel(struct rpc_call *call, void *arg)
+{
+	struct read_wait *rw = arg;
+
+	(void)call;
+	chan_unwait(rw->w.ch, &rw->w);
+	loop_timer_cancel(rw->m->loop, rw->timer);
+	free(rw);
+}
+
+static enum rpc_outcome p_read(struct rpc_call *call, void *args, void *res)
+{
+	struct monitor *m = rpc_call_ctx(call);
+	um_read_args *a = args;
+	um_read_res *r = res;
+	struct chan *ch = find_chan(m, a->chan, &r->res);
+	uint32_t max = a->max > UM_DATA_MAX ? UM_DATA_MAX : a->max;
+	struct read_wait *rw;
+
+	if (!ch) {
+		r->data.data_val = xstrdup("");
+		return RPC_REPLY;
+	}
+	if (a->offset < ch->head || a->wait_ms == 0 || max == 0) {
+		fill_read(ch, r, a->offset, max);
+		return RPC_REPLY;
+	}
+	if (!chan_is_open(ch) && !(m->state == UM_STARTING)) {
+		/* nothing more will come until the next start: the client may
+		 * wait across a restart by asking again */
+		fill_read(ch, r, a->offset, max);
+		set_res(&r->res, UM_ECLOSED, "%s: %s closed: the VM is %s",
+			m->vm->name, ch->name, um_state_name(m->state));
+		return RPC_REPLY;
+	}
+	rw = xcalloc(1, sizeof(*rw));
+	rw->w.offset = a->offset;
+	rw->w.cb = on_read_wake;
+	rw->call = call;
+	rw->m = m;
+	rw->max = max;
+	rw->timer = loop_timer_add(m->loop, a->wait_ms > READ_WAIT_MAX_MS ?
+				   READ_WAIT_MAX_MS : a->wait_ms, on_read_timeout, rw);
+	chan_wait(ch, &rw->w);
+	rpc_call_on_cancel(call, on_read_cancel, rw);
+	return RPC_DEFER;
+}
+
+static enum rpc_outcome p_write(struct rpc_call *call, void *args, void *res)
+{
+	struct monitor *m = rpc_call_ctx(call);
+	um_write_args *a = args;
+	struct chan *ch = find_chan(m, a->chan, res);
+	struct err e;
+
+	if (!ch)
+		return RPC_REPLY;
+	if (ch->mode != CHAN_PTY) {
+		set_res(res, UM_EPERM, "%s: %s is log-only: input is not accepted",
+			m->vm->name, ch->name);
+		return RPC_REPLY;
+	}
+	if (chan_write(ch, a->data.data_val, a->data.data_len, &e) < 0) {
+		set_res(res, chan_is_open(ch) ? UM_EBUSY : UM_ECLOSED, "%s: %s",
+			m->vm->name, e.msg);
+		return RPC_REPLY;
+	}
+	set_res(res, UM_OK, "ok");
+	return RPC_REPLY;
+}
+
+static enum rpc_outcome p_winsize(struct rpc_call *call, void *args, void *res)
+{
+	struct monitor *m = rpc_call_ctx(call);
+	um_winsize_args *a = args;
+	struct chan *ch = find_chan(m, a->chan, res);
+	struct err e;
+
+	if (!ch)
+		return RPC_REPLY;
+	if (chan_winsize(ch, a->rows, a->cols, &e) < 0) {
+		set_res(res, chan_is_open(ch) ? UM_EINVAL : UM_ECLOSED, "%s: %s",
+			m->vm->name, e.msg);
+		return RPC_REPLY;
+	}
+	set_res(res, UM_OK, "ok");
+	return RPC_REPLY;
+}
+
+#define PROC(num, name, targ, tres, fn) \
+	{num, name, (xdrproc_t)xdr_##targ, sizeof(targ), \
+	 (xdrproc_t)xdr_##tres, sizeof(tres), fn}
+
+/* "void" arguments and results: nothing on the wire */
+typedef int um_void;
+#define xdr_um_void xdr_rpc_void
+
+typedef char *string_arg;
+static bool_t xdr_string_arg(XDR *x, string_arg *s)
+{
+	return xdr_string(x, s, UM_MSG_MAX);
+}
+
+static const struct rpc_proc procs[] = {
+	PROC(UM_NULL, "null", um_void, um_void, p_null),
+	PROC(UM_INFO, "info", um_void, um_info, p_info),
+	PROC(UM_START, "start", um_void, um_result, p_start),
+	PROC(UM_STOP, "stop", um_stop_args, um_result, p_stop),
+	PROC(UM_HALT, "halt", um_void, um_result, p_halt),
+	PROC(UM_CTRLALTDEL, "ctrlaltdel", um_void, um_result, p_cad),
+	PROC(UM_SYSRQ, "sysrq", string_arg, um_result, p_sysrq),
+	PROC(UM_PAUSE, "pause", um_void, um_result, p_pause),
+	PROC(UM_RESUME, "resume", um_void, um_result, p_resume),
+	PROC(UM_MCONSOLE, "mconsole", string_arg, um_text_res, p_mconsole),
+	PROC(UM_CONSOLE_OPEN, "console_open", um_open_args, um_open_res, p_open),
+	PROC(UM_CONSOLE_READ, "console_read", um_read_args, um_read_res, p_read),
+	PROC(UM_CONSOLE_WRITE, "console_write", um_write_args, um_result, p_write),
+	PROC(UM_CONSOLE_WINSIZE, "console_winsize", um_winsize_args, um_result,
+	     p_winsize),
+};
+
+int monitor_listen(struct monitor *m, struct err *e)
+{
+	gid_t gid = m->cfg->global.ctrl_group ? m->cfg->global.ctrl_gid : (gid_t)-1;
+
+	m->rpc = rpc_server_new(m->loop, UMLMONCTRL_PROG, UMLMONCTRL_V1, procs,
+				ARRAY_SIZE(procs), m);
+	return rpc_server_listen_unix(m->rpc, m->jail.ctrl,
+				      m->cfg->global.ctrl_group ? 0660 : 0600, gid, e);
+}

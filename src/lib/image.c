@@ -1,0 +1,359 @@
+/* image.c -- the default root image: busybox in an ext4 file system made
+ * with mke2fs -d from a staged tree. No download, no loop mount. */
+#include "image.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+
+#define DEFAULT_SIZE (64ULL << 20)
+#define DEFAULT_BUSYBOX "/bin/busybox"
+
+extern char **environ;
+
+/* Runs argv (no shell) with stdin from in (may be NULL) and collects
+ * stdout and stderr. Returns the exit status, or -1. */
+static int run(char *const argv[], const char *in, struct strbuf *out,
+	       struct strbuf *errout)
+{
+	int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int st = -1, rc;
+
+	if (pipe2(pin, O_CLOEXEC) < 0 || pipe2(pout, O_CLOEXEC) < 0 ||
+	    pipe2(perr, O_CLOEXEC) < 0)
+		goto done;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pin[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, pout[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, perr[1], 2);
+	rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pin[0]);
+	close(pout[1]);
+	close(perr[1]);
+	pin[0] = pout[1] = perr[1] = -1;
+	if (rc != 0) {
+		errno = rc;
+		goto done;
+	}
+	if (in && write_all(pin[1], in, strlen(in)) < 0) {
+		/* the child reads no input: its output says why */
+	}
+	close(pin[1]);
+	pin[1] = -1;
+	/* small outputs: read stdout to its end, then stderr */
+	for (int k = 0; k < 2; k++) {
+		int fd = k ? perr[0] : pout[0];
+		struct strbuf *sb = k ? errout : out;
+		char buf[4096];
+		ssize_t r;
+
+		while ((r = read(fd, buf, sizeof(buf))) != 0) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0)
+				break;
+			if (sb)
+				sb_append(sb, buf, (size_t)r);
+		}
+	}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	st = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+done:
+	for (int i = 0; i < 2; i++) {
+		if (pin[i] >= 0)
+			close(pin[i]);
+		if (pout[i] >= 0)
+			close(pout[i]);
+		if (perr[i] >= 0)
+			close(perr[i]);
+	}
+	return st;
+}
+
+/* Static: an ELF file without a program interpreter. */
+static int is_static_elf(const char *path, struct err *e)
+{
+	unsigned char ident[EI_NIDENT];
+	Elf64_Ehdr eh;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ok = 0;
+
+	if (fd < 0) {
+		err_sys(e, "busybox %s", path);
+		return 0;
+	}
+	if (pread(fd, ident, sizeof(ident), 0) != (ssize_t)sizeof(ident) ||
+	    memcmp(ident, ELFMAG, SELFMAG) || ident[EI_CLASS] != ELFCLASS64 ||
+	    pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh)) {
+		err_set(e, "busybox %s: not a 64-bit ELF executable", path);
+		goto out;
+	}
+	for (int i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+
+		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize))
+		    != (ssize_t)sizeof(ph)) {
+			err_set(e, "busybox %s: truncated program headers", path);
+			goto out;
+		}
+		if (ph.p_type == PT_INTERP) {
+			err_set(e, "busybox %s: dynamically linked; the image needs a "
+				"static busybox (Debian package busybox-static)", path);
+			goto out;
+		}
+	}
+	ok = 1;
+out:
+	close(fd);
+	return ok;
+}
+
+static int put_file(const char *root, const char *rel, const char *text,
+		    mode_t mode, struct err *e)
+{
+	char *path = xasprintf("%s/%s", root, rel);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	int rc = -1;
+
+	if (fd < 0 || write_all(fd, text, strlen(text)) < 0 ||
+	    fchmod(fd, mode) < 0) {
+		err_sys(e, "staging %s", path);
+	} else {
+		rc = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return rc;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static void rm_tree(const char *dir)
+{
+	nftw(dir, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+}
+
+static void progress(const struct image_opts *o, const char *step)
+{
+	if (o->progress)
+		fprintf(stderr, "umladmin: %s: %s\n", o->path, step);
+}
+
+/* The tree of the guest in dir. */
+static int stage(const struct image_opts *o, const char *dir, struct err *e)
+{
+	static const char *dirs[] = {"bin", "sbin", "usr", "usr/bin", "usr/sbin",
+				     "etc", "etc/init.d", "dev", "proc", "sys",
+				     "tmp", "root", "mnt", "var", "var/log", "run"};
+	const char *bb = o->busybox ? o->busybox : DEFAULT_BUSYBOX;
+	const char *host = o->hostname ? o->hostname : "umlvm";
+	char *argv[] = {(char *)bb, "--list-full", NULL};
+	struct strbuf list, errs, text;
+	char *p, *dst, *hash = NULL;
+	int rc = -1;
+
+	sb_init(&list);
+	sb_init(&errs);
+	sb_init(&text);
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		char *d = xasprintf("%s/%s", dir, dirs[i]);
+		int r = mkdir(d, 0755);
+
+		if (r < 0)
+			err_sys(e, "staging %s", d);
+		free(d);
+		if (r < 0)
+			goto out;
+	}
+	chmod(dir, 0755);
+	{
+		char *d = xasprintf("%s/tmp", dir);
+
+		chmod(d, 01777);
+		free(d);
+		d = xasprintf("%s/root", dir);
+		chmod(d, 0700);
+		free(d);
+	}
+	dst = xasprintf("%s/bin/busybox", dir);
+	rc = copy_file_atomic(bb, dst, 0755, e);
+	free(dst);
+	if (rc < 0)
+		goto out;
+	rc = -1;
+	if (run(argv, NULL, &list, &errs) != 0 || !list.buf) {
+		err_set(e, "busybox %s --list-full failed: %s", bb,
+			errs.buf ? errs.buf : "no output");
+		goto out;
+	}
+	for (p = strtok(list.buf, "\n"); p; p = strtok(NULL, "\n")) {
+		char *link;
+
+		if (!*p || strstr(p, "..") || !strcmp(p, "bin/busybox"))
+			continue;
+		link = xasprintf("%s/%s", dir, p);
+		/* /bin/busybox from any depth */
+		if (symlink("/bin/busybox", link) < 0 && errno != EEXIST) {
+			err_sys(e, "staging %s", link);
+			free(link);
+			goto out;
+		}
+		free(link);
+	}
+	if (o->root_password) {
+		char *cargv[] = {(char *)bb, "cryptpw", "-m", "sha512", NULL};
+		struct strbuf out;
+
+		/* the password goes through stdin, never on a command line */
+		sb_init(&out);
+		sb_printf(&text, "%s\n", o->root_password);
+		if (run(cargv, text.buf, &out, &errs) != 0 || !out.buf ||
+		    strncmp(out.buf, "$6$", 3)) {
+			err_set(e, "busybox cryptpw failed: %s",
+				errs.buf ? errs.buf : "no hash");
+			sb_free(&out);
+			goto out;
+		}
+		out.buf[strcspn(out.buf, "\n")] = '\0';
+		hash = sb_steal(&out);
+		sb_free(&text);
+	}
+	sb_printf(&text,
+		  "# busybox init, written by umladmin mkimage\n"
+		  "::sysinit:/etc/init.d/rcS\n"
+		  "# con1 is the login console, ssl0 the first serial line\n"
+		  "tty1::respawn:/sbin/getty -L 38400 tty1 vt100\n"
+		  "ttyS0::respawn:/sbin/getty -L 38400 ttyS0 vt100\n"
+		  "# umlwatch -ctrlaltdel and -stop: power off (the kernel exits 0)\n"
+		  "::ctrlaltdel:/sbin/poweroff\n"
+		  "::shutdown:/bin/umount -a -r\n");
+	if (put_file(dir, "etc/inittab", text.buf, 0644, e) < 0)
+		goto out;
+	sb_free(&text);
+	sb_printf(&text,
+		  "#!/bin/sh\n"
+		  "echo \"%s\"\n"
+		  "mount -t proc proc /proc\n"
+		  "mount -t sysfs sysfs /sys\n"
+		  "mount -o remount,rw /\n"
+		  "mkdir -p /dev/pts && mount -t devpts devpts /dev/pts\n"
+		  "hostname -F /etc/hostname\n"
+		  "ip link set lo up 2>/dev/null\n",
+		  IMAGE_INIT_MARK);
+	if (put_file(dir, "etc/init.d/rcS", text.buf, 0755, e) < 0)
+		goto out;
+	sb_free(&text);
+	sb_printf(&text, "%s\n", host);
+	if (put_file(dir, "etc/hostname", text.buf, 0644, e) < 0)
+		goto out;
+	sb_free(&text);
+	sb_printf(&text, "root:x:0:0:root:/root:/bin/sh\n"
+		  "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n");
+	if (put_file(dir, "etc/passwd", text.buf, 0644, e) < 0)
+		goto out;
+	sb_free(&text);
+	/* an empty password field: busybox login lets root in at once */
+	sb_printf(&text, "root:%s:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n",
+		  hash ? hash : "");
+	if (put_file(dir, "etc/shadow", text.buf, 0600, e) < 0)
+		goto out;
+	if (put_file(dir, "etc/group", "root:x:0:\nnogroup:x:65534:\n", 0644, e) < 0 ||
+	    put_file(dir, "etc/fstab",
+		     "/dev/ubda / ext4 defaults 0 1\nproc /proc proc defaults 0 0\n",
+		     0644, e) < 0 ||
+	    put_file(dir, "etc/profile",
+		     "export PATH=/bin:/sbin:/usr/bin:/usr/sbin\n"
+		     "export PS1='\\u@\\h:\\w\\$ '\n", 0644, e) < 0 ||
+	    put_file(dir, "etc/issue",
+		     "umlmon default image (busybox) \\n \\l\n\n", 0644, e) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(hash);
+	sb_free(&list);
+	sb_free(&errs);
+	sb_free(&text);
+	return rc;
+}
+
+int image_build_busybox(const struct image_opts *o, struct err *e)
+{
+	const char *bb = o->busybox ? o->busybox : DEFAULT_BUSYBOX;
+	uint64_t size = o->size ? o->size : DEFAULT_SIZE;
+	const char *tmpdir = getenv("TMPDIR");
+	char *staging, *tmp, sizek[32];
+	struct strbuf errs;
+	struct stat st;
+	int rc = -1;
+
+	if (!o->force && lstat(o->path, &st) == 0) {
+		err_set(e, "%s: exists (use -f to replace it)", o->path);
+		return -1;
+	}
+	if (!is_static_elf(bb, e))
+		return -1;
+	staging = xasprintf("%s/umlmon-image.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+	if (!mkdtemp(staging)) {
+		err_sys(e, "staging directory %s", staging);
+		free(staging);
+		return -1;
+	}
+	tmp = xasprintf("%s.tmp.%d", o->path, (int)getpid());
+	sb_init(&errs);
+	progress(o, "staging busybox");
+	if (stage(o, staging, e) < 0)
+		goto out;
+	progress(o, "writing the ext4 file system");
+	snprintf(sizek, sizeof(sizek), "%llu", (unsigned long long)(size >> 10));
+	{
+		char *argv[] = {"/sbin/mke2fs", "-q", "-F", "-t", "ext4", "-d", staging,
+				"-E", "lazy_itable_init=0,lazy_journal_init=0",
+				"-L", "umlroot", tmp, sizek, NULL};
+
+		if (access(argv[0], X_OK) < 0)
+			argv[0] = "/usr/sbin/mke2fs";
+		if (run(argv, NULL, NULL, &errs) != 0) {
+			err_set(e, "%s: mke2fs failed: %s", o->path,
+				errs.buf ? errs.buf : "(no message)");
+			goto out;
+		}
+	}
+	if (o->owner != (uid_t)-1 && chown(tmp, o->owner, o->group) < 0) {
+		err_sys(e, "%s: chown", tmp);
+		goto out;
+	}
+	if (chmod(tmp, 0640) < 0 || rename(tmp, o->path) < 0) {
+		err_sys(e, "%s", o->path);
+		goto out;
+	}
+	progress(o, "done");
+	rc = 0;
+out:
+	if (rc < 0)
+		unlink(tmp);
+	rm_tree(staging);
+	free(staging);
+	free(tmp);
+	sb_free(&errs);
+	return rc;
+}

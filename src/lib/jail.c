@@ -1,0 +1,557 @@
+/* jail.c -- the VM's jail: host side and the jailed child. */
+#include "jail.h"
+
+#include <cap-ng.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "cmdline.h"
+#include "elfdeps.h"
+
+int jail_init(struct jail *j, const struct config *cfg, const struct vm_conf *vm,
+	      struct err *e)
+{
+	struct sockaddr_un sa;
+
+	memset(j, 0, sizeof(*j));
+	j->vmdir = xasprintf("%s/%s", cfg->global.vardir, vm->name);
+	j->root = xasprintf("%s/jail", j->vmdir);
+	j->tmp = xasprintf("%s/tmp", j->root);
+	j->shared_mnt = xasprintf("%s/shared", j->root);
+	j->disks = xasprintf("%s/disks", j->root);
+	j->logdir = xasprintf("%s/log", j->vmdir);
+	j->ctrl = xasprintf("%s/ctrl", j->vmdir);
+	j->shared_src = xstrdup(cfg->global.shared);
+	j->mconsole = xasprintf("%s%s/%s/mconsole", j->root, JAIL_UML_DIR, vm->name);
+	j->notify = xasprintf("%s%s", j->root, JAIL_NOTIFY_SOCKET);
+	j->uid = vm->uid;
+	j->gid = vm->gid;
+	if (strlen(j->mconsole) >= sizeof(sa.sun_path) ||
+	    strlen(j->ctrl) >= sizeof(sa.sun_path)) {
+		err_set(e, "%s: path too long for a Unix socket (max %zu): "
+			"choose a shorter vardir or VM name", j->mconsole,
+			sizeof(sa.sun_path) - 1);
+		return -1;
+	}
+	return 0;
+}
+
+void jail_free(struct jail *j)
+{
+	free(j->vmdir);
+	free(j->root);
+	free(j->tmp);
+	free(j->shared_mnt);
+	free(j->disks);
+	free(j->logdir);
+	free(j->ctrl);
+	free(j->shared_src);
+	free(j->mconsole);
+	free(j->notify);
+	memset(j, 0, sizeof(*j));
+}
+
+/* mkdir with an exact owner and mode, also when it exists. */
+static int make_dir(const char *path, uid_t uid, gid_t gid, mode_t mode,
+		    struct err *e)
+{
+	struct stat st;
+
+	if (mkdir(path, mode) < 0 && errno != EEXIST) {
+		err_sys(e, "%s: mkdir", path);
+		return -1;
+	}
+	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		err_set(e, "%s: not a directory", path);
+		return -1;
+	}
+	if ((st.st_uid != uid || st.st_gid != gid) && lchown(path, uid, gid) < 0) {
+		err_sys(e, "%s: chown", path);
+		return -1;
+	}
+	if ((st.st_mode & 07777) != mode && chmod(path, mode) < 0) {
+		err_sys(e, "%s: chmod", path);
+		return -1;
+	}
+	return 0;
+}
+
+int jail_layout(struct jail *j, struct err *e)
+{
+	char *parent = xstrdup(j->vmdir);
+	char *slash = strrchr(parent, '/');
+	int r;
+
+	if (slash && slash != parent)
+		*slash = '\0';
+	r = mkdir_p(parent, 0755);
+	free(parent);
+	if (r < 0) {
+		err_sys(e, "%s: mkdir", j->vmdir);
+		return -1;
+	}
+	if (make_dir(j->vmdir, 0, 0, 0755, e) < 0 ||
+	    make_dir(j->logdir, 0, 0, 0750, e) < 0 ||
+	    make_dir(j->root, 0, 0, 0755, e) < 0 ||
+	    make_dir(j->shared_mnt, 0, 0, 0755, e) < 0)
+		return -1;
+	/* tmp is a mount point: while mounted its owner is the tmpfs's */
+	if (!jail_is_mountpoint(j->tmp) && make_dir(j->tmp, 0, 0, 0755, e) < 0)
+		return -1;
+	/* the vmuser may create files here (the kernel makes missing COW
+	 * files); the monitor only ever opens them with jail_open() */
+	if (make_dir(j->disks, j->uid, j->gid, 0750, e) < 0)
+		return -1;
+	return 0;
+}
+
+int jail_is_mountpoint(const char *path)
+{
+	char *info = read_file("/proc/self/mountinfo", 16u << 20, NULL);
+	char *line, *save = NULL;
+	int found = 0;
+
+	if (!info)
+		return 0;
+	for (line = strtok_r(info, "\n", &save); line && !found;
+	     line = strtok_r(NULL, "\n", &save)) {
+		/* id parent major:minor root mountpoint ... */
+		char *f = line;
+
+		for (int i = 0; i < 4 && f; i++) {
+			f = strchr(f, ' ');
+			if (f)
+				f++;
+		}
+		if (f) {
+			size_t n = strcspn(f, " ");
+
+			/* mountinfo escapes blanks as \040; our paths have none */
+			found = strlen(path) == n && !strncmp(f, path, n);
+		}
+	}
+	free(info);
+	return found;
+}
+
+int jail_mount(struct jail *j, const struct vm_conf *vm, struct err *e)
+{
+	char opts[128];
+	unsigned long long size = vm->memory + JAIL_TMP_MARGIN;
+
+	if (!j->tmp_mounted) {
+		snprintf(opts, sizeof(opts), "size=%llu,mode=0700,uid=%u,gid=%u",
+			 size, (unsigned)j->uid, (unsigned)j->gid);
+		/* not noexec: the kernel maps its memory file PROT_EXEC */
+		if (mount("umlmon-tmp", j->tmp, "tmpfs", MS_NOSUID | MS_NODEV,
+			  opts) < 0) {
+			err_sys(e, "%s: mount tmpfs", j->tmp);
+			return -1;
+		}
+		j->tmp_mounted = 1;
+	}
+	if (!j->shared_mounted) {
+		struct stat st;
+
+		if (stat(j->shared_src, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			err_set(e, "shared dir %s: %s (create it with 'umladmin setup')",
+				j->shared_src, errno ? strerror(errno) : "not a directory");
+			goto undo;
+		}
+		if (mount(j->shared_src, j->shared_mnt, NULL, MS_BIND | MS_REC, NULL) < 0) {
+			err_sys(e, "%s: bind mount of %s", j->shared_mnt, j->shared_src);
+			goto undo;
+		}
+		j->shared_mounted = 1;
+		if (mount(NULL, j->shared_mnt, NULL,
+			  MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
+			  NULL) < 0) {
+			err_sys(e, "%s: remount read-only", j->shared_mnt);
+			goto undo;
+		}
+	}
+	return 0;
+undo:
+	jail_unmount(j);
+	return -1;
+}
+
+static int unmount_one(const char *path)
+{
+	if (umount2(path, UMOUNT_NOFOLLOW) == 0)
+		return 0;
+	if (errno == EBUSY && umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) == 0) {
+		log_warn("%s: busy; detached it", path);
+		return 0;
+	}
+	if (errno == EINVAL && !jail_is_mountpoint(path))
+		return 0; /* not mounted (any more) */
+	log_err("%s: umount: %s", path, strerror(errno));
+	return -1;
+}
+
+int jail_unmount(struct jail *j)
+{
+	int r = 0;
+
+	if (j->shared_mounted || jail_is_mountpoint(j->shared_mnt)) {
+		if (unmount_one(j->shared_mnt) < 0)
+			r = -1;
+		else
+			j->shared_mounted = 0;
+	}
+	if (j->tmp_mounted || jail_is_mountpoint(j->tmp)) {
+		if (unmount_one(j->tmp) < 0)
+			r = -1;
+		else
+			j->tmp_mounted = 0;
+	}
+	return r;
+}
+
+int jail_open(const struct jail *j, const char *path, int flags, struct err *e)
+{
+	struct open_how how;
+	int root, fd;
+
+	root = open(j->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0) {
+		err_sys(e, "%s", j->root);
+		return -1;
+	}
+	memset(&how, 0, sizeof(how));
+	how.flags = (uint64_t)(flags | O_CLOEXEC);
+	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+	fd = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+	if (fd < 0)
+		err_sys(e, "%s", path);
+	close(root);
+	return fd;
+}
+
+/* May uid/gid (no supplementary groups) read, or read and write, st? */
+static int may_use(const struct stat *st, uid_t uid, gid_t gid, int write)
+{
+	mode_t r, w;
+
+	if (st->st_uid == uid) {
+		r = S_IRUSR;
+		w = S_IWUSR;
+	} else if (st->st_gid == gid) {
+		r = S_IRGRP;
+		w = S_IWGRP;
+	} else {
+		r = S_IROTH;
+		w = S_IWOTH;
+	}
+	return (st->st_mode & r) && (!write || (st->st_mode & w));
+}
+
+static const char *kind_of(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+
+	return dot ? dot : "";
+}
+
+/* One image file: exists, right kind, usable by the vmuser. */
+static int check_image(struct jail *j, const char *dev, const char *path,
+		       int write, int may_be_missing, struct err *e)
+{
+	int own = !strncmp(path, "/disks/", 7);
+	struct stat st;
+	int fd;
+
+	/* symlinks are followed as the kernel will follow them: inside the
+	 * jail, so one that points out of it finds nothing */
+	fd = jail_open(j, path, O_PATH, e);
+	if (fd < 0) {
+		if (errno == ENOENT && may_be_missing)
+			return 0;
+		if (errno == ENOENT)
+			err_set(e, "%s: %s: not found in the jail (%s%s)", dev, path,
+				j->root, path);
+		else
+			err_sys(e, "%s: %s", dev, path);
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		err_sys(e, "%s: %s", dev, path);
+		close(fd);
+		return -1;
+	}
+	if (!strcmp(kind_of(path), ".dev") ? !S_ISBLK(st.st_mode) : !S_ISREG(st.st_mode)) {
+		err_set(e, "%s: %s: not a %s", dev, path,
+			!strcmp(kind_of(path), ".dev") ? "block device" : "regular file");
+		close(fd);
+		return -1;
+	}
+	if (own && S_ISREG(st.st_mode) && (st.st_uid != j->uid || st.st_gid != j->gid)) {
+		/* the VM's own disk belongs to the VM's user */
+		if (fchownat(fd, "", j->uid, j->gid, AT_EMPTY_PATH) < 0) {
+			err_sys(e, "%s: %s: chown to the vmuser", dev, path);
+			close(fd);
+			return -1;
+		}
+		st.st_uid = j->uid;
+		st.st_gid = j->gid;
+	}
+	if (!may_use(&st, j->uid, j->gid, write)) {
+		err_set(e, "%s: %s: the vmuser (uid %u) may not %s it (mode %04o, "
+			"owner %u:%u)", dev, path, (unsigned)j->uid,
+			write ? "read and write" : "read", (unsigned)(st.st_mode & 07777),
+			(unsigned)st.st_uid, (unsigned)st.st_gid);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+int jail_check(struct jail *j, const struct vm_conf *vm, struct err *e)
+{
+	struct elf_deps deps;
+	struct stat st;
+	char *host;
+	int fd, r;
+
+	fd = jail_open(j, vm->kernel, O_PATH, e);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			err_set(e, "kernel %s: not found in the jail (%s%s); install one "
+				"with 'umladmin setup'", vm->kernel, j->root, vm->kernel);
+		else
+			err_sys(e, "kernel %s", vm->kernel);
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    !(st.st_mode & S_IXOTH) || !may_use(&st, j->uid, j->gid, 0)) {
+		err_set(e, "kernel %s: not an executable file the vmuser may run",
+			vm->kernel);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	for (int i = 0; i < vm->ndisks; i++) {
+		const struct disk_conf *d = &vm->disks[i];
+		char dev[16];
+		int ro = strchr(d->flags, 'r') != NULL;
+
+		snprintf(dev, sizeof(dev), "ubd%d", d->index);
+		/* a missing COW file over a backing file is made by the kernel */
+		if (check_image(j, dev, d->path, !ro, d->backing != NULL, e) < 0)
+			return -1;
+		if (d->backing && check_image(j, dev, d->backing, 0, 0, e) < 0)
+			return -1;
+	}
+	/* the kernel's libraries, from the host */
+	host = xasprintf("%s%s", j->root, vm->kernel);
+	r = elf_deps(host, NULL, &deps, e);
+	free(host);
+	if (r < 0)
+		return -1;
+	r = elf_deps_install(&deps, j->root, e);
+	elf_deps_free(&deps);
+	return r;
+}
+
+/* ---- the jailed child ------------------------------------------------ */
+
+static void report(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void report(int fd, const char *fmt, ...)
+{
+	char line[1200];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	for (int i = 0; i < n; i++)
+		if (line[i] == '\n')
+			line[i] = ' ';
+	line[n++] = '\n';
+	if (write_all(fd, line, (size_t)n) < 0) {
+		/* the monitor is gone; nothing to tell */
+	}
+}
+
+static void __attribute__((noreturn)) fail(int fd, const char *what)
+{
+	report(fd, "error jail: %s: %s", what, strerror(errno));
+	_exit(1);
+}
+
+/* Closes every fd but those in keep[]. */
+static void close_others(const int *keep, int n)
+{
+	int sorted[VM_MAX_CHANS + 8], m = 0, lo = 0;
+
+	for (int i = 0; i < n && m < (int)ARRAY_SIZE(sorted); i++)
+		if (keep[i] >= 0)
+			sorted[m++] = keep[i];
+	for (int i = 1; i < m; i++)
+		for (int k = i; k > 0 && sorted[k - 1] > sorted[k]; k--) {
+			int t = sorted[k];
+
+			sorted[k] = sorted[k - 1];
+			sorted[k - 1] = t;
+		}
+	for (int i = 0; i < m; i++) {
+		if (sorted[i] > lo)
+			close_range((unsigned)lo, (unsigned)sorted[i] - 1, 0);
+		lo = sorted[i] + 1;
+	}
+	close_range((unsigned)lo, ~0u, 0);
+}
+
+static void __attribute__((noreturn))
+run_kernel(const struct jail_exec *x, int check_fd)
+{
+	int moved[VM_MAX_CHANS + 3];
+
+	setsid();
+	/* if the watcher dies, the kernel halts (SIGTERM is halt in UML) */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	/* move every source out of the way, then into place */
+	for (int i = 0; i < x->nfds; i++) {
+		moved[i] = fcntl(x->src[i], F_DUPFD_CLOEXEC, 100);
+		if (moved[i] < 0)
+			goto out;
+	}
+	for (int i = 0; i < x->nfds; i++)
+		if (dup2(moved[i], i) < 0)
+			goto out;
+	/* check_fd is CLOEXEC: exec closes it, telling the watcher it worked */
+	if (dup2(check_fd, x->nfds) < 0)
+		goto out;
+	fcntl(x->nfds, F_SETFD, FD_CLOEXEC);
+	close_range((unsigned)x->nfds + 1, ~0u, 0);
+	check_fd = x->nfds;
+	execve(x->argv[0], x->argv, x->envp);
+out:
+	{
+		int err = errno;
+
+		if (write(check_fd, &err, sizeof(err)) < 0) {
+			/* the watcher sees EOF and a dead child */
+		}
+	}
+	_exit(127);
+}
+
+static void __attribute__((noreturn))
+watcher(const struct jail *j, const struct jail_exec *x)
+{
+	int sfd = x->status_fd, pipefd[2], err = 0;
+	int keep[VM_MAX_CHANS + 8], nkeep = 0;
+	struct rlimit nocore = {0, 0};
+	pid_t kpid;
+	ssize_t r;
+	int st;
+
+	/* the monitor's loop blocks signals; the kernel needs them */
+	sigprocmask(SIG_SETMASK, &x->sigmask, NULL);
+	for (int s = 1; s < NSIG; s++)
+		signal(s, SIG_DFL);
+	keep[nkeep++] = sfd;
+	for (int i = 0; i < x->nfds; i++)
+		keep[nkeep++] = x->src[i];
+	close_others(keep, nkeep);
+	setsid();
+	if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS) < 0)
+		fail(sfd, "unshare");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		fail(sfd, "make / private");
+	if (mount(j->root, j->root, NULL, MS_BIND | MS_REC, NULL) < 0)
+		fail(sfd, "bind the jail onto itself");
+	if (chdir(j->root) < 0)
+		fail(sfd, j->root);
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		fail(sfd, "pivot_root");
+	if (umount2(".", MNT_DETACH) < 0)
+		fail(sfd, "detach the old root");
+	if (chdir("/") < 0)
+		fail(sfd, "chdir /");
+	if (x->hostname)
+		sethostname(x->hostname, strlen(x->hostname));
+	setrlimit(RLIMIT_CORE, &nocore);
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_change_id((int)j->uid, (int)j->gid,
+			    CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING) < 0) {
+		errno = EPERM;
+		fail(sfd, "drop privileges to the vmuser");
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		fail(sfd, "no_new_privs");
+	if (getuid() == 0 || geteuid() == 0 || getgid() == 0 ||
+	    capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE) {
+		errno = EPERM;
+		fail(sfd, "privileges still held after dropping them");
+	}
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		fail(sfd, "pipe");
+	kpid = fork();
+	if (kpid < 0)
+		fail(sfd, "fork");
+	if (kpid == 0) {
+		close(pipefd[0]);
+		close(sfd);
+		run_kernel(x, pipefd[1]);
+	}
+	close(pipefd[1]);
+	for (int i = 0; i < x->nfds; i++)
+		close(x->src[i]);
+	do
+		r = read(pipefd[0], &err, sizeof(err));
+	while (r < 0 && errno == EINTR);
+	close(pipefd[0]);
+	if (r == (ssize_t)sizeof(err)) {
+		errno = err;
+		report(sfd, "error exec %s: %s", x->argv[0], strerror(err));
+		waitpid(kpid, &st, 0);
+		_exit(1);
+	}
+	report(sfd, "kernel %d", (int)kpid);
+	while (waitpid(kpid, &st, 0) < 0) {
+		if (errno != EINTR) {
+			report(sfd, "error waitpid: %s", strerror(errno));
+			_exit(1);
+		}
+	}
+	report(sfd, "exit %d", st);
+	_exit(0);
+}
+
+pid_t jail_spawn(const struct jail *j, const struct jail_exec *x, struct err *e)
+{
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		err_sys(e, "fork");
+		return -1;
+	}
+	if (pid == 0)
+		watcher(j, x);
+	return pid;
+}

@@ -1,0 +1,900 @@
+/* monitor.c -- the life of one VM: start through the jailed watcher, the
+ * status pipe, mconsole notifications, the escalating stop, and the end of
+ * the kernel (drain the consoles, unmount, record why it ended). */
+#include "monitor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "cmdline.h"
+#include "loop.h"
+#include "mconsole.h"
+#include "rpc_server.h"
+
+/* How long one mconsole command of the stop sequence may take. */
+#define STOP_MC_TIMEOUT_MS 2000
+/* Ctrl-Alt-Del is sent again this often while the guest has not reacted:
+ * one sent before init installed its handler is lost. */
+#define CAD_REPEAT_MS 3000
+/* After mconsole halt, before SIGTERM; after SIGTERM, before SIGKILL. */
+#define HALT_GRACE_MS 10000
+#define TERM_GRACE_MS 5000
+
+/* An mconsole call made for a client. */
+struct mon_req {
+	struct monitor *m;
+	struct mconsole_op *op;
+	mon_done_cb cb;       /* NULL once the client is gone */
+	void *arg;
+	int then;             /* um_state to enter on success, or -1 */
+	struct mon_req *next;
+};
+
+static void stop_enter(struct monitor *m, enum stop_stage s);
+static void stop_mc(struct monitor *m, const char *cmd);
+
+const char *um_state_name(um_state s)
+{
+	switch (s) {
+	case UM_STOPPED: return "stopped";
+	case UM_STARTING: return "starting";
+	case UM_RUNNING: return "running";
+	case UM_PAUSED: return "paused";
+	case UM_STOPPING: return "stopping";
+	case UM_CRASHED: return "crashed";
+	}
+	return "unknown";
+}
+
+static void add_waiter(struct mon_waiter **list, mon_done_cb cb, void *arg)
+{
+	struct mon_waiter *w = xcalloc(1, sizeof(*w));
+
+	w->cb = cb;
+	w->arg = arg;
+	w->next = *list;
+	*list = w;
+}
+
+static void finish_waiters(struct monitor *m, struct mon_waiter **list,
+			   um_status st, const char *msg)
+{
+	struct mon_waiter *w = *list;
+
+	*list = NULL;
+	while (w) {
+		struct mon_waiter *next = w->next;
+
+		if (w->cb)
+			w->cb(m, st, msg, w->arg);
+		free(w);
+		w = next;
+	}
+}
+
+static void forget_in(struct mon_waiter *list, void *arg)
+{
+	for (; list; list = list->next)
+		if (list->arg == arg)
+			list->cb = NULL;
+}
+
+void monitor_forget(struct monitor *m, void *arg)
+{
+	forget_in(m->start_waiters, arg);
+	forget_in(m->stop_waiters, arg);
+	for (struct mon_req *r = m->reqs; r; r = r->next)
+		if (r->arg == arg)
+			r->cb = NULL;
+}
+
+struct chan *monitor_chan(struct monitor *m, const char *name)
+{
+	for (int i = 0; i < m->nchans; i++)
+		if (m->chans[i] && !strcmp(m->chans[i]->name, name))
+			return m->chans[i];
+	return NULL;
+}
+
+static int is_up(const struct monitor *m)
+{
+	return m->state == UM_STARTING || m->state == UM_RUNNING ||
+	       m->state == UM_PAUSED || m->state == UM_STOPPING;
+}
+
+/* ---- the end of a boot --------------------------------------------- */
+
+static void describe_exit(struct monitor *m, int status, struct vm_exit *x)
+{
+	const char *how;
+
+	memset(x, 0, sizeof(*x));
+	x->valid = 1;
+	x->ended = time(NULL);
+	x->requested = m->stage != STAGE_NONE;
+	if (WIFEXITED(status)) {
+		x->code = WEXITSTATUS(status);
+		if (x->code == 0 && !x->requested)
+			x->requested = 1; /* the guest powered off by itself */
+	} else if (WIFSIGNALED(status)) {
+		x->signal = WTERMSIG(status);
+	}
+	switch (m->stage_max) {
+	case STAGE_NONE: how = NULL; break;
+	case STAGE_CAD: how = "stopped by ctrl-alt-del"; break;
+	case STAGE_SYNC:
+	case STAGE_UMOUNT:
+	case STAGE_HALT:
+		how = m->stop_timeout >= 0 && m->stage_max != STAGE_HALT ?
+			"stopped by sysrq sync, read-only remount and halt" :
+			"halted through mconsole";
+		break;
+	case STAGE_TERM: how = "halted by SIGTERM"; break;
+	default: how = "killed by the monitor (SIGKILL)"; break;
+	}
+	if (x->signal && !(x->requested && m->stage_max >= STAGE_TERM))
+		snprintf(x->reason, sizeof(x->reason), "killed by signal %d (%s)%s",
+			 x->signal, strsignal(x->signal),
+			 x->signal == SIGABRT ? ": the kernel panicked" : "");
+	else if (how)
+		snprintf(x->reason, sizeof(x->reason), "%s (exit code %d)", how,
+			 x->code);
+	else if (x->code == 0)
+		snprintf(x->reason, sizeof(x->reason),
+			 "the guest powered off (exit code 0)");
+	else
+		snprintf(x->reason, sizeof(x->reason), "exited with code %d",
+			 x->code);
+	if (m->panic[0]) {
+		size_t n = strlen(x->reason);
+
+		snprintf(x->reason + n, sizeof(x->reason) - n, "; panic: %s",
+			 m->panic);
+	}
+}
+
+static void drain_chans(struct monitor *m)
+{
+	for (int i = 0; i < m->nchans; i++) {
+		struct chan *ch = m->chans[i];
+		char buf[16384];
+
+		if (!ch || !chan_is_open(ch))
+			continue;
+		for (int k = 0; k < 256; k++) {
+			ssize_t r = read(ch->master, buf, sizeof(buf));
+
+			if (r <= 0)
+				break;
+			chan_output(ch, buf, (size_t)r);
+		}
+		chan_close(ch);
+	}
+}
+
+static void stop_timers(struct monitor *m)
+{
+	loop_timer_cancel(m->loop, m->stop_timer);
+	m->stop_timer = NULL;
+	if (m->stop_op) {
+		mconsole_async_cancel(m->stop_op);
+		m->stop_op = NULL;
+	}
+}
+
+/* Undoes what a start set up on the host. */
+static void teardown(struct monitor *m)
+{
+	stop_timers(m);
+	drain_chans(m);
+	if (m->notify_fd >= 0) {
+		loop_del_fd(m->loop, m->notify_fd);
+		close(m->notify_fd);
+		m->notify_fd = -1;
+		unlink(m->jail.notify);
+	}
+	if (m->status_fd >= 0) {
+		loop_del_fd(m->loop, m->status_fd);
+		close(m->status_fd);
+		m->status_fd = -1;
+	}
+	sb_free(&m->status_in);
+	jail_unmount(&m->jail);
+}
+
+static void after_end(struct monitor *m)
+{
+	m->stage = STAGE_NONE;
+	m->stage_max = STAGE_NONE;
+	if (m->quitting)
+		loop_quit(m->loop);
+}
+
+/* The kernel of this boot has ended with wait status st. */
+static void kernel_ended(struct monitor *m, int st)
+{
+	char msg[640];
+
+	if (m->exit_seen)
+		return;
+	m->exit_seen = 1;
+	describe_exit(m, st, &m->last_exit);
+	m->kernel = 0;
+	teardown(m);
+	m->state = m->last_exit.requested ? UM_STOPPED : UM_CRASHED;
+	log_info("%s: %s: %s", m->vm->name, um_state_name(m->state),
+		 m->last_exit.reason);
+	snprintf(msg, sizeof(msg), "%s: the kernel ended during the start: %s",
+		 m->vm->name, m->last_exit.reason);
+	finish_waiters(m, &m->start_waiters, UM_EIO, msg);
+	snprintf(msg, sizeof(msg), "%s: %s", m->vm->name, m->last_exit.reason);
+	finish_waiters(m, &m->stop_waiters, UM_OK, msg);
+	after_end(m);
+}
+
+/* The start failed before the kernel ran. */
+static void start_failed(struct monitor *m, const char *why)
+{
+	char msg[1100];
+
+	if (m->exit_seen)
+		return;
+	m->exit_seen = 1;
+	teardown(m);
+	m->state = UM_STOPPED;
+	memset(&m->last_exit, 0, sizeof(m->last_exit));
+	m->last_exit.valid = 1;
+	m->last_exit.ended = time(NULL);
+	snprintf(m->last_exit.reason, sizeof(m->last_exit.reason),
+		 "start failed: %s", why);
+	snprintf(msg, sizeof(msg), "%s: cannot start: %s", m->vm->name, why);
+	log_err("%s", msg);
+	finish_waiters(m, &m->start_waiters, UM_EIO, msg);
+	finish_waiters(m, &m->stop_waiters, UM_OK, msg);
+	after_end(m);
+}
+
+static void status_line(struct monitor *m, char *line)
+{
+	if (!strncmp(line, "kernel ", 7)) {
+		char msg[128];
+
+		m->kernel = (pid_t)atoi(line + 7);
+		log_info("%s: kernel started, pid %d", m->vm->name, (int)m->kernel);
+		snprintf(msg, sizeof(msg), "%s: started (kernel pid %d)",
+			 m->vm->name, (int)m->kernel);
+		finish_waiters(m, &m->start_waiters, UM_OK, msg);
+	} else if (!strncmp(line, "error ", 6)) {
+		start_failed(m, line + 6);
+	} else if (!strncmp(line, "exit ", 5)) {
+		kernel_ended(m, atoi(line + 5));
+	} else {
+		log_warn("%s: watcher said '%s'", m->vm->name, line);
+	}
+}
+
+static void on_status(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct monitor *m = arg;
+	char buf[2048], *nl;
+	ssize_t r;
+
+	(void)l;
+	(void)events;
+	r = read(fd, buf, sizeof(buf));
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (r <= 0) {
+		/* the watcher is gone */
+		loop_del_fd(m->loop, fd);
+		close(fd);
+		m->status_fd = -1;
+		if (!m->exit_seen && m->kernel == 0)
+			start_failed(m, "the jailed child died before the kernel ran");
+		/* else: the kernel, orphaned to us (subreaper), is reaped later */
+		return;
+	}
+	sb_append(&m->status_in, buf, (size_t)r);
+	while (m->status_in.len && (nl = memchr(m->status_in.buf, '\n',
+						  m->status_in.len))) {
+		size_t n = (size_t)(nl - m->status_in.buf) + 1;
+		char line[1200];
+
+		snprintf(line, sizeof(line), "%.*s", (int)(n - 1), m->status_in.buf);
+		memmove(m->status_in.buf, m->status_in.buf + n, m->status_in.len - n);
+		m->status_in.len -= n;
+		status_line(m, line);
+		if (m->status_fd < 0)
+			return; /* the boot ended and took the pipe with it */
+	}
+}
+
+static void on_sigchld(struct loop *l, int sig, void *arg)
+{
+	struct monitor *m = arg;
+	pid_t pid;
+	int st;
+
+	(void)l;
+	(void)sig;
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (pid == m->watcher) {
+			m->watcher = 0;
+			if (!m->exit_seen && m->kernel == 0 && m->status_fd < 0)
+				start_failed(m, "the jailed child died before the "
+					     "kernel ran");
+		} else if (m->kernel && pid == m->kernel) {
+			/* the watcher died first; we are the kernel's reaper */
+			kernel_ended(m, st);
+		}
+	}
+}
+
+/* ---- mconsole notifications ------------------------------------------ */
+
+static void on_notify(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct monitor *m = arg;
+	struct mconsole_notify n;
+	char buf[sizeof(struct mconsole_notify)];
+	struct err e;
+	ssize_t r;
+
+	(void)l;
+	(void)events;
+	while ((r = recv(fd, buf, sizeof(buf), 0)) > 0) {
+		if (mconsole_notify_parse(buf, (size_t)r, &n, &e) < 0) {
+			log_warn("%s: notification: %s", m->vm->name, e.msg);
+			continue;
+		}
+		switch (n.type) {
+		case MCONSOLE_NOTIFY_SOCKET:
+			if (m->state == UM_STARTING) {
+				m->state = UM_RUNNING;
+				log_info("%s: running (mconsole up after %lld ms)",
+					 m->vm->name,
+					 (long long)(now_ms() - m->started_ms));
+			}
+			break;
+		case MCONSOLE_NOTIFY_PANIC:
+			snprintf(m->panic, sizeof(m->panic), "%.200s", n.data);
+			log_err("%s: kernel panic: %s", m->vm->name, n.data);
+			break;
+		case MCONSOLE_NOTIFY_HANG:
+			log_err("%s: the kernel reports a hang", m->vm->name);
+			break;
+		case MCONSOLE_NOTIFY_USER:
+			log_info("%s: guest notification: %s", m->vm->name, n.data);
+			break;
+		}
+	}
+}
+
+static int open_notify(struct monitor *m, struct err *e)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", m->jail.notify);
+	unlink(m->jail.notify);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err_sys(e, "%s: notification socket", m->jail.notify);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	/* the kernel, as the vmuser, sends to it */
+	if (chown(m->jail.notify, m->vm->uid, m->vm->gid) < 0 ||
+	    chmod(m->jail.notify, 0600) < 0 ||
+	    loop_add_fd(m->loop, fd, EPOLLIN, on_notify, m) < 0) {
+		err_sys(e, "%s", m->jail.notify);
+		close(fd);
+		unlink(m->jail.notify);
+		return -1;
+	}
+	m->notify_fd = fd;
+	return 0;
+}
+
+/* ---- start ----------------------------------------------------------- */
+
+int monitor_start(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
+{
+	static char *const envp[] = {"TMPDIR=/tmp", "PATH=/", "HOME=/tmp", NULL};
+	int src[3 + VM_MAX_CHANS], nsrc = 3, pipefd[2] = {-1, -1}, devnull = -1;
+	struct jail_exec x;
+	struct cmdline cl;
+	pid_t pid;
+
+	if (m->state != UM_STOPPED && m->state != UM_CRASHED) {
+		if (m->kernel)
+			err_set(e, "%s: already running (state %s, kernel pid %d)",
+				m->vm->name, um_state_name(m->state), (int)m->kernel);
+		else
+			err_set(e, "%s: already running (state %s)", m->vm->name,
+				um_state_name(m->state));
+		return -1;
+	}
+	if (m->watcher) {
+		err_set(e, "%s: the previous watcher (pid %d) has not exited yet",
+			m->vm->name, (int)m->watcher);
+		return -1;
+	}
+	if (cmdline_build(m->vm, &cl, e) < 0)
+		return -1;
+	if (jail_layout(&m->jail, e) < 0 || jail_mount(&m->jail, m->vm, e) < 0)
+		goto fail;
+	if (jail_check(&m->jail, m->vm, e) < 0 || open_notify(m, e) < 0)
+		goto fail;
+	for (int i = 0; i < m->nchans; i++)
+		if (chan_open(m->chans[i], e) < 0)
+			goto fail;
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull < 0) {
+		err_sys(e, "/dev/null");
+		goto fail;
+	}
+	for (int i = 0; i < 3; i++)
+		src[i] = cl.con0_chan >= 0 ? m->chans[cl.con0_chan]->slave : devnull;
+	for (int k = 0; k < cl.nfds; k++)
+		src[nsrc++] = m->chans[cl.fds[k].chan]->slave;
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		err_sys(e, "pipe");
+		goto fail;
+	}
+	memset(&x, 0, sizeof(x));
+	x.hostname = m->vm->name;
+	x.argv = cl.argv;
+	x.envp = envp;
+	x.nfds = nsrc;
+	x.src = src;
+	x.status_fd = pipefd[1];
+	x.sigmask = m->orig_mask;
+	pid = jail_spawn(&m->jail, &x, e);
+	if (pid < 0)
+		goto fail;
+	close(pipefd[1]);
+	close(devnull);
+	for (int i = 0; i < m->nchans; i++)
+		chan_slave_done(m->chans[i]);
+	m->status_fd = pipefd[0];
+	fd_nonblock(m->status_fd);
+	loop_add_fd(m->loop, m->status_fd, EPOLLIN, on_status, m);
+	m->watcher = pid;
+	m->kernel = 0;
+	m->exit_seen = 0;
+	m->panic[0] = '\0';
+	m->state = UM_STARTING;
+	m->started = time(NULL);
+	m->started_ms = now_ms();
+	m->stage = m->stage_max = STAGE_NONE;
+	free(m->cmdline);
+	m->cmdline = xstrdup(cl.text);
+	log_info("%s: starting: %s", m->vm->name, cl.text);
+	cmdline_free(&cl);
+	add_waiter(&m->start_waiters, cb, arg);
+	return 0;
+fail:
+	if (pipefd[0] >= 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+	}
+	if (devnull >= 0)
+		close(devnull);
+	for (int i = 0; i < m->nchans; i++)
+		chan_close(m->chans[i]);
+	if (m->notify_fd >= 0) {
+		loop_del_fd(m->loop, m->notify_fd);
+		close(m->notify_fd);
+		m->notify_fd = -1;
+		unlink(m->jail.notify);
+	}
+	jail_unmount(&m->jail);
+	cmdline_free(&cl);
+	{
+		/* the refusal is the VM's, whatever object it names */
+		char msg[sizeof(e->msg)];
+
+		snprintf(msg, sizeof(msg), "%s: cannot start: %.900s", m->vm->name,
+			 e->msg);
+		memcpy(e->msg, msg, sizeof(msg));
+	}
+	log_err("%s", e->msg);
+	return -1;
+}
+
+/* ---- stop ------------------------------------------------------------ */
+
+static void on_stop_timer(struct loop *l, void *arg)
+{
+	struct monitor *m = arg;
+
+	(void)l;
+	m->stop_timer = NULL;
+	switch (m->stage) {
+	case STAGE_CAD:
+		if (now_ms() < m->stop_deadline) {
+			int64_t left = m->stop_deadline - now_ms();
+
+			stop_mc(m, "cad");
+			m->stop_timer = loop_timer_add(m->loop, left < CAD_REPEAT_MS ?
+						       left : CAD_REPEAT_MS,
+						       on_stop_timer, m);
+			break;
+		}
+		log_warn("%s: no shutdown %d s after ctrl-alt-del; syncing and "
+			 "halting", m->vm->name, m->stop_timeout);
+		stop_enter(m, STAGE_SYNC);
+		break;
+	case STAGE_HALT:
+		log_warn("%s: still running after mconsole halt; SIGTERM",
+			 m->vm->name);
+		stop_enter(m, STAGE_TERM);
+		break;
+	case STAGE_TERM:
+	case STAGE_KILL:
+		stop_enter(m, STAGE_KILL);
+		break;
+	default:
+		break;
+	}
+}
+
+static void on_stop_mc(const struct mconsole_answer *ans, const char *error,
+		       void *arg)
+{
+	struct monitor *m = arg;
+
+	m->stop_op = NULL;
+	if (error)
+		log_warn("%s: stop: %s", m->vm->name, error);
+	else if (ans->kernel_err)
+		log_warn("%s: stop: the kernel said: %s", m->vm->name, ans->text);
+	switch (m->stage) {
+	case STAGE_SYNC:
+		stop_enter(m, STAGE_UMOUNT);
+		break;
+	case STAGE_UMOUNT:
+		stop_enter(m, STAGE_HALT);
+		break;
+	default:
+		break;
+	}
+}
+
+static void stop_mc(struct monitor *m, const char *cmd)
+{
+	if (m->stop_op)
+		mconsole_async_cancel(m->stop_op);
+	m->stop_op = mconsole_async(m->loop, m->jail.mconsole, cmd,
+				    STOP_MC_TIMEOUT_MS, on_stop_mc, m);
+}
+
+static void stop_enter(struct monitor *m, enum stop_stage s)
+{
+	loop_timer_cancel(m->loop, m->stop_timer);
+	m->stop_timer = NULL;
+	m->stage = s;
+	if (s > m->stage_max)
+		m->stage_max = s;
+	switch (s) {
+	case STAGE_CAD:
+		stop_mc(m, "cad");
+		m->stop_deadline = now_ms() + (int64_t)m->stop_timeout * 1000;
+		m->stop_timer = loop_timer_add(m->loop, m->stop_timeout * 1000 <
+					       CAD_REPEAT_MS ? m->stop_timeout * 1000 :
+					       CAD_REPEAT_MS, on_stop_timer, m);
+		break;
+	case STAGE_SYNC:
+		stop_mc(m, "sysrq s");
+		break;
+	case STAGE_UMOUNT:
+		stop_mc(m, "sysrq u");
+		break;
+	case STAGE_HALT:
+		stop_mc(m, "halt");
+		m->stop_timer = loop_timer_add(m->loop, HALT_GRACE_MS, on_stop_timer, m);
+		break;
+	case STAGE_TERM:
+		if (m->kernel)
+			kill(m->kernel, SIGTERM);
+		else if (m->watcher)
+			kill(m->watcher, SIGTERM);
+		m->stop_timer = loop_timer_add(m->loop, TERM_GRACE_MS, on_stop_timer, m);
+		break;
+	case STAGE_KILL:
+		log_warn("%s: killing the kernel (pid %d)", m->vm->name, (int)m->kernel);
+		if (m->kernel)
+			kill(m->kernel, SIGKILL);
+		if (m->watcher)
+			kill(m->watcher, SIGKILL);
+		m->stop_timer = loop_timer_add(m->loop, TERM_GRACE_MS, on_stop_timer, m);
+		break;
+	case STAGE_NONE:
+		break;
+	}
+}
+
+static void on_resume_for_stop(const struct mconsole_answer *ans,
+			       const char *error, void *arg)
+{
+	struct monitor *m = arg;
+
+	if (error || ans->kernel_err)
+		log_warn("%s: resume before stop: %s", m->vm->name,
+			 error ? error : ans->text);
+}
+
+static int begin_stop(struct monitor *m, enum stop_stage first, int timeout,
+		      mon_done_cb cb, void *arg, struct err *e)
+{
+	if (!is_up(m)) {
+		err_set(e, "%s: not running (state %s)", m->vm->name,
+			um_state_name(m->state));
+		return -1;
+	}
+	add_waiter(&m->stop_waiters, cb, arg);
+	if (m->state == UM_STOPPING && m->stage >= first)
+		return 0; /* already on the way, as far or further */
+	m->stop_timeout = timeout >= 0 ? timeout : m->vm->stop_timeout;
+	if (m->state == UM_STARTING && first < STAGE_TERM && m->stage == STAGE_NONE) {
+		/* the mconsole is not up yet: nothing can ask the guest */
+		first = STAGE_TERM;
+	}
+	if (m->state == UM_PAUSED)
+		mconsole_async(m->loop, m->jail.mconsole, "go", STOP_MC_TIMEOUT_MS,
+			       on_resume_for_stop, m);
+	m->state = UM_STOPPING;
+	stop_enter(m, first);
+	return 0;
+}
+
+int monitor_stop(struct monitor *m, int timeout, mon_done_cb cb, void *arg,
+		 struct err *e)
+{
+	return begin_stop(m, STAGE_CAD, timeout, cb, arg, e);
+}
+
+int monitor_halt(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
+{
+	return begin_stop(m, STAGE_HALT, -1, cb, arg, e);
+}
+
+/* ---- mconsole commands for clients ----------------------------------- */
+
+static void on_req(const struct mconsole_answer *ans, const char *error, void *arg)
+{
+	struct mon_req *r = arg;
+	struct monitor *m = r->m;
+	um_status st = UM_OK;
+	const char *msg;
+
+	for (struct mon_req **pp = &m->reqs; *pp; pp = &(*pp)->next) {
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	}
+	if (error) {
+		st = strstr(error, "no answer") ? UM_ETIMEDOUT : UM_EIO;
+		msg = error;
+	} else {
+		msg = ans->text;
+		if (ans->kernel_err)
+			st = UM_EKERNEL;
+		else if (r->then >= 0 && is_up(m) && m->state != UM_STOPPING)
+			m->state = (um_state)r->then;
+	}
+	if (r->cb)
+		r->cb(m, st, msg, r->arg);
+	free(r);
+}
+
+static int request(struct monitor *m, const char *cmd, int then, mon_done_cb cb,
+		   void *arg, struct err *e)
+{
+	struct mon_req *r;
+
+	if (m->state == UM_STARTING) {
+		err_set(e, "%s: still booting (its mconsole is not up yet)", m->vm->name);
+		return -1;
+	}
+	if (m->state != UM_RUNNING && m->state != UM_PAUSED) {
+		err_set(e, "%s: not running (state %s)", m->vm->name,
+			um_state_name(m->state));
+		return -1;
+	}
+	r = xcalloc(1, sizeof(*r));
+	r->m = m;
+	r->cb = cb;
+	r->arg = arg;
+	r->then = then;
+	r->next = m->reqs;
+	m->reqs = r;
+	r->op = mconsole_async(m->loop, m->jail.mconsole, cmd, 5000, on_req, r);
+	return 0;
+}
+
+int monitor_pause(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
+{
+	if (m->state == UM_PAUSED) {
+		err_set(e, "%s: already paused", m->vm->name);
+		return -1;
+	}
+	return request(m, "stop", UM_PAUSED, cb, arg, e);
+}
+
+int monitor_resume(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
+{
+	if (m->state == UM_RUNNING) {
+		err_set(e, "%s: not paused", m->vm->name);
+		return -1;
+	}
+	return request(m, "go", UM_RUNNING, cb, arg, e);
+}
+
+int monitor_ctrlaltdel(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
+{
+	return request(m, "cad", -1, cb, arg, e);
+}
+
+int monitor_sysrq(struct monitor *m, const char *key, mon_done_cb cb, void *arg,
+		  struct err *e)
+{
+	char cmd[16];
+
+	if (strlen(key) != 1 || !((key[0] >= 'a' && key[0] <= 'z') ||
+				  (key[0] >= '0' && key[0] <= '9'))) {
+		err_set(e, "sysrq '%s': expected one letter or digit (see 'sysrq h' "
+			"in the guest's console log)", key);
+		return -1;
+	}
+	snprintf(cmd, sizeof(cmd), "sysrq %s", key);
+	return request(m, cmd, -1, cb, arg, e);
+}
+
+int monitor_mconsole(struct monitor *m, const char *cmd, mon_done_cb cb,
+		     void *arg, struct err *e)
+{
+	static const char *allowed[] = {"version", "help", "proc", "stack",
+					"config", "remove", "log"};
+	size_t n = strcspn(cmd, " ");
+
+	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
+		if (strlen(allowed[i]) == n && !strncmp(cmd, allowed[i], n))
+			return request(m, cmd, -1, cb, arg, e);
+	err_set(e, "mconsole '%.*s': not passed through (allowed: version, help, "
+		"proc, stack, config, remove, log; use the start, stop, halt, "
+		"pause, resume, ctrlaltdel and sysrq commands for the others)",
+		(int)n, cmd);
+	return -1;
+}
+
+/* ---- the daemon ------------------------------------------------------ */
+
+static void on_quit(struct loop *l, int sig, void *arg)
+{
+	struct monitor *m = arg;
+	struct err e;
+
+	if (!is_up(m)) {
+		log_info("%s: signal %d: exiting", m->vm->name, sig);
+		loop_quit(l);
+		return;
+	}
+	if (m->quitting) {
+		log_info("%s: signal %d again: halting the VM now", m->vm->name, sig);
+		if (m->stage < STAGE_HALT)
+			stop_enter(m, STAGE_HALT);
+		return;
+	}
+	m->quitting = 1;
+	log_info("%s: signal %d: stopping the VM, then exiting", m->vm->name, sig);
+	if (m->state != UM_STOPPING && begin_stop(m, STAGE_CAD, -1, NULL, NULL, &e) < 0)
+		loop_quit(l);
+}
+
+static void on_hup(struct loop *l, int sig, void *arg)
+{
+	struct monitor *m = arg;
+
+	(void)l;
+	(void)sig;
+	log_info("%s: SIGHUP ignored (configuration changes apply when the "
+		 "monitor restarts)", m->vm->name);
+}
+
+struct monitor *monitor_new(struct config *cfg, struct vm_conf *vm, struct err *e)
+{
+	struct monitor *m = xcalloc(1, sizeof(*m));
+
+	m->cfg = cfg;
+	m->vm = vm;
+	m->status_fd = -1;
+	m->notify_fd = -1;
+	m->state = UM_STOPPED;
+	sb_init(&m->status_in);
+	sigprocmask(SIG_SETMASK, NULL, &m->orig_mask);
+	m->loop = loop_new();
+	if (!m->loop) {
+		err_sys(e, "epoll");
+		free(m);
+		return NULL;
+	}
+	if (jail_init(&m->jail, cfg, vm, e) < 0 || jail_layout(&m->jail, e) < 0)
+		goto fail;
+	/* mounts left by a monitor that died are ours to clean */
+	jail_unmount(&m->jail);
+	for (int i = 0; i < vm->nchans; i++) {
+		m->chans[i] = chan_new(m->loop, vm->chans[i].name, vm->chans[i].mode,
+				       m->jail.logdir, 0, e);
+		if (!m->chans[i])
+			goto fail;
+		m->nchans = i + 1;
+	}
+	/* orphans of the jailed child (the kernel, if the child dies) come to
+	 * us, so that their end is seen */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	if (loop_signal(m->loop, SIGCHLD, on_sigchld, m) < 0 ||
+	    loop_signal(m->loop, SIGTERM, on_quit, m) < 0 ||
+	    loop_signal(m->loop, SIGINT, on_quit, m) < 0 ||
+	    loop_signal(m->loop, SIGHUP, on_hup, m) < 0) {
+		err_sys(e, "signalfd");
+		goto fail;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	return m;
+fail:
+	monitor_free(m);
+	return NULL;
+}
+
+void monitor_free(struct monitor *m)
+{
+	if (!m)
+		return;
+	rpc_server_free(m->rpc);
+	m->rpc = NULL;
+	while (m->reqs) {
+		struct mon_req *r = m->reqs;
+
+		m->reqs = r->next;
+		mconsole_async_cancel(r->op);
+		free(r);
+	}
+	finish_waiters(m, &m->start_waiters, UM_ECLOSED, "the monitor is exiting");
+	finish_waiters(m, &m->stop_waiters, UM_ECLOSED, "the monitor is exiting");
+	teardown(m);
+	/* the watcher exits right after it reported the kernel's end */
+	for (int i = 0; m->watcher > 0 && i < 200; i++) {
+		if (waitpid(m->watcher, NULL, WNOHANG) != 0)
+			m->watcher = 0;
+		else
+			usleep(10000);
+	}
+	for (int i = 0; i < m->nchans; i++)
+		chan_free(m->chans[i]);
+	free(m->cmdline);
+	jail_free(&m->jail);
+	loop_free(m->loop);
+	free(m);
+}
+
+int monitor_run(struct monitor *m)
+{
+	return loop_run(m->loop);
+}

@@ -152,6 +152,13 @@ size_t rpc_out_pending(const struct rpc_out *out)
 	return out->len - out->start;
 }
 
+bool_t xdr_rpc_void(XDR *x, void *p)
+{
+	(void)x;
+	(void)p;
+	return TRUE;
+}
+
 bool_t xdr_rpc_call_msg(XDR *x, struct rpc_call_msg *c)
 {
 	if (!xdr_callmsg(x, &c->msg))

@@ -52,6 +52,11 @@ struct rpc_call_msg {
 };
 bool_t xdr_rpc_call_msg(XDR *x, struct rpc_call_msg *c);
 
+/* Encodes and decodes nothing: for procedures without arguments or
+ * results (libtirpc's xdr_void has no parameters, which newer compilers
+ * refuse to cast). */
+bool_t xdr_rpc_void(XDR *x, void *p);
+
 /* Fills a reply to xid: accepted with stat (SUCCESS: with res). */
 void rpc_reply_accepted(struct rpc_msg *m, uint32_t xid, enum accept_stat stat,
 			xdrproc_t xres, void *res);

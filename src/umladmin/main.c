@@ -1,7 +1,197 @@
-/* umladmin -- work in progress */
+/* umladmin -- administration of umlmon hosts and VMs. See umladmin(8). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "lib/admin.h"
+#include "lib/image.h"
+
+static void usage(FILE *f)
 {
-	fprintf(stderr, "umladmin: not built yet\n");
-	return 1;
+	fprintf(f,
+		"usage: umladmin [-c CONFIG] COMMAND [ARGS]\n"
+		"commands:\n"
+		"  setup [-kernel FILE]      create the shared dir and install the UML\n"
+		"                            kernel (default /usr/bin/linux) as\n"
+		"                            SHARED/kernels/linux\n"
+		"  mkimage [-size SIZE] [-hostname NAME] [-password PW] [-f] VM\n"
+		"                            build the default busybox root image as the\n"
+		"                            VM's ubd0 (in its jail, owned by its vmuser)\n"
+		"  mkimage [...] -o FILE     the same, into any file\n"
+		"  check                     check the configuration; list every error\n"
+		"  list                      the VMs of the configuration and their state\n"
+		"options:\n"
+		"  -c CONFIG  configuration file (default $UMLMON_CONFIG or %s)\n",
+		UMLMON_DEFAULT_CONFIG);
+}
+
+static struct config *load(const char *path, int strict)
+{
+	struct config *cfg;
+	struct err e;
+
+	cfg = config_load(path, &e);
+	if (!cfg)
+		die(1, "%s", e.msg);
+	if (strict && cfg->global.nerrors) {
+		for (int i = 0; i < cfg->nerrors; i++)
+			if (!*cfg->error_sections[i] ||
+			    !strcmp(cfg->error_sections[i], "GLOBAL"))
+				fprintf(stderr, "umladmin: %s\n", cfg->errors[i]);
+		die(1, "%s: errors in [GLOBAL]", path);
+	}
+	return cfg;
+}
+
+static int cmd_setup(const char *cfgpath, int argc, char **argv)
+{
+	const char *kernel = "/usr/bin/linux";
+	struct config *cfg;
+	struct err e;
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "-kernel") && i + 1 < argc)
+			kernel = argv[++i];
+		else
+			die(2, "setup: unknown argument '%s'", argv[i]);
+	}
+	cfg = load(cfgpath, 1);
+	if (admin_setup(cfg, kernel, &e) < 0)
+		die(1, "setup: %s", e.msg);
+	printf("umladmin: shared dir %s ready; kernel %s/kernels/linux\n",
+	       cfg->global.shared, cfg->global.shared);
+	config_free(cfg);
+	return 0;
+}
+
+static int cmd_mkimage(const char *cfgpath, int argc, char **argv)
+{
+	struct image_opts o = {.owner = (uid_t)-1, .group = (gid_t)-1};
+	const char *out = NULL, *vmname = NULL;
+	char *path = NULL;
+	struct err e;
+
+	o.progress = isatty(STDERR_FILENO);
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "-size") && i + 1 < argc) {
+			if (parse_size(argv[++i], &o.size) < 0 || o.size < (8u << 20))
+				die(2, "mkimage: -size '%s': expected a size of 8M or more",
+				    argv[i]);
+		} else if (!strcmp(a, "-hostname") && i + 1 < argc) {
+			o.hostname = argv[++i];
+		} else if (!strcmp(a, "-password") && i + 1 < argc) {
+			o.root_password = argv[++i];
+		} else if (!strcmp(a, "-f")) {
+			o.force = 1;
+		} else if (!strcmp(a, "-o") && i + 1 < argc) {
+			out = argv[++i];
+		} else if (a[0] != '-' && !vmname) {
+			vmname = a;
+		} else {
+			die(2, "mkimage: unexpected argument '%s'", a);
+		}
+	}
+	if (!!out == !!vmname)
+		die(2, "mkimage: give either a VM or -o FILE");
+	if (vmname) {
+		struct config *cfg = load(cfgpath, 1);
+
+		if (admin_image_path(cfg, vmname, &path, &o.owner, &o.group, &e) < 0)
+			die(1, "mkimage: %s", e.msg);
+		if (!o.hostname)
+			o.hostname = vmname;
+		config_free(cfg);
+	} else {
+		path = xstrdup(out);
+	}
+	o.path = path;
+	if (image_build_busybox(&o, &e) < 0)
+		die(1, "mkimage: %s", e.msg);
+	printf("umladmin: built %s\n", path);
+	free(path);
+	return 0;
+}
+
+static int cmd_check(const char *cfgpath)
+{
+	struct config *cfg = load(cfgpath, 0);
+	int rc = cfg->nerrors ? 1 : 0;
+	struct err e;
+
+	for (int i = 0; i < cfg->nerrors; i++)
+		fprintf(stderr, "umladmin: %s\n", cfg->errors[i]);
+	if (admin_check_host(cfg, &e) < 0) {
+		fprintf(stderr, "umladmin: %s\n", e.msg);
+		rc = 1;
+	}
+	if (rc == 0)
+		printf("umladmin: %s: %d VM%s, no errors\n", cfgpath, cfg->nvms,
+		       cfg->nvms == 1 ? "" : "s");
+	config_free(cfg);
+	return rc;
+}
+
+static int cmd_list(const char *cfgpath)
+{
+	struct config *cfg = load(cfgpath, 0);
+
+	printf("%-20s %-10s %-8s %s\n", "VM", "STATE", "MEMORY", "START");
+	for (int i = 0; i < cfg->nvms; i++) {
+		struct vm_conf *vm = &cfg->vms[i];
+		char state[32], sz[32];
+
+		admin_vm_state(cfg, vm, state, sizeof(state));
+		printf("%-20s %-10s %-8s %s\n", vm->name, state,
+		       fmt_size(vm->memory, sz, sizeof(sz)), start_mode_name(vm->start));
+	}
+	config_free(cfg);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cfgpath = NULL;
+	int i = 1;
+
+	log_init("umladmin", LOG_LVL_INFO);
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-c") && i + 1 < argc) {
+			cfgpath = argv[++i];
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "-version") || !strcmp(argv[i], "--version")) {
+			printf("umladmin %s\n", UMLMON_VERSION);
+			return 0;
+		} else {
+			fprintf(stderr, "umladmin: unknown option '%s'\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	cfgpath = config_default_path(cfgpath);
+	if (!strcmp(argv[i], "setup"))
+		return cmd_setup(cfgpath, argc - i - 1, argv + i + 1);
+	if (!strcmp(argv[i], "mkimage"))
+		return cmd_mkimage(cfgpath, argc - i - 1, argv + i + 1);
+	if (!strcmp(argv[i], "check"))
+		return cmd_check(cfgpath);
+	if (!strcmp(argv[i], "list"))
+		return cmd_list(cfgpath);
+	fprintf(stderr, "umladmin: unknown command '%s'\n", argv[i]);
+	usage(stderr);
+	return 2;
 }

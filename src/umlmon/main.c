@@ -1,7 +1,224 @@
-/* umlmon -- work in progress */
+/* umlmon -- the monitor daemon of one UML virtual machine. See umlmon(8). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "lib/monitor.h"
+
+static void usage(FILE *f)
 {
-	fprintf(stderr, "umlmon: not built yet\n");
-	return 1;
+	fprintf(f, "usage: umlmon [-fg] [-c CONFIG] [-d] VM\n"
+		"Runs the monitor of VM: prepares its jail, serves the control\n"
+		"socket VARDIR/VM/ctrl; the VM boots on 'umlwatch VM -start' (or at\n"
+		"once with start = boot in the configuration).\n\n"
+		"  -fg, --foreground  stay in the foreground, log to stderr too\n"
+		"  -c, --config FILE  configuration (default $UMLMON_CONFIG or %s)\n"
+		"  -d, --debug        debug messages\n"
+		"  -version           print the version\n"
+		"  -h, --help         this text\n", UMLMON_DEFAULT_CONFIG);
+}
+
+/* The pid file, locked for the monitor's life. */
+static int lock_pidfile(const char *path, struct err *e)
+{
+	char buf[32];
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0) {
+		err_sys(e, "%s", path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		err_set(e, "a monitor is already running (pid %s, pid file %s)",
+			*buf ? buf : "?", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int write_pid(int fd)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+
+	return ftruncate(fd, 0) == 0 && pwrite(fd, buf, (size_t)n, 0) == n ? 0 : -1;
+}
+
+/* Forks; the parent waits until the daemon says it is ready (or why it
+ * failed) and exits with that. Returns the fd to report on in the child. */
+static int daemonize(void)
+{
+	int p[2];
+	pid_t pid;
+	char buf[1200];
+	ssize_t n;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		die(1, "pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		die(1, "fork: %s", strerror(errno));
+	if (pid > 0) {
+		close(p[1]);
+		n = read(p[0], buf, sizeof(buf) - 1);
+		if (n > 0 && buf[0] == '+')
+			exit(0);
+		if (n > 0) {
+			buf[n] = '\0';
+			fprintf(stderr, "umlmon: %s\n", buf + 1);
+		} else {
+			fprintf(stderr, "umlmon: the daemon died while starting\n");
+		}
+		exit(1);
+	}
+	close(p[0]);
+	setsid();
+	if (chdir("/") < 0) {
+		/* / always exists */
+	}
+	return p[1];
+}
+
+static void ready(int fd, const char *error)
+{
+	if (fd < 0) {
+		if (error)
+			die(1, "%s", error);
+		return;
+	}
+	if (error) {
+		char buf[1200];
+		int n = snprintf(buf, sizeof(buf), "-%s", error);
+
+		if (write(fd, buf, (size_t)n) < 0) {
+			/* the parent is gone */
+		}
+		exit(1);
+	}
+	if (write(fd, "+", 1) < 0) {
+		/* the parent is gone */
+	}
+	close(fd);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"fg", no_argument, NULL, 'f'},
+		{"foreground", no_argument, NULL, 'f'},
+		{"config", required_argument, NULL, 'c'},
+		{"debug", no_argument, NULL, 'd'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *cfgpath = NULL;
+	int fg = 0, debug = 0, opt, bad = 0, report_fd = -1, pidfd;
+	struct config *cfg;
+	struct vm_conf *vm;
+	struct monitor *m;
+	char *pidpath, *logpath;
+	struct err e;
+
+	log_init("umlmon", LOG_LVL_INFO);
+	while ((opt = getopt_long_only(argc, argv, "c:dh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'f': fg = 1; break;
+		case 'c': cfgpath = optarg; break;
+		case 'd': debug = 1; break;
+		case 'V': printf("umlmon %s\n", UMLMON_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return 2;
+	}
+	if (debug)
+		log_init("umlmon", LOG_LVL_DEBUG);
+	cfgpath = config_default_path(cfgpath);
+	cfg = config_load(cfgpath, &e);
+	if (!cfg)
+		die(1, "%s", e.msg);
+	vm = config_vm(cfg, argv[optind]);
+	for (int i = 0; i < cfg->nerrors; i++) {
+		const char *sec = cfg->error_sections[i];
+
+		if (!*sec || !strcmp(sec, "GLOBAL") || !strcmp(sec, argv[optind])) {
+			fprintf(stderr, "umlmon: %s\n", cfg->errors[i]);
+			bad++;
+		}
+	}
+	if (!vm) {
+		if (config_valid_name(argv[optind], &e) < 0)
+			die(1, "%s: %s", argv[optind], e.msg);
+		die(1, "%s: unknown VM (no [%s] section in %s)", argv[optind],
+		    argv[optind], cfgpath);
+	}
+	if (bad)
+		die(1, "%s: refusing to run with %d error%s in %s", vm->name, bad,
+		    bad > 1 ? "s" : "", cfgpath);
+	if (geteuid() != 0)
+		die(1, "%s: must run as root (it mounts the jail and drops the VM's "
+		    "privileges)", vm->name);
+
+	if (mkdir_p(cfg->global.rundir, 0755) < 0)
+		die(1, "%s: %s", cfg->global.rundir, strerror(errno));
+	pidpath = xasprintf("%s/%s.pid", cfg->global.rundir, vm->name);
+	pidfd = lock_pidfile(pidpath, &e);
+	if (pidfd < 0)
+		die(1, "%s: %s", vm->name, e.msg);
+	if (!fg)
+		report_fd = daemonize();
+	/* everything from here on belongs to the daemon process */
+	m = monitor_new(cfg, vm, &e);
+	if (!m)
+		ready(report_fd, e.msg);
+	logpath = xasprintf("%s/monitor.log", m->jail.logdir);
+	if (log_to_file(logpath, fg) < 0)
+		log_warn("%s: %s", logpath, strerror(errno));
+	if (monitor_listen(m, &e) < 0) {
+		monitor_free(m);
+		ready(report_fd, e.msg);
+	}
+	if (write_pid(pidfd) < 0)
+		log_warn("%s: %s", pidpath, strerror(errno));
+	if (!fg) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			close(null);
+		}
+	}
+	log_info("%s: monitor running (pid %d, control socket %s)", vm->name,
+		 (int)getpid(), m->jail.ctrl);
+	ready(report_fd, NULL);
+	if (vm->start == START_BOOT && monitor_start(m, NULL, NULL, &e) < 0)
+		log_err("%s", e.msg);
+	monitor_run(m);
+	monitor_free(m);
+	log_info("%s: monitor exiting", vm->name);
+	unlink(pidpath);
+	close(pidfd);
+	free(pidpath);
+	free(logpath);
+	config_free(cfg);
+	return 0;
 }

@@ -1,0 +1,86 @@
+#!/bin/bash
+# Time from "start" to the guest's first init line: the bare UML kernel on
+# an image, against a boot of the same image through umlmon (jail, tmpfs,
+# ptys, RPC). Needs root, hyperfine, a build in ../build.
+# Usage: bench/boot_to_init.sh [RUNS]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+B=${UMLMON_BUILD:-$here/../build}/src
+runs=${1:-15}
+mark="umlmon-guest: init started"
+
+T=$(mktemp -d /tmp/umlmon-bench.XXXXXX)
+chmod 755 "$T"
+mon=
+cleanup() {
+	set +e
+	[ -f "$T/bare.pid" ] && kill -TERM "$(cat "$T/bare.pid")" 2>/dev/null
+	if [ -n "$mon" ]; then
+		"$B/umlwatch" bench -halt >/dev/null 2>&1
+		kill -TERM "$mon" 2>/dev/null
+		for _ in $(seq 50); do kill -0 "$mon" 2>/dev/null || break; sleep 0.1; done
+	fi
+	findmnt -rn -o TARGET | grep "^$T/" | sort -r | xargs -r umount -l
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+export UMLMON_CONFIG=$T/umlmon.conf
+cat >"$UMLMON_CONFIG" <<CONF
+[GLOBAL]
+vardir = $T/var
+shared = $T/shared
+rundir = $T/run
+[bench]
+vmuser = nobody
+memory = 64M
+ubd0 = /disks/root.dsk
+CONF
+"$B/umladmin" setup >/dev/null
+"$B/umladmin" mkimage bench >/dev/null
+cp "$T/var/bench/jail/disks/root.dsk" "$T/bare.dsk"
+mkdir -p "$T/uml"
+"$B/umlmon" bench
+mon=$(cat "$T/run/bench.pid")
+log=$T/var/bench/log/con0
+
+# the bare kernel: same memory, same image (a copy), console to a file
+cat >"$T/bare-start" <<SH
+#!/bin/bash
+: >"$T/bare.out"
+setsid /usr/bin/linux mem=64M ubd0=$T/bare.dsk umid=bare uml_dir=$T/uml \
+	con=null ssl=null con0=fd:0,fd:1 con1=null </dev/null >"$T/bare.out" 2>&1 &
+echo \$! >"$T/bare.pid"
+exec "$here/waitfor" "$T/bare.out" "$mark" 60
+SH
+cat >"$T/bare-stop" <<SH
+#!/bin/bash
+[ -f "$T/bare.pid" ] || exit 0
+p=\$(cat "$T/bare.pid"); kill -TERM "\$p" 2>/dev/null
+while kill -0 "\$p" 2>/dev/null; do sleep 0.05; done
+rm -f "$T/bare.pid"
+SH
+cat >"$T/mon-start" <<SH
+#!/bin/bash
+"$B/umlwatch" bench -start >/dev/null
+exec "$here/waitfor" "$log" "$mark" 60
+SH
+cat >"$T/mon-stop" <<SH
+#!/bin/bash
+"$B/umlwatch" bench -halt >/dev/null 2>&1
+: >"$log"
+SH
+chmod +x "$T"/bare-* "$T"/mon-*
+
+hyperfine --runs "$runs" --warmup 2 --export-json "$T/result.json" \
+	--prepare "$T/bare-stop" -n "bare linux" "$T/bare-start" \
+	--prepare "$T/mon-stop" -n "through umlmon" "$T/mon-start"
+"$T/bare-stop"
+python3 - "$T/result.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+med = {x["command"]: x["median"] for x in r}
+bare, mon = med["bare linux"], med["through umlmon"]
+print(f"\nmedian bare {bare*1000:.0f} ms, through umlmon {mon*1000:.0f} ms, "
+      f"ratio {mon/bare:.3f} (overhead {100*(mon/bare-1):+.1f}%)")
+PY

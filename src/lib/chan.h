@@ -1,0 +1,90 @@
+/* chan.h -- a console or serial channel of a VM (conN, sslN): the pty the
+ * monitor owns, a ring of recent output that any number of clients read at
+ * their own pace, the log file, and input queued for the guest.
+ *
+ * Output offsets count every byte the channel ever produced, across VM
+ * restarts, so a client asks "give me what follows offset X": a slow client
+ * falls behind (and is told how much it lost) but never stalls the VM, the
+ * log or other clients. */
+#ifndef UMLMON_CHAN_H
+#define UMLMON_CHAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/config.h"
+#include "../common/util.h"
+
+#define CHAN_RING_SIZE (256u << 10)
+#define CHAN_INPUT_MAX (64u << 10)
+
+struct loop;
+struct chan;
+struct chan_waiter;
+
+/* A reader waiting for output beyond its offset. The callback runs once:
+ * on new output, on timeout (no data) or when the channel closes; the
+ * waiter is unlinked before and may be freed by the callback. */
+typedef void (*chan_wake_cb)(struct chan_waiter *w, int closed);
+struct chan_waiter {
+	struct chan *ch;
+	uint64_t offset;
+	chan_wake_cb cb;
+	void *arg;
+	struct chan_waiter *next;
+};
+
+struct chan {
+	char name[8];
+	enum chan_mode mode;
+	struct loop *loop;
+	int master;            /* -1 while the VM is down */
+	int slave;             /* only from chan_open() until chan_slave_done() */
+	int logfd;
+	char *logpath;
+	uint8_t *ring;
+	size_t ring_size;
+	uint64_t head;         /* bytes produced so far */
+	struct strbuf in;      /* input not yet taken by the pty */
+	size_t in_off;
+	struct chan_waiter *waiters;
+	void (*on_close)(struct chan *ch, void *arg);
+	void *on_close_arg;
+};
+
+/* A channel with its log in logdir (NULL: no log). */
+struct chan *chan_new(struct loop *l, const char *name, enum chan_mode mode,
+		      const char *logdir, size_t ring_size, struct err *e);
+void chan_free(struct chan *ch);
+
+/* Creates the pty pair for a boot; the slave is for the kernel. */
+int chan_open(struct chan *ch, struct err *e);
+/* The monitor's copy of the slave is no longer needed (the kernel has it). */
+void chan_slave_done(struct chan *ch);
+/* Drops the pty (and wakes readers with closed=1). */
+void chan_close(struct chan *ch);
+int chan_is_open(const struct chan *ch);
+
+/* Records output (what the pty produced) in ring and log, wakes readers. */
+void chan_output(struct chan *ch, const void *data, size_t n);
+
+/* Copies up to max bytes from *offset on; moves *offset forward to the
+ * oldest byte still held if the reader fell behind. Returns bytes copied. */
+size_t chan_read(const struct chan *ch, uint64_t *offset, void *buf, size_t max);
+/* Oldest offset still in the ring. */
+uint64_t chan_tail(const struct chan *ch);
+/* Where a new client starts: the beginning of the last line of output
+ * (so that a prompt is shown), at most 1 KiB back. */
+uint64_t chan_attach_offset(const struct chan *ch);
+
+/* Queues input for the guest. -1 with e if the channel is down or its
+ * input queue is full (the guest does not read). */
+int chan_write(struct chan *ch, const void *data, size_t n, struct err *e);
+int chan_winsize(struct chan *ch, unsigned rows, unsigned cols, struct err *e);
+
+/* Waits for output beyond offset (the caller fills cb/arg/offset). */
+void chan_wait(struct chan *ch, struct chan_waiter *w);
+void chan_unwait(struct chan *ch, struct chan_waiter *w);
+int chan_nwaiters(const struct chan *ch);
+
+#endif

@@ -1,0 +1,88 @@
+/* jail.h -- the chroot jail of a VM on the host side (layout, tmpfs and
+ * shared bind mount, checks of what the kernel will open) and the jailed
+ * child that runs the kernel.
+ *
+ *   VARDIR/VM/            vmdir   (root, 0755)
+ *   VARDIR/VM/ctrl        control socket
+ *   VARDIR/VM/log/        console logs, monitor log
+ *   VARDIR/VM/jail/       root of the VM (root, 0755)
+ *       disks/            the VM's own images (owned by the vmuser)
+ *       tmp/              tmpfs of memory size + margin, per boot
+ *       shared/           read-only bind mount of the shared dir, per boot
+ *       lib/, lib64/      the kernel's libraries, copied from the host
+ */
+#ifndef UMLMON_JAIL_H
+#define UMLMON_JAIL_H
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include "../common/config.h"
+#include "../common/util.h"
+
+/* tmpfs = memory + this (the kernel's memory file plus its sockets). */
+#define JAIL_TMP_MARGIN (32ULL << 20)
+
+struct jail {
+	char *vmdir;
+	char *root;
+	char *tmp;
+	char *shared_mnt;
+	char *disks;
+	char *logdir;
+	char *ctrl;
+	char *shared_src;     /* [GLOBAL] shared */
+	char *mconsole;       /* host path of the kernel's mconsole socket */
+	char *notify;         /* host path of the monitor's notify socket */
+	uid_t uid;
+	gid_t gid;
+	int tmp_mounted;
+	int shared_mounted;
+};
+
+/* Computes the paths; -1 if one is too long for a socket address. */
+int jail_init(struct jail *j, const struct config *cfg, const struct vm_conf *vm,
+	      struct err *e);
+void jail_free(struct jail *j);
+
+/* Creates the directories (idempotent). */
+int jail_layout(struct jail *j, struct err *e);
+/* Mounts the tmpfs on tmp and the shared dir on shared (read-only). */
+int jail_mount(struct jail *j, const struct vm_conf *vm, struct err *e);
+/* Unmounts what jail_mount mounted; logs what it cannot. 0 if all gone. */
+int jail_unmount(struct jail *j);
+/* Is path a mount point right now (per /proc/self/mountinfo)? */
+int jail_is_mountpoint(const char *path);
+
+/* Opens path as seen from inside the jail: symlinks and ".." cannot lead
+ * out of it (openat2 RESOLVE_IN_ROOT). flags as for open(2). */
+int jail_open(const struct jail *j, const char *path, int flags, struct err *e);
+
+/* Checks the kernel and the disks of vm before a boot: they exist in the
+ * jail, have the right kind, and the vmuser may use them; the VM's own
+ * disks (in /disks) are given to the vmuser. Installs the kernel's
+ * libraries. Needs the shared dir mounted. */
+int jail_check(struct jail *j, const struct vm_conf *vm, struct err *e);
+
+/* What the jailed child needs. */
+struct jail_exec {
+	const char *hostname;
+	char *const *argv;     /* argv[0]: the kernel inside the jail */
+	char *const *envp;
+	int nfds;              /* the kernel gets src[i] as fd i */
+	const int *src;
+	int status_fd;         /* write end of the pipe to the monitor */
+	sigset_t sigmask;      /* to restore in the child */
+};
+
+/* Forks the watcher: it enters a new mount, PID, IPC and UTS namespace,
+ * pivots into the jail, drops to the vmuser with no capabilities and
+ * no_new_privs, forks the kernel (PID 1 of the namespace) and reports on
+ * status_fd, one line each:
+ *   "kernel PID"   the kernel was executed (host pid)
+ *   "error TEXT"   the start failed
+ *   "exit STATUS"  the kernel ended (wait status, decimal)
+ * Returns the watcher's pid, or -1. */
+pid_t jail_spawn(const struct jail *j, const struct jail_exec *x, struct err *e);
+
+#endif

@@ -1,0 +1,118 @@
+/* monitor.h -- the monitor of one VM: its state machine (stopped, starting,
+ * running, paused, stopping, crashed), the boot through the jailed watcher,
+ * the escalating stop, the channels, and the event loop that runs it all.
+ * The RPC procedures (ctrl.c) are thin calls into this. */
+#ifndef UMLMON_MONITOR_H
+#define UMLMON_MONITOR_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "umlmonctrl.h"
+#include "../common/config.h"
+#include "../common/util.h"
+#include "chan.h"
+#include "jail.h"
+
+struct loop;
+struct loop_timer;
+struct mconsole_op;
+struct rpc_server;
+struct monitor;
+
+/* The end of an operation: status UM_OK or the error, msg the text (for
+ * mconsole passthrough, the kernel's answer). */
+typedef void (*mon_done_cb)(struct monitor *m, um_status st, const char *msg,
+			    void *arg);
+
+struct mon_waiter {
+	mon_done_cb cb;
+	void *arg;
+	struct mon_waiter *next;
+};
+
+struct vm_exit {
+	int valid;
+	int code, signal;
+	int requested;
+	time_t ended;
+	char reason[512];
+};
+
+enum stop_stage {
+	STAGE_NONE = 0,
+	STAGE_CAD,      /* Ctrl-Alt-Del sent, waiting for the guest */
+	STAGE_SYNC,     /* sysrq s */
+	STAGE_UMOUNT,   /* sysrq u */
+	STAGE_HALT,     /* mconsole halt */
+	STAGE_TERM,     /* SIGTERM to the kernel (UML halts) */
+	STAGE_KILL,     /* SIGKILL */
+};
+
+struct monitor {
+	struct loop *loop;
+	struct config *cfg;
+	struct vm_conf *vm;
+	struct jail jail;
+	struct rpc_server *rpc;
+	struct chan *chans[VM_MAX_CHANS];   /* index as in vm->chans */
+	int nchans;
+	sigset_t orig_mask;
+
+	um_state state;
+	pid_t watcher, kernel;
+	int status_fd;
+	struct strbuf status_in;
+	int notify_fd;
+	time_t started;
+	int64_t started_ms;
+	int exit_seen;
+	char *cmdline;
+	char panic[256];        /* last panic notification of this boot */
+	struct vm_exit last_exit;
+
+	enum stop_stage stage;
+	enum stop_stage stage_max;
+	int stop_timeout;
+	int64_t stop_deadline;  /* end of the ctrl-alt-del grace */
+	struct loop_timer *stop_timer;
+	struct mconsole_op *stop_op;
+	struct mon_waiter *start_waiters;
+	struct mon_waiter *stop_waiters;
+	struct mon_req *reqs;   /* mconsole calls on behalf of clients */
+	int quitting;
+};
+
+const char *um_state_name(um_state s);
+
+/* Sets up everything but the control socket. */
+struct monitor *monitor_new(struct config *cfg, struct vm_conf *vm, struct err *e);
+/* Serves the control RPC on VARDIR/VM/ctrl. */
+int monitor_listen(struct monitor *m, struct err *e);
+/* Runs the loop until the monitor is told to quit (SIGTERM, SIGINT) and
+ * the VM is down. */
+int monitor_run(struct monitor *m);
+/* Unmounts, closes and removes the control socket. */
+void monitor_free(struct monitor *m);
+
+/* Each returns -1 with e when refused at once; otherwise cb runs later. */
+int monitor_start(struct monitor *m, mon_done_cb cb, void *arg, struct err *e);
+int monitor_stop(struct monitor *m, int timeout, mon_done_cb cb, void *arg,
+		 struct err *e);
+int monitor_halt(struct monitor *m, mon_done_cb cb, void *arg, struct err *e);
+int monitor_pause(struct monitor *m, mon_done_cb cb, void *arg, struct err *e);
+int monitor_resume(struct monitor *m, mon_done_cb cb, void *arg, struct err *e);
+int monitor_ctrlaltdel(struct monitor *m, mon_done_cb cb, void *arg, struct err *e);
+int monitor_sysrq(struct monitor *m, const char *key, mon_done_cb cb, void *arg,
+		  struct err *e);
+/* mconsole passthrough of the harmless commands. */
+int monitor_mconsole(struct monitor *m, const char *cmd, mon_done_cb cb,
+		     void *arg, struct err *e);
+/* Drops every pending callback for arg (its client went away). */
+void monitor_forget(struct monitor *m, void *arg);
+
+struct chan *monitor_chan(struct monitor *m, const char *name);
+
+#endif

@@ -1,0 +1,89 @@
+#!/bin/bash
+# Boots the default image under umlmon, logs in on con1 through
+# "umlwatch -connect" in a real terminal (tmux), runs a command, checks the
+# kernel's uids and root, leaves with Ctrl-], stops the VM and checks that
+# the kernel is gone and the jail is unmounted.
+. "$(dirname "$0")/lib.sh"
+
+setup
+mkimage vm1
+start_monitor vm1
+
+[ "$(info_field vm1 state)" = stopped ] || fail "a new monitor's VM is not stopped"
+[ -S "$T/var/vm1/ctrl" ] || fail "no control socket"
+[ "$(stat -c %a "$T/var/vm1/ctrl")" = 600 ] || fail "control socket is not 0600"
+
+boot vm1
+kpid=$(info_field vm1 'kernel pid')
+[ -n "$kpid" ] && kill -0 "$kpid" || fail "no kernel pid"
+log "kernel pid $kpid"
+
+# ---- the kernel runs as the VM user, in the jail, with nothing else ----
+nobody=$(id -u nobody)
+grep -Eq "^Uid:\s+$nobody\s+$nobody\s+$nobody\s+$nobody$" /proc/$kpid/status ||
+	fail "kernel uids: $(grep ^Uid /proc/$kpid/status)"
+grep -Eq "^Gid:\s+$(id -g nobody)\s" /proc/$kpid/status ||
+	fail "kernel gids: $(grep ^Gid /proc/$kpid/status)"
+grep -Eq '^CapEff:\s+0+$' /proc/$kpid/status || fail "kernel has capabilities"
+grep -Eq '^CapBnd:\s+0+$' /proc/$kpid/status || fail "kernel has a bounding set"
+grep -Eq '^NoNewPrivs:\s+1$' /proc/$kpid/status || fail "no_new_privs is not set"
+jail=$(jail_of vm1)
+[ "$(stat -L -c %d:%i /proc/$kpid/root)" = "$(stat -c %d:%i "$jail")" ] ||
+	fail "the kernel's root is not the jail"
+[ -e "/proc/$kpid/root/disks/root.dsk" ] || fail "no /disks/root.dsk in the kernel's root"
+[ ! -e "/proc/$kpid/root/etc/passwd" ] || fail "the host's /etc is visible in the jail"
+# only the channel ptys and /dev/null-like fds are open in the kernel: no
+# socket or file of the monitor leaked
+for fd in /proc/$kpid/fd/*; do
+	t=$(readlink "$fd")
+	case $t in
+	/dev/pts/* | /tmp/* | /disks/* | anon_inode:* | pipe:* | socket:* | /dev/null) ;;
+	*) fail "kernel fd $fd -> $t" ;;
+	esac
+done
+# the kernel's mounts: tmpfs and shared in the jail
+jail_mounts vm1 | grep -q "^$jail/tmp$" || fail "no tmpfs on $jail/tmp"
+jail_mounts vm1 | grep -q "^$jail/shared$" || fail "shared is not mounted"
+findmnt -n -o OPTIONS "$jail/shared" | grep -q '^ro' || fail "shared is not read-only"
+
+# the console log has the boot and the guest's init
+wait_file "$T/var/vm1/log/con0" "umlmon-guest: init started" 30
+
+# ---- log in on con1 through umlwatch in a terminal ----
+tm_new term
+tm_send term "stty -a | grep -o ' -\?icanon' | sed 's/^/BEFORE:/'" Enter
+tm_wait term 'BEFORE: icanon'
+tm_send term "$UMLWATCH vm1 -connect con1" Enter
+tm_wait term 'connected to vm1 con1'
+# the login prompt may have been printed before we attached: it is replayed
+tm_send term Enter
+tm_wait term 'login:' 30
+tm_send term root Enter
+tm_wait term '# $' 20
+tm_send term 'echo "RESULT=$((6 * 7))"; uname -r; id -u' Enter
+tm_wait term '^RESULT=42' 10
+tm_capture term | grep -q '^6\.1\.' || fail "uname -r not seen"
+log "guest answered: $(tm_capture term | grep '^RESULT=')"
+
+# ---- Ctrl-] leaves and the terminal is restored ----
+tm_send term C-]
+tm_wait term 'left vm1 con1' 10
+tm_wait term 'host\$ $' 5
+tm_send term "stty -a | grep -o ' -\?icanon' | sed 's/^/AFTER:/'" Enter
+tm_wait term 'AFTER: icanon' 5
+
+# ---- stop: ctrl-alt-del, the guest powers off ----
+out=$(watch vm1 -stop 2>&1) || fail "-stop: $out"
+log "$out"
+echo "$out" | grep -q 'ctrl-alt-del' || fail "stop was not by ctrl-alt-del: $out"
+[ "$(info_field vm1 state)" = stopped ] || fail "state after stop: $(info_field vm1 state)"
+kill -0 "$kpid" 2>/dev/null && fail "kernel $kpid still runs after stop"
+[ -z "$(jail_mounts vm1)" ] || fail "mounts left after stop: $(jail_mounts vm1)"
+info_field vm1 'last exit' | grep -q 'ctrl-alt-del' || fail "last exit: $(info_field vm1 'last exit')"
+
+# ---- the monitor exits cleanly ----
+mpid=$(monitor_pid vm1)
+stop_monitor vm1
+[ ! -e "$T/var/vm1/ctrl" ] || fail "control socket left behind"
+[ ! -e "$T/run/vm1.pid" ] || fail "pid file left behind"
+log "PASS"

@@ -1,0 +1,236 @@
+# lib.sh -- shared helpers of the end-to-end tests (sourced by bash).
+#
+# Each test gets its own directory, configuration, state dir and shared dir
+# under /tmp, boots the real UML kernel through the real umlmon, and removes
+# everything it made on exit, also when it fails: the monitor and kernel it
+# started (by pid), mounts under its directory, its tmux sessions.
+
+set -u
+set -o pipefail
+
+B=${UMLMON_BUILD:?UMLMON_BUILD is not set (run through meson test)}
+S=${UMLMON_SRC:?}
+UMLMON=$B/src/umlmon
+UMLWATCH=$B/src/umlwatch
+UMLADMIN=$B/src/umladmin
+
+TNAME=$(basename "$0" .sh)
+T=
+CONF=
+PIDS_TO_KILL=()
+VM_PIDS=()
+TMUX_SESSIONS=()
+
+log() { printf '[%s] %s\n' "$TNAME" "$*" >&2; }
+fail() {
+	log "FAIL: $*"
+	exit 1
+}
+
+# A test that cannot run: loud failure in CI; a skip (77) only where the
+# developer said so.
+need() {
+	log "missing: $*"
+	if [ "${UMLMON_ALLOW_SKIP:-0}" = 1 ]; then exit 77; fi
+	exit 1
+}
+
+check_prereqs() {
+	[ "$(id -u)" = 0 ] || need "root (the monitor mounts and drops privileges)"
+	[ -x /usr/bin/linux ] || need "/usr/bin/linux (Debian package user-mode-linux)"
+	command -v tmux >/dev/null || need "tmux"
+	[ -x /bin/busybox ] || need "/bin/busybox (busybox-static)"
+	command -v mke2fs >/dev/null || need "mke2fs (e2fsprogs)"
+	[ -x "$UMLMON" ] || need "$UMLMON (build first)"
+}
+
+cleanup() {
+	local rc=$?
+	set +e
+	for s in "${TMUX_SESSIONS[@]}"; do
+		tmux kill-session -t "$s" 2>/dev/null
+	done
+	# monitors first: they stop their VMs and unmount
+	for p in "${PIDS_TO_KILL[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${PIDS_TO_KILL[@]}"; do
+		for _ in $(seq 1 100); do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$p" 2>/dev/null
+	done
+	if [ -n "$T" ] && [ -d "$T" ]; then
+		# kernels and watchers that outlived their monitor
+		for p in "${VM_PIDS[@]}"; do
+			case $(cat "/proc/$p/comm" 2>/dev/null) in
+			linux | umlmon) kill -KILL "$p" 2>/dev/null ;;
+			esac
+		done
+		findmnt -rn -o TARGET | grep "^$T/" | sort -r | while read -r m; do
+			umount -l "$m" 2>/dev/null
+		done
+		if [ $rc -ne 0 ] && [ "${UMLMON_KEEP:-0}" = 1 ]; then
+			log "kept $T for inspection"
+		else
+			if [ $rc -ne 0 ]; then
+				for f in "$T"/var/*/log/*; do
+					[ -f "$f" ] || continue
+					log "---- $f (last 30 lines)"
+					tail -n 30 "$f" | sed 's/\r//g' >&2
+				done
+			fi
+			rm -rf "$T"
+		fi
+	fi
+	exit $rc
+}
+
+# Creates the test dir, a configuration with VM vm1 and the shared dir.
+setup() {
+	check_prereqs
+	T=$(mktemp -d /tmp/umlmon-e2e.XXXXXX)
+	chmod 755 "$T"
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+	CONF=$T/umlmon.conf
+	cat >"$CONF" <<EOF
+[GLOBAL]
+vardir = $T/var
+shared = $T/shared
+rundir = $T/run
+
+[vm1]
+vmuser = nobody
+memory = 64M
+ubd0 = /disks/root.dsk
+stop_timeout = 20
+EOF
+	export UMLMON_CONFIG=$CONF
+	"$UMLADMIN" setup >/dev/null || fail "umladmin setup"
+}
+
+# Adds a VM section to the configuration: add_vm NAME [extra lines...]
+add_vm() {
+	local name=$1
+	shift
+	{
+		printf '\n[%s]\nvmuser = nobody\n' "$name"
+		printf '%s\n' "$@"
+	} >>"$CONF"
+}
+
+mkimage() { # VM
+	"$UMLADMIN" mkimage "$1" >/dev/null || fail "umladmin mkimage $1"
+}
+
+monitor_pid() { cat "$T/run/$1.pid" 2>/dev/null; }
+
+# Starts the monitor of a VM (it daemonizes once its socket is ready).
+start_monitor() { # VM
+	"$UMLMON" "$1" || fail "umlmon $1 did not start"
+	local p
+	p=$(monitor_pid "$1")
+	[ -n "$p" ] || fail "no pid file for $1"
+	PIDS_TO_KILL+=("$p")
+}
+
+stop_monitor() { # VM
+	local p
+	p=$(monitor_pid "$1")
+	[ -n "$p" ] || fail "no monitor pid for $1"
+	kill -TERM "$p"
+	for _ in $(seq 1 300); do
+		kill -0 "$p" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	fail "monitor of $1 (pid $p) did not exit"
+}
+
+watch() { "$UMLWATCH" "$@"; }
+
+# The value of a field of -info: info_field VM FIELD
+info_field() {
+	watch "$1" -info | sed -n "s/^$2  *//p"
+}
+
+# Remembers the kernel and watcher pids of a VM for the cleanup.
+remember_vm_pids() { # VM
+	local k w
+	k=$(info_field "$1" 'kernel pid')
+	w=$(info_field "$1" 'watcher pid')
+	[ -n "$k" ] && VM_PIDS+=("$k")
+	[ -n "$w" ] && VM_PIDS+=("$w")
+	true
+}
+
+# Starts a VM and waits until it runs.
+boot() { # VM
+	local out
+	out=$(watch "$1" -start 2>&1) || fail "$1 -start: $out"
+	log "$out"
+	remember_vm_pids "$1"
+	wait_state "$1" running 60
+	# and the guest's init has started
+	wait_file "$T/var/$1/log/con0" "umlmon-guest: init started" 60
+}
+
+wait_file() { # FILE TEXT [SECONDS]: until FILE contains TEXT
+	local secs=${3:-30}
+	for _ in $(seq 1 $((secs * 10))); do
+		grep -qF -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "no '$2' in $1 within ${secs}s"
+}
+
+wait_state() { # VM STATE [SECONDS]
+	local want=$2 secs=${3:-60} st=
+	for _ in $(seq 1 $((secs * 10))); do
+		st=$(info_field "$1" state)
+		[ "$st" = "$want" ] && return 0
+		sleep 0.1
+	done
+	fail "$1: state '$st', expected '$want' within ${secs}s"
+}
+
+jail_of() { echo "$T/var/$1/jail"; }
+
+# Mount points under the VM's jail right now.
+jail_mounts() { findmnt -rn -o TARGET | grep "^$(jail_of "$1")" || true; }
+
+# ---- tmux: a real terminal for interactive clients ----
+tm_new() { # NAME: a shell in a 100x30 terminal
+	tmux new-session -d -s "$1" -x 100 -y 30 "bash --norc --noprofile" ||
+		fail "tmux new-session $1"
+	TMUX_SESSIONS+=("$1")
+	tmux send-keys -t "$1" "export PS1='host\$ ' UMLMON_CONFIG=$CONF" Enter
+	tm_wait "$1" 'host\$ ' 10
+}
+tm_send() { tmux send-keys -t "$1" "${@:2}"; }
+tm_capture() { tmux capture-pane -p -J -t "$1" -S -200; }
+tm_wait() { # NAME REGEX [SECONDS]
+	local secs=${3:-30}
+	for _ in $(seq 1 $((secs * 10))); do
+		tm_capture "$1" | grep -Eq -- "$2" && return 0
+		sleep 0.1
+	done
+	log "screen of $1:"
+	tm_capture "$1" | sed 's/^/  | /' >&2
+	fail "$1: no '$2' on the screen within ${secs}s"
+}
+tm_clear() { tmux clear-history -t "$1"; tmux send-keys -t "$1" -R; }
+
+# Asserts that a command fails with a message matching a regex:
+# expect_fail REGEX CMD...
+expect_fail() {
+	local re=$1 out rc
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	[ $rc -ne 0 ] || fail "'$*' succeeded; expected failure matching /$re/ (output: $out)"
+	printf '%s\n' "$out" | grep -Eq -- "$re" ||
+		fail "'$*' said '$out'; expected /$re/"
+	log "refused as expected: $(printf '%s' "$out" | head -n 1)"
+}

@@ -1,0 +1,368 @@
+/* Unit tests of the RPC layer: record marking, the event-driven server with
+ * deferred replies answered out of order, errors, cancellation, and a stock
+ * libtirpc client (clntunix_create + clnt_call) as a peer. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "umlmonctrl.h"
+#include "lib/loop.h"
+#include "lib/rpc_client.h"
+#include "lib/rpc_server.h"
+#include "lib/rpc_wire.h"
+
+#define PROG 0x20554d4cu
+#define VERS 1
+
+enum { P_ECHO = 1, P_LATER = 2, P_HOLD = 3 };
+
+static struct loop *lp;
+static struct rpc_server *srv;
+static int cancelled;
+
+static void set_msg(um_result *r, um_status st, const char *m)
+{
+	r->status = st;
+	r->message = strdup(m);
+}
+
+static enum rpc_outcome p_echo(struct rpc_call *c, void *args, void *res)
+{
+	(void)c;
+	set_msg(res, UM_OK, *(char **)args);
+	return RPC_REPLY;
+}
+
+static void later(struct loop *l, void *arg)
+{
+	(void)l;
+	rpc_call_reply(arg);
+}
+
+/* answered 100 ms later: a reply after the ones behind it */
+static enum rpc_outcome p_later(struct rpc_call *c, void *args, void *res)
+{
+	set_msg(res, UM_OK, *(char **)args);
+	loop_timer_add(lp, 100, later, c);
+	return RPC_DEFER;
+}
+
+static void on_cancel(struct rpc_call *c, void *arg)
+{
+	(void)c;
+	(void)arg;
+	__atomic_add_fetch(&cancelled, 1, __ATOMIC_SEQ_CST);
+}
+
+/* never answered: the client goes away first */
+static enum rpc_outcome p_hold(struct rpc_call *c, void *args, void *res)
+{
+	(void)args;
+	(void)res;
+	rpc_call_on_cancel(c, on_cancel, NULL);
+	return RPC_DEFER;
+}
+
+static bool_t xdr_str(XDR *x, char **s)
+{
+	return xdr_string(x, s, 1024);
+}
+
+static const struct rpc_proc procs[] = {
+	{P_ECHO, "echo", (xdrproc_t)xdr_str, sizeof(char *),
+	 (xdrproc_t)xdr_um_result, sizeof(um_result), p_echo},
+	{P_LATER, "later", (xdrproc_t)xdr_str, sizeof(char *),
+	 (xdrproc_t)xdr_um_result, sizeof(um_result), p_later},
+	{P_HOLD, "hold", (xdrproc_t)xdr_rpc_void, sizeof(int),
+	 (xdrproc_t)xdr_um_result, sizeof(um_result), p_hold},
+};
+
+static pthread_t thr;
+static int wake[2];
+
+static void on_wake(struct loop *l, int fd, uint32_t ev, void *arg)
+{
+	char c;
+
+	(void)ev;
+	(void)arg;
+	if (read(fd, &c, 1) == 1 && c == 'q')
+		loop_quit(l);
+}
+
+static void *serve(void *arg)
+{
+	(void)arg;
+	loop_run(lp);
+	return NULL;
+}
+
+static char sockpath[108];
+
+static int setup(void **state)
+{
+	struct err e;
+
+	(void)state;
+	lp = loop_new();
+	srv = rpc_server_new(lp, PROG, VERS, procs, 3, NULL);
+	snprintf(sockpath, sizeof(sockpath), "/tmp/umlmon-rpc-test.%d", (int)getpid());
+	if (rpc_server_listen_unix(srv, sockpath, 0600, (gid_t)-1, &e) < 0) {
+		fprintf(stderr, "%s\n", e.msg);
+		return -1;
+	}
+	if (pipe(wake) < 0)
+		return -1;
+	loop_add_fd(lp, wake[0], EPOLLIN, on_wake, NULL);
+	return pthread_create(&thr, NULL, serve, NULL);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (write(wake[1], "q", 1) != 1)
+		return -1;
+	pthread_join(thr, NULL);
+	rpc_server_free(srv);
+	loop_free(lp);
+	/* the server removes its socket */
+	return access(sockpath, F_OK) == 0 ? -1 : 0;
+}
+
+static void record_marking(void **state)
+{
+	struct rpc_in in = {0};
+	const uint8_t *rec;
+	size_t len;
+	/* "abc" in two fragments, then "xy" in one, fed byte by byte */
+	const uint8_t stream[] = {0, 0, 0, 2, 'a', 'b', 0x80, 0, 0, 1, 'c',
+				  0x80, 0, 0, 2, 'x', 'y'};
+	int got = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(stream); i++) {
+		rpc_in_push(&in, &stream[i], 1);
+		while (rpc_in_next(&in, &rec, &len) == 1) {
+			if (got == 0) {
+				assert_int_equal(len, 3);
+				assert_memory_equal(rec, "abc", 3);
+			} else {
+				assert_int_equal(len, 2);
+				assert_memory_equal(rec, "xy", 2);
+			}
+			got++;
+		}
+	}
+	assert_int_equal(got, 2);
+	/* a fragment announcing more than the limit breaks the stream */
+	{
+		const uint8_t big[] = {0x80, 0x7f, 0xff, 0xff};
+
+		rpc_in_push(&in, big, 4);
+		assert_int_equal(rpc_in_next(&in, &rec, &len), -1);
+	}
+	rpc_in_free(&in);
+}
+
+static void sync_calls_and_errors(void **state)
+{
+	struct rpc_client *c;
+	um_result r;
+	struct err e;
+	char *arg = "hello";
+
+	(void)state;
+	c = rpc_client_unix(sockpath, PROG, VERS, &e);
+	assert_non_null(c);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(rpc_client_call(c, P_ECHO, (xdrproc_t)xdr_str, &arg,
+					 (xdrproc_t)xdr_um_result, &r, 2000, &e), 0);
+	assert_string_equal(r.message, "hello");
+	xdr_free((xdrproc_t)xdr_um_result, (char *)&r);
+
+	/* unknown procedure */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(rpc_client_call(c, 99, (xdrproc_t)xdr_str, &arg,
+					 (xdrproc_t)xdr_um_result, &r, 2000, &e), -1);
+	assert_non_null(strstr(e.msg, "procedure unavailable"));
+
+	/* arguments that do not decode: echo wants a string, gets nothing */
+	assert_int_equal(rpc_client_call(c, P_ECHO, (xdrproc_t)xdr_rpc_void, NULL,
+					 (xdrproc_t)xdr_um_result, &r, 2000, &e), -1);
+	assert_non_null(strstr(e.msg, "could not decode the arguments"));
+
+	/* the connection still works after those */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(rpc_client_call(c, P_ECHO, (xdrproc_t)xdr_str, &arg,
+					 (xdrproc_t)xdr_um_result, &r, 2000, &e), 0);
+	xdr_free((xdrproc_t)xdr_um_result, (char *)&r);
+	rpc_client_free(c);
+
+	/* wrong program version */
+	c = rpc_client_unix(sockpath, PROG, VERS + 1, &e);
+	assert_non_null(c);
+	assert_int_equal(rpc_client_call(c, P_ECHO, (xdrproc_t)xdr_str, &arg,
+					 (xdrproc_t)xdr_um_result, &r, 2000, &e), -1);
+	assert_non_null(strstr(e.msg, "version mismatch"));
+	rpc_client_free(c);
+
+	/* wrong program */
+	c = rpc_client_unix(sockpath, PROG + 1, VERS, &e);
+	assert_int_equal(rpc_client_call(c, P_ECHO, (xdrproc_t)xdr_str, &arg,
+					 (xdrproc_t)xdr_um_result, &r, 2000, &e), -1);
+	assert_non_null(strstr(e.msg, "program unavailable"));
+	rpc_client_free(c);
+}
+
+struct order {
+	char seen[8][16];
+	int n;
+};
+
+static void on_reply(struct rpc_client *c, void *res, const char *err, void *arg)
+{
+	struct order *o = arg;
+	um_result *r = res;
+
+	(void)c;
+	assert_null(err);
+	snprintf(o->seen[o->n++], sizeof(o->seen[0]), "%s", r->message);
+}
+
+static void out_of_order(void **state)
+{
+	struct rpc_client *c;
+	struct order o = {.n = 0};
+	um_result r;
+	struct err e;
+	char *slow = "slow", *fast = "fast";
+
+	(void)state;
+	c = rpc_client_unix(sockpath, PROG, VERS, &e);
+	assert_non_null(c);
+	assert_int_equal(rpc_client_send(c, P_LATER, (xdrproc_t)xdr_str, &slow,
+					 (xdrproc_t)xdr_um_result, sizeof(um_result),
+					 on_reply, &o, &e), 0);
+	assert_int_equal(rpc_client_send(c, P_ECHO, (xdrproc_t)xdr_str, &fast,
+					 (xdrproc_t)xdr_um_result, sizeof(um_result),
+					 on_reply, &o, &e), 0);
+	/* a blocking call behind them: its answer comes before the slow one */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(rpc_client_call(c, P_ECHO, (xdrproc_t)xdr_str, &fast,
+					 (xdrproc_t)xdr_um_result, &r, 2000, &e), 0);
+	xdr_free((xdrproc_t)xdr_um_result, (char *)&r);
+	assert_int_equal(o.n, 1);
+	assert_string_equal(o.seen[0], "fast");
+	assert_int_equal(rpc_client_inflight(c), 1);
+	/* wait for the slow one */
+	for (int i = 0; i < 100 && o.n < 2; i++) {
+		usleep(10000);
+		rpc_client_input(c, &e);
+	}
+	assert_int_equal(o.n, 2);
+	assert_string_equal(o.seen[1], "slow");
+	rpc_client_free(c);
+}
+
+static void cancel_on_close(void **state)
+{
+	struct rpc_client *c;
+	um_result r;
+	struct err e;
+
+	(void)state;
+	c = rpc_client_unix(sockpath, PROG, VERS, &e);
+	assert_non_null(c);
+	memset(&r, 0, sizeof(r));
+	/* held forever: the call times out on our side */
+	assert_int_equal(rpc_client_call(c, P_HOLD, (xdrproc_t)xdr_rpc_void, NULL,
+					 (xdrproc_t)xdr_um_result, &r, 200, &e), -1);
+	assert_non_null(strstr(e.msg, "no answer from the monitor in 200 ms"));
+	assert_int_equal(__atomic_load_n(&cancelled, __ATOMIC_SEQ_CST), 0);
+	rpc_client_free(c);
+	for (int i = 0; i < 100 && !__atomic_load_n(&cancelled, __ATOMIC_SEQ_CST); i++)
+		usleep(10000);
+	assert_int_equal(__atomic_load_n(&cancelled, __ATOMIC_SEQ_CST), 1);
+}
+
+/* libtirpc's own client talks to our server. */
+static void tirpc_peer(void **state)
+{
+	struct sockaddr_un sa;
+	struct timeval tv = {5, 0};
+	CLIENT *cl;
+	int sock = RPC_ANYSOCK;
+	um_result r;
+	char *arg = "from libtirpc";
+
+	(void)state;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	strcpy(sa.sun_path, sockpath);
+	cl = clntunix_create(&sa, PROG, VERS, &sock, 0, 0);
+	assert_non_null(cl);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(clnt_call(cl, P_ECHO, (xdrproc_t)xdr_str, (char *)&arg,
+				   (xdrproc_t)xdr_um_result, (char *)&r, tv), RPC_SUCCESS);
+	assert_string_equal(r.message, "from libtirpc");
+	xdr_free((xdrproc_t)xdr_um_result, (char *)&r);
+	/* and a deferred one */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(clnt_call(cl, P_LATER, (xdrproc_t)xdr_str, (char *)&arg,
+				   (xdrproc_t)xdr_um_result, (char *)&r, tv), RPC_SUCCESS);
+	assert_string_equal(r.message, "from libtirpc");
+	xdr_free((xdrproc_t)xdr_um_result, (char *)&r);
+	assert_int_equal(clnt_call(cl, 77, (xdrproc_t)xdr_str, (char *)&arg,
+				   (xdrproc_t)xdr_um_result, (char *)&r, tv),
+			 RPC_PROCUNAVAIL);
+	clnt_destroy(cl);
+}
+
+static void stale_socket(void **state)
+{
+	struct loop *l2 = loop_new();
+	struct rpc_server *s2 = rpc_server_new(l2, PROG, VERS, procs, 3, NULL);
+	struct err e;
+
+	(void)state;
+	/* a live server's socket is not taken over */
+	assert_int_equal(rpc_server_listen_unix(s2, sockpath, 0600, (gid_t)-1, &e), -1);
+	assert_non_null(strstr(e.msg, "another process is serving"));
+	rpc_server_free(s2);
+	loop_free(l2);
+	/* the first server still answers */
+	{
+		struct rpc_client *c = rpc_client_unix(sockpath, PROG, VERS, &e);
+		um_result r;
+		char *arg = "still";
+
+		assert_non_null(c);
+		memset(&r, 0, sizeof(r));
+		assert_int_equal(rpc_client_call(c, P_ECHO, (xdrproc_t)xdr_str, &arg,
+						 (xdrproc_t)xdr_um_result, &r, 2000, &e), 0);
+		xdr_free((xdrproc_t)xdr_um_result, (char *)&r);
+		rpc_client_free(c);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(record_marking),
+		cmocka_unit_test(sync_calls_and_errors),
+		cmocka_unit_test(out_of_order),
+		cmocka_unit_test(cancel_on_close),
+		cmocka_unit_test(tirpc_peer),
+		cmocka_unit_test(stale_socket),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
