@@ -4,6 +4,7 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <crypt.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <spawn.h>
@@ -21,10 +22,10 @@
 
 extern char **environ;
 
-/* Runs argv (no shell) with stdin from in (may be NULL) and collects
- * stdout and stderr. Returns the exit status, or -1. */
-static int run(char *const argv[], const char *in, struct strbuf *out,
-	       struct strbuf *errout)
+/* Runs argv (no shell) with an empty stdin and collects stdout and stderr
+ * (the programs run here write little, so reading one after the other
+ * cannot fill a pipe). Returns the exit status, or -1. */
+static int run(char *const argv[], struct strbuf *out, struct strbuf *errout)
 {
 	int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
 	posix_spawn_file_actions_t fa;
@@ -47,9 +48,6 @@ static int run(char *const argv[], const char *in, struct strbuf *out,
 	if (rc != 0) {
 		errno = rc;
 		goto done;
-	}
-	if (in && write_all(pin[1], in, strlen(in)) < 0) {
-		/* the child reads no input: its output says why */
 	}
 	close(pin[1]);
 	pin[1] = -1;
@@ -201,7 +199,7 @@ static int stage(const struct image_opts *o, const char *dir, struct err *e)
 	if (rc < 0)
 		goto out;
 	rc = -1;
-	if (run(argv, NULL, &list, &errs) != 0 || !list.buf) {
+	if (run(argv, &list, &errs) != 0 || !list.buf) {
 		err_set(e, "busybox %s --list-full failed: %s", bb,
 			errs.buf ? errs.buf : "no output");
 		goto out;
@@ -221,22 +219,18 @@ static int stage(const struct image_opts *o, const char *dir, struct err *e)
 		free(link);
 	}
 	if (o->root_password) {
-		char *cargv[] = {(char *)bb, "cryptpw", "-m", "sha512", NULL};
-		struct strbuf out;
+		/* SHA-512 crypt with a random salt (libxcrypt) */
+		char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+		struct crypt_data cd;
+		const char *h;
 
-		/* the password goes through stdin, never on a command line */
-		sb_init(&out);
-		sb_printf(&text, "%s\n", o->root_password);
-		if (run(cargv, text.buf, &out, &errs) != 0 || !out.buf ||
-		    strncmp(out.buf, "$6$", 3)) {
-			err_set(e, "busybox cryptpw failed: %s",
-				errs.buf ? errs.buf : "no hash");
-			sb_free(&out);
+		memset(&cd, 0, sizeof(cd));
+		if (!crypt_gensalt_rn("$6$", 0, NULL, 0, salt, sizeof(salt)) ||
+		    !(h = crypt_r(o->root_password, salt, &cd)) || h[0] != '$') {
+			err_sys(e, "crypt: cannot hash the root password");
 			goto out;
 		}
-		out.buf[strcspn(out.buf, "\n")] = '\0';
-		hash = sb_steal(&out);
-		sb_free(&text);
+		hash = xstrdup(h);
 	}
 	sb_printf(&text,
 		  "# busybox init, written by umladmin mkimage\n"
@@ -332,7 +326,7 @@ int image_build_busybox(const struct image_opts *o, struct err *e)
 
 		if (access(argv[0], X_OK) < 0)
 			argv[0] = "/usr/sbin/mke2fs";
-		if (run(argv, NULL, NULL, &errs) != 0) {
+		if (run(argv, NULL, &errs) != 0) {
 			err_set(e, "%s: mke2fs failed: %s", o->path,
 				errs.buf ? errs.buf : "(no message)");
 			goto out;
