@@ -316,12 +316,20 @@ int copy_file_atomic(const char *src, const char *dst, mode_t mode,
 	char buf[65536];
 	ssize_t r;
 
+	struct stat st;
+	struct timespec times[2];
+
 	in = open(src, O_RDONLY | O_CLOEXEC);
-	if (in < 0) {
+	if (in < 0 || fstat(in, &st) < 0) {
 		err_sys(e, "%s", src);
 		goto done;
 	}
-	out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (!S_ISREG(st.st_mode)) {
+		err_set(e, "%s: not a regular file", src);
+		goto done;
+	}
+	unlink(tmp); /* left by an earlier run of this pid that died */
+	out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (out < 0) {
 		err_sys(e, "%s", tmp);
 		goto done;
@@ -338,7 +346,10 @@ int copy_file_atomic(const char *src, const char *dst, mode_t mode,
 			goto done;
 		}
 	}
-	if (fchmod(out, mode) < 0 || fsync(out) < 0 || close(out) < 0) {
+	times[0] = st.st_atim;
+	times[1] = st.st_mtim;
+	if (fchmod(out, mode) < 0 || futimens(out, times) < 0 || fsync(out) < 0 ||
+	    close(out) < 0) {
 		out = -1;
 		err_sys(e, "%s", tmp);
 		goto done;

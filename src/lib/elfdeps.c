@@ -682,59 +682,26 @@ void elf_deps_free(struct elf_deps *d)
 
 /* ---- installing into the jail ---------------------------------------- */
 
-static int copy_fd(int in, int out, const char *src, const char *dst,
-		   struct err *e)
-{
-	char buf[65536];
-
-	for (;;) {
-		ssize_t r = read(in, buf, sizeof(buf));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err_sys(e, "%s", src);
-			return -1;
-		}
-		if (r == 0)
-			return 0;
-		if (write_all(out, buf, (size_t)r) < 0) {
-			err_sys(e, "%s", dst);
-			return -1;
-		}
-	}
-}
-
+/* Installs one file unless the copy is current (same size and mtime). */
 static int install_one(const struct elf_dep *d, const char *jail, struct err *e)
 {
 	size_t jl = strlen(jail);
 	struct stat src, cur;
-	char *dst, *tmp = NULL, *slash;
-	int in, out = -1, rc = -1;
-	struct timespec times[2];
+	char *dst, *slash;
+	int rc = -1;
 
 	while (jl > 1 && jail[jl - 1] == '/')
 		jl--;
 	dst = xasprintf("%.*s%s%s", (int)jl, jail,
 			d->jail_path[0] == '/' ? "" : "/", d->jail_path);
-	in = open(d->host_path, O_RDONLY | O_CLOEXEC);
-	if (in < 0 || fstat(in, &src) < 0) {
+	if (stat(d->host_path, &src) < 0) {
 		err_sys(e, "%s", d->host_path);
 		goto out;
 	}
-	if (!S_ISREG(src.st_mode)) {
-		err_set(e, "%s: not a regular file", d->host_path);
-		goto out;
-	}
-	/* the same size and mtime: the copy is current */
 	if (lstat(dst, &cur) == 0 && S_ISREG(cur.st_mode) &&
 	    cur.st_size == src.st_size &&
 	    cur.st_mtim.tv_sec == src.st_mtim.tv_sec &&
 	    cur.st_mtim.tv_nsec == src.st_mtim.tv_nsec) {
-		if ((cur.st_mode & 07777) != 0755 && chmod(dst, 0755) < 0) {
-			err_sys(e, "%s: chmod", dst);
-			goto out;
-		}
 		rc = 0;
 		goto out;
 	}
@@ -743,49 +710,12 @@ static int install_one(const struct elf_dep *d, const char *jail, struct err *e)
 		*slash = '\0';
 		if (mkdir_p(dst, 0755) < 0) {
 			err_sys(e, "jail directory %s", dst);
-			*slash = '/';
 			goto out;
 		}
 		*slash = '/';
 	}
-	tmp = xasprintf("%s.umlmon-tmp.%d", dst, (int)getpid());
-	unlink(tmp); /* left by an earlier run that died */
-	out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0755);
-	if (out < 0) {
-		err_sys(e, "%s", tmp);
-		goto out;
-	}
-	if (copy_fd(in, out, d->host_path, tmp, e) < 0)
-		goto out;
-	if (geteuid() == 0 && fchown(out, 0, 0) < 0) {
-		err_sys(e, "%s: chown root", tmp);
-		goto out;
-	}
-	times[0] = src.st_atim;
-	times[1] = src.st_mtim;
-	if (fchmod(out, 0755) < 0 || futimens(out, times) < 0 || fsync(out) < 0) {
-		err_sys(e, "%s", tmp);
-		goto out;
-	}
-	if (close(out) < 0) {
-		out = -1;
-		err_sys(e, "%s", tmp);
-		goto out;
-	}
-	out = -1;
-	if (rename(tmp, dst) < 0) {
-		err_sys(e, "%s: rename from %s", dst, tmp);
-		goto out;
-	}
-	rc = 0;
+	rc = copy_file_atomic(d->host_path, dst, 0755, e);
 out:
-	if (out >= 0)
-		close(out);
-	if (rc < 0 && tmp)
-		unlink(tmp);
-	if (in >= 0)
-		close(in);
-	free(tmp);
 	free(dst);
 	return rc;
 }

@@ -535,6 +535,7 @@ void mconsole_async_cancel(struct mconsole_op *op)
 	if (!op)
 		return;
 	/* from inside its own callback: op goes when the callback returns */
-	if (0) return;
+	if (op->in_cb)
+		return;
 	op_release(op);
 }
