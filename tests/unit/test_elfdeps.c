@@ -103,8 +103,7 @@ static void install(void **state)
 	for (int i = 0; i < d.n; i++) {
 		struct stat hs;
 
-		p = malloc(strlen(jail) + strlen(d.v[i].jail_path) + 1);
-		sprintf(p, "%s%s", jail, d.v[i].jail_path);
+		p = xasprintf("%s%s", jail, d.v[i].jail_path);
 		assert_int_equal(lstat(p, &st), 0);
 		assert_true(S_ISREG(st.st_mode));
 		assert_int_equal(stat(d.v[i].host_path, &hs), 0);
@@ -112,8 +111,7 @@ static void install(void **state)
 		free(p);
 	}
 	/* a second install leaves the copies alone */
-	p = malloc(strlen(jail) + 64);
-	sprintf(p, "%s/lib/x86_64-linux-gnu/libc.so.6", jail);
+	p = xasprintf("%s/lib/x86_64-linux-gnu/libc.so.6", jail);
 	assert_int_equal(stat(p, &st), 0);
 	assert_int_equal(elf_deps_install(&d, jail, &e), 0);
 	assert_int_equal(stat(p, &st2), 0);
