@@ -287,9 +287,9 @@ static enum rpc_outcome p_open(struct rpc_call *call, void *args, void *res)
 	r->head = ch->head;
 	r->tail = chan_tail(ch);
 	r->writable = !a->readonly && ch->mode == CHAN_PTY;
-	if (!chan_is_open(ch))
-		set_res(&r->res, UM_OK, "%s: %s: the VM is not running; output "
-			"appears when it starts", m->vm->name, ch->name);
+	if (!chan_is_open(ch) && m->state != UM_STARTING)
+		set_res(&r->res, UM_ECLOSED, "%s: %s is not connected: the VM is %s",
+			m->vm->name, ch->name, um_state_name(m->state));
 	else if (!a->readonly && ch->mode == CHAN_LOG)
 		set_res(&r->res, UM_OK, "%s: %s is log-only: watching without "
 			"input", m->vm->name, ch->name);

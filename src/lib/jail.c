@@ -2,6 +2,7 @@
 #include "jail.h"
 
 #include <cap-ng.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -222,6 +223,29 @@ int jail_unmount(struct jail *j)
 			j->tmp_mounted = 0;
 	}
 	return r;
+}
+
+pid_t jail_find_process(const struct jail *j)
+{
+	struct stat root, st;
+	struct dirent *de;
+	pid_t found = 0;
+	DIR *d;
+
+	if (stat(j->root, &root) < 0 || !(d = opendir("/proc")))
+		return 0;
+	while (!found && (de = readdir(d))) {
+		char path[300];
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/root", de->d_name);
+		if (stat(path, &st) == 0 && st.st_dev == root.st_dev &&
+		    st.st_ino == root.st_ino)
+			found = (pid_t)atoi(de->d_name);
+	}
+	closedir(d);
+	return found;
 }
 
 int jail_open(const struct jail *j, const char *path, int flags, struct err *e)

@@ -54,6 +54,10 @@ int jail_unmount(struct jail *j);
 /* Is path a mount point right now (per /proc/self/mountinfo)? */
 int jail_is_mountpoint(const char *path);
 
+/* A process whose root is this jail (a kernel or watcher left by a monitor
+ * that died), or 0. */
+pid_t jail_find_process(const struct jail *j);
+
 /* Opens path as seen from inside the jail: symlinks and ".." cannot lead
  * out of it (openat2 RESOLVE_IN_ROOT). flags as for open(2). */
 int jail_open(const struct jail *j, const char *path, int flags, struct err *e);

@@ -837,6 +837,18 @@ struct monitor *monitor_new(struct config *cfg, struct vm_conf *vm, struct err *
 	}
 	if (jail_init(&m->jail, cfg, vm, e) < 0 || jail_layout(&m->jail, e) < 0)
 		goto fail;
+	{
+		/* a VM left running by a monitor that died keeps its jail */
+		pid_t left = jail_find_process(&m->jail);
+
+		if (left) {
+			err_set(e, "%s: a process of an earlier run still lives in the "
+				"jail %s (pid %d); re-attaching to it is not supported "
+				"yet: stop it (kill %d) and start the monitor again",
+				vm->name, m->jail.root, (int)left, (int)left);
+			goto fail_keep_mounts;
+		}
+	}
 	/* mounts left by a monitor that died are ours to clean */
 	jail_unmount(&m->jail);
 	for (int i = 0; i < vm->nchans; i++) {
@@ -860,6 +872,11 @@ struct monitor *monitor_new(struct config *cfg, struct vm_conf *vm, struct err *
 	return m;
 fail:
 	monitor_free(m);
+	return NULL;
+fail_keep_mounts:
+	jail_free(&m->jail);
+	loop_free(m->loop);
+	free(m);
 	return NULL;
 }
 

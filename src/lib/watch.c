@@ -42,8 +42,13 @@ int watch_open(struct watch *w, struct err *e)
 	if (!w->rpc) {
 		char why[sizeof(e->msg)];
 
-		snprintf(why, sizeof(why), "%s: no monitor (%.900s); start one with "
-			 "'umlmon %s'", w->vm, e->msg, w->vm);
+		if (errno == EACCES)
+			snprintf(why, sizeof(why), "%s: %.900s: the control socket is "
+				 "for root (and the ctrl_group of the configuration)",
+				 w->vm, e->msg);
+		else
+			snprintf(why, sizeof(why), "%s: no monitor (%.900s); start one "
+				 "with 'umlmon %s'", w->vm, e->msg, w->vm);
 		memcpy(e->msg, why, sizeof(why));
 		return -1;
 	}

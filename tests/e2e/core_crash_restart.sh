@@ -54,4 +54,27 @@ kill -0 "$kpid3" 2>/dev/null && fail "kernel $kpid3 outlived its monitor"
 [ -z "$(jail_mounts vm1)" ] || fail "mounts left after the monitor exited"
 grep -q 'stopped by ctrl-alt-del' "$T/var/vm1/log/monitor.log" ||
 	fail "the monitor did not stop the VM cleanly"
+
+# ---- a monitor killed while its VM runs: the VM lives on; a new monitor
+# refuses to take over its jail, and starts once the old VM is gone ----
+start_monitor vm1
+boot vm1
+kpid4=$(info_field vm1 'kernel pid')
+wpid4=$(info_field vm1 'watcher pid')
+mpid=$(monitor_pid vm1)
+kill -9 "$mpid"
+for _ in $(seq 50); do kill -0 "$mpid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$kpid4" || fail "the kernel died with its monitor"
+expect_fail "vm1: a process of an earlier run still lives in the jail $T/var/vm1/jail \(pid [0-9]+\)" \
+	"$UMLMON" vm1
+kill -0 "$kpid4" || fail "the refused monitor hurt the running kernel"
+kill -9 "$kpid4"
+for _ in $(seq 100); do
+	kill -0 "$kpid4" 2>/dev/null || kill -0 "$wpid4" 2>/dev/null || break
+	sleep 0.1
+done
+start_monitor vm1
+[ -z "$(jail_mounts vm1)" ] || fail "the new monitor left the old mounts: $(jail_mounts vm1)"
+boot vm1
+watch vm1 -halt >/dev/null || fail "-halt after recovery"
 log "PASS"
