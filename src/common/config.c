@@ -190,6 +190,8 @@ static struct vm_conf *new_vm(struct config *cfg, const char *name, int line)
 	vm->line = line;
 	vm->memory = UMLMON_DEFAULT_MEMORY;
 	vm->stop_timeout = UMLMON_DEFAULT_STOP_TIMEOUT;
+	vm->log_max = UMLMON_DEFAULT_LOG_MAX;
+	vm->log_keep = UMLMON_DEFAULT_LOG_KEEP;
 	vm->uid = (uid_t)-1;
 	vm->gid = (gid_t)-1;
 	return vm;
@@ -440,6 +442,24 @@ static int parse_vm(struct parse *p, struct vm_conf *vm, const char *key,
 			return 0;
 		}
 		vm->stop_timeout = (int)v;
+	} else if (!strcmp(key, "log_max")) {
+		uint64_t m;
+
+		if (parse_size(val, &m) < 0 || (m && m < 4096)) {
+			add_error(p, nerr, key, "'%s' is not a log size (0 for no cap, "
+				  "else 4K or more, e.g. 1M)", val);
+			return 0;
+		}
+		vm->log_max = m;
+	} else if (!strcmp(key, "log_keep")) {
+		long v;
+
+		if (parse_long(val, 0, 100, &v) < 0) {
+			add_error(p, nerr, key, "'%s' is not a number of files from 0 "
+				  "to 100", val);
+			return 0;
+		}
+		vm->log_keep = (int)v;
 	} else if (!strcmp(key, "start")) {
 		if (!strcmp(val, "manual"))
 			vm->start = START_MANUAL;
@@ -482,7 +502,8 @@ static int parse_vm(struct parse *p, struct vm_conf *vm, const char *key,
 		set_chan(vm, key, m, p->line);
 	} else {
 		add_error(p, nerr, key, "unknown key (expected vmuser, kernel, "
-			  "memory, ubdN, conN, sslN, args, stop_timeout, start)");
+			  "memory, ubdN, conN, sslN, args, stop_timeout, log_max, "
+			  "log_keep, start)");
 		return 0;
 	}
 	return 1;

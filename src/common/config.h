@@ -13,6 +13,8 @@
 #define UMLMON_DEFAULT_KERNEL "/shared/kernels/linux"
 #define UMLMON_DEFAULT_MEMORY (128ULL << 20)
 #define UMLMON_DEFAULT_STOP_TIMEOUT 30
+#define UMLMON_DEFAULT_LOG_MAX (1ULL << 20)
+#define UMLMON_DEFAULT_LOG_KEEP 2
 
 #define VM_NAME_MAX 32
 #define VM_MAX_DISKS 16  /* ubd0 .. ubd15, the kernel's limit */
@@ -56,6 +58,8 @@ struct vm_conf {
 	int nchans;            /* con first, then ssl; both by number */
 	char *args;            /* extra kernel arguments, or NULL */
 	int stop_timeout;      /* seconds */
+	uint64_t log_max;      /* bytes per channel log; 0: no cap */
+	int log_keep;          /* rotated logs kept per channel */
 	enum start_mode start;
 	int nerrors;           /* errors found in this section */
 };

@@ -11,26 +11,33 @@
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "logw.h"
 #include "loop.h"
+#include "screen.h"
 
 struct chan *chan_new(struct loop *l, const char *name, enum chan_mode mode,
-		      const char *logdir, size_t ring_size, struct err *e)
+		      const struct chan_opts *o, struct err *e)
 {
 	struct chan *ch = xcalloc(1, sizeof(*ch));
 
 	snprintf(ch->name, sizeof(ch->name), "%s", name);
 	ch->mode = mode;
 	ch->loop = l;
-	ch->master = ch->slave = ch->logfd = -1;
-	ch->ring_size = ring_size ? ring_size : CHAN_RING_SIZE;
+	ch->master = ch->slave = -1;
+	ch->ring_size = o->ring_size ? o->ring_size : CHAN_RING_SIZE;
 	ch->ring = xmalloc(ch->ring_size);
 	sb_init(&ch->in);
-	if (logdir && mode != CHAN_NULL) {
-		ch->logpath = xasprintf("%s/%s", logdir, name);
-		ch->logfd = open(ch->logpath,
-				 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-		if (ch->logfd < 0) {
-			err_sys(e, "%s: log %s", name, ch->logpath);
+	if (mode == CHAN_NULL)
+		return ch;
+	ch->screen = screen_new(CHAN_ROWS, CHAN_COLS);
+	if (o->logdir && o->logw) {
+		struct err le;
+
+		ch->logw = o->logw;
+		ch->logpath = xasprintf("%s/%s", o->logdir, name);
+		ch->log = logw_open(o->logw, ch->logpath, o->log_max, o->log_keep, &le);
+		if (!ch->log) {
+			err_set(e, "%s: %s", name, le.msg);
 			chan_free(ch);
 			return NULL;
 		}
@@ -57,8 +64,9 @@ void chan_free(struct chan *ch)
 	if (!ch)
 		return;
 	chan_close(ch);
-	if (ch->logfd >= 0)
-		close(ch->logfd);
+	if (ch->log)
+		logw_close(ch->logw, ch->log);
+	screen_free(ch->screen);
 	free(ch->logpath);
 	free(ch->ring);
 	sb_free(&ch->in);
@@ -125,7 +133,7 @@ static void on_master(struct loop *l, int fd, uint32_t events, void *arg)
 
 int chan_open(struct chan *ch, struct err *e)
 {
-	struct winsize ws = {.ws_row = 24, .ws_col = 80};
+	struct winsize ws = {.ws_row = CHAN_ROWS, .ws_col = CHAN_COLS};
 	struct termios t;
 	char *name;
 
@@ -149,6 +157,8 @@ int chan_open(struct chan *ch, struct err *e)
 		tcsetattr(ch->slave, TCSANOW, &t);
 	}
 	ioctl(ch->master, TIOCSWINSZ, &ws);
+	if (ch->screen)
+		screen_resize(ch->screen, CHAN_ROWS, CHAN_COLS);
 	fd_nonblock(ch->master);
 	if (loop_add_fd(ch->loop, ch->master, EPOLLIN, on_master, ch) < 0) {
 		err_sys(e, "%s: epoll", ch->name);
@@ -194,12 +204,10 @@ void chan_output(struct chan *ch, const void *data, size_t n)
 	const uint8_t *p = data;
 	size_t left = n;
 
-	if (ch->logfd >= 0 && write_all(ch->logfd, data, n) < 0) {
-		log_warn("%s: log %s: %s (logging stops)", ch->name, ch->logpath,
-			 strerror(errno));
-		close(ch->logfd);
-		ch->logfd = -1;
-	}
+	if (ch->log)
+		logw_write(ch->logw, ch->log, data, n, ch->head + n);
+	if (ch->screen)
+		screen_feed(ch->screen, data, n);
 	if (n > ch->ring_size) {
 		p += n - ch->ring_size;
 		ch->head += n - ch->ring_size;
@@ -297,6 +305,8 @@ int chan_winsize(struct chan *ch, unsigned rows, unsigned cols, struct err *e)
 		err_sys(e, "%s: TIOCSWINSZ", ch->name);
 		return -1;
 	}
+	if (ch->screen)
+		screen_resize(ch->screen, (int)rows, (int)cols);
 	return 0;
 }
 

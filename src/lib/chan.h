@@ -21,6 +21,20 @@
 struct loop;
 struct chan;
 struct chan_waiter;
+struct logw;
+struct logw_file;
+struct screen;
+
+#define CHAN_ROWS 24
+#define CHAN_COLS 80
+
+struct chan_opts {
+	const char *logdir;    /* NULL: no log */
+	struct logw *logw;
+	uint64_t log_max;      /* 0: no cap */
+	int log_keep;          /* rotated files kept */
+	size_t ring_size;      /* 0: CHAN_RING_SIZE */
+};
 
 /* A reader waiting for output beyond its offset. The callback runs once:
  * on new output, on timeout (no data) or when the channel closes; the
@@ -40,8 +54,10 @@ struct chan {
 	struct loop *loop;
 	int master;            /* -1 while the VM is down */
 	int slave;             /* only from chan_open() until chan_slave_done() */
-	int logfd;
+	struct logw *logw;
+	struct logw_file *log; /* NULL: not logged */
 	char *logpath;
+	struct screen *screen; /* what the screen shows now */
 	uint8_t *ring;
 	size_t ring_size;
 	uint64_t head;         /* bytes produced so far */
@@ -52,9 +68,8 @@ struct chan {
 	void *on_close_arg;
 };
 
-/* A channel with its log in logdir (NULL: no log). */
 struct chan *chan_new(struct loop *l, const char *name, enum chan_mode mode,
-		      const char *logdir, size_t ring_size, struct err *e);
+		      const struct chan_opts *o, struct err *e);
 void chan_free(struct chan *ch);
 
 /* Creates the pty pair for a boot; the slave is for the kernel. */
@@ -65,7 +80,8 @@ void chan_slave_done(struct chan *ch);
 void chan_close(struct chan *ch);
 int chan_is_open(const struct chan *ch);
 
-/* Records output (what the pty produced) in ring and log, wakes readers. */
+/* Records output (what the pty produced) in ring, screen and log, and
+ * wakes readers. */
 void chan_output(struct chan *ch, const void *data, size_t n);
 
 /* Copies up to max bytes from *offset on; moves *offset forward to the
@@ -80,6 +96,7 @@ uint64_t chan_attach_offset(const struct chan *ch);
 /* Queues input for the guest. -1 with e if the channel is down or its
  * input queue is full (the guest does not read). */
 int chan_write(struct chan *ch, const void *data, size_t n, struct err *e);
+/* Sets the pty's window size (and the screen's). */
 int chan_winsize(struct chan *ch, unsigned rows, unsigned cols, struct err *e);
 
 /* Waits for output beyond offset (the caller fills cb/arg/offset). */

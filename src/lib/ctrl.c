@@ -1,6 +1,7 @@
 /* ctrl.c -- the procedures of umlmonctrl.x on the monitor's side: decode,
  * call into monitor.c or chan.c, answer now or when the operation ends. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,10 +10,12 @@
 
 #include "../common/log.h"
 #include "cmdline.h"
+#include "logw.h"
 #include "loop.h"
 #include "monitor.h"
 #include "rpc_server.h"
 #include "rpc_wire.h"
+#include "screen.h"
 
 /* The longest a console read may be held. */
 #define READ_WAIT_MAX_MS 60000
@@ -432,6 +435,73 @@ static enum rpc_outcome p_winsize(struct rpc_call *call, void *args, void *res)
 	return RPC_REPLY;
 }
 
+static enum rpc_outcome p_screen(struct rpc_call *call, void *args, void *res)
+{
+	struct monitor *m = rpc_call_ctx(call);
+	um_screen_res *r = res;
+	struct chan *ch = find_chan(m, *(char **)args, &r->res);
+	int row, col, rows, cols;
+
+	if (!ch) {
+		r->text = xstrdup("");
+		return RPC_REPLY;
+	}
+	r->text = screen_text(ch->screen, &row, &col);
+	screen_size(ch->screen, &rows, &cols);
+	r->rows = (u_int)rows;
+	r->cols = (u_int)cols;
+	r->cursor_row = (u_int)row;
+	r->cursor_col = (u_int)col;
+	set_res(&r->res, UM_OK, "ok");
+	return RPC_REPLY;
+}
+
+static enum rpc_outcome p_log_read(struct rpc_call *call, void *args, void *res)
+{
+	struct monitor *m = rpc_call_ctx(call);
+	um_log_args *a = args;
+	um_log_res *r = res;
+	struct chan *ch = find_chan(m, a->chan, &r->res);
+	uint32_t max = a->max > UM_DATA_MAX ? UM_DATA_MAX : a->max;
+	uint64_t size, tag;
+	ssize_t n = 0;
+	int fd;
+
+	r->data.data_val = xmalloc(max ? max : 1);
+	if (!ch)
+		return RPC_REPLY;
+	if (!ch->log) {
+		set_res(&r->res, UM_ENOENT, "%s: %s has no log", m->vm->name, ch->name);
+		return RPC_REPLY;
+	}
+	/* only what the writer has finished: size and tag agree */
+	logw_position(ch->logw, ch->log, &size, &tag);
+	r->size = size;
+	/* nothing of this run in the file yet: follow from its first byte */
+	r->head = tag;
+	r->offset = a->offset;
+	if (a->offset < size && max) {
+		fd = open(ch->logpath, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			set_res(&r->res, UM_EIO, "%s: log %s: %s", m->vm->name,
+				ch->logpath, strerror(errno));
+			return RPC_REPLY;
+		}
+		if (size - a->offset < max)
+			max = (uint32_t)(size - a->offset);
+		n = pread(fd, r->data.data_val, max, (off_t)a->offset);
+		close(fd);
+		if (n < 0) {
+			set_res(&r->res, UM_EIO, "%s: log %s: %s", m->vm->name,
+				ch->logpath, strerror(errno));
+			return RPC_REPLY;
+		}
+	}
+	r->data.data_len = (u_int)n;
+	set_res(&r->res, UM_OK, "ok");
+	return RPC_REPLY;
+}
+
 #define PROC(num, name, targ, tres, fn) \
 	{num, name, (xdrproc_t)xdr_##targ, sizeof(targ), \
 	 (xdrproc_t)xdr_##tres, sizeof(tres), fn}
@@ -462,6 +532,8 @@ static const struct rpc_proc procs[] = {
 	PROC(UM_CONSOLE_WRITE, "console_write", um_write_args, um_result, p_write),
 	PROC(UM_CONSOLE_WINSIZE, "console_winsize", um_winsize_args, um_result,
 	     p_winsize),
+	PROC(UM_CONSOLE_SCREEN, "console_screen", string_arg, um_screen_res, p_screen),
+	PROC(UM_LOG_READ, "log_read", um_log_args, um_log_res, p_log_read),
 };
 
 int monitor_listen(struct monitor *m, struct err *e)

@@ -18,6 +18,7 @@
 
 #include "../common/log.h"
 #include "cmdline.h"
+#include "logw.h"
 #include "loop.h"
 #include "mconsole.h"
 #include "rpc_server.h"
@@ -851,9 +852,15 @@ struct monitor *monitor_new(struct config *cfg, struct vm_conf *vm, struct err *
 	}
 	/* mounts left by a monitor that died are ours to clean */
 	jail_unmount(&m->jail);
+	m->logw = logw_new(e);
+	if (!m->logw)
+		goto fail;
 	for (int i = 0; i < vm->nchans; i++) {
+		struct chan_opts o = {.logdir = m->jail.logdir, .logw = m->logw,
+				      .log_max = vm->log_max, .log_keep = vm->log_keep};
+
 		m->chans[i] = chan_new(m->loop, vm->chans[i].name, vm->chans[i].mode,
-				       m->jail.logdir, 0, e);
+				       &o, e);
 		if (!m->chans[i])
 			goto fail;
 		m->nchans = i + 1;
@@ -905,6 +912,7 @@ void monitor_free(struct monitor *m)
 	}
 	for (int i = 0; i < m->nchans; i++)
 		chan_free(m->chans[i]);
+	logw_free(m->logw);
 	free(m->cmdline);
 	jail_free(&m->jail);
 	loop_free(m->loop);

@@ -57,6 +57,7 @@ struct monitor {
 	struct vm_conf *vm;
 	struct jail jail;
 	struct rpc_server *rpc;
+	struct logw *logw;
 	struct chan *chans[VM_MAX_CHANS];   /* index as in vm->chans */
 	int nchans;
 	sigset_t orig_mask;

@@ -274,6 +274,7 @@ struct session {
 	int64_t linger_until;   /* after stdin EOF */
 	char *closed_msg;
 	int closing;            /* tearing down: callbacks are cancellations */
+	int menu;               /* 1: after Ctrl-], 2: after "s" (SysRq key) */
 };
 
 static struct termios *restore_me;
@@ -404,11 +405,63 @@ static void send_winsize(struct session *s)
 		s->writes_pending++;
 }
 
+static void note(const char *text)
+{
+	if (write_all(STDERR_FILENO, text, strlen(text)) < 0) {
+		/* stderr is gone */
+	}
+}
+
+static void send_sysrq(struct session *s, char key)
+{
+	char k[2] = {key, 0}, *kp = k;
+	struct err e;
+
+	if (rpc_client_send(s->w->rpc, UM_SYSRQ, (xdrproc_t)xdr_wrapstring, &kp,
+			    (xdrproc_t)xdr_um_result, sizeof(um_result),
+			    on_write, s, &e) == 0)
+		s->writes_pending++;
+}
+
+/* The escape menu: the key typed after Ctrl-]. */
+static void menu_key(struct session *s, char c)
+{
+	char esc = CONSOLE_ESCAPE;
+
+	if (s->menu == 2) {
+		s->menu = 0;
+		send_sysrq(s, c);
+		note("[umlwatch: SysRq sent]\r\n");
+		return;
+	}
+	s->menu = 0;
+	switch (c) {
+	case 'q':
+	case '.':
+		s->done = 1;
+		break;
+	case 's':
+	case 'b':
+		s->menu = 2;
+		note("[umlwatch: SysRq key? (h lists them in the console log)]\r\n");
+		break;
+	case CONSOLE_ESCAPE:
+	case ']':
+		if (s->writable)
+			send_input(s, &esc, 1);
+		break;
+	default:
+		note("[umlwatch: continuing]\r\n");
+		break;
+	}
+}
+
 static void on_stdin(struct session *s)
 {
 	char buf[4096];
 	ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
 	char *esc;
+	size_t off = 0;
 
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
@@ -418,15 +471,24 @@ static void on_stdin(struct session *s)
 		s->linger_until = now_ms() + 1000;
 		return;
 	}
-	esc = s->tty ? memchr(buf, CONSOLE_ESCAPE, (size_t)n) : NULL;
-	if (esc) {
+	while (off < (size_t)n && !s->done) {
+		if (s->menu) {
+			menu_key(s, buf[off++]);
+			continue;
+		}
+		esc = s->tty ? memchr(buf + off, CONSOLE_ESCAPE, (size_t)n - off) : NULL;
+		if (!esc) {
+			if (s->writable)
+				send_input(s, buf + off, (size_t)n - off);
+			return;
+		}
 		if (s->writable)
-			send_input(s, buf, (size_t)(esc - buf));
-		s->done = 1;
-		return;
+			send_input(s, buf + off, (size_t)(esc - (buf + off)));
+		off = (size_t)(esc - buf) + 1;
+		s->menu = 1;
+		note("\r\n[umlwatch: q quit, s KEY SysRq (a break), ] send Ctrl-], "
+		     "other keys continue]\r\n");
 	}
-	if (s->writable)
-		send_input(s, buf, (size_t)n);
 }
 
 static int console(struct watch *w, const char *chan, int readonly)
@@ -572,6 +634,97 @@ static int cmd_connect(struct watch *w, int argc, char **argv)
 	return console(w, argv[0], ro);
 }
 
+static int cmd_screen(struct watch *w, int argc, char **argv)
+{
+	um_screen_res r;
+	int rc;
+
+	(void)argc;
+	memset(&r, 0, sizeof(r));
+	if (call(w, UM_CONSOLE_SCREEN, (xdrproc_t)xdr_wrapstring, &argv[0],
+		 (xdrproc_t)xdr_um_screen_res, &r) < 0)
+		return WATCH_NOMON;
+	rc = report(&r.res);
+	if (rc == WATCH_OK)
+		printf("%s\n", r.text);
+	xdr_free((xdrproc_t)xdr_um_screen_res, (char *)&r);
+	return rc;
+}
+
+/* Prints new output of a channel from offset on, across VM restarts,
+ * until interrupted. */
+static int follow(struct watch *w, char *chan, uint64_t offset)
+{
+	for (;;) {
+		um_read_args a = {.chan = chan, .offset = offset, .max = UM_DATA_MAX,
+				  .wait_ms = READ_WAIT_MS};
+		um_read_res r;
+
+		memset(&r, 0, sizeof(r));
+		if (call(w, UM_CONSOLE_READ, (xdrproc_t)xdr_um_read_args, &a,
+			 (xdrproc_t)xdr_um_read_res, &r) < 0)
+			return WATCH_NOMON;
+		if (r.data.data_len) {
+			if (write_all(STDOUT_FILENO, r.data.data_val, r.data.data_len) < 0) {
+				xdr_free((xdrproc_t)xdr_um_read_res, (char *)&r);
+				return WATCH_FAILED;
+			}
+			offset = r.offset + r.data.data_len;
+		}
+		if (r.res.status == UM_ECLOSED && !r.data.data_len)
+			sleep(1); /* stopped: wait for the next start */
+		else if (r.res.status != UM_OK && r.res.status != UM_ECLOSED) {
+			int rc = report(&r.res);
+
+			xdr_free((xdrproc_t)xdr_um_read_res, (char *)&r);
+			return rc;
+		}
+		xdr_free((xdrproc_t)xdr_um_read_res, (char *)&r);
+	}
+}
+
+static int cmd_log(struct watch *w, int argc, char **argv)
+{
+	int do_follow = 0;
+	uint64_t offset = 0, head = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-follow") || !strcmp(argv[i], "-f") ||
+		    !strcmp(argv[i], "follow")) {
+			do_follow = 1;
+		} else {
+			fprintf(stderr, "umlwatch: log: unknown flag '%s' (expected "
+				"-follow)\n", argv[i]);
+			return WATCH_USAGE;
+		}
+	}
+	for (;;) {
+		um_log_args a = {.chan = argv[0], .offset = offset, .max = UM_DATA_MAX};
+		um_log_res r;
+		int rc;
+
+		memset(&r, 0, sizeof(r));
+		if (call(w, UM_LOG_READ, (xdrproc_t)xdr_um_log_args, &a,
+			 (xdrproc_t)xdr_um_log_res, &r) < 0)
+			return WATCH_NOMON;
+		rc = report(&r.res);
+		if (rc == WATCH_OK && r.data.data_len &&
+		    write_all(STDOUT_FILENO, r.data.data_val, r.data.data_len) < 0)
+			rc = WATCH_FAILED;
+		offset = r.offset + r.data.data_len;
+		head = r.head;
+		if (rc != WATCH_OK || !r.data.data_len || offset >= r.size) {
+			xdr_free((xdrproc_t)xdr_um_log_res, (char *)&r);
+			if (rc != WATCH_OK)
+				return rc;
+			break;
+		}
+		xdr_free((xdrproc_t)xdr_um_log_res, (char *)&r);
+	}
+	fflush(stdout);
+	return do_follow ? follow(w, argv[0], head) : WATCH_OK;
+}
+
 static int cmd_help(struct watch *w, int argc, char **argv);
 
 const struct watch_cmd watch_cmds[] = {
@@ -586,6 +739,10 @@ const struct watch_cmd watch_cmds[] = {
 	{"resume", 0, 0, "", cmd_resume, "continue a paused VM (mconsole go)"},
 	{"connect", 1, 2, "CHANNEL [-readonly]", cmd_connect,
 	 "attach the terminal to con1, ssl0 ...; Ctrl-] leaves"},
+	{"screen", 1, 1, "CHANNEL", cmd_screen,
+	 "print what the channel's screen shows now"},
+	{"log", 1, 2, "CHANNEL [-follow]", cmd_log,
+	 "print the channel's log; -follow: then its new output"},
 	{"mconsole", 1, 64, "COMMAND...", cmd_mconsole,
 	 "version, proc FILE, stack PID, config DEV, remove DEV, help"},
 	{"help", 0, 0, "", cmd_help, "list the commands"},
@@ -650,7 +807,8 @@ int watch_count_args(const struct watch_cmd *cmd, int argc, char **argv)
 		 * rest only if they are not the next command, except the
 		 * flags of connect */
 		if (n >= cmd->min_args && a[0] == '-' && !isdigit((unsigned char)a[1]) &&
-		    strcmp(a, "-readonly") && strcmp(a, "-ro"))
+		    strcmp(a, "-readonly") && strcmp(a, "-ro") &&
+		    strcmp(a, "-follow") && strcmp(a, "-f"))
 			break;
 		n++;
 	}

@@ -66,7 +66,7 @@ tm_capture term | grep -q '^6\.1\.' || fail "uname -r not seen"
 log "guest answered: $(tm_capture term | grep '^RESULT=')"
 
 # ---- Ctrl-] leaves and the terminal is restored ----
-tm_send term C-]
+tm_send term C-] q
 tm_wait term 'left vm1 con1' 10
 tm_wait term 'host\$ $' 5
 tm_send term "stty -a | grep -o ' -\?icanon' | sed 's/^/AFTER:/'" Enter

@@ -48,7 +48,7 @@ cleanup() {
 	local rc=$?
 	set +e
 	for s in "${TMUX_SESSIONS[@]}"; do
-		tmux kill-session -t "$s" 2>/dev/null
+		tmux kill-session -t "=$s" 2>/dev/null
 	done
 	# monitors first: they stop their VMs and unmount
 	for p in "${PIDS_TO_KILL[@]}"; do
@@ -87,7 +87,8 @@ cleanup() {
 	exit $rc
 }
 
-# Creates the test dir, a configuration with VM vm1 and the shared dir.
+# Creates the test dir, a configuration with VM vm1 (plus the lines given
+# as arguments) and the shared dir.
 setup() {
 	check_prereqs
 	T=$(mktemp -d /tmp/umlmon-e2e.XXXXXX)
@@ -107,6 +108,7 @@ memory = 64M
 ubd0 = /disks/root.dsk
 stop_timeout = 20
 EOF
+	[ $# -eq 0 ] || printf '%s\n' "$@" >>"$CONF"
 	export UMLMON_CONFIG=$CONF
 	"$UMLADMIN" setup >/dev/null || fail "umladmin setup"
 }
@@ -201,15 +203,20 @@ jail_of() { echo "$T/var/$1/jail"; }
 jail_mounts() { findmnt -rn -o TARGET | grep "^$(jail_of "$1")" || true; }
 
 # ---- tmux: a real terminal for interactive clients ----
+# Sessions get unique names (tmux also matches targets by prefix).
+tm_id() { echo "umlmon-$$-$1"; }
 tm_new() { # NAME: a shell in a 100x30 terminal
-	tmux new-session -d -s "$1" -x 100 -y 30 "bash --norc --noprofile" ||
-		fail "tmux new-session $1"
-	TMUX_SESSIONS+=("$1")
-	tmux send-keys -t "$1" "export PS1='host\$ ' UMLMON_CONFIG=$CONF" Enter
+	local id
+	id=$(tm_id "$1")
+	tmux new-session -d -s "$id" -x 100 -y 30 "bash --norc --noprofile" ||
+		fail "tmux new-session $id"
+	TMUX_SESSIONS+=("$id")
+	tmux send-keys -t "=$id:" "export PS1='host\$ ' UMLMON_CONFIG=$CONF" Enter
 	tm_wait "$1" 'host\$ ' 10
 }
-tm_send() { tmux send-keys -t "$1" "${@:2}"; }
-tm_capture() { tmux capture-pane -p -J -t "$1" -S -200; }
+tm_send() { tmux send-keys -t "=$(tm_id "$1"):" "${@:2}"; }
+tm_capture() { tmux capture-pane -p -J -t "=$(tm_id "$1"):" -S -200; }
+tm_resize() { tmux resize-window -t "=$(tm_id "$1"):" -x "$2" -y "$3"; }
 tm_wait() { # NAME REGEX [SECONDS]
 	local secs=${3:-30}
 	for _ in $(seq 1 $((secs * 10))); do
@@ -220,7 +227,6 @@ tm_wait() { # NAME REGEX [SECONDS]
 	tm_capture "$1" | sed 's/^/  | /' >&2
 	fail "$1: no '$2' on the screen within ${secs}s"
 }
-tm_clear() { tmux clear-history -t "$1"; tmux send-keys -t "$1" -R; }
 
 # Asserts that a command fails with a message matching a regex:
 # expect_fail REGEX CMD...

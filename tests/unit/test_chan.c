@@ -6,17 +6,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "lib/chan.h"
+#include "lib/logw.h"
 #include "lib/loop.h"
+#include "lib/screen.h"
 
 static void ring(void **state)
 {
 	struct loop *l = loop_new();
 	struct err e;
-	struct chan *ch = chan_new(l, "con1", CHAN_PTY, NULL, 16, &e);
+	struct chan_opts o = {.ring_size = 16};
+	struct chan *ch = chan_new(l, "con1", CHAN_PTY, &o, &e);
 	char buf[64];
 	uint64_t off = 0;
 	size_t n;
@@ -60,7 +64,8 @@ static void attach_offset(void **state)
 {
 	struct loop *l = loop_new();
 	struct err e;
-	struct chan *ch = chan_new(l, "con1", CHAN_PTY, NULL, 4096, &e);
+	struct chan_opts o = {.ring_size = 4096};
+	struct chan *ch = chan_new(l, "con1", CHAN_PTY, &o, &e);
 	uint64_t off;
 	char buf[64];
 	size_t n;
@@ -95,8 +100,12 @@ static void pty_io(void **state)
 	ssize_t n;
 
 	(void)state;
+	struct logw *lw = logw_new(&e);
+	struct chan_opts o = {.logw = lw};
+
 	assert_non_null(mkdtemp(dir));
-	ch = chan_new(l, "con1", CHAN_PTY, dir, 0, &e);
+	o.logdir = dir;
+	ch = chan_new(l, "con1", CHAN_PTY, &o, &e);
 	assert_non_null(ch);
 	/* down: writes are refused with the channel's name */
 	assert_int_equal(chan_write(ch, "x", 1, &e), -1);
@@ -124,6 +133,7 @@ static void pty_io(void **state)
 	assert_int_equal(woken, 1);
 	assert_int_equal(woken_closed, 0);
 	assert_int_equal(chan_nwaiters(ch), 0);
+	logw_sync(lw);
 	snprintf(path, sizeof(path), "%s/con1", dir);
 	{
 		size_t len;
@@ -141,16 +151,99 @@ static void pty_io(void **state)
 	assert_int_equal(woken_closed, 1);
 	assert_false(chan_is_open(ch));
 	chan_free(ch);
+	logw_free(lw);
 	unlink(path);
 	rmdir(dir);
 	loop_free(l);
+}
+
+static off_t fsize(const char *dir, const char *name)
+{
+	char path[128];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+static void log_rotation(void **state)
+{
+	char dir[] = "/tmp/umlmon-rot-XXXXXX", cmd[128], buf[1000];
+	struct err e;
+	struct logw *lw = logw_new(&e);
+	struct logw_file *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "%s/con0", dir);
+	f = logw_open(lw, cmd, 4096, 2, &e);
+	assert_non_null(f);
+	memset(buf, 'x', sizeof(buf));
+	/* 10 000 bytes through a 4 KiB cap keeping 2: con0 has the last
+	 * 1808 bytes, con0.1 and con0.2 are full, older ones are gone */
+	for (int i = 0; i < 10; i++)
+		logw_write(lw, f, buf, sizeof(buf), 0);
+	logw_sync(lw);
+	assert_int_equal(fsize(dir, "con0"), 10000 - 2 * 4096);
+	assert_int_equal(fsize(dir, "con0.1"), 4096);
+	assert_int_equal(fsize(dir, "con0.2"), 4096);
+	assert_int_equal(fsize(dir, "con0.3"), -1);
+	assert_int_equal(logw_dropped(lw, f), 0);
+	{
+		uint64_t size, tag;
+
+		logw_write(lw, f, "abc", 3, 12345);
+		logw_sync(lw);
+		logw_position(lw, f, &size, &tag);
+		assert_int_equal(size, 10003 - 2 * 4096);
+		assert_int_equal(tag, 12345);
+	}
+	logw_close(lw, f);
+	/* keep 0: the log starts anew at the cap */
+	snprintf(cmd, sizeof(cmd), "%s/con1", dir);
+	f = logw_open(lw, cmd, 4096, 0, &e);
+	for (int i = 0; i < 5; i++)
+		logw_write(lw, f, buf, sizeof(buf), 0);
+	logw_sync(lw);
+	assert_int_equal(fsize(dir, "con1"), 5000 - 4096);
+	assert_int_equal(fsize(dir, "con1.1"), -1);
+	logw_close(lw, f);
+	logw_free(lw);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void screen_state(void **state)
+{
+	struct screen *s = screen_new(24, 80);
+	int row, col;
+	char *text;
+
+	(void)state;
+	const char *a = "boot\r\nline two\r\n\x1b[2J\x1b[Hvm1 login: ";
+	const char *b = "root\r\n# ";
+
+	screen_feed(s, a, strlen(a));
+	text = screen_text(s, &row, &col);
+	/* the clear-screen wiped the first lines */
+	assert_string_equal(text, "vm1 login:");
+	assert_int_equal(row, 0);
+	assert_int_equal(col, 11);
+	free(text);
+	screen_feed(s, b, strlen(b));
+	text = screen_text(s, &row, &col);
+	assert_string_equal(text, "vm1 login: root\n#");
+	assert_int_equal(row, 1);
+	free(text);
+	screen_free(s);
 }
 
 static void input_cap(void **state)
 {
 	struct loop *l = loop_new();
 	struct err e;
-	struct chan *ch = chan_new(l, "ssl0", CHAN_PTY, NULL, 0, &e);
+	struct chan_opts o = {0};
+	struct chan *ch = chan_new(l, "ssl0", CHAN_PTY, &o, &e);
 	char *big = calloc(1, CHAN_INPUT_MAX);
 	int refused = 0;
 
@@ -174,6 +267,8 @@ int main(void)
 		cmocka_unit_test(attach_offset),
 		cmocka_unit_test(pty_io),
 		cmocka_unit_test(input_cap),
+		cmocka_unit_test(log_rotation),
+		cmocka_unit_test(screen_state),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
