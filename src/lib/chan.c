@@ -64,6 +64,7 @@ void chan_free(struct chan *ch)
 	if (!ch)
 		return;
 	chan_close(ch);
+	loop_timer_cancel(ch->loop, ch->screen_timer);
 	if (ch->log)
 		logw_close(ch->logw, ch->log);
 	screen_free(ch->screen);
@@ -199,6 +200,64 @@ int chan_is_open(const struct chan *ch)
 	return ch->master >= 0;
 }
 
+/* Feeds the screen what it has not seen, or, if that is more than the
+ * replay, resets it and feeds the last SCREEN_REPLAY bytes. */
+static void screen_catch_up(struct chan *ch)
+{
+	uint64_t from = ch->screen_fed, tail = chan_tail(ch);
+	uint8_t buf[4096];
+
+	if (ch->head - from > SCREEN_REPLAY || from < tail) {
+		screen_reset(ch->screen);
+		from = ch->head - SCREEN_REPLAY > tail ? ch->head - SCREEN_REPLAY : tail;
+	}
+	while (from < ch->head) {
+		size_t n = chan_read(ch, &from, buf, sizeof(buf));
+
+		screen_feed(ch->screen, buf, n);
+		from += n;
+	}
+	ch->screen_fed = ch->head;
+}
+
+static void on_screen_timer(struct loop *l, void *arg)
+{
+	struct chan *ch = arg;
+
+	(void)l;
+	ch->screen_timer = NULL;
+	screen_catch_up(ch);
+}
+
+struct screen *chan_screen(struct chan *ch)
+{
+	if (ch->screen && ch->screen_fed != ch->head) {
+		loop_timer_cancel(ch->loop, ch->screen_timer);
+		ch->screen_timer = NULL;
+		screen_catch_up(ch);
+	}
+	return ch->screen;
+}
+
+/* Called with the new bytes already in the ring. */
+static void screen_output(struct chan *ch, const void *data, size_t n)
+{
+	int64_t now = now_ms();
+
+	if (now - ch->budget_start >= SCREEN_WINDOW_MS) {
+		ch->budget_start = now;
+		ch->budget_used = 0;
+	}
+	if (ch->screen_fed + n == ch->head && ch->budget_used + n <= SCREEN_BUDGET) {
+		screen_feed(ch->screen, data, n);
+		ch->screen_fed = ch->head;
+		ch->budget_used += n;
+	} else if (!ch->screen_timer) {
+		ch->screen_timer = loop_timer_add(ch->loop, SCREEN_WINDOW_MS,
+						  on_screen_timer, ch);
+	}
+}
+
 void chan_output(struct chan *ch, const void *data, size_t n)
 {
 	const uint8_t *p = data;
@@ -206,8 +265,6 @@ void chan_output(struct chan *ch, const void *data, size_t n)
 
 	if (ch->log)
 		logw_write(ch->logw, ch->log, data, n, ch->head + n);
-	if (ch->screen)
-		screen_feed(ch->screen, data, n);
 	if (n > ch->ring_size) {
 		p += n - ch->ring_size;
 		ch->head += n - ch->ring_size;
@@ -222,6 +279,8 @@ void chan_output(struct chan *ch, const void *data, size_t n)
 		left -= k;
 		ch->head += k;
 	}
+	if (ch->screen)
+		screen_output(ch, data, n);
 	wake_all(ch, 0);
 }
 

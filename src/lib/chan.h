@@ -17,6 +17,15 @@
 
 #define CHAN_RING_SIZE (256u << 10)
 #define CHAN_INPUT_MAX (64u << 10)
+/* The terminal emulator costs far more per byte than anything else on the
+ * console path (it scrolls its cell arrays at every line feed). It sees
+ * output at once up to this many bytes per SCREEN_WINDOW_MS; beyond that it
+ * catches up later (a timer, or a screen request) by a reset and a replay
+ * of the last SCREEN_REPLAY bytes, which is the right screen for output
+ * that scrolls. */
+#define SCREEN_BUDGET (128u << 10)
+#define SCREEN_WINDOW_MS 100
+#define SCREEN_REPLAY (32u << 10)
 
 struct loop;
 struct chan;
@@ -57,7 +66,11 @@ struct chan {
 	struct logw *logw;
 	struct logw_file *log; /* NULL: not logged */
 	char *logpath;
-	struct screen *screen; /* what the screen shows now */
+	struct screen *screen; /* what the screen shows (see chan_screen) */
+	uint64_t screen_fed;   /* output the screen has seen */
+	int64_t budget_start;  /* this window of the screen's budget */
+	size_t budget_used;
+	struct loop_timer *screen_timer;
 	uint8_t *ring;
 	size_t ring_size;
 	uint64_t head;         /* bytes produced so far */
@@ -83,6 +96,9 @@ int chan_is_open(const struct chan *ch);
 /* Records output (what the pty produced) in ring, screen and log, and
  * wakes readers. */
 void chan_output(struct chan *ch, const void *data, size_t n);
+
+/* The screen, brought up to date with all output. */
+struct screen *chan_screen(struct chan *ch);
 
 /* Copies up to max bytes from *offset on; moves *offset forward to the
  * oldest byte still held if the reader fell behind. Returns bytes copied. */

@@ -446,7 +446,7 @@ static enum rpc_outcome p_screen(struct rpc_call *call, void *args, void *res)
 		r->text = xstrdup("");
 		return RPC_REPLY;
 	}
-	r->text = screen_text(ch->screen, &row, &col);
+	r->text = screen_text(chan_screen(ch), &row, &col);
 	screen_size(ch->screen, &rows, &cols);
 	r->rows = (u_int)rows;
 	r->cols = (u_int)cols;

@@ -124,6 +124,11 @@ static void describe_exit(struct monitor *m, int status, struct vm_exit *x)
 	x->valid = 1;
 	x->ended = time(NULL);
 	x->requested = m->stage != STAGE_NONE;
+	if (status == -1) {
+		snprintf(x->reason, sizeof(x->reason), "ended; its status is unknown "
+			 "(the jailed child died before reporting it)");
+		return;
+	}
 	if (WIFEXITED(status)) {
 		x->code = WEXITSTATUS(status);
 		if (x->code == 0 && !x->requested)
@@ -335,6 +340,12 @@ static void on_sigchld(struct loop *l, int sig, void *arg)
 			if (!m->exit_seen && m->kernel == 0 && m->status_fd < 0)
 				start_failed(m, "the jailed child died before the "
 					     "kernel ran");
+			else if (!m->exit_seen && m->kernel &&
+				 kill(m->kernel, 0) < 0 && errno == ESRCH)
+				/* it reaped the kernel but died before telling */
+				kernel_ended(m, -1);
+			/* else the kernel is now ours (subreaper) and its end
+			 * comes as a SIGCHLD */
 		} else if (m->kernel && pid == m->kernel) {
 			/* the watcher died first; we are the kernel's reaper */
 			kernel_ended(m, st);
@@ -618,11 +629,16 @@ static void stop_enter(struct monitor *m, enum stop_stage s)
 		m->stop_timer = loop_timer_add(m->loop, TERM_GRACE_MS, on_stop_timer, m);
 		break;
 	case STAGE_KILL:
-		log_warn("%s: killing the kernel (pid %d)", m->vm->name, (int)m->kernel);
-		if (m->kernel)
+		/* the kernel only: its watcher must live to report the end */
+		if (m->kernel) {
+			log_warn("%s: killing the kernel (pid %d)", m->vm->name,
+				 (int)m->kernel);
 			kill(m->kernel, SIGKILL);
-		if (m->watcher)
+		} else if (m->watcher) {
+			log_warn("%s: killing the jailed child (pid %d)", m->vm->name,
+				 (int)m->watcher);
 			kill(m->watcher, SIGKILL);
+		}
 		m->stop_timer = loop_timer_add(m->loop, TERM_GRACE_MS, on_stop_timer, m);
 		break;
 	case STAGE_NONE:

@@ -46,6 +46,11 @@ void screen_feed(struct screen *s, const void *data, size_t n)
 	vterm_input_write(s->vt, data, n);
 }
 
+void screen_reset(struct screen *s)
+{
+	vterm_screen_reset(s->vs, 1);
+}
+
 void screen_resize(struct screen *s, int rows, int cols)
 {
 	s->rows = rows;

@@ -12,6 +12,8 @@ struct screen *screen_new(int rows, int cols);
 void screen_free(struct screen *s);
 void screen_feed(struct screen *s, const void *data, size_t n);
 void screen_resize(struct screen *s, int rows, int cols);
+/* A hard reset: an empty screen, the cursor home. */
+void screen_reset(struct screen *s);
 void screen_size(const struct screen *s, int *rows, int *cols);
 /* The rows as UTF-8 text joined by '\n', trailing blanks of each row and
  * empty rows at the end cut; malloc'd. The cursor's position too. */

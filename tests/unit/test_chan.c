@@ -260,6 +260,38 @@ static void input_cap(void **state)
 	loop_free(l);
 }
 
+/* A flood of output is not fed to the emulator line by line; the screen
+ * still shows the last lines when asked. */
+static void screen_deferred(void **state)
+{
+	struct loop *l = loop_new();
+	struct chan_opts o = {0};
+	struct err e;
+	struct chan *ch = chan_new(l, "con1", CHAN_PTY, &o, &e);
+	char line[64], *text;
+	int row, col, n;
+
+	(void)state;
+	for (int i = 1; i <= 20000; i++) {
+		n = snprintf(line, sizeof(line), "line %d\r\n", i);
+		chan_output(ch, line, (size_t)n);
+	}
+	/* over the budget: the emulator is behind */
+	assert_true(ch->screen_fed < ch->head);
+	text = screen_text(chan_screen(ch), &row, &col);
+	assert_int_equal(ch->screen_fed, ch->head);
+	/* 24 rows: the last 23 lines and the empty row of the cursor */
+	assert_non_null(strstr(text, "line 19978\nline 19979"));
+	assert_int_equal(strlen(strstr(text, "line 20000")), strlen("line 20000"));
+	assert_int_equal(row, 23);
+	free(text);
+	/* slow output goes to the screen at once */
+	chan_output(ch, "x", 1);
+	assert_int_equal(ch->screen_fed, ch->head);
+	chan_free(ch);
+	loop_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +301,7 @@ int main(void)
 		cmocka_unit_test(input_cap),
 		cmocka_unit_test(log_rotation),
 		cmocka_unit_test(screen_state),
+		cmocka_unit_test(screen_deferred),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
