@@ -4,44 +4,18 @@
 # ptys, RPC). Needs root, hyperfine, a build in ../build.
 # Usage: bench/boot_to_init.sh [RUNS]
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-B=${UMLMON_BUILD:-$here/../build}/src
+. "$(dirname "$0")/lib.sh"
 runs=${1:-15}
 mark="umlmon-guest: init started"
 
-T=$(mktemp -d /tmp/umlmon-bench.XXXXXX)
-chmod 755 "$T"
-mon=
-cleanup() {
-	set +e
-	[ -f "$T/bare.pid" ] && kill -TERM "$(cat "$T/bare.pid")" 2>/dev/null
-	if [ -n "$mon" ]; then
-		"$B/umlwatch" bench -halt >/dev/null 2>&1
-		kill -TERM "$mon" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$mon" 2>/dev/null || break; sleep 0.1; done
-	fi
-	findmnt -rn -o TARGET | grep "^$T/" | sort -r | xargs -r umount -l
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-export UMLMON_CONFIG=$T/umlmon.conf
-cat >"$UMLMON_CONFIG" <<CONF
-[GLOBAL]
-vardir = $T/var
-shared = $T/shared
-rundir = $T/run
-[bench]
-vmuser = nobody
-memory = 64M
-ubd0 = /disks/root.dsk
-CONF
-"$B/umladmin" setup >/dev/null
+bench_host bench
+trap 'bench_cleanup_bare; bench_cleanup' EXIT
+bench_cleanup_bare() { [ -f "$T/bare.pid" ] && kill -TERM "$(cat "$T/bare.pid")" 2>/dev/null; true; }
+bench_vm bench 'memory = 64M'
 "$B/umladmin" mkimage bench >/dev/null
 cp "$T/var/bench/jail/disks/root.dsk" "$T/bare.dsk"
 mkdir -p "$T/uml"
-"$B/umlmon" bench
-mon=$(cat "$T/run/bench.pid")
+bench_monitor bench
 log=$T/var/bench/log/con0
 
 # the bare kernel: same memory, same image (a copy), console to a file

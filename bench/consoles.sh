@@ -12,55 +12,19 @@
 # those of the console path, not of UML's own tty layer.
 # Needs root and a build. Usage: bench/consoles.sh [KEYSTROKES] [ROUNDS]
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-BD=${UMLMON_BUILD:-$here/../build}
-B=$BD/src
+. "$(dirname "$0")/lib.sh"
 n=${1:-2000}
 rounds=${2:-3}
 
-T=$(mktemp -d /tmp/umlmon-cbench.XXXXXX)
-chmod 755 "$T"
-mons=()
-cleanup() {
-	set +e
-	for vm in echo flood; do "$B/umlwatch" "$vm" -halt >/dev/null 2>&1; done
-	for p in "${mons[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for p in "${mons[@]}"; do
-		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-	done
-	findmnt -rn -o TARGET | grep "^$T/" | sort -r | xargs -r umount -l
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-export UMLMON_CONFIG=$T/umlmon.conf
-cat >"$UMLMON_CONFIG" <<CONF
-[GLOBAL]
-vardir = $T/var
-shared = $T/shared
-rundir = $T/run
-[echo]
-vmuser = nobody
-memory = 16M
-kernel = /shared/kernels/bench-echo
-ubd0 = /disks/root.dsk
-ssl0 = null
-[flood]
-vmuser = nobody
-memory = 16M
-kernel = /shared/kernels/bench-flood
-ubd0 = /disks/root.dsk
-ssl0 = null
-log_max = 0
-CONF
-"$B/umladmin" setup >/dev/null
-cp "$BD/bench/guestbench" "$T/shared/kernels/bench-echo"
-cp "$BD/bench/guestbench" "$T/shared/kernels/bench-flood"
+bench_host cbench
+bench_vm echo 'memory = 16M' 'kernel = /shared/kernels/bench-echo' 'ssl0 = null'
+bench_vm flood 'memory = 16M' 'kernel = /shared/kernels/bench-flood' 'ssl0 = null' \
+	'log_max = 0'
 for vm in echo flood; do
+	cp "$BD/bench/guestbench" "$T/shared/kernels/bench-$vm"
 	mkdir -p "$T/var/$vm/jail/disks"
 	truncate -s 1M "$T/var/$vm/jail/disks/root.dsk"
-	"$B/umlmon" "$vm"
-	mons+=("$(cat "$T/run/$vm.pid")")
+	bench_monitor "$vm"
 done
 
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }

@@ -2,7 +2,6 @@
  * with mke2fs -d from a staged tree. No download, no loop mount. */
 #include "image.h"
 
-#include <elf.h>
 #include <errno.h>
 #include <crypt.h>
 #include <fcntl.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "elfdeps.h"
 
 #define DEFAULT_SIZE (64ULL << 20)
 #define DEFAULT_BUSYBOX "/bin/busybox"
@@ -82,41 +82,25 @@ done:
 	return st;
 }
 
-/* Static: an ELF file without a program interpreter. */
+/* The image needs a static busybox: one without a program interpreter. */
 static int is_static_elf(const char *path, struct err *e)
 {
-	unsigned char ident[EI_NIDENT];
-	Elf64_Ehdr eh;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ok = 0;
+	struct elf_deps d;
+	int st;
 
-	if (fd < 0) {
-		err_sys(e, "busybox %s", path);
+	if (elf_deps(path, NULL, &d, e) < 0) {
+		char msg[sizeof(e->msg)];
+
+		snprintf(msg, sizeof(msg), "busybox: %.1000s", e->msg);
+		memcpy(e->msg, msg, sizeof(msg));
 		return 0;
 	}
-	if (pread(fd, ident, sizeof(ident), 0) != (ssize_t)sizeof(ident) ||
-	    memcmp(ident, ELFMAG, SELFMAG) || ident[EI_CLASS] != ELFCLASS64 ||
-	    pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh)) {
-		err_set(e, "busybox %s: not a 64-bit ELF executable", path);
-		goto out;
-	}
-	for (int i = 0; i < eh.e_phnum; i++) {
-		Elf64_Phdr ph;
-
-		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize))
-		    != (ssize_t)sizeof(ph)) {
-			err_set(e, "busybox %s: truncated program headers", path);
-			goto out;
-		}
-		if (ph.p_type == PT_INTERP) {
-			err_set(e, "busybox %s: dynamically linked; the image needs a "
-				"static busybox (Debian package busybox-static)", path);
-			goto out;
-		}
-	}
-	ok = 1;
-out:
-	close(fd);
-	return ok;
+	st = d.is_static;
+	elf_deps_free(&d);
+	if (!st)
+		err_set(e, "busybox %s: dynamically linked; the image needs a "
+			"static busybox (Debian package busybox-static)", path);
+	return st;
 }
 
 static int put_file(const char *root, const char *rel, const char *text,
