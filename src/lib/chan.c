@@ -23,6 +23,7 @@ struct chan *chan_new(struct loop *l, const char *name, enum chan_mode mode,
 	snprintf(ch->name, sizeof(ch->name), "%s", name);
 	ch->mode = mode;
 	ch->loop = l;
+	ch->clock = now_ms;
 	ch->master = ch->slave = -1;
 	ch->ring_size = o->ring_size ? o->ring_size : CHAN_RING_SIZE;
 	ch->ring = xmalloc(ch->ring_size);
@@ -242,7 +243,7 @@ struct screen *chan_screen(struct chan *ch)
 /* Called with the new bytes already in the ring. */
 static void screen_output(struct chan *ch, const void *data, size_t n)
 {
-	int64_t now = now_ms();
+	int64_t now = ch->clock();
 
 	if (now - ch->budget_start >= SCREEN_WINDOW_MS) {
 		ch->budget_start = now;

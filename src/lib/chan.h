@@ -69,6 +69,7 @@ struct chan {
 	struct screen *screen; /* what the screen shows (see chan_screen) */
 	uint64_t screen_fed;   /* output the screen has seen */
 	int64_t budget_start;  /* this window of the screen's budget */
+	int64_t (*clock)(void); /* milliseconds; now_ms, or a test's */
 	size_t budget_used;
 	struct loop_timer *screen_timer;
 	uint8_t *ring;

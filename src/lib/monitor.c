@@ -136,8 +136,10 @@ static void describe_exit(struct monitor *m, int status, struct vm_exit *x)
 	} else if (WIFSIGNALED(status)) {
 		x->signal = WTERMSIG(status);
 	}
-	switch (m->stage_max) {
-	case STAGE_NONE: how = NULL; break;
+	switch (m->rebooting ? STAGE_NONE : m->stage_max) {
+	case STAGE_NONE:
+		how = m->rebooting ? "rebooted by the guest" : NULL;
+		break;
 	case STAGE_CAD: how = "stopped by ctrl-alt-del"; break;
 	case STAGE_SYNC:
 	case STAGE_UMOUNT:
@@ -219,12 +221,29 @@ static void teardown(struct monitor *m)
 	jail_unmount(&m->jail);
 }
 
+/* A guest that reboots gets a new kernel in a freshly set-up jail once
+ * the old one and its watcher are gone. */
+static void reboot_if_due(struct monitor *m)
+{
+	struct err e;
+
+	if (!m->rebooting || m->watcher || m->state == UM_STARTING ||
+	    is_up(m) || m->quitting)
+		return;
+	m->rebooting = 0;
+	log_info("%s: starting again after the guest's reboot", m->vm->name);
+	if (monitor_start(m, NULL, NULL, &e) < 0)
+		log_err("%s: restart after reboot: %s", m->vm->name, e.msg);
+}
+
 static void after_end(struct monitor *m)
 {
 	m->stage = STAGE_NONE;
 	m->stage_max = STAGE_NONE;
 	if (m->quitting)
 		loop_quit(m->loop);
+	else
+		reboot_if_due(m);
 }
 
 /* The kernel of this boot has ended with wait status st. */
@@ -238,7 +257,7 @@ static void kernel_ended(struct monitor *m, int st)
 	describe_exit(m, st, &m->last_exit);
 	m->kernel = 0;
 	teardown(m);
-	m->state = m->last_exit.requested ? UM_STOPPED : UM_CRASHED;
+	m->state = m->last_exit.requested || m->rebooting ? UM_STOPPED : UM_CRASHED;
 	log_info("%s: %s: %s", m->vm->name, um_state_name(m->state),
 		 m->last_exit.reason);
 	snprintf(msg, sizeof(msg), "%s: the kernel ended during the start: %s",
@@ -346,6 +365,7 @@ static void on_sigchld(struct loop *l, int sig, void *arg)
 				kernel_ended(m, -1);
 			/* else the kernel is now ours (subreaper) and its end
 			 * comes as a SIGCHLD */
+			reboot_if_due(m);
 		} else if (m->kernel && pid == m->kernel) {
 			/* the watcher died first; we are the kernel's reaper */
 			kernel_ended(m, st);
@@ -354,6 +374,27 @@ static void on_sigchld(struct loop *l, int sig, void *arg)
 }
 
 /* ---- mconsole notifications ------------------------------------------ */
+
+/* A second mconsole notification from one kernel: UML reboots by
+ * executing itself again in the same process, which keeps the old jail
+ * and, through a race in the kernel, can leave its own disk locked
+ * against itself. The new boot is halted before it mounts anything;
+ * unless a stop was asked for, the VM then starts again, fresh. */
+static void kernel_rebooted(struct monitor *m)
+{
+	if (m->state == UM_STOPPING) {
+		log_warn("%s: the kernel rebooted instead of stopping; halting it",
+			 m->vm->name);
+		if (m->stage < STAGE_HALT)
+			stop_enter(m, STAGE_HALT);
+		return;
+	}
+	log_info("%s: the guest rebooted; restarting it in a fresh jail",
+		 m->vm->name);
+	m->rebooting = 1;
+	m->state = UM_STOPPING;
+	stop_enter(m, STAGE_HALT);
+}
 
 static void on_notify(struct loop *l, int fd, uint32_t events, void *arg)
 {
@@ -377,6 +418,8 @@ static void on_notify(struct loop *l, int fd, uint32_t events, void *arg)
 				log_info("%s: running (mconsole up after %lld ms)",
 					 m->vm->name,
 					 (long long)(now_ms() - m->started_ms));
+			} else {
+				kernel_rebooted(m);
 			}
 			break;
 		case MCONSOLE_NOTIFY_PANIC:
@@ -665,6 +708,7 @@ static int begin_stop(struct monitor *m, enum stop_stage first, int timeout,
 		return -1;
 	}
 	add_waiter(&m->stop_waiters, cb, arg);
+	m->rebooting = 0; /* a stop asked for during a reboot ends it */
 	if (m->state == UM_STOPPING && m->stage >= first)
 		return 0; /* already on the way, as far or further */
 	m->stop_timeout = timeout >= 0 ? timeout : m->vm->stop_timeout;

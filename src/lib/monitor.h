@@ -84,6 +84,7 @@ struct monitor {
 	struct mon_waiter *stop_waiters;
 	struct mon_req *reqs;   /* mconsole calls on behalf of clients */
 	int quitting;
+	int rebooting;          /* the guest rebooted: start afresh once down */
 };
 
 const char *um_state_name(um_state s);

@@ -77,8 +77,9 @@ cleanup() {
 			if [ $rc -ne 0 ]; then
 				for f in "$T"/var/*/log/*; do
 					[ -f "$f" ] || continue
-					log "---- $f (last 30 lines)"
-					tail -n 30 "$f" | sed 's/\r//g' >&2
+					# without the kernel's stack dumps, which hide the cause
+					log "---- $f (last 40 lines, stack traces left out)"
+					sed 's/\r//g' "$f" | grep -v '^ *\[<[0-9a-f]*>\]' | tail -n 40 >&2
 				done
 			fi
 			rm -rf "$T"
@@ -169,13 +170,29 @@ remember_vm_pids() { # VM
 
 # Starts a VM and waits until it runs.
 boot() { # VM
-	local out
+	local out n
+	# the log keeps earlier boots: wait for one more init line than now
+	n=$(init_count "$1")
 	out=$(watch "$1" -start 2>&1) || fail "$1 -start: $out"
 	log "$out"
 	remember_vm_pids "$1"
 	wait_state "$1" running 60
-	# and the guest's init has started
-	wait_file "$T/var/$1/log/con0" "umlmon-guest: init started" 60
+	wait_inits "$1" $((n + 1))
+}
+
+init_count() { # VM: how many boots of VM reached the guest's init
+	local c
+	c=$(grep -c "umlmon-guest: init started" "$T/var/$1/log/con0" 2>/dev/null)
+	echo "${c:-0}"
+}
+
+wait_inits() { # VM N [SECONDS]: until N boots of VM reached init
+	local secs=${3:-60}
+	for _ in $(seq 1 $((secs * 10))); do
+		[ "$(init_count "$1")" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	fail "$1: boot number $2 did not reach init within ${secs}s"
 }
 
 wait_file() { # FILE TEXT [SECONDS]: until FILE contains TEXT
