@@ -236,8 +236,10 @@ static int stage(const struct image_opts *o, const char *dir, struct err *e)
 		  "mount -o remount,rw /\n"
 		  "mkdir -p /dev/pts && mount -t devpts devpts /dev/pts\n"
 		  "hostname -F /etc/hostname\n"
-		  "ip link set lo up 2>/dev/null\n",
-		  IMAGE_INIT_MARK);
+		  "ip link set lo up 2>/dev/null\n"
+		  "# tell the monitor (its log: 'guest notification: ...')\n"
+		  "[ -w /proc/mconsole ] && echo -n \"%s\" >/proc/mconsole\n",
+		  IMAGE_INIT_MARK, IMAGE_READY_MARK);
 	if (put_file(dir, "etc/init.d/rcS", text.buf, 0755, e) < 0)
 		goto out;
 	sb_free(&text);

@@ -14,6 +14,8 @@
 /* The line rcS prints on the console when init starts; the boot benchmark
  * and the tests wait for it. */
 #define IMAGE_INIT_MARK "umlmon-guest: init started"
+/* Sent to the monitor through /proc/mconsole at the end of rcS. */
+#define IMAGE_READY_MARK "umlmon-guest: ready"
 
 struct image_opts {
 	const char *path;          /* the image file to write */

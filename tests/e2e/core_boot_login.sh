@@ -62,7 +62,8 @@ tm_send term root Enter
 tm_wait term '# $' 20
 tm_send term 'echo "RESULT=$((6 * 7))"; uname -r; id -u' Enter
 tm_wait term '^RESULT=42' 10
-tm_capture term | grep -q '^6\.1\.' || fail "uname -r not seen"
+# the next lines may come a moment later
+tm_wait term '^6\.1\.' 10
 log "guest answered: $(tm_capture term | grep '^RESULT=')"
 
 # ---- Ctrl-] leaves and the terminal is restored ----

@@ -171,7 +171,7 @@ remember_vm_pids() { # VM
 # Starts a VM and waits until it runs.
 boot() { # VM
 	local out n
-	# the log keeps earlier boots: wait for one more init line than now
+	# wait for one more boot that reached the guest's init than now
 	n=$(init_count "$1")
 	out=$(watch "$1" -start 2>&1) || fail "$1 -start: $out"
 	log "$out"
@@ -180,9 +180,12 @@ boot() { # VM
 	wait_inits "$1" $((n + 1))
 }
 
-init_count() { # VM: how many boots of VM reached the guest's init
+init_count() { # VM: how many boots of VM ran the guest's rcS to its end
+	# (the default image tells the monitor through /proc/mconsole; the
+	# monitor's log, unlike the console logs, is not rotated)
 	local c
-	c=$(grep -c "umlmon-guest: init started" "$T/var/$1/log/con0" 2>/dev/null)
+	c=$(grep -c "$1: guest notification: umlmon-guest: ready" \
+		"$T/var/$1/log/monitor.log" 2>/dev/null)
 	echo "${c:-0}"
 }
 
