@@ -10,6 +10,7 @@
 
 #include "../common/log.h"
 #include "cmdline.h"
+#include "diskjob.h"
 #include "logw.h"
 #include "loop.h"
 #include "monitor.h"
@@ -502,6 +503,134 @@ static enum rpc_outcome p_log_read(struct rpc_call *call, void *args, void *res)
 	return RPC_REPLY;
 }
 
+/* ---- disks ----------------------------------------------------------- */
+
+static void disk_done(struct diskjob *j, int rc, const char *msg,
+		      const char *text, void *arg)
+{
+	struct monitor *m = arg;
+	struct rpc_call *call = m->disk_call;
+	um_disk_res *r;
+
+	(void)j;
+	m->disk_job = NULL;
+	m->disk_call = NULL;
+	if (rc < 0)
+		log_info("%s: disk: %s", m->vm->name, msg);
+	if (!call)
+		return; /* its client went away */
+	r = rpc_call_res(call);
+	if (rc < 0)
+		set_res(&r->res, strstr(msg, ": in use by ") ? UM_EBUSY :
+			strstr(msg, "no such disk") ? UM_ENOENT : UM_EIO, "%s", msg);
+	else
+		set_res(&r->res, UM_OK, "ok");
+	r->text = xstrdup(text);
+	rpc_call_reply(call);
+}
+
+static void disk_cancel(struct rpc_call *call, void *arg)
+{
+	struct monitor *m = arg;
+
+	(void)call;
+	m->disk_call = NULL;
+	if (m->disk_job)
+		diskjob_cancel(m->disk_job);
+}
+
+/* Does the operation change something in /shared/disks? */
+static int changes_shared(const um_disk_args *a)
+{
+	int in_shared = !strncmp(a->path, "/shared/", 8);
+	int out_shared = a->other && !strncmp(a->other, "/shared/", 8);
+
+	switch (a->op) {
+	case UM_DISK_INFO:
+	case UM_DISK_CHECK:
+		return 0;
+	case UM_DISK_COPY:
+		return out_shared;
+	case UM_DISK_MERGE:
+		/* in place writes the backing file, which may be shared */
+		return in_shared || out_shared || !a->other || !*a->other;
+	case UM_DISK_CREATE:
+	case UM_DISK_DELETE:
+	case UM_DISK_RESIZE:
+	default:
+		return in_shared;
+	}
+}
+
+static enum rpc_outcome p_disk(struct rpc_call *call, void *args, void *res)
+{
+	struct monitor *m = rpc_call_ctx(call);
+	um_disk_args *a = args;
+	um_disk_res *r = res;
+	struct diskjob_args ja = {a->op, a->path, a->other, a->size};
+	struct err e;
+
+	r->text = xstrdup("");
+	if (m->disk_job) {
+		set_res(&r->res, UM_EBUSY, "%s: a disk operation is running (%s)",
+			m->vm->name, diskjob_what(m->disk_job));
+		return RPC_REPLY;
+	}
+	if (changes_shared(a) && rpc_call_uid(call) != 0) {
+		set_res(&r->res, UM_EPERM, "%s: only root changes /shared/disks "
+			"(the merge in place writes the backing file)", a->path);
+		return RPC_REPLY;
+	}
+	m->disk_job = diskjob_start(m->loop, m->cfg, m->vm->name, &ja, disk_done,
+				    m, &e);
+	if (!m->disk_job) {
+		set_res(&r->res, UM_EIO, "%s", e.msg);
+		return RPC_REPLY;
+	}
+	m->disk_call = call;
+	rpc_call_on_cancel(call, disk_cancel, m);
+	return RPC_DEFER;
+}
+
+static enum rpc_outcome p_disk_progress(struct rpc_call *call, void *args,
+					void *res)
+{
+	struct monitor *m = rpc_call_ctx(call);
+	um_progress_res *r = res;
+	uint64_t done, total;
+
+	(void)args;
+	if (!m->disk_job) {
+		r->what = xstrdup("");
+		set_res(&r->res, UM_ENOENT, "%s: no disk operation is running",
+			m->vm->name);
+		return RPC_REPLY;
+	}
+	diskjob_progress(m->disk_job, &done, &total);
+	r->what = xstrdup(diskjob_what(m->disk_job));
+	r->done = done;
+	r->total = total;
+	set_res(&r->res, UM_OK, "ok");
+	return RPC_REPLY;
+}
+
+static enum rpc_outcome p_disk_cancel(struct rpc_call *call, void *args,
+				      void *res)
+{
+	struct monitor *m = rpc_call_ctx(call);
+
+	(void)args;
+	if (!m->disk_job) {
+		set_res(res, UM_ENOENT, "%s: no disk operation is running",
+			m->vm->name);
+		return RPC_REPLY;
+	}
+	diskjob_cancel(m->disk_job);
+	set_res(res, UM_OK, "%s: cancelling %s", m->vm->name,
+		diskjob_what(m->disk_job));
+	return RPC_REPLY;
+}
+
 #define PROC(num, name, targ, tres, fn) \
 	{num, name, (xdrproc_t)xdr_##targ, sizeof(targ), \
 	 (xdrproc_t)xdr_##tres, sizeof(tres), fn}
@@ -534,6 +663,10 @@ static const struct rpc_proc procs[] = {
 	     p_winsize),
 	PROC(UM_CONSOLE_SCREEN, "console_screen", string_arg, um_screen_res, p_screen),
 	PROC(UM_LOG_READ, "log_read", um_log_args, um_log_res, p_log_read),
+	PROC(UM_DISK, "disk", um_disk_args, um_disk_res, p_disk),
+	PROC(UM_DISK_PROGRESS, "disk_progress", um_void, um_progress_res,
+	     p_disk_progress),
+	PROC(UM_DISK_CANCEL, "disk_cancel", um_void, um_result, p_disk_cancel),
 };
 
 int monitor_listen(struct monitor *m, struct err *e)

@@ -22,6 +22,7 @@
 
 #include "../common/log.h"
 #include "cmdline.h"
+#include "cow.h"
 #include "elfdeps.h"
 
 int jail_init(struct jail *j, const struct config *cfg, const struct vm_conf *vm,
@@ -347,6 +348,30 @@ static int check_image(struct jail *j, const char *dev, const char *path,
 	return 0;
 }
 
+/* The backing file that a COW's header names, as the kernel will open
+ * it. */
+static int check_cow_backing(struct jail *j, const char *dev, const char *path,
+			     struct err *e)
+{
+	struct cow_header h;
+	int fd = jail_open(j, path, O_RDONLY, e), r;
+
+	if (fd < 0) {
+		err_sys(e, "%s: %s", dev, path);
+		return -1;
+	}
+	r = cow_read_header(fd, path, &h, e);
+	close(fd);
+	if (r < 0) {
+		char msg[sizeof(e->msg)];
+
+		snprintf(msg, sizeof(msg), "%s", e->msg);
+		err_set(e, "%s: %s", dev, msg);
+		return -1;
+	}
+	return check_image(j, dev, h.backing, 0, 0, e);
+}
+
 int jail_check(struct jail *j, const struct vm_conf *vm, struct err *e)
 {
 	struct elf_deps deps;
@@ -381,6 +406,9 @@ int jail_check(struct jail *j, const struct vm_conf *vm, struct err *e)
 		if (check_image(j, dev, d->path, !ro, d->backing != NULL, e) < 0)
 			return -1;
 		if (d->backing && check_image(j, dev, d->backing, 0, 0, e) < 0)
+			return -1;
+		if (!d->backing && !strcmp(kind_of(d->path), ".cow") &&
+		    check_cow_backing(j, dev, d->path, e) < 0)
 			return -1;
 	}
 	/* the kernel's libraries, from the host */

@@ -18,6 +18,7 @@
 
 #include "../common/log.h"
 #include "cmdline.h"
+#include "diskjob.h"
 #include "logw.h"
 #include "loop.h"
 #include "mconsole.h"
@@ -467,6 +468,21 @@ static int open_notify(struct monitor *m, struct err *e)
 
 /* ---- start ----------------------------------------------------------- */
 
+/* No other kernel writes what this VM uses, nor uses what it writes, and
+ * each COW still matches its backing file: checked here, with a clear
+ * message, rather than by the kernel's panic. */
+static int disks_ready(struct monitor *m, struct err *e)
+{
+	struct disk_ctx c;
+	int r;
+
+	if (disk_ctx_init(&c, m->cfg, m->vm->name, e) < 0)
+		return -1;
+	r = disk_check_start(&c, m->vm, e);
+	disk_ctx_free(&c);
+	return r;
+}
+
 int monitor_start(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 {
 	static char *const envp[] = {"TMPDIR=/tmp", "PATH=/", "HOME=/tmp", NULL};
@@ -489,11 +505,17 @@ int monitor_start(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 			m->vm->name, (int)m->watcher);
 		return -1;
 	}
+	if (m->disk_job) {
+		err_set(e, "%s: a disk operation is running (%s); start the VM "
+			"when it has ended", m->vm->name, diskjob_what(m->disk_job));
+		return -1;
+	}
 	if (cmdline_build(m->vm, &cl, e) < 0)
 		return -1;
 	if (jail_layout(&m->jail, e) < 0 || jail_mount(&m->jail, m->vm, e) < 0)
 		goto fail;
-	if (jail_check(&m->jail, m->vm, e) < 0 || open_notify(m, e) < 0)
+	if (jail_check(&m->jail, m->vm, e) < 0 || disks_ready(m, e) < 0 ||
+	    open_notify(m, e) < 0)
 		goto fail;
 	for (int i = 0; i < m->nchans; i++)
 		if (chan_open(m->chans[i], e) < 0)
@@ -953,6 +975,9 @@ void monitor_free(struct monitor *m)
 		return;
 	rpc_server_free(m->rpc);
 	m->rpc = NULL;
+	if (m->disk_job)
+		diskjob_abort(m->disk_job);
+	m->disk_job = NULL;
 	while (m->reqs) {
 		struct mon_req *r = m->reqs;
 

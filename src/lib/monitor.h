@@ -16,6 +16,7 @@
 #include "chan.h"
 #include "jail.h"
 
+struct diskjob;
 struct loop;
 struct loop_timer;
 struct mconsole_op;
@@ -85,6 +86,8 @@ struct monitor {
 	struct mon_req *reqs;   /* mconsole calls on behalf of clients */
 	int quitting;
 	int rebooting;          /* the guest rebooted: start afresh once down */
+	struct diskjob *disk_job;   /* the running disk operation, or NULL */
+	struct rpc_call *disk_call; /* its caller, until it goes away */
 };
 
 const char *um_state_name(um_state s);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "umlmonctrl.h"
+#include "diskjob.h"
 #include "rpc_client.h"
 #include "rpc_wire.h"
 
@@ -725,6 +726,131 @@ static int cmd_log(struct watch *w, int argc, char **argv)
 	return do_follow ? follow(w, argv[0], head) : WATCH_OK;
 }
 
+/* ---- disks ----------------------------------------------------------- */
+
+struct disk_wait {
+	int done;
+	um_disk_res res;
+	char *error;
+};
+
+static void on_disk_reply(struct rpc_client *c, void *res, const char *err,
+			  void *arg)
+{
+	struct disk_wait *dw = arg;
+	um_disk_res *r = res;
+
+	(void)c;
+	dw->done = 1;
+	if (err) {
+		dw->error = xstrdup(err);
+		return;
+	}
+	/* keep the strings: the client frees res after we return */
+	dw->res.res.status = r->res.status;
+	dw->res.res.message = xstrdup(r->res.message ? r->res.message : "");
+	dw->res.text = xstrdup(r->text ? r->text : "");
+}
+
+static volatile sig_atomic_t disk_interrupted;
+
+static void on_disk_sigint(int sig)
+{
+	(void)sig;
+	disk_interrupted = 1;
+}
+
+/* Shows the operation's progress on the terminal's status line. */
+static void show_progress(struct watch *w, int *shown)
+{
+	um_progress_res p;
+	char a[32], b[32];
+
+	memset(&p, 0, sizeof(p));
+	if (call(w, UM_DISK_PROGRESS, NOARGS, (xdrproc_t)xdr_um_progress_res,
+		 &p) == 0 && p.res.status == UM_OK && p.total) {
+		fprintf(stderr, "\r%s: %3d%% (%s of %s) ", p.what,
+			(int)(100.0 * (double)p.done / (double)p.total),
+			fmt_size(p.done, a, sizeof(a)), fmt_size(p.total, b, sizeof(b)));
+		*shown = 1;
+	}
+	xdr_free((xdrproc_t)xdr_um_progress_res, (char *)&p);
+}
+
+static int cmd_disk(struct watch *w, int argc, char **argv)
+{
+	struct diskjob_args ja;
+	um_disk_args a;
+	struct disk_wait dw;
+	struct sigaction sa, old;
+	struct err e;
+	int shown = 0, cancelled = 0, rc;
+	int64_t next = now_ms() + 500;
+
+	if (diskjob_parse(argc, argv, &ja, &e) < 0) {
+		fprintf(stderr, "umlwatch: %s\n", e.msg);
+		return WATCH_USAGE;
+	}
+	memset(&a, 0, sizeof(a));
+	a.op = ja.op;
+	a.path = (char *)ja.path;
+	a.other = (char *)ja.other;
+	a.size = ja.size;
+	memset(&dw, 0, sizeof(dw));
+	if (rpc_client_send(w->rpc, UM_DISK, (xdrproc_t)xdr_um_disk_args, &a,
+			    (xdrproc_t)xdr_um_disk_res, sizeof(um_disk_res),
+			    on_disk_reply, &dw, &e) < 0) {
+		fprintf(stderr, "umlwatch: %s: %s\n", w->vm, e.msg);
+		return WATCH_NOMON;
+	}
+	/* Ctrl-C asks the monitor to stop the operation */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_disk_sigint;
+	sigaction(SIGINT, &sa, &old);
+	disk_interrupted = 0;
+	while (!dw.done) {
+		struct pollfd pfd = {rpc_client_sockfd(w->rpc), POLLIN, 0};
+
+		if (rpc_client_flush(w->rpc, &e) < 0)
+			break;
+		if (rpc_client_want_write(w->rpc))
+			pfd.events |= POLLOUT;
+		if (poll(&pfd, 1, 200) > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    rpc_client_input(w->rpc, &e) < 0 && !dw.done) {
+			dw.error = xstrdup(e.msg);
+			break;
+		}
+		if (disk_interrupted && !cancelled && !dw.done) {
+			cancelled = 1;
+			fprintf(stderr, "\numlwatch: interrupting the disk operation\n");
+			simple(w, UM_DISK_CANCEL, NOARGS);
+		}
+		if (!dw.done && isatty(STDERR_FILENO) && now_ms() >= next &&
+		    (a.op == UM_DISK_COPY || a.op == UM_DISK_MERGE)) {
+			next = now_ms() + 500;
+			show_progress(w, &shown);
+		}
+	}
+	sigaction(SIGINT, &old, NULL);
+	if (shown)
+		fprintf(stderr, "\r\033[K");
+	if (dw.error) {
+		fprintf(stderr, "umlwatch: %s: %s\n", w->vm, dw.error);
+		free(dw.error);
+		return WATCH_NOMON;
+	}
+	if (!dw.done) {
+		fprintf(stderr, "umlwatch: %s: %s\n", w->vm, e.msg);
+		return WATCH_NOMON;
+	}
+	rc = report(&dw.res.res);
+	if (rc == WATCH_OK)
+		fputs(dw.res.text, stdout);
+	free(dw.res.res.message);
+	free(dw.res.text);
+	return rc;
+}
+
 static int cmd_help(struct watch *w, int argc, char **argv);
 
 const struct watch_cmd watch_cmds[] = {
@@ -745,6 +871,9 @@ const struct watch_cmd watch_cmds[] = {
 	 "print the channel's log; -follow: then its new output"},
 	{"mconsole", 1, 64, "COMMAND...", cmd_mconsole,
 	 "version, proc FILE, stack PID, config DEV, remove DEV, help"},
+	{"disk", 2, 3, "OP PATH [ARG]", cmd_disk,
+	 "disk images: info, check, create PATH SIZE|BACKING, delete, copy PATH "
+	 "NEW, resize PATH SIZE, merge PATH [NEW]"},
 	{"help", 0, 0, "", cmd_help, "list the commands"},
 	{NULL, 0, 0, NULL, NULL, NULL},
 };

@@ -1,5 +1,6 @@
 /* umladmin -- administration of umlmon hosts and VMs. See umladmin(8). */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "lib/admin.h"
+#include "lib/diskjob.h"
 #include "lib/image.h"
 
 static void usage(FILE *f)
@@ -25,6 +27,11 @@ static void usage(FILE *f)
 		"                            build the default busybox root image as the\n"
 		"                            VM's ubd0 (in its jail, owned by its vmuser)\n"
 		"  mkimage [...] -o FILE     the same, into any file\n"
+		"  disk [-vm VM] OP PATH [ARG]\n"
+		"                            disk images, here rather than through a\n"
+		"                            monitor: info, check, create, delete, copy,\n"
+		"                            resize, merge (see umladmin(8)); without\n"
+		"                            -vm only /shared/disks\n"
 		"  check                     check the configuration; list every error\n"
 		"  list                      the VMs of the configuration and their state\n"
 		"options:\n"
@@ -157,6 +164,70 @@ static int cmd_list(const char *cfgpath)
 	return 0;
 }
 
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* Progress on the terminal; Ctrl-C stops the operation. */
+static int progress(uint64_t done, uint64_t total, void *arg)
+{
+	int *shown = arg;
+	char a[32], b[32];
+
+	if (isatty(STDERR_FILENO) && total) {
+		fprintf(stderr, "\r%3d%% (%s of %s) ", (int)(100.0 * (double)done /
+							   (double)total),
+			fmt_size(done, a, sizeof(a)), fmt_size(total, b, sizeof(b)));
+		*shown = 1;
+	}
+	return interrupted;
+}
+
+static int cmd_disk(const char *cfgpath, int argc, char **argv)
+{
+	const char *vm = NULL;
+	struct diskjob_args a;
+	struct disk_ctx c;
+	struct config *cfg;
+	struct sigaction sa;
+	struct strbuf text;
+	struct err e;
+	int shown = 0, rc;
+
+	if (argc >= 2 && !strcmp(argv[0], "-vm")) {
+		vm = argv[1];
+		argc -= 2;
+		argv += 2;
+	}
+	if (diskjob_parse(argc, argv, &a, &e) < 0)
+		die(2, "%s", e.msg);
+	cfg = load(cfgpath, 1);
+	if (vm && !config_vm(cfg, vm))
+		die(1, "disk: %s: no such VM in %s", vm, cfgpath);
+	if (disk_ctx_init(&c, cfg, vm, &e) < 0)
+		die(1, "disk: %s", e.msg);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sb_init(&text);
+	rc = diskjob_run(&c, &a, progress, &shown, &text, &e);
+	if (shown)
+		fprintf(stderr, "\r\033[K");
+	if (rc < 0)
+		fprintf(stderr, "umladmin: %s\n", e.msg);
+	else if (text.buf)
+		fputs(text.buf, stdout);
+	sb_free(&text);
+	disk_ctx_free(&c);
+	config_free(cfg);
+	return rc < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cfgpath = NULL;
@@ -187,6 +258,8 @@ int main(int argc, char **argv)
 		return cmd_setup(cfgpath, argc - i - 1, argv + i + 1);
 	if (!strcmp(argv[i], "mkimage"))
 		return cmd_mkimage(cfgpath, argc - i - 1, argv + i + 1);
+	if (!strcmp(argv[i], "disk"))
+		return cmd_disk(cfgpath, argc - i - 1, argv + i + 1);
 	if (!strcmp(argv[i], "check"))
 		return cmd_check(cfgpath);
 	if (!strcmp(argv[i], "list"))

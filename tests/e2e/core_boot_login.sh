@@ -53,13 +53,7 @@ wait_file "$T/var/vm1/log/con0" "umlmon-guest: init started" 30
 tm_new term
 tm_send term "stty -a | grep -o ' -\?icanon' | sed 's/^/BEFORE:/'" Enter
 tm_wait term 'BEFORE: icanon'
-tm_send term "$UMLWATCH vm1 -connect con1" Enter
-tm_wait term 'connected to vm1 con1'
-# the login prompt may have been printed before we attached: it is replayed
-tm_send term Enter
-tm_wait term 'login:' 30
-tm_send term root Enter
-tm_wait term '# $' 20
+tm_login term vm1
 tm_send term 'echo "RESULT=$((6 * 7))"; uname -r; id -u' Enter
 tm_wait term '^RESULT=42' 10
 # the next lines may come a moment later

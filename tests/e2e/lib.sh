@@ -237,6 +237,18 @@ tm_new() { # NAME: a shell in a 100x30 terminal
 tm_send() { tmux send-keys -t "=$(tm_id "$1"):" "${@:2}"; }
 tm_capture() { tmux capture-pane -p -J -t "=$(tm_id "$1"):" -S -200; }
 tm_resize() { tmux resize-window -t "=$(tm_id "$1"):" -x "$2" -y "$3"; }
+# Attaches the terminal NAME to con1 of VM and logs in as root (the
+# default image has no root password).
+tm_login() { # NAME VM
+	tm_send "$1" "$UMLWATCH $2 -connect con1" Enter
+	tm_wait "$1" "connected to $2 con1"
+	# the login prompt may have been printed before we attached: it is replayed
+	tm_send "$1" Enter
+	tm_wait "$1" 'login:' 30
+	tm_send "$1" root Enter
+	tm_wait "$1" '# $' 20
+}
+
 tm_wait() { # NAME REGEX [SECONDS]
 	local secs=${3:-30}
 	for _ in $(seq 1 $((secs * 10))); do

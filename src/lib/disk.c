@@ -1,0 +1,1090 @@
+/* disk.c -- disk images of a VM: paths, holders, and the operations of
+ * umlwatch -disk (see disk.h). */
+#include "disk.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#define COPY_CHUNK (1U << 20)
+#define PROGRESS_EVERY (64ULL << 20)
+#define MAX_HOLDERS 16
+
+static const char *const kind_names[] = {"flat image", "COW file", "block device"};
+
+int disk_ctx_init(struct disk_ctx *c, const struct config *cfg, const char *vm,
+		  struct err *e)
+{
+	memset(c, 0, sizeof(*c));
+	c->cfg = cfg;
+	c->vm = vm;
+	if (vm) {
+		if (config_valid_name(vm, e) < 0)
+			return -1;
+		c->disks = xasprintf("%s/%s/jail/disks", cfg->global.vardir, vm);
+	}
+	c->shared_disks = xasprintf("%s/disks", cfg->global.shared);
+	return 0;
+}
+
+void disk_ctx_free(struct disk_ctx *c)
+{
+	free(c->disks);
+	free(c->shared_disks);
+	c->disks = c->shared_disks = NULL;
+}
+
+/* ---- paths ------------------------------------------------------------ */
+
+static int open_beneath(int dirfd, const char *path, int flags, mode_t mode)
+{
+	struct open_how how;
+
+	memset(&how, 0, sizeof(how));
+	how.flags = (uint64_t)(flags | O_CLOEXEC);
+	how.mode = (flags & O_CREAT) ? mode : 0;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
+static void open_error(const char *path, const char *place, struct err *e)
+{
+	if (errno == EXDEV || errno == ELOOP)
+		err_set(e, "%s: a symlink on the way leads out of %s", path, place);
+	else if (errno == ENOENT)
+		err_set(e, "%s: no such disk", path);
+	else
+		err_sys(e, "%s", path);
+}
+
+int disk_resolve(const struct disk_ctx *c, const char *path, struct disk_ref *r,
+		 struct err *e)
+{
+	static const char *const prefix[] = {"/disks/", "/shared/disks/"};
+	const char *rel = NULL, *base = NULL, *slash, *dot, *p;
+	int place = -1, pfd;
+
+	memset(r, 0, sizeof(*r));
+	r->dirfd = -1;
+	if (strlen(path) >= sizeof(r->path) - 1) {
+		err_set(e, "%.64s...: path too long", path);
+		return -1;
+	}
+	for (int i = 0; i < 2; i++)
+		if (!strncmp(path, prefix[i], strlen(prefix[i]))) {
+			place = i;
+			rel = path + strlen(prefix[i]);
+		}
+	if (place < 0) {
+		err_set(e, "%s: not in /disks or /shared/disks, the places a VM's "
+			"disks may be", path);
+		return -1;
+	}
+	base = place ? c->shared_disks : c->disks;
+	if (!base) {
+		err_set(e, "%s: /disks is a VM's own place; name the VM", path);
+		return -1;
+	}
+	for (p = rel;;) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 0 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.')) {
+			err_set(e, "%s: empty, '.' and '..' components are not allowed",
+				path);
+			return -1;
+		}
+		if (!p[n])
+			break;
+		p += n + 1;
+	}
+	slash = strrchr(rel, '/');
+	snprintf(r->name, sizeof(r->name), "%s", slash ? slash + 1 : rel);
+	dot = strrchr(r->name, '.');
+	if (dot && !strcmp(dot, ".dsk"))
+		r->kind = DISK_FLAT;
+	else if (dot && !strcmp(dot, ".cow"))
+		r->kind = DISK_COW;
+	else if (dot && !strcmp(dot, ".dev"))
+		r->kind = DISK_DEV;
+	else {
+		err_set(e, "%s: unknown kind of disk: the name must end in .dsk "
+			"(flat image), .cow (copy-on-write) or .dev (block device)",
+			path);
+		return -1;
+	}
+	snprintf(r->path, sizeof(r->path), "%s", path);
+	snprintf(r->host, sizeof(r->host), "%s/%s", base, rel);
+	pfd = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0) {
+		err_sys(e, "%s: its place %s", path, base);
+		return -1;
+	}
+	if (slash) {
+		char dir[4096];
+
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - rel), rel);
+		r->dirfd = open_beneath(pfd, dir, O_PATH | O_DIRECTORY, 0);
+		if (r->dirfd < 0)
+			open_error(path, place ? "/shared/disks" : "/disks", e);
+	} else {
+		r->dirfd = dup(pfd);
+		if (r->dirfd < 0)
+			err_sys(e, "dup");
+	}
+	close(pfd);
+	return r->dirfd < 0 ? -1 : 0;
+}
+
+void disk_ref_close(struct disk_ref *r)
+{
+	if (r->dirfd >= 0)
+		close(r->dirfd);
+	r->dirfd = -1;
+}
+
+int disk_open(const struct disk_ref *r, int flags, struct err *e)
+{
+	int fd = open_beneath(r->dirfd, r->name, flags, 0644);
+
+	if (fd < 0)
+		open_error(r->path, !strncmp(r->path, "/disks/", 7) ? "/disks" :
+			   "/shared/disks", e);
+	return fd;
+}
+
+/* Size in bytes of a disk file or block device. */
+static int disk_size(int fd, const struct disk_ref *r, uint64_t *size,
+		     struct err *e)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		err_sys(e, "%s", r->path);
+		return -1;
+	}
+	if (r->kind == DISK_DEV) {
+		if (!S_ISBLK(st.st_mode)) {
+			err_set(e, "%s: not a block device", r->path);
+			return -1;
+		}
+		if (ioctl(fd, BLKGETSIZE64, size) < 0) {
+			err_sys(e, "%s: size of the block device", r->path);
+			return -1;
+		}
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err_set(e, "%s: not a regular file", r->path);
+		return -1;
+	}
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
+/* ---- holders: the kernels' locks ------------------------------------ */
+
+static void umid_of(pid_t pid, char *vm, size_t len)
+{
+	char path[64], *buf;
+	size_t n;
+
+	vm[0] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	buf = read_file(path, 65536, &n);
+	if (!buf)
+		return;
+	for (size_t i = 0; i < n; i += strlen(buf + i) + 1)
+		if (!strncmp(buf + i, "umid=", 5)) {
+			snprintf(vm, len, "%s", buf + i + 5);
+			break;
+		}
+	free(buf);
+}
+
+int disk_holders(int fd, struct disk_holder *h, int max)
+{
+	struct stat st;
+	char line[512];
+	FILE *f;
+	int n = 0;
+
+	if (fstat(fd, &st) < 0 || !(f = fopen("/proc/locks", "re")))
+		return 0;
+	while (n < max && fgets(line, sizeof(line), f)) {
+		char type[16], mode[16], rw[16];
+		unsigned maj, mn;
+		unsigned long ino;
+		int pid, dup = 0;
+		char *p = strchr(line, ':');
+
+		/* "1: POSIX  ADVISORY  WRITE 123 fd:01:4567 0 EOF";
+		 * "1: -> POSIX ..." is a waiter, not a holder */
+		if (!p || strstr(line, "->"))
+			continue;
+		if (sscanf(p + 1, "%15s %15s %15s %d %x:%x:%lu", type, mode, rw, &pid,
+			   &maj, &mn, &ino) != 7)
+			continue;
+		if (makedev(maj, mn) != st.st_dev || ino != st.st_ino)
+			continue;
+		for (int i = 0; i < n; i++)
+			if (h[i].pid == pid && pid > 0) {
+				h[i].write |= !strcmp(rw, "WRITE");
+				dup = 1;
+			}
+		if (dup)
+			continue;
+		h[n].pid = pid > 0 ? pid : -1;
+		h[n].write = !strcmp(rw, "WRITE");
+		if (pid > 0)
+			umid_of(pid, h[n].vm, sizeof(h[n].vm));
+		else
+			h[n].vm[0] = 0;
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+void disk_holder_text(const struct disk_holder *h, char *buf, size_t len)
+{
+	const char *how = h->write ? "read-write" : "read-only";
+
+	if (h->vm[0])
+		snprintf(buf, len, "%s (%s, kernel pid %d)", h->vm, how, (int)h->pid);
+	else if (h->pid > 0)
+		snprintf(buf, len, "process %d (%s)", (int)h->pid, how);
+	else
+		snprintf(buf, len, "an unknown process (%s)", how);
+}
+
+/* Refuses if anybody holds fd (or, with only_writers, holds it to write). */
+static int refuse_held(int fd, const char *path, int only_writers,
+		       const char *what, struct err *e)
+{
+	struct disk_holder h[MAX_HOLDERS];
+	int n = disk_holders(fd, h, MAX_HOLDERS);
+
+	for (int i = 0; i < n; i++) {
+		char who[128];
+
+		if (only_writers && !h[i].write)
+			continue;
+		disk_holder_text(&h[i], who, sizeof(who));
+		err_set(e, "%s: %s: in use by %s", path, what, who);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- COW files that depend on a backing file ------------------------ */
+
+/* Opens the backing file that a COW's header (or the configuration)
+ * names, in the COW's context. */
+static int open_backing(const struct disk_ctx *c, const char *backing, int flags,
+			struct disk_ref *br, struct err *e)
+{
+	int fd;
+
+	if (disk_resolve(c, backing, br, e) < 0)
+		return -1;
+	if (br->kind == DISK_COW) {
+		err_set(e, "%s: a COW file cannot be the backing file of another",
+			backing);
+		disk_ref_close(br);
+		return -1;
+	}
+	fd = disk_open(br, flags, e);
+	if (fd < 0)
+		disk_ref_close(br);
+	return fd;
+}
+
+/* Appends to deps the COW files in dir (one directory of a place, seen
+ * through c) whose backing file is target. */
+static void scan_dir(const struct disk_ctx *c, const char *dir, const char *prefix,
+		     const struct stat *target, const struct stat *except,
+		     struct strbuf *deps, int *count)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		struct cow_header h;
+		struct disk_ref br;
+		struct stat st, bst;
+		struct err e;
+		int fd, bfd;
+
+		if (len < 5 || strcmp(de->d_name + len - 4, ".cow"))
+			continue;
+		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+		    (except && st.st_dev == except->st_dev &&
+		     st.st_ino == except->st_ino) ||
+		    cow_read_header(fd, de->d_name, &h, &e) < 0) {
+			close(fd);
+			continue;
+		}
+		close(fd);
+		bfd = open_backing(c, h.backing, O_PATH, &br, &e);
+		if (bfd < 0)
+			continue;
+		if (fstat(bfd, &bst) == 0 && bst.st_dev == target->st_dev &&
+		    bst.st_ino == target->st_ino) {
+			sb_printf(deps, "%s%s%s", *count ? ", " : "", prefix, de->d_name);
+			(*count)++;
+		}
+		close(bfd);
+		disk_ref_close(&br);
+	}
+	closedir(d);
+}
+
+/* COW files of any VM, or in the shared place, over target (except the
+ * one given). Returns how many; deps lists them. */
+static int find_dependents(const struct disk_ctx *c, const struct stat *target,
+			   const struct stat *except, struct strbuf *deps)
+{
+	int count = 0;
+
+	for (int i = 0; i < c->cfg->nvms; i++) {
+		struct disk_ctx vc;
+		struct err e;
+		char *prefix;
+
+		if (disk_ctx_init(&vc, c->cfg, c->cfg->vms[i].name, &e) < 0)
+			continue;
+		prefix = xasprintf("%s:/disks/", vc.vm);
+		scan_dir(&vc, vc.disks, prefix, target, except, deps, &count);
+		free(prefix);
+		disk_ctx_free(&vc);
+	}
+	{
+		struct disk_ctx sc;
+		struct err e;
+
+		if (disk_ctx_init(&sc, c->cfg, NULL, &e) == 0) {
+			scan_dir(&sc, sc.shared_disks, "/shared/disks/", target,
+				 except, deps, &count);
+			disk_ctx_free(&sc);
+		}
+	}
+	return count;
+}
+
+static int refuse_dependents(const struct disk_ctx *c, int fd, const char *path,
+			     const struct stat *except, const char *what,
+			     struct err *e)
+{
+	struct strbuf deps;
+	struct stat st;
+	int n;
+
+	if (fstat(fd, &st) < 0) {
+		err_sys(e, "%s", path);
+		return -1;
+	}
+	sb_init(&deps);
+	n = find_dependents(c, &st, except, &deps);
+	if (n)
+		err_set(e, "%s: %s: it is the backing file of %s", path, what,
+			deps.buf);
+	sb_free(&deps);
+	return n ? -1 : 0;
+}
+
+/* ---- COW validity ----------------------------------------------------- */
+
+static const char *fmt_time(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm))
+		snprintf(buf, len, "%lld", (long long)t);
+	return buf;
+}
+
+/* Does the backing file (open as bfd) still have the header's size and
+ * mtime? */
+static int backing_matches(const struct cow_header *h, const char *cow, int bfd,
+			   const struct disk_ref *br, struct err *e)
+{
+	struct stat st;
+	uint64_t size;
+	char a[64], b[64];
+
+	if (disk_size(bfd, br, &size, e) < 0 || fstat(bfd, &st) < 0)
+		return -1;
+	if (size != h->size) {
+		err_set(e, "%s: its backing file %s changed: size %llu, the COW "
+			"expects %llu", cow, h->backing, (unsigned long long)size,
+			(unsigned long long)h->size);
+		return -1;
+	}
+	if ((int64_t)st.st_mtime != h->mtime) {
+		err_set(e, "%s: its backing file %s changed: modified %s, the COW "
+			"expects %s", cow, h->backing,
+			fmt_time(st.st_mtime, a, sizeof(a)),
+			fmt_time(h->mtime, b, sizeof(b)));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- writing a new file under a temporary name ----------------------- */
+
+struct newfile {
+	int fd;
+	char tmp[300];
+	const struct disk_ref *r;
+};
+
+static int newfile_open(struct newfile *nf, const struct disk_ref *r, struct err *e)
+{
+	static unsigned seq;
+	struct stat st;
+
+	nf->r = r;
+	nf->fd = -1;
+	if (fstatat(r->dirfd, r->name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		err_set(e, "%s: already exists", r->path);
+		return -1;
+	}
+	snprintf(nf->tmp, sizeof(nf->tmp), ".%.200s.tmp-%d-%u", r->name,
+		 (int)getpid(), seq++);
+	nf->fd = openat(r->dirfd, nf->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
+			O_NOFOLLOW, 0644);
+	if (nf->fd < 0) {
+		err_sys(e, "%s: create", r->path);
+		return -1;
+	}
+	return 0;
+}
+
+static void newfile_abort(struct newfile *nf)
+{
+	if (nf->fd >= 0) {
+		close(nf->fd);
+		unlinkat(nf->r->dirfd, nf->tmp, 0);
+	}
+	nf->fd = -1;
+}
+
+static int newfile_commit(struct newfile *nf, struct err *e)
+{
+	if (fsync(nf->fd) < 0) {
+		err_sys(e, "%s: fsync", nf->r->path);
+		newfile_abort(nf);
+		return -1;
+	}
+	if (syscall(SYS_renameat2, nf->r->dirfd, nf->tmp, nf->r->dirfd,
+		    nf->r->name, RENAME_NOREPLACE) < 0) {
+		if (errno == EEXIST)
+			err_set(e, "%s: already exists", nf->r->path);
+		else
+			err_sys(e, "%s: rename", nf->r->path);
+		newfile_abort(nf);
+		return -1;
+	}
+	close(nf->fd);
+	nf->fd = -1;
+	return 0;
+}
+
+/* ---- the operations ------------------------------------------------- */
+
+int disk_create(const struct disk_ctx *c, const char *path, uint64_t size,
+		const char *backing, struct strbuf *text, struct err *e)
+{
+	struct disk_ref r, br;
+	struct newfile nf;
+	struct cow_header h;
+	char sz[32];
+	int rc = -1;
+
+	if (disk_resolve(c, path, &r, e) < 0)
+		return -1;
+	br.dirfd = -1;
+	nf.fd = -1;
+	if (r.kind == DISK_DEV) {
+		err_set(e, "%s: block devices are made by the host, not by umlmon",
+			path);
+		goto out;
+	}
+	if ((r.kind == DISK_COW) != (backing && *backing)) {
+		err_set(e, r.kind == DISK_COW ?
+			"%s: a COW file needs a backing file" :
+			"%s: only a COW file (.cow) has a backing file", path);
+		goto out;
+	}
+	if (r.kind == DISK_FLAT && (size == 0 || size % COW_SECTOR)) {
+		err_set(e, "%s: size %llu: must be a positive multiple of %d bytes",
+			path, (unsigned long long)size, COW_SECTOR);
+		goto out;
+	}
+	if (newfile_open(&nf, &r, e) < 0)
+		goto out;
+	if (r.kind == DISK_FLAT) {
+		if (ftruncate(nf.fd, (off_t)size) < 0) {
+			err_sys(e, "%s: size %llu", path, (unsigned long long)size);
+			goto out;
+		}
+		if (text)
+			sb_printf(text, "%s: flat image of %s (sparse)\n", path,
+				  fmt_size(size, sz, sizeof(sz)));
+	} else {
+		struct stat st;
+		int bfd = open_backing(c, backing, O_RDONLY, &br, e);
+
+		if (bfd < 0)
+			goto out;
+		if (disk_size(bfd, &br, &size, e) < 0 || fstat(bfd, &st) < 0 ||
+		    refuse_held(bfd, backing, 1, "backing file", e) < 0 ||
+		    cow_init_header(&h, br.path, size, st.st_mtime, e) < 0 ||
+		    cow_write_new(nf.fd, path, &h, e) < 0) {
+			close(bfd);
+			goto out;
+		}
+		close(bfd);
+		if (text)
+			sb_printf(text, "%s: COW file over %s (%s)\n", path, br.path,
+				  fmt_size(size, sz, sizeof(sz)));
+	}
+	rc = newfile_commit(&nf, e);
+out:
+	if (rc < 0)
+		newfile_abort(&nf);
+	disk_ref_close(&br);
+	disk_ref_close(&r);
+	return rc;
+}
+
+int disk_delete(const struct disk_ctx *c, const char *path, struct strbuf *text,
+		struct err *e)
+{
+	struct disk_ref r;
+	int fd, rc = -1;
+
+	if (disk_resolve(c, path, &r, e) < 0)
+		return -1;
+	fd = disk_open(&r, O_PATH | O_NOFOLLOW, e);
+	if (fd < 0)
+		goto out;
+	if (refuse_held(fd, path, 0, "cannot delete", e) < 0 ||
+	    refuse_dependents(c, fd, path, NULL, "cannot delete", e) < 0)
+		goto out;
+	if (unlinkat(r.dirfd, r.name, 0) < 0) {
+		err_sys(e, "%s: delete", path);
+		goto out;
+	}
+	if (text)
+		sb_printf(text, "%s: deleted\n", path);
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	disk_ref_close(&r);
+	return rc;
+}
+
+static int all_zero(const uint8_t *p, size_t n)
+{
+	return n == 0 || (p[0] == 0 && !memcmp(p, p + 1, n - 1));
+}
+
+/* Copies [from, to) of in to the same offsets of out; zero blocks are
+ * skipped, so they stay holes. */
+static int copy_range(int in, int out, uint64_t from, uint64_t to, uint8_t *buf,
+		      uint64_t *done, uint64_t total, uint64_t *next_report,
+		      disk_progress_cb cb, void *arg, const char *path,
+		      struct err *e)
+{
+	while (from < to) {
+		size_t want = to - from < COPY_CHUNK ? (size_t)(to - from) : COPY_CHUNK;
+		ssize_t n = pread(in, buf, want, (off_t)from);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err_sys(e, "%s: read at %llu", path, (unsigned long long)from);
+			if (n == 0)
+				err_set(e, "%s: shorter than expected at %llu", path,
+					(unsigned long long)from);
+			return -1;
+		}
+		if (!all_zero(buf, (size_t)n) &&
+		    pwrite(out, buf, (size_t)n, (off_t)from) != n) {
+			err_sys(e, "%s: write", path);
+			return -1;
+		}
+		from += (uint64_t)n;
+		*done += (uint64_t)n;
+		if (cb && *done >= *next_report) {
+			*next_report = *done + PROGRESS_EVERY;
+			if (cb(*done, total, arg)) {
+				err_set(e, "%s: interrupted", path);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* A sparse copy of in (size bytes) into the empty out. */
+static int sparse_copy(int in, int out, uint64_t size, disk_progress_cb cb,
+		       void *arg, const char *path, struct err *e)
+{
+	uint8_t *buf = xmalloc(COPY_CHUNK);
+	uint64_t pos = 0, done = 0, next = PROGRESS_EVERY;
+	int rc = -1;
+
+	while (pos < size) {
+		off_t d = lseek(in, (off_t)pos, SEEK_DATA), h;
+
+		if (d < 0 && errno == ENXIO)
+			break; /* a hole to the end */
+		if (d < 0) {
+			/* no SEEK_DATA here (a block device): all of it is data */
+			d = (off_t)pos;
+			h = (off_t)size;
+		} else {
+			h = lseek(in, d, SEEK_HOLE);
+			if (h < 0 || (uint64_t)h > size)
+				h = (off_t)size;
+		}
+		done += (uint64_t)d - pos;
+		if (copy_range(in, out, (uint64_t)d, (uint64_t)h, buf, &done, size,
+			       &next, cb, arg, path, e) < 0)
+			goto out;
+		pos = (uint64_t)h;
+	}
+	if (ftruncate(out, (off_t)size) < 0) {
+		err_sys(e, "%s: size", path);
+		goto out;
+	}
+	if (cb && cb(size, size, arg)) {
+		err_set(e, "%s: interrupted", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(buf);
+	return rc;
+}
+
+int disk_copy(const struct disk_ctx *c, const char *src, const char *dst,
+	      disk_progress_cb cb, void *arg, struct strbuf *text, struct err *e)
+{
+	struct disk_ref s, d;
+	struct newfile nf = {.fd = -1};
+	uint64_t size;
+	int in = -1, rc = -1;
+	char sz[32];
+
+	d.dirfd = -1;
+	if (disk_resolve(c, src, &s, e) < 0)
+		return -1;
+	if (disk_resolve(c, dst, &d, e) < 0)
+		goto out;
+	if (d.kind != s.kind && !(s.kind == DISK_DEV && d.kind == DISK_FLAT)) {
+		err_set(e, "%s: a copy of a %s must be a %s too (or a .dsk for a "
+			"block device)", dst, kind_names[s.kind], kind_names[s.kind]);
+		goto out;
+	}
+	in = disk_open(&s, O_RDONLY, e);
+	if (in < 0 || disk_size(in, &s, &size, e) < 0 ||
+	    refuse_held(in, src, 1, "cannot copy a disk that is being written", e) < 0 ||
+	    newfile_open(&nf, &d, e) < 0)
+		goto out;
+	if (sparse_copy(in, nf.fd, size, cb, arg, dst, e) < 0)
+		goto out;
+	if (newfile_commit(&nf, e) < 0)
+		goto out;
+	if (text)
+		sb_printf(text, "%s: copied to %s (%s)\n", src, dst,
+			  fmt_size(size, sz, sizeof(sz)));
+	rc = 0;
+out:
+	newfile_abort(&nf);
+	if (in >= 0)
+		close(in);
+	disk_ref_close(&d);
+	disk_ref_close(&s);
+	return rc;
+}
+
+int disk_resize(const struct disk_ctx *c, const char *path, uint64_t size,
+		struct strbuf *text, struct err *e)
+{
+	struct disk_ref r;
+	uint64_t old;
+	int fd = -1, rc = -1;
+	char a[32], b[32];
+
+	if (disk_resolve(c, path, &r, e) < 0)
+		return -1;
+	if (r.kind != DISK_FLAT) {
+		err_set(e, "%s: only flat images (.dsk) can be resized%s", path,
+			r.kind == DISK_COW ? "; a COW file has its backing file's size" : "");
+		goto out;
+	}
+	if (size == 0 || size % COW_SECTOR) {
+		err_set(e, "%s: size %llu: must be a positive multiple of %d bytes",
+			path, (unsigned long long)size, COW_SECTOR);
+		goto out;
+	}
+	fd = disk_open(&r, O_RDWR | O_NOFOLLOW, e);
+	if (fd < 0 || disk_size(fd, &r, &old, e) < 0 ||
+	    refuse_held(fd, path, 0, "cannot resize", e) < 0 ||
+	    refuse_dependents(c, fd, path, NULL, "cannot resize", e) < 0)
+		goto out;
+	if (size < old) {
+		off_t data = lseek(fd, (off_t)size, SEEK_DATA);
+
+		if (data >= 0) {
+			off_t end = lseek(fd, 0, SEEK_END);
+			off_t last = data;
+
+			/* the end of the last data extent */
+			while (last < end) {
+				off_t h = lseek(fd, last, SEEK_HOLE);
+				off_t nd = h < end ? lseek(fd, h, SEEK_DATA) : -1;
+
+				last = h;
+				if (nd < 0)
+					break;
+				last = nd;
+			}
+			err_set(e, "%s: cannot shrink to %s: it holds data up to %s",
+				path, fmt_size(size, a, sizeof(a)),
+				fmt_size((uint64_t)last, b, sizeof(b)));
+			goto out;
+		}
+		if (errno != ENXIO) {
+			err_sys(e, "%s: looking for data past %llu", path,
+				(unsigned long long)size);
+			goto out;
+		}
+	}
+	if (ftruncate(fd, (off_t)size) < 0) {
+		err_sys(e, "%s: resize", path);
+		goto out;
+	}
+	if (text)
+		sb_printf(text, "%s: resized from %s to %s\n", path,
+			  fmt_size(old, a, sizeof(a)), fmt_size(size, b, sizeof(b)));
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	disk_ref_close(&r);
+	return rc;
+}
+
+static void holders_text(int fd, struct strbuf *text)
+{
+	struct disk_holder h[MAX_HOLDERS];
+	int n = disk_holders(fd, h, MAX_HOLDERS);
+
+	sb_puts(text, "used by     ");
+	if (!n)
+		sb_puts(text, "nobody");
+	for (int i = 0; i < n; i++) {
+		char who[128];
+
+		disk_holder_text(&h[i], who, sizeof(who));
+		sb_printf(text, "%s%s", i ? ", " : "", who);
+	}
+	sb_puts(text, "\n");
+}
+
+int disk_info(const struct disk_ctx *c, const char *path, struct strbuf *text,
+	      struct err *e)
+{
+	struct disk_ref r, br;
+	struct stat st;
+	uint64_t size;
+	int fd, rc = -1;
+	char a[32], b[32];
+
+	br.dirfd = -1;
+	if (disk_resolve(c, path, &r, e) < 0)
+		return -1;
+	fd = disk_open(&r, O_RDONLY, e);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		goto out;
+	sb_printf(text, "disk        %s\nhost path   %s\nkind        %s\n", path,
+		  r.host, kind_names[r.kind]);
+	if (r.kind == DISK_COW) {
+		struct cow_header h;
+		uint8_t *bm;
+		int bfd;
+
+		if (cow_read_header(fd, path, &h, e) < 0)
+			goto out;
+		bm = cow_read_bitmap(fd, path, &h, e);
+		if (!bm)
+			goto out;
+		sb_printf(text, "size        %s (%llu bytes)\n",
+			  fmt_size(h.size, a, sizeof(a)), (unsigned long long)h.size);
+		sb_printf(text, "allocated   %s\n",
+			  fmt_size((uint64_t)st.st_blocks * 512, b, sizeof(b)));
+		{
+			uint64_t sectors = (h.size + h.sectorsize - 1) / h.sectorsize;
+			uint64_t set = cow_bitmap_count(bm, sectors);
+
+			sb_printf(text, "written     %llu of %llu sectors (%.1f%%)\n",
+				  (unsigned long long)set, (unsigned long long)sectors,
+				  sectors ? 100.0 * (double)set / (double)sectors : 0.0);
+		}
+		free(bm);
+		sb_printf(text, "cow version %d\n", h.version);
+		sb_printf(text, "backing     %s\n", h.backing);
+		bfd = open_backing(c, h.backing, O_RDONLY, &br, e);
+		if (bfd < 0) {
+			sb_printf(text, "backing ok  no: %s\n", e->msg);
+		} else {
+			struct err be;
+
+			if (backing_matches(&h, path, bfd, &br, &be) < 0)
+				sb_printf(text, "backing ok  no: %s\n", be.msg);
+			else
+				sb_puts(text, "backing ok  yes (size and mtime match)\n");
+			sb_printf(text, "backing on  %s\n", br.host);
+			close(bfd);
+		}
+	} else {
+		if (disk_size(fd, &r, &size, e) < 0)
+			goto out;
+		sb_printf(text, "size        %s (%llu bytes)\n",
+			  fmt_size(size, a, sizeof(a)), (unsigned long long)size);
+		if (r.kind == DISK_FLAT)
+			sb_printf(text, "allocated   %s\n",
+				  fmt_size((uint64_t)st.st_blocks * 512, b, sizeof(b)));
+		{
+			struct strbuf deps;
+
+			sb_init(&deps);
+			if (find_dependents(c, &st, NULL, &deps))
+				sb_printf(text, "cow files   %s\n", deps.buf);
+			sb_free(&deps);
+		}
+	}
+	holders_text(fd, text);
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	disk_ref_close(&br);
+	disk_ref_close(&r);
+	return rc;
+}
+
+/* Opens a COW and its backing file and checks that they still match. */
+static int open_cow_pair(const struct disk_ctx *c, const struct disk_ref *r,
+			 int cow_flags, int backing_flags, int *cfd, int *bfd,
+			 struct cow_header *h, struct disk_ref *br, struct err *e)
+{
+	*bfd = -1;
+	br->dirfd = -1;
+	if (r->kind != DISK_COW) {
+		err_set(e, "%s: not a COW file (.cow)", r->path);
+		return -1;
+	}
+	*cfd = disk_open(r, cow_flags, e);
+	if (*cfd < 0)
+		return -1;
+	if (cow_read_header(*cfd, r->path, h, e) < 0)
+		return -1;
+	*bfd = open_backing(c, h->backing, backing_flags, br, e);
+	if (*bfd < 0) {
+		char msg[sizeof(e->msg)];
+
+		snprintf(msg, sizeof(msg), "%s", e->msg);
+		err_set(e, "%s: backing file: %s", r->path, msg);
+		return -1;
+	}
+	return backing_matches(h, r->path, *bfd, br, e);
+}
+
+int disk_merge(const struct disk_ctx *c, const char *cow, const char *out,
+	       disk_progress_cb cb, void *arg, struct strbuf *text, struct err *e)
+{
+	struct disk_ref r, o, br;
+	struct cow_header h;
+	struct newfile nf = {.fd = -1};
+	int cfd = -1, bfd = -1, rc = -1, inplace = !out || !*out;
+
+	o.dirfd = -1;
+	br.dirfd = -1;
+	if (disk_resolve(c, cow, &r, e) < 0)
+		return -1;
+	if (!inplace) {
+		if (disk_resolve(c, out, &o, e) < 0)
+			goto out;
+		if (o.kind != DISK_FLAT) {
+			err_set(e, "%s: the merge of a COW file is a flat image (.dsk)",
+				out);
+			goto out;
+		}
+	}
+	if (open_cow_pair(c, &r, O_RDWR, inplace ? O_RDWR : O_RDONLY, &cfd, &bfd,
+			  &h, &br, e) < 0)
+		goto out;
+	if (refuse_held(cfd, cow, 0, "cannot merge", e) < 0)
+		goto out;
+	if (inplace) {
+		struct stat cst, bst;
+
+		if (fstat(cfd, &cst) < 0)
+			goto out;
+		if (refuse_held(bfd, br.path, 0, "cannot merge into it", e) < 0 ||
+		    refuse_dependents(c, bfd, br.path, &cst,
+				      "cannot merge into it", e) < 0)
+			goto out;
+		if (cow_merge_into(cfd, &h, bfd, cow, cb, arg, e) < 0)
+			goto keep_cow_valid;
+		if (fsync(bfd) < 0) {
+			err_sys(e, "%s: fsync", br.path);
+			goto keep_cow_valid;
+		}
+		rc = 0;
+keep_cow_valid:
+		/* the backing file now holds some or all of the COW's sectors,
+		 * the same data the COW holds: the pair still reads the same,
+		 * so the header follows the backing file's new mtime */
+		if (fstat(bfd, &bst) == 0) {
+			struct err ue;
+
+			h.mtime = bst.st_mtime;
+			if (h.version == 3 && cow_update_header(cfd, cow, &h, &ue) < 0 &&
+			    rc == 0) {
+				*e = ue;
+				rc = -1;
+			}
+		}
+		if (rc == 0 && text)
+			sb_printf(text, "%s: merged into %s\n", cow, br.path);
+		goto out;
+	}
+	if (newfile_open(&nf, &o, e) < 0 ||
+	    cow_merge_to(cfd, &h, bfd, nf.fd, out, cb, arg, e) < 0 ||
+	    newfile_commit(&nf, e) < 0)
+		goto out;
+	if (text)
+		sb_printf(text, "%s: merged with %s into %s\n", cow, br.path, out);
+	rc = 0;
+out:
+	newfile_abort(&nf);
+	if (cfd >= 0)
+		close(cfd);
+	if (bfd >= 0)
+		close(bfd);
+	disk_ref_close(&br);
+	disk_ref_close(&o);
+	disk_ref_close(&r);
+	return rc;
+}
+
+int disk_check(const struct disk_ctx *c, const char *path, struct strbuf *text,
+	       struct err *e)
+{
+	struct disk_ref r, br;
+	struct cow_header h;
+	uint64_t size;
+	int fd = -1, bfd = -1, rc = -1;
+
+	br.dirfd = -1;
+	if (disk_resolve(c, path, &r, e) < 0)
+		return -1;
+	if (r.kind != DISK_COW) {
+		fd = disk_open(&r, O_RDONLY, e);
+		if (fd < 0 || disk_size(fd, &r, &size, e) < 0)
+			goto out;
+		if (text)
+			sb_printf(text, "%s: ok (%s)\n", path, kind_names[r.kind]);
+		rc = 0;
+		goto out;
+	}
+	if (open_cow_pair(c, &r, O_RDONLY, O_RDONLY, &fd, &bfd, &h, &br, e) < 0)
+		goto out;
+	if (text)
+		sb_printf(text, "%s: ok: backing file %s has the size and mtime of "
+			  "the header\n", path, h.backing);
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (bfd >= 0)
+		close(bfd);
+	disk_ref_close(&br);
+	disk_ref_close(&r);
+	return rc;
+}
+
+int disk_check_start(const struct disk_ctx *c, const struct vm_conf *vm,
+		     struct err *e)
+{
+	for (int i = 0; i < vm->ndisks; i++) {
+		const struct disk_conf *d = &vm->disks[i];
+		int ro = strchr(d->flags, 'r') != NULL;
+		struct disk_ref r, br;
+		struct cow_header h;
+		char dev[16], msg[sizeof(e->msg)];
+		int fd, bfd = -1, rc = 0;
+
+		snprintf(dev, sizeof(dev), "ubd%d", d->index);
+		if (disk_resolve(c, d->path, &r, e) < 0)
+			goto fail;
+		fd = disk_open(&r, O_RDONLY, e);
+		if (fd < 0) {
+			disk_ref_close(&r);
+			/* a missing COW over a backing file is made by the kernel */
+			if (errno == ENOENT && d->backing)
+				continue;
+			goto fail;
+		}
+		rc = refuse_held(fd, d->path, ro, "cannot boot", e);
+		if (rc == 0 && r.kind == DISK_COW) {
+			rc = cow_read_header(fd, d->path, &h, e);
+			if (rc == 0) {
+				bfd = open_backing(c, d->backing ? d->backing : h.backing,
+						   O_RDONLY, &br, e);
+				rc = bfd < 0 ? -1 : backing_matches(&h, d->path, bfd, &br, e);
+				if (rc == 0)
+					rc = refuse_held(bfd, br.path, 1, "cannot boot over it", e);
+				if (bfd >= 0) {
+					close(bfd);
+					disk_ref_close(&br);
+				}
+			}
+		}
+		close(fd);
+		disk_ref_close(&r);
+		if (rc == 0)
+			continue;
+fail:
+		snprintf(msg, sizeof(msg), "%s", e->msg);
+		err_set(e, "%s: %s", dev, msg);
+		return -1;
+	}
+	return 0;
+}

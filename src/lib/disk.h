@@ -1,0 +1,91 @@
+/* disk.h -- administration of a VM's disk images: flat (.dsk, sparse),
+ * copy-on-write (.cow) and block devices (.dev), in the two places a VM may
+ * keep them: its own /disks and the host's /shared/disks. Paths are given
+ * as the VM sees them and resolved beneath their place on the host, so
+ * that "..", absolute host paths and symlinks that lead out are refused.
+ *
+ * Who uses a file is read from the kernel's own locks: a UML kernel takes
+ * an exclusive fcntl lock on every disk it writes and a shared one on a
+ * COW's backing file, so /proc/locks is a host-wide registry that no
+ * monitor has to keep and that survives any monitor's restart. The holder
+ * is named by the umid= of the kernel's command line. */
+#ifndef UMLMON_DISK_H
+#define UMLMON_DISK_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../common/config.h"
+#include "../common/util.h"
+#include "cow.h"
+
+enum disk_kind { DISK_FLAT, DISK_COW, DISK_DEV };
+
+struct disk_ctx {
+	const struct config *cfg;
+	const char *vm;           /* whose /disks */
+	char *disks;              /* host: VARDIR/VM/jail/disks */
+	char *shared_disks;       /* host: SHARED/disks */
+};
+
+int disk_ctx_init(struct disk_ctx *c, const struct config *cfg, const char *vm,
+		  struct err *e);
+void disk_ctx_free(struct disk_ctx *c);
+
+/* A disk path resolved on the host. */
+struct disk_ref {
+	char path[4096];          /* as the VM sees it, e.g. /disks/a.cow */
+	char host[4096];          /* the same file on the host (for messages) */
+	char name[256];           /* last component */
+	int dirfd;                /* its directory, opened beneath the place */
+	enum disk_kind kind;
+};
+
+/* Checks the path (place, components, kind by suffix) and opens its
+ * directory. */
+int disk_resolve(const struct disk_ctx *c, const char *path, struct disk_ref *r,
+		 struct err *e);
+void disk_ref_close(struct disk_ref *r);
+/* Opens the file itself (no symlink may lead out of the place). */
+int disk_open(const struct disk_ref *r, int flags, struct err *e);
+
+/* Someone holding a file: a kernel's lock. */
+struct disk_holder {
+	pid_t pid;                /* as seen from here; -1: unknown */
+	int write;                /* exclusive lock: the file is written */
+	char vm[VM_NAME_MAX + 1]; /* umid of the kernel, or "" */
+};
+/* Holders of the open file fd (at most max). */
+int disk_holders(int fd, struct disk_holder *h, int max);
+/* "vm1 (read-write, kernel pid 123)" */
+void disk_holder_text(const struct disk_holder *h, char *buf, size_t len);
+
+typedef cow_progress_cb disk_progress_cb;
+
+/* Operations; each fails with a message that names the file and the
+ * cause, and leaves what exists untouched. text gets a report (may be
+ * NULL). */
+int disk_create(const struct disk_ctx *c, const char *path, uint64_t size,
+		const char *backing, struct strbuf *text, struct err *e);
+int disk_delete(const struct disk_ctx *c, const char *path,
+		struct strbuf *text, struct err *e);
+int disk_copy(const struct disk_ctx *c, const char *src, const char *dst,
+	      disk_progress_cb cb, void *arg, struct strbuf *text, struct err *e);
+int disk_resize(const struct disk_ctx *c, const char *path, uint64_t size,
+		struct strbuf *text, struct err *e);
+int disk_info(const struct disk_ctx *c, const char *path, struct strbuf *text,
+	      struct err *e);
+/* out NULL or "": into the backing file, like uml_moo -d. */
+int disk_merge(const struct disk_ctx *c, const char *cow, const char *out,
+	       disk_progress_cb cb, void *arg, struct strbuf *text, struct err *e);
+/* A COW's backing file still has the size and mtime of its header. */
+int disk_check(const struct disk_ctx *c, const char *path, struct strbuf *text,
+	       struct err *e);
+
+/* Before a boot of c->vm: no disk it writes is held by another kernel, no
+ * disk it reads is written by one, and every existing COW still matches
+ * its backing file. */
+int disk_check_start(const struct disk_ctx *c, const struct vm_conf *vm,
+		     struct err *e);
+
+#endif

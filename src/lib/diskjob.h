@@ -1,0 +1,50 @@
+/* diskjob.h -- runs one disk operation (disk.h) at a time in a thread of
+ * the monitor, so that a long copy or merge never holds up the event
+ * loop; progress can be read and the operation cancelled meanwhile. */
+#ifndef UMLMON_DISKJOB_H
+#define UMLMON_DISKJOB_H
+
+#include <stdint.h>
+
+#include "disk.h"
+#include "loop.h"
+#include "umlmonctrl.h"
+
+struct diskjob;
+
+/* Called in the loop's thread when the operation has ended; rc 0 or -1,
+ * msg the error (rc -1) and text the report. The job is freed after. */
+typedef void (*diskjob_done_cb)(struct diskjob *j, int rc, const char *msg,
+				const char *text, void *arg);
+
+struct diskjob_args {
+	um_disk_op op;
+	const char *path;
+	const char *other;
+	uint64_t size;
+};
+
+/* Parses "OP PATH [ARG]" (argv[0] is OP), as umlwatch -disk and umladmin
+ * disk take it. The strings point into argv. */
+int diskjob_parse(int argc, char **argv, struct diskjob_args *a, struct err *e);
+/* The usage line of the operations. */
+extern const char diskjob_usage[];
+
+/* Runs the operation here, in the caller's thread. */
+int diskjob_run(const struct disk_ctx *c, const struct diskjob_args *a,
+		disk_progress_cb cb, void *arg, struct strbuf *text, struct err *e);
+
+/* ctx is copied (the config it points to must outlive the job). */
+struct diskjob *diskjob_start(struct loop *l, const struct config *cfg,
+			      const char *vm, const struct diskjob_args *a,
+			      diskjob_done_cb cb, void *arg, struct err *e);
+/* "copy /disks/a.dsk" */
+const char *diskjob_what(const struct diskjob *j);
+void diskjob_progress(const struct diskjob *j, uint64_t *done, uint64_t *total);
+/* Asks the operation to stop; it ends with "interrupted". */
+void diskjob_cancel(struct diskjob *j);
+/* Cancels, waits for the thread and frees the job, with no callback: for
+ * a monitor that exits. */
+void diskjob_abort(struct diskjob *j);
+
+#endif

@@ -1,0 +1,379 @@
+/* Unit tests of the disk operations (no root, no kernel): sparse create,
+ * copies that keep holes and a COW's backing reference, resize, holders
+ * read from real fcntl locks of another process, dependents, the merge in
+ * place, and cancellation that leaves nothing behind. */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "common/config.h"
+#include "lib/disk.h"
+
+static char dir[64];
+static char conf[128];
+static struct config *cfg;
+static struct disk_ctx ctx;
+
+static int setup(void **state)
+{
+	char *disks, *shared;
+	struct err e;
+	FILE *f;
+
+	(void)state;
+	strcpy(dir, "/tmp/umlmon-disk-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(conf, sizeof(conf), "%s/umlmon.conf", dir);
+	f = fopen(conf, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "[GLOBAL]\nvardir = %s/var\nshared = %s/shared\n"
+		"[vm1]\nvmuser = nobody\nubd0 = /disks/root.dsk\n"
+		"[vm2]\nvmuser = nobody\nubd0 = /disks/root.dsk\n", dir, dir);
+	fclose(f);
+	cfg = config_load(conf, &e);
+	if (!cfg || cfg->nerrors)
+		return -1;
+	disks = xasprintf("%s/var/vm1/jail/disks", dir);
+	shared = xasprintf("%s/shared/disks", dir);
+	mkdir_p(disks, 0755);
+	mkdir_p(shared, 0755);
+	free(disks);
+	free(shared);
+	disks = xasprintf("%s/var/vm2/jail/disks", dir);
+	mkdir_p(disks, 0755);
+	free(disks);
+	return disk_ctx_init(&ctx, cfg, "vm1", &e);
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	disk_ctx_free(&ctx);
+	config_free(cfg);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd);
+}
+
+static char *host(const char *rel)
+{
+	static char buf[512];
+
+	snprintf(buf, sizeof(buf), "%s/%s", dir, rel);
+	return buf;
+}
+
+static void write_at(const char *path, off_t at, const char *data)
+{
+	int fd = open(path, O_WRONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, data, strlen(data), at), (ssize_t)strlen(data));
+	close(fd);
+}
+
+static struct stat stat_of(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return st;
+}
+
+/* Files in the directory whose name starts with a dot (temporaries). */
+static int hidden_files(const char *d)
+{
+	char cmd[600];
+	FILE *p;
+	int n = 0;
+	char line[256];
+
+	snprintf(cmd, sizeof(cmd), "ls -A %s | grep '^\\.'", d);
+	p = popen(cmd, "r");
+	while (fgets(line, sizeof(line), p))
+		n++;
+	pclose(p);
+	return n;
+}
+
+static void create_copy_sparse(void **state)
+{
+	struct strbuf t;
+	struct err e;
+	struct stat a, b;
+
+	(void)state;
+	sb_init(&t);
+	assert_int_equal(disk_create(&ctx, "/disks/big.dsk", 1ULL << 30, NULL, &t,
+				     &e), 0);
+	a = stat_of(host("var/vm1/jail/disks/big.dsk"));
+	assert_int_equal(a.st_size, 1LL << 30);
+	assert_true(a.st_blocks < 64);
+	write_at(host("var/vm1/jail/disks/big.dsk"), 512 << 20, "in the middle");
+	assert_int_equal(disk_copy(&ctx, "/disks/big.dsk", "/disks/copy.dsk", NULL,
+				   NULL, &t, &e), 0);
+	b = stat_of(host("var/vm1/jail/disks/copy.dsk"));
+	assert_int_equal(b.st_size, 1LL << 30);
+	/* the hole stayed a hole */
+	assert_true(b.st_blocks <= 64);
+	{
+		char cmd[1200];
+
+		snprintf(cmd, sizeof(cmd), "cd %s/var/vm1/jail/disks && "
+			 "cmp -s big.dsk copy.dsk", dir);
+		assert_int_equal(system(cmd), 0);
+	}
+	/* an existing target is kept */
+	assert_int_equal(disk_copy(&ctx, "/disks/big.dsk", "/disks/copy.dsk", NULL,
+				   NULL, &t, &e), -1);
+	assert_non_null(strstr(e.msg, "/disks/copy.dsk: already exists"));
+	/* sizes that are not whole sectors are refused */
+	assert_int_equal(disk_create(&ctx, "/disks/odd.dsk", 1000, NULL, &t, &e), -1);
+	assert_non_null(strstr(e.msg, "multiple of 512"));
+	assert_int_equal(access(host("var/vm1/jail/disks/odd.dsk"), F_OK), -1);
+	sb_free(&t);
+}
+
+static void cow_copy_keeps_backing(void **state)
+{
+	struct strbuf t;
+	struct err e;
+
+	(void)state;
+	sb_init(&t);
+	assert_int_equal(disk_create(&ctx, "/shared/disks/base.dsk", 8 << 20, NULL,
+				     NULL, &e), 0);
+	assert_int_equal(disk_create(&ctx, "/disks/a.cow", 0, "/shared/disks/base.dsk",
+				     NULL, &e), 0);
+	assert_int_equal(disk_copy(&ctx, "/disks/a.cow", "/disks/b.cow", NULL, NULL,
+				   NULL, &e), 0);
+	assert_int_equal(disk_info(&ctx, "/disks/b.cow", &t, &e), 0);
+	assert_non_null(strstr(t.buf, "backing     /shared/disks/base.dsk"));
+	assert_non_null(strstr(t.buf, "backing ok  yes"));
+	sb_free(&t);
+	/* the backing file knows its COW files */
+	assert_int_equal(disk_info(&ctx, "/shared/disks/base.dsk", &t, &e), 0);
+	assert_non_null(strstr(t.buf, "vm1:/disks/a.cow"));
+	assert_non_null(strstr(t.buf, "vm1:/disks/b.cow"));
+	sb_free(&t);
+	/* a COW cannot be copied into a flat image */
+	assert_int_equal(disk_copy(&ctx, "/disks/a.cow", "/disks/c.dsk", NULL, NULL,
+				   NULL, &e), -1);
+	assert_non_null(strstr(e.msg, "/disks/c.dsk: a copy of a COW file"));
+}
+
+static void resize(void **state)
+{
+	struct err e;
+
+	(void)state;
+	assert_int_equal(disk_create(&ctx, "/disks/r.dsk", 4 << 20, NULL, NULL, &e), 0);
+	write_at(host("var/vm1/jail/disks/r.dsk"), 3 << 20, "data");
+	assert_int_equal(disk_resize(&ctx, "/disks/r.dsk", 16 << 20, NULL, &e), 0);
+	assert_int_equal(stat_of(host("var/vm1/jail/disks/r.dsk")).st_size, 16 << 20);
+	assert_int_equal(disk_resize(&ctx, "/disks/r.dsk", 2 << 20, NULL, &e), -1);
+	assert_non_null(strstr(e.msg, "cannot shrink to 2M: it holds data up to"));
+	assert_int_equal(stat_of(host("var/vm1/jail/disks/r.dsk")).st_size, 16 << 20);
+	assert_int_equal(disk_resize(&ctx, "/disks/r.dsk", 8 << 20, NULL, &e), 0);
+	assert_int_equal(stat_of(host("var/vm1/jail/disks/r.dsk")).st_size, 8 << 20);
+}
+
+/* A child that holds a lock on path, with umid=VM in its command line, as
+ * a UML kernel does. */
+static pid_t hold(const char *path, int write, const char *vm)
+{
+	int ready[2];
+	pid_t pid;
+	char c;
+
+	assert_int_equal(pipe(ready), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct flock fl = {.l_type = (short)(write ? F_WRLCK : F_RDLCK),
+				   .l_whence = SEEK_SET};
+		int fd = open(path, write ? O_RDWR : O_RDONLY);
+		char umid[64];
+
+		if (fd < 0 || fcntl(fd, F_SETLK, &fl) < 0)
+			_exit(1);
+		snprintf(umid, sizeof(umid), "umid=%s", vm);
+		/* the lock (and the fd) survive exec */
+		dup2(ready[1], 9);
+		execl("/bin/sh", "sh", "-c", "echo x >&9; exec 9>&-; sleep 30; :",
+		      umid, (char *)NULL);
+		_exit(1);
+	}
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	return pid;
+}
+
+static void unhold(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+static void holders_refuse(void **state)
+{
+	struct strbuf t;
+	struct err e;
+	pid_t p;
+	char want[128];
+
+	(void)state;
+	sb_init(&t);
+	assert_int_equal(disk_create(&ctx, "/disks/h.dsk", 1 << 20, NULL, NULL, &e), 0);
+	p = hold(host("var/vm1/jail/disks/h.dsk"), 1, "vmX");
+	snprintf(want, sizeof(want), "in use by vmX (read-write, kernel pid %d)", (int)p);
+	assert_int_equal(disk_delete(&ctx, "/disks/h.dsk", NULL, &e), -1);
+	assert_non_null(strstr(e.msg, want));
+	assert_int_equal(disk_resize(&ctx, "/disks/h.dsk", 2 << 20, NULL, &e), -1);
+	assert_non_null(strstr(e.msg, want));
+	assert_int_equal(disk_copy(&ctx, "/disks/h.dsk", "/disks/h2.dsk", NULL, NULL,
+				   NULL, &e), -1);
+	assert_non_null(strstr(e.msg, "cannot copy a disk that is being written"));
+	assert_int_equal(disk_info(&ctx, "/disks/h.dsk", &t, &e), 0);
+	if (!strstr(t.buf, want + strlen("in use by ")))
+		fail_msg("info: %s", t.buf);
+	sb_free(&t);
+	unhold(p);
+	/* a reader does not stop a copy, but stops a delete */
+	p = hold(host("var/vm1/jail/disks/h.dsk"), 0, "vmY");
+	assert_int_equal(disk_copy(&ctx, "/disks/h.dsk", "/disks/h2.dsk", NULL, NULL,
+				   NULL, &e), 0);
+	assert_int_equal(disk_delete(&ctx, "/disks/h.dsk", NULL, &e), -1);
+	assert_non_null(strstr(e.msg, "in use by vmY (read-only"));
+	unhold(p);
+	assert_int_equal(disk_delete(&ctx, "/disks/h.dsk", NULL, &e), 0);
+	assert_int_equal(access(host("var/vm1/jail/disks/h.dsk"), F_OK), -1);
+}
+
+static int stop_at_once(uint64_t done, uint64_t total, void *arg)
+{
+	(void)done;
+	(void)total;
+	(*(int *)arg)++;
+	return 1;
+}
+
+static void cancel_leaves_nothing(void **state)
+{
+	struct err e;
+	int calls = 0;
+
+	(void)state;
+	assert_int_equal(disk_create(&ctx, "/disks/src.dsk", 256 << 20, NULL, NULL,
+				     &e), 0);
+	/* data everywhere, so that the copy reports progress */
+	{
+		char cmd[600];
+
+		snprintf(cmd, sizeof(cmd), "dd if=/dev/urandom of=%s bs=1M count=256 "
+			 "conv=notrunc status=none", host("var/vm1/jail/disks/src.dsk"));
+		assert_int_equal(system(cmd), 0);
+	}
+	assert_int_equal(disk_copy(&ctx, "/disks/src.dsk", "/disks/dst.dsk",
+				   stop_at_once, &calls, NULL, &e), -1);
+	assert_true(calls >= 1);
+	assert_non_null(strstr(e.msg, "interrupted"));
+	assert_int_equal(access(host("var/vm1/jail/disks/dst.dsk"), F_OK), -1);
+	assert_int_equal(hidden_files(host("var/vm1/jail/disks")), 0);
+}
+
+static void merge_in_place(void **state)
+{
+	struct strbuf t;
+	struct err e;
+	int fd;
+	struct cow_header h;
+	char cmd[1200];
+
+	(void)state;
+	sb_init(&t);
+	assert_int_equal(disk_create(&ctx, "/disks/mb.dsk", 1 << 20, NULL, NULL, &e), 0);
+	write_at(host("var/vm1/jail/disks/mb.dsk"), 0, "old data in sector 0");
+	assert_int_equal(disk_create(&ctx, "/disks/m.cow", 0, "/disks/mb.dsk", NULL,
+				     &e), 0);
+	/* the guest's write: sector 1 in the COW */
+	fd = open(host("var/vm1/jail/disks/m.cow"), O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(cow_read_header(fd, "m.cow", &h, &e), 0);
+	{
+		uint8_t bit = 2;
+
+		assert_int_equal(pwrite(fd, &bit, 1, (off_t)h.bitmap_offset), 1);
+		assert_int_equal(pwrite(fd, "new", 3, (off_t)(h.data_offset + 512)), 3);
+	}
+	close(fd);
+	/* a second COW over the same file: the merge in place is refused */
+	assert_int_equal(disk_create(&ctx, "/disks/m2.cow", 0, "/disks/mb.dsk", NULL,
+				     &e), 0);
+	assert_int_equal(disk_merge(&ctx, "/disks/m.cow", NULL, NULL, NULL, NULL, &e), -1);
+	assert_non_null(strstr(e.msg, "cannot merge into it: it is the backing file of "
+			       "vm1:/disks/m2.cow"));
+	assert_int_equal(disk_delete(&ctx, "/disks/m2.cow", NULL, &e), 0);
+	assert_int_equal(disk_merge(&ctx, "/disks/m.cow", "", NULL, NULL, &t, &e), 0);
+	snprintf(cmd, sizeof(cmd), "dd if=%s bs=512 skip=1 count=1 status=none | "
+		 "grep -q '^new'", host("var/vm1/jail/disks/mb.dsk"));
+	assert_int_equal(system(cmd), 0);
+	/* the COW still matches its (changed) backing file */
+	assert_int_equal(disk_check(&ctx, "/disks/m.cow", NULL, &e), 0);
+	sb_free(&t);
+}
+
+static void places(void **state)
+{
+	struct disk_ctx shared_only;
+	struct disk_ref r;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(disk_resolve(&ctx, "/disks/a/../b.dsk", &r, &e), -1);
+	assert_non_null(strstr(e.msg, "'..'"));
+	assert_int_equal(disk_resolve(&ctx, "/disks//b.dsk", &r, &e), -1);
+	assert_int_equal(disk_resolve(&ctx, "/var/b.dsk", &r, &e), -1);
+	assert_non_null(strstr(e.msg, "not in /disks or /shared/disks"));
+	assert_int_equal(disk_resolve(&ctx, "/disks/b.img", &r, &e), -1);
+	assert_non_null(strstr(e.msg, "unknown kind of disk"));
+	assert_int_equal(disk_resolve(&ctx, "/disks/b.dsk", &r, &e), 0);
+	assert_int_equal(r.kind, DISK_FLAT);
+	assert_non_null(strstr(r.host, "/var/vm1/jail/disks/b.dsk"));
+	disk_ref_close(&r);
+	/* without a VM, only the shared place */
+	assert_int_equal(disk_ctx_init(&shared_only, cfg, NULL, &e), 0);
+	assert_int_equal(disk_resolve(&shared_only, "/disks/b.dsk", &r, &e), -1);
+	assert_int_equal(disk_resolve(&shared_only, "/shared/disks/b.cow", &r, &e), 0);
+	assert_int_equal(r.kind, DISK_COW);
+	disk_ref_close(&r);
+	disk_ctx_free(&shared_only);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(places),
+		cmocka_unit_test(create_copy_sparse),
+		cmocka_unit_test(cow_copy_keeps_backing),
+		cmocka_unit_test(resize),
+		cmocka_unit_test(holders_refuse),
+		cmocka_unit_test(cancel_leaves_nothing),
+		cmocka_unit_test(merge_in_place),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
