@@ -525,6 +525,7 @@ static void disk_done(struct diskjob *j, int rc, const char *msg,
 			strstr(msg, "no such disk") ? UM_ENOENT : UM_EIO, "%s", msg);
 	else
 		set_res(&r->res, UM_OK, "ok");
+	free(r->text);
 	r->text = xstrdup(text);
 	rpc_call_reply(call);
 }

@@ -17,6 +17,8 @@
 
 #include "common/config.h"
 #include "lib/disk.h"
+#include "lib/diskjob.h"
+#include "lib/loop.h"
 
 static char dir[64];
 static char conf[128];
@@ -192,7 +194,7 @@ static void resize(void **state)
 
 /* A child that holds a lock on path, with umid=VM in its command line, as
  * a UML kernel does. */
-static pid_t hold(const char *path, int write, const char *vm)
+static pid_t hold(const char *path, int rw, const char *vm)
 {
 	int ready[2];
 	pid_t pid;
@@ -202,23 +204,37 @@ static pid_t hold(const char *path, int write, const char *vm)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		struct flock fl = {.l_type = (short)(write ? F_WRLCK : F_RDLCK),
+		struct flock fl = {.l_type = (short)(rw ? F_WRLCK : F_RDLCK),
 				   .l_whence = SEEK_SET};
-		int fd = open(path, write ? O_RDWR : O_RDONLY);
+		int fd = open(path, rw ? O_RDWR : O_RDONLY);
 		char umid[64];
 
 		if (fd < 0 || fcntl(fd, F_SETLK, &fl) < 0)
 			_exit(1);
 		snprintf(umid, sizeof(umid), "umid=%s", vm);
-		/* the lock (and the fd) survive exec */
-		dup2(ready[1], 9);
-		execl("/bin/sh", "sh", "-c", "echo x >&9; exec 9>&-; sleep 30; :",
-		      umid, (char *)NULL);
+		/* the lock survives exec; the name is in the command line */
+		if (write(ready[1], "x", 1) != 1)
+			_exit(1);
+		execl("/bin/sleep", umid, "30", (char *)NULL);
 		_exit(1);
 	}
 	close(ready[1]);
 	assert_int_equal(read(ready[0], &c, 1), 1);
 	close(ready[0]);
+	/* and until the exec is done, its command line */
+	for (int i = 0; i < 200; i++) {
+		char path[64], *cl;
+		size_t n;
+		int done;
+
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+		cl = read_file(path, 4096, &n);
+		done = cl && !strncmp(cl, "umid=", 5);
+		free(cl);
+		if (done)
+			break;
+		usleep(10000);
+	}
 	return pid;
 }
 
@@ -293,6 +309,87 @@ static void cancel_leaves_nothing(void **state)
 	assert_non_null(strstr(e.msg, "interrupted"));
 	assert_int_equal(access(host("var/vm1/jail/disks/dst.dsk"), F_OK), -1);
 	assert_int_equal(hidden_files(host("var/vm1/jail/disks")), 0);
+}
+
+struct job_end {
+	int called, rc;
+	char msg[1024];
+	struct loop *loop;
+};
+
+static void on_job_done(struct diskjob *j, int rc, const char *msg,
+			const char *text, void *arg)
+{
+	struct job_end *end = arg;
+
+	(void)j;
+	(void)text;
+	end->called++;
+	end->rc = rc;
+	snprintf(end->msg, sizeof(end->msg), "%s", msg);
+	loop_quit(end->loop);
+}
+
+/* The monitor's way: a job in a thread, its end through the loop; a
+ * cancelled copy leaves nothing. */
+static void job_cancel(void **state)
+{
+	char *argv[] = {"copy", "/disks/src.dsk", "/disks/dst2.dsk"};
+	struct diskjob_args a;
+	struct job_end end = {0};
+	struct diskjob *j;
+	struct err e;
+
+	(void)state;
+	end.loop = loop_new();
+	/* src.dsk: 256 MiB of data from cancel_leaves_nothing */
+	assert_int_equal(diskjob_parse(3, argv, &a, &e), 0);
+	j = diskjob_start(end.loop, cfg, "vm1", &a, on_job_done, &end, &e);
+	assert_non_null(j);
+	assert_non_null(strstr(diskjob_what(j), "copy /disks/src.dsk"));
+	diskjob_cancel(j);
+	assert_int_equal(loop_run(end.loop), 0);
+	assert_int_equal(end.called, 1);
+	assert_int_equal(end.rc, -1);
+	assert_non_null(strstr(end.msg, "/disks/dst2.dsk: interrupted"));
+	assert_int_equal(access(host("var/vm1/jail/disks/dst2.dsk"), F_OK), -1);
+	assert_int_equal(hidden_files(host("var/vm1/jail/disks")), 0);
+	/* and one that runs to its end */
+	end.called = 0;
+	j = diskjob_start(end.loop, cfg, "vm1", &a, on_job_done, &end, &e);
+	assert_non_null(j);
+	assert_int_equal(loop_run(end.loop), 0);
+	assert_int_equal(end.called, 1);
+	assert_int_equal(end.rc, 0);
+	assert_int_equal(access(host("var/vm1/jail/disks/dst2.dsk"), F_OK), 0);
+	loop_free(end.loop);
+}
+
+static void parse_ops(void **state)
+{
+	char *bad_op[] = {"shrink", "/disks/a.dsk"};
+	char *bad_size[] = {"create", "/disks/a.dsk", "lots"};
+	char *cow[] = {"create", "/disks/a.cow", "/shared/disks/b.dsk"};
+	char *flat[] = {"create", "/disks/a.dsk", "2G"};
+	char *merge[] = {"merge", "/disks/a.cow"};
+	struct diskjob_args a;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(diskjob_parse(2, bad_op, &a, &e), -1);
+	assert_non_null(strstr(e.msg, "unknown operation 'shrink'"));
+	assert_int_equal(diskjob_parse(3, bad_size, &a, &e), -1);
+	assert_non_null(strstr(e.msg, "size 'lots'"));
+	assert_int_equal(diskjob_parse(2, bad_size, &a, &e), -1);
+	assert_non_null(strstr(e.msg, "usage: create"));
+	assert_int_equal(diskjob_parse(3, cow, &a, &e), 0);
+	assert_int_equal(a.op, UM_DISK_CREATE);
+	assert_string_equal(a.other, "/shared/disks/b.dsk");
+	assert_int_equal(diskjob_parse(3, flat, &a, &e), 0);
+	assert_true(a.size == 2ULL << 30);
+	assert_string_equal(a.other, "");
+	assert_int_equal(diskjob_parse(2, merge, &a, &e), 0);
+	assert_string_equal(a.other, "");
 }
 
 static void merge_in_place(void **state)
@@ -372,6 +469,8 @@ int main(void)
 		cmocka_unit_test(resize),
 		cmocka_unit_test(holders_refuse),
 		cmocka_unit_test(cancel_leaves_nothing),
+		cmocka_unit_test(job_cancel),
+		cmocka_unit_test(parse_ops),
 		cmocka_unit_test(merge_in_place),
 	};
 
