@@ -6,6 +6,7 @@
  * section, so that a monitor refuses to run a bad VM section while others
  * stay usable. */
 #include "config.h"
+#include "netconf.h"
 
 #include "kargs.h"
 
@@ -228,9 +229,17 @@ static int parse_global(struct parse *p, const char *key, const char *val)
 		}
 		set_str(&g->ctrl_group, val);
 		g->ctrl_gid = gr->gr_gid;
+	} else if (!strcmp(key, "mac_pool")) {
+		char cause[256];
+
+		if (netconf_parse_pool(val, &g->mac_lo, &g->mac_hi, cause,
+				       sizeof(cause)) < 0) {
+			add_error(p, nerr, key, "%s", cause);
+			return 0;
+		}
 	} else {
 		add_error(p, nerr, key, "unknown key in [GLOBAL] "
-			  "(expected vardir, shared, rundir, ctrl_group)");
+			  "(expected vardir, shared, rundir, ctrl_group, mac_pool)");
 		return 0;
 	}
 	return 1;
@@ -357,6 +366,19 @@ bad:
 	free(d.path);
 	free(d.backing);
 	return 0;
+}
+
+/* Keeps the interfaces sorted by index. */
+static void add_nic(struct vm_conf *vm, const struct nic_conf *n)
+{
+	int at = vm->nnics;
+
+	while (at > 0 && vm->nics[at - 1].index > n->index) {
+		vm->nics[at] = vm->nics[at - 1];
+		at--;
+	}
+	vm->nics[at] = *n;
+	vm->nnics++;
 }
 
 static int parse_vm(struct parse *p, struct vm_conf *vm, const char *key,
@@ -500,10 +522,35 @@ static int parse_vm(struct parse *p, struct vm_conf *vm, const char *key,
 			return 0;
 		}
 		set_chan(vm, key, m, p->line);
+	} else if ((idx = indexed(key, "eth", VM_MAX_NICS, NULL)) != -1) {
+		struct nic_conf n;
+		char cause[512];
+
+		if (idx == -2) {
+			add_error(p, nerr, key, "at most %d interfaces (eth0 to eth%d)",
+				  VM_MAX_NICS, VM_MAX_NICS - 1);
+			return 0;
+		}
+		if (netconf_parse_nic(val, &n, cause, sizeof(cause)) < 0) {
+			add_error(p, nerr, key, "%s", cause);
+			return 0;
+		}
+		n.index = idx;
+		n.line = p->line;
+		add_nic(vm, &n);
+	} else if (!strcmp(key, "netdriver")) {
+		if (!strcmp(val, "vector")) {
+			vm->netdriver = NET_VECTOR;
+		} else if (!strcmp(val, "tuntap")) {
+			vm->netdriver = NET_TUNTAP;
+		} else {
+			add_error(p, nerr, key, "'%s': expected vector or tuntap", val);
+			return 0;
+		}
 	} else {
 		add_error(p, nerr, key, "unknown key (expected vmuser, kernel, "
-			  "memory, ubdN, conN, sslN, args, stop_timeout, log_max, "
-			  "log_keep, start)");
+			  "memory, ubdN, conN, sslN, ethN, netdriver, args, "
+			  "stop_timeout, log_max, log_keep, start)");
 		return 0;
 	}
 	return 1;
@@ -661,6 +708,40 @@ static void finish_vm(struct parse *p, struct vm_conf *vm)
 	vm->nchans = n;
 }
 
+/* Across VMs: a host interface or an explicit MAC address belongs to one
+ * interface only. */
+static void check_nics(struct parse *p, struct config *cfg)
+{
+	for (int i = 0; i < cfg->nvms; i++) {
+		struct vm_conf *vm = &cfg->vms[i];
+
+		for (int a = 0; a < vm->nnics; a++) {
+			const struct nic_conf *n = &vm->nics[a];
+
+			for (int j = 0; j <= i; j++) {
+				const struct vm_conf *o = &cfg->vms[j];
+
+				for (int b = 0; b < (j == i ? a : o->nnics); b++) {
+					const struct nic_conf *m = &o->nics[b];
+					char key[16];
+
+					snprintf(key, sizeof(key), "eth%d", n->index);
+					p->line = n->line;
+					snprintf(p->section, sizeof(p->section), "%s", vm->name);
+					if (n->proxy_if[0] && !strcmp(n->proxy_if, m->proxy_if))
+						add_error(p, &vm->nerrors, key, "proxy_if %s is "
+							  "already %s's eth%d (line %d)",
+							  n->proxy_if, o->name, m->index, m->line);
+					if (n->mac[0] && !strcmp(n->mac, m->mac))
+						add_error(p, &vm->nerrors, key, "mac %s is "
+							  "already %s's eth%d (line %d)", n->mac,
+							  o->name, m->index, m->line);
+				}
+			}
+		}
+	}
+}
+
 struct config *config_load(const char *path, struct err *e)
 {
 	struct config *cfg;
@@ -708,8 +789,15 @@ struct config *config_load(const char *path, struct err *e)
 		cfg->global.shared = xasprintf("%s/shared", cfg->global.vardir);
 	if (!cfg->global.rundir)
 		cfg->global.rundir = xstrdup(UMLMON_DEFAULT_RUNDIR);
+	if (!cfg->global.mac_lo && !cfg->global.mac_hi) {
+		char cause[128];
+
+		netconf_parse_pool(UMLMON_DEFAULT_MAC_POOL, &cfg->global.mac_lo,
+				   &cfg->global.mac_hi, cause, sizeof(cause));
+	}
 	for (int i = 0; i < cfg->nvms; i++)
 		finish_vm(p, &cfg->vms[i]);
+	check_nics(p, cfg);
 	free(p->secs);
 	free(p);
 	return cfg;

@@ -21,6 +21,10 @@
 #define VM_MAX_CON 16    /* con0 .. con15 */
 #define VM_MAX_SSL 64    /* ssl0 .. ssl63 */
 #define VM_MAX_CHANS (VM_MAX_CON + VM_MAX_SSL)
+#define VM_MAX_NICS 8    /* eth0 .. eth7 */
+#define IFNAME_MAX 16    /* IFNAMSIZ */
+/* The default MAC pool: locally administered, "UML" in the middle. */
+#define UMLMON_DEFAULT_MAC_POOL "02:55:4d:4c:00:00-02:55:4d:4c:ff:ff"
 
 enum chan_mode {
 	CHAN_NULL = 0, /* not connected */
@@ -44,6 +48,30 @@ struct disk_conf {
 	int line;
 };
 
+enum nic_kind {
+	NIC_HOST_TO_HOST, /* a tap with a point-to-point address (proxy ARP) */
+	NIC_BRIDGED,      /* a tap on an existing host bridge */
+	NIC_SWITCHED,     /* a virtual switch (uml_switch), no host link */
+};
+
+enum net_driver {
+	NET_VECTOR = 0,   /* vecN:transport=tap: the fast path */
+	NET_TUNTAP = 1,   /* ethN=tuntap: the legacy driver */
+};
+
+struct nic_conf {
+	int index;                  /* N of ethN */
+	enum nic_kind kind;
+	char proxy_if[IFNAME_MAX];  /* the tap on the host */
+	char proxy_addr[16];        /* host_to_host: the tap's address */
+	char guest_addr[20];        /* host_to_host: a.b.c.d; else a.b.c.d/n or "" */
+	char host_if[IFNAME_MAX];   /* host_to_host: proxy ARP there, or "" */
+	char bridge_if[IFNAME_MAX]; /* bridged */
+	char sw[VM_NAME_MAX + 1];   /* switched: the switch's name */
+	char mac[18];               /* given in the file, or "" (from the pool) */
+	int line;
+};
+
 struct vm_conf {
 	char *name;
 	int line;              /* of the [name] header */
@@ -56,6 +84,9 @@ struct vm_conf {
 	int ndisks;            /* sorted by index */
 	struct chan_conf chans[VM_MAX_CHANS];
 	int nchans;            /* con first, then ssl; both by number */
+	struct nic_conf nics[VM_MAX_NICS];
+	int nnics;             /* by index */
+	enum net_driver netdriver;
 	char *args;            /* extra kernel arguments, or NULL */
 	int stop_timeout;      /* seconds */
 	uint64_t log_max;      /* bytes per channel log; 0: no cap */
@@ -70,6 +101,7 @@ struct global_conf {
 	char *rundir;
 	char *ctrl_group;      /* may use the control sockets, or NULL */
 	gid_t ctrl_gid;
+	uint64_t mac_lo, mac_hi; /* the MAC pool, as 48-bit numbers */
 	int nerrors;
 };
 

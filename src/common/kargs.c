@@ -60,6 +60,7 @@ const char *kargs_reserved(const char *arg)
 		{"con", 1, "use the conN keys"},
 		{"ssl", 1, "use the sslN keys"},
 		{"ubd", 1, "use the ubdN keys"},
+		{"umlmon.net=", 0, "use the guest_addr of the ethN keys"},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(owned); i++) {

@@ -3,6 +3,7 @@
 
 #include "../common/kargs.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +14,44 @@ static void push(struct cmdline *c, char *arg)
 	c->argv[c->argc] = NULL;
 }
 
-int cmdline_build(const struct vm_conf *vm, struct cmdline *out, struct err *e)
+void cmdline_guest_if(const struct vm_conf *vm, int k, char *buf, size_t len)
+{
+	const struct nic_conf *n = &vm->nics[k];
+	int vec = n->kind != NIC_SWITCHED && vm->netdriver == NET_VECTOR;
+
+	snprintf(buf, len, "%s%d", vec ? "vec" : "eth", n->index);
+}
+
+/* The kernel switch of interface k, and the guest's address. */
+static void push_nic(struct cmdline *out, const struct vm_conf *vm, int k,
+		     const char *mac)
+{
+	const struct nic_conf *n = &vm->nics[k];
+	char gif[16];
+
+	cmdline_guest_if(vm, k, gif, sizeof(gif));
+	if (n->kind == NIC_SWITCHED) {
+		char ctl[128];
+
+		snprintf(ctl, sizeof(ctl), JAIL_SWITCH_CTL, n->sw);
+		push(out, xasprintf("eth%d=daemon,%s,unix,%s", n->index,
+				    mac ? mac : "", ctl));
+	} else if (vm->netdriver == NET_VECTOR) {
+		push(out, xasprintf("vec%d:transport=tap,ifname=%s%s%s", n->index,
+				    n->proxy_if, mac ? ",mac=" : "", mac ? mac : ""));
+	} else {
+		push(out, xasprintf("eth%d=tuntap,%s,%s", n->index, n->proxy_if,
+				    mac ? mac : ""));
+	}
+	if (n->kind == NIC_HOST_TO_HOST)
+		push(out, xasprintf("umlmon.net=%s,%s,%s", gif, n->guest_addr,
+				    n->proxy_addr));
+	else if (n->guest_addr[0])
+		push(out, xasprintf("umlmon.net=%s,%s", gif, n->guest_addr));
+}
+
+int cmdline_build(const struct vm_conf *vm, char (*macs)[18], struct cmdline *out,
+		  struct err *e)
 {
 	char **extra = NULL;
 	int nextra = 0, nextfd = CMDLINE_FIRST_CHAN_FD;
@@ -66,6 +104,8 @@ int cmdline_build(const struct vm_conf *vm, struct cmdline *out, struct err *e)
 			nextfd++;
 		}
 	}
+	for (int k = 0; k < vm->nnics; k++)
+		push_nic(out, vm, k, macs ? macs[k] : NULL);
 	for (int i = 0; i < nextra; i++)
 		push(out, extra[i]);
 	free(extra);

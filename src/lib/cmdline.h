@@ -10,6 +10,9 @@
 /* Where the kernel finds things inside its jail. */
 #define JAIL_UML_DIR "/tmp"
 #define JAIL_NOTIFY_SOCKET "/tmp/umlmon.notify"
+/* The control socket of switch NAME, inside the jail (SHARED/switches on
+ * the host). */
+#define JAIL_SWITCH_CTL "/shared/switches/%s/ctl"
 
 /* The first fd for channels other than con0 (0, 1 and 2 are con0). */
 #define CMDLINE_FIRST_CHAN_FD 3
@@ -29,8 +32,14 @@ struct cmdline {
 };
 
 /* Builds the command line. Channels in mode null get "null"; the others get
- * fd:N,fd:N with N assigned here. -1 with e if the extra args are bad. */
-int cmdline_build(const struct vm_conf *vm, struct cmdline *out, struct err *e);
+ * fd:N,fd:N with N assigned here. Interface k gets macs[k] (NULL: no
+ * address, for a preview) and, if it has a guest address, a
+ * "umlmon.net=IF,ADDR[,PEER]" that the default image's init applies. -1
+ * with e if the extra args are bad. */
+int cmdline_build(const struct vm_conf *vm, char (*macs)[18], struct cmdline *out,
+		  struct err *e);
+/* The name of interface k inside the guest: vecN or ethN. */
+void cmdline_guest_if(const struct vm_conf *vm, int k, char *buf, size_t len);
 void cmdline_free(struct cmdline *c);
 
 #endif

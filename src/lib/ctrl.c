@@ -118,7 +118,7 @@ static void fill_info(struct monitor *m, um_info *r)
 		struct cmdline cl;
 		struct err e;
 
-		if (cmdline_build(vm, &cl, &e) == 0) {
+		if (cmdline_build(vm, NULL, &cl, &e) == 0) {
 			r->cmdline = xstrdup(cl.text);
 			cmdline_free(&cl);
 		} else {

@@ -20,6 +20,7 @@
 #include "cmdline.h"
 #include "diskjob.h"
 #include "logw.h"
+#include "macpool.h"
 #include "loop.h"
 #include "mconsole.h"
 #include "rpc_server.h"
@@ -219,6 +220,7 @@ static void teardown(struct monitor *m)
 		m->status_fd = -1;
 	}
 	sb_free(&m->status_in);
+	vmnet_down(&m->net, m->vm);
 	jail_unmount(&m->jail);
 }
 
@@ -489,6 +491,7 @@ int monitor_start(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 	int src[3 + VM_MAX_CHANS], nsrc = 3, pipefd[2] = {-1, -1}, devnull = -1;
 	struct jail_exec x;
 	struct cmdline cl;
+	char macs[VM_MAX_NICS][18];
 	pid_t pid;
 
 	if (m->state != UM_STOPPED && m->state != UM_CRASHED) {
@@ -510,11 +513,14 @@ int monitor_start(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 			"when it has ended", m->vm->name, diskjob_what(m->disk_job));
 		return -1;
 	}
-	if (cmdline_build(m->vm, &cl, e) < 0)
-		return -1;
+	memset(&cl, 0, sizeof(cl));
+	if (macpool_assign(m->cfg, m->vm, macs, e) < 0 ||
+	    cmdline_build(m->vm, macs, &cl, e) < 0)
+		goto fail;
 	if (jail_layout(&m->jail, e) < 0 || jail_mount(&m->jail, m->vm, e) < 0)
 		goto fail;
 	if (jail_check(&m->jail, m->vm, e) < 0 || disks_ready(m, e) < 0 ||
+	    vmnet_up(&m->net, m->cfg, m->vm, m->jail.root, e) < 0 ||
 	    open_notify(m, e) < 0)
 		goto fail;
 	for (int i = 0; i < m->nchans; i++)
@@ -580,6 +586,7 @@ fail:
 		m->notify_fd = -1;
 		unlink(m->jail.notify);
 	}
+	vmnet_down(&m->net, m->vm);
 	jail_unmount(&m->jail);
 	cmdline_free(&cl);
 	{

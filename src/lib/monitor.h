@@ -15,6 +15,7 @@
 #include "../common/util.h"
 #include "chan.h"
 #include "jail.h"
+#include "vmnet.h"
 
 struct diskjob;
 struct loop;
@@ -86,6 +87,7 @@ struct monitor {
 	struct mon_req *reqs;   /* mconsole calls on behalf of clients */
 	int quitting;
 	int rebooting;          /* the guest rebooted: start afresh once down */
+	struct vmnet net;           /* the host side of this boot's interfaces */
 	struct diskjob *disk_job;   /* the running disk operation, or NULL */
 	struct rpc_call *disk_call; /* its caller, until it goes away */
 };

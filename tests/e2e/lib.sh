@@ -20,6 +20,8 @@ CONF=
 PIDS_TO_KILL=()
 VM_PIDS=()
 TMUX_SESSIONS=()
+NETNS=()       # network namespaces this test made (deleted at the end)
+MON_NETNS=     # the namespace monitors start in (see start_monitor)
 
 log() { printf '[%s] %s\n' "$TNAME" "$*" >&2; }
 fail() {
@@ -71,6 +73,12 @@ cleanup() {
 		findmnt -rn -o TARGET | grep "^$T/" | sort -r | while read -r m; do
 			umount -l "$m" 2>/dev/null
 		done
+		# switches started for this test's VMs
+		for f in "$T"/shared/switches/*/pid; do
+			[ -f "$f" ] || continue
+			p=$(cat "$f")
+			grep -qa uml_switch "/proc/$p/cmdline" 2>/dev/null && kill -KILL "$p"
+		done
 		if [ $rc -ne 0 ] && [ "${UMLMON_KEEP:-0}" = 1 ]; then
 			log "kept $T for inspection"
 		else
@@ -85,6 +93,9 @@ cleanup() {
 			rm -rf "$T"
 		fi
 	fi
+	for ns in "${NETNS[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
 	exit $rc
 }
 
@@ -132,12 +143,27 @@ monitor_pid() { cat "$T/run/$1.pid" 2>/dev/null; }
 
 # Starts the monitor of a VM (it daemonizes once its socket is ready).
 start_monitor() { # VM
-	"$UMLMON" "$1" || fail "umlmon $1 did not start"
+	if [ -n "$MON_NETNS" ]; then
+		ip netns exec "$MON_NETNS" "$UMLMON" "$1" || fail "umlmon $1 did not start in $MON_NETNS"
+	else
+		"$UMLMON" "$1" || fail "umlmon $1 did not start"
+	fi
 	local p
 	p=$(monitor_pid "$1")
 	[ -n "$p" ] || fail "no pid file for $1"
 	PIDS_TO_KILL+=("$p")
 }
+
+# A network namespace for this test, deleted at its end; sets NS to its
+# name.
+netns_new() { # SUFFIX
+	NS=umlmon-$$-$1
+	ip netns add "$NS" || fail "ip netns add $NS"
+	NETNS+=("$NS")
+	ip -n "$NS" link set lo up
+}
+
+in_ns() { ip netns exec "$@"; }
 
 stop_monitor() { # VM
 	local p

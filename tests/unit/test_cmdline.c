@@ -32,7 +32,7 @@ static void build(void **state)
 	vm.chans[2] = (struct chan_conf){.name = "con2", .mode = CHAN_NULL};
 	vm.chans[3] = (struct chan_conf){.name = "ssl0", .mode = CHAN_PTY};
 	vm.args = "quiet \"init=/bin/sh -x\"";
-	assert_int_equal(cmdline_build(&vm, &cl, &e), 0);
+	assert_int_equal(cmdline_build(&vm, NULL, &cl, &e), 0);
 	assert_string_equal(cl.text,
 		"/shared/kernels/linux mem=128M ubd0=/disks/root.dsk "
 		"ubd1r=/disks/a.cow,/shared/disks/base.dsk umid=vm1 uml_dir=/tmp "
@@ -50,10 +50,10 @@ static void build(void **state)
 	cmdline_free(&cl);
 
 	vm.args = "ubd3=/etc/shadow";
-	assert_int_equal(cmdline_build(&vm, &cl, &e), -1);
+	assert_int_equal(cmdline_build(&vm, NULL, &cl, &e), -1);
 	assert_non_null(strstr(e.msg, "'ubd3=/etc/shadow' is set by the monitor"));
 	vm.args = "\"unbalanced";
-	assert_int_equal(cmdline_build(&vm, &cl, &e), -1);
+	assert_int_equal(cmdline_build(&vm, NULL, &cl, &e), -1);
 	assert_non_null(strstr(e.msg, "unbalanced"));
 }
 

@@ -1,0 +1,142 @@
+/* vmnet.c -- what a VM's interfaces need on the host, set up before a boot
+ * and removed after it (see vmnet.h). */
+#include "vmnet.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "hostnet.h"
+#include "vswitch.h"
+
+/* A tap left by an earlier boot of this VM (a monitor that was killed):
+ * a tun device of that name owned by the vmuser. */
+static int stale_tap(const char *name, uid_t uid)
+{
+	char path[128], *s;
+	int ours = 0;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/tun_flags", name);
+	if (access(path, F_OK) < 0)
+		return 0;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/owner", name);
+	s = read_file(path, 64, NULL);
+	if (s && (uid_t)atol(s) == uid)
+		ours = 1;
+	free(s);
+	return ours;
+}
+
+/* The tun device node that a tap interface needs in the jail. */
+static int jail_tun(const char *root, struct err *e)
+{
+	char *dir = xasprintf("%s/dev/net", root), *node = xasprintf("%s/tun", dir);
+	struct stat st;
+	int rc = 0;
+
+	if (stat(node, &st) == 0 && S_ISCHR(st.st_mode) &&
+	    st.st_rdev == makedev(10, 200))
+		goto out;
+	unlink(node);
+	if (mkdir_p(dir, 0755) < 0 ||
+	    mknod(node, S_IFCHR | 0666, makedev(10, 200)) < 0 ||
+	    chmod(node, 0666) < 0) {
+		err_sys(e, "%s", node);
+		rc = -1;
+	}
+out:
+	free(dir);
+	free(node);
+	return rc;
+}
+
+static int tap_up(struct vmnet *v, int k, const struct vm_conf *vm, struct err *e)
+{
+	const struct nic_conf *n = &vm->nics[k];
+
+	if (hostnet_link_exists(n->proxy_if)) {
+		if (!stale_tap(n->proxy_if, vm->uid)) {
+			err_set(e, "proxy_if %s: already exists and is not a tap of "
+				"this VM's user", n->proxy_if);
+			return -1;
+		}
+		log_warn("%s: eth%d: removing the tap %s left by an earlier boot",
+			 vm->name, n->index, n->proxy_if);
+		if (hostnet_link_delete(n->proxy_if, e) < 0)
+			return -1;
+	}
+	if (hostnet_tap_create(n->proxy_if, vm->uid, vm->gid, e) < 0)
+		return -1;
+	v->tap[k] = 1;
+	if (n->kind == NIC_BRIDGED) {
+		if (hostnet_enslave(n->proxy_if, n->bridge_if, e) < 0)
+			return -1;
+	} else if (hostnet_addr_p2p(n->proxy_if, n->proxy_addr, n->guest_addr, e) < 0) {
+		return -1;
+	}
+	if (hostnet_link_up(n->proxy_if, e) < 0)
+		return -1;
+	if (n->kind == NIC_HOST_TO_HOST && n->host_if[0]) {
+		if (!hostnet_link_exists(n->host_if)) {
+			err_set(e, "host_if %s: no such interface", n->host_if);
+			return -1;
+		}
+		if (hostnet_proxy_arp_add(n->host_if, n->guest_addr, e) < 0)
+			return -1;
+		v->proxy_arp[k] = 1;
+		if (hostnet_forwarding(n->proxy_if, 1, NULL, e) < 0 ||
+		    hostnet_forwarding(n->host_if, 1, NULL, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int vmnet_up(struct vmnet *v, const struct config *cfg, const struct vm_conf *vm,
+	     const char *jail_root, struct err *e)
+{
+	memset(v, 0, sizeof(*v));
+	for (int k = 0; k < vm->nnics; k++) {
+		const struct nic_conf *n = &vm->nics[k];
+		int r;
+
+		if (n->kind == NIC_SWITCHED) {
+			v->sw[k] = vswitch_join(cfg->global.shared, n->sw, e);
+			r = v->sw[k] ? 0 : -1;
+		} else {
+			r = jail_tun(jail_root, e);
+			if (r == 0)
+				r = tap_up(v, k, vm, e);
+		}
+		if (r < 0) {
+			char msg[sizeof(e->msg)];
+
+			snprintf(msg, sizeof(msg), "%s", e->msg);
+			err_set(e, "eth%d: %s", n->index, msg);
+			vmnet_down(v, vm);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void vmnet_down(struct vmnet *v, const struct vm_conf *vm)
+{
+	for (int k = 0; k < vm->nnics; k++) {
+		const struct nic_conf *n = &vm->nics[k];
+		struct err e;
+
+		if (v->proxy_arp[k] &&
+		    hostnet_proxy_arp_del(n->host_if, n->guest_addr, &e) < 0)
+			log_warn("%s: eth%d: %s", vm->name, n->index, e.msg);
+		/* the tap's addresses and routes go with it */
+		if (v->tap[k] && hostnet_link_delete(n->proxy_if, &e) < 0)
+			log_warn("%s: eth%d: %s", vm->name, n->index, e.msg);
+		vswitch_leave(v->sw[k]);
+	}
+	memset(v, 0, sizeof(*v));
+}
