@@ -37,8 +37,11 @@ static void push_nic(struct cmdline *out, const struct vm_conf *vm, int k,
 		push(out, xasprintf("eth%d=daemon,%s,unix,%s", n->index,
 				    mac ? mac : "", ctl));
 	} else if (vm->netdriver == NET_VECTOR) {
-		push(out, xasprintf("vec%d:transport=tap,ifname=%s%s%s", n->index,
-				    n->proxy_if, mac ? ",mac=" : "", mac ? mac : ""));
+		/* gro=1: the host's tap offloads TSO and checksums to us; both
+		 * sides must agree or big segments are lost */
+		push(out, xasprintf("vec%d:transport=tap,ifname=%s,depth=128,gro=1%s%s",
+				    n->index, n->proxy_if, mac ? ",mac=" : "",
+				    mac ? mac : ""));
 	} else {
 		push(out, xasprintf("eth%d=tuntap,%s,%s", n->index, n->proxy_if,
 				    mac ? mac : ""));

@@ -150,6 +150,23 @@ out:
 	return rc;
 }
 
+/* Running, not a zombie waiting for its parent (another monitor). */
+static int alive(pid_t pid)
+{
+	char path[64], *st, *paren;
+	int z = 0;
+
+	if (kill(pid, 0) < 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	st = read_file(path, 4096, NULL);
+	paren = st ? strrchr(st, ')') : NULL;
+	if (paren && paren[1] == ' ' && paren[2] == 'Z')
+		z = 1;
+	free(st);
+	return !z;
+}
+
 static void stop_switch(const char *dir, const char *name)
 {
 	pid_t pid = running(dir);
@@ -157,12 +174,12 @@ static void stop_switch(const char *dir, const char *name)
 
 	if (pid > 0) {
 		kill(pid, SIGTERM);
-		for (int i = 0; i < 200 && kill(pid, 0) == 0; i++) {
-			/* our child: reap it; another monitor's: wait for it */
+		for (int i = 0; i < 200 && alive(pid); i++) {
+			/* our child: reap it; another monitor's: it reaps it */
 			waitpid(pid, NULL, WNOHANG);
 			usleep(10000);
 		}
-		if (kill(pid, 0) == 0) {
+		if (alive(pid)) {
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
 		}

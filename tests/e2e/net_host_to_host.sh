@@ -5,7 +5,8 @@
 # another namespace on that link reaches the guest. The guest pings the
 # proxy address, the host and the LAN ping the guest; the legacy tuntap
 # driver works as well as the vector one. MAC addresses stay across a
-# restart. After a stop nothing is left: no tap, route or proxy entry.
+# restart. After a stop, a crash or the monitor's exit nothing is left: no
+# tap, route or proxy entry.
 . "$(dirname "$0")/lib.sh"
 
 command -v ip >/dev/null || need "ip (iproute2)"
@@ -38,7 +39,7 @@ ip -n "$H" -o addr show dev um0p | grep -q 'inet 10.9.0.1 peer 10.9.0.2/32' ||
 ip -n "$H" route show 10.9.0.2 | grep -q 'dev um0p' || fail "no host route to the guest"
 ip -n "$H" neigh show proxy | grep -q '^10.9.0.2 dev uplink' ||
 	fail "no proxy ARP entry: $(ip -n "$H" neigh show proxy)"
-info_field vm1 cmdline | grep -q 'vec0:transport=tap,ifname=um0p,mac=02:55:4d:4c:' ||
+info_field vm1 cmdline | grep -q 'vec0:transport=tap,ifname=um0p,depth=128,gro=1,mac=02:55:4d:4c:' ||
 	fail "vm1's command line: $(info_field vm1 cmdline)"
 info_field vm2 cmdline | grep -q 'eth0=tuntap,um1p,02:55:4d:4c:' ||
 	fail "vm2's command line: $(info_field vm2 cmdline)"
@@ -70,8 +71,13 @@ boot vm1
 [ "$(info_field vm1 cmdline | sed -n 's/.*vec0:[^ ]*mac=\([0-9a-f:]*\).*/\1/p')" = "$mac1" ] ||
 	fail "vm1's MAC changed across a restart"
 out=$(in_ns "$H" ping -c 2 -W 2 10.9.0.2 2>&1) || fail "host -> guest after restart: $out"
-out=$(watch vm1 -stop 2>&1) || fail "stop vm1: $out"
-out=$(watch vm2 -stop 2>&1) || fail "stop vm2: $out"
+# ---- a crash and a monitor's exit clean up too ----
+kill -9 "$(info_field vm1 'kernel pid')"
+wait_state vm1 crashed 20
+ip -n "$H" link show um0p >/dev/null 2>&1 && fail "um0p left after a crash"
+ip -n "$H" neigh show proxy | grep -q 10.9.0.2 && fail "proxy ARP entry left after a crash"
+stop_monitor vm2
+ip -n "$H" link show um1p >/dev/null 2>&1 && fail "um1p left after its monitor exited"
 left=$(ip -n "$H" -o link show | grep -E 'um[01]p')
 [ -z "$left" ] || fail "taps left: $left"
 [ -z "$(ip -n "$H" neigh show proxy)" ] || fail "proxy entries left"

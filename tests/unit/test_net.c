@@ -203,9 +203,9 @@ static void kernel_args(void **state)
 		   "eth0 = bridged(bridge_if=br0, proxy_if=p2)\n");
 	assert_int_equal(cfg->nerrors, 0);
 	assert_int_equal(cmdline_build(config_vm(cfg, "vm1"), macs, &cl, &e), 0);
-	assert_non_null(strstr(cl.text, " vec0:transport=tap,ifname=p0,mac=02:00:00:00:01:00 "
+	assert_non_null(strstr(cl.text, " vec0:transport=tap,ifname=p0,depth=128,gro=1,mac=02:00:00:00:01:00 "
 			       "umlmon.net=vec0,10.0.0.2,10.0.0.1 "));
-	assert_non_null(strstr(cl.text, " vec1:transport=tap,ifname=p1,mac=02:00:00:00:01:01 "
+	assert_non_null(strstr(cl.text, " vec1:transport=tap,ifname=p1,depth=128,gro=1,mac=02:00:00:00:01:01 "
 			       "umlmon.net=vec1,10.1.0.2/24"));
 	assert_non_null(strstr(cl.text, " eth2=daemon,02:00:00:00:01:02,unix,"
 			       "/shared/switches/lab1/ctl"));
