@@ -28,6 +28,8 @@
 #include <linux/if_tun.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "lib/hostnet.h"
 
 #define NOBODY 65534
@@ -57,21 +59,6 @@ static char *run(int *status, const char *fmt, ...)
 	if (status)
 		*status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 	return sb_steal(&sb);
-}
-
-/* The exit status of a shell command, its output thrown away. */
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd) - 32, fmt, ap);
-	va_end(ap);
-	strcat(cmd, " >/dev/null 2>&1");
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 /* Asserts that the output of cmd does (want 1) or does not (want 0)
@@ -123,7 +110,7 @@ static int link_there(const char *name)
 
 	snprintf(path, sizeof(path), "/sys/class/net/%s", name);
 	in_sys = access(path, F_OK) == 0;
-	in_ip = sh("ip -o link show dev %s", name) == 0;
+	in_ip = test_sh("ip -o link show dev %s", name) == 0;
 	assert_int_equal(in_sys, in_ip);
 	return in_ip;
 }
@@ -176,13 +163,13 @@ static int group_setup(void **state)
 		perror("test_hostnet: mount sysfs");
 		return -1;
 	}
-	if (sh("ip link set lo up") != 0) {
+	if (test_sh("ip link set lo up") != 0) {
 		fprintf(stderr, "test_hostnet: ip link set lo up failed\n");
 		return -1;
 	}
 	/* a fresh namespace: nothing but lo */
 	if (access("/sys/class/net/lo", F_OK) < 0 ||
-	    sh("test \"$(ls /sys/class/net)\" = lo") != 0) {
+	    test_sh("test \"$(ls /sys/class/net)\" = lo") != 0) {
 		fprintf(stderr, "test_hostnet: not in a fresh namespace\n");
 		return -1;
 	}
@@ -307,7 +294,7 @@ static void test_enslave(void **state)
 	ssize_t n;
 
 	(void)state;
-	assert_int_equal(sh("ip link add umlbr0 type bridge"), 0);
+	assert_int_equal(test_sh("ip link add umlbr0 type bridge"), 0);
 	tap("umlport0", NOBODY, NOBODY);
 	tap("umlnotbr", NOBODY, NOBODY);
 
@@ -353,7 +340,7 @@ static void test_proxy_arp(void **state)
 	assert_has("ip neigh show proxy", "10.0.0.9 dev umlpx0 proxy");
 	/* twice: still one entry */
 	assert_int_equal(hostnet_proxy_arp_add("umlpx0", "10.0.0.9", &e), 0);
-	assert_int_equal(sh("test $(ip neigh show proxy | grep -c '^10\\.0\\.0\\.9 ') = 1"),
+	assert_int_equal(test_sh("test $(ip neigh show proxy | grep -c '^10\\.0\\.0\\.9 ') = 1"),
 			 0);
 	/* not an ordinary neighbour entry */
 	assert_lacks("ip neigh show nud all dev umlpx0", "10.0.0.9");
@@ -386,7 +373,7 @@ static void test_forwarding(void **state)
 
 	(void)state;
 	tap("umlfw0", NOBODY, NOBODY);
-	assert_int_equal(sh("echo 0 > %s", f), 0);
+	assert_int_equal(test_sh("echo 0 > %s", f), 0);
 	before = atoi(read_line("%s", f));
 	assert_int_equal(before, 0);
 

@@ -18,6 +18,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "lib/cow.h"
 
 #define UML_MOO "/usr/bin/uml_moo"
@@ -68,24 +70,9 @@ static const char *path(const char *name)
 	return b;
 }
 
-/* Runs a shell command with its output thrown away; its exit status. */
-static int sh(const char *fmt, ...)
-{
-	char cmd[4 * PATH_MAX];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd) - 32, fmt, ap);
-	va_end(ap);
-	strcat(cmd, " >/dev/null 2>&1");
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static int same_files(const char *a, const char *b)
 {
-	return sh("cmp '%s' '%s'", a, b) == 0;
+	return test_sh("cmp '%s' '%s'", a, b) == 0;
 }
 
 static uint64_t rnd_state = 88172645463325252ULL;
@@ -214,7 +201,7 @@ static void merge_both(int cow_fd, const char *cow, const struct cow_header *h,
 		fail_msg("%s", e.msg);
 	close(bfd);
 	close(ofd);
-	assert_int_equal(sh(UML_MOO " -b '%s' '%s' '%s'", backing, cow, ref),
+	assert_int_equal(test_sh(UML_MOO " -b '%s' '%s' '%s'", backing, cow, ref),
 			 0);
 }
 
@@ -241,7 +228,7 @@ static void header_round_trip(void **state)
 		mk = path(mname);
 		our = path(oname);
 		make_backing(back, sizes[i], ext, sizes[i] > (6 << 20) ? 2 : 0);
-		assert_int_equal(sh(UML_MKCOW " -f '%s' '%s'", mk, back), 0);
+		assert_int_equal(test_sh(UML_MKCOW " -f '%s' '%s'", mk, back), 0);
 
 		fd = make_cow(our, back, &h);
 		assert_int_equal(h.version, 3);
@@ -292,7 +279,7 @@ static void read_mkcow(void **state)
 
 	(void)state;
 	make_backing(back, size, ext, 1);
-	assert_int_equal(sh(UML_MKCOW " -f '%s' '%s'", cow, back), 0);
+	assert_int_equal(test_sh(UML_MKCOW " -f '%s' '%s'", cow, back), 0);
 	fd = open(cow, O_RDONLY);
 	assert_true(fd >= 0);
 	assert_int_equal(cow_probe(fd, &e), 1);
@@ -549,7 +536,7 @@ static void merge_other_fs(void **state)
 			 0);
 	close(bfd);
 	close(ofd);
-	assert_int_equal(sh(UML_MOO " -b '%s' '%s' '%s'", back, cow, ref), 0);
+	assert_int_equal(test_sh(UML_MOO " -b '%s' '%s' '%s'", back, cow, ref), 0);
 	close(fd);
 	assert_true(same_files(extra, ref));
 }
@@ -580,9 +567,9 @@ static void merge_partial_sector(void **state)
 	assert_int_equal(st.st_size, whole);
 	assert_int_equal(stat(out, &st), 0);
 	assert_int_equal(st.st_size, size);
-	assert_int_equal(sh("cmp -n %llu '%s' '%s'", (unsigned long long)whole,
+	assert_int_equal(test_sh("cmp -n %llu '%s' '%s'", (unsigned long long)whole,
 			    out, ref), 0);
-	assert_int_equal(sh("cmp -i %llu '%s' '%s'", (unsigned long long)whole,
+	assert_int_equal(test_sh("cmp -i %llu '%s' '%s'", (unsigned long long)whole,
 			    out, back), 0);
 
 	/* the partial sector's bit set: its bytes inside the disk */
@@ -595,7 +582,7 @@ static void merge_partial_sector(void **state)
 			 (ssize_t)sizeof(tail));
 	close(ofd);
 	assert_memory_equal(tail, sec, sizeof(tail));
-	assert_int_equal(sh("cmp -n %llu '%s' '%s'", (unsigned long long)whole,
+	assert_int_equal(test_sh("cmp -n %llu '%s' '%s'", (unsigned long long)whole,
 			    out, ref), 0);
 }
 
@@ -624,10 +611,10 @@ static void merge_into_interop(void **state)
 		cow_put_random(fd, &h, rnd(size / 512));
 	cow_put_random(fd, &h, size / 512 - 1);
 
-	assert_int_equal(sh("cp -p --sparse=always '%s' '%s'", back, b1), 0);
-	assert_int_equal(sh("cp -p --sparse=always '%s' '%s'", back, b2), 0);
+	assert_int_equal(test_sh("cp -p --sparse=always '%s' '%s'", back, b1), 0);
+	assert_int_equal(test_sh("cp -p --sparse=always '%s' '%s'", back, b2), 0);
 	assert_int_equal(stat(b2, &st0), 0);
-	assert_int_equal(sh(UML_MOO " -d -b '%s' '%s'", b1, cow), 0);
+	assert_int_equal(test_sh(UML_MOO " -d -b '%s' '%s'", b1, cow), 0);
 	bfd = open(b2, O_RDWR);
 	assert_true(bfd >= 0);
 	if (cow_merge_into(fd, &h, bfd, cow, NULL, NULL, &e) < 0)

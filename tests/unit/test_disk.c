@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "common/config.h"
 #include "lib/disk.h"
 #include "lib/diskjob.h"
@@ -130,13 +132,8 @@ static void create_copy_sparse(void **state)
 	assert_int_equal(b.st_size, 1LL << 30);
 	/* the hole stayed a hole */
 	assert_true(b.st_blocks <= 64);
-	{
-		char cmd[1200];
-
-		snprintf(cmd, sizeof(cmd), "cd %s/var/vm1/jail/disks && "
-			 "cmp -s big.dsk copy.dsk", dir);
-		assert_int_equal(system(cmd), 0);
-	}
+	assert_int_equal(test_sh("cd %s/var/vm1/jail/disks && cmp big.dsk copy.dsk",
+				 dir), 0);
 	/* an existing target is kept */
 	assert_int_equal(disk_copy(&ctx, "/disks/big.dsk", "/disks/copy.dsk", NULL,
 				   NULL, &t, &e), -1);
@@ -296,13 +293,8 @@ static void cancel_leaves_nothing(void **state)
 	assert_int_equal(disk_create(&ctx, "/disks/src.dsk", 256 << 20, NULL, NULL,
 				     &e), 0);
 	/* data everywhere, so that the copy reports progress */
-	{
-		char cmd[600];
-
-		snprintf(cmd, sizeof(cmd), "dd if=/dev/urandom of=%s bs=1M count=256 "
-			 "conv=notrunc status=none", host("var/vm1/jail/disks/src.dsk"));
-		assert_int_equal(system(cmd), 0);
-	}
+	assert_int_equal(test_sh("dd if=/dev/urandom of=%s bs=1M count=256 "
+				 "conv=notrunc", host("var/vm1/jail/disks/src.dsk")), 0);
 	assert_int_equal(disk_copy(&ctx, "/disks/src.dsk", "/disks/dst.dsk",
 				   stop_at_once, &calls, NULL, &e), -1);
 	assert_true(calls >= 1);
@@ -398,7 +390,6 @@ static void merge_in_place(void **state)
 	struct err e;
 	int fd;
 	struct cow_header h;
-	char cmd[1200];
 
 	(void)state;
 	sb_init(&t);
@@ -425,9 +416,8 @@ static void merge_in_place(void **state)
 			       "vm1:/disks/m2.cow"));
 	assert_int_equal(disk_delete(&ctx, "/disks/m2.cow", NULL, &e), 0);
 	assert_int_equal(disk_merge(&ctx, "/disks/m.cow", "", NULL, NULL, &t, &e), 0);
-	snprintf(cmd, sizeof(cmd), "dd if=%s bs=512 skip=1 count=1 status=none | "
-		 "grep -q '^new'", host("var/vm1/jail/disks/mb.dsk"));
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(test_sh("dd if=%s bs=512 skip=1 count=1 | grep -q '^new'",
+				 host("var/vm1/jail/disks/mb.dsk")), 0);
 	/* the COW still matches its (changed) backing file */
 	assert_int_equal(disk_check(&ctx, "/disks/m.cow", NULL, &e), 0);
 	sb_free(&t);
