@@ -20,8 +20,8 @@
 #include "cmdline.h"
 #include "diskjob.h"
 #include "logw.h"
-#include "macpool.h"
 #include "loop.h"
+#include "macpool.h"
 #include "mconsole.h"
 #include "rpc_server.h"
 
