@@ -777,6 +777,13 @@ static void show_progress(struct watch *w, int *shown)
 	xdr_free((xdrproc_t)xdr_um_progress_res, (char *)&p);
 }
 
+static int check_disk(int argc, char **argv, struct err *e)
+{
+	struct diskjob_args a;
+
+	return diskjob_parse(argc, argv, &a, e);
+}
+
 static int cmd_disk(struct watch *w, int argc, char **argv)
 {
 	struct diskjob_args ja;
@@ -854,28 +861,28 @@ static int cmd_disk(struct watch *w, int argc, char **argv)
 static int cmd_help(struct watch *w, int argc, char **argv);
 
 const struct watch_cmd watch_cmds[] = {
-	{"info", 0, 0, "", cmd_info, "show the configuration and the state"},
-	{"start", 0, 0, "", cmd_start, "boot the VM"},
+	{"info", 0, 0, "", cmd_info, "show the configuration and the state", NULL},
+	{"start", 0, 0, "", cmd_start, "boot the VM", NULL},
 	{"stop", 0, 1, "[TIMEOUT]", cmd_stop,
-	 "ctrl-alt-del, then after TIMEOUT s sync, remount, halt, kill"},
-	{"halt", 0, 0, "", cmd_halt, "halt at once (mconsole halt, then signals)"},
-	{"ctrlaltdel", 0, 0, "", cmd_cad, "send Ctrl-Alt-Del to the guest"},
-	{"sysrq", 1, 1, "KEY", cmd_sysrq, "send a magic SysRq key"},
-	{"pause", 0, 0, "", cmd_pause, "freeze the VM (mconsole stop)"},
-	{"resume", 0, 0, "", cmd_resume, "continue a paused VM (mconsole go)"},
+	 "ctrl-alt-del, then after TIMEOUT s sync, remount, halt, kill", NULL},
+	{"halt", 0, 0, "", cmd_halt, "halt at once (mconsole halt, then signals)", NULL},
+	{"ctrlaltdel", 0, 0, "", cmd_cad, "send Ctrl-Alt-Del to the guest", NULL},
+	{"sysrq", 1, 1, "KEY", cmd_sysrq, "send a magic SysRq key", NULL},
+	{"pause", 0, 0, "", cmd_pause, "freeze the VM (mconsole stop)", NULL},
+	{"resume", 0, 0, "", cmd_resume, "continue a paused VM (mconsole go)", NULL},
 	{"connect", 1, 2, "CHANNEL [-readonly]", cmd_connect,
-	 "attach the terminal to con1, ssl0 ...; Ctrl-] leaves"},
+	 "attach the terminal to con1, ssl0 ...; Ctrl-] leaves", NULL},
 	{"screen", 1, 1, "CHANNEL", cmd_screen,
-	 "print what the channel's screen shows now"},
+	 "print what the channel's screen shows now", NULL},
 	{"log", 1, 2, "CHANNEL [-follow]", cmd_log,
-	 "print the channel's log; -follow: then its new output"},
+	 "print the channel's log; -follow: then its new output", NULL},
 	{"mconsole", 1, 64, "COMMAND...", cmd_mconsole,
-	 "version, proc FILE, stack PID, config DEV, remove DEV, help"},
+	 "version, proc FILE, stack PID, config DEV, remove DEV, help", NULL},
 	{"disk", 2, 3, "OP PATH [ARG]", cmd_disk,
 	 "disk images: info, check, create PATH SIZE|BACKING, delete, copy PATH "
-	 "NEW, resize PATH SIZE, merge PATH [NEW]"},
-	{"help", 0, 0, "", cmd_help, "list the commands"},
-	{NULL, 0, 0, NULL, NULL, NULL},
+	 "NEW, resize PATH SIZE, merge PATH [NEW]", check_disk},
+	{"help", 0, 0, "", cmd_help, "list the commands", NULL},
+	{NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
 static int cmd_help(struct watch *w, int argc, char **argv)
@@ -955,6 +962,10 @@ int watch_run(struct watch *w, const struct watch_cmd *cmd, int argc, char **arg
 	}
 	if (cmd->fn == cmd_help)
 		return cmd_help(w, argc, argv);
+	if (cmd->check && cmd->check(argc, argv, &e) < 0) {
+		fprintf(stderr, "umlwatch: %s\n", e.msg);
+		return WATCH_USAGE;
+	}
 	if (watch_open(w, &e) < 0) {
 		fprintf(stderr, "umlwatch: %s\n", e.msg);
 		return WATCH_NOMON;

@@ -31,6 +31,8 @@ struct watch_cmd {
 	const char *args;    /* for the usage text */
 	int (*fn)(struct watch *w, int argc, char **argv);
 	const char *help;
+	/* checks the arguments before the monitor is asked (NULL: none) */
+	int (*check)(int argc, char **argv, struct err *e);
 };
 
 extern const struct watch_cmd watch_cmds[];

@@ -49,6 +49,10 @@ expect_fail "/shared/disks/base.dsk: cannot delete: it is the backing file of vm
 expect_fail "/shared/disks/base.dsk: cannot resize: it is the backing file of vm3:/disks/c.cow" \
 	watch vm3 -disk resize /shared/disks/base.dsk 128M
 
+# ---- bad requests, refused before the monitor is asked ----
+expect_fail "disk: unknown operation 'shrink'" watch vm1 -disk shrink /disks/root.dsk
+expect_fail "disk resize: size 'lots'" watch vm1 -disk resize /disks/root.dsk lots
+
 # ---- paths that lead out ----
 expect_fail "/disks/../../../etc/x.dsk: empty, '.' and '..' components are not allowed" \
 	watch vm1 -disk info /disks/../../../etc/x.dsk
