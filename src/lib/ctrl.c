@@ -136,6 +136,31 @@ static void fill_info(struct monitor *m, um_info *r)
 		d->path = xstrdup(vm->disks[i].path);
 		d->backing = xstrdup(vm->disks[i].backing ? vm->disks[i].backing : "");
 	}
+	r->nics.nics_len = (u_int)vm->nnics;
+	r->nics.nics_val = xcalloc((size_t)vm->nnics, sizeof(um_nic));
+	for (int i = 0; i < vm->nnics; i++) {
+		static const char *const kinds[] = {"host_to_host", "bridged",
+						    "switched"};
+		const struct nic_conf *n = &vm->nics[i];
+		um_nic *u = &r->nics.nics_val[i];
+		char gif[16];
+
+		u->name = xasprintf("eth%d", n->index);
+		u->kind = xstrdup(kinds[n->kind]);
+		if (n->kind == NIC_HOST_TO_HOST)
+			u->host = xasprintf("tap %s %s peer %s%s%s", n->proxy_if,
+					    n->proxy_addr, n->guest_addr,
+					    n->host_if[0] ? ", proxy ARP on " : "",
+					    n->host_if);
+		else if (n->kind == NIC_BRIDGED)
+			u->host = xasprintf("tap %s on bridge %s", n->proxy_if,
+					    n->bridge_if);
+		else
+			u->host = xasprintf("switch %s", n->sw);
+		cmdline_guest_if(vm, i, gif, sizeof(gif));
+		u->guest_if = xstrdup(gif);
+		u->mac = xstrdup(m->macs[i]);
+	}
 	r->chans.chans_len = (u_int)m->nchans;
 	r->chans.chans_val = xcalloc((size_t)m->nchans, sizeof(um_chan));
 	for (int i = 0; i < m->nchans; i++) {

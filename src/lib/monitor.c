@@ -517,6 +517,7 @@ int monitor_start(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 	if (macpool_assign(m->cfg, m->vm, macs, e) < 0 ||
 	    cmdline_build(m->vm, macs, &cl, e) < 0)
 		goto fail;
+	memcpy(m->macs, macs, sizeof(macs));
 	if (jail_layout(&m->jail, e) < 0 || jail_mount(&m->jail, m->vm, e) < 0)
 		goto fail;
 	if (jail_check(&m->jail, m->vm, e) < 0 || disks_ready(m, e) < 0 ||

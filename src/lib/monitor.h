@@ -88,6 +88,7 @@ struct monitor {
 	int quitting;
 	int rebooting;          /* the guest rebooted: start afresh once down */
 	struct vmnet net;           /* the host side of this boot's interfaces */
+	char macs[VM_MAX_NICS][18]; /* of the interfaces, from the last start */
 	struct diskjob *disk_job;   /* the running disk operation, or NULL */
 	struct rpc_call *disk_call; /* its caller, until it goes away */
 };

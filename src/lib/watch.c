@@ -155,6 +155,12 @@ static int cmd_info(struct watch *w, int argc, char **argv)
 		else
 			printf("%-13s %s\n", name, d->path);
 	}
+	for (u_int i = 0; i < r.nics.nics_len; i++) {
+		um_nic *n = &r.nics.nics_val[i];
+
+		printf("%-13s %s: %s; in the guest %s%s%s\n", n->name, n->kind, n->host,
+		       n->guest_if, *n->mac ? ", mac " : "", n->mac);
+	}
 	for (u_int i = 0; i < r.chans.chans_len; i++) {
 		um_chan *c = &r.chans.chans_val[i];
 

@@ -42,9 +42,9 @@ for fd in /proc/$kpid/fd/*; do
 	esac
 done
 # the kernel's mounts: tmpfs and shared in the jail
-jail_mounts vm1 | grep -q "^$jail/tmp$" || fail "no tmpfs on $jail/tmp"
-jail_mounts vm1 | grep -q "^$jail/shared$" || fail "shared is not mounted"
-findmnt -n -o OPTIONS "$jail/shared" | grep -q '^ro' || fail "shared is not read-only"
+jail_mounts vm1 | grep >/dev/null "^$jail/tmp$" || fail "no tmpfs on $jail/tmp"
+jail_mounts vm1 | grep >/dev/null "^$jail/shared$" || fail "shared is not mounted"
+findmnt -n -o OPTIONS "$jail/shared" | grep >/dev/null '^ro' || fail "shared is not read-only"
 
 # the console log has the boot and the guest's init
 wait_file "$T/var/vm1/log/con0" "umlmon-guest: init started" 30
@@ -70,11 +70,11 @@ tm_wait term 'AFTER: icanon' 5
 # ---- stop: ctrl-alt-del, the guest powers off ----
 out=$(watch vm1 -stop 2>&1) || fail "-stop: $out"
 log "$out"
-echo "$out" | grep -q 'ctrl-alt-del' || fail "stop was not by ctrl-alt-del: $out"
+echo "$out" | grep >/dev/null 'ctrl-alt-del' || fail "stop was not by ctrl-alt-del: $out"
 [ "$(info_field vm1 state)" = stopped ] || fail "state after stop: $(info_field vm1 state)"
 kill -0 "$kpid" 2>/dev/null && fail "kernel $kpid still runs after stop"
 [ -z "$(jail_mounts vm1)" ] || fail "mounts left after stop: $(jail_mounts vm1)"
-info_field vm1 'last exit' | grep -q 'ctrl-alt-del' || fail "last exit: $(info_field vm1 'last exit')"
+info_field vm1 'last exit' | grep >/dev/null 'ctrl-alt-del' || fail "last exit: $(info_field vm1 'last exit')"
 
 # ---- the monitor exits cleanly ----
 mpid=$(monitor_pid vm1)

@@ -16,7 +16,7 @@ expect_fail "vm1: already running \(state running, kernel pid $kpid\)" watch vm1
 # ---- crash ----
 kill -9 "$kpid"
 wait_state vm1 crashed 20
-info_field vm1 'last exit' | grep -q 'killed by signal 9' ||
+info_field vm1 'last exit' | grep >/dev/null 'killed by signal 9' ||
 	fail "last exit: $(info_field vm1 'last exit')"
 [ -z "$(jail_mounts vm1)" ] || fail "mounts left after the crash: $(jail_mounts vm1)"
 [ -z "$(info_field vm1 'kernel pid')" ] || fail "a kernel pid is still shown"
@@ -41,7 +41,7 @@ expect_fail "sysrq 'xy': expected one letter or digit" watch vm1 -sysrq xy
 # ---- halt ----
 out=$(watch vm1 -halt 2>&1) || fail "-halt: $out"
 log "$out"
-echo "$out" | grep -q 'halted' || fail "halt said: $out"
+echo "$out" | grep >/dev/null 'halted' || fail "halt said: $out"
 [ "$(info_field vm1 state)" = stopped ] || fail "state after halt"
 kill -0 "$kpid2" 2>/dev/null && fail "kernel $kpid2 alive after halt"
 [ -z "$(jail_mounts vm1)" ] || fail "mounts left after halt"

@@ -14,7 +14,7 @@ sock=$(jail_of vm1)/tmp/vm1/mconsole
 # (uml_mconsole first looks for the name under ~/.uml and warns on stderr)
 peer=$(timeout 10 uml_mconsole "$sock" version 2>/dev/null) || fail "uml_mconsole version"
 log "uml_mconsole: $peer"
-echo "$peer" | grep -q '^OK Linux [^ ]* 6\.1\.' || fail "uml_mconsole said: $peer"
+echo "$peer" | grep >/dev/null '^OK Linux [^ ]* 6\.1\.' || fail "uml_mconsole said: $peer"
 ours=$(watch vm1 -mconsole version) || fail "-mconsole version"
 # the same kernel version string (the guest may set its host name meanwhile)
 [ "$(echo "OK $ours" | cut -d' ' -f1,2,4-)" = "$(echo "$peer" | cut -d' ' -f1,2,4-)" ] ||

@@ -28,7 +28,7 @@ kill -0 "$kpid" 2>/dev/null && fail "the old kernel $kpid is still alive"
 remember_vm_pids vm1
 grep -q 'vm1: the guest rebooted; restarting it in a fresh jail' \
 	"$T/var/vm1/log/monitor.log" || fail "the monitor did not see the reboot"
-info_field vm1 'last exit' | grep -q 'rebooted by the guest' ||
+info_field vm1 'last exit' | grep >/dev/null 'rebooted by the guest' ||
 	fail "last exit: $(info_field vm1 'last exit')"
 grep -q 'Failed to lock' "$T/var/vm1/log/con0" &&
 	fail "the new boot found its disk locked"

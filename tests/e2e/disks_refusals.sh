@@ -68,7 +68,7 @@ expect_fail "/disks/evil.dsk: a symlink on the way leads out of /disks" \
 expect_fail "/disks/up/outside.dsk: a symlink on the way leads out of /disks" \
 	watch vm1 -disk info /disks/up/outside.dsk
 [ ! -e "$jail1/disks/stolen.dsk" ] || fail "a copy through the symlink was made"
-ls -A "$jail1/disks" | grep -q '^\.' && fail "temporary files left: $(ls -A "$jail1/disks")"
+ls -A "$jail1/disks" | grep >/dev/null '^\.' && fail "temporary files left: $(ls -A "$jail1/disks")"
 
 # ---- shrinking below the data, copying onto an existing file ----
 out=$(watch vm1 -stop 2>&1) || fail "stop vm1: $out"

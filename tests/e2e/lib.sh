@@ -6,6 +6,9 @@
 # started (by pid), mounts under its directory, its tmux sessions.
 
 set -u
+# pipefail: a failing producer fails its pipeline; so checks write
+# "cmd | grep PATTERN >/dev/null", never "grep -q", which may exit before
+# the producer has written all and fail it with SIGPIPE
 set -o pipefail
 
 B=${UMLMON_BUILD:?UMLMON_BUILD is not set (run through meson test)}
@@ -278,7 +281,7 @@ tm_login() { # NAME VM
 tm_wait() { # NAME REGEX [SECONDS]
 	local secs=${3:-30}
 	for _ in $(seq 1 $((secs * 10))); do
-		tm_capture "$1" | grep -Eq -- "$2" && return 0
+		tm_capture "$1" | grep -E >/dev/null -- "$2" && return 0
 		sleep 0.1
 	done
 	log "screen of $1:"
@@ -294,7 +297,7 @@ expect_fail() {
 	out=$("$@" 2>&1)
 	rc=$?
 	[ $rc -ne 0 ] || fail "'$*' succeeded; expected failure matching /$re/ (output: $out)"
-	printf '%s\n' "$out" | grep -Eq -- "$re" ||
+	printf '%s\n' "$out" | grep -E >/dev/null -- "$re" ||
 		fail "'$*' said '$out'; expected /$re/"
 	log "refused as expected: $(printf '%s' "$out" | head -n 1)"
 }

@@ -42,8 +42,8 @@ tm_send term 'ping -c 3 -W 2 10.8.0.3 >/dev/null; echo VM2-RC=$?' Enter
 tm_wait term '^VM2-RC=' 20
 tm_send term 'ping -c 3 -W 2 10.8.0.1 >/dev/null; echo BR-RC=$?' Enter
 tm_wait term '^BR-RC=' 20
-tm_capture term | grep -q '^VM2-RC=0' || fail "vm1 -> vm2 failed"
-tm_capture term | grep -q '^BR-RC=0' || fail "vm1 -> bridge failed"
+tm_capture term | grep >/dev/null '^VM2-RC=0' || fail "vm1 -> vm2 failed"
+tm_capture term | grep >/dev/null '^BR-RC=0' || fail "vm1 -> bridge failed"
 tm_send term C-] q
 
 out=$(watch vm1 -stop 2>&1) || fail "stop vm1: $out"

@@ -34,7 +34,7 @@ expect_fail "vm3: cannot start: eth0: the MAC pool 02:55:4d:4c:01:00-02:55:4d:4c
 # a restart keeps the address
 out=$(watch vm1 -start 2>&1) || fail "vm1 -start again: $out"
 remember_vm_pids vm1
-info_field vm1 cmdline | grep -q "eth0=daemon,$m1," || fail "vm1's MAC changed: $(info_field vm1 cmdline)"
+info_field vm1 cmdline | grep >/dev/null "eth0=daemon,$m1," || fail "vm1's MAC changed: $(info_field vm1 cmdline)"
 out=$(watch vm1 -halt 2>&1) || fail "vm1 -halt: $out"
 
 # ---- an explicit address that another VM holds (a VM added later) ----
@@ -59,13 +59,13 @@ EOF
 out=$("$UMLADMIN" check 2>&1) && fail "check passed a bad file"
 log "$out"
 n=$(grep -n '^eth0 = bridged(bridge_if=br0)$' "$CONF" | cut -d: -f1)
-echo "$out" | grep -q "$CONF:$n: eth0: bridged: 'proxy_if' is missing" || fail "eth0 error: $out"
-echo "$out" | grep -q "$CONF:$((n + 1)): eth1: 'wifi': unknown kind of network" || fail "eth1 error"
-echo "$out" | grep -q "$CONF:$((n + 2)): eth2: host_to_host: proxy_addr '10.0.0.300': expected an IPv4 address" ||
+echo "$out" | grep >/dev/null "$CONF:$n: eth0: bridged: 'proxy_if' is missing" || fail "eth0 error: $out"
+echo "$out" | grep >/dev/null "$CONF:$((n + 1)): eth1: 'wifi': unknown kind of network" || fail "eth1 error"
+echo "$out" | grep >/dev/null "$CONF:$((n + 2)): eth2: host_to_host: proxy_addr '10.0.0.300': expected an IPv4 address" ||
 	fail "eth2 error"
-echo "$out" | grep -q "$CONF:$((n + 3)): eth3: switched: mac '01:00:5e:00:00:01': expected a unicast MAC" ||
+echo "$out" | grep >/dev/null "$CONF:$((n + 3)): eth3: switched: mac '01:00:5e:00:00:01': expected a unicast MAC" ||
 	fail "eth3 error"
-echo "$out" | grep -q "$CONF:$((n + 4)): eth9: at most 8 interfaces" || fail "eth9 error"
+echo "$out" | grep >/dev/null "$CONF:$((n + 4)): eth9: at most 8 interfaces" || fail "eth9 error"
 out=$(timeout 10 "$UMLMON" -fg bad1 2>&1) && fail "umlmon started with a bad section"
-echo "$out" | grep -q "eth0: bridged: 'proxy_if' is missing" || fail "umlmon said: $out"
+echo "$out" | grep >/dev/null "eth0: bridged: 'proxy_if' is missing" || fail "umlmon said: $out"
 log "ok"

@@ -32,16 +32,16 @@ boot vm1
 boot vm2
 
 # ---- the host side ----
-ip -n "$H" -o addr show dev um0p | grep -q 'inet 10.9.0.1 peer 10.9.0.2/32' ||
+ip -n "$H" -o addr show dev um0p | grep >/dev/null 'inet 10.9.0.1 peer 10.9.0.2/32' ||
 	fail "um0p: $(ip -n "$H" -o addr show dev um0p)"
 [ "$(in_ns "$H" cat /sys/class/net/um0p/owner)" = "$(id -u nobody)" ] ||
 	fail "um0p is not owned by the vmuser"
-ip -n "$H" route show 10.9.0.2 | grep -q 'dev um0p' || fail "no host route to the guest"
-ip -n "$H" neigh show proxy | grep -q '^10.9.0.2 dev uplink' ||
+ip -n "$H" route show 10.9.0.2 | grep >/dev/null 'dev um0p' || fail "no host route to the guest"
+ip -n "$H" neigh show proxy | grep >/dev/null '^10.9.0.2 dev uplink' ||
 	fail "no proxy ARP entry: $(ip -n "$H" neigh show proxy)"
-info_field vm1 cmdline | grep -q 'vec0:transport=tap,ifname=um0p,depth=128,gro=1,mac=02:55:4d:4c:' ||
+info_field vm1 cmdline | grep >/dev/null 'vec0:transport=tap,ifname=um0p,depth=128,gro=1,mac=02:55:4d:4c:' ||
 	fail "vm1's command line: $(info_field vm1 cmdline)"
-info_field vm2 cmdline | grep -q 'eth0=tuntap,um1p,02:55:4d:4c:' ||
+info_field vm2 cmdline | grep >/dev/null 'eth0=tuntap,um1p,02:55:4d:4c:' ||
 	fail "vm2's command line: $(info_field vm2 cmdline)"
 
 # ---- pings ----
@@ -54,9 +54,12 @@ tm_new term
 tm_login term vm1
 tm_send term 'ping -c 3 -W 2 10.9.0.1 >/dev/null; echo PING-RC=$?' Enter
 tm_wait term '^PING-RC=' 20
-tm_capture term | grep -q '^PING-RC=0' || fail "guest -> proxy address failed"
+tm_capture term | grep >/dev/null '^PING-RC=0' || fail "guest -> proxy address failed"
 tm_send term 'cat /sys/class/net/vec0/address' Enter
 mac1=$(info_field vm1 cmdline | sed -n 's/.*vec0:[^ ]*mac=\([0-9a-f:]*\).*/\1/p')
+info_field vm1 eth0 | grep -F >/dev/null "host_to_host: tap um0p 10.9.0.1 peer 10.9.0.2, proxy ARP on uplink; in the guest vec0, mac $mac1" ||
+	fail "-info eth0: $(info_field vm1 eth0)"
+info_field vm2 eth0 | grep -F >/dev/null "in the guest eth0, mac" || fail "vm2 -info eth0: $(info_field vm2 eth0)"
 tm_wait term "^$mac1" 10
 tm_send term C-] q
 
@@ -65,8 +68,8 @@ mac2=$(info_field vm2 cmdline | sed -n 's/.*eth0=tuntap,um1p,\([0-9a-f:]*\).*/\1
 [ "$mac1" != "$mac2" ] || fail "vm1 and vm2 got the same MAC $mac1"
 out=$(watch vm1 -stop 2>&1) || fail "stop vm1: $out"
 ip -n "$H" link show um0p >/dev/null 2>&1 && fail "um0p left after the stop"
-ip -n "$H" neigh show proxy | grep -q 10.9.0.2 && fail "proxy ARP entry left"
-ip -n "$H" route show | grep -q 10.9.0.2 && fail "route to the guest left"
+ip -n "$H" neigh show proxy | grep >/dev/null 10.9.0.2 && fail "proxy ARP entry left"
+ip -n "$H" route show | grep >/dev/null 10.9.0.2 && fail "route to the guest left"
 boot vm1
 [ "$(info_field vm1 cmdline | sed -n 's/.*vec0:[^ ]*mac=\([0-9a-f:]*\).*/\1/p')" = "$mac1" ] ||
 	fail "vm1's MAC changed across a restart"
@@ -75,7 +78,7 @@ out=$(in_ns "$H" ping -c 2 -W 2 10.9.0.2 2>&1) || fail "host -> guest after rest
 kill -9 "$(info_field vm1 'kernel pid')"
 wait_state vm1 crashed 20
 ip -n "$H" link show um0p >/dev/null 2>&1 && fail "um0p left after a crash"
-ip -n "$H" neigh show proxy | grep -q 10.9.0.2 && fail "proxy ARP entry left after a crash"
+ip -n "$H" neigh show proxy | grep >/dev/null 10.9.0.2 && fail "proxy ARP entry left after a crash"
 stop_monitor vm2
 ip -n "$H" link show um1p >/dev/null 2>&1 && fail "um1p left after its monitor exited"
 left=$(ip -n "$H" -o link show | grep -E 'um[01]p')
