@@ -10,6 +10,7 @@
  * that the code neither depends on the compiler's packing nor on the host's
  * byte order. */
 #include "cow.h"
+#include "extents.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -73,7 +74,7 @@
 
 /* Merges walk the disk in chunks of this many bytes; with sector sizes of
  * at most 64 KiB a chunk holds a whole number of bitmap bytes. */
-#define CHUNK (1U << 20)
+#define CHUNK XCOPY_CHUNK
 /* ... and read the bitmap this many bytes at a time (512K sectors, 256 MiB
  * of disk at 512-byte sectors): a whole number of chunks, and memory use
  * that does not grow with the disk. */
@@ -119,53 +120,6 @@ static void st64be(uint8_t *p, uint64_t v)
 {
 	st32be(p, v >> 32);
 	st32be(p + 4, (uint32_t)v);
-}
-
-static bool is_zero(const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	/* every byte equals its successor and the first is 0 */
-	return n == 0 || (b[0] == 0 && memcmp(b, b + 1, n - 1) == 0);
-}
-
-/* pread() until n bytes or the end of the file, retrying EINTR. */
-static ssize_t pread_full(int fd, void *buf, size_t n, uint64_t off)
-{
-	size_t done = 0;
-
-	while (done < n) {
-		ssize_t r = pread(fd, (char *)buf + done, n - done,
-				  (off_t)(off + done));
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (r == 0)
-			break;
-		done += r;
-	}
-	return done;
-}
-
-static int pwrite_full(int fd, const void *buf, size_t n, uint64_t off)
-{
-	size_t done = 0;
-
-	while (done < n) {
-		ssize_t r = pwrite(fd, (const char *)buf + done, n - done,
-				   (off_t)(off + done));
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		done += r;
-	}
-	return 0;
 }
 
 static bool magic_at(const uint8_t *p)
@@ -534,8 +488,8 @@ struct merge {
 	uint64_t mapped;	/* sectors that have a bit */
 	uint8_t *bm;		/* BM_WINDOW bytes */
 	uint64_t bm_first;	/* sector of bit 0 of bm; UINT64_MAX: none */
+	struct xcopy x;		/* to out_fd; its buffer is buf */
 	uint8_t *buf, *cbuf;	/* CHUNK bytes each */
-	bool no_cfr;		/* copy_file_range() does not work here */
 	cow_progress_cb cb;
 	void *arg;
 	uint64_t next_report;
@@ -581,7 +535,8 @@ static int merge_init(struct merge *m, int cow_fd, const struct cow_header *h,
 	m->next_report = REPORT_EVERY;
 	m->e = e;
 	m->bm = xmalloc(BM_WINDOW);
-	m->buf = xmalloc(CHUNK);
+	xcopy_init(&m->x, out_fd);
+	m->buf = m->x.buf;
 	m->cbuf = xmalloc(CHUNK);
 	return 0;
 }
@@ -589,7 +544,7 @@ static int merge_init(struct merge *m, int cow_fd, const struct cow_header *h,
 static void merge_free(struct merge *m)
 {
 	free(m->bm);
-	free(m->buf);
+	xcopy_free(&m->x);
 	free(m->cbuf);
 }
 
@@ -660,56 +615,21 @@ static int report(struct merge *m, uint64_t done)
 	return 0;
 }
 
-/* Copies len bytes of src at soff to the output at doff. In the kernel if
- * it can: that saves a trip through our buffer, which is most of the cost
- * of a merge, and file systems that share blocks may not copy at all. The
- * fallback (another file system on older kernels, say) goes through buf.
- * `what` names src in messages. */
+/* Copies len bytes of src at soff to the output at doff; `what` names src
+ * in messages. */
 static int copy_range(struct merge *m, int src, uint64_t soff, uint64_t doff,
 		      uint64_t len, const char *what)
 {
-	while (len && !m->no_cfr) {
-		loff_t in = soff, out = doff;
-		ssize_t n = copy_file_range(src, &in, m->out_fd, &out, len, 0);
+	enum xcopy_fail fail;
 
-		if (n > 0) {
-			soff += n;
-			doff += n;
-			len -= n;
-			continue;
-		}
-		if (n == 0)
-			goto short_read;
-		if (errno == EINTR)
-			continue;
-		if (errno != EXDEV && errno != EINVAL && errno != ENOSYS &&
-		    errno != EOPNOTSUPP && errno != EBADF && errno != EPERM) {
-			err_sys(m->e, "%s: copying from the %s", m->name, what);
-			return -1;
-		}
-		m->no_cfr = true;
-	}
-	while (len) {
-		size_t k = len < CHUNK ? len : CHUNK;
-		ssize_t n = pread_full(src, m->buf, k, soff);
-
-		if (n < 0) {
-			err_sys(m->e, "%s: reading the %s", m->name, what);
-			return -1;
-		}
-		if ((size_t)n < k)
-			goto short_read;
-		if (pwrite_full(m->out_fd, m->buf, k, doff) < 0) {
-			err_sys(m->e, "%s: writing the merged disk", m->name);
-			return -1;
-		}
-		soff += k;
-		doff += k;
-		len -= k;
-	}
-	return 0;
-short_read:
-	err_set(m->e, "%s: the %s ends early", m->name, what);
+	if (xcopy_range(&m->x, src, soff, doff, len, &fail) == 0)
+		return 0;
+	if (fail == XC_SHORT)
+		err_set(m->e, "%s: the %s ends early", m->name, what);
+	else if (fail == XC_READ)
+		err_sys(m->e, "%s: reading the %s", m->name, what);
+	else
+		err_sys(m->e, "%s: writing the merged disk", m->name);
 	return -1;
 }
 
@@ -717,29 +637,19 @@ short_read:
  * starts empty, so they stay holes. */
 static int copy_sparse(struct merge *m, uint64_t from, uint64_t to)
 {
-	while (from < to) {
-		off_t d = lseek(m->back_fd, (off_t)from, SEEK_DATA), h;
+	uint64_t d, h;
+	int r;
 
-		if (d < 0 && errno == ENXIO)
-			return 0;	/* a hole up to the end */
-		if (d < 0)
-			goto fail;
-		if ((uint64_t)d >= to)
-			return 0;
-		h = lseek(m->back_fd, d, SEEK_HOLE);
-		if (h < 0)
-			goto fail;
-		if ((uint64_t)h > to)
-			h = to;
-		if (copy_range(m, m->back_fd, d, d, h - d,
-			       "backing file") < 0)
+	while ((r = extent_next(m->back_fd, from, to, &d, &h)) == 1) {
+		if (copy_range(m, m->back_fd, d, d, h - d, "backing file") < 0)
 			return -1;
 		from = h;
 	}
+	if (r < 0) {
+		err_sys(m->e, "%s: looking for data in the backing file", m->name);
+		return -1;
+	}
 	return 0;
-fail:
-	err_sys(m->e, "%s: looking for data in the backing file", m->name);
-	return -1;
 }
 
 /* Reads [a, b) of the COW data area (sectors; b clipped to the disk's
@@ -864,14 +774,14 @@ static int merge_run_into(struct merge *m, uint64_t a, uint64_t b)
 
 		if (read_cow(m, a, c, m->buf) < 0)
 			return -1;
-		if (is_zero(m->buf, len)) {
+		if (mem_is_zero(m->buf, len)) {
 			n = pread_full(m->back_fd, m->cbuf, len, a * ss);
 			if (n < 0) {
 				err_sys(m->e, "%s: reading the backing file",
 					m->name);
 				return -1;
 			}
-			if ((size_t)n == len && is_zero(m->cbuf, len)) {
+			if ((size_t)n == len && mem_is_zero(m->cbuf, len)) {
 				a = c;
 				continue;
 			}

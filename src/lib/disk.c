@@ -1,6 +1,7 @@
 /* disk.c -- disk images of a VM: paths, holders, and the operations of
  * umlwatch -disk (see disk.h). */
 #include "disk.h"
+#include "extents.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -17,7 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define COPY_CHUNK (1U << 20)
 #define PROGRESS_EVERY (64ULL << 20)
 #define MAX_HOLDERS 16
 
@@ -605,76 +605,49 @@ out:
 	return rc;
 }
 
-static int all_zero(const uint8_t *p, size_t n)
-{
-	return n == 0 || (p[0] == 0 && !memcmp(p, p + 1, n - 1));
-}
-
-/* Copies [from, to) of in to the same offsets of out; zero blocks are
- * skipped, so they stay holes. */
-static int copy_range(int in, int out, uint64_t from, uint64_t to, uint8_t *buf,
-		      uint64_t *done, uint64_t total, uint64_t *next_report,
-		      disk_progress_cb cb, void *arg, const char *path,
-		      struct err *e)
-{
-	while (from < to) {
-		size_t want = to - from < COPY_CHUNK ? (size_t)(to - from) : COPY_CHUNK;
-		ssize_t n = pread(in, buf, want, (off_t)from);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			err_sys(e, "%s: read at %llu", path, (unsigned long long)from);
-			if (n == 0)
-				err_set(e, "%s: shorter than expected at %llu", path,
-					(unsigned long long)from);
-			return -1;
-		}
-		if (!all_zero(buf, (size_t)n) &&
-		    pwrite(out, buf, (size_t)n, (off_t)from) != n) {
-			err_sys(e, "%s: write", path);
-			return -1;
-		}
-		from += (uint64_t)n;
-		*done += (uint64_t)n;
-		if (cb && *done >= *next_report) {
-			*next_report = *done + PROGRESS_EVERY;
-			if (cb(*done, total, arg)) {
-				err_set(e, "%s: interrupted", path);
-				return -1;
-			}
-		}
-	}
-	return 0;
-}
-
-/* A sparse copy of in (size bytes) into the empty out. */
+/* A sparse copy of in (size bytes) into the empty out: only in's data
+ * extents are read, and zero chunks among them are not written either, so
+ * holes stay holes. Progress every PROGRESS_EVERY bytes of the disk. */
 static int sparse_copy(int in, int out, uint64_t size, disk_progress_cb cb,
 		       void *arg, const char *path, struct err *e)
 {
-	uint8_t *buf = xmalloc(COPY_CHUNK);
-	uint64_t pos = 0, done = 0, next = PROGRESS_EVERY;
-	int rc = -1;
+	struct xcopy x;
+	uint64_t pos = 0, next = PROGRESS_EVERY, d, h;
+	enum xcopy_fail fail;
+	int r, rc = -1;
 
-	while (pos < size) {
-		off_t d = lseek(in, (off_t)pos, SEEK_DATA), h;
+	xcopy_init(&x, out);
+	/* through the buffer, to see the zeros */
+	x.no_cfr = true;
+	x.skip_zero = true;
+	while ((r = extent_next(in, pos, size, &d, &h)) == 1) {
+		for (pos = d; pos < h;) {
+			uint64_t n = h - pos < XCOPY_CHUNK ? h - pos : XCOPY_CHUNK;
 
-		if (d < 0 && errno == ENXIO)
-			break; /* a hole to the end */
-		if (d < 0) {
-			/* no SEEK_DATA here (a block device): all of it is data */
-			d = (off_t)pos;
-			h = (off_t)size;
-		} else {
-			h = lseek(in, d, SEEK_HOLE);
-			if (h < 0 || (uint64_t)h > size)
-				h = (off_t)size;
+			if (xcopy_range(&x, in, pos, pos, n, &fail) < 0) {
+				if (fail == XC_SHORT)
+					err_set(e, "%s: the source is shorter than "
+						"expected at %llu", path,
+						(unsigned long long)pos);
+				else
+					err_sys(e, "%s: %s at %llu", path,
+						fail == XC_READ ? "read" : "write",
+						(unsigned long long)pos);
+				goto out;
+			}
+			pos += n;
+			if (cb && pos >= next) {
+				next = pos + PROGRESS_EVERY;
+				if (cb(pos, size, arg)) {
+					err_set(e, "%s: interrupted", path);
+					goto out;
+				}
+			}
 		}
-		done += (uint64_t)d - pos;
-		if (copy_range(in, out, (uint64_t)d, (uint64_t)h, buf, &done, size,
-			       &next, cb, arg, path, e) < 0)
-			goto out;
-		pos = (uint64_t)h;
+	}
+	if (r < 0) {
+		err_sys(e, "%s: looking for data", path);
+		goto out;
 	}
 	if (ftruncate(out, (off_t)size) < 0) {
 		err_sys(e, "%s: size", path);
@@ -686,7 +659,7 @@ static int sparse_copy(int in, int out, uint64_t size, disk_progress_cb cb,
 	}
 	rc = 0;
 out:
-	free(buf);
+	xcopy_free(&x);
 	return rc;
 }
 

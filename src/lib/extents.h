@@ -1,0 +1,45 @@
+/* extents.h -- copying the data of one file into another at the same or
+ * other offsets, finding a file's data extents, and the full reads and
+ * writes that go with them: what a COW merge and a sparse disk copy share.
+ * Holes are made by not writing, so targets start empty. */
+#ifndef UMLMON_EXTENTS_H
+#define UMLMON_EXTENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define XCOPY_CHUNK (1U << 20)
+
+enum xcopy_fail { XC_READ = 1, XC_WRITE, XC_SHORT };
+
+struct xcopy {
+	int out;
+	bool no_cfr;      /* copy_file_range() refused here, or not wanted */
+	bool skip_zero;   /* through the buffer: chunks of zeros stay holes */
+	uint8_t *buf;     /* XCOPY_CHUNK bytes */
+};
+
+void xcopy_init(struct xcopy *x, int out);
+void xcopy_free(struct xcopy *x);
+
+/* Copies len bytes of src at soff to x->out at doff: in the kernel
+ * (copy_file_range) unless x->no_cfr, which it sets when the kernel
+ * refuses, else through the buffer. -1 with errno, and *fail says which
+ * side failed (XC_SHORT: src ended early). */
+int xcopy_range(struct xcopy *x, int src, uint64_t soff, uint64_t doff,
+		uint64_t len, enum xcopy_fail *fail);
+
+/* The first data extent of fd in [pos, end): 1 with [*d, *h), 0 if only
+ * holes remain, -1 with errno. A file that cannot tell (a block device)
+ * is all data. */
+int extent_next(int fd, uint64_t pos, uint64_t end, uint64_t *d, uint64_t *h);
+
+bool mem_is_zero(const void *p, size_t n);
+/* pread()/pwrite() until n bytes, retrying EINTR; pread_full stops at the
+ * end of the file and returns what it read. */
+ssize_t pread_full(int fd, void *buf, size_t n, uint64_t off);
+int pwrite_full(int fd, const void *buf, size_t n, uint64_t off);
+
+#endif
