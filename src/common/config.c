@@ -494,6 +494,16 @@ static int parse_vm(struct parse *p, struct vm_conf *vm, const char *key,
 				  "(expected off, manual, boot)", val);
 			return 0;
 		}
+	} else if (!strcmp(key, "on_panic")) {
+		if (!strcmp(val, "end"))
+			vm->on_panic = PANIC_END;
+		else if (!strcmp(val, "keep"))
+			vm->on_panic = PANIC_KEEP;
+		else {
+			add_error(p, nerr, key, "unknown action '%s' (expected end, "
+				  "keep)", val);
+			return 0;
+		}
 	} else if ((idx = indexed(key, "ubd", VM_MAX_DISKS, &rest)) != -1) {
 		if (idx == -2) {
 			add_error(p, nerr, key, "the kernel has ubd0 to ubd%d",
@@ -550,7 +560,7 @@ static int parse_vm(struct parse *p, struct vm_conf *vm, const char *key,
 	} else {
 		add_error(p, nerr, key, "unknown key (expected vmuser, kernel, "
 			  "memory, ubdN, conN, sslN, ethN, netdriver, args, "
-			  "stop_timeout, log_max, log_keep, start)");
+			  "stop_timeout, log_max, log_keep, start, on_panic)");
 		return 0;
 	}
 	return 1;

@@ -34,6 +34,9 @@ enum chan_mode {
 
 enum start_mode { START_MANUAL = 0, START_OFF, START_BOOT };
 
+/* What the monitor does with a kernel that panicked. */
+enum panic_action { PANIC_END = 0, PANIC_KEEP };
+
 struct chan_conf {
 	char name[8];          /* "con0", "ssl3" */
 	enum chan_mode mode;
@@ -92,6 +95,7 @@ struct vm_conf {
 	uint64_t log_max;      /* bytes per channel log; 0: no cap */
 	int log_keep;          /* rotated logs kept per channel */
 	enum start_mode start;
+	enum panic_action on_panic;
 	int nerrors;           /* errors found in this section */
 };
 

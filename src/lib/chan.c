@@ -31,6 +31,8 @@ struct chan *chan_new(struct loop *l, const char *name, enum chan_mode mode,
 	if (mode == CHAN_NULL)
 		return ch;
 	ch->screen = screen_new(CHAN_ROWS, CHAN_COLS);
+	ch->log_max = o->log_max;
+	ch->log_keep = o->log_keep;
 	if (o->logdir && o->logw) {
 		struct err le;
 
@@ -44,6 +46,12 @@ struct chan *chan_new(struct loop *l, const char *name, enum chan_mode mode,
 		}
 	}
 	return ch;
+}
+
+int chan_log_same(const struct chan *ch, const struct chan_opts *o)
+{
+	/* a monitor's log directory never changes */
+	return ch->log_max == o->log_max && ch->log_keep == o->log_keep;
 }
 
 static void wake_all(struct chan *ch, int closed)
@@ -194,6 +202,22 @@ void chan_close(struct chan *ch)
 	}
 	ch->in.len = ch->in_off = 0;
 	wake_all(ch, 1);
+}
+
+void chan_new_boot(struct chan *ch, const char *line)
+{
+	if (ch->screen) {
+		loop_timer_cancel(ch->loop, ch->screen_timer);
+		ch->screen_timer = NULL;
+		screen_reset(ch->screen);
+		ch->screen_fed = ch->head;
+	}
+	if (ch->log) {
+		/* on a line of its own */
+		if (ch->head && ch->ring[(ch->head - 1) % ch->ring_size] != '\n')
+			logw_write(ch->logw, ch->log, "\r\n", 2, ch->head);
+		logw_write(ch->logw, ch->log, line, strlen(line), ch->head);
+	}
 }
 
 int chan_is_open(const struct chan *ch)

@@ -66,6 +66,8 @@ struct chan {
 	struct logw *logw;
 	struct logw_file *log; /* NULL: not logged */
 	char *logpath;
+	uint64_t log_max;      /* as given to chan_new() */
+	int log_keep;
 	struct screen *screen; /* what the screen shows (see chan_screen) */
 	uint64_t screen_fed;   /* output the screen has seen */
 	int64_t budget_start;  /* this window of the screen's budget */
@@ -85,11 +87,17 @@ struct chan {
 struct chan *chan_new(struct loop *l, const char *name, enum chan_mode mode,
 		      const struct chan_opts *o, struct err *e);
 void chan_free(struct chan *ch);
+/* Would a channel made with o log as ch does? */
+int chan_log_same(const struct chan *ch, const struct chan_opts *o);
 
 /* Creates the pty pair for a boot; the slave is for the kernel. */
 int chan_open(struct chan *ch, struct err *e);
 /* The monitor's copy of the slave is no longer needed (the kernel has it). */
 void chan_slave_done(struct chan *ch);
+/* A new boot of the VM begins: the screen starts blank, and the log gets
+ * line (a separator; it is not part of the output stream, whose offsets
+ * stay those of the guest's bytes). */
+void chan_new_boot(struct chan *ch, const char *line);
 /* Drops the pty (and wakes readers with closed=1). */
 void chan_close(struct chan *ch);
 int chan_is_open(const struct chan *ch);

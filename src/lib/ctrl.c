@@ -180,6 +180,9 @@ static void fill_info(struct monitor *m, um_info *r)
 	r->last_exit.requested = x->requested;
 	r->last_exit.ended = x->ended;
 	r->last_exit.reason = xstrdup(x->reason);
+	r->boot = m->boot;
+	r->ready_ms = m->ready_ms > 0 && r->started ? (u_quad_t)m->ready_ms : 0;
+	r->pending = xstrdup(m->pending_note ? m->pending_note : "");
 }
 
 static enum rpc_outcome p_info(struct rpc_call *call, void *args, void *res)
@@ -234,7 +237,7 @@ static enum rpc_outcome p_sysrq(struct rpc_call *call, void *args, void *res)
 {
 	struct monitor *m = rpc_call_ctx(call);
 	char **key = args;
-	int bad = strlen(*key) != 1;
+	int bad = !monitor_sysrq_key_ok(*key);
 	struct err e;
 
 	return deferred(call, res, monitor_sysrq(m, *key, done_result, call, &e),
@@ -322,6 +325,9 @@ static enum rpc_outcome p_open(struct rpc_call *call, void *args, void *res)
 	else if (!a->readonly && ch->mode == CHAN_LOG)
 		set_res(&r->res, UM_OK, "%s: %s is log-only: watching without "
 			"input", m->vm->name, ch->name);
+	else if (m->state == UM_PAUSED)
+		set_res(&r->res, UM_OK, "%s: the VM is paused: nothing will show "
+			"and input waits until it is resumed (-resume)", m->vm->name);
 	else
 		set_res(&r->res, UM_OK, "ok");
 	return RPC_REPLY;
@@ -478,6 +484,9 @@ static enum rpc_outcome p_screen(struct rpc_call *call, void *args, void *res)
 	r->cols = (u_int)cols;
 	r->cursor_row = (u_int)row;
 	r->cursor_col = (u_int)col;
+	r->boot = m->boot;
+	r->live = m->boot && m->watcher && m->state != UM_CRASHED;
+	r->ended = !r->live && m->last_exit.valid ? m->last_exit.ended : 0;
 	set_res(&r->res, UM_OK, "ok");
 	return RPC_REPLY;
 }
@@ -540,6 +549,9 @@ static void disk_done(struct diskjob *j, int rc, const char *msg,
 	(void)j;
 	m->disk_job = NULL;
 	m->disk_call = NULL;
+	m->job_cfg = NULL;
+	config_free(m->retired);
+	m->retired = NULL;
 	if (rc < 0)
 		log_info("%s: disk: %s", m->vm->name, msg);
 	if (!call)
@@ -614,6 +626,7 @@ static enum rpc_outcome p_disk(struct rpc_call *call, void *args, void *res)
 		return RPC_REPLY;
 	}
 	m->disk_call = call;
+	m->job_cfg = m->cfg;
 	rpc_call_on_cancel(call, disk_cancel, m);
 	return RPC_DEFER;
 }
@@ -657,6 +670,106 @@ static enum rpc_outcome p_disk_cancel(struct rpc_call *call, void *args,
 	return RPC_REPLY;
 }
 
+static enum rpc_outcome p_reboot(struct rpc_call *call, void *args, void *res)
+{
+	struct monitor *m = rpc_call_ctx(call);
+	um_stop_args *a = args;
+	struct err e;
+
+	return deferred(call, res, monitor_reboot(m, a->timeout, done_result, call,
+						  &e), UM_ESTATE, &e);
+}
+
+/* A UM_WAIT in progress: its own timeout. */
+struct ready_wait {
+	struct rpc_call *call;
+	struct monitor *m;
+	struct loop_timer *timer;
+};
+
+static void ready_done(struct monitor *m, um_status st, const char *msg, void *arg)
+{
+	struct ready_wait *w = arg;
+
+	(void)m;
+	loop_timer_cancel(w->m->loop, w->timer);
+	set_res(rpc_call_res(w->call), st, "%s", msg);
+	rpc_call_reply(w->call);
+	free(w);
+}
+
+static void on_ready_timeout(struct loop *l, void *arg)
+{
+	struct ready_wait *w = arg;
+	struct monitor *m = w->m;
+
+	(void)l;
+	monitor_forget(m, w);
+	set_res(rpc_call_res(w->call), UM_ETIMEDOUT, "%s: not up after %.1f s "
+		"(state %s; no ready notice nor login prompt on con1 yet)",
+		m->vm->name, (double)(now_ms() - m->started_ms) / 1000.0,
+		um_state_name(m->state));
+	rpc_call_reply(w->call);
+	free(w);
+}
+
+static void on_ready_cancel(struct rpc_call *call, void *arg)
+{
+	struct ready_wait *w = arg;
+
+	(void)call;
+	monitor_forget(w->m, w);
+	loop_timer_cancel(w->m->loop, w->timer);
+	free(w);
+}
+
+static enum rpc_outcome p_wait(struct rpc_call *call, void *args, void *res)
+{
+	struct monitor *m = rpc_call_ctx(call);
+	um_wait_args *a = args;
+	struct ready_wait *w;
+	struct err e;
+
+	if (m->ready_ms && (m->state == UM_RUNNING || m->state == UM_PAUSED)) {
+		set_res(res, UM_OK, "%s: up %.1f s after the start", m->vm->name,
+			(double)m->ready_ms / 1000.0);
+		return RPC_REPLY;
+	}
+	w = xcalloc(1, sizeof(*w));
+	w->call = call;
+	w->m = m;
+	if (monitor_wait_ready(m, ready_done, w, &e) < 0) {
+		free(w);
+		set_res(res, UM_ESTATE, "%s", e.msg);
+		return RPC_REPLY;
+	}
+	w->timer = loop_timer_add(m->loop, a->timeout_ms, on_ready_timeout, w);
+	rpc_call_on_cancel(call, on_ready_cancel, w);
+	return RPC_DEFER;
+}
+
+static enum rpc_outcome p_reload(struct rpc_call *call, void *args, void *res)
+{
+	struct monitor *m = rpc_call_ctx(call);
+	struct strbuf text;
+	struct err e;
+
+	(void)args;
+	if (rpc_call_uid(call) != 0) {
+		set_res(res, UM_EPERM, "%s: only root reloads the configuration",
+			m->vm->name);
+		return RPC_REPLY;
+	}
+	sb_init(&text);
+	if (monitor_reload(m, &text, &e) < 0)
+		set_res(res, UM_EINVAL, "%s%s", text.buf ? text.buf : "", e.msg);
+	else
+		set_res(res, UM_OK, "%.*s", text.len ? (int)text.len - 1 : 0,
+			text.buf ? text.buf : "");
+	sb_free(&text);
+	return RPC_REPLY;
+}
+
 #define PROC(num, name, targ, tres, fn) \
 	{num, name, (xdrproc_t)xdr_##targ, sizeof(targ), \
 	 (xdrproc_t)xdr_##tres, sizeof(tres), fn}
@@ -693,6 +806,9 @@ static const struct rpc_proc procs[] = {
 	PROC(UM_DISK_PROGRESS, "disk_progress", um_void, um_progress_res,
 	     p_disk_progress),
 	PROC(UM_DISK_CANCEL, "disk_cancel", um_void, um_result, p_disk_cancel),
+	PROC(UM_REBOOT, "reboot", um_stop_args, um_result, p_reboot),
+	PROC(UM_WAIT, "wait", um_wait_args, um_result, p_wait),
+	PROC(UM_RELOAD, "reload", um_void, um_result, p_reload),
 };
 
 int monitor_listen(struct monitor *m, struct err *e)

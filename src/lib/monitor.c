@@ -19,6 +19,7 @@
 #include "../common/log.h"
 #include "cmdline.h"
 #include "diskjob.h"
+#include "image.h"
 #include "logw.h"
 #include "loop.h"
 #include "macpool.h"
@@ -41,6 +42,7 @@ struct mon_req {
 	mon_done_cb cb;       /* NULL once the client is gone */
 	void *arg;
 	int then;             /* um_state to enter on success, or -1 */
+	char said[128];       /* the answer on success ("" : the kernel's) */
 	struct mon_req *next;
 };
 
@@ -97,6 +99,8 @@ void monitor_forget(struct monitor *m, void *arg)
 {
 	forget_in(m->start_waiters, arg);
 	forget_in(m->stop_waiters, arg);
+	forget_in(m->ready_waiters, arg);
+	forget_in(m->reboot_waiters, arg);
 	for (struct mon_req *r = m->reqs; r; r = r->next)
 		if (r->arg == arg)
 			r->cb = NULL;
@@ -121,6 +125,7 @@ static int is_up(const struct monitor *m)
 static void describe_exit(struct monitor *m, int status, struct vm_exit *x)
 {
 	const char *how;
+	size_t n;
 
 	memset(x, 0, sizeof(*x));
 	x->valid = 1;
@@ -133,10 +138,25 @@ static void describe_exit(struct monitor *m, int status, struct vm_exit *x)
 	}
 	if (WIFEXITED(status)) {
 		x->code = WEXITSTATUS(status);
-		if (x->code == 0 && !x->requested)
+		if (x->code == 0 && !x->requested && !m->panicked)
 			x->requested = 1; /* the guest powered off by itself */
 	} else if (WIFSIGNALED(status)) {
 		x->signal = WTERMSIG(status);
+	}
+	if (m->panicked) {
+		/* whatever ended it after the panic, the panic is the cause */
+		x->requested = 0;
+		snprintf(x->reason, sizeof(x->reason), "the kernel panicked: %s",
+			 m->panic[0] ? m->panic : "(no text)");
+		n = strlen(x->reason);
+		if (m->stage_max >= STAGE_TERM)
+			snprintf(x->reason + n, sizeof(x->reason) - n, "; ended by the "
+				 "monitor (%s)", x->signal == SIGKILL ? "SIGKILL" :
+				 "SIGTERM");
+		else if (x->signal)
+			snprintf(x->reason + n, sizeof(x->reason) - n, "; killed by "
+				 "signal %d (%s)", x->signal, strsignal(x->signal));
+		return;
 	}
 	switch (m->rebooting ? STAGE_NONE : m->stage_max) {
 	case STAGE_NONE:
@@ -151,12 +171,15 @@ static void describe_exit(struct monitor *m, int status, struct vm_exit *x)
 			"halted through mconsole";
 		break;
 	case STAGE_TERM: how = "halted by SIGTERM"; break;
-	default: how = "killed by the monitor (SIGKILL)"; break;
+	default: how = "killed by the monitor with SIGKILL"; break;
 	}
 	if (x->signal && !(x->requested && m->stage_max >= STAGE_TERM))
 		snprintf(x->reason, sizeof(x->reason), "killed by signal %d (%s)%s",
 			 x->signal, strsignal(x->signal),
 			 x->signal == SIGABRT ? ": the kernel panicked" : "");
+	else if (how && x->signal)
+		/* the signal is the end: no exit code to tell */
+		snprintf(x->reason, sizeof(x->reason), "%s", how);
 	else if (how)
 		snprintf(x->reason, sizeof(x->reason), "%s (exit code %d)", how,
 			 x->code);
@@ -167,8 +190,7 @@ static void describe_exit(struct monitor *m, int status, struct vm_exit *x)
 		snprintf(x->reason, sizeof(x->reason), "exited with code %d",
 			 x->code);
 	if (m->panic[0]) {
-		size_t n = strlen(x->reason);
-
+		n = strlen(x->reason);
 		snprintf(x->reason + n, sizeof(x->reason) - n, "; panic: %s",
 			 m->panic);
 	}
@@ -239,14 +261,45 @@ static void reboot_if_due(struct monitor *m)
 		log_err("%s: restart after reboot: %s", m->vm->name, e.msg);
 }
 
+static void stop_login_watch(struct monitor *m)
+{
+	if (m->login_chan)
+		chan_unwait(m->login_chan, &m->login_watch);
+	m->login_chan = NULL;
+}
+
+/* A reboot asked for by a client: the new boot answers its waiters. */
+static void on_restarted(struct monitor *m, um_status st, const char *msg,
+			 void *arg)
+{
+	(void)arg;
+	finish_waiters(m, &m->reboot_waiters, st, msg);
+}
+
 static void after_end(struct monitor *m)
 {
+	struct err e;
+
 	m->stage = STAGE_NONE;
 	m->stage_max = STAGE_NONE;
-	if (m->quitting)
+	stop_login_watch(m);
+	finish_waiters(m, &m->ready_waiters, UM_ESTATE, m->last_exit.reason);
+	if (m->pending)
+		monitor_apply_pending(m);
+	if (m->quitting) {
+		finish_waiters(m, &m->reboot_waiters, UM_ECLOSED,
+			       "the monitor is exiting");
 		loop_quit(m->loop);
-	else
-		reboot_if_due(m);
+		return;
+	}
+	if (m->restart) {
+		m->restart = 0;
+		log_info("%s: starting again (reboot)", m->vm->name);
+		if (monitor_start(m, on_restarted, NULL, &e) < 0)
+			finish_waiters(m, &m->reboot_waiters, UM_EIO, e.msg);
+		return;
+	}
+	reboot_if_due(m);
 }
 
 /* The kernel of this boot has ended with wait status st. */
@@ -399,19 +452,182 @@ static void kernel_rebooted(struct monitor *m)
 	stop_enter(m, STAGE_HALT);
 }
 
+/* The guest is up: its ready notice, or a login prompt on con1. */
+static void guest_ready(struct monitor *m, const char *how)
+{
+	char msg[256];
+
+	if (m->ready_ms || !is_up(m))
+		return;
+	m->ready_ms = now_ms() - m->started_ms;
+	if (m->ready_ms <= 0)
+		m->ready_ms = 1;
+	stop_login_watch(m);
+	log_info("%s: the guest is up after %lld ms (%s)", m->vm->name,
+		 (long long)m->ready_ms, how);
+	snprintf(msg, sizeof(msg), "%s: up %.1f s after the start (%s)",
+		 m->vm->name, (double)m->ready_ms / 1000.0, how);
+	finish_waiters(m, &m->ready_waiters, UM_OK, msg);
+}
+
+/* Does the output end with a login prompt ("vm1 login: ")? */
+static int ends_in_login(const char *s, size_t n)
+{
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	return n >= 6 && !memcmp(s + n - 6, "login:", 6);
+}
+
+static void on_login_output(struct chan_waiter *w, int closed)
+{
+	struct monitor *m = w->arg;
+	struct chan *ch = w->ch;
+	char tail[128];
+	uint64_t off;
+	size_t n;
+
+	if (closed) {
+		m->login_chan = NULL;
+		return;
+	}
+	off = ch->head > sizeof(tail) ? ch->head - sizeof(tail) : 0;
+	n = chan_read(ch, &off, tail, sizeof(tail));
+	if (ends_in_login(tail, n)) {
+		m->login_chan = NULL;
+		guest_ready(m, "a login prompt on con1");
+		return;
+	}
+	w->offset = ch->head;
+	chan_wait(ch, w);
+}
+
+/* Watches con1 for a login prompt, the sign of a guest without a ready
+ * notice that is up. */
+static void start_login_watch(struct monitor *m)
+{
+	struct chan *ch = monitor_chan(m, "con1");
+
+	stop_login_watch(m);
+	if (!ch || ch->mode == CHAN_NULL)
+		return;
+	memset(&m->login_watch, 0, sizeof(m->login_watch));
+	m->login_watch.cb = on_login_output;
+	m->login_watch.arg = m;
+	m->login_watch.offset = ch->head;
+	m->login_chan = ch;
+	chan_wait(ch, &m->login_watch);
+}
+
+/* The kernel panicked: the VM is crashed now, whatever the kernel does
+ * next (a panic in init can leave it spinning for ever). It is ended at
+ * once unless the configuration keeps it for inspection. */
+static void kernel_panicked(struct monitor *m, const char *text)
+{
+	char msg[400];
+
+	snprintf(m->panic, sizeof(m->panic), "%.200s", text);
+	log_err("%s: kernel panic: %s", m->vm->name, text);
+	if (m->panicked)
+		return;
+	m->panicked = 1;
+	m->state = UM_CRASHED;
+	snprintf(msg, sizeof(msg), "%s: the kernel panicked: %s", m->vm->name,
+		 m->panic);
+	finish_waiters(m, &m->ready_waiters, UM_ESTATE, msg);
+	stop_login_watch(m);
+	if (m->vm->on_panic == PANIC_KEEP) {
+		log_warn("%s: the panicked kernel (pid %d) is kept for inspection "
+			 "(on_panic = keep); 'umlwatch %s -halt' ends it",
+			 m->vm->name, (int)m->kernel, m->vm->name);
+		return;
+	}
+	log_info("%s: ending the panicked kernel", m->vm->name);
+	stop_enter(m, STAGE_TERM);
+}
+
+/* May one more notification be logged? Says first how many were not. */
+static int note_ok(struct monitor *m)
+{
+	uint64_t held;
+
+	if (!ratelimit_ok(&m->notify_limit, now_ms(), &held))
+		return 0;
+	if (held)
+		log_warn("%s: %llu notifications were not logged (at most %d a "
+			 "second)", m->vm->name, (unsigned long long)held,
+			 m->notify_limit.burst);
+	return 1;
+}
+
+/* The pid of a process's parent, from /proc; 0 if unknown. */
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], *buf, *p;
+	pid_t pp = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	buf = read_file(path, 4096, NULL);
+	/* "pid (comm) state ppid ...": comm may hold anything, even ')' */
+	if (buf && (p = strrchr(buf, ')')))
+		sscanf(p + 1, " %*c %d", &pp);
+	free(buf);
+	return pp;
+}
+
+/* Notifications are believed only from this boot's kernel: any process
+ * with the vmuser's uid can reach the socket. The kernel is the watcher's
+ * child (its pid may not be known yet when its first datagram comes). */
+static int from_kernel(const struct monitor *m, pid_t pid)
+{
+	if (pid <= 0)
+		return 0;
+	if (m->kernel)
+		return pid == m->kernel;
+	return m->watcher && parent_of(pid) == m->watcher;
+}
+
 static void on_notify(struct loop *l, int fd, uint32_t events, void *arg)
 {
 	struct monitor *m = arg;
 	struct mconsole_notify n;
 	char buf[sizeof(struct mconsole_notify)];
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(struct ucred))];
+	} ctl;
+	struct iovec iov = {buf, sizeof(buf)};
 	struct err e;
 	ssize_t r;
 
 	(void)l;
 	(void)events;
-	while ((r = recv(fd, buf, sizeof(buf), 0)) > 0) {
+	for (;;) {
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
+				    .msg_control = &ctl, .msg_controllen = sizeof(ctl)};
+		struct cmsghdr *c;
+		pid_t sender = 0;
+
+		r = recvmsg(fd, &mh, MSG_DONTWAIT);
+		if (r <= 0)
+			break;
+		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+			if (c->cmsg_level == SOL_SOCKET &&
+			    c->cmsg_type == SCM_CREDENTIALS) {
+				struct ucred cr;
+
+				memcpy(&cr, CMSG_DATA(c), sizeof(cr));
+				sender = cr.pid;
+			}
+		if (!from_kernel(m, sender)) {
+			if (note_ok(m))
+				log_warn("%s: notification from pid %d ignored: not "
+					 "from the VM's kernel", m->vm->name,
+					 (int)sender);
+			continue;
+		}
 		if (mconsole_notify_parse(buf, (size_t)r, &n, &e) < 0) {
-			log_warn("%s: notification: %s", m->vm->name, e.msg);
+			if (note_ok(m))
+				log_warn("%s: notification: %s", m->vm->name, e.msg);
 			continue;
 		}
 		switch (n.type) {
@@ -421,19 +637,25 @@ static void on_notify(struct loop *l, int fd, uint32_t events, void *arg)
 				log_info("%s: running (mconsole up after %lld ms)",
 					 m->vm->name,
 					 (long long)(now_ms() - m->started_ms));
-			} else {
+			} else if (!m->panicked) {
 				kernel_rebooted(m);
 			}
 			break;
 		case MCONSOLE_NOTIFY_PANIC:
-			snprintf(m->panic, sizeof(m->panic), "%.200s", n.data);
-			log_err("%s: kernel panic: %s", m->vm->name, n.data);
+			kernel_panicked(m, n.data);
 			break;
 		case MCONSOLE_NOTIFY_HANG:
 			log_err("%s: the kernel reports a hang", m->vm->name);
 			break;
 		case MCONSOLE_NOTIFY_USER:
-			log_info("%s: guest notification: %s", m->vm->name, n.data);
+			/* written by the guest: as many as it likes, so the
+			 * log gets only so many of them */
+			n.data[strcspn(n.data, "\n")] = '\0';
+			if (!strcmp(n.data, IMAGE_READY_MARK))
+				guest_ready(m, "its ready notice");
+			if (note_ok(m))
+				log_info("%s: guest notification: %s", m->vm->name,
+					 n.data);
 			break;
 		}
 	}
@@ -442,22 +664,32 @@ static void on_notify(struct loop *l, int fd, uint32_t events, void *arg)
 static int open_notify(struct monitor *m, struct err *e)
 {
 	struct sockaddr_un sa;
-	int fd;
+	int fd, on = 1;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", m->jail.notify);
 	unlink(m->jail.notify);
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (fd < 0) {
 		err_sys(e, "%s: notification socket", m->jail.notify);
-		if (fd >= 0)
-			close(fd);
 		return -1;
 	}
-	/* the kernel, as the vmuser, sends to it */
-	if (chown(m->jail.notify, m->vm->uid, m->vm->gid) < 0 ||
-	    chmod(m->jail.notify, 0600) < 0 ||
+	/* the sender's pid comes with every datagram */
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) < 0) {
+		err_sys(e, "%s: SO_PASSCRED", m->jail.notify);
+		close(fd);
+		return -1;
+	}
+	/* the node is made with the socket's mode (0600, not a umask that
+	 * threads share) and handed to the kernel's user without following
+	 * a link: the jail's tmp is the vmuser's */
+	if (fchmod(fd, 0600) < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err_sys(e, "%s: notification socket", m->jail.notify);
+		close(fd);
+		return -1;
+	}
+	if (lchown(m->jail.notify, m->vm->uid, m->vm->gid) < 0 ||
 	    loop_add_fd(m->loop, fd, EPOLLIN, on_notify, m) < 0) {
 		err_sys(e, "%s", m->jail.notify);
 		close(fd);
@@ -483,6 +715,21 @@ static int disks_ready(struct monitor *m, struct err *e)
 	r = disk_check_start(&c, m->vm, e);
 	disk_ctx_free(&c);
 	return r;
+}
+
+/* Each channel starts a boot with a blank screen, and its log with a
+ * dated line that says which boot follows. */
+static void new_boot_marks(struct monitor *m)
+{
+	char stamp[64], line[160];
+	struct tm tm;
+
+	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S %Z",
+		 localtime_r(&m->started, &tm));
+	snprintf(line, sizeof(line), "==== umlmon: %s boot %d, started %s ====\r\n",
+		 m->vm->name, m->boot, stamp);
+	for (int i = 0; i < m->nchans; i++)
+		chan_new_boot(m->chans[i], line);
 }
 
 int monitor_start(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
@@ -562,14 +809,19 @@ int monitor_start(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 	m->kernel = 0;
 	m->exit_seen = 0;
 	m->panic[0] = '\0';
+	m->panicked = 0;
 	m->state = UM_STARTING;
 	m->started = time(NULL);
 	m->started_ms = now_ms();
+	m->ready_ms = 0;
+	m->boot++;
 	m->stage = m->stage_max = STAGE_NONE;
 	free(m->cmdline);
 	m->cmdline = xstrdup(cl.text);
-	log_info("%s: starting: %s", m->vm->name, cl.text);
+	log_info("%s: starting (boot %d): %s", m->vm->name, m->boot, cl.text);
 	cmdline_free(&cl);
+	new_boot_marks(m);
+	start_login_watch(m);
 	add_waiter(&m->start_waiters, cb, arg);
 	return 0;
 fail:
@@ -732,6 +984,13 @@ static void on_resume_for_stop(const struct mconsole_answer *ans,
 static int begin_stop(struct monitor *m, enum stop_stage first, int timeout,
 		      mon_done_cb cb, void *arg, struct err *e)
 {
+	if (m->state == UM_CRASHED && m->watcher) {
+		/* a panicked kernel kept for inspection: signals only */
+		add_waiter(&m->stop_waiters, cb, arg);
+		if (m->stage < STAGE_TERM)
+			stop_enter(m, STAGE_TERM);
+		return 0;
+	}
 	if (!is_up(m)) {
 		err_set(e, "%s: not running (state %s)", m->vm->name,
 			um_state_name(m->state));
@@ -739,6 +998,14 @@ static int begin_stop(struct monitor *m, enum stop_stage first, int timeout,
 	}
 	add_waiter(&m->stop_waiters, cb, arg);
 	m->rebooting = 0; /* a stop asked for during a reboot ends it */
+	if (m->restart) {
+		char msg[160];
+
+		m->restart = 0;
+		snprintf(msg, sizeof(msg), "%s: not rebooted: a stop was asked "
+			 "for meanwhile", m->vm->name);
+		finish_waiters(m, &m->reboot_waiters, UM_ESTATE, msg);
+	}
 	if (m->state == UM_STOPPING && m->stage >= first)
 		return 0; /* already on the way, as far or further */
 	m->stop_timeout = timeout >= 0 ? timeout : m->vm->stop_timeout;
@@ -765,6 +1032,34 @@ int monitor_halt(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 	return begin_stop(m, STAGE_HALT, -1, cb, arg, e);
 }
 
+int monitor_reboot(struct monitor *m, int timeout, mon_done_cb cb, void *arg,
+		   struct err *e)
+{
+	if (m->state == UM_CRASHED && m->watcher) {
+		err_set(e, "%s: its kernel panicked; halt it, then start it",
+			m->vm->name);
+		return -1;
+	}
+	if (begin_stop(m, STAGE_CAD, timeout, NULL, NULL, e) < 0)
+		return -1;
+	m->restart = 1;
+	add_waiter(&m->reboot_waiters, cb, arg);
+	return 0;
+}
+
+int monitor_wait_ready(struct monitor *m, mon_done_cb cb, void *arg,
+		       struct err *e)
+{
+	if (m->state != UM_STARTING && m->state != UM_RUNNING &&
+	    m->state != UM_PAUSED) {
+		err_set(e, "%s: not running (state %s)", m->vm->name,
+			um_state_name(m->state));
+		return -1;
+	}
+	add_waiter(&m->ready_waiters, cb, arg);
+	return 0;
+}
+
 /* ---- mconsole commands for clients ----------------------------------- */
 
 static void on_req(const struct mconsole_answer *ans, const char *error, void *arg)
@@ -787,7 +1082,10 @@ static void on_req(const struct mconsole_answer *ans, const char *error, void *a
 		msg = ans->text;
 		if (ans->kernel_err)
 			st = UM_EKERNEL;
-		else if (r->then >= 0 && is_up(m) && m->state != UM_STOPPING)
+		else if (r->said[0])
+			msg = r->said;
+		if (!ans->kernel_err && r->then >= 0 && is_up(m) &&
+		    m->state != UM_STOPPING)
 			m->state = (um_state)r->then;
 	}
 	if (r->cb)
@@ -795,8 +1093,10 @@ static void on_req(const struct mconsole_answer *ans, const char *error, void *a
 	free(r);
 }
 
-static int request(struct monitor *m, const char *cmd, int then, mon_done_cb cb,
-		   void *arg, struct err *e)
+/* An mconsole command for a client; said (may be NULL) is its answer on
+ * success instead of the kernel's text. */
+static int request(struct monitor *m, const char *cmd, int then, const char *said,
+		   mon_done_cb cb, void *arg, struct err *e)
 {
 	struct mon_req *r;
 
@@ -814,6 +1114,8 @@ static int request(struct monitor *m, const char *cmd, int then, mon_done_cb cb,
 	r->cb = cb;
 	r->arg = arg;
 	r->then = then;
+	if (said)
+		snprintf(r->said, sizeof(r->said), "%s: %s", m->vm->name, said);
 	r->next = m->reqs;
 	m->reqs = r;
 	r->op = mconsole_async(m->loop, m->jail.mconsole, cmd, 5000, on_req, r);
@@ -826,7 +1128,8 @@ int monitor_pause(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 		err_set(e, "%s: already paused", m->vm->name);
 		return -1;
 	}
-	return request(m, "stop", UM_PAUSED, cb, arg, e);
+	return request(m, "stop", UM_PAUSED, "paused (mconsole stop; -resume "
+		       "continues it)", cb, arg, e);
 }
 
 int monitor_resume(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
@@ -835,27 +1138,34 @@ int monitor_resume(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 		err_set(e, "%s: not paused", m->vm->name);
 		return -1;
 	}
-	return request(m, "go", UM_RUNNING, cb, arg, e);
+	return request(m, "go", UM_RUNNING, "resumed (running again)", cb, arg, e);
 }
 
 int monitor_ctrlaltdel(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 {
-	return request(m, "cad", -1, cb, arg, e);
+	return request(m, "cad", -1, "ctrl-alt-del sent", cb, arg, e);
+}
+
+int monitor_sysrq_key_ok(const char *key)
+{
+	return strlen(key) == 1 && ((key[0] >= 'a' && key[0] <= 'z') ||
+				    (key[0] >= '0' && key[0] <= '9'));
 }
 
 int monitor_sysrq(struct monitor *m, const char *key, mon_done_cb cb, void *arg,
 		  struct err *e)
 {
-	char cmd[16];
+	char cmd[16], said[64];
 
-	if (strlen(key) != 1 || !((key[0] >= 'a' && key[0] <= 'z') ||
-				  (key[0] >= '0' && key[0] <= '9'))) {
+	if (!monitor_sysrq_key_ok(key)) {
 		err_set(e, "sysrq '%s': expected one letter or digit (see 'sysrq h' "
 			"in the guest's console log)", key);
 		return -1;
 	}
 	snprintf(cmd, sizeof(cmd), "sysrq %s", key);
-	return request(m, cmd, -1, cb, arg, e);
+	snprintf(said, sizeof(said), "sysrq %s sent (its effect shows in the "
+		 "console log)", key);
+	return request(m, cmd, -1, said, cb, arg, e);
 }
 
 int monitor_mconsole(struct monitor *m, const char *cmd, mon_done_cb cb,
@@ -867,7 +1177,7 @@ int monitor_mconsole(struct monitor *m, const char *cmd, mon_done_cb cb,
 
 	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
 		if (strlen(allowed[i]) == n && !strncmp(cmd, allowed[i], n))
-			return request(m, cmd, -1, cb, arg, e);
+			return request(m, cmd, -1, NULL, cb, arg, e);
 	err_set(e, "mconsole '%.*s': not passed through (allowed: version, help, "
 		"proc, stack, config, remove, log; use the start, stop, halt, "
 		"pause, resume, ctrlaltdel and sysrq commands for the others)",
@@ -877,12 +1187,56 @@ int monitor_mconsole(struct monitor *m, const char *cmd, mon_done_cb cb,
 
 /* ---- the daemon ------------------------------------------------------ */
 
+/* The channels of the configuration: kept where name, mode and log
+ * settings are the same (their output offsets go on), made anew where
+ * they are not, dropped where the configuration has them no more. Only
+ * while the VM is down. On failure nothing changes. */
+int monitor_make_chans(struct monitor *m, struct err *e)
+{
+	const struct vm_conf *vm = m->vm;
+	struct chan *made[VM_MAX_CHANS];
+	int kept[VM_MAX_CHANS] = {0}; /* of m->chans: still wanted */
+	int fresh[VM_MAX_CHANS] = {0};
+
+	for (int i = 0; i < vm->nchans; i++) {
+		struct chan_opts o = {.logdir = m->jail.logdir, .logw = m->logw,
+				      .log_max = vm->log_max, .log_keep = vm->log_keep};
+
+		made[i] = NULL;
+		for (int k = 0; k < m->nchans && !made[i]; k++) {
+			if (!kept[k] && !strcmp(m->chans[k]->name, vm->chans[i].name) &&
+			    m->chans[k]->mode == vm->chans[i].mode &&
+			    chan_log_same(m->chans[k], &o)) {
+				made[i] = m->chans[k];
+				kept[k] = 1;
+			}
+		}
+		if (made[i])
+			continue;
+		made[i] = chan_new(m->loop, vm->chans[i].name, vm->chans[i].mode,
+				   &o, e);
+		if (!made[i]) {
+			for (int k = 0; k < i; k++)
+				if (fresh[k])
+					chan_free(made[k]);
+			return -1;
+		}
+		fresh[i] = 1;
+	}
+	for (int k = 0; k < m->nchans; k++)
+		if (!kept[k])
+			chan_free(m->chans[k]);
+	memcpy(m->chans, made, sizeof(made[0]) * (size_t)vm->nchans);
+	m->nchans = vm->nchans;
+	return 0;
+}
+
 static void on_quit(struct loop *l, int sig, void *arg)
 {
 	struct monitor *m = arg;
 	struct err e;
 
-	if (!is_up(m)) {
+	if (!is_up(m) && !m->watcher) {
 		log_info("%s: signal %d: exiting", m->vm->name, sig);
 		loop_quit(l);
 		return;
@@ -890,7 +1244,7 @@ static void on_quit(struct loop *l, int sig, void *arg)
 	if (m->quitting) {
 		log_info("%s: signal %d again: halting the VM now", m->vm->name, sig);
 		if (m->stage < STAGE_HALT)
-			stop_enter(m, STAGE_HALT);
+			stop_enter(m, is_up(m) ? STAGE_HALT : STAGE_KILL);
 		return;
 	}
 	m->quitting = 1;
@@ -902,27 +1256,47 @@ static void on_quit(struct loop *l, int sig, void *arg)
 static void on_hup(struct loop *l, int sig, void *arg)
 {
 	struct monitor *m = arg;
+	struct strbuf text;
+	struct err e;
 
 	(void)l;
 	(void)sig;
-	log_info("%s: SIGHUP ignored (configuration changes apply when the "
-		 "monitor restarts)", m->vm->name);
+	sb_init(&text);
+	if (monitor_reload(m, &text, &e) < 0)
+		log_err("SIGHUP: %s", e.msg);
+	for (char *line = text.buf, *nl; line && *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (!nl)
+			nl = line + strlen(line) - 1;
+		log_info("SIGHUP: %.*s", (int)(nl - line), line);
+	}
+	sb_free(&text);
 }
 
-struct monitor *monitor_new(struct config *cfg, struct vm_conf *vm, struct err *e)
+struct monitor *monitor_new(struct config *cfg, const char *name, struct err *e)
 {
 	struct monitor *m = xcalloc(1, sizeof(*m));
+	struct vm_conf *vm = config_vm(cfg, name);
 
 	m->cfg = cfg;
+	if (!vm) {
+		err_set(e, "%s: unknown VM (no [%s] section in %s)", name, name,
+			cfg->path);
+		config_free(cfg);
+		free(m);
+		return NULL;
+	}
 	m->vm = vm;
 	m->status_fd = -1;
 	m->notify_fd = -1;
 	m->state = UM_STOPPED;
+	m->notify_limit = (struct ratelimit)RATELIMIT_INIT(10, 1000);
 	sb_init(&m->status_in);
 	sigprocmask(SIG_SETMASK, NULL, &m->orig_mask);
 	m->loop = loop_new();
 	if (!m->loop) {
 		err_sys(e, "epoll");
+		config_free(cfg);
 		free(m);
 		return NULL;
 	}
@@ -945,16 +1319,8 @@ struct monitor *monitor_new(struct config *cfg, struct vm_conf *vm, struct err *
 	m->logw = logw_new(e);
 	if (!m->logw)
 		goto fail;
-	for (int i = 0; i < vm->nchans; i++) {
-		struct chan_opts o = {.logdir = m->jail.logdir, .logw = m->logw,
-				      .log_max = vm->log_max, .log_keep = vm->log_keep};
-
-		m->chans[i] = chan_new(m->loop, vm->chans[i].name, vm->chans[i].mode,
-				       &o, e);
-		if (!m->chans[i])
-			goto fail;
-		m->nchans = i + 1;
-	}
+	if (monitor_make_chans(m, e) < 0)
+		goto fail;
 	/* orphans of the jailed child (the kernel, if the child dies) come to
 	 * us, so that their end is seen */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -973,6 +1339,7 @@ fail:
 fail_keep_mounts:
 	jail_free(&m->jail);
 	loop_free(m->loop);
+	config_free(m->cfg);
 	free(m);
 	return NULL;
 }
@@ -993,8 +1360,11 @@ void monitor_free(struct monitor *m)
 		mconsole_async_cancel(r->op);
 		free(r);
 	}
+	stop_login_watch(m);
 	finish_waiters(m, &m->start_waiters, UM_ECLOSED, "the monitor is exiting");
 	finish_waiters(m, &m->stop_waiters, UM_ECLOSED, "the monitor is exiting");
+	finish_waiters(m, &m->ready_waiters, UM_ECLOSED, "the monitor is exiting");
+	finish_waiters(m, &m->reboot_waiters, UM_ECLOSED, "the monitor is exiting");
 	teardown(m);
 	/* the watcher exits right after it reported the kernel's end */
 	for (int i = 0; m->watcher > 0 && i < 200; i++) {
@@ -1009,6 +1379,10 @@ void monitor_free(struct monitor *m)
 	free(m->cmdline);
 	jail_free(&m->jail);
 	loop_free(m->loop);
+	config_free(m->pending);
+	free(m->pending_note);
+	config_free(m->retired);
+	config_free(m->cfg);
 	free(m);
 }
 

@@ -12,6 +12,7 @@
 
 #include "umlmonctrl.h"
 #include "../common/config.h"
+#include "../common/ratelimit.h"
 #include "../common/util.h"
 #include "chan.h"
 #include "jail.h"
@@ -91,18 +92,40 @@ struct monitor {
 	char macs[VM_MAX_NICS][18]; /* of the interfaces, from the last start */
 	struct diskjob *disk_job;   /* the running disk operation, or NULL */
 	struct rpc_call *disk_call; /* its caller, until it goes away */
+
+	int boot;                   /* boots since the monitor started */
+	int64_t ready_ms;           /* this boot's guest is up after this
+				       many ms; 0: not yet */
+	struct mon_waiter *ready_waiters;
+	struct chan *login_chan;    /* watched for a login prompt, or NULL */
+	struct chan_waiter login_watch;
+	int restart;                /* a client asked for a reboot: start
+				       again once the kernel has ended */
+	struct mon_waiter *reboot_waiters;
+	int panicked;               /* this boot's kernel panicked */
+	/* The configuration read by the last reload while the VM ran: it
+	 * applies when this boot ends (NULL: none). What changes is told in
+	 * pending_note. */
+	struct config *pending;
+	char *pending_note;
+	struct config *job_cfg;     /* the configuration the disk job reads */
+	struct config *retired;     /* an older configuration a disk job may
+				       still read; freed when it ends */
+	struct ratelimit notify_limit; /* log lines of notifications */
 };
 
 const char *um_state_name(um_state s);
 
-/* Sets up everything but the control socket. */
-struct monitor *monitor_new(struct config *cfg, struct vm_conf *vm, struct err *e);
+/* Sets up everything but the control socket. The monitor owns cfg from
+ * then on (a reload replaces it), also when this fails. */
+struct monitor *monitor_new(struct config *cfg, const char *name, struct err *e);
 /* Serves the control RPC on VARDIR/VM/ctrl. */
 int monitor_listen(struct monitor *m, struct err *e);
 /* Runs the loop until the monitor is told to quit (SIGTERM, SIGINT) and
  * the VM is down. */
 int monitor_run(struct monitor *m);
-/* Unmounts, closes and removes the control socket. */
+/* Unmounts, closes and removes the control socket; frees the
+ * configuration. */
 void monitor_free(struct monitor *m);
 
 /* Each returns -1 with e when refused at once; otherwise cb runs later. */
@@ -113,14 +136,36 @@ int monitor_halt(struct monitor *m, mon_done_cb cb, void *arg, struct err *e);
 int monitor_pause(struct monitor *m, mon_done_cb cb, void *arg, struct err *e);
 int monitor_resume(struct monitor *m, mon_done_cb cb, void *arg, struct err *e);
 int monitor_ctrlaltdel(struct monitor *m, mon_done_cb cb, void *arg, struct err *e);
+/* A key sysrq takes: one letter or digit. */
+int monitor_sysrq_key_ok(const char *key);
 int monitor_sysrq(struct monitor *m, const char *key, mon_done_cb cb, void *arg,
 		  struct err *e);
 /* mconsole passthrough of the harmless commands. */
 int monitor_mconsole(struct monitor *m, const char *cmd, mon_done_cb cb,
 		     void *arg, struct err *e);
+/* Stops the VM as monitor_stop() does, then boots it again in a fresh
+ * jail; cb runs once the new kernel runs (or with why it could not). */
+int monitor_reboot(struct monitor *m, int timeout, mon_done_cb cb, void *arg,
+		   struct err *e);
+/* cb runs once the running guest is up: its ready notice through
+ * /proc/mconsole, or a login prompt on con1 (at once if it already is);
+ * with UM_ESTATE if the kernel ends first. Timeouts are the caller's
+ * (monitor_forget). */
+int monitor_wait_ready(struct monitor *m, mon_done_cb cb, void *arg,
+		       struct err *e);
+/* Re-reads the configuration file. The VM's changed section applies now
+ * if the VM is down, else when this boot ends; an unreadable file or an
+ * invalid section changes nothing. text gets the report, one line per
+ * finding. -1 with e when nothing was applied. */
+int monitor_reload(struct monitor *m, struct strbuf *text, struct err *e);
 /* Drops every pending callback for arg (its client went away). */
 void monitor_forget(struct monitor *m, void *arg);
 
 struct chan *monitor_chan(struct monitor *m, const char *name);
+
+/* For monitor_reload.c: the channels of m->vm (see monitor.c), and the
+ * pending configuration put in place (the VM is down). */
+int monitor_make_chans(struct monitor *m, struct err *e);
+void monitor_apply_pending(struct monitor *m);
 
 #endif

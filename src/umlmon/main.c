@@ -12,18 +12,54 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "lib/monitor.h"
+#include "lib/rpc_client.h"
+#include "lib/rpc_wire.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: umlmon [-fg] [-c CONFIG] [-d] VM\n"
+		"       umlmon -reload [-c CONFIG] VM\n"
 		"Runs the monitor of VM: prepares its jail, serves the control\n"
 		"socket VARDIR/VM/ctrl; the VM boots on 'umlwatch VM -start' (or at\n"
 		"once with start = boot in the configuration).\n\n"
 		"  -fg, --foreground  stay in the foreground, log to stderr too\n"
 		"  -c, --config FILE  configuration (default $UMLMON_CONFIG or %s)\n"
 		"  -d, --debug        debug messages\n"
+		"  -reload            have the running monitor of VM read the\n"
+		"                     configuration again (as SIGHUP does) and say\n"
+		"                     what changes at the VM's next boot\n"
 		"  -version           print the version\n"
 		"  -h, --help         this text\n", UMLMON_DEFAULT_CONFIG);
+}
+
+/* umlmon -reload: asks the running monitor, and prints its answer. */
+static int reload(const struct config *cfg, const char *name)
+{
+	char *sock = xasprintf("%s/%s/ctrl", cfg->global.vardir, name);
+	struct rpc_client *c;
+	um_result r;
+	struct err e;
+	int rc = 1;
+
+	c = rpc_client_unix(sock, UMLMONCTRL_PROG, UMLMONCTRL_V1, &e);
+	if (!c) {
+		fprintf(stderr, "umlmon: %s: no monitor to reload (%s)\n", name, e.msg);
+		free(sock);
+		return 1;
+	}
+	memset(&r, 0, sizeof(r));
+	if (rpc_client_call(c, UM_RELOAD, (xdrproc_t)xdr_rpc_void, NULL,
+			    (xdrproc_t)xdr_um_result, &r, 10000, &e) < 0) {
+		fprintf(stderr, "umlmon: %s: %s\n", name, e.msg);
+	} else {
+		fprintf(r.status == UM_OK ? stdout : stderr, "%s%s\n",
+			r.status == UM_OK ? "" : "umlmon: ", r.message);
+		rc = r.status == UM_OK ? 0 : 1;
+		xdr_free((xdrproc_t)xdr_um_result, (char *)&r);
+	}
+	rpc_client_free(c);
+	free(sock);
+	return rc;
 }
 
 /* The pid file, locked for the monitor's life. */
@@ -123,14 +159,15 @@ int main(int argc, char **argv)
 		{"debug", no_argument, NULL, 'd'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
+		{"reload", no_argument, NULL, 'R'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *cfgpath = NULL;
-	int fg = 0, debug = 0, opt, bad = 0, report_fd = -1, pidfd;
+	int fg = 0, debug = 0, opt, bad = 0, report_fd = -1, pidfd, do_reload = 0;
 	struct config *cfg;
 	struct vm_conf *vm;
 	struct monitor *m;
-	char *pidpath, *logpath;
+	char *pidpath, *logpath, name[VM_NAME_MAX + 1];
 	struct err e;
 
 	log_init("umlmon", LOG_LVL_INFO);
@@ -141,6 +178,7 @@ int main(int argc, char **argv)
 		case 'd': debug = 1; break;
 		case 'V': printf("umlmon %s\n", UMLMON_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
+		case 'R': do_reload = 1; break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -155,6 +193,12 @@ int main(int argc, char **argv)
 	if (!cfg)
 		die(1, "%s", e.msg);
 	vm = config_vm(cfg, argv[optind]);
+	if (do_reload) {
+		/* the monitor reads the file and reports its errors itself */
+		if (config_valid_name(argv[optind], &e) < 0)
+			die(2, "%s: %s", argv[optind], e.msg);
+		return reload(cfg, argv[optind]);
+	}
 	for (int i = 0; i < cfg->nerrors; i++) {
 		const char *sec = cfg->error_sections[i];
 
@@ -185,7 +229,10 @@ int main(int argc, char **argv)
 	if (!fg)
 		report_fd = daemonize();
 	/* everything from here on belongs to the daemon process */
-	m = monitor_new(cfg, vm, &e);
+	/* the monitor owns the configuration from here on (a reload
+	 * replaces it) */
+	snprintf(name, sizeof(name), "%s", vm->name);
+	m = monitor_new(cfg, name, &e);
 	if (!m)
 		ready(report_fd, e.msg);
 	logpath = xasprintf("%s/monitor.log", m->jail.logdir);
@@ -207,18 +254,17 @@ int main(int argc, char **argv)
 			close(null);
 		}
 	}
-	log_info("%s: monitor running (pid %d, control socket %s)", vm->name,
+	log_info("%s: monitor running (pid %d, control socket %s)", name,
 		 (int)getpid(), m->jail.ctrl);
 	ready(report_fd, NULL);
-	if (vm->start == START_BOOT && monitor_start(m, NULL, NULL, &e) < 0)
+	if (m->vm->start == START_BOOT && monitor_start(m, NULL, NULL, &e) < 0)
 		log_err("%s", e.msg);
 	monitor_run(m);
 	monitor_free(m);
-	log_info("%s: monitor exiting", vm->name);
+	log_info("%s: monitor exiting", name);
 	unlink(pidpath);
 	close(pidfd);
 	free(pidpath);
 	free(logpath);
-	config_free(cfg);
 	return 0;
 }
