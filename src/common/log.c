@@ -1,18 +1,26 @@
 /* log.c -- messages of the umlmon programs. */
 #include "log.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *prog = "umlmon";
 static enum log_level maxlvl = LOG_LVL_INFO;
-static int filefd = -1;
 static int to_stderr = 1;
+/* the file: written by the loop and by worker threads */
+static pthread_mutex_t file_mu = PTHREAD_MUTEX_INITIALIZER;
+static int filefd = -1;
+static char *filepath;
+static uint64_t filesize, filemax;
+static int filekeep;
 
 void log_init(const char *name, enum log_level max)
 {
@@ -27,17 +35,53 @@ const char *log_prog(void)
 	return prog;
 }
 
-int log_to_file(const char *path, int keep_stderr)
+int log_to_file(const char *path, int keep_stderr, uint64_t max, int keep)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+		      0640);
+	struct stat st;
 
 	if (fd < 0)
 		return -1;
+	pthread_mutex_lock(&file_mu);
 	if (filefd >= 0)
 		close(filefd);
 	filefd = fd;
+	free(filepath);
+	filepath = strdup(path);
+	filesize = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	filemax = max;
+	filekeep = keep;
 	to_stderr = keep_stderr;
+	pthread_mutex_unlock(&file_mu);
 	return 0;
+}
+
+/* path -> path.1 -> ... -> path.keep; a new empty path. Under file_mu. */
+static void rotate(void)
+{
+	char from[4200], to[4200];
+	int fd;
+
+	if (!filepath)
+		return;
+	for (int k = filekeep; k >= 1; k--) {
+		if (k == 1)
+			snprintf(from, sizeof(from), "%s", filepath);
+		else
+			snprintf(from, sizeof(from), "%s.%d", filepath, k - 1);
+		snprintf(to, sizeof(to), "%s.%d", filepath, k);
+		if (rename(from, to) < 0 && errno != ENOENT) {
+			/* nowhere to say it but on: the file keeps growing */
+		}
+	}
+	fd = open(filepath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC |
+		  O_NOFOLLOW, 0640);
+	if (fd >= 0) {
+		close(filefd);
+		filefd = fd;
+		filesize = 0;
+	}
 }
 
 void log_msg(enum log_level lvl, const char *fmt, ...)
@@ -63,9 +107,17 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 			 localtime_r(&t, &tm));
 		n = snprintf(line, sizeof(line), "%s %s[%d] %s: %s\n", stamp,
 			     prog, (int)getpid(), names[lvl], msg);
-		if (n > 0 && write(filefd, line, (size_t)n) < 0) {
-			/* a full log disk must not stop the monitor */
+		if (n >= (int)sizeof(line))
+			n = (int)sizeof(line) - 1;
+		pthread_mutex_lock(&file_mu);
+		if (filefd >= 0 && n > 0) {
+			if (filemax && filesize + (uint64_t)n > filemax && filesize)
+				rotate();
+			if (write(filefd, line, (size_t)n) == n)
+				filesize += (uint64_t)n;
+			/* else: a full log disk must not stop the monitor */
 		}
+		pthread_mutex_unlock(&file_mu);
 	}
 }
 

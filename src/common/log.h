@@ -2,13 +2,17 @@
 #ifndef UMLMON_LOG_H
 #define UMLMON_LOG_H
 
+#include <stdint.h>
+
 enum log_level { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 /* prog prefixes every line. Messages go to stderr until log_to_file(). */
 void log_init(const char *prog, enum log_level max);
 /* Sends further messages to the file (appended, time-stamped); with
- * keep_stderr they also still go to stderr. */
-int log_to_file(const char *path, int keep_stderr);
+ * keep_stderr they also still go to stderr. At max bytes (0: no cap) the
+ * file is rotated as the console logs are: path -> path.1 ... up to
+ * path.keep (keep 0: it starts anew). */
+int log_to_file(const char *path, int keep_stderr, uint64_t max, int keep);
 const char *log_prog(void);
 
 void log_msg(enum log_level lvl, const char *fmt, ...)

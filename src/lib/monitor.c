@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -225,6 +227,50 @@ static void stop_timers(struct monitor *m)
 	}
 }
 
+static void close_mconsole(struct monitor *m)
+{
+	if (m->mc_fd >= 0)
+		close(m->mc_fd);
+	m->mc_fd = -1;
+	snprintf(m->mc_path, sizeof(m->mc_path), "(no mconsole socket)");
+}
+
+/* The kernel's mconsole socket, held open: the jail's tmp is the guest's
+ * to change, so the monitor finds it once, beneath tmp without following
+ * any symbolic link, and from then on talks to that very socket through
+ * /proc/self/fd, whatever is put at its name later. */
+static void open_mconsole(struct monitor *m)
+{
+	struct open_how how;
+	struct stat st;
+	char rel[VM_NAME_MAX + 32];
+	int dir, fd;
+
+	close_mconsole(m);
+	dir = open(m->jail.tmp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dir < 0) {
+		log_err("%s: %s: %s", m->vm->name, m->jail.tmp, strerror(errno));
+		return;
+	}
+	memset(&how, 0, sizeof(how));
+	how.flags = O_PATH | O_CLOEXEC;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+	snprintf(rel, sizeof(rel), "%s/mconsole", m->vm->name);
+	fd = (int)syscall(SYS_openat2, dir, rel, &how, sizeof(how));
+	close(dir);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+	    st.st_uid != m->vm->uid) {
+		log_err("%s: %s: %s", m->vm->name, m->jail.mconsole, fd < 0 ?
+			strerror(errno) : "not the kernel's socket (not a socket "
+			"of the vmuser)");
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	m->mc_fd = fd;
+	snprintf(m->mc_path, sizeof(m->mc_path), "/proc/self/fd/%d", fd);
+}
+
 /* Undoes what a start set up on the host. */
 static void teardown(struct monitor *m)
 {
@@ -242,6 +288,7 @@ static void teardown(struct monitor *m)
 		m->status_fd = -1;
 	}
 	sb_free(&m->status_in);
+	close_mconsole(m);
 	vmnet_down(&m->net, m->vm);
 	jail_unmount(&m->jail);
 }
@@ -632,6 +679,8 @@ static void on_notify(struct loop *l, int fd, uint32_t events, void *arg)
 		}
 		switch (n.type) {
 		case MCONSOLE_NOTIFY_SOCKET:
+			/* a new boot of the kernel has a new socket */
+			open_mconsole(m);
 			if (m->state == UM_STARTING) {
 				m->state = UM_RUNNING;
 				log_info("%s: running (mconsole up after %lld ms)",
@@ -917,7 +966,7 @@ static void stop_mc(struct monitor *m, const char *cmd)
 {
 	if (m->stop_op)
 		mconsole_async_cancel(m->stop_op);
-	m->stop_op = mconsole_async(m->loop, m->jail.mconsole, cmd,
+	m->stop_op = mconsole_async(m->loop, m->mc_path, cmd,
 				    STOP_MC_TIMEOUT_MS, on_stop_mc, m);
 }
 
@@ -1014,7 +1063,7 @@ static int begin_stop(struct monitor *m, enum stop_stage first, int timeout,
 		first = STAGE_TERM;
 	}
 	if (m->state == UM_PAUSED)
-		mconsole_async(m->loop, m->jail.mconsole, "go", STOP_MC_TIMEOUT_MS,
+		mconsole_async(m->loop, m->mc_path, "go", STOP_MC_TIMEOUT_MS,
 			       on_resume_for_stop, m);
 	m->state = UM_STOPPING;
 	stop_enter(m, first);
@@ -1118,7 +1167,7 @@ static int request(struct monitor *m, const char *cmd, int then, const char *sai
 		snprintf(r->said, sizeof(r->said), "%s: %s", m->vm->name, said);
 	r->next = m->reqs;
 	m->reqs = r;
-	r->op = mconsole_async(m->loop, m->jail.mconsole, cmd, 5000, on_req, r);
+	r->op = mconsole_async(m->loop, m->mc_path, cmd, 5000, on_req, r);
 	return 0;
 }
 
@@ -1289,6 +1338,7 @@ struct monitor *monitor_new(struct config *cfg, const char *name, struct err *e)
 	m->vm = vm;
 	m->status_fd = -1;
 	m->notify_fd = -1;
+	m->mc_fd = -1;
 	m->state = UM_STOPPED;
 	m->notify_limit = (struct ratelimit)RATELIMIT_INIT(10, 1000);
 	sb_init(&m->status_in);

@@ -70,6 +70,8 @@ struct monitor {
 	int status_fd;
 	struct strbuf status_in;
 	int notify_fd;
+	int mc_fd;              /* the kernel's mconsole socket (O_PATH), or -1 */
+	char mc_path[64];       /* its name for sendto: /proc/self/fd/N */
 	time_t started;
 	int64_t started_ms;
 	int exit_seen;

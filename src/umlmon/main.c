@@ -236,7 +236,7 @@ int main(int argc, char **argv)
 	if (!m)
 		ready(report_fd, e.msg);
 	logpath = xasprintf("%s/monitor.log", m->jail.logdir);
-	if (log_to_file(logpath, fg) < 0)
+	if (log_to_file(logpath, fg, m->vm->log_max, m->vm->log_keep) < 0)
 		log_warn("%s: %s", logpath, strerror(errno));
 	if (monitor_listen(m, &e) < 0) {
 		monitor_free(m);
