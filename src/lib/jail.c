@@ -151,6 +151,78 @@ int jail_is_mountpoint(const char *path)
 	return found;
 }
 
+/* The disks in /shared/disks that the VM writes. The shared directory is
+ * bound read-only, and the kernel falls back to reading a disk it cannot
+ * open for writing without a word: each such file gets a read-write bind
+ * of its own on top. It is found beneath the shared directory without
+ * following any symbolic link, and bound by its fd. */
+static int bind_shared_rw(struct jail *j, const struct vm_conf *vm, struct err *e)
+{
+	for (int i = 0; i < vm->ndisks; i++) {
+		const struct disk_conf *d = &vm->disks[i];
+		const char *rel = d->path + strlen("/shared/");
+		size_t pl = strlen(d->path);
+		int is_dev = pl > 4 && !strcmp(d->path + pl - 4, ".dev");
+		struct open_how how;
+		struct stat st;
+		char src[64], *dst;
+		int dir, fd, r;
+
+		if (strchr(d->flags, 'r') || strncmp(d->path, "/shared/disks/", 14))
+			continue;
+		dir = open(j->shared_src, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (dir < 0) {
+			err_sys(e, "shared dir %s", j->shared_src);
+			return -1;
+		}
+		memset(&how, 0, sizeof(how));
+		how.flags = O_PATH | O_CLOEXEC;
+		how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+			      RESOLVE_NO_MAGICLINKS;
+		fd = (int)syscall(SYS_openat2, dir, rel, &how, sizeof(how));
+		close(dir);
+		if (fd < 0) {
+			if (errno == ENOENT && d->backing)
+				err_set(e, "ubd%d: %s: a COW file in /shared/disks must "
+					"exist before the start (the VM cannot create "
+					"files there; make it with 'umlwatch %s -disk "
+					"create %s %s')", d->index, d->path, vm->name,
+					d->path, d->backing);
+			else if (errno == ENOENT)
+				err_set(e, "ubd%d: %s: not found (%s/%s)", d->index,
+					d->path, j->shared_src, rel);
+			else if (errno == ELOOP || errno == EXDEV)
+				err_set(e, "ubd%d: %s: a symbolic link; a disk the VM "
+					"writes in /shared/disks must be the file itself",
+					d->index, d->path);
+			else
+				err_sys(e, "ubd%d: %s", d->index, d->path);
+			return -1;
+		}
+		if (fstat(fd, &st) < 0 ||
+		    (is_dev ? !S_ISBLK(st.st_mode) : !S_ISREG(st.st_mode))) {
+			err_set(e, "ubd%d: %s: not a %s", d->index, d->path,
+				is_dev ? "block device" : "regular file");
+			close(fd);
+			return -1;
+		}
+		snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
+		dst = xasprintf("%s/%s", j->shared_mnt, rel);
+		r = mount(src, dst, NULL, MS_BIND, NULL);
+		if (r == 0)
+			r = mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID |
+				  MS_NODEV | MS_NOEXEC, NULL);
+		if (r < 0)
+			err_sys(e, "ubd%d: %s: read-write bind mount on %s", d->index,
+				d->path, dst);
+		free(dst);
+		close(fd);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int jail_mount(struct jail *j, const struct vm_conf *vm, struct err *e)
 {
 	char opts[128];
@@ -186,6 +258,8 @@ int jail_mount(struct jail *j, const struct vm_conf *vm, struct err *e)
 			err_sys(e, "%s: remount read-only", j->shared_mnt);
 			goto undo;
 		}
+		if (bind_shared_rw(j, vm, e) < 0)
+			goto undo;
 	}
 	return 0;
 undo:
@@ -207,21 +281,69 @@ static int unmount_one(const char *path)
 	return -1;
 }
 
+static int longer_first(const void *a, const void *b)
+{
+	size_t la = strlen(*(char *const *)a), lb = strlen(*(char *const *)b);
+
+	return la < lb ? 1 : la > lb ? -1 : 0;
+}
+
+/* Every mount point beneath the jail's root, deepest first (a file bound
+ * on the shared directory before the directory). */
+static char **mounts_beneath(const struct jail *j, int *count)
+{
+	char *info = read_file("/proc/self/mountinfo", 16u << 20, NULL);
+	char *line, *save = NULL, **v = NULL;
+	size_t rl = strlen(j->root);
+	int n = 0;
+
+	*count = 0;
+	if (!info)
+		return NULL;
+	for (line = strtok_r(info, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		/* id parent major:minor root mountpoint ... */
+		char *f = line;
+		size_t len;
+
+		for (int i = 0; i < 4 && f; i++) {
+			f = strchr(f, ' ');
+			if (f)
+				f++;
+		}
+		if (!f)
+			continue;
+		len = strcspn(f, " ");
+		if (len <= rl + 1 || strncmp(f, j->root, rl) || f[rl] != '/')
+			continue;
+		v = xrealloc(v, sizeof(*v) * (size_t)(n + 1));
+		v[n++] = xasprintf("%.*s", (int)len, f);
+	}
+	free(info);
+	if (n)
+		qsort(v, (size_t)n, sizeof(*v), longer_first);
+	*count = n;
+	return v;
+}
+
 int jail_unmount(struct jail *j)
 {
-	int r = 0;
+	int n, r = 0;
+	char **v = mounts_beneath(j, &n);
 
-	if (j->shared_mounted || jail_is_mountpoint(j->shared_mnt)) {
-		if (unmount_one(j->shared_mnt) < 0)
+	/* a mount point listed twice (stacked mounts) is unmounted twice */
+	for (int i = 0; i < n; i++) {
+		if (unmount_one(v[i]) < 0)
 			r = -1;
-		else
-			j->shared_mounted = 0;
+		free(v[i]);
 	}
-	if (j->tmp_mounted || jail_is_mountpoint(j->tmp)) {
-		if (unmount_one(j->tmp) < 0)
-			r = -1;
-		else
-			j->tmp_mounted = 0;
+	free(v);
+	if (r == 0) {
+		j->tmp_mounted = 0;
+		j->shared_mounted = 0;
+	} else {
+		j->tmp_mounted = jail_is_mountpoint(j->tmp);
+		j->shared_mounted = jail_is_mountpoint(j->shared_mnt);
 	}
 	return r;
 }
