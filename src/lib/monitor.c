@@ -151,10 +151,9 @@ static void describe_exit(struct monitor *m, int status, struct vm_exit *x)
 		snprintf(x->reason, sizeof(x->reason), "the kernel panicked: %s",
 			 m->panic[0] ? m->panic : "(no text)");
 		n = strlen(x->reason);
-		if (m->stage_max >= STAGE_TERM)
+		if (m->stage_max >= STAGE_TERM && x->signal == SIGKILL)
 			snprintf(x->reason + n, sizeof(x->reason) - n, "; ended by the "
-				 "monitor (%s)", x->signal == SIGKILL ? "SIGKILL" :
-				 "SIGTERM");
+				 "monitor (SIGKILL)");
 		else if (x->signal)
 			snprintf(x->reason + n, sizeof(x->reason) - n, "; killed by "
 				 "signal %d (%s)", x->signal, strsignal(x->signal));
@@ -331,14 +330,14 @@ static void after_end(struct monitor *m)
 	m->stage_max = STAGE_NONE;
 	stop_login_watch(m);
 	finish_waiters(m, &m->ready_waiters, UM_ESTATE, m->last_exit.reason);
-	if (m->pending)
-		monitor_apply_pending(m);
 	if (m->quitting) {
 		finish_waiters(m, &m->reboot_waiters, UM_ECLOSED,
 			       "the monitor is exiting");
 		loop_quit(m->loop);
 		return;
 	}
+	if (m->pending)
+		monitor_apply_pending(m);
 	if (m->restart) {
 		m->restart = 0;
 		log_info("%s: starting again (reboot)", m->vm->name);
@@ -582,14 +581,24 @@ static void kernel_panicked(struct monitor *m, const char *text)
 		 m->panic);
 	finish_waiters(m, &m->ready_waiters, UM_ESTATE, msg);
 	stop_login_watch(m);
+	/* -info tells it now: the kernel's end may be some time off */
+	memset(&m->last_exit, 0, sizeof(m->last_exit));
+	m->last_exit.valid = 1;
+	m->last_exit.ended = time(NULL);
 	if (m->vm->on_panic == PANIC_KEEP) {
+		snprintf(m->last_exit.reason, sizeof(m->last_exit.reason),
+			 "the kernel panicked: %s; kept for inspection (kernel pid "
+			 "%d; -halt ends it)", m->panic, (int)m->kernel);
 		log_warn("%s: the panicked kernel (pid %d) is kept for inspection "
 			 "(on_panic = keep); 'umlwatch %s -halt' ends it",
 			 m->vm->name, (int)m->kernel, m->vm->name);
 		return;
 	}
-	log_info("%s: ending the panicked kernel", m->vm->name);
-	stop_enter(m, STAGE_TERM);
+	snprintf(m->last_exit.reason, sizeof(m->last_exit.reason),
+		 "the kernel panicked: %s; the monitor is ending it", m->panic);
+	/* a panicked UML ignores SIGTERM */
+	log_info("%s: killing the panicked kernel", m->vm->name);
+	stop_enter(m, STAGE_KILL);
 }
 
 /* May one more notification be logged? Says first how many were not. */
@@ -1034,10 +1043,10 @@ static int begin_stop(struct monitor *m, enum stop_stage first, int timeout,
 		      mon_done_cb cb, void *arg, struct err *e)
 {
 	if (m->state == UM_CRASHED && m->watcher) {
-		/* a panicked kernel kept for inspection: signals only */
+		/* a panicked kernel: it answers nothing and ignores SIGTERM */
 		add_waiter(&m->stop_waiters, cb, arg);
-		if (m->stage < STAGE_TERM)
-			stop_enter(m, STAGE_TERM);
+		if (m->stage < STAGE_KILL)
+			stop_enter(m, STAGE_KILL);
 		return 0;
 	}
 	if (!is_up(m)) {

@@ -42,6 +42,12 @@ static int reload(const struct config *cfg, const char *name)
 	int rc = 1;
 
 	c = rpc_client_unix(sock, UMLMONCTRL_PROG, UMLMONCTRL_V1, &e);
+	if (!c && errno == EACCES) {
+		fprintf(stderr, "umlmon: %s: %s: only root reloads a monitor's "
+			"configuration\n", name, sock);
+		free(sock);
+		return 1;
+	}
 	if (!c) {
 		fprintf(stderr, "umlmon: %s: no monitor to reload (%s)\n", name, e.msg);
 		free(sock);
