@@ -21,6 +21,7 @@
 #include "../common/log.h"
 #include "cmdline.h"
 #include "diskjob.h"
+#include "disklock.h"
 #include "image.h"
 #include "logw.h"
 #include "loop.h"
@@ -288,6 +289,7 @@ static void teardown(struct monitor *m)
 	}
 	sb_free(&m->status_in);
 	close_mconsole(m);
+	disklocks_release(&m->boot_locks);
 	vmnet_down(&m->net, m->vm);
 	jail_unmount(&m->jail);
 }
@@ -766,11 +768,19 @@ static int open_notify(struct monitor *m, struct err *e)
 static int disks_ready(struct monitor *m, struct err *e)
 {
 	struct disk_ctx c;
+	char who[96];
 	int r;
 
 	if (disk_ctx_init(&c, m->cfg, m->vm->name, e) < 0)
 		return -1;
-	r = disk_check_start(&c, m->vm, e);
+	/* the images stay locked while this boot lasts: no other monitor
+	 * checks and opens them meanwhile (see disklock.h) */
+	snprintf(who, sizeof(who), "the start of %s by its monitor", m->vm->name);
+	disklocks_free(&m->boot_locks);
+	disklocks_init(&m->boot_locks, m->cfg->global.shared, who);
+	r = disklock_boot(&m->boot_locks, &c, m->vm, e);
+	if (r == 0)
+		r = disk_check_start(&c, m->vm, e);
 	disk_ctx_free(&c);
 	return r;
 }
@@ -899,6 +909,7 @@ fail:
 	}
 	vmnet_down(&m->net, m->vm);
 	jail_unmount(&m->jail);
+	disklocks_release(&m->boot_locks);
 	cmdline_free(&cl);
 	{
 		/* the refusal is the VM's, whatever object it names */
@@ -1438,6 +1449,7 @@ void monitor_free(struct monitor *m)
 	free(m->cmdline);
 	jail_free(&m->jail);
 	loop_free(m->loop);
+	disklocks_free(&m->boot_locks);
 	config_free(m->pending);
 	free(m->pending_note);
 	config_free(m->retired);

@@ -15,6 +15,7 @@
 #include "../common/ratelimit.h"
 #include "../common/util.h"
 #include "chan.h"
+#include "disklock.h"
 #include "jail.h"
 #include "vmnet.h"
 
@@ -114,6 +115,7 @@ struct monitor {
 	struct config *retired;     /* an older configuration a disk job may
 				       still read; freed when it ends */
 	struct ratelimit notify_limit; /* log lines of notifications */
+	struct disklocks boot_locks;   /* the images of this boot */
 };
 
 const char *um_state_name(um_state s);
