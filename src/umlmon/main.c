@@ -200,10 +200,14 @@ int main(int argc, char **argv)
 		die(1, "%s", e.msg);
 	vm = config_vm(cfg, argv[optind]);
 	if (do_reload) {
+		int rc;
+
 		/* the monitor reads the file and reports its errors itself */
 		if (config_valid_name(argv[optind], &e) < 0)
 			die(2, "%s: %s", argv[optind], e.msg);
-		return reload(cfg, argv[optind]);
+		rc = reload(cfg, argv[optind]);
+		config_free(cfg);
+		return rc;
 	}
 	for (int i = 0; i < cfg->nerrors; i++) {
 		const char *sec = cfg->error_sections[i];
