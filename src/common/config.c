@@ -34,6 +34,12 @@ struct parse {
 	/* where each section starts, to place inih's syntax errors */
 	struct secline { int line; char name[128]; } *secs;
 	int nsecs;
+	/* per VM (as cfg->vms): keys given, valid or not, so that a bad
+	 * vmuser line is not also reported as a missing vmuser */
+	struct given { int vmuser, disk; } *given;
+	int *error_lines;  /* per error, to sort them */
+	int idx;           /* the number of a numbered key (ubd3r: 3), or -1 */
+	const char *rest;  /* what follows that number ("r"), or "" */
 };
 
 static void add_error(struct parse *p, int *counter, const char *key,
@@ -54,6 +60,9 @@ static void add_error(struct parse *p, int *counter, const char *key,
 	cfg->error_sections = xrealloc(cfg->error_sections,
 				       sizeof(char *) * (size_t)(cfg->nerrors + 1));
 	cfg->error_sections[cfg->nerrors] = xstrdup(p->section);
+	p->error_lines = xrealloc(p->error_lines,
+				  sizeof(int) * (size_t)(cfg->nerrors + 1));
+	p->error_lines[cfg->nerrors] = p->line;
 	if (key)
 		cfg->errors[cfg->nerrors++] =
 			xasprintf("%s:%d: %s: %s", cfg->path, p->line, key, cause);
@@ -204,71 +213,6 @@ static void set_str(char **dst, const char *v)
 	*dst = xstrdup(v);
 }
 
-static int parse_global(struct parse *p, const char *key, const char *val)
-{
-	struct global_conf *g = &p->cfg->global;
-	int *nerr = &g->nerrors;
-
-	if (!strcmp(key, "vardir") || !strcmp(key, "shared") ||
-	    !strcmp(key, "rundir")) {
-		const char *cause;
-
-		if (!jail_path_ok(val, &cause) || !strcmp(val, "/")) {
-			add_error(p, nerr, key, "'%s': %s", val,
-				  strcmp(val, "/") ? cause : "must not be /");
-			return 0;
-		}
-		set_str(!strcmp(key, "vardir") ? &g->vardir :
-			!strcmp(key, "shared") ? &g->shared : &g->rundir, val);
-	} else if (!strcmp(key, "ctrl_group")) {
-		struct group *gr = getgrnam(val);
-
-		if (!gr) {
-			add_error(p, nerr, key, "no such group '%s'", val);
-			return 0;
-		}
-		set_str(&g->ctrl_group, val);
-		g->ctrl_gid = gr->gr_gid;
-	} else if (!strcmp(key, "mac_pool")) {
-		char cause[256];
-
-		if (netconf_parse_pool(val, &g->mac_lo, &g->mac_hi, cause,
-				       sizeof(cause)) < 0) {
-			add_error(p, nerr, key, "%s", cause);
-			return 0;
-		}
-	} else {
-		add_error(p, nerr, key, "unknown key in [GLOBAL] "
-			  "(expected vardir, shared, rundir, ctrl_group, mac_pool)");
-		return 0;
-	}
-	return 1;
-}
-
-/* "con3" -> 3 with prefix "con"; -1 if not of that form or out of range. */
-static int indexed(const char *key, const char *prefix, int max,
-		   const char **rest)
-{
-	size_t n = strlen(prefix);
-	long v = 0;
-	const char *p;
-
-	if (strncmp(key, prefix, n) || !isdigit((unsigned char)key[n]))
-		return -1;
-	p = key + n;
-	if (*p == '0' && isdigit((unsigned char)p[1]))
-		return -1;
-	while (isdigit((unsigned char)*p) && v < 1000)
-		v = v * 10 + (*p++ - '0');
-	if (v >= max)
-		return -2;
-	if (rest)
-		*rest = p;
-	else if (*p)
-		return -1;
-	return (int)v;
-}
-
 static void set_chan(struct vm_conf *vm, const char *name, enum chan_mode m,
 		     int line)
 {
@@ -344,6 +288,11 @@ static int parse_disk(struct parse *p, struct vm_conf *vm, const char *key,
 		}
 	}
 	for (int i = 0; i < vm->ndisks; i++) {
+		if (vm->disks[i].index == idx) {
+			add_error(p, &vm->nerrors, key, "ubd%d is already given "
+				  "(line %d)", idx, vm->disks[i].line);
+			goto bad;
+		}
 		if (!strcmp(vm->disks[i].path, d.path)) {
 			add_error(p, &vm->nerrors, key, "'%s' is already ubd%d",
 				  d.path, vm->disks[i].index);
@@ -381,189 +330,492 @@ static void add_nic(struct vm_conf *vm, const struct nic_conf *n)
 	vm->nnics++;
 }
 
-static int parse_vm(struct parse *p, struct vm_conf *vm, const char *key,
-		    const char *val)
+/* ---- keys ------------------------------------------------------------- */
+
+/* Where the errors of the current section are counted. */
+static int *nerr_of(struct parse *p)
 {
-	int *nerr = &vm->nerrors;
-	const char *rest;
-	int idx;
+	return p->in_global ? &p->cfg->global.nerrors : &p->vm->nerrors;
+}
 
-	if (!strcmp(key, "vmuser")) {
-		struct passwd *pw = getpwnam(val);
+/* A key's parser (a numbered key's number and suffix are in p->idx and
+ * p->rest). Returns 1 if the value was taken, 0 after an error. */
+typedef int (*key_fn)(struct parse *p, const char *key, const char *val);
 
-		if (!pw) {
-			add_error(p, nerr, key, "no such user '%s'", val);
-			return 0;
-		}
-		if (pw->pw_uid == 0) {
-			add_error(p, nerr, key, "'%s' is root; a VM must run as "
-				  "an unprivileged user", val);
-			return 0;
-		}
-		set_str(&vm->vmuser, val);
-		vm->uid = pw->pw_uid;
-		vm->gid = pw->pw_gid;
-	} else if (!strcmp(key, "kernel")) {
-		const char *cause;
+static int key_dir(struct parse *p, const char *key, const char *val)
+{
+	struct global_conf *g = &p->cfg->global;
+	const char *cause;
 
-		if (!jail_path_ok(val, &cause)) {
-			add_error(p, nerr, key, "'%s': %s", val, cause);
-			return 0;
-		}
-		set_str(&vm->kernel, val);
-	} else if (!strcmp(key, "memory")) {
-		uint64_t m;
+	if (!jail_path_ok(val, &cause) || !strcmp(val, "/")) {
+		add_error(p, nerr_of(p), key, "'%s': %s", val,
+			  strcmp(val, "/") ? cause : "must not be /");
+		return 0;
+	}
+	set_str(!strcmp(key, "vardir") ? &g->vardir :
+		!strcmp(key, "shared") ? &g->shared : &g->rundir, val);
+	return 1;
+}
 
-		if (parse_size(val, &m) < 0) {
-			add_error(p, nerr, key, "'%s' is not a size (e.g. 128M, 1G)",
-				  val);
-			return 0;
-		}
-		if (val[strspn(val, "0123456789")] == '\0')
-			m <<= 20; /* a bare number is MiB, as with mem= */
-		if (m < (16ULL << 20) || m > (64ULL << 30)) {
-			add_error(p, nerr, key, "'%s' is out of range (16M to 64G)",
-				  val);
-			return 0;
-		}
-		vm->memory = m & ~((1ULL << 20) - 1);
-	} else if (!strcmp(key, "args")) {
-		char **argv;
-		int argc;
-		struct err e;
+static int key_ctrl_group(struct parse *p, const char *key, const char *val)
+{
+	struct group *gr = getgrnam(val);
 
-		if (kargs_split(val, &argv, &argc, &e) < 0) {
-			add_error(p, nerr, key, "%s", e.msg);
-			return 0;
-		}
-		for (int i = 0; i < argc; i++) {
-			const char *why = kargs_reserved(argv[i]);
+	if (!gr) {
+		add_error(p, nerr_of(p), key, "no such group '%s'", val);
+		return 0;
+	}
+	set_str(&p->cfg->global.ctrl_group, val);
+	p->cfg->global.ctrl_gid = gr->gr_gid;
+	return 1;
+}
 
-			if (why) {
-				add_error(p, nerr, key, "'%s' is set by the monitor (%s)",
-					  argv[i], why);
-				kargs_free(argv, argc);
-				return 0;
-			}
-		}
-		kargs_free(argv, argc);
-		if (vm->args) {
-			char *joined = xasprintf("%s %s", vm->args, val);
+static int key_mac_pool(struct parse *p, const char *key, const char *val)
+{
+	struct global_conf *g = &p->cfg->global;
+	char cause[256];
 
-			free(vm->args);
-			vm->args = joined;
-		} else {
-			vm->args = xstrdup(val);
-		}
-	} else if (!strcmp(key, "stop_timeout")) {
-		long v;
-
-		if (parse_long(val, 0, 3600, &v) < 0) {
-			add_error(p, nerr, key, "'%s' is not a number of seconds "
-				  "from 0 to 3600", val);
-			return 0;
-		}
-		vm->stop_timeout = (int)v;
-	} else if (!strcmp(key, "log_max")) {
-		uint64_t m;
-
-		if (parse_size(val, &m) < 0 || (m && m < 4096)) {
-			add_error(p, nerr, key, "'%s' is not a log size (0 for no cap, "
-				  "else 4K or more, e.g. 1M)", val);
-			return 0;
-		}
-		vm->log_max = m;
-	} else if (!strcmp(key, "log_keep")) {
-		long v;
-
-		if (parse_long(val, 0, 100, &v) < 0) {
-			add_error(p, nerr, key, "'%s' is not a number of files from 0 "
-				  "to 100", val);
-			return 0;
-		}
-		vm->log_keep = (int)v;
-	} else if (!strcmp(key, "start")) {
-		if (!strcmp(val, "manual"))
-			vm->start = START_MANUAL;
-		else if (!strcmp(val, "off"))
-			vm->start = START_OFF;
-		else if (!strcmp(val, "boot"))
-			vm->start = START_BOOT;
-		else {
-			add_error(p, nerr, key, "unknown start mode '%s' "
-				  "(expected off, manual, boot)", val);
-			return 0;
-		}
-	} else if (!strcmp(key, "on_panic")) {
-		if (!strcmp(val, "end"))
-			vm->on_panic = PANIC_END;
-		else if (!strcmp(val, "keep"))
-			vm->on_panic = PANIC_KEEP;
-		else {
-			add_error(p, nerr, key, "unknown action '%s' (expected end, "
-				  "keep)", val);
-			return 0;
-		}
-	} else if ((idx = indexed(key, "ubd", VM_MAX_DISKS, &rest)) != -1) {
-		if (idx == -2) {
-			add_error(p, nerr, key, "the kernel has ubd0 to ubd%d",
-				  VM_MAX_DISKS - 1);
-			return 0;
-		}
-		return parse_disk(p, vm, key, idx, rest, val);
-	} else if ((idx = indexed(key, "con", VM_MAX_CON, NULL)) != -1 ||
-		   (idx = indexed(key, "ssl", VM_MAX_SSL, NULL)) != -1) {
-		enum chan_mode m;
-
-		if (idx == -2) {
-			add_error(p, nerr, key, "the kernel has con0 to con%d and "
-				  "ssl0 to ssl%d", VM_MAX_CON - 1, VM_MAX_SSL - 1);
-			return 0;
-		}
-		if (!strcmp(val, "pty"))
-			m = CHAN_PTY;
-		else if (!strcmp(val, "log"))
-			m = CHAN_LOG;
-		else if (!strcmp(val, "null"))
-			m = CHAN_NULL;
-		else {
-			add_error(p, nerr, key, "unknown channel '%s' "
-				  "(expected pty, log, null)", val);
-			return 0;
-		}
-		set_chan(vm, key, m, p->line);
-	} else if ((idx = indexed(key, "eth", VM_MAX_NICS, NULL)) != -1) {
-		struct nic_conf n;
-		char cause[512];
-
-		if (idx == -2) {
-			add_error(p, nerr, key, "at most %d interfaces (eth0 to eth%d)",
-				  VM_MAX_NICS, VM_MAX_NICS - 1);
-			return 0;
-		}
-		if (netconf_parse_nic(val, &n, cause, sizeof(cause)) < 0) {
-			add_error(p, nerr, key, "%s", cause);
-			return 0;
-		}
-		n.index = idx;
-		n.line = p->line;
-		add_nic(vm, &n);
-	} else if (!strcmp(key, "netdriver")) {
-		if (!strcmp(val, "vector")) {
-			vm->netdriver = NET_VECTOR;
-		} else if (!strcmp(val, "tuntap")) {
-			vm->netdriver = NET_TUNTAP;
-		} else {
-			add_error(p, nerr, key, "'%s': expected vector or tuntap", val);
-			return 0;
-		}
-	} else {
-		add_error(p, nerr, key, "unknown key (expected vmuser, kernel, "
-			  "memory, ubdN, conN, sslN, ethN, netdriver, args, "
-			  "stop_timeout, log_max, log_keep, start, on_panic)");
+	if (netconf_parse_pool(val, &g->mac_lo, &g->mac_hi, cause,
+			       sizeof(cause)) < 0) {
+		add_error(p, nerr_of(p), key, "%s", cause);
 		return 0;
 	}
 	return 1;
+}
+
+static int key_vmuser(struct parse *p, const char *key, const char *val)
+{
+	struct passwd *pw = getpwnam(val);
+
+	if (!pw) {
+		add_error(p, nerr_of(p), key, "no such user '%s'", val);
+		return 0;
+	}
+	if (pw->pw_uid == 0) {
+		add_error(p, nerr_of(p), key, "'%s' is root; a VM must run as "
+			  "an unprivileged user", val);
+		return 0;
+	}
+	set_str(&p->vm->vmuser, val);
+	p->vm->uid = pw->pw_uid;
+	p->vm->gid = pw->pw_gid;
+	return 1;
+}
+
+static int key_kernel(struct parse *p, const char *key, const char *val)
+{
+	const char *cause;
+
+	if (!jail_path_ok(val, &cause)) {
+		add_error(p, nerr_of(p), key, "'%s': %s", val, cause);
+		return 0;
+	}
+	set_str(&p->vm->kernel, val);
+	return 1;
+}
+
+static int key_memory(struct parse *p, const char *key, const char *val)
+{
+	const char *cause;
+	uint64_t m;
+	int r;
+
+	if (val[strspn(val, "0123456789.")] == '\0') {
+		/* a bare number is MiB, as with mem= */
+		char *mib = xasprintf("%sM", val);
+
+		r = parse_size_cause(mib, &m, &cause);
+		free(mib);
+	} else {
+		r = parse_size_cause(val, &m, &cause);
+	}
+	if (r < 0) {
+		add_error(p, nerr_of(p), key, "'%s' %s", val, cause);
+		return 0;
+	}
+	if (m < (16ULL << 20) || m > (64ULL << 30)) {
+		add_error(p, nerr_of(p), key, "'%s' is out of range (16M to 64G)", val);
+		return 0;
+	}
+	if (m & ((1ULL << 20) - 1)) {
+		add_error(p, nerr_of(p), key, "'%s' is not a whole number of MiB "
+			  "(the kernel's mem= takes MiB)", val);
+		return 0;
+	}
+	p->vm->memory = m;
+	return 1;
+}
+
+static int key_args(struct parse *p, const char *key, const char *val)
+{
+	struct vm_conf *vm = p->vm;
+	char **argv;
+	int argc;
+	struct err e;
+
+	if (kargs_split(val, &argv, &argc, &e) < 0) {
+		add_error(p, nerr_of(p), key, "%s", e.msg);
+		return 0;
+	}
+	for (int i = 0; i < argc; i++) {
+		const char *why = kargs_reserved(argv[i]);
+
+		if (why) {
+			add_error(p, nerr_of(p), key, "'%s' is set by the monitor (%s)",
+				  argv[i], why);
+			kargs_free(argv, argc);
+			return 0;
+		}
+	}
+	kargs_free(argv, argc);
+	if (vm->args) {
+		char *joined = xasprintf("%s %s", vm->args, val);
+
+		free(vm->args);
+		vm->args = joined;
+	} else {
+		vm->args = xstrdup(val);
+	}
+	return 1;
+}
+
+/* A whole number of units from lo to hi into *dst. */
+static int set_number(struct parse *p, const char *key, const char *val,
+		      long lo, long hi, const char *units, int *dst)
+{
+	long v;
+
+	if (parse_long(val, lo, hi, &v) < 0) {
+		add_error(p, nerr_of(p), key, "'%s' is not a number of %s from %ld "
+			  "to %ld", val, units, lo, hi);
+		return 0;
+	}
+	*dst = (int)v;
+	return 1;
+}
+
+static int key_stop_timeout(struct parse *p, const char *key, const char *val)
+{
+	return set_number(p, key, val, 0, 3600, "seconds", &p->vm->stop_timeout);
+}
+
+static int key_log_max(struct parse *p, const char *key, const char *val)
+{
+	const char *cause;
+	uint64_t m;
+
+	if (parse_size_cause(val, &m, &cause) < 0) {
+		add_error(p, nerr_of(p), key, "'%s' %s", val, cause);
+		return 0;
+	}
+	if (m && m < 4096) {
+		add_error(p, nerr_of(p), key, "'%s' is too small (0 for no cap, "
+			  "else 4K or more, e.g. 1M)", val);
+		return 0;
+	}
+	p->vm->log_max = m;
+	return 1;
+}
+
+static int key_log_keep(struct parse *p, const char *key, const char *val)
+{
+	return set_number(p, key, val, 0, 100, "files", &p->vm->log_keep);
+}
+
+/* One of a few words (in the order the message lists them), into *dst. */
+struct choice { const char *name; int value; };
+
+static int set_choice(struct parse *p, const char *key, const char *val,
+		      const char *what, const struct choice *c, size_t n, int *dst)
+{
+	struct strbuf list;
+
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(val, c[i].name)) {
+			*dst = c[i].value;
+			return 1;
+		}
+	sb_init(&list);
+	for (size_t i = 0; i < n; i++)
+		sb_printf(&list, "%s%s", i ? ", " : "", c[i].name);
+	add_error(p, nerr_of(p), key, "unknown %s '%s' (expected %s)", what, val,
+		  list.buf);
+	sb_free(&list);
+	return 0;
+}
+
+static int key_start(struct parse *p, const char *key, const char *val)
+{
+	static const struct choice c[] = {
+		{"off", START_OFF}, {"manual", START_MANUAL}, {"boot", START_BOOT},
+	};
+	int v;
+
+	if (!set_choice(p, key, val, "start mode", c, ARRAY_SIZE(c), &v))
+		return 0;
+	p->vm->start = (enum start_mode)v;
+	return 1;
+}
+
+static int key_on_panic(struct parse *p, const char *key, const char *val)
+{
+	static const struct choice c[] = {
+		{"end", PANIC_END}, {"keep", PANIC_KEEP},
+	};
+	int v;
+
+	if (!set_choice(p, key, val, "action", c, ARRAY_SIZE(c), &v))
+		return 0;
+	p->vm->on_panic = (enum panic_action)v;
+	return 1;
+}
+
+static int key_ubd(struct parse *p, const char *key, const char *val)
+{
+	return parse_disk(p, p->vm, key, p->idx, p->rest, val);
+}
+
+static int key_chan(struct parse *p, const char *key, const char *val)
+{
+	static const struct choice c[] = {
+		{"pty", CHAN_PTY}, {"log", CHAN_LOG}, {"null", CHAN_NULL},
+	};
+	int v;
+
+	if (!set_choice(p, key, val, "channel", c, ARRAY_SIZE(c), &v))
+		return 0;
+	set_chan(p->vm, key, (enum chan_mode)v, p->line);
+	return 1;
+}
+
+static int key_eth(struct parse *p, const char *key, const char *val)
+{
+	struct nic_conf n;
+	char cause[512];
+
+	if (netconf_parse_nic(val, &n, cause, sizeof(cause)) < 0) {
+		add_error(p, nerr_of(p), key, "%s", cause);
+		return 0;
+	}
+	n.index = p->idx;
+	n.line = p->line;
+	add_nic(p->vm, &n);
+	return 1;
+}
+
+static int key_netdriver(struct parse *p, const char *key, const char *val)
+{
+	static const struct choice c[] = {
+		{"vector", NET_VECTOR}, {"tuntap", NET_TUNTAP},
+	};
+	int v;
+
+	if (!set_choice(p, key, val, "driver", c, ARRAY_SIZE(c), &v))
+		return 0;
+	p->vm->netdriver = (enum net_driver)v;
+	return 1;
+}
+
+_Static_assert(VM_MAX_DISKS == 16 && VM_MAX_CON == 16 && VM_MAX_SSL == 64 &&
+	       VM_MAX_NICS == 8, "update the ranges in keys[]");
+
+/* Every key of umlmon(5), in the order the messages list them. */
+static const struct keydef {
+	const char *name;   /* a key, or the stem of numbered keys (ubd: ubd0..) */
+	int global;         /* 1: a [GLOBAL] key, 0: a VM key */
+	int count;          /* numbered: stem0 to stem{count-1}; 0: a plain key */
+	int suffix;         /* numbered: text may follow the number (ubd0r) */
+	const char *range;  /* numbered: the message for a number out of range */
+	key_fn fn;
+} keys[] = {
+	{"vardir", 1, 0, 0, NULL, key_dir},
+	{"shared", 1, 0, 0, NULL, key_dir},
+	{"rundir", 1, 0, 0, NULL, key_dir},
+	{"ctrl_group", 1, 0, 0, NULL, key_ctrl_group},
+	{"mac_pool", 1, 0, 0, NULL, key_mac_pool},
+	{"vmuser", 0, 0, 0, NULL, key_vmuser},
+	{"kernel", 0, 0, 0, NULL, key_kernel},
+	{"memory", 0, 0, 0, NULL, key_memory},
+	{"ubd", 0, VM_MAX_DISKS, 1, "the kernel has ubd0 to ubd15", key_ubd},
+	{"con", 0, VM_MAX_CON, 0,
+	 "the kernel has con0 to con15 and ssl0 to ssl63", key_chan},
+	{"ssl", 0, VM_MAX_SSL, 0,
+	 "the kernel has con0 to con15 and ssl0 to ssl63", key_chan},
+	{"eth", 0, VM_MAX_NICS, 0, "at most 8 interfaces (eth0 to eth7)", key_eth},
+	{"netdriver", 0, 0, 0, NULL, key_netdriver},
+	{"args", 0, 0, 0, NULL, key_args},
+	{"stop_timeout", 0, 0, 0, NULL, key_stop_timeout},
+	{"log_max", 0, 0, 0, NULL, key_log_max},
+	{"log_keep", 0, 0, 0, NULL, key_log_keep},
+	{"start", 0, 0, 0, NULL, key_start},
+	{"on_panic", 0, 0, 0, NULL, key_on_panic},
+};
+
+/* The entry of key among the keys of one kind of section. For a numbered
+ * key, *idx gets its number (-2 if out of range) and *rest what follows
+ * it. */
+static const struct keydef *key_find(const char *key, int global, int *idx,
+				     const char **rest)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const struct keydef *k = &keys[i];
+		size_t n = strlen(k->name);
+		const char *d = key + n;
+		long v = 0;
+
+		if (k->global != global)
+			continue;
+		*idx = -1;
+		*rest = "";
+		if (!k->count) {
+			if (!strcmp(key, k->name))
+				return k;
+			continue;
+		}
+		/* stem, a number without leading zeros, a suffix if allowed */
+		if (strncmp(key, k->name, n) || !isdigit((unsigned char)*d) ||
+		    (*d == '0' && isdigit((unsigned char)d[1])))
+			continue;
+		while (isdigit((unsigned char)*d) && v < 1000)
+			v = v * 10 + (*d++ - '0');
+		if (isdigit((unsigned char)*d) || v >= k->count) {
+			*idx = -2;
+			return k;
+		}
+		if (*d && !k->suffix)
+			continue;
+		*idx = (int)v;
+		*rest = d;
+		return k;
+	}
+	return NULL;
+}
+
+/* Edits from a to b (insert, delete, change, or swap two neighbours). */
+static size_t edits(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), d[33][33];
+
+	if (la > 32 || lb > 32)
+		return 99;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t j = 1; j <= lb; j++) {
+			size_t c = d[i - 1][j - 1] + (tolower((unsigned char)a[i - 1]) !=
+						      tolower((unsigned char)b[j - 1]));
+
+			if (d[i - 1][j] + 1 < c)
+				c = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < c)
+				c = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < c)
+				c = d[i - 2][j - 2] + 1;
+			d[i][j] = c;
+		}
+	}
+	return d[la][lb];
+}
+
+/* The key of this kind of section that an unknown key most likely meant
+ * (at most two edits, fewer than half its letters), in buf; or NULL. A
+ * numbered key keeps its number: udb0r -> ubd0r. */
+static const char *key_suggest(const char *key, int global, char *buf, size_t n)
+{
+	size_t best = 3;
+	const char *found = NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const struct keydef *k = &keys[i];
+		const char *num = key + strcspn(key, "0123456789");
+		char stem[64];
+		size_t d;
+
+		if (k->global != global)
+			continue;
+		if (k->count) {
+			if (!*num || num == key || (size_t)(num - key) >= sizeof(stem))
+				continue;
+			snprintf(stem, sizeof(stem), "%.*s", (int)(num - key), key);
+			d = edits(stem, k->name);
+		} else {
+			num = "";
+			d = edits(key, k->name);
+		}
+		if (d >= best || 2 * d >= strlen(k->name))
+			continue;
+		snprintf(stem, sizeof(stem), "%s%s", k->name, num);
+		if (!strcmp(stem, key))
+			continue; /* e.g. ubd01: not a spelling matter */
+		best = d;
+		snprintf(buf, n, "%s", stem);
+		found = buf;
+	}
+	return found;
+}
+
+/* Notes a key of a VM that was given, valid or not (or meant, when
+ * misspelt). */
+static void mark_given(struct parse *p, const char *key)
+{
+	struct given *g;
+
+	if (!p->vm)
+		return;
+	g = &p->given[p->vm - p->cfg->vms];
+	g->vmuser |= !strcmp(key, "vmuser");
+	g->disk |= !strncmp(key, "ubd", 3);
+}
+
+static void unknown_key(struct parse *p, const char *key)
+{
+	const struct keydef *other;
+	const char *rest, *meant;
+	char buf[80];
+	struct strbuf list;
+	int idx;
+
+	if ((other = key_find(key, !p->in_global, &idx, &rest))) {
+		add_error(p, nerr_of(p), key, p->in_global ?
+			  "a VM's key; it belongs in a VM section, not in [GLOBAL]" :
+			  "a key of [GLOBAL], not of a VM section");
+		return;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (keys[i].count && keys[i].global == p->in_global &&
+		    !strcmp(key, keys[i].name)) {
+			add_error(p, nerr_of(p), key, "needs a number (%s0, %s1, ...)",
+				  key, key);
+			return;
+		}
+	if ((meant = key_suggest(key, p->in_global, buf, sizeof(buf)))) {
+		mark_given(p, meant);
+		add_error(p, nerr_of(p), key, "unknown key; did you mean '%s'?", meant);
+		return;
+	}
+	sb_init(&list);
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (keys[i].global == p->in_global)
+			sb_printf(&list, "%s%s%s", list.len ? ", " : "", keys[i].name,
+				  keys[i].count ? "N" : "");
+	add_error(p, nerr_of(p), key, "unknown key%s (expected %s)",
+		  p->in_global ? " in [GLOBAL]" : "", list.buf);
+	sb_free(&list);
+}
+
+static void parse_key(struct parse *p, const char *key, const char *val)
+{
+	const struct keydef *k = key_find(key, p->in_global, &p->idx, &p->rest);
+
+	if (!k)
+		unknown_key(p, key);
+	else if (p->idx == -2)
+		add_error(p, nerr_of(p), key, "%s", k->range);
+	else
+		k->fn(p, key, val);
 }
 
 /* Called by the line reader for every "[name]" line, so that a section
@@ -594,6 +846,8 @@ static void begin_section(struct parse *p, const char *section)
 		p->bad_section = 1;
 	} else {
 		p->vm = new_vm(p->cfg, section, p->line);
+		p->given = xrealloc(p->given, sizeof(*p->given) * (size_t)p->cfg->nvms);
+		memset(&p->given[p->cfg->nvms - 1], 0, sizeof(*p->given));
 	}
 }
 
@@ -611,7 +865,8 @@ static int handler(void *user, const char *section, const char *key,
 			  "key outside of a section (start with [GLOBAL] or [vmname])");
 		return 1;
 	}
-	nerr = p->in_global ? &p->cfg->global.nerrors : &p->vm->nerrors;
+	nerr = nerr_of(p);
+	mark_given(p, key);
 	if (p->long_line) {
 		add_error(p, nerr, key, "line is too long (at most 199 characters; "
 			  "'args' may be given on several lines)");
@@ -635,10 +890,7 @@ static int handler(void *user, const char *section, const char *key,
 			p->seen[p->nseen++].line = p->line;
 		}
 	}
-	if (p->in_global)
-		parse_global(p, key, val);
-	else
-		parse_vm(p, p->vm, key, val);
+	parse_key(p, key, val);
 	return 1;
 }
 
@@ -680,8 +932,11 @@ static char *reader(char *buf, int n, void *stream)
 	return r;
 }
 
-/* Defaults that hold for every VM, then the checks across keys. */
-static void finish_vm(struct parse *p, struct vm_conf *vm)
+/* Defaults that hold for every VM, then the checks across keys. A key
+ * that was given but refused is one error already, not also a missing
+ * one. */
+static void finish_vm(struct parse *p, struct vm_conf *vm,
+		      const struct given *given)
 {
 	static const struct { const char *name; enum chan_mode mode; } defaults[] = {
 		{"con0", CHAN_LOG}, {"con1", CHAN_PTY}, {"ssl0", CHAN_PTY},
@@ -691,12 +946,12 @@ static void finish_vm(struct parse *p, struct vm_conf *vm)
 
 	p->line = vm->line;
 	snprintf(p->section, sizeof(p->section), "%s", vm->name);
-	if (!vm->vmuser)
+	if (!vm->vmuser && !given->vmuser)
 		add_error(p, &vm->nerrors, NULL, "[%s]: 'vmuser' is missing "
 			  "(the unprivileged user the VM runs as)", vm->name);
 	if (!vm->kernel)
 		vm->kernel = xstrdup(UMLMON_DEFAULT_KERNEL);
-	if (vm->ndisks == 0)
+	if (vm->ndisks == 0 && !given->disk)
 		add_error(p, &vm->nerrors, NULL, "[%s]: no disk (set ubd0 = "
 			  "/disks/root.dsk or similar)", vm->name);
 	for (size_t i = 0; i < ARRAY_SIZE(defaults); i++)
@@ -752,6 +1007,26 @@ static void check_nics(struct parse *p, struct config *cfg)
 	}
 }
 
+/* Into line order (stable: one line's errors keep theirs): the checks
+ * made once the whole file was read (a missing key, interfaces across
+ * VMs, inih's syntax error) found theirs last. */
+static void sort_errors(struct config *cfg, int *lines)
+{
+	for (int i = 1; i < cfg->nerrors; i++) {
+		char *err = cfg->errors[i], *sec = cfg->error_sections[i];
+		int line = lines[i], j = i;
+
+		for (; j > 0 && lines[j - 1] > line; j--) {
+			cfg->errors[j] = cfg->errors[j - 1];
+			cfg->error_sections[j] = cfg->error_sections[j - 1];
+			lines[j] = lines[j - 1];
+		}
+		cfg->errors[j] = err;
+		cfg->error_sections[j] = sec;
+		lines[j] = line;
+	}
+}
+
 struct config *config_load(const char *path, struct err *e)
 {
 	struct config *cfg;
@@ -787,6 +1062,8 @@ struct config *config_load(const char *path, struct err *e)
 	} else if (r < 0) {
 		err_set(e, "%s: cannot parse (libinih error %d)", path, r);
 		fclose(p->f);
+		free(p->given);
+		free(p->error_lines);
 		free(p->secs);
 		free(p);
 		config_free(cfg);
@@ -806,8 +1083,11 @@ struct config *config_load(const char *path, struct err *e)
 				   &cfg->global.mac_hi, cause, sizeof(cause));
 	}
 	for (int i = 0; i < cfg->nvms; i++)
-		finish_vm(p, &cfg->vms[i]);
+		finish_vm(p, &cfg->vms[i], &p->given[i]);
 	check_nics(p, cfg);
+	sort_errors(cfg, p->error_lines);
+	free(p->given);
+	free(p->error_lines);
 	free(p->secs);
 	free(p);
 	return cfg;

@@ -156,50 +156,68 @@ void sb_free(struct strbuf *sb)
 	sb_init(sb);
 }
 
+/* Integer arithmetic only (a double has 53 bits): the digits after the
+ * point are a fraction num / den that must scale to whole bytes. */
+int parse_size_cause(const char *s, uint64_t *out, const char **cause)
+{
+	static const struct { char c; unsigned shift; } units[] = {
+		{'k', 10}, {'m', 20}, {'g', 30}, {'t', 40},
+	};
+	unsigned __int128 v = 0, num = 0, den = 1, mul = 1;
+	const char *p = s, *why;
+
+	why = "is not a size (a number with an optional fraction and unit: "
+	      "4096, 512K, 128M, 1.5G, 2T)";
+	if (!s || !isdigit((unsigned char)*p))
+		goto bad;
+	for (; isdigit((unsigned char)*p); p++) {
+		v = v * 10 + (unsigned)(*p - '0');
+		if (v > UINT64_MAX)
+			goto too_large;
+	}
+	if (*p == '.') {
+		if (!isdigit((unsigned char)*++p))
+			goto bad;
+		for (; isdigit((unsigned char)*p); p++) {
+			/* 19 digits are more than any unit can make whole */
+			if (den >= 10000000000000000000ULL)
+				goto bad;
+			num = num * 10 + (unsigned)(*p - '0');
+			den *= 10;
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++)
+		if (tolower((unsigned char)*p) == units[i].c) {
+			mul = (unsigned __int128)1 << units[i].shift;
+			p++;
+			if (*p == 'i')
+				p++;
+			if (*p == 'b' || *p == 'B')
+				p++;
+			break;
+		}
+	if (*p)
+		goto bad;
+	if ((num * mul) % den) {
+		why = "is not a whole number of bytes";
+		goto bad;
+	}
+	v = v * mul + num * mul / den;
+	if (v > UINT64_MAX)
+		goto too_large;
+	*out = (uint64_t)v;
+	return 0;
+too_large:
+	why = "is too large (16 EiB or more)";
+bad:
+	if (cause)
+		*cause = why;
+	return -1;
+}
+
 int parse_size(const char *s, uint64_t *out)
 {
-	unsigned long long v;
-	uint64_t mul = 1;
-	char *end;
-
-	if (!s || !isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -1;
-	switch (*end) {
-	case '\0':
-		break;
-	case 'k': case 'K':
-		mul = 1ULL << 10;
-		end++;
-		break;
-	case 'm': case 'M':
-		mul = 1ULL << 20;
-		end++;
-		break;
-	case 'g': case 'G':
-		mul = 1ULL << 30;
-		end++;
-		break;
-	case 't': case 'T':
-		mul = 1ULL << 40;
-		end++;
-		break;
-	default:
-		return -1;
-	}
-	if (*end == 'i' && mul > 1)
-		end++;
-	if ((*end == 'b' || *end == 'B') && mul > 1)
-		end++;
-	if (*end)
-		return -1;
-	if (v > UINT64_MAX / mul)
-		return -1;
-	*out = v * mul;
-	return 0;
+	return parse_size_cause(s, out, NULL);
 }
 
 int parse_long(const char *s, long min, long max, long *out)

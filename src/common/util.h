@@ -43,8 +43,13 @@ void sb_printf(struct strbuf *sb, const char *fmt, ...)
 char *sb_steal(struct strbuf *sb);
 void sb_free(struct strbuf *sb);
 
-/* "128M", "1G", "4096", "512k": bytes. Returns -1 on a malformed value. */
+/* "128M", "1.5G", "4096", "512k": bytes (units are powers of 1024; "Ki",
+ * "KiB" and "KB" mean K). Returns -1 on a malformed value, an overflow or
+ * a fraction that is not a whole number of bytes. */
 int parse_size(const char *s, uint64_t *out);
+/* The same; cause gets the reason as a predicate ("is not a whole number
+ * of bytes") for a message "'VALUE' CAUSE". */
+int parse_size_cause(const char *s, uint64_t *out, const char **cause);
 /* A decimal integer in [min, max]. */
 int parse_long(const char *s, long min, long max, long *out);
 /* "yes/no/true/false/on/off/1/0". */

@@ -90,8 +90,15 @@ static int cmd_mkimage(const char *cfgpath, int argc, char **argv)
 		const char *a = argv[i];
 
 		if (!strcmp(a, "-size") && i + 1 < argc) {
-			if (parse_size(argv[++i], &o.size) < 0 || o.size < (8u << 20))
-				die(2, "mkimage: -size '%s': expected a size of 8M or more",
+			const char *cause;
+
+			if (parse_size_cause(argv[++i], &o.size, &cause) < 0)
+				die(2, "mkimage: -size '%s' %s", argv[i], cause);
+			if (o.size < (8u << 20))
+				die(2, "mkimage: -size '%s' is too small (8M or more)",
+				    argv[i]);
+			if (o.size % 1024)
+				die(2, "mkimage: -size '%s' is not a whole number of KiB",
 				    argv[i]);
 		} else if (!strcmp(a, "-hostname") && i + 1 < argc) {
 			o.hostname = argv[++i];

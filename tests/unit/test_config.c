@@ -188,6 +188,169 @@ static void long_line(void **state)
 	config_free(cfg);
 }
 
+/* The errors of a file, one per line of text, in the parser's order. */
+static char *all_errors(struct config *cfg)
+{
+	struct strbuf sb;
+
+	sb_init(&sb);
+	for (int i = 0; i < cfg->nerrors; i++)
+		sb_printf(&sb, "%s\n", cfg->errors[i] + strlen(path) + 1);
+	return sb_steal(&sb);
+}
+
+/* A refused key is one error, not also a missing one. */
+static void no_cascade(void **state)
+{
+	struct config *cfg;
+	char *all;
+
+	(void)state;
+	cfg = load_text("[vm1]\nvmuser = nosuchuser_umlmon\nubd0 = /disks/r.dsk\n"
+			"[vm2]\nvmuser = nobody\nubd0 = /etc/passwd\n"
+			"[vm3]\nvmuser =\nubd0r = /disks/a.dsk\nubd0 = /disks/b.dsk\n"
+			"[vm4]\nvmuser = root\nudb0 = /disks/r.dsk\n");
+	all = all_errors(cfg);
+	assert_string_equal(all,
+		"2: vmuser: no such user 'nosuchuser_umlmon'\n"
+		"6: ubd0: '/etc/passwd': disks must be in /disks or /shared/disks\n"
+		"8: vmuser: empty value\n"
+		"10: ubd0: ubd0 is already given (line 9)\n"
+		"12: vmuser: 'root' is root; a VM must run as an unprivileged user\n"
+		"13: udb0: unknown key; did you mean 'ubd0'?\n");
+	free(all);
+	for (int i = 0; i < cfg->nvms; i++)
+		assert_int_equal(cfg->vms[i].nerrors, i >= 2 ? 2 : 1);
+	config_free(cfg);
+	/* what is really missing is still reported */
+	cfg = load_text("[vm1]\nmemory = 64M\n");
+	all = all_errors(cfg);
+	assert_string_equal(all,
+		"1: [vm1]: 'vmuser' is missing (the unprivileged user the VM runs as)\n"
+		"1: [vm1]: no disk (set ubd0 = /disks/root.dsk or similar)\n");
+	free(all);
+	config_free(cfg);
+}
+
+/* Errors come in line order, whatever check found them. */
+static void line_order(void **state)
+{
+	struct config *cfg;
+	char *all;
+
+	(void)state;
+	cfg = load_text("[vm1]\n"                                         /* 1 */
+			"memory = lots\n"                                 /* 2 */
+			"eth0 = switched(switch=a, mac=02:00:00:00:00:01)\n" /* 3 */
+			"[GLOBAL]\n"                                      /* 4 */
+			"vardir = rel\n"                                  /* 5 */
+			"[vm2]\n"                                         /* 6 */
+			"vmuser = nobody\n"                               /* 7 */
+			"ubd0 = /disks/r.dsk\n"                           /* 8 */
+			"eth1 = switched(switch=b, mac=02:00:00:00:00:01)\n" /* 9 */
+			"not a key value line\n"                          /* 10 */
+			"start = never\n");                               /* 11 */
+	all = all_errors(cfg);
+	assert_string_equal(all,
+		"1: [vm1]: 'vmuser' is missing (the unprivileged user the VM runs as)\n"
+		"1: [vm1]: no disk (set ubd0 = /disks/root.dsk or similar)\n"
+		"2: memory: 'lots' is not a size (a number with an optional "
+		"fraction and unit: 4096, 512K, 128M, 1.5G, 2T)\n"
+		"5: vardir: 'rel': must be an absolute path inside the jail\n"
+		"9: eth1: mac 02:00:00:00:00:01 is already vm1's eth0 (line 3)\n"
+		"10: syntax error (expected '[section]', 'key = value' or a comment)\n"
+		"11: start: unknown start mode 'never' (expected off, manual, boot)\n");
+	free(all);
+	config_free(cfg);
+}
+
+/* An unknown key names the key that was meant. */
+static void suggestions(void **state)
+{
+	static const struct { int global; const char *line, *want; } cases[] = {
+		{0, "memroy = 64M", "memroy: unknown key; did you mean 'memory'?"},
+		{0, "Memory = 64M", "Memory: unknown key; did you mean 'memory'?"},
+		{0, "kernal = /k", "kernal: unknown key; did you mean 'kernel'?"},
+		{0, "user = nobody", "user: unknown key; did you mean 'vmuser'?"},
+		{0, "stop_timout = 3", "stop_timout: unknown key; did you mean "
+		 "'stop_timeout'?"},
+		{0, "udb1r = /disks/a.dsk", "udb1r: unknown key; did you mean 'ubd1r'?"},
+		{0, "cn2 = pty", "cn2: unknown key; did you mean 'con2'?"},
+		{0, "eht0 = switched(switch=a)", "eht0: unknown key; did you mean 'eth0'?"},
+		{0, "ubd = /disks/a.dsk", "ubd: needs a number (ubd0, ubd1, ...)"},
+		{0, "vardir = /srv", "vardir: a key of [GLOBAL], not of a VM section"},
+		{0, "colour = blue", "colour: unknown key (expected vmuser, kernel, "
+		 "memory, ubdN, conN, sslN, ethN, netdriver, args, stop_timeout, "
+		 "log_max, log_keep, start)"},
+		{0, "con1x = pty", "con1x: unknown key (expected"},
+		{0, "ubd16 = /disks/a.dsk", "ubd16: the kernel has ubd0 to ubd15"},
+		{0, "ssl64 = pty", "ssl64: the kernel has con0 to con15 and ssl0 to ssl63"},
+		{1, "vardri = /srv", "vardri: unknown key; did you mean 'vardir'?"},
+		{1, "memory = 64M", "memory: a VM's key; it belongs in a VM section, "
+		 "not in [GLOBAL]"},
+		{1, "eth0 = switched(switch=a)", "eth0: a VM's key; it belongs in a "
+		 "VM section"},
+		{1, "colour = blue", "colour: unknown key in [GLOBAL] (expected vardir, "
+		 "shared, rundir, ctrl_group, mac_pool)"},
+	};
+	char text[256], want[256];
+	struct config *cfg;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		/* the key is on line 4 */
+		snprintf(text, sizeof(text), "%s\n%s\n", cases[i].global ?
+			 "[GLOBAL]\n\n" : "[vm1]\nvmuser = nobody\nubd0 = /disks/r.dsk",
+			 cases[i].line);
+		cfg = load_text(text);
+		snprintf(want, sizeof(want), "%s:4: %s", path, cases[i].want);
+		assert_non_null(find_error(cfg, want));
+		assert_int_equal(cfg->nerrors, 1);
+		config_free(cfg);
+	}
+}
+
+/* Sizes with fractions; memory in whole MiB. */
+static void sizes(void **state)
+{
+	static const struct { const char *line, *want; uint64_t memory, log_max; } cases[] = {
+		{"memory = 1.5G", NULL, 1536ULL << 20, 0},
+		{"memory = 256", NULL, 256ULL << 20, 0},
+		{"memory = 64.5", "memory: '64.5' is not a whole number of MiB", 0, 0},
+		{"memory = 100.1M", "memory: '100.1M' is not a whole number of bytes", 0, 0},
+		{"memory = 64G", NULL, 64ULL << 30, 0},
+		{"memory = 64.5G", "memory: '64.5G' is out of range (16M to 64G)", 0, 0},
+		{"memory = 99999999999999999999", "is too large", 0, 0},
+		{"log_max = 0.5M", NULL, 0, 512ULL << 10},
+		{"log_max = 1.1K", "log_max: '1.1K' is not a whole number of bytes", 0, 0},
+		{"log_max = 2K", "log_max: '2K' is too small (0 for no cap", 0, 0},
+	};
+	char text[256], want[256];
+	struct config *cfg;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		snprintf(text, sizeof(text), "[vm1]\nvmuser = nobody\n"
+			 "ubd0 = /disks/r.dsk\n%s\n", cases[i].line);
+		cfg = load_text(text);
+		if (cases[i].want) {
+			snprintf(want, sizeof(want), "%s:4: %s", path, cases[i].want);
+			if (strstr(cases[i].want, ": '"))
+				assert_non_null(find_error(cfg, want));
+			else
+				assert_non_null(find_error(cfg, cases[i].want));
+			assert_int_equal(cfg->nerrors, 1);
+		} else {
+			assert_int_equal(cfg->nerrors, 0);
+			if (cases[i].memory)
+				assert_int_equal(cfg->vms[0].memory, cases[i].memory);
+			if (cases[i].log_max)
+				assert_int_equal(cfg->vms[0].log_max, cases[i].log_max);
+		}
+		config_free(cfg);
+	}
+}
+
 static void names(void **state)
 {
 	struct err e;
@@ -209,6 +372,10 @@ int main(void)
 		cmocka_unit_test(missing_and_syntax),
 		cmocka_unit_test(long_line),
 		cmocka_unit_test(names),
+		cmocka_unit_test(no_cascade),
+		cmocka_unit_test(line_order),
+		cmocka_unit_test(suggestions),
+		cmocka_unit_test(sizes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

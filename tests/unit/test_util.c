@@ -1,0 +1,102 @@
+/* Unit tests of the size parser: units, fractions, and the values it must
+ * refuse with a cause (garbage, overflow, fractions of a byte). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/util.h"
+
+static void sizes(void **state)
+{
+	static const struct { const char *in; uint64_t want; } good[] = {
+		{"0", 0},
+		{"4096", 4096},
+		{"512k", 512ULL << 10},
+		{"512K", 512ULL << 10},
+		{"128M", 128ULL << 20},
+		{"128MiB", 128ULL << 20},
+		{"128MB", 128ULL << 20},
+		{"1G", 1ULL << 30},
+		{"2T", 2ULL << 40},
+		{"1.5G", 3ULL << 29},
+		{"0.5M", 512ULL << 10},
+		{"1.50K", 1536},
+		{"1.25k", 1280},
+		{"0.001953125K", 2},
+		{"18446744073709551615", UINT64_MAX},
+		{"16777215T", 16777215ULL << 40},
+	};
+	uint64_t v;
+	const char *cause;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		cause = NULL;
+		if (parse_size_cause(good[i].in, &v, &cause) < 0)
+			fail_msg("'%s' refused: %s", good[i].in, cause);
+		if (v != good[i].want)
+			fail_msg("'%s' gave %llu, expected %llu", good[i].in,
+				 (unsigned long long)v, (unsigned long long)good[i].want);
+		assert_int_equal(parse_size(good[i].in, &v), 0);
+	}
+}
+
+static void refused(void **state)
+{
+	static const struct { const char *in, *cause; } bad[] = {
+		{"", "is not a size"},
+		{"lots", "is not a size"},
+		{"-1", "is not a size"},
+		{"+1", "is not a size"},
+		{" 1", "is not a size"},
+		{"1 ", "is not a size"},
+		{"1.", "is not a size"},
+		{".5G", "is not a size"},
+		{"1..5G", "is not a size"},
+		{"1.5.0G", "is not a size"},
+		{"1e3", "is not a size"},
+		{"1X", "is not a size"},
+		{"1Gx", "is not a size"},
+		{"1,5G", "is not a size"},
+		{"0x10", "is not a size"},
+		{"1.5", "is not a whole number of bytes"},
+		{"1.1K", "is not a whole number of bytes"},
+		{"0.0000000001G", "is not a whole number of bytes"},
+		{"18446744073709551616", "is too large"},
+		{"99999999999999999999999", "is too large"},
+		{"16777216T", "is too large"},
+		{"17179869184G", "is too large"},
+		/* more fraction digits than exist in a 64-bit size */
+		{"1.12345678901234567890G", "is not a size"},
+	};
+	uint64_t v = 12345;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		const char *cause = NULL;
+
+		if (parse_size_cause(bad[i].in, &v, &cause) == 0)
+			fail_msg("'%s' accepted as %llu", bad[i].in, (unsigned long long)v);
+		assert_non_null(cause);
+		if (strncmp(cause, bad[i].cause, strlen(bad[i].cause)))
+			fail_msg("'%s': cause '%s', expected '%s'", bad[i].in, cause,
+				 bad[i].cause);
+		assert_int_equal(parse_size(bad[i].in, &v), -1);
+		/* a refused value leaves the output alone */
+		assert_int_equal(v, 12345);
+	}
+	assert_int_equal(parse_size(NULL, &v), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(sizes),
+		cmocka_unit_test(refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
