@@ -14,6 +14,7 @@
 #include "monitor.h"
 #include "rpc_client.h"
 #include "rpc_wire.h"
+#include "tmpfile.h"
 
 int admin_setup(const struct config *cfg, const char *kernel, struct err *e)
 {
@@ -45,13 +46,17 @@ int admin_setup(const struct config *cfg, const char *kernel, struct err *e)
 	return r;
 }
 
-int admin_image_path(const struct config *cfg, const char *name, char **path,
-		     uid_t *uid, gid_t *gid, struct err *e)
+int admin_image_target(const struct config *cfg, const char *name,
+		       struct admin_image *t, struct err *e)
 {
 	struct vm_conf *vm = config_vm((struct config *)cfg, name);
 	const struct disk_conf *d = NULL;
 	struct jail j;
+	char *rel;
+	pid_t left;
 
+	memset(t, 0, sizeof(*t));
+	t->dirfd = -1;
 	if (!vm) {
 		err_set(e, "%s: unknown VM (no [%s] section in %s)", name, name,
 			cfg->path);
@@ -74,11 +79,36 @@ int admin_image_path(const struct config *cfg, const char *name, char **path,
 		jail_free(&j);
 		return -1;
 	}
-	*path = xasprintf("%s%s", j.root, d->path);
-	*uid = vm->uid;
-	*gid = vm->gid;
+	if ((left = jail_find_process(&j))) {
+		err_set(e, "%s: runs (pid %d lives in its jail %s); stop it before "
+			"building its image", name, (int)left, j.root);
+		jail_free(&j);
+		return -1;
+	}
+	/* "disks" or "disks/sub": the directory part of ubd0 in the jail */
+	rel = xasprintf("%.*s", (int)(strrchr(d->path, '/') - d->path - 1),
+			d->path + 1);
+	t->path = xasprintf("%s%s", j.root, d->path);
+	t->name = strrchr(t->path, '/') + 1;
+	t->dirfd = tmpfile_dir(j.root, rel, t->path, e);
+	free(rel);
 	jail_free(&j);
+	if (t->dirfd < 0) {
+		admin_image_free(t);
+		return -1;
+	}
+	t->uid = vm->uid;
+	t->gid = vm->gid;
 	return 0;
+}
+
+void admin_image_free(struct admin_image *t)
+{
+	if (t->dirfd >= 0)
+		close(t->dirfd);
+	free(t->path);
+	memset(t, 0, sizeof(*t));
+	t->dirfd = -1;
 }
 
 int admin_check_host(const struct config *cfg, struct err *e)

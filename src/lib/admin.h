@@ -12,10 +12,21 @@
  * kernel file (symlinks resolved) as SHARED/kernels/linux. */
 int admin_setup(const struct config *cfg, const char *kernel, struct err *e);
 
-/* The host path of a VM's ubd0 image, creating the VM's jail layout, and
- * the vmuser that must own it. ubd0 must be a .dsk in /disks. */
-int admin_image_path(const struct config *cfg, const char *vm, char **path,
-		     uid_t *uid, gid_t *gid, struct err *e);
+/* Where mkimage builds a VM's ubd0 (a .dsk in /disks): the directory,
+ * opened beneath the jail without following a symlink (the guest writes
+ * /disks), the image's name in it, its host path (for messages) and the
+ * vmuser who must own it. Creates the VM's jail layout; refuses while a
+ * process of the VM lives in its jail. */
+struct admin_image {
+	int dirfd;
+	const char *name;      /* in path */
+	char *path;
+	uid_t uid;
+	gid_t gid;
+};
+int admin_image_target(const struct config *cfg, const char *vm,
+		       struct admin_image *t, struct err *e);
+void admin_image_free(struct admin_image *t);
 
 /* Host checks: the shared dir and each VM's kernel are there. */
 int admin_check_host(const struct config *cfg, struct err *e);

@@ -16,16 +16,19 @@
 
 #include "../common/log.h"
 #include "elfdeps.h"
+#include "tmpfile.h"
 
 #define DEFAULT_SIZE (64ULL << 20)
 #define DEFAULT_BUSYBOX "/bin/busybox"
 
 extern char **environ;
 
-/* Runs argv (no shell) with an empty stdin and collects stdout and stderr
- * (the programs run here write little, so reading one after the other
- * cannot fill a pipe). Returns the exit status, or -1. */
-static int run(char *const argv[], struct strbuf *out, struct strbuf *errout)
+/* Runs argv (no shell) with an empty stdin, fd3 (if >= 0) as its fd 3,
+ * and collects stdout and stderr (the programs run here write little, so
+ * reading one after the other cannot fill a pipe). Returns the exit
+ * status, or -1. */
+static int run(char *const argv[], int fd3, struct strbuf *out,
+	       struct strbuf *errout)
 {
 	int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
 	posix_spawn_file_actions_t fa;
@@ -39,6 +42,8 @@ static int run(char *const argv[], struct strbuf *out, struct strbuf *errout)
 	posix_spawn_file_actions_adddup2(&fa, pin[0], 0);
 	posix_spawn_file_actions_adddup2(&fa, pout[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, perr[1], 2);
+	if (fd3 >= 0)
+		posix_spawn_file_actions_adddup2(&fa, fd3, 3);
 	rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(pin[0]);
@@ -183,7 +188,7 @@ static int stage(const struct image_opts *o, const char *dir, struct err *e)
 	if (rc < 0)
 		goto out;
 	rc = -1;
-	if (run(argv, &list, &errs) != 0 || !list.buf) {
+	if (run(argv, -1, &list, &errs) != 0 || !list.buf) {
 		err_set(e, "busybox %s --list-full failed: %s", bb,
 			errs.buf ? errs.buf : "no output");
 		goto out;
@@ -290,17 +295,19 @@ out:
 	return rc;
 }
 
-int image_build_busybox(const struct image_opts *o, struct err *e)
+int image_build_busybox_at(int dirfd, const char *name,
+			  const struct image_opts *o, struct err *e)
 {
 	const char *bb = o->busybox ? o->busybox : DEFAULT_BUSYBOX;
 	uint64_t size = o->size ? o->size : DEFAULT_SIZE;
 	const char *tmpdir = getenv("TMPDIR");
-	char *staging, *tmp, sizek[32];
+	char *staging, sizek[32];
 	struct strbuf errs;
 	struct stat st;
-	int rc = -1;
+	int fd = -1, rc = -1;
 
-	if (!o->force && lstat(o->path, &st) == 0) {
+	/* early, to spare the work; the link at the end is what decides */
+	if (!o->force && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		err_set(e, "%s: exists (use -f to replace it)", o->path);
 		return -1;
 	}
@@ -312,42 +319,74 @@ int image_build_busybox(const struct image_opts *o, struct err *e)
 		free(staging);
 		return -1;
 	}
-	tmp = xasprintf("%s.tmp.%d", o->path, (int)getpid());
 	sb_init(&errs);
 	progress(o, "staging busybox");
 	if (stage(o, staging, e) < 0)
 		goto out;
+	/* the image has no name until it is complete and has its owner */
+	fd = tmpfile_open(dirfd, o->path, e);
+	if (fd < 0)
+		goto out;
 	progress(o, "writing the ext4 file system");
 	snprintf(sizek, sizeof(sizek), "%llu", (unsigned long long)(size >> 10));
 	{
+		/* mke2fs writes through our fd: it opens no name of ours */
 		char *argv[] = {"/sbin/mke2fs", "-q", "-F", "-t", "ext4", "-d", staging,
 				"-E", "lazy_itable_init=0,lazy_journal_init=0",
-				"-L", "umlroot", tmp, sizek, NULL};
+				"-L", "umlroot", "/dev/fd/3", sizek, NULL};
 
 		if (access(argv[0], X_OK) < 0)
 			argv[0] = "/usr/sbin/mke2fs";
-		if (run(argv, NULL, &errs) != 0) {
+		if (run(argv, fd, NULL, &errs) != 0) {
 			err_set(e, "%s: mke2fs failed: %s", o->path,
 				errs.buf ? errs.buf : "(no message)");
 			goto out;
 		}
 	}
-	if (o->owner != (uid_t)-1 && chown(tmp, o->owner, o->group) < 0) {
-		err_sys(e, "%s: chown", tmp);
+	if (o->owner != (uid_t)-1 && fchown(fd, o->owner, o->group) < 0) {
+		err_sys(e, "%s: chown", o->path);
 		goto out;
 	}
-	if (chmod(tmp, 0640) < 0 || rename(tmp, o->path) < 0) {
-		err_sys(e, "%s", o->path);
+	if (fchmod(fd, 0640) < 0) {
+		err_sys(e, "%s: chmod", o->path);
+		goto out;
+	}
+	if (tmpfile_link(fd, dirfd, name, o->force, o->path, e) < 0) {
+		if (errno == EEXIST)
+			err_set(e, "%s: exists (use -f to replace it)", o->path);
 		goto out;
 	}
 	progress(o, "done");
 	rc = 0;
 out:
-	if (rc < 0)
-		unlink(tmp);
+	if (fd >= 0)
+		close(fd);
 	rm_tree(staging);
 	free(staging);
-	free(tmp);
 	sb_free(&errs);
+	return rc;
+}
+
+int image_build_busybox(const struct image_opts *o, struct err *e)
+{
+	const char *slash = strrchr(o->path, '/');
+	char *dir;
+	int dirfd, rc;
+
+	if (slash && !slash[1]) {
+		err_set(e, "%s: names a directory, not an image file", o->path);
+		return -1;
+	}
+	dir = slash ? xasprintf("%.*s", (int)(slash - o->path), o->path) : xstrdup(".");
+	/* the caller's path: its directories are followed as given */
+	dirfd = open(*dir ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		err_sys(e, "%s: directory %s", o->path, *dir ? dir : "/");
+		free(dir);
+		return -1;
+	}
+	free(dir);
+	rc = image_build_busybox_at(dirfd, slash ? slash + 1 : o->path, o, e);
+	close(dirfd);
 	return rc;
 }

@@ -18,7 +18,7 @@
 #define IMAGE_READY_MARK "umlmon-guest: ready"
 
 struct image_opts {
-	const char *path;          /* the image file to write */
+	const char *path;          /* the image file to write (and in messages) */
 	uint64_t size;             /* bytes; 0: 64 MiB */
 	const char *hostname;      /* NULL: "umlvm" */
 	const char *busybox;       /* NULL: /bin/busybox; must be static */
@@ -29,8 +29,15 @@ struct image_opts {
 	int progress;              /* print steps on stderr */
 };
 
-/* Writes to PATH.tmp.PID and renames to path on success; leaves nothing
- * behind on failure. -1 with e naming the file and the cause. */
+/* Builds the image as name in the directory dirfd, which someone else may
+ * write (a guest's /disks): the file is unnamed while mke2fs writes it
+ * through its fd and while it gets its owner and mode (0640), and is then
+ * linked in as name (tmpfile.h). An existing name, whatever it is, is
+ * kept unless o->force; then it is replaced, never followed. Leaves
+ * nothing behind on failure. -1 with e naming o->path and the cause. */
+int image_build_busybox_at(int dirfd, const char *name,
+			   const struct image_opts *o, struct err *e);
+/* The same in the directory of o->path, which is followed as given. */
 int image_build_busybox(const struct image_opts *o, struct err *e);
 
 #endif

@@ -82,8 +82,9 @@ static int cmd_mkimage(const char *cfgpath, int argc, char **argv)
 {
 	struct image_opts o = {.owner = (uid_t)-1, .group = (gid_t)-1};
 	const char *out = NULL, *vmname = NULL;
-	char *path = NULL;
+	struct admin_image t;
 	struct err e;
+	int rc;
 
 	o.progress = isatty(STDERR_FILENO);
 	for (int i = 0; i < argc; i++) {
@@ -116,23 +117,33 @@ static int cmd_mkimage(const char *cfgpath, int argc, char **argv)
 	}
 	if (!!out == !!vmname)
 		die(2, "mkimage: give either a VM or -o FILE");
-	if (vmname) {
+	if (!vmname) {
+		o.path = out;
+		if (image_build_busybox(&o, &e) < 0)
+			die(1, "mkimage: %s", e.msg);
+		printf("umladmin: built %s\n", out);
+		return 0;
+	}
+	{
 		struct config *cfg = load(cfgpath, 1);
 
-		if (admin_image_path(cfg, vmname, &path, &o.owner, &o.group, &e) < 0)
-			die(1, "mkimage: %s", e.msg);
-		if (!o.hostname)
-			o.hostname = vmname;
+		rc = admin_image_target(cfg, vmname, &t, &e);
 		config_free(cfg);
-	} else {
-		path = xstrdup(out);
+		if (rc < 0)
+			die(1, "mkimage: %s", e.msg);
 	}
-	o.path = path;
-	if (image_build_busybox(&o, &e) < 0)
-		die(1, "mkimage: %s", e.msg);
-	printf("umladmin: built %s\n", path);
-	free(path);
-	return 0;
+	o.path = t.path;
+	if (!o.hostname)
+		o.hostname = vmname;
+	o.owner = t.uid;
+	o.group = t.gid;
+	rc = image_build_busybox_at(t.dirfd, t.name, &o, &e);
+	if (rc < 0)
+		fprintf(stderr, "umladmin: mkimage: %s\n", e.msg);
+	else
+		printf("umladmin: built %s\n", t.path);
+	admin_image_free(&t);
+	return rc < 0 ? 1 : 0;
 }
 
 static int cmd_check(const char *cfgpath)

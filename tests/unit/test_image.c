@@ -2,6 +2,7 @@
  * the inittab and the init script; an existing image is kept; a failure
  * leaves nothing behind. Reads the image with debugfs (e2fsprogs). */
 #include <dirent.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -158,11 +159,89 @@ static void failures_leave_nothing(void **state)
 	assert_int_equal(entries(dir), 0);
 }
 
+/* A symlink or a hard link at the image's name is never followed: kept
+ * without force, replaced (itself, not its target) with it. */
+static void planted_names(void **state)
+{
+	struct image_opts o = {.owner = (uid_t)-1, .group = (gid_t)-1};
+	char img[128], target[128], *out;
+	struct stat st, st2;
+	struct err e;
+	int fd;
+
+	(void)state;
+	snprintf(img, sizeof(img), "%s/root.dsk", dir);
+	snprintf(target, sizeof(target), "%s/target", dir);
+	fd = open(target, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "keep me\n", 8), 8);
+	close(fd);
+	assert_int_equal(stat(target, &st), 0);
+	assert_int_equal(symlink(target, img), 0);
+	o.path = img;
+	o.size = 16ULL << 20;
+	assert_int_equal(image_build_busybox(&o, &e), -1);
+	assert_non_null(strstr(e.msg, "exists (use -f to replace it)"));
+	o.force = 1;
+	assert_int_equal(image_build_busybox(&o, &e), 0);
+	assert_int_equal(lstat(img, &st2), 0);
+	assert_true(S_ISREG(st2.st_mode));
+	assert_int_equal(st2.st_mode & 07777, 0640);
+	assert_int_equal(st2.st_nlink, 1);
+	assert_int_equal(stat(target, &st2), 0);
+	assert_int_equal(st2.st_size, 8);
+	assert_int_equal(st2.st_mode & 07777, 0600);
+	assert_int_equal(st2.st_mtim.tv_nsec, st.st_mtim.tv_nsec);
+	/* a hard link to the target: the name is replaced, the file is not */
+	assert_int_equal(unlink(img), 0);
+	assert_int_equal(link(target, img), 0);
+	assert_int_equal(image_build_busybox(&o, &e), 0);
+	assert_int_equal(stat(target, &st2), 0);
+	assert_int_equal(st2.st_nlink, 1);
+	assert_int_equal(st2.st_size, 8);
+	out = debugfs(img, "stat /bin/busybox");
+	assert_non_null(strstr(out, "Type: regular"));
+	free(out);
+	/* nothing but the image and the target: no temporary name left */
+	assert_int_equal(entries(dir), 2);
+	unlink(img);
+	unlink(target);
+}
+
+/* In a directory given as an fd, and refusals that name the path. */
+static void at_dirfd(void **state)
+{
+	struct image_opts o = {.owner = (uid_t)-1, .group = (gid_t)-1};
+	char img[128];
+	struct stat st;
+	struct err e;
+	int dfd;
+
+	(void)state;
+	snprintf(img, sizeof(img), "%s/at.dsk", dir);
+	dfd = open(dir, O_PATH | O_DIRECTORY);
+	assert_true(dfd >= 0);
+	o.path = img;
+	o.size = 16ULL << 20;
+	assert_int_equal(image_build_busybox_at(dfd, "at.dsk", &o, &e), 0);
+	assert_int_equal(stat(img, &st), 0);
+	assert_int_equal(st.st_size, 16LL << 20);
+	close(dfd);
+	unlink(img);
+	o.path = "/nonexistent-umlmon/x.dsk";
+	assert_int_equal(image_build_busybox(&o, &e), -1);
+	assert_non_null(strstr(e.msg, "/nonexistent-umlmon/x.dsk: directory "
+			       "/nonexistent-umlmon: No such file"));
+	assert_int_equal(entries(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(build),
 		cmocka_unit_test(failures_leave_nothing),
+		cmocka_unit_test(planted_names),
+		cmocka_unit_test(at_dirfd),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
