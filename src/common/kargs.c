@@ -61,6 +61,7 @@ const char *kargs_reserved(const char *arg)
 		{"ssl", 1, "use the sslN keys"},
 		{"ubd", 1, "use the ubdN keys"},
 		{"umlmon.net=", 0, "use the guest_addr of the ethN keys"},
+		{"umlmon.name=", 0, "the monitor sets it to the VM name"},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(owned); i++) {

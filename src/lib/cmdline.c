@@ -85,6 +85,9 @@ int cmdline_build(const struct vm_conf *vm, char (*macs)[18], struct cmdline *ou
 			push(out, xasprintf("ubd%d%s=%s", d->index, d->flags, d->path));
 	}
 	push(out, xasprintf("umid=%s", vm->name));
+	/* the kernel keeps umid= to itself: this one reaches /proc/cmdline,
+	 * for the guest's host name */
+	push(out, xasprintf("umlmon.name=%s", vm->name));
 	push(out, xstrdup("uml_dir=" JAIL_UML_DIR));
 	push(out, xstrdup("mconsole=notify:" JAIL_NOTIFY_SOCKET));
 	/* defaults first: Debian's built-in default for ssl is a legacy pty,

@@ -1,6 +1,7 @@
 /* cmdline.h -- the UML kernel's command line, computed from a VM's config:
- * mem=, ubdN=, umid=, uml_dir=, mconsole=notify:, con/ssl channels on the
- * fds the monitor passes, then the operator's extra arguments. */
+ * mem=, ubdN=, umid=, umlmon.name=, uml_dir=, mconsole=notify:, con/ssl
+ * channels on the fds the monitor passes, then the operator's extra
+ * arguments. */
 #ifndef UMLMON_CMDLINE_H
 #define UMLMON_CMDLINE_H
 

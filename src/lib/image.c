@@ -153,7 +153,6 @@ static int stage(const struct image_opts *o, const char *dir, struct err *e)
 				     "etc", "etc/init.d", "dev", "proc", "sys",
 				     "tmp", "root", "mnt", "var", "var/log", "run"};
 	const char *bb = o->busybox ? o->busybox : DEFAULT_BUSYBOX;
-	const char *host = o->hostname ? o->hostname : "umlvm";
 	char *argv[] = {(char *)bb, "--list-full", NULL};
 	struct strbuf list, errs, text;
 	char *p, *dst, *hash = NULL;
@@ -240,12 +239,14 @@ static int stage(const struct image_opts *o, const char *dir, struct err *e)
 		  "mount -t sysfs sysfs /sys\n"
 		  "mount -o remount,rw /\n"
 		  "mkdir -p /dev/pts && mount -t devpts devpts /dev/pts\n"
-		  "hostname -F /etc/hostname\n"
 		  "ip link set lo up 2>/dev/null\n"
-		  "# the monitor's umlmon.net=IF,ADDR[,PEER]: addresses of the "
-		  "interfaces\n"
+		  "# from the monitor's kernel command line: umlmon.name=VM, the VM's\n"
+		  "# name, and umlmon.net=IF,ADDR[,PEER], the interfaces' addresses\n"
+		  "host=umlvm\n"
 		  "for a in $(cat /proc/cmdline); do\n"
-		  "\tcase \"$a\" in umlmon.net=*)\n"
+		  "\tcase \"$a\" in\n"
+		  "\tumlmon.name=?*) host=\"${a#umlmon.name=}\";;\n"
+		  "\tumlmon.net=*)\n"
 		  "\t\tset -- $(echo \"${a#umlmon.net=}\" | tr , ' ')\n"
 		  "\t\tip link set \"$1\" up\n"
 		  "\t\tif [ -n \"$3\" ]; then\n"
@@ -256,15 +257,20 @@ static int stage(const struct image_opts *o, const char *dir, struct err *e)
 		  "\t\tfi;;\n"
 		  "\tesac\n"
 		  "done\n"
+		  "# the image's own name if it has one (mkimage -hostname), else the VM's\n"
+		  "[ -s /etc/hostname ] && host=$(cat /etc/hostname)\n"
+		  "hostname \"$host\"\n"
 		  "# tell the monitor (its log: 'guest notification: ...')\n"
 		  "[ -w /proc/mconsole ] && echo -n \"%s\" >/proc/mconsole\n",
 		  IMAGE_INIT_MARK, IMAGE_READY_MARK);
 	if (put_file(dir, "etc/init.d/rcS", text.buf, 0755, e) < 0)
 		goto out;
 	sb_free(&text);
-	sb_printf(&text, "%s\n", host);
-	if (put_file(dir, "etc/hostname", text.buf, 0644, e) < 0)
-		goto out;
+	if (o->hostname) {
+		sb_printf(&text, "%s\n", o->hostname);
+		if (put_file(dir, "etc/hostname", text.buf, 0644, e) < 0)
+			goto out;
+	}
 	sb_free(&text);
 	sb_printf(&text, "root:x:0:0:root:/root:/bin/sh\n"
 		  "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n");

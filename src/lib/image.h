@@ -1,8 +1,11 @@
 /* image.h -- builds the default root image: an ext4 file system with
  * busybox (from Debian's busybox-static), an init that runs a getty on con1
- * (/dev/tty1) and ssl0 (/dev/ttyS0) and powers off on Ctrl-Alt-Del.  No
- * download and no loop mount: the tree is staged in a temporary directory
- * and written with mke2fs -d. */
+ * (/dev/tty1) and ssl0 (/dev/ttyS0) and powers off on Ctrl-Alt-Del, and an
+ * rcS that takes the host name from the VM's name (umlmon.name= on the
+ * kernel command line, so a copy of the image in another VM is named after
+ * that VM) and the addresses from umlmon.net=.  No download and no loop mount:
+ * the tree is staged in a temporary directory and written with
+ * mke2fs -d. */
 #ifndef UMLMON_IMAGE_H
 #define UMLMON_IMAGE_H
 
@@ -20,7 +23,9 @@
 struct image_opts {
 	const char *path;          /* the image file to write (and in messages) */
 	uint64_t size;             /* bytes; 0: 64 MiB */
-	const char *hostname;      /* NULL: "umlvm" */
+	const char *hostname;      /* a fixed one in /etc/hostname; NULL: the
+				    * VM's name at each boot (umlmon.name=),
+				    * else "umlvm" */
 	const char *busybox;       /* NULL: /bin/busybox; must be static */
 	const char *root_password; /* NULL: root logs in without a password */
 	uid_t owner;               /* owner of the image file (the vmuser) */

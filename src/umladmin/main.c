@@ -78,6 +78,16 @@ static int cmd_setup(const char *cfgpath, int argc, char **argv)
 	return 0;
 }
 
+/* What sethostname and the guest's tools take without surprise. */
+static int valid_hostname(const char *h)
+{
+	size_t n = strlen(h);
+
+	return n >= 1 && n <= 64 && h[0] != '-' &&
+	       strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		      "0123456789-_.") == n;
+}
+
 static int cmd_mkimage(const char *cfgpath, int argc, char **argv)
 {
 	struct image_opts o = {.owner = (uid_t)-1, .group = (gid_t)-1};
@@ -103,6 +113,9 @@ static int cmd_mkimage(const char *cfgpath, int argc, char **argv)
 				    argv[i]);
 		} else if (!strcmp(a, "-hostname") && i + 1 < argc) {
 			o.hostname = argv[++i];
+			if (!valid_hostname(o.hostname))
+				die(2, "mkimage: -hostname '%s': not a host name (1 to "
+				    "64 letters, digits, '-', '_' and '.')", o.hostname);
 		} else if (!strcmp(a, "-password") && i + 1 < argc) {
 			o.root_password = argv[++i];
 		} else if (!strcmp(a, "-f")) {
@@ -133,8 +146,6 @@ static int cmd_mkimage(const char *cfgpath, int argc, char **argv)
 			die(1, "mkimage: %s", e.msg);
 	}
 	o.path = t.path;
-	if (!o.hostname)
-		o.hostname = vmname;
 	o.owner = t.uid;
 	o.group = t.gid;
 	rc = image_build_busybox_at(t.dirfd, t.name, &o, &e);

@@ -65,8 +65,8 @@ img=$disks/root.dsk
 [ "$(stat -c '%U:%G:%a:%h' "$img")" = "nobody:nogroup:640:1" ] ||
 	fail "image owner, mode or links: $(stat -c '%U:%G:%a:%h' "$img")"
 [ "$(stat -c %s "$img")" = $((64 << 20)) ] || fail "image size $(stat -c %s "$img")"
-[ "$(debugfs -R 'cat /etc/hostname' "$img" 2>/dev/null)" = vm1 ] ||
-	fail "the image has no /etc/hostname vm1"
+debugfs -R 'cat /etc/init.d/rcS' "$img" 2>/dev/null | grep >/dev/null 'umlmon-guest: init started' ||
+	fail "the image has no rcS"
 e2fsck -fn "$img" >/dev/null 2>&1 || fail "e2fsck finds errors in the image"
 left=$(find "$disks" -maxdepth 1 -type l -lname "$secret" | wc -l)
 [ "$left" = $((pid_max - 1)) ] || fail "$left of the planted tmp symlinks are left"

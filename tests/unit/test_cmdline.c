@@ -35,7 +35,8 @@ static void build(void **state)
 	assert_int_equal(cmdline_build(&vm, NULL, &cl, &e), 0);
 	assert_string_equal(cl.text,
 		"/shared/kernels/linux mem=128M ubd0=/disks/root.dsk "
-		"ubd1r=/disks/a.cow,/shared/disks/base.dsk umid=vm1 uml_dir=/tmp "
+		"ubd1r=/disks/a.cow,/shared/disks/base.dsk umid=vm1 umlmon.name=vm1 "
+		"uml_dir=/tmp "
 		"mconsole=notify:/tmp/umlmon.notify con=null ssl=null "
 		"con0=fd:0,fd:1 con1=fd:3,fd:3 con2=null ssl0=fd:4,fd:4 quiet "
 		"init=/bin/sh -x");
@@ -65,6 +66,7 @@ static void reserved(void **state)
 	assert_non_null(kargs_reserved("ssl=pty"));
 	assert_non_null(kargs_reserved("ubd0r=/x"));
 	assert_non_null(kargs_reserved("uml_dir=/"));
+	assert_non_null(kargs_reserved("umlmon.name=x"));
 	assert_null(kargs_reserved("console=tty0"));
 	assert_null(kargs_reserved("quiet"));
 	assert_null(kargs_reserved("eth0=tuntap,tap0"));

@@ -91,6 +91,10 @@ static void build(void **state)
 	out = debugfs(img, "cat /etc/init.d/rcS");
 	/* the mark is the first thing init prints */
 	assert_non_null(strstr(out, "#!/bin/sh\necho \"" IMAGE_INIT_MARK "\"\n"));
+	/* the host name: the VM's (umlmon.name=), unless the image has its own */
+	assert_non_null(strstr(out, "\tumlmon.name=?*) host=\"${a#umlmon.name=}\";;\n"));
+	assert_non_null(strstr(out, "[ -s /etc/hostname ] && host=$(cat /etc/hostname)\n"
+			       "hostname \"$host\"\n"));
 	free(out);
 	out = debugfs(img, "cat /etc/hostname");
 	assert_string_equal(out, "testvm\n");
@@ -118,13 +122,18 @@ static void build(void **state)
 	assert_int_equal(st2.st_mtim.tv_nsec, st.st_mtim.tv_nsec);
 	assert_int_equal(st2.st_ino, st.st_ino);
 
-	/* with force and a password: replaced, and root has a SHA-512 hash */
+	/* with force and a password: replaced, and root has a SHA-512 hash;
+	 * without a host name the image has no /etc/hostname */
 	o.force = 1;
 	o.root_password = "s3cret";
+	o.hostname = NULL;
 	assert_int_equal(image_build_busybox(&o, &e), 0);
 	out = debugfs(img, "cat /etc/shadow");
 	assert_non_null(strstr(out, "root:$6$"));
 	assert_null(strstr(out, "s3cret"));
+	free(out);
+	out = debugfs(img, "stat /etc/hostname");
+	assert_null(strstr(out, "Type: regular"));
 	free(out);
 	unlink(img);
 }
