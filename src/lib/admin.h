@@ -28,11 +28,33 @@ int admin_image_target(const struct config *cfg, const char *vm,
 		       struct admin_image *t, struct err *e);
 void admin_image_free(struct admin_image *t);
 
-/* Host checks: the shared dir and each VM's kernel are there. */
-int admin_check_host(const struct config *cfg, struct err *e);
+/* What a VM's monitor says of it, or why nobody can say. */
+struct admin_status {
+	char state[32];        /* the monitor's ("running" ...), "no monitor",
+				* or "unknown" (why says why) */
+	int monitor;           /* a monitor answered */
+	int denied;            /* its socket is not ours to use */
+	pid_t orphan;          /* no monitor, but this process (the kernel or
+				* its watcher) lives in the VM's jail */
+	char why[256];
+};
+void admin_vm_status(const struct config *cfg, const struct vm_conf *vm,
+		     struct admin_status *st);
 
-/* "running", "stopped" ... as its monitor says, or "no monitor". */
-void admin_vm_state(const struct config *cfg, const struct vm_conf *vm,
-		    char *buf, size_t n);
+/* What admin_check() finds: an error is something a start (or a monitor
+ * start) would refuse, a warning something that may fail later, a note
+ * what was not checked and why. text names the VM or host object and the
+ * cause. */
+enum admin_level { ADMIN_ERROR, ADMIN_WARNING, ADMIN_NOTE };
+typedef void (*admin_finding_cb)(void *arg, enum admin_level level,
+				 const char *text);
+
+/* Checks the host (the shared dir) and every VM whose section has no
+ * errors as a start would: its kernel, its disks (disk_check_start: they
+ * exist, no other kernel holds them, each COW still matches its backing
+ * file), its memory against the host's, its taps, bridges and host
+ * interfaces in this network namespace. A VM that runs is only noted.
+ * Changes nothing. Returns the number of errors. */
+int admin_check(const struct config *cfg, admin_finding_cb cb, void *arg);
 
 #endif

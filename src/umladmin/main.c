@@ -15,29 +15,7 @@
 #include "lib/diskjob.h"
 #include "lib/image.h"
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: umladmin [-c CONFIG] COMMAND [ARGS]\n"
-		"commands:\n"
-		"  setup [-kernel FILE]      create the shared dir and install the UML\n"
-		"                            kernel (default /usr/bin/linux) as\n"
-		"                            SHARED/kernels/linux\n"
-		"  mkimage [-size SIZE] [-hostname NAME] [-password PW] [-f] VM\n"
-		"                            build the default busybox root image as the\n"
-		"                            VM's ubd0 (in its jail, owned by its vmuser)\n"
-		"  mkimage [...] -o FILE     the same, into any file\n"
-		"  disk [-vm VM] OP PATH [ARG]\n"
-		"                            disk images, here rather than through a\n"
-		"                            monitor: info, check, create, delete, copy,\n"
-		"                            resize, merge (see umladmin(8)); without\n"
-		"                            -vm only /shared/disks\n"
-		"  check                     check the configuration; list every error\n"
-		"  list                      the VMs of the configuration and their state\n"
-		"options:\n"
-		"  -c CONFIG  configuration file (default $UMLMON_CONFIG or %s)\n",
-		UMLMON_DEFAULT_CONFIG);
-}
+static void usage(FILE *f);
 
 static struct config *load(const char *path, int strict)
 {
@@ -69,6 +47,10 @@ static int cmd_setup(const char *cfgpath, int argc, char **argv)
 		else
 			die(2, "setup: unknown argument '%s'", argv[i]);
 	}
+	/* before anything is read or made */
+	if (geteuid() != 0)
+		die(1, "setup: needs root (it makes the state and shared "
+		    "directories owned by root and installs the kernel)");
 	cfg = load(cfgpath, 1);
 	if (admin_setup(cfg, kernel, &e) < 0)
 		die(1, "setup: %s", e.msg);
@@ -130,6 +112,9 @@ static int cmd_mkimage(const char *cfgpath, int argc, char **argv)
 	}
 	if (!!out == !!vmname)
 		die(2, "mkimage: give either a VM or -o FILE");
+	if (vmname && geteuid() != 0)
+		die(1, "mkimage: %s: needs root (the image goes into the VM's jail, "
+		    "owned by its vmuser); -o FILE works for anyone", vmname);
 	if (!vmname) {
 		o.path = out;
 		if (image_build_busybox(&o, &e) < 0)
@@ -157,40 +142,94 @@ static int cmd_mkimage(const char *cfgpath, int argc, char **argv)
 	return rc < 0 ? 1 : 0;
 }
 
-static int cmd_check(const char *cfgpath)
+static void no_args(const char *cmd, int argc, char **argv)
 {
-	struct config *cfg = load(cfgpath, 0);
-	int rc = cfg->nerrors ? 1 : 0;
-	struct err e;
-
-	for (int i = 0; i < cfg->nerrors; i++)
-		fprintf(stderr, "umladmin: %s\n", cfg->errors[i]);
-	if (admin_check_host(cfg, &e) < 0) {
-		fprintf(stderr, "umladmin: %s\n", e.msg);
-		rc = 1;
-	}
-	if (rc == 0)
-		printf("umladmin: %s: %d VM%s, no errors\n", cfgpath, cfg->nvms,
-		       cfg->nvms == 1 ? "" : "s");
-	config_free(cfg);
-	return rc;
+	if (argc > 0)
+		die(2, "%s: unexpected argument '%s' (it takes none)", cmd, argv[0]);
 }
 
-static int cmd_list(const char *cfgpath)
-{
-	struct config *cfg = load(cfgpath, 0);
+struct tally {
+	int errors, warnings;
+};
 
-	printf("%-20s %-10s %-8s %s\n", "VM", "STATE", "MEMORY", "START");
+static void finding(void *arg, enum admin_level level, const char *text)
+{
+	struct tally *t = arg;
+
+	switch (level) {
+	case ADMIN_ERROR:
+		t->errors++;
+		fprintf(stderr, "umladmin: %s\n", text);
+		break;
+	case ADMIN_WARNING:
+		t->warnings++;
+		fprintf(stderr, "umladmin: warning: %s\n", text);
+		break;
+	case ADMIN_NOTE:
+		printf("umladmin: %s\n", text);
+		break;
+	}
+}
+
+static int cmd_check(const char *cfgpath, int argc, char **argv)
+{
+	struct tally t = {0, 0};
+	struct config *cfg;
+
+	no_args("check", argc, argv);
+	cfg = load(cfgpath, 0);
+	for (int i = 0; i < cfg->nerrors; i++)
+		fprintf(stderr, "umladmin: %s\n", cfg->errors[i]);
+	t.errors = cfg->nerrors;
+	admin_check(cfg, finding, &t);
+	printf("umladmin: %s: %d VM%s, ", cfgpath, cfg->nvms, cfg->nvms == 1 ? "" : "s");
+	if (t.errors)
+		printf("%d error%s", t.errors, t.errors == 1 ? "" : "s");
+	else
+		printf("no errors");
+	if (t.warnings)
+		printf(", %d warning%s", t.warnings, t.warnings == 1 ? "" : "s");
+	printf("\n");
+	config_free(cfg);
+	return t.errors ? 1 : 0;
+}
+
+static int cmd_list(const char *cfgpath, int argc, char **argv)
+{
+	struct config *cfg;
+	int unknown = 0;
+
+	no_args("list", argc, argv);
+	cfg = load(cfgpath, 0);
+	printf("%-20s %-10s %-8s %-7s %s\n", "VM", "STATE", "MEMORY", "START", "NOTES");
 	for (int i = 0; i < cfg->nvms; i++) {
 		struct vm_conf *vm = &cfg->vms[i];
-		char state[32], sz[32];
+		struct admin_status st;
+		struct strbuf notes;
+		char sz[32];
 
-		admin_vm_state(cfg, vm, state, sizeof(state));
-		printf("%-20s %-10s %-8s %s\n", vm->name, state,
-		       fmt_size(vm->memory, sz, sizeof(sz)), start_mode_name(vm->start));
+		admin_vm_status(cfg, vm, &st);
+		sb_init(&notes);
+		if (st.why[0])
+			sb_printf(&notes, "%s", st.why);
+		if (st.orphan) {
+			/* the VM runs; only its monitor is gone */
+			snprintf(st.state, sizeof(st.state), "running");
+			sb_printf(&notes, "%sno monitor: pid %d runs in its jail",
+				  notes.len ? "; " : "", (int)st.orphan);
+		}
+		if (vm->nerrors)
+			sb_printf(&notes, "%s%d config error%s (umladmin check)",
+				  notes.len ? "; " : "", vm->nerrors,
+				  vm->nerrors == 1 ? "" : "s");
+		unknown += !strcmp(st.state, "unknown");
+		printf("%-20s %-10s %-8s %-7s %s\n", vm->name, st.state,
+		       fmt_size(vm->memory, sz, sizeof(sz)), start_mode_name(vm->start),
+		       notes.len ? notes.buf : "-");
+		sb_free(&notes);
 	}
 	config_free(cfg);
-	return 0;
+	return unknown ? 1 : 0;
 }
 
 static volatile sig_atomic_t interrupted;
@@ -257,6 +296,62 @@ static int cmd_disk(const char *cfgpath, int argc, char **argv)
 	return rc < 0 ? 1 : 0;
 }
 
+/* One table: dispatch, the usage text and (kept in step by hand, checked
+ * by the tests) umladmin(8). */
+static const struct command {
+	const char *name;
+	const char *args;
+	const char *help;  /* lines of the usage text */
+	int (*fn)(const char *cfgpath, int argc, char **argv);
+} commands[] = {
+	{"setup", "[-kernel FILE]",
+	 "create the state and shared directories and install the UML\n"
+	 "kernel (default /usr/bin/linux) as SHARED/kernels/linux (root)",
+	 cmd_setup},
+	{"mkimage", "[-size SIZE] [-hostname NAME] [-password PW] [-f] VM",
+	 "build the default busybox root image as the VM's ubd0 (in its\n"
+	 "jail, owned by its vmuser; root); SIZE: 8M or more, e.g. 1.5G",
+	 cmd_mkimage},
+	{"mkimage", "[-size SIZE] [-hostname NAME] [-password PW] [-f] -o FILE",
+	 "the same, into any file", NULL},
+	{"disk", "[-vm VM] OP PATH [ARG]",
+	 "disk images, here rather than through a monitor: info, check,\n"
+	 "create, delete, copy, resize, merge (see umladmin(8)); without\n"
+	 "-vm only /shared/disks",
+	 cmd_disk},
+	{"check", "",
+	 "check the configuration and what a start of each VM would refuse\n"
+	 "(kernel, disks, backing files, taps); warn of memory the host lacks",
+	 cmd_check},
+	{"list", "",
+	 "the VMs of the configuration: state, memory, start mode, notes",
+	 cmd_list},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: umladmin [-c CONFIG] COMMAND [ARGS]\n"
+		"       umladmin -h | --help | -version | --version\n"
+		"commands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		const char *h = commands[i].help;
+
+		fprintf(f, "  %s%s%s\n", commands[i].name, *commands[i].args ? " " : "",
+			commands[i].args);
+		while (*h) {
+			size_t n = strcspn(h, "\n");
+
+			fprintf(f, "        %.*s\n", (int)n, h);
+			h += n + (h[n] == '\n');
+		}
+	}
+	fprintf(f, "options:\n"
+		"  -c CONFIG            the configuration file (default $UMLMON_CONFIG,\n"
+		"                       else %s)\n"
+		"  -h, --help           this text\n"
+		"  -version, --version  the version\n", UMLMON_DEFAULT_CONFIG);
+}
+
 int main(int argc, char **argv)
 {
 	const char *cfgpath = NULL;
@@ -272,6 +367,9 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "-version") || !strcmp(argv[i], "--version")) {
 			printf("umladmin %s\n", UMLMON_VERSION);
 			return 0;
+		} else if (!strcmp(argv[i], "-c")) {
+			fprintf(stderr, "umladmin: -c needs a configuration file\n");
+			return 2;
 		} else {
 			fprintf(stderr, "umladmin: unknown option '%s'\n", argv[i]);
 			usage(stderr);
@@ -283,16 +381,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cfgpath = config_default_path(cfgpath);
-	if (!strcmp(argv[i], "setup"))
-		return cmd_setup(cfgpath, argc - i - 1, argv + i + 1);
-	if (!strcmp(argv[i], "mkimage"))
-		return cmd_mkimage(cfgpath, argc - i - 1, argv + i + 1);
-	if (!strcmp(argv[i], "disk"))
-		return cmd_disk(cfgpath, argc - i - 1, argv + i + 1);
-	if (!strcmp(argv[i], "check"))
-		return cmd_check(cfgpath);
-	if (!strcmp(argv[i], "list"))
-		return cmd_list(cfgpath);
+	for (size_t k = 0; k < ARRAY_SIZE(commands); k++)
+		if (commands[k].fn && !strcmp(argv[i], commands[k].name))
+			return commands[k].fn(cfgpath, argc - i - 1, argv + i + 1);
 	fprintf(stderr, "umladmin: unknown command '%s'\n", argv[i]);
 	usage(stderr);
 	return 2;
