@@ -15,8 +15,6 @@
 #include "lib/diskjob.h"
 #include "lib/image.h"
 
-static void usage(FILE *f);
-
 static struct config *load(const char *path, int strict)
 {
 	struct config *cfg;
