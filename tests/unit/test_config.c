@@ -281,7 +281,7 @@ static void suggestions(void **state)
 		{0, "vardir = /srv", "vardir: a key of [GLOBAL], not of a VM section"},
 		{0, "colour = blue", "colour: unknown key (expected vmuser, kernel, "
 		 "memory, ubdN, conN, sslN, ethN, netdriver, args, stop_timeout, "
-		 "log_max, log_keep, start)"},
+		 "log_max, log_keep, start, on_panic)"},
 		{0, "con1x = pty", "con1x: unknown key (expected"},
 		{0, "ubd16 = /disks/a.dsk", "ubd16: the kernel has ubd0 to ubd15"},
 		{0, "ssl64 = pty", "ssl64: the kernel has con0 to con15 and ssl0 to ssl63"},
