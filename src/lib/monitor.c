@@ -309,6 +309,13 @@ static void reboot_if_due(struct monitor *m)
 		log_err("%s: restart after reboot: %s", m->vm->name, e.msg);
 }
 
+static void stop_panic_watch(struct monitor *m)
+{
+	if (m->panic_chan)
+		chan_unwait(m->panic_chan, &m->panic_watch);
+	m->panic_chan = NULL;
+}
+
 static void stop_login_watch(struct monitor *m)
 {
 	if (m->login_chan)
@@ -331,6 +338,7 @@ static void after_end(struct monitor *m)
 	m->stage = STAGE_NONE;
 	m->stage_max = STAGE_NONE;
 	stop_login_watch(m);
+	stop_panic_watch(m);
 	finish_waiters(m, &m->ready_waiters, UM_ESTATE, m->last_exit.reason);
 	if (m->quitting) {
 		finish_waiters(m, &m->reboot_waiters, UM_ECLOSED,
@@ -566,6 +574,60 @@ static void start_login_watch(struct monitor *m)
 	chan_wait(ch, &m->login_watch);
 }
 
+static void kernel_panicked(struct monitor *m, const char *text);
+
+#define PANIC_MARK "Kernel panic - not syncing: "
+
+/* Before its mconsole is up a kernel cannot send a panic notification
+ * (too little memory panics that early, and the kernel then spins): until
+ * then the monitor reads con0, the kernel's console, for the panic line.
+ * No guest program runs yet that could print one. */
+static void on_boot_output(struct chan_waiter *w, int closed)
+{
+	struct monitor *m = w->arg;
+	struct chan *ch = w->ch;
+	char buf[4096], *at, *nl;
+	uint64_t off;
+	size_t n;
+
+	if (closed) {
+		m->panic_chan = NULL;
+		return;
+	}
+	/* from a little before the last look, so that a mark split over two
+	 * pieces of output is found */
+	off = w->offset > sizeof(PANIC_MARK) ? w->offset - sizeof(PANIC_MARK) : 0;
+	n = chan_read(ch, &off, buf, sizeof(buf) - 1);
+	buf[n] = '\0';
+	at = memmem(buf, n, PANIC_MARK, strlen(PANIC_MARK));
+	if (at && (nl = memchr(at, '\n', n - (size_t)(at - buf)))) {
+		*nl = '\0';
+		if (nl > at && nl[-1] == '\r')
+			nl[-1] = '\0';
+		m->panic_chan = NULL;
+		kernel_panicked(m, at + strlen(PANIC_MARK));
+		return;
+	}
+	/* the line is not complete yet: look there again */
+	w->offset = at ? off + (uint64_t)(at - buf) + sizeof(PANIC_MARK) : off + n;
+	chan_wait(ch, w);
+}
+
+static void start_panic_watch(struct monitor *m)
+{
+	struct chan *ch = monitor_chan(m, "con0");
+
+	stop_panic_watch(m);
+	if (!ch || ch->mode == CHAN_NULL)
+		return;
+	memset(&m->panic_watch, 0, sizeof(m->panic_watch));
+	m->panic_watch.cb = on_boot_output;
+	m->panic_watch.arg = m;
+	m->panic_watch.offset = ch->head;
+	m->panic_chan = ch;
+	chan_wait(ch, &m->panic_watch);
+}
+
 /* The kernel panicked: the VM is crashed now, whatever the kernel does
  * next (a panic in init can leave it spinning for ever). It is ended at
  * once unless the configuration keeps it for inspection. */
@@ -579,6 +641,7 @@ static void kernel_panicked(struct monitor *m, const char *text)
 		return;
 	m->panicked = 1;
 	m->state = UM_CRASHED;
+	stop_panic_watch(m);
 	snprintf(msg, sizeof(msg), "%s: the kernel panicked: %s", m->vm->name,
 		 m->panic);
 	finish_waiters(m, &m->ready_waiters, UM_ESTATE, msg);
@@ -693,6 +756,8 @@ static void on_notify(struct loop *l, int fd, uint32_t events, void *arg)
 			/* a new boot of the kernel has a new socket */
 			open_mconsole(m);
 			if (m->state == UM_STARTING) {
+				/* from now on a panic is notified */
+				stop_panic_watch(m);
 				m->state = UM_RUNNING;
 				log_info("%s: running (mconsole up after %lld ms)",
 					 m->vm->name,
@@ -890,6 +955,7 @@ int monitor_start(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 	cmdline_free(&cl);
 	new_boot_marks(m);
 	start_login_watch(m);
+	start_panic_watch(m);
 	add_waiter(&m->start_waiters, cb, arg);
 	return 0;
 fail:
@@ -1431,6 +1497,7 @@ void monitor_free(struct monitor *m)
 		free(r);
 	}
 	stop_login_watch(m);
+	stop_panic_watch(m);
 	finish_waiters(m, &m->start_waiters, UM_ECLOSED, "the monitor is exiting");
 	finish_waiters(m, &m->stop_waiters, UM_ECLOSED, "the monitor is exiting");
 	finish_waiters(m, &m->ready_waiters, UM_ECLOSED, "the monitor is exiting");

@@ -102,6 +102,8 @@ struct monitor {
 	struct mon_waiter *ready_waiters;
 	struct chan *login_chan;    /* watched for a login prompt, or NULL */
 	struct chan_waiter login_watch;
+	struct chan *panic_chan;    /* con0 while the kernel starts, or NULL */
+	struct chan_waiter panic_watch;
 	int restart;                /* a client asked for a reboot: start
 				       again once the kernel has ended */
 	struct mon_waiter *reboot_waiters;

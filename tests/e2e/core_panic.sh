@@ -10,14 +10,20 @@ setup 'args = init=/umlmon-no-such-init'
 add_vm vm2 'memory = 64M' 'ubd0 = /disks/root.dsk' 'args = init=/umlmon-no-such-init' \
 	'on_panic = keep'
 add_vm vm3 'memory = 64M' 'ubd0 = /disks/root.dsk'
+# too little memory: a panic in setup_arch ("Failed to allocate ... memory
+# map"), before the mconsole is up, unless the exec-shield gap happens to be
+# small: then a panic later, notified (16M sometimes exits instead: "Too few
+# physical memory")
+add_vm vm4 'memory = 20M' 'ubd0 = /disks/root.dsk'
 mkimage vm1
-for v in vm2 vm3; do
+for v in vm2 vm3 vm4; do
 	mkdir -p "$(jail_of $v)/disks"
 	cp --sparse=always "$(jail_of vm1)/disks/root.dsk" "$(jail_of $v)/disks/root.dsk"
 done
 start_monitor vm1
 start_monitor vm2
 start_monitor vm3
+start_monitor vm4
 
 # ---- ended at once ----
 out=$(watch vm1 -start 2>&1) || fail "vm1 -start: $out"
@@ -32,6 +38,15 @@ printf '%s\n' "$reason" | grep -E >/dev/null \
 grep >/dev/null "vm1: kernel panic: Requested init" "$T/var/vm1/log/monitor.log" ||
 	fail "no panic in vm1's monitor log"
 [ -z "$(jail_mounts vm1)" ] || fail "mounts left after the panic: $(jail_mounts vm1)"
+
+# ---- before the mconsole is up: read from the kernel's console ----
+out=$(watch vm4 -start 2>&1) || fail "vm4 -start: $out"
+remember_vm_pids vm4
+wait_state vm4 crashed 60
+reason=$(info_field vm4 'last exit')
+log "vm4: $reason"
+printf '%s\n' "$reason" | grep -E >/dev/null '^the kernel panicked: .+; ended by the monitor \(SIGKILL\)' ||
+	fail "vm4's last exit: '$reason'"
 
 # ---- kept for inspection ----
 out=$(watch vm2 -start 2>&1) || fail "vm2 -start: $out"
