@@ -3,6 +3,7 @@
 #include "vmnet.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #include "../common/log.h"
 #include "hostnet.h"
+#include "safeopen.h"
 #include "vswitch.h"
 
 /* A tap left by an earlier boot of this VM (a monitor that was killed):
@@ -32,25 +34,48 @@ static int stale_tap(const char *name, uid_t uid)
 	return ours;
 }
 
-/* The tun device node that a tap interface needs in the jail. */
+/* The tun device node that a tap interface needs in the jail; made and
+ * set through descriptors from the jail's root down, so that nothing on
+ * the way (a symlink, whoever made it) redirects them. */
 static int jail_tun(const char *root, struct err *e)
 {
-	char *dir = xasprintf("%s/dev/net", root), *node = xasprintf("%s/tun", dir);
+	char *dev = xasprintf("%s/dev", root), *net = xasprintf("%s/net", dev);
+	char *node = xasprintf("%s/tun", net);
+	int rfd = -1, dfd = -1, nfd = -1, tfd = -1, rc = -1;
 	struct stat st;
-	int rc = 0;
 
-	if (stat(node, &st) == 0 && S_ISCHR(st.st_mode) &&
-	    st.st_rdev == makedev(10, 200))
+	rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rfd < 0) {
+		err_sys(e, "%s", root);
 		goto out;
-	unlink(node);
-	if (mkdir_p(dir, 0755) < 0 ||
-	    mknod(node, S_IFCHR | 0666, makedev(10, 200)) < 0 ||
-	    chmod(node, 0666) < 0) {
-		err_sys(e, "%s", node);
-		rc = -1;
 	}
+	if ((dfd = so_mkdir(rfd, "dev", dev, 0, 0, 0755, e)) < 0 ||
+	    (nfd = so_mkdir(dfd, "net", net, 0, 0, 0755, e)) < 0)
+		goto out;
+	if (fstatat(nfd, "tun", &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISCHR(st.st_mode) || st.st_rdev != makedev(10, 200) ||
+	    st.st_uid != 0 || (st.st_mode & 07777) != 0666) {
+		/* never open it to set it: an open of the tun device makes one */
+		if ((unlinkat(nfd, "tun", 0) < 0 && errno != ENOENT) ||
+		    mknodat(nfd, "tun", S_IFCHR | 0666, makedev(10, 200)) < 0 ||
+		    (tfd = openat(nfd, "tun", O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+		    so_chmod(tfd, 0666) < 0) {
+			err_sys(e, "%s", node);
+			goto out;
+		}
+	}
+	rc = 0;
 out:
-	free(dir);
+	if (tfd >= 0)
+		close(tfd);
+	if (nfd >= 0)
+		close(nfd);
+	if (dfd >= 0)
+		close(dfd);
+	if (rfd >= 0)
+		close(rfd);
+	free(dev);
+	free(net);
 	free(node);
 	return rc;
 }
