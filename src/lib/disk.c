@@ -2,6 +2,7 @@
  * umlwatch -disk (see disk.h). */
 #include "disk.h"
 #include "extents.h"
+#include "safeopen.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,52 +21,88 @@
 
 #define PROGRESS_EVERY (64ULL << 20)
 #define MAX_HOLDERS 16
+/* no symlink, however it is made, may lead out of a place */
+#define BENEATH (RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)
 
 static const char *const kind_names[] = {"flat image", "COW file", "block device"};
+
+/* The places of vm (NULL: only the shared one) under vardir and shared. */
+static int ctx_set(struct disk_ctx *c, const char *vardir, const char *shared,
+		   const char *vm, struct err *e)
+{
+	memset(c, 0, sizeof(*c));
+	c->vmuid = (uid_t)-1;
+	if (vm) {
+		if (config_valid_name(vm, e) < 0)
+			return -1;
+		c->vm = xstrdup(vm);
+		c->disks = xasprintf("%s/%s/jail/disks", vardir, vm);
+	}
+	c->vardir = xstrdup(vardir);
+	c->shared = xstrdup(shared);
+	c->shared_disks = xasprintf("%s/disks", shared);
+	return 0;
+}
 
 int disk_ctx_init(struct disk_ctx *c, const struct config *cfg, const char *vm,
 		  struct err *e)
 {
-	memset(c, 0, sizeof(*c));
+	if (ctx_set(c, cfg->global.vardir, cfg->global.shared, vm, e) < 0)
+		return -1;
+	for (int i = 0; vm && i < cfg->nvms; i++)
+		if (!strcmp(cfg->vms[i].name, vm))
+			c->vmuid = cfg->vms[i].uid;
 	c->cfg = cfg;
-	c->vm = vm;
-	if (vm) {
-		if (config_valid_name(vm, e) < 0)
-			return -1;
-		c->disks = xasprintf("%s/%s/jail/disks", cfg->global.vardir, vm);
+	c->cfg_path = cfg->path ? xstrdup(cfg->path) : NULL;
+	return 0;
+}
+
+int disk_ctx_reload(struct disk_ctx *c, struct err *e)
+{
+	if (c->own)
+		config_free(c->own);
+	c->own = NULL;
+	c->cfg = NULL;
+	if (!c->cfg_path)
+		err_set(&c->cfg_err, "the configuration has no file to read");
+	else
+		c->own = config_load(c->cfg_path, &c->cfg_err);
+	if (!c->own) {
+		*e = c->cfg_err;
+		return -1;
 	}
-	c->shared_disks = xasprintf("%s/disks", cfg->global.shared);
+	c->cfg = c->own;
 	return 0;
 }
 
 void disk_ctx_free(struct disk_ctx *c)
 {
+	free(c->vm);
+	free(c->vardir);
+	free(c->shared);
 	free(c->disks);
 	free(c->shared_disks);
-	c->disks = c->shared_disks = NULL;
+	free(c->cfg_path);
+	if (c->own)
+		config_free(c->own);
+	memset(c, 0, sizeof(*c));
 }
 
 /* ---- paths ------------------------------------------------------------ */
 
-static int open_beneath(int dirfd, const char *path, int flags, mode_t mode)
-{
-	struct open_how how;
-
-	memset(&how, 0, sizeof(how));
-	how.flags = (uint64_t)(flags | O_CLOEXEC);
-	how.mode = (flags & O_CREAT) ? mode : 0;
-	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
-}
-
 static void open_error(const char *path, const char *place, struct err *e)
 {
-	if (errno == EXDEV || errno == ELOOP)
+	int saved = errno;
+
+	if (errno == EXDEV)
 		err_set(e, "%s: a symlink on the way leads out of %s", path, place);
+	else if (errno == ELOOP)
+		err_set(e, "%s: too many symlinks on the way", path);
 	else if (errno == ENOENT)
 		err_set(e, "%s: no such disk", path);
 	else
 		err_sys(e, "%s", path);
+	errno = saved;
 }
 
 int disk_resolve(const struct disk_ctx *c, const char *path, struct disk_ref *r,
@@ -77,6 +114,7 @@ int disk_resolve(const struct disk_ctx *c, const char *path, struct disk_ref *r,
 
 	memset(r, 0, sizeof(*r));
 	r->dirfd = -1;
+	r->vmuid = (uid_t)-1;
 	if (strlen(path) >= sizeof(r->path) - 1) {
 		err_set(e, "%.64s...: path too long", path);
 		return -1;
@@ -126,16 +164,24 @@ int disk_resolve(const struct disk_ctx *c, const char *path, struct disk_ref *r,
 	}
 	snprintf(r->path, sizeof(r->path), "%s", path);
 	snprintf(r->host, sizeof(r->host), "%s/%s", base, rel);
+	if (!place)
+		r->vmuid = c->vmuid;
+	/* the place and the way to it are root's (shared/disks may well be
+	 * a symlink to a larger file system) */
 	pfd = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (pfd < 0) {
 		err_sys(e, "%s: its place %s", path, base);
 		return -1;
 	}
 	if (slash) {
+		struct open_how how;
 		char dir[4096];
 
 		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - rel), rel);
-		r->dirfd = open_beneath(pfd, dir, O_PATH | O_DIRECTORY, 0);
+		memset(&how, 0, sizeof(how));
+		how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+		how.resolve = BENEATH;
+		r->dirfd = (int)syscall(SYS_openat2, pfd, dir, &how, sizeof(how));
 		if (r->dirfd < 0)
 			open_error(path, place ? "/shared/disks" : "/disks", e);
 	} else {
@@ -154,17 +200,72 @@ void disk_ref_close(struct disk_ref *r)
 	r->dirfd = -1;
 }
 
-int disk_open(const struct disk_ref *r, int flags, struct err *e)
+/* In the VM's own place, which its guest writes? */
+static int in_guest_place(const struct disk_ref *r)
 {
-	int fd = open_beneath(r->dirfd, r->name, flags, 0644);
-
-	if (fd < 0)
-		open_error(r->path, !strncmp(r->path, "/disks/", 7) ? "/disks" :
-			   "/shared/disks", e);
-	return fd;
+	return !strncmp(r->path, "/disks/", 7);
 }
 
-/* Size in bytes of a disk file or block device. */
+/* What an operation does with a file, which decides how it is opened. */
+enum use {
+	USE_NAME,  /* O_PATH: its locks, its name; any kind of file */
+	USE_READ,  /* read here: a COW header, sizes (never a FIFO, a socket, a
+		    * character device) */
+	USE_DATA,  /* its data into a new file: also one name in /disks */
+	USE_WRITE, /* written: also one name in /disks */
+};
+
+/* Reopens pfd, the O_PATH descriptor of r's file, for use (closes pfd
+ * in any case); errno is kept. */
+static int upgrade_ref(const struct disk_ref *r, int pfd, enum use use,
+		       struct err *e)
+{
+	struct stat st;
+	char cause[128];
+	int fd, saved;
+
+	if (use == USE_NAME)
+		return pfd;
+	if (fstat(pfd, &st) < 0) {
+		err_sys(e, "%s", r->path);
+		goto fail;
+	}
+	if (so_check(&st, r->kind == DISK_DEV ? SO_BLK : SO_REG,
+		     use >= USE_DATA && in_guest_place(r), r->vmuid, cause,
+		     sizeof(cause)) < 0) {
+		err_set(e, "%s: %s", r->path, cause);
+		errno = EINVAL;
+		goto fail;
+	}
+	fd = so_reopen(pfd, use == USE_WRITE ? O_RDWR : O_RDONLY);
+	if (fd < 0) {
+		err_sys(e, "%s", r->path);
+		goto fail;
+	}
+	close(pfd);
+	return fd;
+fail:
+	saved = errno;
+	close(pfd);
+	errno = saved;
+	return -1;
+}
+
+/* Opens the file of r for use; nofollow: a symlink as its last component
+ * is not followed (USE_NAME: it is opened itself). errno is kept. */
+static int open_ref(const struct disk_ref *r, enum use use, int nofollow,
+		    struct err *e)
+{
+	int pfd = so_open_path(r->dirfd, r->name, BENEATH, nofollow);
+
+	if (pfd < 0) {
+		open_error(r->path, in_guest_place(r) ? "/disks" : "/shared/disks", e);
+		return -1;
+	}
+	return upgrade_ref(r, pfd, use, e);
+}
+
+/* Size in bytes of a disk file or block device (open_ref checked which). */
 static int disk_size(int fd, const struct disk_ref *r, uint64_t *size,
 		     struct err *e)
 {
@@ -174,20 +275,12 @@ static int disk_size(int fd, const struct disk_ref *r, uint64_t *size,
 		err_sys(e, "%s", r->path);
 		return -1;
 	}
-	if (r->kind == DISK_DEV) {
-		if (!S_ISBLK(st.st_mode)) {
-			err_set(e, "%s: not a block device", r->path);
-			return -1;
-		}
+	if (S_ISBLK(st.st_mode)) {
 		if (ioctl(fd, BLKGETSIZE64, size) < 0) {
 			err_sys(e, "%s: size of the block device", r->path);
 			return -1;
 		}
 		return 0;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		err_set(e, "%s: not a regular file", r->path);
-		return -1;
 	}
 	*size = (uint64_t)st.st_size;
 	return 0;
@@ -292,8 +385,8 @@ static int refuse_held(int fd, const char *path, int only_writers,
 
 /* Opens the backing file that a COW's header (or the configuration)
  * names, in the COW's context. */
-static int open_backing(const struct disk_ctx *c, const char *backing, int flags,
-			struct disk_ref *br, struct err *e)
+static int open_backing(const struct disk_ctx *c, const char *backing,
+			enum use use, struct disk_ref *br, struct err *e)
 {
 	int fd;
 
@@ -305,88 +398,227 @@ static int open_backing(const struct disk_ctx *c, const char *backing, int flags
 		disk_ref_close(br);
 		return -1;
 	}
-	fd = disk_open(br, flags, e);
+	fd = open_ref(br, use, 0, e);
 	if (fd < 0)
 		disk_ref_close(br);
 	return fd;
 }
 
-/* Appends to deps the COW files in dir (one directory of a place, seen
- * through c) whose backing file is target. */
-static void scan_dir(const struct disk_ctx *c, const char *dir, const char *prefix,
-		     const struct stat *target, const struct stat *except,
-		     struct strbuf *deps, int *count)
+/* A search for the COW files over one file, the target. */
+struct depscan {
+	const struct stat *target;
+	const struct stat *except; /* the COW being merged, or NULL */
+	struct strbuf *deps;       /* "vm3:/disks/root.cow, ..." */
+	int count;
+	struct stat *found;        /* reported, so as to name each once */
+};
+
+static int same_file(const struct stat *a, const struct stat *b)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
 
-	if (!d)
+/* Does path, a backing file named in the context vc, lead to the target? */
+static int is_target(const struct disk_ctx *vc, const char *path,
+		     const struct stat *target)
+{
+	struct disk_ref br;
+	struct stat st;
+	struct err e;
+	int fd, r;
+
+	fd = open_backing(vc, path, USE_NAME, &br, &e);
+	if (fd < 0)
+		return 0;
+	r = fstat(fd, &st) == 0 && same_file(&st, target);
+	close(fd);
+	disk_ref_close(&br);
+	return r;
+}
+
+/* The COW file open as pfd (O_PATH) in the context vc, shown as name:
+ * a dependent if the backing file of its header, or the one the
+ * configuration gives it (override, or NULL), is the target. Either
+ * counts: the header's is what the file was written over, the
+ * configuration's what its next boot will open. */
+static void consider(struct depscan *s, const struct disk_ctx *vc, int pfd,
+		     const char *name, const char *override)
+{
+	struct cow_header h;
+	struct stat st;
+	char cause[128];
+	struct err e;
+	int fd, dep = 0;
+
+	if (fstat(pfd, &st) < 0 ||
+	    so_check(&st, SO_REG, 0, (uid_t)-1, cause, sizeof(cause)) < 0 ||
+	    (s->except && same_file(&st, s->except)))
 		return;
-	while ((de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-		struct cow_header h;
-		struct disk_ref br;
-		struct stat st, bst;
-		struct err e;
-		int fd, bfd;
-
-		if (len < 5 || strcmp(de->d_name + len - 4, ".cow"))
-			continue;
-		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	for (int i = 0; i < s->count; i++)
+		if (same_file(&st, &s->found[i]))
+			return;
+	if (override)
+		dep = is_target(vc, override, s->target);
+	if (!dep) {
+		fd = so_reopen(pfd, O_RDONLY);
 		if (fd < 0)
-			continue;
-		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-		    (except && st.st_dev == except->st_dev &&
-		     st.st_ino == except->st_ino) ||
-		    cow_read_header(fd, de->d_name, &h, &e) < 0) {
-			close(fd);
-			continue;
-		}
+			return;
+		if (cow_read_header(fd, name, &h, &e) == 0)
+			dep = is_target(vc, h.backing, s->target);
 		close(fd);
-		bfd = open_backing(c, h.backing, O_PATH, &br, &e);
-		if (bfd < 0)
-			continue;
-		if (fstat(bfd, &bst) == 0 && bst.st_dev == target->st_dev &&
-		    bst.st_ino == target->st_ino) {
-			sb_printf(deps, "%s%s%s", *count ? ", " : "", prefix, de->d_name);
-			(*count)++;
-		}
-		close(bfd);
-		disk_ref_close(&br);
 	}
-	closedir(d);
+	if (!dep)
+		return;
+	s->found = xrealloc(s->found, sizeof(*s->found) * (size_t)(s->count + 1));
+	s->found[s->count] = st;
+	sb_printf(s->deps, "%s%s", s->count ? ", " : "", name);
+	s->count++;
+}
+
+static int cow_entry(const struct dirent *de)
+{
+	size_t len = strlen(de->d_name);
+
+	return len > 4 && !strcmp(de->d_name + len - 4, ".cow") &&
+	       (de->d_type == DT_REG || de->d_type == DT_UNKNOWN);
+}
+
+/* The .cow files directly in the directory dfd of the context vc;
+ * prefix + name names them. */
+static void scan_dir(struct depscan *s, const struct disk_ctx *vc, int dfd,
+		     const char *prefix)
+{
+	struct dirent **list;
+	int n = scandirat(dfd, ".", &list, cow_entry, alphasort);
+
+	for (int i = 0; i < n; i++) {
+		/* a symlink is opened itself, and skipped */
+		int pfd = so_open_path(dfd, list[i]->d_name, BENEATH, 1);
+
+		if (pfd >= 0) {
+			char *name = xasprintf("%s%s", prefix, list[i]->d_name);
+
+			consider(s, vc, pfd, name, NULL);
+			free(name);
+			close(pfd);
+		}
+		free(list[i]);
+	}
+	if (n > 0)
+		free(list);
+}
+
+static int vm_entry(const struct dirent *de)
+{
+	struct err e;
+
+	return de->d_name[0] != '.' && config_valid_name(de->d_name, &e) == 0;
+}
+
+/* Every VM directory under vardir, whether a configuration names it or
+ * not, and the shared place. */
+static void scan_home(struct depscan *s, const char *vardir, const char *shared)
+{
+	struct dirent **list;
+	struct disk_ctx vc;
+	struct err e;
+	int vfd, n, dfd;
+
+	vfd = open(vardir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	n = vfd < 0 ? -1 : scandirat(vfd, ".", &list, vm_entry, alphasort);
+	for (int i = 0; i < n; i++) {
+		struct open_how how;
+		char *sub = xasprintf("%s/jail/disks", list[i]->d_name);
+
+		/* root's directories up to disks: no symlink on the way */
+		memset(&how, 0, sizeof(how));
+		how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+		how.resolve = BENEATH | RESOLVE_NO_SYMLINKS;
+		dfd = (int)syscall(SYS_openat2, vfd, sub, &how, sizeof(how));
+		free(sub);
+		if (dfd >= 0 && ctx_set(&vc, vardir, shared, list[i]->d_name, &e) == 0) {
+			char *prefix = xasprintf("%s:/disks/", list[i]->d_name);
+
+			scan_dir(s, &vc, dfd, prefix);
+			free(prefix);
+			disk_ctx_free(&vc);
+		}
+		if (dfd >= 0)
+			close(dfd);
+		free(list[i]);
+	}
+	if (n > 0)
+		free(list);
+	if (vfd >= 0)
+		close(vfd);
+	if (ctx_set(&vc, vardir, shared, NULL, &e) < 0)
+		return;
+	dfd = open(vc.shared_disks, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		scan_dir(s, &vc, dfd, "/shared/disks/");
+		close(dfd);
+	}
+	disk_ctx_free(&vc);
+}
+
+/* The COW files the configuration names, wherever they are, with the
+ * backing files it gives them. */
+static void scan_config(struct depscan *s, const struct config *cfg)
+{
+	for (int i = 0; i < cfg->nvms; i++) {
+		const struct vm_conf *vm = &cfg->vms[i];
+		struct disk_ctx vc;
+		struct err e;
+
+		if (ctx_set(&vc, cfg->global.vardir, cfg->global.shared, vm->name,
+			    &e) < 0)
+			continue;
+		for (int k = 0; k < vm->ndisks; k++) {
+			const struct disk_conf *d = &vm->disks[k];
+			struct disk_ref r;
+			int pfd;
+
+			if (disk_resolve(&vc, d->path, &r, &e) < 0)
+				continue;
+			pfd = r.kind == DISK_COW ? so_open_path(r.dirfd, r.name, BENEATH, 0) : -1;
+			if (pfd >= 0) {
+				char *name = in_guest_place(&r) ?
+					xasprintf("%s:%s", vm->name, d->path) :
+					xstrdup(d->path);
+
+				consider(s, &vc, pfd, name, d->backing);
+				free(name);
+				close(pfd);
+			}
+			disk_ref_close(&r);
+		}
+		disk_ctx_free(&vc);
+	}
 }
 
 /* COW files of any VM, or in the shared place, over target (except the
- * one given). Returns how many; deps lists them. */
+ * one given), found now: on disk and in the configuration as it is.
+ * Returns how many, and deps lists them; -1 if the configuration could
+ * not be read. */
 static int find_dependents(const struct disk_ctx *c, const struct stat *target,
-			   const struct stat *except, struct strbuf *deps)
+			   const struct stat *except, struct strbuf *deps,
+			   struct err *e)
 {
-	int count = 0;
+	struct depscan s = {target, except, deps, 0, NULL};
 
-	for (int i = 0; i < c->cfg->nvms; i++) {
-		struct disk_ctx vc;
-		struct err e;
-		char *prefix;
-
-		if (disk_ctx_init(&vc, c->cfg, c->cfg->vms[i].name, &e) < 0)
-			continue;
-		prefix = xasprintf("%s:/disks/", vc.vm);
-		scan_dir(&vc, vc.disks, prefix, target, except, deps, &count);
-		free(prefix);
-		disk_ctx_free(&vc);
+	if (!c->cfg) {
+		err_set(e, "cannot tell which COW files depend on it: %s",
+			c->cfg_err.msg);
+		return -1;
 	}
-	{
-		struct disk_ctx sc;
-		struct err e;
-
-		if (disk_ctx_init(&sc, c->cfg, NULL, &e) == 0) {
-			scan_dir(&sc, sc.shared_disks, "/shared/disks/", target,
-				 except, deps, &count);
-			disk_ctx_free(&sc);
-		}
-	}
-	return count;
+	/* first, so that a VM's COW files are named by their VM */
+	scan_config(&s, c->cfg);
+	scan_home(&s, c->vardir, c->shared);
+	if (strcmp(c->cfg->global.vardir, c->vardir) ||
+	    strcmp(c->cfg->global.shared, c->shared))
+		scan_home(&s, c->cfg->global.vardir, c->cfg->global.shared);
+	free(s.found);
+	return s.count;
 }
 
 static int refuse_dependents(const struct disk_ctx *c, int fd, const char *path,
@@ -395,6 +627,7 @@ static int refuse_dependents(const struct disk_ctx *c, int fd, const char *path,
 {
 	struct strbuf deps;
 	struct stat st;
+	struct err fe;
 	int n;
 
 	if (fstat(fd, &st) < 0) {
@@ -402,8 +635,10 @@ static int refuse_dependents(const struct disk_ctx *c, int fd, const char *path,
 		return -1;
 	}
 	sb_init(&deps);
-	n = find_dependents(c, &st, except, &deps);
-	if (n)
+	n = find_dependents(c, &st, except, &deps, &fe);
+	if (n < 0)
+		err_set(e, "%s: %s: %s", path, what, fe.msg);
+	else if (n)
 		err_set(e, "%s: %s: it is the backing file of %s", path, what,
 			deps.buf);
 	sb_free(&deps);
@@ -449,33 +684,53 @@ static int backing_matches(const struct cow_header *h, const char *cow, int bfd,
 	return 0;
 }
 
-/* ---- writing a new file under a temporary name ----------------------- */
+/* ---- writing a new file -------------------------------------------- */
 
+/* A new file is written unnamed (O_TMPFILE) and linked under its name at
+ * the end: an interrupted copy or merge leaves nothing, no name that a
+ * guest may have planted (a symlink, say) is ever opened, and linkat()
+ * never replaces an existing file. A file system without O_TMPFILE gets a
+ * hidden temporary name that did not exist (O_CREAT | O_EXCL) and a
+ * rename that replaces nothing. */
 struct newfile {
 	int fd;
+	int named;             /* the fallback: tmp is its name */
 	char tmp[300];
 	const struct disk_ref *r;
 };
 
 static int newfile_open(struct newfile *nf, const struct disk_ref *r, struct err *e)
 {
-	static unsigned seq;
+	static unsigned seq;   /* __atomic: disk jobs run in threads */
 	struct stat st;
 
 	nf->r = r;
 	nf->fd = -1;
+	nf->named = 0;
 	if (fstatat(r->dirfd, r->name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		err_set(e, "%s: already exists", r->path);
 		return -1;
 	}
-	snprintf(nf->tmp, sizeof(nf->tmp), ".%.200s.tmp-%d-%u", r->name,
-		 (int)getpid(), seq++);
-	nf->fd = openat(r->dirfd, nf->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
-			O_NOFOLLOW, 0644);
+	nf->fd = openat(r->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+	if (nf->fd >= 0)
+		return 0;
+	if (errno != EOPNOTSUPP && errno != EISDIR) {
+		err_sys(e, "%s: create", r->path);
+		return -1;
+	}
+	for (int i = 0; i < 100 && nf->fd < 0; i++) {
+		snprintf(nf->tmp, sizeof(nf->tmp), ".%.200s.tmp-%d-%u", r->name,
+			 (int)getpid(), __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
+		nf->fd = openat(r->dirfd, nf->tmp, O_RDWR | O_CREAT | O_EXCL |
+				O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (nf->fd < 0 && errno != EEXIST)
+			break;
+	}
 	if (nf->fd < 0) {
 		err_sys(e, "%s: create", r->path);
 		return -1;
 	}
+	nf->named = 1;
 	return 0;
 }
 
@@ -483,24 +738,31 @@ static void newfile_abort(struct newfile *nf)
 {
 	if (nf->fd >= 0) {
 		close(nf->fd);
-		unlinkat(nf->r->dirfd, nf->tmp, 0);
+		if (nf->named)
+			unlinkat(nf->r->dirfd, nf->tmp, 0);
 	}
 	nf->fd = -1;
 }
 
 static int newfile_commit(struct newfile *nf, struct err *e)
 {
+	int r;
+
 	if (fsync(nf->fd) < 0) {
 		err_sys(e, "%s: fsync", nf->r->path);
 		newfile_abort(nf);
 		return -1;
 	}
-	if (syscall(SYS_renameat2, nf->r->dirfd, nf->tmp, nf->r->dirfd,
-		    nf->r->name, RENAME_NOREPLACE) < 0) {
+	if (nf->named)
+		r = (int)syscall(SYS_renameat2, nf->r->dirfd, nf->tmp, nf->r->dirfd,
+				 nf->r->name, RENAME_NOREPLACE);
+	else
+		r = so_link_tmpfile(nf->fd, nf->r->dirfd, nf->r->name);
+	if (r < 0) {
 		if (errno == EEXIST)
 			err_set(e, "%s: already exists", nf->r->path);
 		else
-			err_sys(e, "%s: rename", nf->r->path);
+			err_sys(e, "%s: %s", nf->r->path, nf->named ? "rename" : "link");
 		newfile_abort(nf);
 		return -1;
 	}
@@ -552,7 +814,7 @@ int disk_create(const struct disk_ctx *c, const char *path, uint64_t size,
 				  fmt_size(size, sz, sizeof(sz)));
 	} else {
 		struct stat st;
-		int bfd = open_backing(c, backing, O_RDONLY, &br, e);
+		int bfd = open_backing(c, backing, USE_READ, &br, e);
 
 		if (bfd < 0)
 			goto out;
@@ -585,7 +847,8 @@ int disk_delete(const struct disk_ctx *c, const char *path, struct strbuf *text,
 
 	if (disk_resolve(c, path, &r, e) < 0)
 		return -1;
-	fd = disk_open(&r, O_PATH | O_NOFOLLOW, e);
+	/* a symlink, a FIFO, whatever the name is: it is removed itself */
+	fd = open_ref(&r, USE_NAME, 1, e);
 	if (fd < 0)
 		goto out;
 	if (refuse_held(fd, path, 0, "cannot delete", e) < 0 ||
@@ -682,7 +945,7 @@ int disk_copy(const struct disk_ctx *c, const char *src, const char *dst,
 			"block device)", dst, kind_names[s.kind], kind_names[s.kind]);
 		goto out;
 	}
-	in = disk_open(&s, O_RDONLY, e);
+	in = open_ref(&s, USE_DATA, 0, e);
 	if (in < 0 || disk_size(in, &s, &size, e) < 0 ||
 	    refuse_held(in, src, 1, "cannot copy a disk that is being written", e) < 0 ||
 	    newfile_open(&nf, &d, e) < 0)
@@ -724,10 +987,13 @@ int disk_resize(const struct disk_ctx *c, const char *path, uint64_t size,
 			path, (unsigned long long)size, COW_SECTOR);
 		goto out;
 	}
-	fd = disk_open(&r, O_RDWR | O_NOFOLLOW, e);
-	if (fd < 0 || disk_size(fd, &r, &old, e) < 0 ||
-	    refuse_held(fd, path, 0, "cannot resize", e) < 0 ||
+	/* who uses it first: that refusal says more than what it is */
+	fd = open_ref(&r, USE_NAME, 1, e);
+	if (fd < 0 || refuse_held(fd, path, 0, "cannot resize", e) < 0 ||
 	    refuse_dependents(c, fd, path, NULL, "cannot resize", e) < 0)
+		goto out;
+	fd = upgrade_ref(&r, fd, USE_WRITE, e);
+	if (fd < 0 || disk_size(fd, &r, &old, e) < 0)
 		goto out;
 	if (size < old) {
 		off_t data = lseek(fd, (off_t)size, SEEK_DATA);
@@ -801,7 +1067,7 @@ int disk_info(const struct disk_ctx *c, const char *path, struct strbuf *text,
 	br.dirfd = -1;
 	if (disk_resolve(c, path, &r, e) < 0)
 		return -1;
-	fd = disk_open(&r, O_RDONLY, e);
+	fd = open_ref(&r, USE_READ, 0, e);
 	if (fd < 0 || fstat(fd, &st) < 0)
 		goto out;
 	sb_printf(text, "disk        %s\nhost path   %s\nkind        %s\n", path,
@@ -831,7 +1097,7 @@ int disk_info(const struct disk_ctx *c, const char *path, struct strbuf *text,
 		free(bm);
 		sb_printf(text, "cow version %d\n", h.version);
 		sb_printf(text, "backing     %s\n", h.backing);
-		bfd = open_backing(c, h.backing, O_RDONLY, &br, e);
+		bfd = open_backing(c, h.backing, USE_READ, &br, e);
 		if (bfd < 0) {
 			sb_printf(text, "backing ok  no: %s\n", e->msg);
 		} else {
@@ -854,9 +1120,14 @@ int disk_info(const struct disk_ctx *c, const char *path, struct strbuf *text,
 				  fmt_size((uint64_t)st.st_blocks * 512, b, sizeof(b)));
 		{
 			struct strbuf deps;
+			struct err de;
+			int n;
 
 			sb_init(&deps);
-			if (find_dependents(c, &st, NULL, &deps))
+			n = find_dependents(c, &st, NULL, &deps, &de);
+			if (n < 0)
+				sb_printf(text, "cow files   unknown: %s\n", de.msg);
+			else if (n)
 				sb_printf(text, "cow files   %s\n", deps.buf);
 			sb_free(&deps);
 		}
@@ -873,7 +1144,7 @@ out:
 
 /* Opens a COW and its backing file and checks that they still match. */
 static int open_cow_pair(const struct disk_ctx *c, const struct disk_ref *r,
-			 int cow_flags, int backing_flags, int *cfd, int *bfd,
+			 enum use cow_use, enum use backing_use, int *cfd, int *bfd,
 			 struct cow_header *h, struct disk_ref *br, struct err *e)
 {
 	*bfd = -1;
@@ -882,12 +1153,12 @@ static int open_cow_pair(const struct disk_ctx *c, const struct disk_ref *r,
 		err_set(e, "%s: not a COW file (.cow)", r->path);
 		return -1;
 	}
-	*cfd = disk_open(r, cow_flags, e);
+	*cfd = open_ref(r, cow_use, 0, e);
 	if (*cfd < 0)
 		return -1;
 	if (cow_read_header(*cfd, r->path, h, e) < 0)
 		return -1;
-	*bfd = open_backing(c, h->backing, backing_flags, br, e);
+	*bfd = open_backing(c, h->backing, backing_use, br, e);
 	if (*bfd < 0) {
 		char msg[sizeof(e->msg)];
 
@@ -919,8 +1190,9 @@ int disk_merge(const struct disk_ctx *c, const char *cow, const char *out,
 			goto out;
 		}
 	}
-	if (open_cow_pair(c, &r, O_RDWR, inplace ? O_RDWR : O_RDONLY, &cfd, &bfd,
-			  &h, &br, e) < 0)
+	/* in place, the COW's header is rewritten too */
+	if (open_cow_pair(c, &r, inplace ? USE_WRITE : USE_DATA,
+			  inplace ? USE_WRITE : USE_DATA, &cfd, &bfd, &h, &br, e) < 0)
 		goto out;
 	if (refuse_held(cfd, cow, 0, "cannot merge", e) < 0)
 		goto out;
@@ -989,7 +1261,7 @@ int disk_check(const struct disk_ctx *c, const char *path, struct strbuf *text,
 	if (disk_resolve(c, path, &r, e) < 0)
 		return -1;
 	if (r.kind != DISK_COW) {
-		fd = disk_open(&r, O_RDONLY, e);
+		fd = open_ref(&r, USE_READ, 0, e);
 		if (fd < 0 || disk_size(fd, &r, &size, e) < 0)
 			goto out;
 		if (text)
@@ -997,7 +1269,7 @@ int disk_check(const struct disk_ctx *c, const char *path, struct strbuf *text,
 		rc = 0;
 		goto out;
 	}
-	if (open_cow_pair(c, &r, O_RDONLY, O_RDONLY, &fd, &bfd, &h, &br, e) < 0)
+	if (open_cow_pair(c, &r, USE_READ, USE_READ, &fd, &bfd, &h, &br, e) < 0)
 		goto out;
 	if (text)
 		sb_printf(text, "%s: ok: backing file %s has the size and mtime of "
@@ -1027,7 +1299,7 @@ int disk_check_start(const struct disk_ctx *c, const struct vm_conf *vm,
 		snprintf(dev, sizeof(dev), "ubd%d", d->index);
 		if (disk_resolve(c, d->path, &r, e) < 0)
 			goto fail;
-		fd = disk_open(&r, O_RDONLY, e);
+		fd = open_ref(&r, USE_READ, 0, e);
 		if (fd < 0) {
 			disk_ref_close(&r);
 			/* a missing COW over a backing file is made by the kernel */
@@ -1040,7 +1312,7 @@ int disk_check_start(const struct disk_ctx *c, const struct vm_conf *vm,
 			rc = cow_read_header(fd, d->path, &h, e);
 			if (rc == 0) {
 				bfd = open_backing(c, d->backing ? d->backing : h.backing,
-						   O_RDONLY, &br, e);
+						   USE_READ, &br, e);
 				rc = bfd < 0 ? -1 : backing_matches(&h, d->path, bfd, &br, e);
 				if (rc == 0)
 					rc = refuse_held(bfd, br.path, 1, "cannot boot over it", e);

@@ -8,7 +8,19 @@
  * an exclusive fcntl lock on every disk it writes and a shared one on a
  * COW's backing file, so /proc/locks is a host-wide registry that no
  * monitor has to keep and that survives any monitor's restart. The holder
- * is named by the umid= of the kernel's command line. */
+ * is named by the umid= of the kernel's command line.
+ *
+ * Which COW files depend on a backing file is found at the time of the
+ * operation, too: from the .cow files in every VM directory on disk
+ * (configured or not) and in the shared place, and from the disk lines of
+ * the configuration file as it is now, never from a copy kept since a
+ * monitor started.
+ *
+ * A VM's /disks is written by its guest (hostfs, as the vmuser): nothing
+ * there is opened for I/O unless it is a regular file (a block device for
+ * .dev), and a file with more than one name (a hard link, perhaps to a
+ * host file) is neither written nor read into a new file unless it is the
+ * vmuser's. */
 #ifndef UMLMON_DISK_H
 #define UMLMON_DISK_H
 
@@ -21,15 +33,34 @@
 
 enum disk_kind { DISK_FLAT, DISK_COW, DISK_DEV };
 
+/* Where the operations of one VM (or of none: only /shared/disks) look.
+ * It holds copies, not pointers into the caller's configuration, once
+ * re-read: a monitor's disk thread uses it while the monitor may re-read
+ * its own. */
 struct disk_ctx {
-	const struct config *cfg;
-	const char *vm;           /* whose /disks */
+	char *vm;                 /* whose /disks, or NULL */
+	uid_t vmuid;              /* its vmuser, or -1 if unknown */
+	char *vardir;             /* [GLOBAL] vardir */
+	char *shared;             /* [GLOBAL] shared */
 	char *disks;              /* host: VARDIR/VM/jail/disks */
 	char *shared_disks;       /* host: SHARED/disks */
+	/* whose disk lines name backing files: the caller's configuration
+	 * (disk_ctx_init) or the file read again (disk_ctx_reload); NULL if
+	 * it could not be read (cfg_err says why) */
+	const struct config *cfg;
+	struct config *own;       /* cfg, when read again */
+	char *cfg_path;
+	struct err cfg_err;
 };
 
+/* Until disk_ctx_reload(), cfg must outlive the context. */
 int disk_ctx_init(struct disk_ctx *c, const struct config *cfg, const char *vm,
 		  struct err *e);
+/* Reads the configuration file again: the context no longer points into
+ * the caller's copy, and the disk lines are those of now. -1 if it cannot
+ * be read; operations that must know a file's dependents then refuse,
+ * with that cause. */
+int disk_ctx_reload(struct disk_ctx *c, struct err *e);
 void disk_ctx_free(struct disk_ctx *c);
 
 /* A disk path resolved on the host. */
@@ -39,6 +70,7 @@ struct disk_ref {
 	char name[256];           /* last component */
 	int dirfd;                /* its directory, opened beneath the place */
 	enum disk_kind kind;
+	uid_t vmuid;              /* in /disks: the vmuser, or -1 if unknown */
 };
 
 /* Checks the path (place, components, kind by suffix) and opens its
@@ -46,8 +78,6 @@ struct disk_ref {
 int disk_resolve(const struct disk_ctx *c, const char *path, struct disk_ref *r,
 		 struct err *e);
 void disk_ref_close(struct disk_ref *r);
-/* Opens the file itself (no symlink may lead out of the place). */
-int disk_open(const struct disk_ref *r, int flags, struct err *e);
 
 /* Someone holding a file: a kernel's lock. */
 struct disk_holder {

@@ -175,6 +175,17 @@ struct diskjob *diskjob_start(struct loop *l, const struct config *cfg,
 	j->efd = -1;
 	if (disk_ctx_init(&j->ctx, cfg, vm, e) < 0)
 		goto fail;
+	/* The thread must not read the monitor's configuration, which the
+	 * loop may replace meanwhile, and the dependents of a file are those
+	 * of the configuration file now, not of the monitor's start. Read
+	 * here, not in the thread: parsing looks up users and groups with
+	 * getpwnam(), which is not thread-safe. A file that cannot be read
+	 * fails only the operations that need it. */
+	{
+		struct err re;
+
+		disk_ctx_reload(&j->ctx, &re);
+	}
 	j->op = a->op;
 	j->path = xstrdup(a->path ? a->path : "");
 	j->other = xstrdup(a->other ? a->other : "");

@@ -34,7 +34,9 @@ extern const char diskjob_usage[];
 int diskjob_run(const struct disk_ctx *c, const struct diskjob_args *a,
 		disk_progress_cb cb, void *arg, struct strbuf *text, struct err *e);
 
-/* ctx is copied (the config it points to must outlive the job). */
+/* The job keeps copies of what it needs of cfg (the places) and reads
+ * the configuration file again for the disk lines: cfg may be freed or
+ * replaced while the job runs. */
 struct diskjob *diskjob_start(struct loop *l, const struct config *cfg,
 			      const char *vm, const struct diskjob_args *a,
 			      diskjob_done_cb cb, void *arg, struct err *e);

@@ -1,7 +1,8 @@
 /* Unit tests of the disk operations (no root, no kernel): sparse create,
  * copies that keep holes and a COW's backing reference, resize, holders
- * read from real fcntl locks of another process, dependents, the merge in
- * place, and cancellation that leaves nothing behind. */
+ * read from real fcntl locks of another process, dependents (on disk and
+ * in the configuration as it is now), the merge in place, cancellation
+ * that leaves nothing behind, and what a guest can plant in /disks. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -10,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -357,6 +360,281 @@ static void job_cancel(void **state)
 	loop_free(end.loop);
 }
 
+/* Writes the configuration file: the one of setup() plus extra lines. */
+static void write_conf(const char *extra)
+{
+	FILE *f = fopen(conf, "w");
+
+	assert_non_null(f);
+	fprintf(f, "[GLOBAL]\nvardir = %s/var\nshared = %s/shared\n"
+		"[vm1]\nvmuser = nobody\nubd0 = /disks/root.dsk\n"
+		"[vm2]\nvmuser = nobody\nubd0 = /disks/root.dsk\n%s", dir, dir, extra);
+	fclose(f);
+}
+
+/* A COW file of VM vm (configured or not) over backing. */
+static void make_cow(const char *vm, const char *path, const char *backing)
+{
+	struct disk_ctx vc;
+	struct err e;
+	char *d = xasprintf("%s/var/%s/jail%s", dir, vm, path);
+
+	*strrchr(d, '/') = '\0';
+	assert_int_equal(mkdir_p(d, 0755), 0);
+	free(d);
+	assert_int_equal(disk_ctx_init(&vc, cfg, vm, &e), 0);
+	if (disk_create(&vc, path, 0, backing, NULL, &e) < 0)
+		fail_msg("%s", e.msg);
+	disk_ctx_free(&vc);
+}
+
+/* Dependents are found from what is on disk and in the configuration
+ * file at the time of the operation: a VM that no configuration names, a
+ * disk line added since the context (or a monitor) was made, and a job
+ * whose configuration is freed while it runs. */
+static void dependents_now(void **state)
+{
+	char *argv[] = {"delete", "/shared/disks/dep.dsk"};
+	struct job_end end = {0};
+	struct diskjob_args a;
+	struct config *old;
+	struct disk_ctx now;
+	struct strbuf t;
+	struct diskjob *j;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(disk_create(&ctx, "/shared/disks/dep.dsk", 1 << 20, NULL,
+				     NULL, &e), 0);
+	assert_int_equal(disk_create(&ctx, "/shared/disks/other.dsk", 1 << 20, NULL,
+				     NULL, &e), 0);
+	/* vm9 is in no configuration; its jail is on disk */
+	make_cow("vm9", "/disks/x.cow", "/shared/disks/dep.dsk");
+	assert_int_equal(disk_delete(&ctx, "/shared/disks/dep.dsk", NULL, &e), -1);
+	assert_non_null(strstr(e.msg, "cannot delete: it is the backing file of "
+			       "vm9:/disks/x.cow"));
+	assert_int_equal(disk_resize(&ctx, "/shared/disks/dep.dsk", 2 << 20, NULL,
+				     &e), -1);
+	assert_non_null(strstr(e.msg, "vm9:/disks/x.cow"));
+	assert_int_equal(disk_delete(&ctx, "/disks/../../vm9/jail/disks/x.cow",
+				     NULL, &e), -1);
+	{
+		struct disk_ctx vc;
+
+		assert_int_equal(disk_ctx_init(&vc, cfg, "vm9", &e), 0);
+		assert_int_equal(disk_delete(&vc, "/disks/x.cow", NULL, &e), 0);
+		disk_ctx_free(&vc);
+	}
+	/* vm3's COW, in a subdirectory, was made over other.dsk; a disk line
+	 * added now gives it dep.dsk */
+	make_cow("vm3", "/disks/sub/y.cow", "/shared/disks/other.dsk");
+	write_conf("[vm3]\nvmuser = nobody\n"
+		   "ubd0 = /disks/sub/y.cow,/shared/disks/dep.dsk\n");
+	/* a context made before the change knows the old lines... */
+	sb_init(&t);
+	assert_int_equal(disk_info(&ctx, "/shared/disks/dep.dsk", &t, &e), 0);
+	assert_null(strstr(t.buf, "vm3"));
+	sb_free(&t);
+	/* ...one that read the file again the new ones; the header's backing
+	 * file counts too */
+	assert_int_equal(disk_ctx_init(&now, cfg, "vm1", &e), 0);
+	assert_int_equal(disk_ctx_reload(&now, &e), 0);
+	assert_int_equal(disk_delete(&now, "/shared/disks/dep.dsk", NULL, &e), -1);
+	assert_non_null(strstr(e.msg, "it is the backing file of vm3:/disks/sub/y.cow"));
+	assert_int_equal(disk_delete(&now, "/shared/disks/other.dsk", NULL, &e), -1);
+	assert_non_null(strstr(e.msg, "it is the backing file of vm3:/disks/sub/y.cow"));
+	sb_init(&t);
+	assert_int_equal(disk_info(&now, "/shared/disks/dep.dsk", &t, &e), 0);
+	assert_non_null(strstr(t.buf, "cow files   vm3:/disks/sub/y.cow"));
+	sb_free(&t);
+	disk_ctx_free(&now);
+
+	/* a job reads the file itself, and not the configuration it was
+	 * given, which is freed here before the job runs (ASan would see a
+	 * use after free) */
+	old = config_load(conf, &e);
+	assert_non_null(old);
+	write_conf("");
+	end.loop = loop_new();
+	assert_int_equal(diskjob_parse(2, argv, &a, &e), 0);
+	write_conf("[vm3]\nvmuser = nobody\n"
+		   "ubd0 = /disks/sub/y.cow,/shared/disks/dep.dsk\n");
+	j = diskjob_start(end.loop, old, "vm1", &a, on_job_done, &end, &e);
+	assert_non_null(j);
+	config_free(old);
+	assert_int_equal(loop_run(end.loop), 0);
+	assert_int_equal(end.rc, -1);
+	assert_non_null(strstr(end.msg, "vm3:/disks/sub/y.cow"));
+
+	/* a configuration that cannot be read: nothing is deleted blind */
+	assert_int_equal(rename(conf, host("moved.conf")), 0);
+	end.called = 0;
+	j = diskjob_start(end.loop, cfg, "vm1", &a, on_job_done, &end, &e);
+	assert_non_null(j);
+	assert_int_equal(loop_run(end.loop), 0);
+	assert_int_equal(end.rc, -1);
+	assert_non_null(strstr(end.msg, "cannot delete: cannot tell which COW files "
+			       "depend on it"));
+	assert_int_equal(access(host("shared/disks/dep.dsk"), F_OK), 0);
+	assert_int_equal(rename(host("moved.conf"), conf), 0);
+	loop_free(end.loop);
+	write_conf("");
+	assert_int_equal(test_sh("rm -rf %s/var/vm3 %s/var/vm9", dir, dir), 0);
+}
+
+/* A FIFO, a socket, a file that is not what its name says. */
+static void plant_fifo(const char *rel)
+{
+	assert_int_equal(mkfifo(host(rel), 0644), 0);
+}
+
+static void plant_socket(const char *rel)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	const char *path = host(rel);
+	int fd;
+
+	assert_true(strlen(path) < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(fd);
+}
+
+static void expect_refusal(int rc, const struct err *e, const char *want)
+{
+	assert_int_equal(rc, -1);
+	if (!strstr(e->msg, want))
+		fail_msg("'%s', expected '%s'", e->msg, want);
+}
+
+/* What a guest plants in its /disks (hostfs, as the vmuser) is never
+ * opened for I/O unless it is a regular file; a hard link is neither
+ * written nor copied; names the operations create are never followed.
+ * An alarm fails the test if an open blocks. */
+static void hostile_disks(void **state)
+{
+	struct vm_conf vm;
+	struct disk_conf d;
+	struct strbuf t;
+	struct stat st0, st1;
+	struct err e;
+	char outside[512];
+
+	(void)state;
+	alarm(60);
+	snprintf(outside, sizeof(outside), "%s", host("outside.dsk"));
+	assert_int_equal(test_sh("printf 'host data' >%s && chmod 0600 %s", outside,
+				 outside), 0);
+	st0 = stat_of(outside);
+	/* another VM's /disks: the dependents scan reads every .cow */
+	plant_fifo("var/vm2/jail/disks/evil.cow");
+	plant_socket("var/vm2/jail/disks/sock.cow");
+	assert_int_equal(symlink(outside, host("var/vm2/jail/disks/link.cow")), 0);
+	assert_int_equal(link(outside, host("var/vm2/jail/disks/hard.cow")), 0);
+	assert_int_equal(disk_create(&ctx, "/shared/disks/h.dsk", 1 << 20, NULL, NULL,
+				     &e), 0);
+	sb_init(&t);
+	assert_int_equal(disk_info(&ctx, "/shared/disks/h.dsk", &t, &e), 0);
+	assert_null(strstr(t.buf, "cow files"));
+	sb_free(&t);
+	assert_int_equal(disk_delete(&ctx, "/shared/disks/h.dsk", NULL, &e), 0);
+
+	/* this VM's /disks */
+	plant_fifo("var/vm1/jail/disks/f.dsk");
+	plant_fifo("var/vm1/jail/disks/f.cow");
+	plant_socket("var/vm1/jail/disks/s.dsk");
+	expect_refusal(disk_info(&ctx, "/disks/f.dsk", &t, &e), &e,
+		       "/disks/f.dsk: is a FIFO, not a regular file");
+	expect_refusal(disk_check(&ctx, "/disks/f.dsk", NULL, &e), &e, "is a FIFO");
+	expect_refusal(disk_check(&ctx, "/disks/f.cow", NULL, &e), &e, "is a FIFO");
+	expect_refusal(disk_copy(&ctx, "/disks/f.dsk", "/disks/n.dsk", NULL, NULL,
+				 NULL, &e), &e, "is a FIFO");
+	expect_refusal(disk_resize(&ctx, "/disks/f.dsk", 1 << 20, NULL, &e), &e,
+		       "is a FIFO");
+	expect_refusal(disk_merge(&ctx, "/disks/f.cow", "/disks/n.dsk", NULL, NULL,
+				  NULL, &e), &e, "is a FIFO");
+	expect_refusal(disk_create(&ctx, "/disks/n.cow", 0, "/disks/f.dsk", NULL, &e),
+		       &e, "is a FIFO");
+	expect_refusal(disk_info(&ctx, "/disks/s.dsk", &t, &e), &e,
+		       "/disks/s.dsk: is a socket, not a regular file");
+	expect_refusal(disk_info(&ctx, "/disks/f.dev", &t, &e), &e, "no such disk");
+	assert_int_equal(access(host("var/vm1/jail/disks/n.dsk"), F_OK), -1);
+	/* a COW whose backing file became a FIFO */
+	assert_int_equal(disk_create(&ctx, "/disks/b.dsk", 1 << 20, NULL, NULL, &e), 0);
+	assert_int_equal(disk_create(&ctx, "/disks/fb.cow", 0, "/disks/b.dsk", NULL,
+				     &e), 0);
+	assert_int_equal(unlink(host("var/vm1/jail/disks/b.dsk")), 0);
+	plant_fifo("var/vm1/jail/disks/b.dsk");
+	expect_refusal(disk_check(&ctx, "/disks/fb.cow", NULL, &e), &e,
+		       "/disks/fb.cow: backing file: /disks/b.dsk: is a FIFO");
+	expect_refusal(disk_merge(&ctx, "/disks/fb.cow", NULL, NULL, NULL, NULL, &e),
+		       &e, "is a FIFO");
+	/* the start of a VM whose disks are a FIFO and that COW */
+	memset(&vm, 0, sizeof(vm));
+	memset(&d, 0, sizeof(d));
+	vm.name = "vm1";
+	vm.ndisks = 1;
+	d.path = "/disks/f.dsk";
+	vm.disks[0] = d;
+	expect_refusal(disk_check_start(&ctx, &vm, &e), &e,
+		       "ubd0: /disks/f.dsk: is a FIFO, not a regular file");
+	vm.disks[0].path = "/disks/fb.cow";
+	expect_refusal(disk_check_start(&ctx, &vm, &e), &e, "ubd0: /disks/b.dsk: is a FIFO");
+	/* a FIFO is deleted as itself */
+	assert_int_equal(disk_delete(&ctx, "/disks/f.dsk", NULL, &e), 0);
+
+	/* a hard link to a file outside: not copied, not written; info and
+	 * check only read it */
+	assert_int_equal(link(outside, host("var/vm1/jail/disks/hl.dsk")), 0);
+	expect_refusal(disk_copy(&ctx, "/disks/hl.dsk", "/disks/stolen.dsk", NULL,
+				 NULL, NULL, &e), &e,
+		       "/disks/hl.dsk: has 3 hard links and is not the vmuser's");
+	expect_refusal(disk_resize(&ctx, "/disks/hl.dsk", 1 << 20, NULL, &e), &e,
+		       "has 3 hard links");
+	assert_int_equal(access(host("var/vm1/jail/disks/stolen.dsk"), F_OK), -1);
+	sb_init(&t);
+	assert_int_equal(disk_info(&ctx, "/disks/hl.dsk", &t, &e), 0);
+	sb_free(&t);
+	/* in the shared place, root's, a hard link is fine */
+	assert_int_equal(link(outside, host("shared/disks/hl.dsk")), 0);
+	assert_int_equal(disk_copy(&ctx, "/shared/disks/hl.dsk", "/disks/hl2.dsk",
+				   NULL, NULL, NULL, &e), 0);
+
+	/* symlinks at the names a create would make: the target, and the
+	 * temporary names of the fallback for file systems without O_TMPFILE */
+	assert_int_equal(symlink(outside, host("var/vm1/jail/disks/new.dsk")), 0);
+	expect_refusal(disk_create(&ctx, "/disks/new.dsk", 1 << 20, NULL, NULL, &e),
+		       &e, "/disks/new.dsk: already exists");
+	for (int i = 0; i < 16; i++) {
+		char name[128];
+
+		snprintf(name, sizeof(name), "var/vm1/jail/disks/.new2.dsk.tmp-%d-%d",
+			 (int)getpid(), i);
+		assert_int_equal(symlink(outside, host(name)), 0);
+	}
+	assert_int_equal(disk_create(&ctx, "/disks/new2.dsk", 1 << 20, NULL, NULL, &e), 0);
+	assert_int_equal(stat_of(host("var/vm1/jail/disks/new2.dsk")).st_size, 1 << 20);
+	assert_int_equal(disk_copy(&ctx, "/disks/new2.dsk", "/disks/new.dsk", NULL,
+				   NULL, NULL, &e), -1);
+
+	/* and nothing outside changed */
+	st1 = stat_of(outside);
+	assert_int_equal(st1.st_size, st0.st_size);
+	assert_int_equal(st1.st_mode, st0.st_mode);
+	assert_int_equal(st1.st_uid, st0.st_uid);
+	assert_true(st1.st_mtim.tv_sec == st0.st_mtim.tv_sec &&
+		    st1.st_mtim.tv_nsec == st0.st_mtim.tv_nsec);
+	assert_int_equal(test_sh("grep -qx 'host data' %s", outside), 0);
+	alarm(0);
+	assert_int_equal(test_sh("cd %s/var && rm -f vm1/jail/disks/f.cow "
+				 "vm1/jail/disks/s.dsk vm1/jail/disks/b.dsk "
+				 "vm1/jail/disks/fb.cow vm1/jail/disks/hl*.dsk "
+				 "vm1/jail/disks/new*.dsk vm1/jail/disks/.new2* "
+				 "vm2/jail/disks/*.cow ../shared/disks/hl.dsk", dir), 0);
+}
+
 static void parse_ops(void **state)
 {
 	char *bad_op[] = {"shrink", "/disks/a.dsk"};
@@ -462,6 +740,8 @@ int main(void)
 		cmocka_unit_test(job_cancel),
 		cmocka_unit_test(parse_ops),
 		cmocka_unit_test(merge_in_place),
+		cmocka_unit_test(dependents_now),
+		cmocka_unit_test(hostile_disks),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
