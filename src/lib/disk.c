@@ -580,7 +580,8 @@ static void scan_config(struct depscan *s, const struct config *cfg)
 
 			if (disk_resolve(&vc, d->path, &r, &e) < 0)
 				continue;
-			pfd = r.kind == DISK_COW ? so_open_path(r.dirfd, r.name, BENEATH, 0) : -1;
+			pfd = r.kind != DISK_COW ? -1 :
+				so_open_path(r.dirfd, r.name, BENEATH, 0);
 			if (pfd >= 0) {
 				char *name = in_guest_place(&r) ?
 					xasprintf("%s:%s", vm->name, d->path) :
