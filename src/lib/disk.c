@@ -265,6 +265,17 @@ static int open_ref(const struct disk_ref *r, enum use use, int nofollow,
 	return upgrade_ref(r, pfd, use, e);
 }
 
+int disk_open(const struct disk_ref *r, int flags, struct err *e)
+{
+	enum use use = USE_READ;
+
+	if (flags & O_PATH)
+		use = USE_NAME;
+	else if ((flags & O_ACCMODE) != O_RDONLY)
+		use = USE_WRITE;
+	return open_ref(r, use, (flags & O_NOFOLLOW) != 0, e);
+}
+
 /* Size in bytes of a disk file or block device (open_ref checked which). */
 static int disk_size(int fd, const struct disk_ref *r, uint64_t *size,
 		     struct err *e)

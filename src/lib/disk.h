@@ -78,6 +78,13 @@ struct disk_ref {
 int disk_resolve(const struct disk_ctx *c, const char *path, struct disk_ref *r,
 		 struct err *e);
 void disk_ref_close(struct disk_ref *r);
+/* Opens the file itself (no symlink may lead out of the place). flags:
+ * O_PATH (with O_NOFOLLOW, a symlink is opened itself) opens any kind of
+ * file; otherwise only a regular file (a block device for .dev) is opened,
+ * for reading or, with O_WRONLY or O_RDWR, for writing, which in /disks
+ * also needs one link or the vmuser's file. Other flags are ignored;
+ * O_NONBLOCK is always set. errno is kept. */
+int disk_open(const struct disk_ref *r, int flags, struct err *e);
 
 /* Someone holding a file: a kernel's lock. */
 struct disk_holder {

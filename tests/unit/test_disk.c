@@ -560,6 +560,20 @@ static void hostile_disks(void **state)
 	expect_refusal(disk_info(&ctx, "/disks/s.dsk", &t, &e), &e,
 		       "/disks/s.dsk: is a socket, not a regular file");
 	expect_refusal(disk_info(&ctx, "/disks/f.dev", &t, &e), &e, "no such disk");
+	/* disk_open, as others open a disk (the start lock): the name of
+	 * anything, the data of a regular file only */
+	{
+		struct disk_ref r;
+		int fd;
+
+		assert_int_equal(disk_resolve(&ctx, "/disks/f.cow", &r, &e), 0);
+		expect_refusal(disk_open(&r, O_RDONLY | O_NONBLOCK, &e), &e,
+			       "/disks/f.cow: is a FIFO, not a regular file");
+		fd = disk_open(&r, O_PATH, &e);
+		assert_true(fd >= 0);
+		close(fd);
+		disk_ref_close(&r);
+	}
 	assert_int_equal(access(host("var/vm1/jail/disks/n.dsk"), F_OK), -1);
 	/* a COW whose backing file became a FIFO */
 	assert_int_equal(disk_create(&ctx, "/disks/b.dsk", 1 << 20, NULL, NULL, &e), 0);
