@@ -1,6 +1,7 @@
 /* disk.c -- disk images of a VM: paths, holders, and the operations of
  * umlwatch -disk (see disk.h). */
 #include "disk.h"
+#include "disklock.h"
 #include "extents.h"
 #include "safeopen.h"
 
@@ -373,12 +374,25 @@ void disk_holder_text(const struct disk_holder *h, char *buf, size_t len)
 		snprintf(buf, len, "an unknown process (%s)", how);
 }
 
-/* Refuses if anybody holds fd (or, with only_writers, holds it to write). */
-static int refuse_held(int fd, const char *path, int only_writers,
-		       const char *what, struct err *e)
+/* Refuses if anybody holds fd (or, with only_writers, holds it to write).
+ * With locks in c the image is first locked against other monitors'
+ * starts and operations (see disklock.h), shared for only_writers (we
+ * read), exclusive otherwise, so that nobody else passes this check until
+ * the caller is done. */
+static int refuse_held(const struct disk_ctx *c, int fd, const char *path,
+		       int only_writers, const char *what, struct err *e)
 {
 	struct disk_holder h[MAX_HOLDERS];
-	int n = disk_holders(fd, h, MAX_HOLDERS);
+	int n;
+
+	if (c->locks) {
+		char name[4200];
+
+		snprintf(name, sizeof(name), "%s: %s", path, what);
+		if (disklock_take(c->locks, fd, name, !only_writers, e) < 0)
+			return -1;
+	}
+	n = disk_holders(fd, h, MAX_HOLDERS);
 
 	for (int i = 0; i < n; i++) {
 		char who[128];
@@ -831,7 +845,7 @@ int disk_create(const struct disk_ctx *c, const char *path, uint64_t size,
 		if (bfd < 0)
 			goto out;
 		if (disk_size(bfd, &br, &size, e) < 0 || fstat(bfd, &st) < 0 ||
-		    refuse_held(bfd, backing, 1, "backing file", e) < 0 ||
+		    refuse_held(c, bfd, backing, 1, "backing file", e) < 0 ||
 		    cow_init_header(&h, br.path, size, st.st_mtime, e) < 0 ||
 		    cow_write_new(nf.fd, path, &h, e) < 0) {
 			close(bfd);
@@ -863,7 +877,7 @@ int disk_delete(const struct disk_ctx *c, const char *path, struct strbuf *text,
 	fd = open_ref(&r, USE_NAME, 1, e);
 	if (fd < 0)
 		goto out;
-	if (refuse_held(fd, path, 0, "cannot delete", e) < 0 ||
+	if (refuse_held(c, fd, path, 0, "cannot delete", e) < 0 ||
 	    refuse_dependents(c, fd, path, NULL, "cannot delete", e) < 0)
 		goto out;
 	if (unlinkat(r.dirfd, r.name, 0) < 0) {
@@ -959,7 +973,7 @@ int disk_copy(const struct disk_ctx *c, const char *src, const char *dst,
 	}
 	in = open_ref(&s, USE_DATA, 0, e);
 	if (in < 0 || disk_size(in, &s, &size, e) < 0 ||
-	    refuse_held(in, src, 1, "cannot copy a disk that is being written", e) < 0 ||
+	    refuse_held(c, in, src, 1, "cannot copy a disk that is being written", e) < 0 ||
 	    newfile_open(&nf, &d, e) < 0)
 		goto out;
 	if (sparse_copy(in, nf.fd, size, cb, arg, dst, e) < 0)
@@ -1001,7 +1015,7 @@ int disk_resize(const struct disk_ctx *c, const char *path, uint64_t size,
 	}
 	/* who uses it first: that refusal says more than what it is */
 	fd = open_ref(&r, USE_NAME, 1, e);
-	if (fd < 0 || refuse_held(fd, path, 0, "cannot resize", e) < 0 ||
+	if (fd < 0 || refuse_held(c, fd, path, 0, "cannot resize", e) < 0 ||
 	    refuse_dependents(c, fd, path, NULL, "cannot resize", e) < 0)
 		goto out;
 	fd = upgrade_ref(&r, fd, USE_WRITE, e);
@@ -1206,14 +1220,14 @@ int disk_merge(const struct disk_ctx *c, const char *cow, const char *out,
 	if (open_cow_pair(c, &r, inplace ? USE_WRITE : USE_DATA,
 			  inplace ? USE_WRITE : USE_DATA, &cfd, &bfd, &h, &br, e) < 0)
 		goto out;
-	if (refuse_held(cfd, cow, 0, "cannot merge", e) < 0)
+	if (refuse_held(c, cfd, cow, 0, "cannot merge", e) < 0)
 		goto out;
 	if (inplace) {
 		struct stat cst, bst;
 
 		if (fstat(cfd, &cst) < 0)
 			goto out;
-		if (refuse_held(bfd, br.path, 0, "cannot merge into it", e) < 0 ||
+		if (refuse_held(c, bfd, br.path, 0, "cannot merge into it", e) < 0 ||
 		    refuse_dependents(c, bfd, br.path, &cst,
 				      "cannot merge into it", e) < 0)
 			goto out;
@@ -1306,36 +1320,44 @@ int disk_check_start(const struct disk_ctx *c, const struct vm_conf *vm,
 		struct disk_ref r, br;
 		struct cow_header h;
 		char dev[16], msg[sizeof(e->msg)];
+		const char *backing = d->backing;
 		int fd, bfd = -1, rc = 0;
 
 		snprintf(dev, sizeof(dev), "ubd%d", d->index);
+		br.dirfd = -1;
 		if (disk_resolve(c, d->path, &r, e) < 0)
 			goto fail;
 		fd = open_ref(&r, USE_READ, 0, e);
 		if (fd < 0) {
 			disk_ref_close(&r);
-			/* a missing COW over a backing file is made by the kernel */
-			if (errno == ENOENT && d->backing)
-				continue;
-			goto fail;
-		}
-		rc = refuse_held(fd, d->path, ro, "cannot boot", e);
-		if (rc == 0 && r.kind == DISK_COW) {
-			rc = cow_read_header(fd, d->path, &h, e);
-			if (rc == 0) {
-				bfd = open_backing(c, d->backing ? d->backing : h.backing,
-						   USE_READ, &br, e);
-				rc = bfd < 0 ? -1 : backing_matches(&h, d->path, bfd, &br, e);
-				if (rc == 0)
-					rc = refuse_held(bfd, br.path, 1, "cannot boot over it", e);
-				if (bfd >= 0) {
-					close(bfd);
-					disk_ref_close(&br);
-				}
+			/* a missing COW over a backing file is made by the
+			 * kernel: only the backing file is checked */
+			if (errno != ENOENT || !d->backing)
+				goto fail;
+		} else {
+			rc = refuse_held(c, fd, d->path, ro, "cannot boot", e);
+			if (rc == 0 && r.kind == DISK_COW) {
+				rc = cow_read_header(fd, d->path, &h, e);
+				if (!backing)
+					backing = h.backing;
 			}
 		}
-		close(fd);
-		disk_ref_close(&r);
+		if (rc == 0 && backing) {
+			bfd = open_backing(c, backing, USE_READ, &br, e);
+			/* locked before it is compared: nobody changes it after */
+			rc = bfd < 0 ? -1 : refuse_held(c, bfd, br.path, 1,
+							 "cannot boot over it", e);
+			if (rc == 0 && fd >= 0)
+				rc = backing_matches(&h, d->path, bfd, &br, e);
+			if (bfd >= 0) {
+				close(bfd);
+				disk_ref_close(&br);
+			}
+		}
+		if (fd >= 0) {
+			close(fd);
+			disk_ref_close(&r);
+		}
 		if (rc == 0)
 			continue;
 fail:

@@ -31,6 +31,8 @@
 #include "../common/util.h"
 #include "cow.h"
 
+struct disklocks;
+
 enum disk_kind { DISK_FLAT, DISK_COW, DISK_DEV };
 
 /* Where the operations of one VM (or of none: only /shared/disks) look.
@@ -51,6 +53,10 @@ struct disk_ctx {
 	struct config *own;       /* cfg, when read again */
 	char *cfg_path;
 	struct err cfg_err;
+	/* if set, every image an operation or a pre-boot check uses is
+	 * locked here as it is checked (see disklock.h); the caller releases
+	 * them */
+	struct disklocks *locks;
 };
 
 /* Until disk_ctx_reload(), cfg must outlive the context. */
@@ -121,7 +127,7 @@ int disk_check(const struct disk_ctx *c, const char *path, struct strbuf *text,
 
 /* Before a boot of c->vm: no disk it writes is held by another kernel, no
  * disk it reads is written by one, and every existing COW still matches
- * its backing file. */
+ * its backing file. With c->locks, the images stay locked there. */
 int disk_check_start(const struct disk_ctx *c, const struct vm_conf *vm,
 		     struct err *e);
 

@@ -2,6 +2,7 @@
  * The thread does the work and writes to an eventfd; the loop's callback
  * joins it, reports and frees the job. */
 #include "diskjob.h"
+#include "disklock.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -102,8 +103,8 @@ int diskjob_parse(int argc, char **argv, struct diskjob_args *a, struct err *e)
 	return 0;
 }
 
-int diskjob_run(const struct disk_ctx *c, const struct diskjob_args *a,
-		disk_progress_cb cb, void *arg, struct strbuf *text, struct err *e)
+static int run_op(const struct disk_ctx *c, const struct diskjob_args *a,
+		  disk_progress_cb cb, void *arg, struct strbuf *text, struct err *e)
 {
 	switch (a->op) {
 	case UM_DISK_INFO:
@@ -123,6 +124,25 @@ int diskjob_run(const struct disk_ctx *c, const struct diskjob_args *a,
 	}
 	err_set(e, "disk operation %d: unknown", (int)a->op);
 	return -1;
+}
+
+int diskjob_run(const struct disk_ctx *c, const struct diskjob_args *a,
+		disk_progress_cb cb, void *arg, struct strbuf *text, struct err *e)
+{
+	struct disk_ctx lc = *c;
+	struct disklocks locks;
+	char who[400];
+	int rc;
+
+	/* the images it uses stay locked until it is done: no start and no
+	 * other operation checks them meanwhile (see disklock.h) */
+	snprintf(who, sizeof(who), "a disk operation (%s %.300s%s%s)",
+		 op_name(a->op), a->path, c->vm ? " of " : "", c->vm ? c->vm : "");
+	disklocks_init(&locks, c->shared, who);
+	lc.locks = &locks;
+	rc = run_op(&lc, a, cb, arg, text, e);
+	disklocks_free(&locks);
+	return rc;
 }
 
 static void *run(void *arg)

@@ -42,14 +42,6 @@ void disklocks_init(struct disklocks *l, const char *shared, const char *who);
  * stronger mode wins). -1 with e naming the image and its holder. */
 int disklock_take(struct disklocks *l, int fd, const char *name, int excl,
 		  struct err *e);
-struct disk_ctx;
-struct vm_conf;
-/* The images a boot of vm opens, as the kernel will: each disk (exclusive
- * unless it has the r flag) and the backing file of a COW (shared). A COW
- * that does not exist yet (the kernel makes it) is not locked, its
- * backing file is. On failure nothing stays locked. */
-int disklock_boot(struct disklocks *l, const struct disk_ctx *c,
-		  const struct vm_conf *vm, struct err *e);
 /* Drops every lock; the set can be used again. */
 void disklocks_release(struct disklocks *l);
 void disklocks_free(struct disklocks *l);

@@ -843,9 +843,8 @@ static int disks_ready(struct monitor *m, struct err *e)
 	snprintf(who, sizeof(who), "the start of %s by its monitor", m->vm->name);
 	disklocks_free(&m->boot_locks);
 	disklocks_init(&m->boot_locks, m->cfg->global.shared, who);
-	r = disklock_boot(&m->boot_locks, &c, m->vm, e);
-	if (r == 0)
-		r = disk_check_start(&c, m->vm, e);
+	c.locks = &m->boot_locks;
+	r = disk_check_start(&c, m->vm, e);
 	disk_ctx_free(&c);
 	return r;
 }

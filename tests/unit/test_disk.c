@@ -23,6 +23,7 @@
 #include "common/config.h"
 #include "lib/disk.h"
 #include "lib/diskjob.h"
+#include "lib/disklock.h"
 #include "lib/loop.h"
 
 static char dir[64];
@@ -277,6 +278,56 @@ static void holders_refuse(void **state)
 	unhold(p);
 	assert_int_equal(disk_delete(&ctx, "/disks/h.dsk", NULL, &e), 0);
 	assert_int_equal(access(host("var/vm1/jail/disks/h.dsk"), F_OK), -1);
+}
+
+/* While a copy runs, its source is locked: nobody may take it to write. */
+static int try_write_lock(uint64_t done, uint64_t total, void *arg)
+{
+	int *tried = arg;
+	struct disklocks l;
+	struct err e;
+	int fd = open(host("var/vm1/jail/disks/l.dsk"), O_PATH);
+
+	(void)done;
+	(void)total;
+	disklocks_init(&l, ctx.shared, "a test");
+	if (disklock_take(&l, fd, "l.dsk", 1, &e) == 0)
+		*tried = -1000;
+	else if (strstr(e.msg, "in use by a disk operation (copy /disks/l.dsk of vm1)"))
+		(*tried)++;
+	disklocks_free(&l);
+	close(fd);
+	return 0;
+}
+
+/* Operations respect the locks of starts (see disklock.h) and hold their
+ * own while they run. */
+static void operations_lock(void **state)
+{
+	struct diskjob_args del = {UM_DISK_DELETE, "/disks/l.dsk", "", 0};
+	struct diskjob_args cp = {UM_DISK_COPY, "/disks/l.dsk", "/disks/l2.dsk", 0};
+	struct disklocks l;
+	struct err e;
+	int fd, tried = 0;
+
+	(void)state;
+	assert_int_equal(disk_create(&ctx, "/disks/l.dsk", 1 << 20, NULL, NULL, &e), 0);
+	assert_int_equal(test_sh("dd if=/dev/urandom of=%s bs=1M count=1 conv=notrunc",
+				 host("var/vm1/jail/disks/l.dsk")), 0);
+	fd = open(host("var/vm1/jail/disks/l.dsk"), O_PATH);
+	disklocks_init(&l, ctx.shared, "the start of vmZ by its monitor");
+	assert_int_equal(disklock_take(&l, fd, "l.dsk", 1, &e), 0);
+	assert_int_equal(diskjob_run(&ctx, &del, NULL, NULL, NULL, &e), -1);
+	assert_non_null(strstr(e.msg, "/disks/l.dsk: cannot delete: in use by the "
+			       "start of vmZ by its monitor (pid "));
+	assert_int_equal(diskjob_run(&ctx, &cp, NULL, NULL, NULL, &e), -1);
+	assert_non_null(strstr(e.msg, "in use by the start of vmZ"));
+	disklocks_free(&l);
+	close(fd);
+	assert_int_equal(diskjob_run(&ctx, &cp, try_write_lock, &tried, NULL, &e), 0);
+	assert_true(tried >= 1);
+	assert_int_equal(diskjob_run(&ctx, &del, NULL, NULL, NULL, &e), 0);
+	assert_int_equal(access(host("var/vm1/jail/disks/l.dsk"), F_OK), -1);
 }
 
 static int stop_at_once(uint64_t done, uint64_t total, void *arg)
@@ -750,6 +801,7 @@ int main(void)
 		cmocka_unit_test(cow_copy_keeps_backing),
 		cmocka_unit_test(resize),
 		cmocka_unit_test(holders_refuse),
+		cmocka_unit_test(operations_lock),
 		cmocka_unit_test(cancel_leaves_nothing),
 		cmocka_unit_test(job_cancel),
 		cmocka_unit_test(parse_ops),
