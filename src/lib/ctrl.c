@@ -549,9 +549,6 @@ static void disk_done(struct diskjob *j, int rc, const char *msg,
 	(void)j;
 	m->disk_job = NULL;
 	m->disk_call = NULL;
-	m->job_cfg = NULL;
-	config_free(m->retired);
-	m->retired = NULL;
 	if (rc < 0)
 		log_info("%s: disk: %s", m->vm->name, msg);
 	if (!call)
@@ -626,7 +623,6 @@ static enum rpc_outcome p_disk(struct rpc_call *call, void *args, void *res)
 		return RPC_REPLY;
 	}
 	m->disk_call = call;
-	m->job_cfg = m->cfg;
 	rpc_call_on_cancel(call, disk_cancel, m);
 	return RPC_DEFER;
 }

@@ -1071,7 +1071,7 @@ static void holders_text(int fd, struct strbuf *text)
 
 	sb_puts(text, "used by     ");
 	if (!n)
-		sb_puts(text, "nobody");
+		sb_puts(text, "no VM (no kernel holds it)");
 	for (int i = 0; i < n; i++) {
 		char who[128];
 

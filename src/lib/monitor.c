@@ -1518,7 +1518,6 @@ void monitor_free(struct monitor *m)
 	disklocks_free(&m->boot_locks);
 	config_free(m->pending);
 	free(m->pending_note);
-	config_free(m->retired);
 	config_free(m->cfg);
 	free(m);
 }

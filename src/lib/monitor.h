@@ -113,9 +113,6 @@ struct monitor {
 	 * pending_note. */
 	struct config *pending;
 	char *pending_note;
-	struct config *job_cfg;     /* the configuration the disk job reads */
-	struct config *retired;     /* an older configuration a disk job may
-				       still read; freed when it ends */
 	struct ratelimit notify_limit; /* log lines of notifications */
 	struct disklocks boot_locks;   /* the images of this boot */
 };

@@ -124,17 +124,6 @@ static int changes(const struct vm_conf *a, const struct vm_conf *b,
 	return n;
 }
 
-/* The configuration the disk job in progress reads lives until it ends. */
-static void drop_config(struct monitor *m, struct config *old)
-{
-	if (m->disk_job && m->job_cfg == old) {
-		config_free(m->retired);
-		m->retired = old;
-	} else {
-		config_free(old);
-	}
-}
-
 /* Puts n in place: the VM is down, or its section did not change. */
 static int apply(struct monitor *m, struct config *n, struct err *e)
 {
@@ -158,7 +147,8 @@ static int apply(struct monitor *m, struct config *n, struct err *e)
 	j.shared_mounted = m->jail.shared_mounted;
 	jail_free(&m->jail);
 	m->jail = j;
-	drop_config(m, old);
+	/* a disk job has its own copy (diskjob_start) */
+	config_free(old);
 	return 0;
 }
 
@@ -250,7 +240,7 @@ int monitor_reload(struct monitor *m, struct strbuf *text, struct err *e)
 			m->pending_note = NULL;
 		}
 		m->vm = vm;
-		drop_config(m, m->cfg);
+		config_free(m->cfg);
 		m->cfg = n;
 		sb_free(&what);
 		return 0;

@@ -51,6 +51,7 @@ out=$(watch vm2 -stop 2>&1) || fail "stop vm2: $out"
 watch vm1 -disk info /disks/root.cow >"$T/info1" || fail "-disk info after boot"
 log "$(grep -E '^(written|backing ok)' "$T/info1")"
 grep -q '^backing ok *yes' "$T/info1" || fail "info: $(cat "$T/info1")"
+grep -q '^used by *no VM (no kernel holds it)$' "$T/info1" || fail "info after the stop: $(cat "$T/info1")"
 grep -q '^written *0 of' "$T/info1" && fail "the guest's writes are not in the COW"
 out=$(watch vm1 -disk check /disks/root.cow 2>&1) || fail "check: $out"
 
