@@ -171,7 +171,9 @@ static void fill_info(struct monitor *m, um_info *r)
 		c->mode = (um_chan_mode)ch->mode;
 		c->log = xstrdup(ch->logpath ? ch->logpath : "");
 		c->head = ch->head;
-		c->readers = chan_nwaiters(ch);
+		/* clients only: not the monitor's own watches */
+		c->readers = chan_nwaiters(ch) - (m->login_chan == ch) -
+			     (m->panic_chan == ch);
 		c->open = chan_is_open(ch);
 	}
 	r->last_exit.valid = x->valid;
@@ -324,7 +326,9 @@ static enum rpc_outcome p_open(struct rpc_call *call, void *args, void *res)
 			m->vm->name, ch->name, um_state_name(m->state));
 	else if (!a->readonly && ch->mode == CHAN_LOG)
 		set_res(&r->res, UM_OK, "%s: %s is log-only: watching without "
-			"input", m->vm->name, ch->name);
+			"input%s", m->vm->name, ch->name, m->state == UM_PAUSED ?
+			"; the VM is paused: nothing will show until it is "
+			"resumed (-resume)" : "");
 	else if (m->state == UM_PAUSED)
 		set_res(&r->res, UM_OK, "%s: the VM is paused: nothing will show "
 			"and input waits until it is resumed (-resume)", m->vm->name);

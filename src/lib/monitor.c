@@ -294,21 +294,6 @@ static void teardown(struct monitor *m)
 	jail_unmount(&m->jail);
 }
 
-/* A guest that reboots gets a new kernel in a freshly set-up jail once
- * the old one and its watcher are gone. */
-static void reboot_if_due(struct monitor *m)
-{
-	struct err e;
-
-	if (!m->rebooting || m->watcher || m->state == UM_STARTING ||
-	    is_up(m) || m->quitting)
-		return;
-	m->rebooting = 0;
-	log_info("%s: starting again after the guest's reboot", m->vm->name);
-	if (monitor_start(m, NULL, NULL, &e) < 0)
-		log_err("%s: restart after reboot: %s", m->vm->name, e.msg);
-}
-
 static void stop_panic_watch(struct monitor *m)
 {
 	if (m->panic_chan)
@@ -331,10 +316,30 @@ static void on_restarted(struct monitor *m, um_status st, const char *msg,
 	finish_waiters(m, &m->reboot_waiters, st, msg);
 }
 
-static void after_end(struct monitor *m)
+/* A VM that rebooted (the guest did, or a client asked for it) gets a new
+ * kernel in a freshly set-up jail once the old kernel and its watcher are
+ * gone (the watcher reports the kernel's end just before it exits). */
+static void restart_if_due(struct monitor *m)
 {
+	int asked = m->restart;
 	struct err e;
 
+	if (!(m->rebooting || m->restart) || m->watcher || is_up(m) ||
+	    m->quitting)
+		return;
+	m->rebooting = 0;
+	m->restart = 0;
+	log_info("%s: starting again after %s", m->vm->name,
+		 asked ? "the reboot asked for" : "the guest's reboot");
+	if (monitor_start(m, asked ? on_restarted : NULL, NULL, &e) == 0)
+		return;
+	log_err("%s: restart: %s", m->vm->name, e.msg);
+	if (asked)
+		finish_waiters(m, &m->reboot_waiters, UM_EIO, e.msg);
+}
+
+static void after_end(struct monitor *m)
+{
 	m->stage = STAGE_NONE;
 	m->stage_max = STAGE_NONE;
 	stop_login_watch(m);
@@ -348,14 +353,7 @@ static void after_end(struct monitor *m)
 	}
 	if (m->pending)
 		monitor_apply_pending(m);
-	if (m->restart) {
-		m->restart = 0;
-		log_info("%s: starting again (reboot)", m->vm->name);
-		if (monitor_start(m, on_restarted, NULL, &e) < 0)
-			finish_waiters(m, &m->reboot_waiters, UM_EIO, e.msg);
-		return;
-	}
-	reboot_if_due(m);
+	restart_if_due(m);
 }
 
 /* The kernel of this boot has ended with wait status st. */
@@ -477,7 +475,7 @@ static void on_sigchld(struct loop *l, int sig, void *arg)
 				kernel_ended(m, -1);
 			/* else the kernel is now ours (subreaper) and its end
 			 * comes as a SIGCHLD */
-			reboot_if_due(m);
+			restart_if_due(m);
 		} else if (m->kernel && pid == m->kernel) {
 			/* the watcher died first; we are the kernel's reaper */
 			kernel_ended(m, st);
