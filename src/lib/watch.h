@@ -1,12 +1,15 @@
-/* watch.h -- the umlwatch client: one table of commands that serves both
- * the command line (-info, -start, -connect con1 ...) and the interactive
- * prompt (info, start, connect con1 ...), and the console session. */
+/* watch.h -- the umlwatch client: one table of commands that serves the
+ * command line (-info, -start, -connect con1 ...), the interactive prompt
+ * (info, start, connect con1 ...), the help text and the prompt's
+ * completion. A run is parsed and checked whole before its first command
+ * runs. */
 #ifndef UMLMON_WATCH_H
 #define UMLMON_WATCH_H
 
 #include <stdio.h>
 
 #include "../common/util.h"
+#include "diskjob.h"
 
 struct rpc_client;
 
@@ -18,36 +21,79 @@ enum {
 	WATCH_NOMON = 3,    /* no monitor to talk to */
 };
 
+#define WATCH_ESCAPE_DEFAULT 0x1d  /* Ctrl-] */
+#define WATCH_ESCAPE_NONE (-1)
+
 struct watch {
 	const char *vm;
 	char *sock;          /* control socket */
+	/* why no configuration was read (the socket is then the default
+	 * one), or NULL: for the message when no monitor answers */
+	char *noconf;
 	struct rpc_client *rpc;
 	int interactive;
+	int escape;          /* the console's escape key, or WATCH_ESCAPE_NONE */
 };
+
+struct watch_step;
 
 struct watch_cmd {
 	const char *name;
 	int min_args, max_args;
 	const char *args;    /* for the usage text */
-	int (*fn)(struct watch *w, int argc, char **argv);
+	/* the handler; NULL: one call of proc without arguments, answered
+	 * with a um_result */
+	int (*fn)(struct watch *w, const struct watch_step *s);
+	uint32_t proc;
 	const char *help;
-	/* checks the arguments before the monitor is asked (NULL: none) */
-	int (*check)(int argc, char **argv, struct err *e);
+	/* checks and converts the arguments into the step (NULL: none) */
+	int (*parse)(struct watch_step *s, struct err *e);
+	/* What the arguments are, for the count of a command's arguments on
+	 * the command line and for completion: words[0] for the first,
+	 * words[1] for the others; NULL-terminated lists, watch_channels for
+	 * a channel name. Optional arguments that start with '-' must be in
+	 * the list (or be a number) to be taken. */
+	const char *const *words[2];
 };
 
 extern const struct watch_cmd watch_cmds[];
+/* The marker list for "a channel name" in watch_cmd.words. */
+extern const char *const watch_channels[];
+
+/* One command of a run and its arguments, checked and converted. */
+struct watch_step {
+	const struct watch_cmd *cmd;
+	int argc;
+	char **argv;
+	long num;            /* stop, reboot: TIMEOUT (-1: the VM's); wait: TIMEOUT */
+	int readonly;        /* connect */
+	int follow;          /* log */
+	struct diskjob_args disk;
+};
 
 /* The command whose name is s or starts with s; NULL with e if none or
  * several match. */
 const struct watch_cmd *watch_find(const char *s, struct err *e);
-/* How many of argv[0..argc) are arguments of cmd (optional ones are taken
- * while they do not look like options). */
-int watch_count_args(const struct watch_cmd *cmd, int argc, char **argv);
+/* Parses the commands of a command line (the words after the VM name):
+ * every command and argument is checked before anything runs. Fills at
+ * most argc steps; returns their number, or -1 with e. */
+int watch_parse(int argc, char **argv, struct watch_step *steps, struct err *e);
+/* Parses one line of the prompt, already split into words. */
+int watch_parse_line(int argc, char **argv, struct watch_step *s, struct err *e);
+/* Parses the value of -escape: ^X, ^], a control character, or "none". */
+int watch_parse_escape(const char *s, int *key, struct err *e);
+/* "Ctrl-]", "Ctrl-X" */
+const char *watch_escape_name(int key, char *buf, size_t n);
 
 int watch_open(struct watch *w, struct err *e);
 void watch_close(struct watch *w);
-int watch_run(struct watch *w, const struct watch_cmd *cmd, int argc, char **argv);
-/* The prompt: reads commands from stdin until EOF or "quit". */
+/* Checks with the monitor what only it knows (the channel names) for
+ * all steps, before the first runs. */
+int watch_check_steps(struct watch *w, const struct watch_step *steps, int n,
+		      struct err *e);
+int watch_run(struct watch *w, const struct watch_step *s);
+/* The prompt: reads commands from stdin until EOF or "quit"; with line
+ * editing, history and completion when stdin is a terminal. */
 int watch_interactive(struct watch *w);
 void watch_usage(FILE *f, const char *prog);
 

@@ -1,4 +1,5 @@
 /* umlwatch -- command-line client of the umlmon monitors. See umlwatch(1). */
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,8 +8,10 @@
 #include "common/log.h"
 #include "lib/watch.h"
 
-/* The control socket of vm: from the configuration's vardir. */
-static char *socket_of(const char *cfgpath, const char *vm, int explicit_cfg)
+/* The control socket of the VM, from the configuration's vardir. Without
+ * a configuration (unless one was named), the default layout, and
+ * w->noconf says why. */
+static char *socket_of(struct watch *w, const char *cfgpath, int explicit_cfg)
 {
 	struct config *cfg;
 	struct err e;
@@ -16,29 +19,42 @@ static char *socket_of(const char *cfgpath, const char *vm, int explicit_cfg)
 
 	cfg = config_load(cfgpath, &e);
 	if (!cfg) {
-		/* without a readable configuration, the default layout */
 		if (explicit_cfg)
 			die(WATCH_USAGE, "%s", e.msg);
-		return xasprintf("%s/%s/ctrl", UMLMON_DEFAULT_VARDIR, vm);
+		w->noconf = xstrdup(e.msg);
+		return xasprintf("%s/%s/ctrl", UMLMON_DEFAULT_VARDIR, w->vm);
 	}
-	if (!config_vm(cfg, vm))
-		die(WATCH_NOMON, "%s: unknown VM (no [%s] section in %s)", vm, vm,
-		    cfgpath);
-	path = xasprintf("%s/%s/ctrl", cfg->global.vardir, vm);
+	if (!config_vm(cfg, w->vm))
+		die(WATCH_NOMON, "%s: unknown VM (no [%s] section in %s)", w->vm,
+		    w->vm, cfgpath);
+	path = xasprintf("%s/%s/ctrl", cfg->global.vardir, w->vm);
 	config_free(cfg);
 	return path;
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "umlwatch: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n");
+	watch_usage(stderr, "umlwatch");
+	return WATCH_USAGE;
 }
 
 int main(int argc, char **argv)
 {
 	const char *cfgpath = NULL, *sock = NULL;
-	struct watch w = {0};
+	struct watch w = {.escape = WATCH_ESCAPE_DEFAULT};
+	struct watch_step *steps;
+	struct err e;
 	char *at;
-	int i = 1, rc = WATCH_OK;
+	int i = 1, n, rc = WATCH_OK;
 
+	setlocale(LC_CTYPE, "");
 	log_init("umlwatch", LOG_LVL_INFO);
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *o = argv[i];
+		int has_value = i + 1 < argc;
 
 		if (!strcmp(o, "-h") || !strcmp(o, "-help") || !strcmp(o, "--help")) {
 			watch_usage(stdout, "umlwatch");
@@ -46,20 +62,26 @@ int main(int argc, char **argv)
 		} else if (!strcmp(o, "-version") || !strcmp(o, "--version")) {
 			printf("umlwatch %s\n", UMLMON_VERSION);
 			return 0;
-		} else if ((!strcmp(o, "-c") || !strcmp(o, "--config")) && i + 1 < argc) {
+		} else if (!strcmp(o, "-c") || !strcmp(o, "--config")) {
+			if (!has_value)
+				return usage_error("%s needs a configuration file", o);
 			cfgpath = argv[++i];
-		} else if ((!strcmp(o, "-s") || !strcmp(o, "--socket")) && i + 1 < argc) {
+		} else if (!strcmp(o, "-s") || !strcmp(o, "--socket")) {
+			if (!has_value)
+				return usage_error("%s needs a socket path", o);
 			sock = argv[++i];
+		} else if (!strcmp(o, "-escape") || !strcmp(o, "--escape")) {
+			if (!has_value)
+				return usage_error("%s needs a key (^X, ^], none ...)", o);
+			if (watch_parse_escape(argv[++i], &w.escape, &e) < 0)
+				die(WATCH_USAGE, "%s", e.msg);
 		} else {
-			fprintf(stderr, "umlwatch: unknown option '%s'\n", o);
-			watch_usage(stderr, "umlwatch");
-			return WATCH_USAGE;
+			return usage_error("unknown option '%s' (the commands come after "
+					   "the VM name)", o);
 		}
 	}
-	if (i >= argc) {
-		watch_usage(stderr, "umlwatch");
-		return WATCH_USAGE;
-	}
+	if (i >= argc)
+		return usage_error("%s", "no VM named");
 	w.vm = argv[i++];
 	at = strchr(w.vm, '@');
 	if (at) {
@@ -68,41 +90,29 @@ int main(int argc, char **argv)
 			    "version does not have yet", w.vm);
 		*at = '\0';
 	}
-	{
-		struct err e;
-
-		if (config_valid_name(w.vm, &e) < 0)
-			die(WATCH_USAGE, "%s: %s", w.vm, e.msg);
+	if (config_valid_name(w.vm, &e) < 0)
+		die(WATCH_USAGE, "%s: %s", w.vm, e.msg);
+	/* the whole run is checked before its first command runs */
+	steps = xcalloc((size_t)(argc - i) + 1, sizeof(*steps));
+	n = watch_parse(argc - i, argv + i, steps, &e);
+	if (n < 0) {
+		free(steps);
+		die(WATCH_USAGE, "%s", e.msg);
 	}
 	w.sock = sock ? xstrdup(sock)
-		      : socket_of(config_default_path(cfgpath), w.vm, cfgpath != NULL);
-	if (i >= argc) {
+		      : socket_of(&w, config_default_path(cfgpath), cfgpath != NULL);
+	if (n == 0) {
 		rc = watch_interactive(&w);
+	} else if (watch_check_steps(&w, steps, n, &e) < 0) {
+		fprintf(stderr, "umlwatch: %s\n", e.msg);
+		rc = WATCH_FAILED; /* as the monitor's own answer would be */
 	} else {
-		while (i < argc && rc == WATCH_OK) {
-			const struct watch_cmd *cmd;
-			struct err e;
-			int n;
-
-			if (argv[i][0] != '-') {
-				fprintf(stderr, "umlwatch: '%s': expected a command such "
-					"as -info (see --help)\n", argv[i]);
-				rc = WATCH_USAGE;
-				break;
-			}
-			cmd = watch_find(argv[i] + 1, &e);
-			if (!cmd) {
-				fprintf(stderr, "umlwatch: %s\n", e.msg);
-				rc = WATCH_USAGE;
-				break;
-			}
-			i++;
-			n = watch_count_args(cmd, argc - i, argv + i);
-			rc = watch_run(&w, cmd, n, argv + i);
-			i += n;
-		}
+		for (int k = 0; k < n && rc == WATCH_OK; k++)
+			rc = watch_run(&w, &steps[k]);
 	}
 	watch_close(&w);
+	free(steps);
 	free(w.sock);
+	free(w.noconf);
 	return rc;
 }

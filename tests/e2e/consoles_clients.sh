@@ -25,8 +25,8 @@ tm_new c
 tm_send a "$UMLWATCH vm1 -connect con1" Enter
 tm_send b "$UMLWATCH vm1 -connect con1" Enter
 tm_send c "$UMLWATCH vm1 -connect con1 -readonly" Enter
-tm_wait a 'connected to vm1 con1; Ctrl-\] leaves'
-tm_wait b 'connected to vm1 con1; Ctrl-\] leaves'
+tm_wait a 'connected to vm1 con1; Ctrl-\] then q leaves'
+tm_wait b 'connected to vm1 con1; Ctrl-\] then q leaves'
 tm_wait c 'connected to vm1 con1 \(read-only\)'
 tm_send a Enter
 tm_wait a 'login:'

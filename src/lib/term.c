@@ -1,0 +1,100 @@
+/* term.c -- terminal replies in the input, and where output left the
+ * cursor (see term.h). */
+#include "term.h"
+
+#include <string.h>
+
+#include "../common/util.h"
+
+#define ESC 0x1b
+#define BEL 0x07
+
+/* A control sequence (ESC [ params intermediates final) is a reply when
+ * it carries a private marker (DA "ESC [ ? 6 c", DECRQM, kitty's "ESC [ ?
+ * u") or ends in a final byte that no key uses: R cursor position (also
+ * xterm's Ctrl-F3, which a prompt can spare), n status, c attributes,
+ * t window size, y mode, x terminal parameters. */
+static enum term_seq csi(const unsigned char *s, size_t n, size_t *len)
+{
+	size_t i = 2;
+
+	while (i < n && s[i] >= 0x30 && s[i] <= 0x3f)
+		i++;
+	while (i < n && s[i] >= 0x20 && s[i] <= 0x2f)
+		i++;
+	if (i == n)
+		return TERM_PARTIAL;
+	*len = i + 1;
+	if (s[i] < 0x40 || s[i] > 0x7e) {
+		*len = i; /* malformed: let the line editor have it */
+		return TERM_KEYS;
+	}
+	if ((n > 2 && (s[2] == '?' || s[2] == '>' || s[2] == '=')) ||
+	    strchr("Rnctyx", s[i]))
+		return TERM_REPLY;
+	return TERM_KEYS;
+}
+
+/* A string (OSC, DCS, APC, PM, SOS) runs to ST (ESC \) or, for OSC, BEL.
+ * Terminals send them only as replies (colours, XTVERSION, DECRQSS). */
+static enum term_seq str_seq(const unsigned char *s, size_t n, size_t *len)
+{
+	for (size_t i = 2; i < n; i++) {
+		if (s[1] == ']' && s[i] == BEL) {
+			*len = i + 1;
+			return TERM_REPLY;
+		}
+		if (s[i] == ESC) {
+			if (i + 1 == n)
+				return TERM_PARTIAL;
+			if (s[i + 1] == '\\') {
+				*len = i + 2;
+				return TERM_REPLY;
+			}
+		}
+	}
+	return TERM_PARTIAL;
+}
+
+enum term_seq term_classify(const unsigned char *s, size_t n, size_t *len)
+{
+	*len = 1;
+	if (n < 2)
+		return TERM_PARTIAL;
+	switch (s[1]) {
+	case '[':
+		return csi(s, n, len);
+	case ']':
+	case 'P':
+	case '_':
+	case '^':
+	case 'X':
+		return str_seq(s, n, len);
+	case 'O': /* SS3: F1-F4, keypad, application-mode arrows */
+		if (n < 3)
+			return TERM_PARTIAL;
+		*len = 3;
+		return TERM_KEYS;
+	default: /* ESC alone, or Alt with a key */
+		return TERM_KEYS;
+	}
+}
+
+static int line_start = 1;
+
+void term_note_output(const void *buf, size_t n)
+{
+	if (n)
+		line_start = ((const char *)buf)[n - 1] == '\n';
+}
+
+ssize_t term_write(int fd, const void *buf, size_t n)
+{
+	term_note_output(buf, n);
+	return write_all(fd, buf, n);
+}
+
+int term_at_line_start(void)
+{
+	return line_start;
+}

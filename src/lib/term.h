@@ -1,0 +1,28 @@
+/* term.h -- what umlwatch must know of its terminal: which input bytes are
+ * the terminal's replies to a question a program asked it (a cursor
+ * position report after ESC [ 6 n, device attributes, colours) rather than
+ * keys, and whether the output so far left the cursor at the start of a
+ * line. */
+#ifndef UMLMON_TERM_H
+#define UMLMON_TERM_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+enum term_seq {
+	TERM_KEYS,     /* keys: pass the first *len bytes on */
+	TERM_REPLY,    /* a terminal's reply of *len bytes: drop it */
+	TERM_PARTIAL,  /* too short to tell: wait for more bytes */
+};
+
+/* Classifies the input s[0..n) that starts with ESC. */
+enum term_seq term_classify(const unsigned char *s, size_t n, size_t *len);
+
+/* Writes output for the terminal (write_all) and remembers how it ended. */
+ssize_t term_write(int fd, const void *buf, size_t n);
+/* Remembers how output written otherwise ended. */
+void term_note_output(const void *buf, size_t n);
+/* Did the output so far end with a newline (or is there none)? */
+int term_at_line_start(void);
+
+#endif

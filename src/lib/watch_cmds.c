@@ -1,0 +1,494 @@
+/* watch_cmds.c -- umlwatch's commands that are calls to the monitor: info,
+ * start, stop, reboot, wait, pause ..., screen, log, mconsole, disk. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rpc_client.h"
+#include "term.h"
+#include "watch_int.h"
+
+#define READ_WAIT_MS 30000
+
+const char *watch_state_name(um_state s)
+{
+	static const char *names[] = {"stopped", "starting", "running", "paused",
+				      "stopping", "crashed"};
+
+	return (unsigned)s < ARRAY_SIZE(names) ? names[s] : "unknown";
+}
+
+static const char *mode_name(um_chan_mode m)
+{
+	return m == UM_CHAN_PTY ? "pty" : m == UM_CHAN_LOG ? "log" : "null";
+}
+
+static int call_ms(struct watch *w, uint32_t proc, xdrproc_t xa, void *a,
+		   xdrproc_t xr, void *r, int timeout_ms)
+{
+	struct err e;
+
+	if (rpc_client_call(w->rpc, proc, xa, a, xr, r, timeout_ms, &e) < 0) {
+		fprintf(stderr, "umlwatch: %s: %s\n", w->vm, e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+int watch_call(struct watch *w, uint32_t proc, xdrproc_t xa, void *a,
+	       xdrproc_t xr, void *r)
+{
+	return call_ms(w, proc, xa, a, xr, r, -1);
+}
+
+int watch_report(const um_result *r)
+{
+	if (r->status == UM_OK) {
+		if (r->message && *r->message && strcmp(r->message, "ok"))
+			printf("%s\n", r->message);
+		return WATCH_OK;
+	}
+	fprintf(stderr, "umlwatch: %s\n", r->message ? r->message : "failed");
+	return WATCH_FAILED;
+}
+
+static int simple_ms(struct watch *w, uint32_t proc, xdrproc_t xa, void *a,
+		     int timeout_ms)
+{
+	um_result r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	if (call_ms(w, proc, xa, a, (xdrproc_t)xdr_um_result, &r, timeout_ms) < 0)
+		return WATCH_NOMON;
+	rc = watch_report(&r);
+	xdr_free((xdrproc_t)xdr_um_result, (char *)&r);
+	return rc;
+}
+
+int watch_simple(struct watch *w, uint32_t proc, xdrproc_t xa, void *a)
+{
+	return simple_ms(w, proc, xa, a, -1);
+}
+
+/* -1: no answer (e says why); -2: the monitor refused (e has its
+ * message, which names the VM). */
+static int get_info(struct watch *w, um_info *r, int timeout_ms, struct err *e)
+{
+	memset(r, 0, sizeof(*r));
+	if (rpc_client_call(w->rpc, UM_INFO, NOARGS, (xdrproc_t)xdr_um_info, r,
+			    timeout_ms, e) < 0) {
+		memset(r, 0, sizeof(*r));
+		return -1;
+	}
+	if (r->res.status != UM_OK) {
+		err_set(e, "%s", r->res.message);
+		xdr_free((xdrproc_t)xdr_um_info, (char *)r);
+		return -2;
+	}
+	return 0;
+}
+
+char **watch_channel_names(struct watch *w, int timeout_ms, struct err *e)
+{
+	um_info r;
+	char **names;
+
+	if (get_info(w, &r, timeout_ms, e) < 0)
+		return NULL;
+	names = xcalloc(r.chans.chans_len + 1, sizeof(*names));
+	for (u_int i = 0; i < r.chans.chans_len; i++)
+		names[i] = xstrdup(r.chans.chans_val[i].name);
+	xdr_free((xdrproc_t)xdr_um_info, (char *)&r);
+	return names;
+}
+
+void watch_free_names(char **names)
+{
+	for (char **n = names; n && *n; n++)
+		free(*n);
+	free(names);
+}
+
+static void fmt_time(time_t t, char *buf, size_t n)
+{
+	struct tm tm;
+
+	strftime(buf, n, "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
+}
+
+static void print_chan(const um_chan *c)
+{
+	if (c->mode == UM_CHAN_NULL) {
+		printf("%-13s null\n", c->name);
+		return;
+	}
+	printf("%-13s %-4s %-6s %llu bytes of output, %d reader%s%s%s\n", c->name,
+	       mode_name(c->mode), c->open ? "open" : "closed",
+	       (unsigned long long)c->head, c->readers, c->readers == 1 ? "" : "s",
+	       *c->log ? ", log " : "", c->log);
+}
+
+int watch_cmd_info(struct watch *w, const struct watch_step *s)
+{
+	um_info r;
+	char buf[64], sz[32];
+	struct err e;
+	int up;
+
+	(void)s;
+	switch (get_info(w, &r, -1, &e)) {
+	case -1:
+		fprintf(stderr, "umlwatch: %s: %s\n", w->vm, e.msg);
+		return WATCH_NOMON;
+	case -2:
+		fprintf(stderr, "umlwatch: %s\n", e.msg);
+		return WATCH_FAILED;
+	}
+	up = r.state == UM_STARTING || r.state == UM_RUNNING || r.state == UM_PAUSED;
+	printf("%-13s %s\n", "name", r.name);
+	printf("%-13s %s\n", "state", watch_state_name(r.state));
+	if (r.boot)
+		printf("%-13s %d since the monitor started\n", "boot", r.boot);
+	if (r.ready_ms)
+		printf("%-13s %.1f s after the start\n", "guest up",
+		       (double)r.ready_ms / 1000.0);
+	else if (up)
+		printf("%-13s not yet (no ready notice nor login prompt on con1)\n",
+		       "guest up");
+	if (r.kernel_pid)
+		printf("%-13s %d\n", "kernel pid", r.kernel_pid);
+	if (r.watcher_pid)
+		printf("%-13s %d\n", "watcher pid", r.watcher_pid);
+	printf("%-13s %d\n", "monitor pid", r.monitor_pid);
+	if (r.started) {
+		unsigned long long t = r.uptime_ms / 1000;
+
+		fmt_time((time_t)r.started, buf, sizeof(buf));
+		printf("%-13s %s (up %llu:%02llu:%02llu)\n", "started", buf,
+		       t / 3600, t / 60 % 60, t % 60);
+	}
+	if (*r.pending)
+		printf("%-13s at the next boot: %s\n", "pending", r.pending);
+	printf("%-13s %s\n", "vmuser", r.vmuser);
+	printf("%-13s %s\n", "kernel", r.kernel);
+	printf("%-13s %s\n", "memory", fmt_size(r.memory, sz, sizeof(sz)));
+	printf("%-13s %d s\n", "stop timeout", r.stop_timeout);
+	printf("%-13s %s\n", "vardir", r.vardir);
+	printf("%-13s %s\n", "jail", r.jail);
+	for (u_int i = 0; i < r.disks.disks_len; i++) {
+		um_disk *d = &r.disks.disks_val[i];
+		char name[32];
+
+		snprintf(name, sizeof(name), "%s%s", d->dev, d->flags);
+		if (*d->backing)
+			printf("%-13s %s over %s\n", name, d->path, d->backing);
+		else
+			printf("%-13s %s\n", name, d->path);
+	}
+	for (u_int i = 0; i < r.nics.nics_len; i++) {
+		um_nic *n = &r.nics.nics_val[i];
+
+		printf("%-13s %s: %s; in the guest %s%s%s\n", n->name, n->kind, n->host,
+		       n->guest_if, *n->mac ? ", mac " : "", n->mac);
+	}
+	for (u_int i = 0; i < r.chans.chans_len; i++)
+		print_chan(&r.chans.chans_val[i]);
+	printf("%-13s %s\n", "cmdline", r.cmdline);
+	if (r.last_exit.valid) {
+		fmt_time((time_t)r.last_exit.ended, buf, sizeof(buf));
+		printf("%-13s %s at %s\n", "last exit", r.last_exit.reason, buf);
+	}
+	xdr_free((xdrproc_t)xdr_um_info, (char *)&r);
+	return WATCH_OK;
+}
+
+/* stop and reboot */
+int watch_cmd_stop(struct watch *w, const struct watch_step *s)
+{
+	um_stop_args a = {.timeout = (int)s->num};
+
+	return watch_simple(w, s->cmd->proc, (xdrproc_t)xdr_um_stop_args, &a);
+}
+
+int watch_cmd_wait(struct watch *w, const struct watch_step *s)
+{
+	um_wait_args a = {.timeout_ms = (u_int)s->num * 1000};
+
+	/* the monitor answers at its timeout; ours only guards against a
+	 * monitor that never does */
+	return simple_ms(w, UM_WAIT, (xdrproc_t)xdr_um_wait_args, &a,
+			 (int)s->num * 1000 + 30000);
+}
+
+int watch_cmd_sysrq(struct watch *w, const struct watch_step *s)
+{
+	return watch_simple(w, UM_SYSRQ, (xdrproc_t)xdr_wrapstring, &s->argv[0]);
+}
+
+int watch_cmd_mconsole(struct watch *w, const struct watch_step *s)
+{
+	struct strbuf cmd;
+	um_text_res r;
+	char *text;
+	int rc;
+
+	sb_init(&cmd);
+	for (int i = 0; i < s->argc; i++)
+		sb_printf(&cmd, "%s%s", i ? " " : "", s->argv[i]);
+	text = sb_steal(&cmd);
+	memset(&r, 0, sizeof(r));
+	if (watch_call(w, UM_MCONSOLE, (xdrproc_t)xdr_wrapstring, &text,
+		       (xdrproc_t)xdr_um_text_res, &r) < 0) {
+		free(text);
+		return WATCH_NOMON;
+	}
+	free(text);
+	rc = watch_report(&r.res);
+	if (rc == WATCH_OK && r.text)
+		printf("%s%s", r.text,
+		       *r.text && r.text[strlen(r.text) - 1] == '\n' ? "" : "\n");
+	xdr_free((xdrproc_t)xdr_um_text_res, (char *)&r);
+	return rc;
+}
+
+/* Says on stderr why a screen is not the live one. */
+static void screen_note(struct watch *w, const char *chan, const um_screen_res *r)
+{
+	char when[64];
+	um_info info;
+	struct err e;
+
+	if (r->live)
+		return;
+	if (!r->boot) {
+		fprintf(stderr, "umlwatch: %s %s: the VM has not run since its monitor "
+			"started; the screen is blank\n", w->vm, chan);
+		return;
+	}
+	if (get_info(w, &info, -1, &e) < 0) {
+		fprintf(stderr, "umlwatch: %s %s: this screen is from boot %d, which "
+			"is not running\n", w->vm, chan, r->boot);
+		return;
+	}
+	if (r->ended) {
+		fmt_time((time_t)r->ended, when, sizeof(when));
+		fprintf(stderr, "umlwatch: %s %s: the VM is %s; this screen is from "
+			"boot %d, which ended at %s\n", w->vm, chan,
+			watch_state_name(info.state), r->boot, when);
+	} else {
+		fprintf(stderr, "umlwatch: %s %s: the VM is %s; this screen is from "
+			"boot %d, which is not running\n", w->vm, chan,
+			watch_state_name(info.state), r->boot);
+	}
+	xdr_free((xdrproc_t)xdr_um_info, (char *)&info);
+}
+
+int watch_cmd_screen(struct watch *w, const struct watch_step *s)
+{
+	um_screen_res r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	if (watch_call(w, UM_CONSOLE_SCREEN, (xdrproc_t)xdr_wrapstring, &s->argv[0],
+		       (xdrproc_t)xdr_um_screen_res, &r) < 0)
+		return WATCH_NOMON;
+	rc = watch_report(&r.res);
+	if (rc == WATCH_OK) {
+		printf("%s\n", r.text);
+		fflush(stdout);
+		screen_note(w, s->argv[0], &r);
+	}
+	xdr_free((xdrproc_t)xdr_um_screen_res, (char *)&r);
+	return rc;
+}
+
+/* Prints new output of a channel from offset on, across VM restarts,
+ * until interrupted. */
+static int follow(struct watch *w, char *chan, uint64_t offset)
+{
+	for (;;) {
+		um_read_args a = {.chan = chan, .offset = offset, .max = UM_DATA_MAX,
+				  .wait_ms = READ_WAIT_MS};
+		um_read_res r;
+
+		memset(&r, 0, sizeof(r));
+		if (watch_call(w, UM_CONSOLE_READ, (xdrproc_t)xdr_um_read_args, &a,
+			       (xdrproc_t)xdr_um_read_res, &r) < 0)
+			return WATCH_NOMON;
+		if (r.data.data_len) {
+			if (term_write(STDOUT_FILENO, r.data.data_val, r.data.data_len) < 0) {
+				xdr_free((xdrproc_t)xdr_um_read_res, (char *)&r);
+				return WATCH_FAILED;
+			}
+			offset = r.offset + r.data.data_len;
+		}
+		if (r.res.status == UM_ECLOSED && !r.data.data_len)
+			sleep(1); /* stopped: wait for the next start */
+		else if (r.res.status != UM_OK && r.res.status != UM_ECLOSED) {
+			int rc = watch_report(&r.res);
+
+			xdr_free((xdrproc_t)xdr_um_read_res, (char *)&r);
+			return rc;
+		}
+		xdr_free((xdrproc_t)xdr_um_read_res, (char *)&r);
+	}
+}
+
+int watch_cmd_log(struct watch *w, const struct watch_step *s)
+{
+	uint64_t offset = 0, head = 0;
+
+	for (;;) {
+		um_log_args a = {.chan = s->argv[0], .offset = offset, .max = UM_DATA_MAX};
+		um_log_res r;
+		int rc;
+
+		memset(&r, 0, sizeof(r));
+		if (watch_call(w, UM_LOG_READ, (xdrproc_t)xdr_um_log_args, &a,
+			       (xdrproc_t)xdr_um_log_res, &r) < 0)
+			return WATCH_NOMON;
+		rc = watch_report(&r.res);
+		if (rc == WATCH_OK && r.data.data_len &&
+		    term_write(STDOUT_FILENO, r.data.data_val, r.data.data_len) < 0)
+			rc = WATCH_FAILED;
+		offset = r.offset + r.data.data_len;
+		head = r.head;
+		if (rc != WATCH_OK || !r.data.data_len || offset >= r.size) {
+			xdr_free((xdrproc_t)xdr_um_log_res, (char *)&r);
+			if (rc != WATCH_OK)
+				return rc;
+			break;
+		}
+		xdr_free((xdrproc_t)xdr_um_log_res, (char *)&r);
+	}
+	fflush(stdout);
+	return s->follow ? follow(w, s->argv[0], head) : WATCH_OK;
+}
+
+/* ---- disks ----------------------------------------------------------- */
+
+struct disk_wait {
+	int done;
+	um_disk_res res;
+	char *error;
+};
+
+static void on_disk_reply(struct rpc_client *c, void *res, const char *err,
+			  void *arg)
+{
+	struct disk_wait *dw = arg;
+	um_disk_res *r = res;
+
+	(void)c;
+	dw->done = 1;
+	if (err) {
+		dw->error = xstrdup(err);
+		return;
+	}
+	/* keep the strings: the client frees res after we return */
+	dw->res.res.status = r->res.status;
+	dw->res.res.message = xstrdup(r->res.message ? r->res.message : "");
+	dw->res.text = xstrdup(r->text ? r->text : "");
+}
+
+static volatile sig_atomic_t disk_interrupted;
+
+static void on_disk_sigint(int sig)
+{
+	(void)sig;
+	disk_interrupted = 1;
+}
+
+/* Shows the operation's progress on the terminal's status line. */
+static void show_progress(struct watch *w, int *shown)
+{
+	um_progress_res p;
+	char a[32], b[32];
+
+	memset(&p, 0, sizeof(p));
+	if (watch_call(w, UM_DISK_PROGRESS, NOARGS, (xdrproc_t)xdr_um_progress_res,
+		       &p) == 0 && p.res.status == UM_OK && p.total) {
+		fprintf(stderr, "\r%s: %3d%% (%s of %s) ", p.what,
+			(int)(100.0 * (double)p.done / (double)p.total),
+			fmt_size(p.done, a, sizeof(a)), fmt_size(p.total, b, sizeof(b)));
+		*shown = 1;
+	}
+	xdr_free((xdrproc_t)xdr_um_progress_res, (char *)&p);
+}
+
+int watch_cmd_disk(struct watch *w, const struct watch_step *s)
+{
+	um_disk_args a;
+	struct disk_wait dw;
+	struct sigaction sa, old;
+	struct err e;
+	int shown = 0, cancelled = 0, rc;
+	int64_t next = now_ms() + 500;
+
+	memset(&a, 0, sizeof(a));
+	a.op = s->disk.op;
+	a.path = (char *)s->disk.path;
+	a.other = (char *)s->disk.other;
+	a.size = s->disk.size;
+	memset(&dw, 0, sizeof(dw));
+	if (rpc_client_send(w->rpc, UM_DISK, (xdrproc_t)xdr_um_disk_args, &a,
+			    (xdrproc_t)xdr_um_disk_res, sizeof(um_disk_res),
+			    on_disk_reply, &dw, &e) < 0) {
+		fprintf(stderr, "umlwatch: %s: %s\n", w->vm, e.msg);
+		return WATCH_NOMON;
+	}
+	/* Ctrl-C asks the monitor to stop the operation */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_disk_sigint;
+	sigaction(SIGINT, &sa, &old);
+	disk_interrupted = 0;
+	while (!dw.done) {
+		struct pollfd pfd = {rpc_client_sockfd(w->rpc), POLLIN, 0};
+
+		if (rpc_client_flush(w->rpc, &e) < 0)
+			break;
+		if (rpc_client_want_write(w->rpc))
+			pfd.events |= POLLOUT;
+		if (poll(&pfd, 1, 200) > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    rpc_client_input(w->rpc, &e) < 0 && !dw.done) {
+			dw.error = xstrdup(e.msg);
+			break;
+		}
+		if (disk_interrupted && !cancelled && !dw.done) {
+			cancelled = 1;
+			fprintf(stderr, "\numlwatch: interrupting the disk operation\n");
+			watch_simple(w, UM_DISK_CANCEL, NOARGS);
+		}
+		if (!dw.done && isatty(STDERR_FILENO) && now_ms() >= next &&
+		    (a.op == UM_DISK_COPY || a.op == UM_DISK_MERGE)) {
+			next = now_ms() + 500;
+			show_progress(w, &shown);
+		}
+	}
+	sigaction(SIGINT, &old, NULL);
+	if (shown)
+		fprintf(stderr, "\r\033[K");
+	if (dw.error) {
+		fprintf(stderr, "umlwatch: %s: %s\n", w->vm, dw.error);
+		free(dw.error);
+		return WATCH_NOMON;
+	}
+	if (!dw.done) {
+		fprintf(stderr, "umlwatch: %s: %s\n", w->vm, e.msg);
+		return WATCH_NOMON;
+	}
+	rc = watch_report(&dw.res.res);
+	if (rc == WATCH_OK) {
+		fputs(dw.res.text, stdout);
+		term_note_output(dw.res.text, strlen(dw.res.text));
+	}
+	free(dw.res.res.message);
+	free(dw.res.text);
+	return rc;
+}
