@@ -23,9 +23,9 @@ static const char *const disk_ops[] = {"info", "check", "create", "delete",
 
 /* Words of the command line that are options of umlwatch itself: given
  * after the VM name they are a mistake worth naming. */
-static const char *const global_opts[] = {"-c", "--config", "-s", "--socket",
-					  "-escape", "--escape", "-version",
-					  "--version", NULL};
+static const char *const global_opts[] = {"--config", "--socket", "-escape",
+					  "--escape", "-version", "--version",
+					  NULL};
 
 static int in_list(const char *const *l, const char *s)
 {
@@ -69,8 +69,9 @@ static int parse_sysrq(struct watch_step *s, struct err *e)
 	const char *k = s->argv[0];
 
 	if (strlen(k) != 1 || !(islower((unsigned char)*k) || isdigit((unsigned char)*k))) {
-		err_set(e, "sysrq: '%s' is not a SysRq key (one lower-case letter or "
-			"digit; 'sysrq h' lists them in the console log)", k);
+		/* the monitor's words for it */
+		err_set(e, "sysrq '%s': expected one letter or digit (see 'sysrq h' "
+			"in the guest's console log)", k);
 		return -1;
 	}
 	return 0;
@@ -126,9 +127,11 @@ static int parse_screen(struct watch_step *s, struct err *e)
 static int parse_mconsole(struct watch_step *s, struct err *e)
 {
 	if (!in_list(mconsole_cmds, s->argv[0])) {
-		err_set(e, "mconsole: '%s' is not passed through (version, help, proc, "
-			"stack, config, remove, log; the commands start, stop, halt, "
-			"pause, resume, ctrlaltdel and sysrq do the others)", s->argv[0]);
+		/* the monitor's words for it */
+		err_set(e, "mconsole '%s': not passed through (allowed: version, help, "
+			"proc, stack, config, remove, log; use the start, stop, halt, "
+			"pause, resume, ctrlaltdel and sysrq commands for the others)",
+			s->argv[0]);
 		return -1;
 	}
 	return 0;
@@ -266,13 +269,12 @@ static const struct watch_cmd *find(const char *s, int dash,
 			flag = nearest(prev->words[1], dashed, &best);
 		}
 		if (flag)
-			err_set(e, "unknown command '%s%s' (did you mean %s, the flag of "
-				"-%s?)", p, s, flag, prev->name);
+			err_set(e, "unknown command '%s' (did you mean %s, the flag of "
+				"-%s?)", s, flag, prev->name);
 		else if (near)
-			err_set(e, "unknown command '%s%s' (did you mean %s%s?)", p, s, p,
-				near);
+			err_set(e, "unknown command '%s' (did you mean %s%s?)", s, p, near);
 		else
-			err_set(e, "unknown command '%s%s' (%s lists them)", p, s,
+			err_set(e, "unknown command '%s' (%s lists them)", s,
 				dash ? "--help" : "'help'");
 	} else {
 		struct strbuf sb;
@@ -280,8 +282,8 @@ static const struct watch_cmd *find(const char *s, int dash,
 		sb_init(&sb);
 		for (const struct watch_cmd *c = watch_cmds; c->name; c++)
 			if (!strncmp(c->name, s, n))
-				sb_printf(&sb, " %s%s", p, c->name);
-		err_set(e, "'%s%s' is ambiguous:%s", p, s, sb.buf);
+				sb_printf(&sb, " %s", c->name);
+		err_set(e, "'%s' is ambiguous:%s", s, sb.buf);
 		sb_free(&sb);
 	}
 	return NULL;

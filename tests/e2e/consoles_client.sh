@@ -26,7 +26,7 @@ tm_wait_count() {
 }
 
 # ---- the whole run is checked first: nothing starts ----
-expect_fail "unknown command '-conect' \(did you mean -connect\?\)" \
+expect_fail "unknown command 'conect' \(did you mean -connect\?\)" \
 	watch vm1 -start -conect con1
 expect_fail "stop: '5x' is not a timeout in seconds" watch vm1 -start -stop 5x
 expect_fail "vm1: no channel 'cno1' \(channels: con0, con1, ssl0\)" \

@@ -75,10 +75,11 @@ static void bad_runs(void **state)
 	static const struct {
 		const char *line, *msg;
 	} cases[] = {
-		{"-start -conect con1", "unknown command '-conect' (did you mean -connect?)"},
-		{"-start -connect con1 -readonyl", "did you mean -readonly, the flag of -connect?"},
-		{"-start -frobnicate", "unknown command '-frobnicate' (--help lists them)"},
-		{"-start -st", "'-st' is ambiguous: -start -stop"},
+		{"-start -conect con1", "unknown command 'conect' (did you mean -connect?)"},
+		{"-start -connect con1 -readonyl", "unknown command 'readonyl' (did you mean -readonly, the flag of -connect?)"},
+		{"-start -frobnicate", "unknown command 'frobnicate' (--help lists them)"},
+		{"-start -st", "'st' is ambiguous: start stop"},
+		{"-start -s", "'s' is ambiguous: start stop sysrq screen"},
 		{"-start con1", "'con1' after -start: expected a command such as -info"},
 		{"con1", "'con1': expected a command"},
 		{"-start -stop 5x", "stop: '5x' is not a timeout in seconds (0 to 3600)"},
@@ -86,17 +87,17 @@ static void bad_runs(void **state)
 		{"-start -reboot 3601", "reboot: '3601' is not a timeout"},
 		{"-start -wait 86401", "wait: '86401' is not a timeout in seconds (0 to 86400)"},
 		{"-start -wait 5 6", "'6' after -wait: expected a command such as -info (-wait takes [TIMEOUT])"},
-		{"-start -sysrq X", "sysrq: 'X' is not a SysRq key"},
-		{"-start -sysrq ab", "sysrq: 'ab' is not a SysRq key"},
+		{"-start -sysrq X", "sysrq 'X': expected one letter or digit"},
+		{"-start -sysrq ab", "sysrq 'ab': expected one letter or digit"},
 		{"-start -connect", "-connect: too few arguments (usage: -connect CHANNEL [-readonly])"},
 		{"-start -connect -readonly", "connect: '-readonly' is not a channel name"},
 		{"-start -screen con1/x", "screen: 'con1/x' is not a channel name"},
 		{"-start -disk frob /disks/a.dsk", "disk: unknown operation 'frob'"},
 		{"-start -disk create /disks/a.dsk 1x", "disk create: size '1x'"},
 		{"-start -disk info", "-disk: too few arguments"},
-		{"-start -mconsole halt", "mconsole: 'halt' is not passed through"},
+		{"-start -mconsole halt", "mconsole 'halt': not passed through"},
 		{"-start -escape ^X", "-escape is an option of umlwatch: give it before the VM name"},
-		{"-start -c /etc/umlmon", "-c is an option of umlwatch"},
+		{"-start --config /etc/umlmon", "--config is an option of umlwatch"},
 		{"-start -version", "-version is an option of umlwatch"},
 	};
 	struct watch_step s[16];
