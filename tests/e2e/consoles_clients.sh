@@ -70,6 +70,8 @@ wait "$fpid" 2>/dev/null
 "$UMLWATCH" vm1 -connect con1 -readonly 2>/dev/null | sleep 600 &
 stalled=$!
 stalled_watch=$(jobs -p | tail -n 1)
+# also when the test fails: the sleep holds the test's output open
+PIDS_TO_KILL+=("$stalled" "$stalled_watch")
 sleep 0.5
 tm_send a 'seq 1 60000 | tail -n 1; seq 1 30000; echo "DONE-$((60 + 6))"' Enter
 tm_wait b '^DONE-66' 60
@@ -80,6 +82,8 @@ log "info answered in $ms ms while a client stalls"
 [ $ms -lt 2000 ] || fail "info took $ms ms"
 pkill -P "$$" sleep 2>/dev/null
 kill "$stalled" "$stalled_watch" 2>/dev/null
+wait "$stalled" 2>/dev/null
+PIDS_TO_KILL=("${PIDS_TO_KILL[@]:0:${#PIDS_TO_KILL[@]}-2}") # ended: their pids are free
 
 # ---- the Ctrl-] menu: continue, SysRq, quit; the terminal is restored ----
 tm_send b C-]
