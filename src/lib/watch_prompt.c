@@ -300,8 +300,10 @@ static int edited(struct watch *w)
 	el_set(p.el, EL_PROMPT, prompt_fn);
 	el_set(p.el, EL_HIST, history, p.hist);
 	el_set(p.el, EL_GETCFN, getc_fn);
-	el_set(p.el, EL_ADDFN, "umlwatch-complete", "complete a command, channel "
-	       "or flag", complete);
+	/* the wide call keeps our static strings; el_set would copy them
+	 * and never free the copies */
+	el_wset(p.el, EL_ADDFN, L"umlwatch-complete", L"complete a command, "
+		"channel or flag", complete);
 	el_set(p.el, EL_BIND, "^I", "umlwatch-complete", NULL);
 	el_source(p.el, NULL); /* the user's ~/.editrc */
 	for (;;) {

@@ -92,16 +92,15 @@ int main(int argc, char **argv)
 	}
 	if (config_valid_name(w.vm, &e) < 0)
 		die(WATCH_USAGE, "%s: %s", w.vm, e.msg);
+	w.sock = sock ? xstrdup(sock)
+		      : socket_of(&w, config_default_path(cfgpath), cfgpath != NULL);
 	/* the whole run is checked before its first command runs */
 	steps = xcalloc((size_t)(argc - i) + 1, sizeof(*steps));
 	n = watch_parse(argc - i, argv + i, steps, &e);
 	if (n < 0) {
-		free(steps);
-		die(WATCH_USAGE, "%s", e.msg);
-	}
-	w.sock = sock ? xstrdup(sock)
-		      : socket_of(&w, config_default_path(cfgpath), cfgpath != NULL);
-	if (n == 0) {
+		fprintf(stderr, "umlwatch: %s\n", e.msg);
+		rc = WATCH_USAGE;
+	} else if (n == 0) {
 		rc = watch_interactive(&w);
 	} else if (watch_check_steps(&w, steps, n, &e) < 0) {
 		fprintf(stderr, "umlwatch: %s\n", e.msg);
