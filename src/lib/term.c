@@ -1,8 +1,12 @@
-/* term.c -- terminal replies in the input, and where output left the
- * cursor (see term.h). */
+/* term.c -- terminal replies in the input, a terminal that does not echo
+ * between prompts, and where output left the cursor (see term.h). */
 #include "term.h"
 
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 
 #include "../common/util.h"
 
@@ -78,6 +82,61 @@ enum term_seq term_classify(const unsigned char *s, size_t n, size_t *len)
 	default: /* ESC alone, or Alt with a key */
 		return TERM_KEYS;
 	}
+}
+
+static struct termios quiet_saved;
+static int quiet_fd = -1;
+
+void term_restore(void)
+{
+	if (quiet_fd >= 0)
+		tcsetattr(quiet_fd, TCSANOW, &quiet_saved);
+}
+
+void term_quiet(void)
+{
+	struct termios t;
+
+	if (quiet_fd >= 0 && tcgetattr(quiet_fd, &t) == 0 && (t.c_lflag & ECHO)) {
+		t.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(quiet_fd, TCSANOW, &t);
+	}
+}
+
+/* A signal that ends the program: the terminal as it was, then the
+ * signal's own end (SA_RESETHAND). */
+static void on_fatal(int sig)
+{
+	int saved = errno;
+
+	term_restore();
+	raise(sig);
+	errno = saved;
+}
+
+int term_quiet_start(int fd)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+	struct sigaction sa;
+
+	if (quiet_fd >= 0)
+		return 0;
+	if (tcgetattr(fd, &quiet_saved) < 0)
+		return -1;
+	quiet_fd = fd;
+	atexit(term_restore);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_fatal;
+	sa.sa_flags = SA_RESETHAND;
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
+		struct sigaction old;
+
+		/* an ignored signal stays ignored */
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+	}
+	term_quiet();
+	return 0;
 }
 
 static int line_start = 1;

@@ -18,6 +18,17 @@ enum term_seq {
 /* Classifies the input s[0..n) that starts with ESC. */
 enum term_seq term_classify(const unsigned char *s, size_t n, size_t *len);
 
+/* Between prompts the terminal on fd does not echo: what it sends by
+ * itself then (an answer to a question in output just printed) would
+ * show as "^[[24;1R"; keys typed ahead show when the line editor reads
+ * them. The terminal's mode is restored at exit and on the signals that
+ * end the program. 0, or -1 if fd is no terminal. */
+int term_quiet_start(int fd);
+/* Echo off again (after the line editor restored the mode it found). */
+void term_quiet(void);
+/* The terminal's mode as term_quiet_start found it. */
+void term_restore(void);
+
 /* Writes output for the terminal (write_all) and remembers how it ended. */
 ssize_t term_write(int fd, const void *buf, size_t n);
 /* Remembers how output written otherwise ended. */

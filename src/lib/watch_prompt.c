@@ -306,6 +306,7 @@ static int edited(struct watch *w)
 		"channel or flag", complete);
 	el_set(p.el, EL_BIND, "^I", "umlwatch-complete", NULL);
 	el_source(p.el, NULL); /* the user's ~/.editrc */
+	term_quiet_start(STDIN_FILENO);
 	for (;;) {
 		const char *got;
 		char *line;
@@ -318,6 +319,7 @@ static int edited(struct watch *w)
 		}
 		fflush(stdout);
 		got = el_gets(p.el, &n);
+		term_quiet();
 		if (!got || n <= 0) {
 			fputc('\n', stdout); /* Ctrl-D left the cursor after the prompt */
 			break;
@@ -332,6 +334,7 @@ static int edited(struct watch *w)
 	}
 	el_end(p.el);
 	history_end(p.hist);
+	term_restore();
 	return rc;
 }
 

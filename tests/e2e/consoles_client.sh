@@ -142,9 +142,13 @@ tm_wait p '^con0  con1$' 10
 tm_send p 1 Enter
 tm_wait p '^vm1 login:' 10
 # a log that ends mid-line ("vm1 login: "): the prompt is on its own line
+# The log holds the guest shell's questions for the cursor position
+# (ESC [ 6 n): the terminal's answers come back while the command runs or
+# at the prompt, and are neither echoed nor run.
 tm_send p "log con1" Enter
 tm_wait p '^umlwatch vm1> $' 10
 tm_capture p | grep -E >/dev/null 'login: *umlwatch vm1>' && fail "the prompt is glued to the log's last line"
+tm_capture p | grep -F '^[[' && fail "a terminal reply was echoed"
 # a console session left in the middle of a line
 tm_send p "connect con1" Enter
 tm_wait p 'connected to vm1 con1; Ctrl-\] then q leaves' 10
