@@ -77,9 +77,9 @@ static int parse_sysrq(struct watch_step *s, struct err *e)
 	return 0;
 }
 
-/* The channel argument, then the flags: which is set for which flag. */
-static int parse_chan(struct watch_step *s, const char *flag, int *which,
-		      struct err *e)
+/* The channel argument, then the command's flags (words[1]): any of them
+ * sets *flag. */
+static int parse_chan(struct watch_step *s, int *flag, struct err *e)
 {
 	const char *c = s->argv[0];
 	int bad = !*c;
@@ -99,29 +99,29 @@ static int parse_chan(struct watch_step *s, const char *flag, int *which,
 			ok |= is_flag(s->argv[i], *alias);
 		if (!ok) {
 			err_set(e, "%s: unknown flag '%s' (expected %s)", s->cmd->name,
-				s->argv[i], flag);
+				s->argv[i], s->cmd->words[1] ? s->cmd->words[1][0] : "none");
 			return -1;
 		}
-		*which = 1;
+		*flag = 1;
 	}
 	return 0;
 }
 
 static int parse_connect(struct watch_step *s, struct err *e)
 {
-	return parse_chan(s, "-readonly", &s->readonly, e);
+	return parse_chan(s, &s->readonly, e);
 }
 
 static int parse_log(struct watch_step *s, struct err *e)
 {
-	return parse_chan(s, "-follow", &s->follow, e);
+	return parse_chan(s, &s->follow, e);
 }
 
 static int parse_screen(struct watch_step *s, struct err *e)
 {
 	int none = 0;
 
-	return parse_chan(s, "nothing", &none, e);
+	return parse_chan(s, &none, e);
 }
 
 static int parse_mconsole(struct watch_step *s, struct err *e)
