@@ -106,26 +106,14 @@ int rpc_client_sockfd(const struct rpc_client *c)
 static struct pending *queue(struct rpc_client *c, uint32_t proc,
 			     xdrproc_t xargs, void *args, struct err *e)
 {
-	struct rpc_call_msg cm;
 	struct pending *p;
 
-	memset(&cm, 0, sizeof(cm));
-	cm.msg.rm_xid = ++c->xid;
-	cm.msg.rm_direction = CALL;
-	cm.msg.rm_call.cb_rpcvers = RPC_MSG_VERSION;
-	cm.msg.rm_call.cb_prog = c->prog;
-	cm.msg.rm_call.cb_vers = c->vers;
-	cm.msg.rm_call.cb_proc = proc;
-	cm.msg.rm_call.cb_cred = _null_auth;
-	cm.msg.rm_call.cb_verf = _null_auth;
-	cm.xargs = xargs;
-	cm.args = args;
-	if (rpc_out_record(&c->out, (xdrproc_t)xdr_rpc_call_msg, &cm) < 0) {
+	if (rpc_out_call(&c->out, ++c->xid, c->prog, c->vers, proc, xargs, args) < 0) {
 		err_set(e, "cannot encode the arguments of procedure %u", proc);
 		return NULL;
 	}
 	p = xcalloc(1, sizeof(*p));
-	p->xid = cm.msg.rm_xid;
+	p->xid = c->xid;
 	p->next = c->pending;
 	c->pending = p;
 	return p;

@@ -166,6 +166,25 @@ bool_t xdr_rpc_call_msg(XDR *x, struct rpc_call_msg *c)
 	return c->xargs ? c->xargs(x, c->args) : TRUE;
 }
 
+int rpc_out_call(struct rpc_out *out, uint32_t xid, uint32_t prog, uint32_t vers,
+		 uint32_t proc, xdrproc_t xargs, void *args)
+{
+	struct rpc_call_msg cm;
+
+	memset(&cm, 0, sizeof(cm));
+	cm.msg.rm_xid = xid;
+	cm.msg.rm_direction = CALL;
+	cm.msg.rm_call.cb_rpcvers = RPC_MSG_VERSION;
+	cm.msg.rm_call.cb_prog = prog;
+	cm.msg.rm_call.cb_vers = vers;
+	cm.msg.rm_call.cb_proc = proc;
+	cm.msg.rm_call.cb_cred = _null_auth;
+	cm.msg.rm_call.cb_verf = _null_auth;
+	cm.xargs = xargs;
+	cm.args = args;
+	return rpc_out_record(out, (xdrproc_t)xdr_rpc_call_msg, &cm);
+}
+
 void rpc_reply_accepted(struct rpc_msg *m, uint32_t xid, enum accept_stat stat,
 			xdrproc_t xres, void *res)
 {

@@ -51,6 +51,9 @@ struct rpc_call_msg {
 	void *args;
 };
 bool_t xdr_rpc_call_msg(XDR *x, struct rpc_call_msg *c);
+/* Appends a call (no credentials) as one record. -1 if encoding failed. */
+int rpc_out_call(struct rpc_out *out, uint32_t xid, uint32_t prog, uint32_t vers,
+		 uint32_t proc, xdrproc_t xargs, void *args);
 
 /* Encodes and decodes nothing: for procedures without arguments or
  * results (libtirpc's xdr_void has no parameters, which newer compilers
