@@ -27,6 +27,7 @@ struct chan *chan_new(struct loop *l, const char *name, enum chan_mode mode,
 	ch->master = ch->slave = -1;
 	ch->ring_size = o->ring_size ? o->ring_size : CHAN_RING_SIZE;
 	ch->ring = xmalloc(ch->ring_size);
+	ch->waiters_end = &ch->waiters;
 	sb_init(&ch->in);
 	if (mode == CHAN_NULL)
 		return ch;
@@ -54,16 +55,27 @@ int chan_log_same(const struct chan *ch, const struct chan_opts *o)
 	return ch->log_max == o->log_max && ch->log_keep == o->log_keep;
 }
 
+static void unlink_waiter(struct chan *ch, struct chan_waiter **pp)
+{
+	struct chan_waiter *w = *pp;
+
+	*pp = w->next;
+	if (ch->waiters_end == &w->next)
+		ch->waiters_end = pp;
+	w->next = NULL;
+}
+
+/* Waiters stay on the list until their turn: a callback may remove any
+ * other (a reply that fails ends the other calls of its client, and with
+ * them their waiters), and the walk never holds one that is gone. Those
+ * added by a callback are newer than the walk and wait for more output. */
 static void wake_all(struct chan *ch, int closed)
 {
-	struct chan_waiter *list = ch->waiters;
+	uint64_t end = ch->wait_seq;
+	struct chan_waiter *w;
 
-	ch->waiters = NULL;
-	while (list) {
-		struct chan_waiter *w = list;
-
-		list = w->next;
-		w->next = NULL;
+	while ((w = ch->waiters) && w->seq < end) {
+		unlink_waiter(ch, &ch->waiters);
 		w->cb(w, closed);
 	}
 }
@@ -397,16 +409,17 @@ int chan_winsize(struct chan *ch, unsigned rows, unsigned cols, struct err *e)
 void chan_wait(struct chan *ch, struct chan_waiter *w)
 {
 	w->ch = ch;
-	w->next = ch->waiters;
-	ch->waiters = w;
+	w->seq = ch->wait_seq++;
+	w->next = NULL;
+	*ch->waiters_end = w;
+	ch->waiters_end = &w->next;
 }
 
 void chan_unwait(struct chan *ch, struct chan_waiter *w)
 {
 	for (struct chan_waiter **pp = &ch->waiters; *pp; pp = &(*pp)->next) {
 		if (*pp == w) {
-			*pp = w->next;
-			w->next = NULL;
+			unlink_waiter(ch, pp);
 			return;
 		}
 	}

@@ -45,15 +45,19 @@ struct chan_opts {
 	size_t ring_size;      /* 0: CHAN_RING_SIZE */
 };
 
-/* A reader waiting for output beyond its offset. The callback runs once:
- * on new output, on timeout (no data) or when the channel closes; the
- * waiter is unlinked before and may be freed by the callback. */
+/* A reader waiting for output beyond its offset. The callback runs once,
+ * on new output or when the channel closes; the waiter is unlinked before
+ * and may be freed by the callback. The callback may also add and remove
+ * waiters of the same channel: a wake-up calls exactly those that were
+ * waiting when it began and are still waiting at their turn, oldest first;
+ * one added meanwhile waits for the next output. */
 typedef void (*chan_wake_cb)(struct chan_waiter *w, int closed);
 struct chan_waiter {
 	struct chan *ch;
 	uint64_t offset;
 	chan_wake_cb cb;
 	void *arg;
+	uint64_t seq;          /* order of arrival, set by chan_wait() */
 	struct chan_waiter *next;
 };
 
@@ -79,7 +83,9 @@ struct chan {
 	uint64_t head;         /* bytes produced so far */
 	struct strbuf in;      /* input not yet taken by the pty */
 	size_t in_off;
-	struct chan_waiter *waiters;
+	struct chan_waiter *waiters; /* oldest first */
+	struct chan_waiter **waiters_end;
+	uint64_t wait_seq;     /* waiters ever added */
 	void (*on_close)(struct chan *ch, void *arg);
 	void *on_close_arg;
 };

@@ -75,20 +75,40 @@ static void add_waiter(struct mon_waiter **list, mon_done_cb cb, void *arg)
 	*list = w;
 }
 
+/* Marks where a finish_waiters() walk begins; never called. */
+static void walk_mark(struct monitor *m, um_status st, const char *msg, void *arg)
+{
+	(void)m;
+	(void)st;
+	(void)msg;
+	(void)arg;
+}
+
+/* The waiters stay on the list until their turn, so that monitor_forget()
+ * from a callback (its client went away) still finds them. A mark put at
+ * the head splits the list: waiters that callbacks add go in front of it
+ * and wait for the next event; behind it are the ones to finish now (and
+ * the mark of a walk this one runs inside, which is skipped). */
 static void finish_waiters(struct monitor *m, struct mon_waiter **list,
 			   um_status st, const char *msg)
 {
-	struct mon_waiter *w = *list;
+	struct mon_waiter mark = {.cb = walk_mark, .next = *list}, **pp, *w;
 
-	*list = NULL;
-	while (w) {
-		struct mon_waiter *next = w->next;
-
+	mark.arg = &mark;
+	*list = &mark;
+	for (;;) {
+		for (pp = &mark.next; *pp && (*pp)->cb == walk_mark; pp = &(*pp)->next)
+			;
+		if (!(w = *pp))
+			break;
+		*pp = w->next;
 		if (w->cb)
 			w->cb(m, st, msg, w->arg);
 		free(w);
-		w = next;
 	}
+	for (pp = list; *pp != &mark; pp = &(*pp)->next)
+		;
+	*pp = mark.next;
 }
 
 static void forget_in(struct mon_waiter *list, void *arg)

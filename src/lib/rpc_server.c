@@ -1,4 +1,13 @@
-/* rpc_server.c -- ONC RPC served from the event loop, replies in any order. */
+/* rpc_server.c -- ONC RPC served from the event loop, replies in any order.
+ *
+ * Who frees what: a connection owns its calls until each is answered or
+ * cancelled. A connection is closed, and its open calls cancelled, only by
+ * the loop (an event on its own socket, its timer, rpc_server_free), never
+ * inside some other callback. A reply that fails there (EPIPE: the client
+ * left) only marks the connection dead: replies to its other calls are
+ * then dropped, and the loop closes it on a clean stack. So whoever walks
+ * waiting calls (a channel's readers, the monitor's stop waiters) and
+ * answers them one by one never meets a call freed behind its back. */
 #include "rpc_server.h"
 
 #include <errno.h>
@@ -25,6 +34,8 @@ struct conn {
 	struct rpc_out out;
 	struct rpc_call *pending;   /* deferred calls */
 	int reading;                /* EPOLLIN wanted */
+	int dead;                   /* broken: the loop closes it */
+	struct loop_timer *soon;    /* see conn_soon() */
 	struct conn *next;
 };
 
@@ -78,6 +89,7 @@ static void call_free(struct rpc_call *c)
 	free(c);
 }
 
+/* Only from the loop (see the top of this file). */
 static void conn_close(struct conn *c)
 {
 	struct rpc_server *s = c->srv;
@@ -88,6 +100,9 @@ static void conn_close(struct conn *c)
 			break;
 		}
 	}
+	/* a cancel callback that answers another call of ours is dropped */
+	c->dead = 1;
+	loop_timer_cancel(s->loop, c->soon);
 	while (c->pending) {
 		struct rpc_call *call = c->pending;
 
@@ -107,22 +122,49 @@ void rpc_server_free(struct rpc_server *s)
 {
 	if (!s)
 		return;
-	while (s->conns)
-		conn_close(s->conns);
 	if (s->lfd >= 0) {
 		loop_del_fd(s->loop, s->lfd);
 		close(s->lfd);
+		s->lfd = -1;
 		if (s->path)
 			unlink(s->path);
 	}
+	while (s->conns)
+		conn_close(s->conns);
 	free(s->path);
 	free(s);
+}
+
+static void on_soon(struct loop *l, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)l;
+	c->soon = NULL;
+	if (c->dead)
+		conn_close(c);
+}
+
+/* Has the loop look at c again, after the callback running now, to close
+ * it when it broke. */
+static void conn_soon(struct conn *c)
+{
+	if (!c->soon)
+		c->soon = loop_timer_add(c->srv->loop, 0, on_soon, c);
+}
+
+static void conn_kill(struct conn *c)
+{
+	c->dead = 1;
+	conn_soon(c);
 }
 
 static void conn_update_events(struct conn *c)
 {
 	uint32_t ev = 0;
 
+	if (c->dead)
+		return;
 	c->reading = rpc_out_pending(&c->out) < OUT_HIGH_WATER;
 	if (c->reading)
 		ev |= EPOLLIN;
@@ -131,22 +173,18 @@ static void conn_update_events(struct conn *c)
 	loop_mod_fd(c->srv->loop, c->fd, ev);
 }
 
-/* Queues an encoded reply. Returns -1 if the connection had to be closed. */
-static int conn_send(struct conn *c, struct rpc_msg *reply)
+/* Queues an encoded reply and writes what the socket takes. */
+static void conn_send(struct conn *c, struct rpc_msg *reply)
 {
 	if (rpc_out_record(&c->out, (xdrproc_t)xdr_replymsg, reply) < 0) {
 		log_err("rpc: cannot encode the reply to xid %u", reply->rm_xid);
-		conn_close(c);
-		return -1;
+		conn_kill(c);
+		return;
 	}
-	switch (rpc_out_flush(&c->out, c->fd)) {
-	case -1:
-		conn_close(c);
-		return -1;
-	default:
+	if (rpc_out_flush(&c->out, c->fd) < 0)
+		conn_kill(c);
+	else
 		conn_update_events(c);
-		return 0;
-	}
 }
 
 static const struct rpc_proc *find_proc(struct rpc_server *s, uint32_t num)
@@ -157,8 +195,8 @@ static const struct rpc_proc *find_proc(struct rpc_server *s, uint32_t num)
 	return NULL;
 }
 
-/* Decodes and dispatches one record. -1 if the connection was closed. */
-static int conn_dispatch(struct conn *c, const uint8_t *rec, size_t len)
+/* Decodes and dispatches one record. */
+static void conn_dispatch(struct conn *c, const uint8_t *rec, size_t len)
 {
 	struct rpc_server *s = c->srv;
 	char credbuf[MAX_AUTH_BYTES], verfbuf[MAX_AUTH_BYTES];
@@ -175,8 +213,8 @@ static int conn_dispatch(struct conn *c, const uint8_t *rec, size_t len)
 		log_warn("rpc: client (uid %d) sent a record that is not an RPC "
 			 "call; closing the connection", (int)c->uid);
 		xdr_destroy(&x);
-		conn_close(c);
-		return -1;
+		conn_kill(c);
+		return;
 	}
 	if (msg.rm_call.cb_rpcvers != RPC_MSG_VERSION) {
 		memset(&reply, 0, sizeof(reply));
@@ -187,25 +225,29 @@ static int conn_dispatch(struct conn *c, const uint8_t *rec, size_t len)
 		reply.rjcted_rply.rj_vers.low = RPC_MSG_VERSION;
 		reply.rjcted_rply.rj_vers.high = RPC_MSG_VERSION;
 		xdr_destroy(&x);
-		return conn_send(c, &reply);
+		conn_send(c, &reply);
+		return;
 	}
 	if (msg.rm_call.cb_prog != s->prog) {
 		rpc_reply_accepted(&reply, msg.rm_xid, PROG_UNAVAIL, NULL, NULL);
 		xdr_destroy(&x);
-		return conn_send(c, &reply);
+		conn_send(c, &reply);
+		return;
 	}
 	if (msg.rm_call.cb_vers != s->vers) {
 		rpc_reply_accepted(&reply, msg.rm_xid, PROG_MISMATCH, NULL, NULL);
 		reply.acpted_rply.ar_vers.low = s->vers;
 		reply.acpted_rply.ar_vers.high = s->vers;
 		xdr_destroy(&x);
-		return conn_send(c, &reply);
+		conn_send(c, &reply);
+		return;
 	}
 	proc = find_proc(s, msg.rm_call.cb_proc);
 	if (!proc) {
 		rpc_reply_accepted(&reply, msg.rm_xid, PROC_UNAVAIL, NULL, NULL);
 		xdr_destroy(&x);
-		return conn_send(c, &reply);
+		conn_send(c, &reply);
+		return;
 	}
 	call = xcalloc(1, sizeof(*call));
 	call->conn = c;
@@ -219,18 +261,33 @@ static int conn_dispatch(struct conn *c, const uint8_t *rec, size_t len)
 		xdr_destroy(&x);
 		call_free(call);
 		rpc_reply_accepted(&reply, msg.rm_xid, GARBAGE_ARGS, NULL, NULL);
-		return conn_send(c, &reply);
+		conn_send(c, &reply);
+		return;
 	}
 	xdr_destroy(&x);
 	call->next = c->pending;
 	c->pending = call;
 	if (proc->fn(call, call->args, call->res) == RPC_REPLY)
 		rpc_call_reply(call);
-	/* the connection may be gone if the reply could not be sent */
-	for (struct conn *k = s->conns; k; k = k->next)
-		if (k == c)
-			return 0;
-	return -1;
+}
+
+/* Dispatches the records read so far; closes the connection if it broke.
+ * From the loop only. */
+static void conn_process(struct conn *c)
+{
+	const uint8_t *rec;
+	size_t len;
+	int k = 0;
+
+	while (!c->dead && (k = rpc_in_next(&c->in, &rec, &len)) == 1)
+		conn_dispatch(c, rec, len);
+	if (k < 0) {
+		log_warn("rpc: client (uid %d) sent a record over %u bytes; "
+			 "closing the connection", (int)c->uid, RPC_MAX_RECORD);
+		c->dead = 1;
+	}
+	if (c->dead)
+		conn_close(c);
 }
 
 static void on_conn(struct loop *l, int fd, uint32_t events, void *arg)
@@ -239,6 +296,10 @@ static void on_conn(struct loop *l, int fd, uint32_t events, void *arg)
 
 	(void)l;
 	(void)fd;
+	if (c->dead) {
+		conn_close(c);
+		return;
+	}
 	if (events & EPOLLOUT) {
 		if (rpc_out_flush(&c->out, c->fd) < 0) {
 			conn_close(c);
@@ -246,28 +307,18 @@ static void on_conn(struct loop *l, int fd, uint32_t events, void *arg)
 		}
 		conn_update_events(c);
 	}
-	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		const uint8_t *rec;
-		size_t len;
-		ssize_t r;
-		int k;
+	/* a connection with too many replies queued is read only to see
+	 * its end */
+	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
+	    (c->reading || (events & (EPOLLHUP | EPOLLERR)))) {
+		ssize_t r = rpc_in_read(&c->in, c->fd);
 
-		if (!c->reading && !(events & (EPOLLHUP | EPOLLERR)))
-			return;
-		r = rpc_in_read(&c->in, c->fd);
 		if (r == 0 || (r < 0 && errno != EAGAIN)) {
 			conn_close(c);
 			return;
 		}
-		while ((k = rpc_in_next(&c->in, &rec, &len)) == 1)
-			if (conn_dispatch(c, rec, len) < 0)
-				return;
-		if (k < 0) {
-			log_warn("rpc: client (uid %d) sent a record over %u bytes; "
-				 "closing the connection", (int)c->uid, RPC_MAX_RECORD);
-			conn_close(c);
-		}
 	}
+	conn_process(c);
 }
 
 int rpc_server_adopt(struct rpc_server *s, int fd)
@@ -404,6 +455,11 @@ void rpc_call_reply(struct rpc_call *call)
 			break;
 		}
 	}
+	if (c->dead) {
+		/* its client is gone: the answer goes nowhere */
+		call_free(call);
+		return;
+	}
 	rpc_reply_accepted(&reply, call->xid, SUCCESS, call->proc->xres, call->res);
 	if (rpc_out_record(&c->out, (xdrproc_t)xdr_replymsg, &reply) < 0) {
 		/* a result that cannot be encoded is a bug in a handler; the
@@ -414,7 +470,7 @@ void rpc_call_reply(struct rpc_call *call)
 	}
 	call_free(call);
 	if (rpc_out_flush(&c->out, c->fd) < 0)
-		conn_close(c);
+		conn_kill(c);
 	else
 		conn_update_events(c);
 }

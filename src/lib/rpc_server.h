@@ -60,10 +60,14 @@ const char *rpc_call_name(const struct rpc_call *c);
 /* Uid of the peer process (SO_PEERCRED), or -1. */
 uid_t rpc_call_uid(const struct rpc_call *c);
 
-/* Sends the deferred reply in rpc_call_res() and frees the call. */
+/* Sends the deferred reply in rpc_call_res() and frees the call. Safe from
+ * any callback: if the client is gone, the reply is dropped; the other
+ * calls of that client are not touched here (see rpc_call_on_cancel). */
 void rpc_call_reply(struct rpc_call *c);
 /* Called instead of a reply when the client goes away first; the call is
- * freed after it returns. */
+ * freed after it returns. Cancellations run from the loop itself, when it
+ * closes the connection, never from inside another callback: a walk over
+ * waiting calls that replies to one never sees another one cancelled. */
 void rpc_call_on_cancel(struct rpc_call *c, void (*fn)(struct rpc_call *, void *),
 			void *arg);
 

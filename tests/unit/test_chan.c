@@ -302,6 +302,79 @@ static void screen_deferred(void **state)
 	loop_free(l);
 }
 
+/* A waiter's callback may unwait others (a reply that fails cancels the
+ * other calls of its client) and add new ones: the walk wakes each waiter
+ * that was waiting when it began and is still waiting at its turn, once;
+ * a waiter added meanwhile waits for the next output. */
+struct twaiter {
+	struct chan_waiter w;
+	int woken;
+	struct chan_waiter *drop, *add; /* what its callback does */
+	int close_chan;
+};
+
+static void twake(struct chan_waiter *w, int closed)
+{
+	struct twaiter *t = (struct twaiter *)w;
+	struct chan *ch = w->ch;
+
+	(void)closed;
+	t->woken++;
+	if (t->drop)
+		chan_unwait(ch, t->drop);
+	if (t->add)
+		chan_wait(ch, t->add);
+	if (t->close_chan)
+		chan_close(ch);
+}
+
+static void waiters_change_during_wake(void **state)
+{
+	struct loop *l = loop_new();
+	struct err e;
+	struct chan_opts o = {.ring_size = 4096};
+	struct chan *ch = chan_new(l, "con1", CHAN_PTY, &o, &e);
+	struct twaiter a = {.w.cb = twake}, b = {.w.cb = twake},
+		       c = {.w.cb = twake}, d = {.w.cb = twake};
+
+	(void)state;
+	/* a and c both drop b, so b is dropped before its turn whatever
+	 * the order of the walk; a adds d */
+	a.drop = c.drop = &b.w;
+	a.add = &d.w;
+	chan_wait(ch, &a.w);
+	chan_wait(ch, &b.w);
+	chan_wait(ch, &c.w);
+	chan_output(ch, "x", 1);
+	assert_int_equal(a.woken, 1);
+	assert_int_equal(b.woken, 0);
+	assert_int_equal(c.woken, 1);
+	assert_int_equal(d.woken, 0);
+	assert_int_equal(chan_nwaiters(ch), 1);
+	chan_output(ch, "y", 1);
+	assert_int_equal(d.woken, 1);
+	assert_int_equal(a.woken + b.woken + c.woken, 2);
+	assert_int_equal(chan_nwaiters(ch), 0);
+
+	/* a walk inside a walk (a callback closes the channel): each waiter
+	 * present is still woken exactly once */
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	memset(&c, 0, sizeof(c));
+	a.w.cb = b.w.cb = c.w.cb = twake;
+	a.close_chan = c.close_chan = 1;
+	chan_wait(ch, &a.w);
+	chan_wait(ch, &b.w);
+	chan_wait(ch, &c.w);
+	chan_output(ch, "z", 1);
+	assert_int_equal(a.woken, 1);
+	assert_int_equal(b.woken, 1);
+	assert_int_equal(c.woken, 1);
+	assert_int_equal(chan_nwaiters(ch), 0);
+	chan_free(ch);
+	loop_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +385,7 @@ int main(void)
 		cmocka_unit_test(log_rotation),
 		cmocka_unit_test(screen_state),
 		cmocka_unit_test(screen_deferred),
+		cmocka_unit_test(waiters_change_during_wake),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

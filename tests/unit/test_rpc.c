@@ -8,12 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "umlmonctrl.h"
+#include "lib/chan.h"
 #include "lib/loop.h"
 #include "lib/rpc_client.h"
 #include "lib/rpc_server.h"
@@ -353,6 +355,305 @@ static void stale_socket(void **state)
 	}
 }
 
+/* ---- abuse: the server driven turn by turn on this thread ------------
+ * A socketpair is the client; a channel and a list of parked calls stand
+ * for the monitor's waiters. Calls are recorded in a table the test owns,
+ * so a walk that meets a call its server already cancelled is seen as a
+ * failed assertion in any build, not only as an ASan report. */
+enum { Q_ECHO = 1, Q_READ = 2, Q_PARK = 3 };
+
+enum qstate { Q_NONE, Q_PARKED, Q_REPLIED, Q_CANCELLED };
+
+struct qcall {
+	struct chan_waiter w;   /* Q_READ: waits on tch */
+	struct rpc_call *call;
+	enum qstate state;
+	int bad;                /* woken or cancelled when not parked */
+};
+
+#define NQ 4096
+static struct qcall qc[NQ];
+static int nq;
+static struct loop *tl;
+static struct rpc_server *tsrv;
+static struct chan *tch;
+static int sv[2];
+
+static void q_cancel(struct rpc_call *call, void *arg)
+{
+	struct qcall *q = arg;
+
+	(void)call;
+	if (q->state != Q_PARKED)
+		q->bad++;
+	q->state = Q_CANCELLED;
+	if (q->w.cb)
+		chan_unwait(tch, &q->w);
+}
+
+static void q_reply(struct qcall *q)
+{
+	if (q->state != Q_PARKED) {
+		q->bad++;
+		return;
+	}
+	q->state = Q_REPLIED;
+	set_msg(rpc_call_res(q->call), UM_OK, "done");
+	rpc_call_reply(q->call);
+}
+
+static void q_wake(struct chan_waiter *w, int closed)
+{
+	(void)closed;
+	q_reply((struct qcall *)w);
+}
+
+static struct qcall *q_park(struct rpc_call *call)
+{
+	struct qcall *q = &qc[nq++];
+
+	assert_true(nq <= NQ);
+	memset(q, 0, sizeof(*q));
+	q->call = call;
+	q->state = Q_PARKED;
+	rpc_call_on_cancel(call, q_cancel, q);
+	return q;
+}
+
+/* parked until output on tch, like a console read */
+static enum rpc_outcome q_read(struct rpc_call *c, void *args, void *res)
+{
+	struct qcall *q = q_park(c);
+
+	(void)args;
+	(void)res;
+	q->w.cb = q_wake;
+	chan_wait(tch, &q->w);
+	return RPC_DEFER;
+}
+
+/* parked until the test finishes it, like a stop */
+static enum rpc_outcome q_hold(struct rpc_call *c, void *args, void *res)
+{
+	(void)args;
+	(void)res;
+	q_park(c);
+	return RPC_DEFER;
+}
+
+static const struct rpc_proc qprocs[] = {
+	{Q_ECHO, "echo", (xdrproc_t)xdr_str, sizeof(char *),
+	 (xdrproc_t)xdr_um_result, sizeof(um_result), p_echo},
+	{Q_READ, "read", (xdrproc_t)xdr_rpc_void, sizeof(int),
+	 (xdrproc_t)xdr_um_result, sizeof(um_result), q_read},
+	{Q_PARK, "park", (xdrproc_t)xdr_rpc_void, sizeof(int),
+	 (xdrproc_t)xdr_um_result, sizeof(um_result), q_hold},
+};
+
+static void q_setup(void)
+{
+	struct chan_opts o = {.ring_size = 4096};
+	struct err e;
+
+	nq = 0;
+	tl = loop_new();
+	tsrv = rpc_server_new(tl, PROG, VERS, qprocs, ARRAY_SIZE(qprocs), NULL);
+	tch = chan_new(tl, "con1", CHAN_PTY, &o, &e);
+	assert_non_null(tch);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(rpc_server_adopt(tsrv, sv[0]), 0);
+}
+
+static void q_teardown(void)
+{
+	if (sv[1] >= 0)
+		close(sv[1]);
+	rpc_server_free(tsrv);
+	chan_free(tch);
+	loop_free(tl);
+	for (int i = 0; i < nq; i++)
+		assert_int_equal(qc[i].bad, 0);
+}
+
+static void quit_now(struct loop *l, void *arg)
+{
+	(void)arg;
+	loop_quit(l);
+}
+
+/* One turn of the loop: whatever is ready now, then the due timers. */
+static void turn(void)
+{
+	loop_timer_add(tl, 0, quit_now, NULL);
+	loop_run(tl);
+}
+
+/* Appends a call to out: what a client pipelines. */
+static void put_call(struct rpc_out *out, uint32_t xid, uint32_t proc,
+		     xdrproc_t xargs, void *args)
+{
+	assert_int_equal(rpc_out_call(out, xid, PROG, VERS, proc, xargs, args), 0);
+}
+
+static void send_calls(int n, uint32_t proc)
+{
+	struct rpc_out out = {0};
+
+	for (int i = 0; i < n; i++)
+		put_call(&out, (uint32_t)i + 1, proc, (xdrproc_t)xdr_rpc_void, NULL);
+	assert_int_equal(write_all(sv[1], out.buf, out.len), (ssize_t)out.len);
+	rpc_out_free(&out);
+}
+
+static int count(enum qstate st)
+{
+	int n = 0;
+
+	for (int i = 0; i < nq; i++)
+		n += qc[i].state == st;
+	return n;
+}
+
+/* Two console reads parked; the client goes away (how) before the output
+ * comes; the output wakes both: the first reply fails, and the second
+ * call must still be whole when the walk reaches it. */
+static void wake_walk_after(int how)
+{
+	q_setup();
+	send_calls(2, Q_READ);
+	turn();
+	assert_int_equal(count(Q_PARKED), 2);
+	assert_int_equal(chan_nwaiters(tch), 2);
+	if (how == SHUT_RDWR) {
+		close(sv[1]);
+		sv[1] = -1;
+	} else {
+		assert_int_equal(shutdown(sv[1], how), 0);
+	}
+	chan_output(tch, "x", 1);
+	/* each call ended once; none was met by the walk after its end */
+	assert_int_equal(count(Q_REPLIED) + count(Q_CANCELLED), 2);
+	for (int i = 0; i < nq; i++)
+		assert_int_equal(qc[i].bad, 0);
+	assert_int_equal(chan_nwaiters(tch), 0);
+	/* the loop closes the broken connection */
+	turn();
+	assert_int_equal(rpc_server_nconns(tsrv), 0);
+	q_teardown();
+}
+
+static void reply_fails_in_wake_walk(void **state)
+{
+	(void)state;
+	wake_walk_after(SHUT_RDWR); /* closed */
+	wake_walk_after(SHUT_RD);   /* still connected, reads no more */
+}
+
+/* Two calls parked in a list (like two stops); an event walks the list
+ * and answers each, the way the monitor's waiters are finished; the client
+ * shut its reading side, so the first reply fails with EPIPE. */
+static void reply_fails_in_finish_walk(void **state)
+{
+	struct qcall *walk[2];
+
+	(void)state;
+	q_setup();
+	send_calls(2, Q_PARK);
+	turn();
+	assert_int_equal(count(Q_PARKED), 2);
+	assert_int_equal(shutdown(sv[1], SHUT_RD), 0);
+	walk[0] = &qc[0];
+	walk[1] = &qc[1];
+	for (int i = 0; i < 2; i++)
+		q_reply(walk[i]);
+	assert_int_equal(qc[0].bad + qc[1].bad, 0);
+	assert_int_equal(count(Q_REPLIED), 2);
+	turn();
+	assert_int_equal(rpc_server_nconns(tsrv), 0);
+	q_teardown();
+}
+
+/* Reads the replies that have come on the client end (non-blocking) into
+ * in; returns how many records were added to xids. */
+static int take_replies(struct rpc_in *in, uint32_t *xids, int max)
+{
+	const uint8_t *rec;
+	size_t len;
+	int n = 0;
+
+	while (rpc_in_read(in, sv[1]) > 0)
+		;
+	while (n < max && rpc_in_next(in, &rec, &len) == 1) {
+		uint32_t xid;
+
+		assert_true(len >= 4);
+		memcpy(&xid, rec, 4);
+		xids[n++] = ntohl(xid);
+	}
+	return n;
+}
+
+/* Turns the loop and collects replies until n have come (or nothing moves
+ * for a long time); asserts they answer xids 1..n in that order. */
+static void expect_replies(int n)
+{
+	struct rpc_in in = {0};
+	uint32_t *xids = calloc((size_t)n, sizeof(*xids));
+	int got = 0, idle = 0;
+
+	fd_nonblock(sv[1]);
+	while (got < n && idle < 1000) {
+		int k;
+
+		turn();
+		k = take_replies(&in, xids + got, n - got);
+		got += k;
+		idle = k ? 0 : idle + 1;
+	}
+	assert_int_equal(got, n);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(xids[i], (uint32_t)i + 1);
+	free(xids);
+	rpc_in_free(&in);
+}
+
+/* A client that goes away in the middle of a record: its waiting call is
+ * cancelled once, nothing of the half record is run, others are served. */
+static void client_vanishes_mid_record(void **state)
+{
+	struct rpc_out out = {0};
+	char *hi = "hi";
+
+	(void)state;
+	for (int cut = 2; cut <= 20; cut += 18) {
+		q_setup();
+		send_calls(1, Q_READ);
+		turn();
+		assert_int_equal(chan_nwaiters(tch), 1);
+		put_call(&out, 7, Q_ECHO, (xdrproc_t)xdr_str, &hi);
+		assert_int_equal(write_all(sv[1], out.buf, (size_t)cut), cut);
+		out.len = 0;
+		turn();
+		assert_int_equal(rpc_server_nconns(tsrv), 1);
+		close(sv[1]);
+		sv[1] = -1;
+		turn();
+		assert_int_equal(rpc_server_nconns(tsrv), 0);
+		assert_int_equal(count(Q_CANCELLED), 1);
+		assert_int_equal(chan_nwaiters(tch), 0);
+		chan_output(tch, "late", 4);
+		/* a new client is served */
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+		assert_int_equal(rpc_server_adopt(tsrv, sv[0]), 0);
+		put_call(&out, 1, Q_ECHO, (xdrproc_t)xdr_str, &hi);
+		assert_int_equal(write_all(sv[1], out.buf, out.len), (ssize_t)out.len);
+		out.len = 0;
+		expect_replies(1);
+		q_teardown();
+	}
+	rpc_out_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -362,7 +663,11 @@ int main(void)
 		cmocka_unit_test(cancel_on_close),
 		cmocka_unit_test(tirpc_peer),
 		cmocka_unit_test(stale_socket),
+		cmocka_unit_test(reply_fails_in_wake_walk),
+		cmocka_unit_test(reply_fails_in_finish_walk),
+		cmocka_unit_test(client_vanishes_mid_record),
 	};
 
+	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
