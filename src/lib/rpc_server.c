@@ -22,10 +22,6 @@
 #include "loop.h"
 #include "rpc_wire.h"
 
-/* A connection whose replies pile up beyond this is not read from until
- * it takes them: one slow client costs memory only up to here. */
-#define OUT_HIGH_WATER (4u << 20)
-
 struct conn {
 	struct rpc_server *srv;
 	int fd;
@@ -33,7 +29,8 @@ struct conn {
 	struct rpc_in in;
 	struct rpc_out out;
 	struct rpc_call *pending;   /* deferred calls */
-	int reading;                /* EPOLLIN wanted */
+	int npending;
+	int reading;                /* records are read and dispatched */
 	int dead;                   /* broken: the loop closes it */
 	struct loop_timer *soon;    /* see conn_soon() */
 	struct conn *next;
@@ -107,6 +104,7 @@ static void conn_close(struct conn *c)
 		struct rpc_call *call = c->pending;
 
 		c->pending = call->next;
+		c->npending--;
 		if (call->cancel)
 			call->cancel(call, call->cancel_arg);
 		call_free(call);
@@ -135,6 +133,8 @@ void rpc_server_free(struct rpc_server *s)
 	free(s);
 }
 
+static void conn_process(struct conn *c);
+
 static void on_soon(struct loop *l, void *arg)
 {
 	struct conn *c = arg;
@@ -143,10 +143,12 @@ static void on_soon(struct loop *l, void *arg)
 	c->soon = NULL;
 	if (c->dead)
 		conn_close(c);
+	else
+		conn_process(c);
 }
 
-/* Has the loop look at c again, after the callback running now, to close
- * it when it broke. */
+/* Has the loop look at c again, after the callback running now: to close
+ * it when it broke, or to dispatch records it held back while it was full. */
 static void conn_soon(struct conn *c)
 {
 	if (!c->soon)
@@ -161,16 +163,20 @@ static void conn_kill(struct conn *c)
 
 static void conn_update_events(struct conn *c)
 {
+	int was = c->reading;
 	uint32_t ev = 0;
 
 	if (c->dead)
 		return;
-	c->reading = rpc_out_pending(&c->out) < OUT_HIGH_WATER;
+	c->reading = rpc_out_pending(&c->out) < RPC_OUT_HIGH_WATER &&
+		     c->npending < RPC_MAX_DEFERRED;
 	if (c->reading)
 		ev |= EPOLLIN;
 	if (rpc_out_pending(&c->out))
 		ev |= EPOLLOUT;
 	loop_mod_fd(c->srv->loop, c->fd, ev);
+	if (c->reading && !was && c->in.len)
+		conn_soon(c);
 }
 
 /* Queues an encoded reply and writes what the socket takes. */
@@ -267,19 +273,22 @@ static void conn_dispatch(struct conn *c, const uint8_t *rec, size_t len)
 	xdr_destroy(&x);
 	call->next = c->pending;
 	c->pending = call;
+	c->npending++;
 	if (proc->fn(call, call->args, call->res) == RPC_REPLY)
 		rpc_call_reply(call);
+	else
+		conn_update_events(c);
 }
 
-/* Dispatches the records read so far; closes the connection if it broke.
- * From the loop only. */
+/* Dispatches the records read so far while the connection takes work;
+ * closes it if it broke. From the loop only. */
 static void conn_process(struct conn *c)
 {
 	const uint8_t *rec;
 	size_t len;
 	int k = 0;
 
-	while (!c->dead && (k = rpc_in_next(&c->in, &rec, &len)) == 1)
+	while (!c->dead && c->reading && (k = rpc_in_next(&c->in, &rec, &len)) == 1)
 		conn_dispatch(c, rec, len);
 	if (k < 0) {
 		log_warn("rpc: client (uid %d) sent a record over %u bytes; "
@@ -307,8 +316,7 @@ static void on_conn(struct loop *l, int fd, uint32_t events, void *arg)
 		}
 		conn_update_events(c);
 	}
-	/* a connection with too many replies queued is read only to see
-	 * its end */
+	/* a connection that takes no work is read only to see its end */
 	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
 	    (c->reading || (events & (EPOLLHUP | EPOLLERR)))) {
 		ssize_t r = rpc_in_read(&c->in, c->fd);
@@ -419,6 +427,15 @@ int rpc_server_nconns(const struct rpc_server *s)
 	return n;
 }
 
+size_t rpc_server_queued(const struct rpc_server *s)
+{
+	size_t n = 0;
+
+	for (const struct conn *c = s->conns; c; c = c->next)
+		n += rpc_out_pending(&c->out);
+	return n;
+}
+
 void *rpc_server_ctx(const struct rpc_server *s)
 {
 	return s->ctx;
@@ -452,6 +469,7 @@ void rpc_call_reply(struct rpc_call *call)
 	for (struct rpc_call **pp = &c->pending; *pp; pp = &(*pp)->next) {
 		if (*pp == call) {
 			*pp = call->next;
+			c->npending--;
 			break;
 		}
 	}

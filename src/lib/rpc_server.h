@@ -20,6 +20,13 @@ struct loop;
 struct rpc_server;
 struct rpc_call;
 
+/* A connection whose replies pile up beyond this is not read from until
+ * it takes them: one slow client costs memory only up to here. */
+#define RPC_OUT_HIGH_WATER (4u << 20)
+/* Nor is one with this many calls waiting for their answer (each may hold
+ * a timer and a waiter until it is answered). */
+#define RPC_MAX_DEFERRED 64
+
 enum rpc_outcome {
 	RPC_REPLY = 0, /* encode res and send it now */
 	RPC_DEFER = 1, /* the handler keeps the call; see rpc_call_reply() */
@@ -52,6 +59,8 @@ int rpc_server_listen_unix(struct rpc_server *s, const char *path, mode_t mode,
 /* Serves an already connected stream socket (takes the fd). */
 int rpc_server_adopt(struct rpc_server *s, int fd);
 int rpc_server_nconns(const struct rpc_server *s);
+/* Bytes of replies not yet taken by the clients, all connections. */
+size_t rpc_server_queued(const struct rpc_server *s);
 
 void *rpc_server_ctx(const struct rpc_server *s);
 void *rpc_call_ctx(const struct rpc_call *c);

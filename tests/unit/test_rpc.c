@@ -360,7 +360,7 @@ static void stale_socket(void **state)
  * for the monitor's waiters. Calls are recorded in a table the test owns,
  * so a walk that meets a call its server already cancelled is seen as a
  * failed assertion in any build, not only as an ASan report. */
-enum { Q_ECHO = 1, Q_READ = 2, Q_PARK = 3 };
+enum { Q_ECHO = 1, Q_READ = 2, Q_PARK = 3, Q_BIG = 4 };
 
 enum qstate { Q_NONE, Q_PARKED, Q_REPLIED, Q_CANCELLED };
 
@@ -441,6 +441,19 @@ static enum rpc_outcome q_hold(struct rpc_call *c, void *args, void *res)
 	return RPC_DEFER;
 }
 
+/* 64 KiB of answer to a call of a few bytes */
+static enum rpc_outcome q_big(struct rpc_call *c, void *args, void *res)
+{
+	um_read_res *r = res;
+
+	(void)c;
+	(void)args;
+	r->data.data_len = UM_DATA_MAX;
+	r->data.data_val = calloc(1, UM_DATA_MAX);
+	set_msg(&r->res, UM_OK, "big");
+	return RPC_REPLY;
+}
+
 static const struct rpc_proc qprocs[] = {
 	{Q_ECHO, "echo", (xdrproc_t)xdr_str, sizeof(char *),
 	 (xdrproc_t)xdr_um_result, sizeof(um_result), p_echo},
@@ -448,6 +461,8 @@ static const struct rpc_proc qprocs[] = {
 	 (xdrproc_t)xdr_um_result, sizeof(um_result), q_read},
 	{Q_PARK, "park", (xdrproc_t)xdr_rpc_void, sizeof(int),
 	 (xdrproc_t)xdr_um_result, sizeof(um_result), q_hold},
+	{Q_BIG, "big", (xdrproc_t)xdr_rpc_void, sizeof(int),
+	 (xdrproc_t)xdr_um_read_res, sizeof(um_read_res), q_big},
 };
 
 static void q_setup(void)
@@ -617,6 +632,66 @@ static void expect_replies(int n)
 	rpc_in_free(&in);
 }
 
+/* Pipelining is allowed: a thousand calls in one write are all answered,
+ * in order; calls that wait for their answer are taken RPC_MAX_DEFERRED
+ * at a time, the rest once earlier ones are answered. */
+static void many_pipelined_calls(void **state)
+{
+	struct rpc_out out = {0};
+	char *hi = "hi";
+
+	(void)state;
+	q_setup();
+	for (int i = 0; i < 1000; i++)
+		put_call(&out, (uint32_t)i + 1, Q_ECHO, (xdrproc_t)xdr_str, &hi);
+	assert_int_equal(write_all(sv[1], out.buf, out.len), (ssize_t)out.len);
+	rpc_out_free(&out);
+	expect_replies(1000);
+	q_teardown();
+
+	q_setup();
+	send_calls(200, Q_PARK);
+	for (int done = 0; done < 200;) {
+		int parked;
+
+		for (int i = 0; i < 5; i++)
+			turn();
+		parked = count(Q_PARKED);
+		assert_int_equal(parked, 200 - done < RPC_MAX_DEFERRED ?
+				 200 - done : RPC_MAX_DEFERRED);
+		for (int i = 0; i < nq; i++)
+			if (qc[i].state == Q_PARKED)
+				q_reply(&qc[i]);
+		done += parked;
+	}
+	assert_int_equal(count(Q_REPLIED), 200);
+	expect_replies(200);
+	q_teardown();
+}
+
+/* A client that sends calls and never reads: the server stops reading it
+ * once its replies pass the high-water mark, instead of answering all
+ * that it sent (here 2000 calls of 64 KiB answers, 128 MiB). */
+static void client_never_reads(void **state)
+{
+	size_t queued = 0;
+
+	(void)state;
+	q_setup();
+	send_calls(2000, Q_BIG);
+	for (int i = 0; i < 50; i++) {
+		turn();
+		if (rpc_server_queued(tsrv) > queued)
+			queued = rpc_server_queued(tsrv);
+	}
+	assert_true(queued >= RPC_OUT_HIGH_WATER - 100000);
+	assert_true(queued <= RPC_OUT_HIGH_WATER + UM_DATA_MAX + 1024);
+	/* it still gets every answer once it reads */
+	expect_replies(2000);
+	assert_int_equal(rpc_server_queued(tsrv), 0);
+	q_teardown();
+}
+
 /* A client that goes away in the middle of a record: its waiting call is
  * cancelled once, nothing of the half record is run, others are served. */
 static void client_vanishes_mid_record(void **state)
@@ -665,6 +740,8 @@ int main(void)
 		cmocka_unit_test(stale_socket),
 		cmocka_unit_test(reply_fails_in_wake_walk),
 		cmocka_unit_test(reply_fails_in_finish_walk),
+		cmocka_unit_test(many_pipelined_calls),
+		cmocka_unit_test(client_never_reads),
 		cmocka_unit_test(client_vanishes_mid_record),
 	};
 
