@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -21,6 +22,11 @@
 #include "../common/log.h"
 #include "loop.h"
 #include "rpc_wire.h"
+
+/* Pauses of the listener while accept() fails (out of fds): the first,
+ * doubled each time up to the last. */
+#define ACCEPT_PAUSE_MIN_MS 50
+#define ACCEPT_PAUSE_MAX_MS 1000
 
 struct conn {
 	struct rpc_server *srv;
@@ -55,7 +61,12 @@ struct rpc_server {
 	int lfd;
 	char *path;
 	struct conn *conns;
+	int stalled;                /* accept() fails; the listener pauses */
+	int64_t pause_ms;
+	struct loop_timer *pause;
 };
+
+static void accept_resume(struct rpc_server *s);
 
 struct rpc_server *rpc_server_new(struct loop *l, uint32_t prog, uint32_t vers,
 				  const struct rpc_proc *procs, size_t nprocs,
@@ -114,6 +125,7 @@ static void conn_close(struct conn *c)
 	rpc_in_free(&c->in);
 	rpc_out_free(&c->out);
 	free(c);
+	accept_resume(s);
 }
 
 void rpc_server_free(struct rpc_server *s)
@@ -127,6 +139,7 @@ void rpc_server_free(struct rpc_server *s)
 		if (s->path)
 			unlink(s->path);
 	}
+	loop_timer_cancel(s->loop, s->pause);
 	while (s->conns)
 		conn_close(s->conns);
 	free(s->path);
@@ -353,22 +366,84 @@ int rpc_server_adopt(struct rpc_server *s, int fd)
 	return 0;
 }
 
-static void on_listen(struct loop *l, int fd, uint32_t events, void *arg)
+static void accept_clients(struct rpc_server *s);
+
+static void on_pause_end(struct loop *l, void *arg)
 {
 	struct rpc_server *s = arg;
 
 	(void)l;
-	(void)events;
-	for (;;) {
-		int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	s->pause = NULL;
+	loop_mod_fd(s->loop, s->lfd, EPOLLIN);
+	accept_clients(s);
+}
 
-		if (cfd < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				log_warn("rpc: accept: %s", strerror(errno));
+/* accept() failed for want of file descriptors or memory: the socket stays
+ * readable, so the listener leaves the loop for a pause that grows while
+ * the shortage lasts, and comes back early when one of our connections
+ * closes. Clients wait in the backlog meanwhile. The shortage ends when
+ * the backlog is empty; it is logged once. */
+static void accept_stall(struct rpc_server *s, int errnum)
+{
+	if (!s->stalled) {
+		struct rlimit rl;
+		char lim[32] = "?";
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+			snprintf(lim, sizeof(lim), "%llu", (unsigned long long)rl.rlim_cur);
+		log_warn("rpc: %s: cannot accept clients: %s (open file limit %s, "
+			 "%d clients connected); new clients wait until "
+			 "descriptors are free", s->path, strerror(errnum), lim,
+			 rpc_server_nconns(s));
+		s->stalled = 1;
+		s->pause_ms = ACCEPT_PAUSE_MIN_MS;
+	} else if (s->pause_ms < ACCEPT_PAUSE_MAX_MS) {
+		s->pause_ms *= 2;
+		if (s->pause_ms > ACCEPT_PAUSE_MAX_MS)
+			s->pause_ms = ACCEPT_PAUSE_MAX_MS;
+	}
+	loop_mod_fd(s->loop, s->lfd, 0);
+	loop_timer_cancel(s->loop, s->pause);
+	s->pause = loop_timer_add(s->loop, s->pause_ms, on_pause_end, s);
+}
+
+/* A descriptor was freed: end the pause, from the loop. */
+static void accept_resume(struct rpc_server *s)
+{
+	if (!s->pause || s->lfd < 0)
+		return;
+	loop_timer_cancel(s->loop, s->pause);
+	s->pause = loop_timer_add(s->loop, 0, on_pause_end, s);
+}
+
+static void accept_clients(struct rpc_server *s)
+{
+	for (;;) {
+		int cfd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (cfd >= 0) {
+			rpc_server_adopt(s, cfd);
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno != EAGAIN) {
+			accept_stall(s, errno);
 			return;
 		}
-		rpc_server_adopt(s, cfd);
+		if (s->stalled)
+			log_debug("rpc: %s: accepting clients again", s->path);
+		s->stalled = 0;
+		return;
 	}
+}
+
+static void on_listen(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	(void)l;
+	(void)fd;
+	(void)events;
+	accept_clients(arg);
 }
 
 int rpc_server_listen_unix(struct rpc_server *s, const char *path, mode_t mode,

@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -729,6 +731,109 @@ static void client_vanishes_mid_record(void **state)
 	rpc_out_free(&out);
 }
 
+/* Through an fd opened before: there may be none to spare. */
+static int count_lines(int fd, const char *text)
+{
+	static char buf[1 << 16];
+	ssize_t len = pread(fd, buf, sizeof(buf) - 1, 0);
+	int n = 0;
+
+	buf[len > 0 ? len : 0] = '\0';
+	for (char *p = buf; (p = strstr(p, text)); p += strlen(text))
+		n++;
+	return n;
+}
+
+static void run_for(int ms)
+{
+	loop_timer_add(tl, ms, quit_now, NULL);
+	loop_run(tl);
+}
+
+static int64_t cpu_ms(const struct rusage *r)
+{
+	return (int64_t)(r->ru_utime.tv_sec + r->ru_stime.tv_sec) * 1000 +
+	       (r->ru_utime.tv_usec + r->ru_stime.tv_usec) / 1000;
+}
+
+static void connect_clients(const char *path, int *fds, int n)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+	strcpy(sa.sun_path, path);
+	for (int i = 0; i < n; i++) {
+		fds[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		assert_int_equal(connect(fds[i], (struct sockaddr *)&sa, sizeof(sa)), 0);
+	}
+}
+
+/* Out of file descriptors, accept() fails while the socket stays readable:
+ * the server must not spin on it nor log each try, must serve the clients
+ * that waited once descriptors are free again, and log the next shortage
+ * again. */
+static void accept_out_of_fds(void **state)
+{
+	char path[108], logpath[] = "/tmp/umlmon-rpc-log.XXXXXX";
+	const char *said = "cannot accept clients: Too many open files";
+	int clients[12], logfd, saved_err;
+	struct rlimit orig, low;
+	struct rusage r0, r1;
+	struct err e;
+
+	(void)state;
+	q_setup();
+	snprintf(path, sizeof(path), "/tmp/umlmon-rpc-emfile.%d", (int)getpid());
+	assert_int_equal(rpc_server_listen_unix(tsrv, path, 0600, (gid_t)-1, &e), 0);
+	/* the server's messages go to a file for a while */
+	logfd = mkstemp(logpath);
+	assert_true(logfd >= 0);
+	saved_err = dup(2);
+	dup2(logfd, 2);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &orig), 0);
+	for (int episode = 1; episode <= 2; episode++) {
+		int top;
+
+		connect_clients(path, clients, 12);
+		/* room for two more descriptors */
+		top = dup(0);
+		close(top);
+		low = orig;
+		low.rlim_cur = (rlim_t)top + 2;
+		assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+		turn();
+		assert_int_equal(rpc_server_nconns(tsrv), 2 + 1); /* and sv[0] */
+		/* some rounds of pauses and tries: one line, no spinning */
+		assert_int_equal(getrusage(RUSAGE_THREAD, &r0), 0);
+		run_for(400);
+		assert_int_equal(getrusage(RUSAGE_THREAD, &r1), 0);
+		assert_true(cpu_ms(&r1) - cpu_ms(&r0) < 50);
+		assert_int_equal(rpc_server_nconns(tsrv), 3);
+		assert_int_equal(count_lines(logfd, said), episode);
+		/* the clients leave: those that waited are taken, seen gone */
+		for (int i = 0; i < 12; i++)
+			close(clients[i]);
+		for (int i = 0; i < 200; i++)
+			turn();
+		assert_int_equal(rpc_server_nconns(tsrv), 1);
+		assert_int_equal(count_lines(logfd, said), episode);
+		assert_int_equal(setrlimit(RLIMIT_NOFILE, &orig), 0);
+	}
+	dup2(saved_err, 2);
+	close(saved_err);
+	close(logfd);
+	unlink(logpath);
+	/* and a new client is served at once */
+	close(sv[1]);
+	connect_clients(path, &sv[1], 1);
+	send_calls(1, Q_READ);
+	for (int i = 0; i < 100 && !chan_nwaiters(tch); i++)
+		turn();
+	assert_int_equal(chan_nwaiters(tch), 1);
+	chan_output(tch, "x", 1);
+	expect_replies(1);
+	q_teardown();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -743,6 +848,7 @@ int main(void)
 		cmocka_unit_test(many_pipelined_calls),
 		cmocka_unit_test(client_never_reads),
 		cmocka_unit_test(client_vanishes_mid_record),
+		cmocka_unit_test(accept_out_of_fds),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
