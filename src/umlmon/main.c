@@ -68,6 +68,24 @@ static int reload(const struct config *cfg, const char *name)
 	return rc;
 }
 
+/* What the caller left open (a shell's `exec 7>f`, a socket of its own)
+ * is not the daemon's: closed, so that no file stays busy or open for the
+ * daemon's whole life. 0, 1 and 2 stay; where one is missing, /dev/null
+ * takes its place, or the pid file or a socket would get that number and
+ * be written to as stderr (or replaced by the /dev/null of daemonize). */
+static void close_inherited(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+			die(1, "/dev/null: %s", strerror(errno));
+	if (close_range(3, ~0u, 0) < 0) {
+		long max = sysconf(_SC_OPEN_MAX);
+
+		for (int fd = 3; fd < max; fd++)
+			close(fd);
+	}
+}
+
 /* The pid file, locked for the monitor's life. */
 static int lock_pidfile(const char *path, struct err *e)
 {
@@ -176,6 +194,7 @@ int main(int argc, char **argv)
 	char *pidpath, *logpath, name[VM_NAME_MAX + 1];
 	struct err e;
 
+	close_inherited();
 	log_init("umlmon", LOG_LVL_INFO);
 	while ((opt = getopt_long_only(argc, argv, "c:dh", longopts, NULL)) != -1) {
 		switch (opt) {
