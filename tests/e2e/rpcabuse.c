@@ -1,0 +1,380 @@
+/* rpcabuse -- a hostile client of a monitor's control socket, for
+ * core_rpc_abuse.sh: clients that leave while calls of theirs wait, that
+ * pipeline many calls, that never read their replies, that stop in the
+ * middle of a record, and many connections held open. Each mode checks
+ * what a client can see (answers, the connection's end, the readers of
+ * con1 in UM_INFO) and exits 1 with the reason when the monitor fails. */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "umlmonctrl.h"
+#include "common/util.h"
+#include "lib/rpc_client.h"
+#include "lib/rpc_wire.h"
+
+/* A console read that waits for output beyond this offset is parked
+ * whatever the guest printed meanwhile; any output wakes it. */
+#define FAR_AHEAD (UINT64_C(1) << 62)
+
+static const char *sock;
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "rpcabuse: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static int connect_ctrl(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		fail("%s: %s", sock, strerror(errno));
+	return fd;
+}
+
+static void put(struct rpc_out *out, uint32_t xid, uint32_t proc,
+		xdrproc_t xargs, void *args)
+{
+	if (rpc_out_call(out, xid, UMLMONCTRL_PROG, UMLMONCTRL_V1, proc, xargs,
+			 args) < 0)
+		fail("cannot encode procedure %u", proc);
+}
+
+static void put_read(struct rpc_out *out, uint32_t xid, uint64_t offset,
+		     uint32_t max, uint32_t wait_ms)
+{
+	um_read_args a = {.chan = "con1", .offset = offset, .max = max,
+			  .wait_ms = wait_ms};
+
+	put(out, xid, UM_CONSOLE_READ, (xdrproc_t)xdr_um_read_args, &a);
+}
+
+static void send_out(int fd, struct rpc_out *out)
+{
+	if (write_all(fd, out->buf, out->len) != (ssize_t)out->len)
+		fail("write: %s", strerror(errno));
+	out->len = 0;
+}
+
+/* Until the monitor closes fd (POLLHUP). */
+static int wait_hup(int fd, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = 0};
+	int64_t end = now_ms() + ms;
+
+	while (now_ms() < end) {
+		if (poll(&p, 1, (int)(end - now_ms())) > 0 && (p.revents & POLLHUP))
+			return 0;
+	}
+	return -1;
+}
+
+/* A call on a fresh connection, answered within ms. */
+static int ping(int ms, struct err *e)
+{
+	struct rpc_client *c = rpc_client_fd(connect_ctrl(), UMLMONCTRL_PROG,
+					     UMLMONCTRL_V1);
+	int nothing = 0;
+	int r = rpc_client_call(c, UM_NULL, (xdrproc_t)xdr_rpc_void, NULL,
+				(xdrproc_t)xdr_rpc_void, &nothing, ms, e);
+
+	rpc_client_free(c);
+	return r;
+}
+
+/* Clients waiting on con1's output, as UM_INFO tells. */
+static int readers(void)
+{
+	struct rpc_client *c = rpc_client_fd(connect_ctrl(), UMLMONCTRL_PROG,
+					     UMLMONCTRL_V1);
+	um_info info;
+	struct err e;
+	int n = -1;
+
+	memset(&info, 0, sizeof(info));
+	if (rpc_client_call(c, UM_INFO, (xdrproc_t)xdr_rpc_void, NULL,
+			    (xdrproc_t)xdr_um_info, &info, 10000, &e) < 0)
+		fail("info: %s", e.msg);
+	for (u_int i = 0; i < info.chans.chans_len; i++)
+		if (!strcmp(info.chans.chans_val[i].name, "con1"))
+			n = info.chans.chans_val[i].readers;
+	xdr_free((xdrproc_t)xdr_um_info, (char *)&info);
+	rpc_client_free(c);
+	if (n < 0)
+		fail("the VM has no con1");
+	return n;
+}
+
+/* Waits until con1 has want readers: the monitor saw the calls, or
+ * dropped those of clients that are gone. */
+static void wait_readers(int want, const char *what)
+{
+	int n = -1;
+
+	for (int i = 0; i < 600; i++) {
+		if ((n = readers()) == want)
+			return;
+		usleep(50000);
+	}
+	fail("%s: con1 has %d waiting readers after 30 s, expected %d", what, n,
+	     want);
+}
+
+/* Two parked console reads; the client then shuts its reading side
+ * (how = SHUT_RD: the replies fail with EPIPE) or closes at once. */
+static void reads(int tries, int how)
+{
+	struct rpc_out out = {0};
+	int64_t t0 = now_ms();
+
+	for (int i = 0; i < tries; i++) {
+		int fd = connect_ctrl();
+
+		put_read(&out, 1, FAR_AHEAD, 4096, 60000);
+		put_read(&out, 2, FAR_AHEAD, 4096, 60000);
+		send_out(fd, &out);
+		if (how == SHUT_RD) {
+			shutdown(fd, SHUT_RD);
+			if (wait_hup(fd, 60000) < 0)
+				fail("try %d: the monitor kept the connection whose "
+				     "replies failed for 60 s", i + 1);
+		}
+		close(fd);
+	}
+	wait_readers(0, "after the clients left");
+	printf("%d tries in %" PRId64 " ms\n", tries, now_ms() - t0);
+	rpc_out_free(&out);
+}
+
+/* Two calls that are answered when the VM has stopped, then SHUT_RD. */
+static void two_stops(void)
+{
+	struct rpc_out out = {0};
+	um_stop_args a = {.timeout = -1};
+	int fd = connect_ctrl();
+
+	put(&out, 1, UM_STOP, (xdrproc_t)xdr_um_stop_args, &a);
+	put(&out, 2, UM_STOP, (xdrproc_t)xdr_um_stop_args, &a);
+	send_out(fd, &out);
+	shutdown(fd, SHUT_RD);
+	if (wait_hup(fd, 120000) < 0)
+		fail("the monitor did not close the connection of the two stops "
+		     "in 120 s");
+	close(fd);
+	rpc_out_free(&out);
+	printf("the monitor closed the connection\n");
+}
+
+/* Reads n replies from fd; they must answer xids 1..n in order, with
+ * SUCCESS. Writes what is left of out meanwhile. */
+static void expect_replies(int fd, struct rpc_out *out, int n)
+{
+	struct rpc_in in = {0};
+	int got = 0;
+
+	fd_nonblock(fd);
+	while (got < n) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		const uint8_t *rec;
+		size_t len;
+		ssize_t r;
+
+		if (rpc_out_pending(out))
+			p.events |= POLLOUT;
+		if (poll(&p, 1, 60000) <= 0)
+			fail("no reply for 60 s after %d of %d", got, n);
+		if ((p.revents & POLLOUT) && rpc_out_flush(out, fd) < 0)
+			fail("write: %s", strerror(errno));
+		r = rpc_in_read(&in, fd);
+		if (r == 0 || (r < 0 && errno != EAGAIN))
+			fail("the monitor closed the connection after %d of %d replies",
+			     got, n);
+		while (rpc_in_next(&in, &rec, &len) == 1) {
+			struct rpc_msg m;
+			XDR x;
+
+			memset(&m, 0, sizeof(m));
+			m.acpted_rply.ar_results.proc = (xdrproc_t)xdr_rpc_void;
+			xdrmem_create(&x, (char *)rec, (u_int)len, XDR_DECODE);
+			if (!xdr_replymsg(&x, &m))
+				fail("reply %d does not decode", got + 1);
+			xdr_destroy(&x);
+			if (m.rm_xid != (uint32_t)got + 1)
+				fail("reply %d answers xid %u", got + 1, m.rm_xid);
+			if (m.rm_reply.rp_stat != MSG_ACCEPTED ||
+			    m.acpted_rply.ar_stat != SUCCESS)
+				fail("reply %d: %s", got + 1, rpc_reply_error(&m));
+			got++;
+		}
+	}
+	rpc_in_free(&in);
+}
+
+/* n calls of four kinds in one write. */
+static void pipeline(int n)
+{
+	struct rpc_out out = {0};
+	um_open_args oa = {.chan = "con1", .readonly = TRUE};
+	int fd = connect_ctrl();
+
+	for (int i = 1; i <= n; i++) {
+		switch (i % 4) {
+		case 0: put(&out, (uint32_t)i, UM_NULL, (xdrproc_t)xdr_rpc_void, NULL); break;
+		case 1: put(&out, (uint32_t)i, UM_INFO, (xdrproc_t)xdr_rpc_void, NULL); break;
+		case 2: put_read(&out, (uint32_t)i, 0, 64, 0); break;
+		case 3: put(&out, (uint32_t)i, UM_CONSOLE_OPEN,
+			    (xdrproc_t)xdr_um_open_args, &oa); break;
+		}
+	}
+	expect_replies(fd, &out, n);
+	close(fd);
+	rpc_out_free(&out);
+	printf("%d pipelined calls answered in order\n", n);
+}
+
+static long rss_kb(const char *pid)
+{
+	char path[64], *text, *p;
+	size_t len;
+	long kb = -1;
+
+	snprintf(path, sizeof(path), "/proc/%s/status", pid);
+	text = read_file(path, 1 << 16, &len);
+	if (text && (p = strstr(text, "VmRSS:")))
+		kb = strtol(p + 6, NULL, 10);
+	free(text);
+	return kb;
+}
+
+/* n console reads of 64 KiB each (a few bytes asked, a lot answered),
+ * sent while never reading: the monitor must stop taking them, go on
+ * serving others, and still answer every one once the client reads. */
+static void no_read(int n, const char *pid)
+{
+	struct rpc_out out = {0};
+	int fd = connect_ctrl(), sent = 0;
+	long rss0 = pid ? rss_kb(pid) : -1;
+	struct err e;
+
+	for (int i = 1; i <= n; i++)
+		put_read(&out, (uint32_t)i, 0, UM_DATA_MAX, 0);
+	fd_nonblock(fd);
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLOUT};
+		size_t before = rpc_out_pending(&out);
+
+		if (rpc_out_flush(&out, fd) < 0)
+			fail("write: %s", strerror(errno));
+		sent += (int)(before - rpc_out_pending(&out));
+		if (!rpc_out_pending(&out))
+			break;
+		/* a second without room: the monitor has stopped reading us */
+		if (poll(&p, 1, 1000) == 0)
+			break;
+	}
+	printf("the monitor took %d of %zu bytes of calls before it stopped "
+	       "reading\n", sent, (size_t)sent + rpc_out_pending(&out));
+	if (pid)
+		printf("its memory grew by %ld KiB\n", rss_kb(pid) - rss0);
+	if (ping(10000, &e) < 0)
+		fail("another client is not served while one does not read: %s",
+		     e.msg);
+	expect_replies(fd, &out, n);
+	close(fd);
+	rpc_out_free(&out);
+	printf("all %d answered once read\n", n);
+}
+
+/* A parked read, then half a record, then gone. */
+static void half_record(void)
+{
+	struct rpc_out out = {0};
+	int fd = connect_ctrl(), base = readers();
+
+	put_read(&out, 1, FAR_AHEAD, 4096, 60000);
+	send_out(fd, &out);
+	wait_readers(base + 1, "the parked read");
+	put_read(&out, 2, 0, 4096, 0);
+	if (write_all(fd, out.buf, out.len / 2) < 0)
+		fail("write: %s", strerror(errno));
+	close(fd);
+	wait_readers(base, "after the client left in the middle of a record");
+	rpc_out_free(&out);
+	printf("the parked read of the client that left was dropped\n");
+}
+
+/* n connections, each with a call sent, held until stdin ends. */
+static void hold(int n)
+{
+	struct rpc_out out = {0};
+	int *fds = xcalloc((size_t)n, sizeof(*fds));
+	char buf[64];
+
+	for (int i = 0; i < n; i++) {
+		fds[i] = connect_ctrl();
+		put(&out, 1, UM_NULL, (xdrproc_t)xdr_rpc_void, NULL);
+		send_out(fds[i], &out);
+	}
+	printf("holding %d connections\n", n);
+	fflush(stdout);
+	while (read(0, buf, sizeof(buf)) > 0)
+		;
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
+	rpc_out_free(&out);
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode;
+	int n;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: rpcabuse SOCKET reads-shutrd|reads-close|"
+			"pipeline|no-read|hold N [PID] | two-stops | half-record\n");
+		return 2;
+	}
+	sock = argv[1];
+	mode = argv[2];
+	n = argc > 3 ? atoi(argv[3]) : 0;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+	if (!strcmp(mode, "reads-shutrd"))
+		reads(n, SHUT_RD);
+	else if (!strcmp(mode, "reads-close"))
+		reads(n, SHUT_RDWR);
+	else if (!strcmp(mode, "two-stops"))
+		two_stops();
+	else if (!strcmp(mode, "pipeline"))
+		pipeline(n);
+	else if (!strcmp(mode, "no-read"))
+		no_read(n, argc > 4 ? argv[4] : NULL);
+	else if (!strcmp(mode, "half-record"))
+		half_record();
+	else if (!strcmp(mode, "hold"))
+		hold(n);
+	else
+		fail("unknown mode '%s'", mode);
+	return 0;
+}
