@@ -691,35 +691,6 @@ static const struct keydef *key_find(const char *key, int global, int *idx,
 	return NULL;
 }
 
-/* Edits from a to b (insert, delete, change, or swap two neighbours). */
-static size_t edits(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), d[33][33];
-
-	if (la > 32 || lb > 32)
-		return 99;
-	for (size_t i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		for (size_t j = 1; j <= lb; j++) {
-			size_t c = d[i - 1][j - 1] + (tolower((unsigned char)a[i - 1]) !=
-						      tolower((unsigned char)b[j - 1]));
-
-			if (d[i - 1][j] + 1 < c)
-				c = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < c)
-				c = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < c)
-				c = d[i - 2][j - 2] + 1;
-			d[i][j] = c;
-		}
-	}
-	return d[la][lb];
-}
-
 /* The key of this kind of section that an unknown key most likely meant
  * (at most two edits, fewer than half its letters), in buf; or NULL. A
  * numbered key keeps its number: udb0r -> ubd0r. */
@@ -740,10 +711,10 @@ static const char *key_suggest(const char *key, int global, char *buf, size_t n)
 			if (!*num || num == key || (size_t)(num - key) >= sizeof(stem))
 				continue;
 			snprintf(stem, sizeof(stem), "%.*s", (int)(num - key), key);
-			d = edits(stem, k->name);
+			d = edit_distance(stem, k->name);
 		} else {
 			num = "";
-			d = edits(key, k->name);
+			d = edit_distance(key, k->name);
 		}
 		if (d >= best || 2 * d >= strlen(k->name))
 			continue;

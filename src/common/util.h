@@ -71,6 +71,11 @@ int copy_file_atomic(const char *src, const char *dst, mode_t mode,
 /* Reads a whole (small) file; NUL terminated. */
 char *read_file(const char *path, size_t max, size_t *len_out);
 
+/* Edits from a to b (insert, delete, change, or swap two neighbours;
+ * letters compared without case), for "did you mean" suggestions;
+ * SIZE_MAX for words over 32 letters. */
+size_t edit_distance(const char *a, const char *b);
+
 /* Milliseconds of CLOCK_MONOTONIC. */
 int64_t now_ms(void);
 

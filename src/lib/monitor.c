@@ -314,18 +314,39 @@ static void teardown(struct monitor *m)
 	jail_unmount(&m->jail);
 }
 
+/* The monitor's own readers of a channel's output (a login prompt, a
+ * panic line): *at is the channel while w waits on it. */
+static void unwatch_chan(struct chan **at, struct chan_waiter *w)
+{
+	if (*at)
+		chan_unwait(*at, w);
+	*at = NULL;
+}
+
+static void watch_chan(struct monitor *m, const char *name, struct chan **at,
+		       struct chan_waiter *w, chan_wake_cb cb)
+{
+	struct chan *ch = monitor_chan(m, name);
+
+	unwatch_chan(at, w);
+	if (!ch || ch->mode == CHAN_NULL)
+		return;
+	memset(w, 0, sizeof(*w));
+	w->cb = cb;
+	w->arg = m;
+	w->offset = ch->head;
+	*at = ch;
+	chan_wait(ch, w);
+}
+
 static void stop_panic_watch(struct monitor *m)
 {
-	if (m->panic_chan)
-		chan_unwait(m->panic_chan, &m->panic_watch);
-	m->panic_chan = NULL;
+	unwatch_chan(&m->panic_chan, &m->panic_watch);
 }
 
 static void stop_login_watch(struct monitor *m)
 {
-	if (m->login_chan)
-		chan_unwait(m->login_chan, &m->login_watch);
-	m->login_chan = NULL;
+	unwatch_chan(&m->login_chan, &m->login_watch);
 }
 
 /* A reboot asked for by a client: the new boot answers its waiters. */
@@ -575,22 +596,6 @@ static void on_login_output(struct chan_waiter *w, int closed)
 	chan_wait(ch, w);
 }
 
-/* Watches con1 for a login prompt, the sign of a guest without a ready
- * notice that is up. */
-static void start_login_watch(struct monitor *m)
-{
-	struct chan *ch = monitor_chan(m, "con1");
-
-	stop_login_watch(m);
-	if (!ch || ch->mode == CHAN_NULL)
-		return;
-	memset(&m->login_watch, 0, sizeof(m->login_watch));
-	m->login_watch.cb = on_login_output;
-	m->login_watch.arg = m;
-	m->login_watch.offset = ch->head;
-	m->login_chan = ch;
-	chan_wait(ch, &m->login_watch);
-}
 
 static void kernel_panicked(struct monitor *m, const char *text);
 
@@ -631,20 +636,6 @@ static void on_boot_output(struct chan_waiter *w, int closed)
 	chan_wait(ch, w);
 }
 
-static void start_panic_watch(struct monitor *m)
-{
-	struct chan *ch = monitor_chan(m, "con0");
-
-	stop_panic_watch(m);
-	if (!ch || ch->mode == CHAN_NULL)
-		return;
-	memset(&m->panic_watch, 0, sizeof(m->panic_watch));
-	m->panic_watch.cb = on_boot_output;
-	m->panic_watch.arg = m;
-	m->panic_watch.offset = ch->head;
-	m->panic_chan = ch;
-	chan_wait(ch, &m->panic_watch);
-}
 
 /* The kernel panicked: the VM is crashed now, whatever the kernel does
  * next (a panic in init can leave it spinning for ever). It is ended at
@@ -971,8 +962,10 @@ int monitor_start(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 	log_info("%s: starting (boot %d): %s", m->vm->name, m->boot, cl.text);
 	cmdline_free(&cl);
 	new_boot_marks(m);
-	start_login_watch(m);
-	start_panic_watch(m);
+	/* a guest without a ready notice is up at its login prompt; a kernel
+	 * that panics before its mconsole is up says so only on its console */
+	watch_chan(m, "con1", &m->login_chan, &m->login_watch, on_login_output);
+	watch_chan(m, "con0", &m->panic_chan, &m->panic_watch, on_boot_output);
 	add_waiter(&m->start_waiters, cb, arg);
 	return 0;
 fail:

@@ -188,44 +188,14 @@ const struct watch_cmd watch_cmds[] = {
 	{NULL, 0, 0, NULL, NULL, 0, NULL, NULL, {NULL, NULL}},
 };
 
-/* Edit distance of a and b (insertions, deletions, substitutions and
- * swaps of neighbours), up to 2; 3 means "more". */
-static int distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	int d[3][32 + 1];
-
-	if (la > 32 || lb > 32 || (la > lb ? la - lb : lb - la) > 2)
-		return 3;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = (int)j;
-	for (size_t i = 1; i <= la; i++) {
-		int *cur = d[i % 3], *prev = d[(i - 1) % 3], *pp = d[(i + 1) % 3];
-
-		cur[0] = (int)i;
-		for (size_t j = 1; j <= lb; j++) {
-			int c = prev[j - 1] + (a[i - 1] != b[j - 1]);
-
-			if (prev[j] + 1 < c)
-				c = prev[j] + 1;
-			if (cur[j - 1] + 1 < c)
-				c = cur[j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    pp[j - 2] + 1 < c)
-				c = pp[j - 2] + 1;
-			cur[j] = c;
-		}
-	}
-	return d[la % 3][lb] < 3 ? d[la % 3][lb] : 3;
-}
-
 /* The word of list nearest to s, if it is near enough to be meant. */
 static const char *nearest(const char *const *list, const char *s, int *best)
 {
 	const char *found = NULL;
 
 	for (; list && *list; list++) {
-		int d = distance(s, *list);
+		size_t e = edit_distance(s, *list);
+		int d = e < 3 ? (int)e : 3;
 
 		if (d < *best) {
 			*best = d;
