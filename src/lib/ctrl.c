@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "../common/mcpolicy.h"
 #include "cmdline.h"
 #include "diskjob.h"
 #include "logw.h"
@@ -239,8 +240,8 @@ static enum rpc_outcome p_sysrq(struct rpc_call *call, void *args, void *res)
 {
 	struct monitor *m = rpc_call_ctx(call);
 	char **key = args;
-	int bad = !monitor_sysrq_key_ok(*key);
 	struct err e;
+	int bad = mcpolicy_check_sysrq(*key, &e) < 0;
 
 	return deferred(call, res, monitor_sysrq(m, *key, done_result, call, &e),
 			bad ? UM_EINVAL : UM_ESTATE, &e);

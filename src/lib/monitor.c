@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "../common/mcpolicy.h"
 #include "cmdline.h"
 #include "diskjob.h"
 #include "disklock.h"
@@ -1291,22 +1292,13 @@ int monitor_ctrlaltdel(struct monitor *m, mon_done_cb cb, void *arg, struct err 
 	return request(m, "cad", -1, "ctrl-alt-del sent", cb, arg, e);
 }
 
-int monitor_sysrq_key_ok(const char *key)
-{
-	return strlen(key) == 1 && ((key[0] >= 'a' && key[0] <= 'z') ||
-				    (key[0] >= '0' && key[0] <= '9'));
-}
-
 int monitor_sysrq(struct monitor *m, const char *key, mon_done_cb cb, void *arg,
 		  struct err *e)
 {
 	char cmd[16], said[64];
 
-	if (!monitor_sysrq_key_ok(key)) {
-		err_set(e, "sysrq '%s': expected one letter or digit (see 'sysrq h' "
-			"in the guest's console log)", key);
+	if (mcpolicy_check_sysrq(key, e) < 0)
 		return -1;
-	}
 	snprintf(cmd, sizeof(cmd), "sysrq %s", key);
 	snprintf(said, sizeof(said), "sysrq %s sent (its effect shows in the "
 		 "console log)", key);
@@ -1316,18 +1308,9 @@ int monitor_sysrq(struct monitor *m, const char *key, mon_done_cb cb, void *arg,
 int monitor_mconsole(struct monitor *m, const char *cmd, mon_done_cb cb,
 		     void *arg, struct err *e)
 {
-	static const char *allowed[] = {"version", "help", "proc", "stack",
-					"config", "remove", "log"};
-	size_t n = strcspn(cmd, " ");
-
-	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
-		if (strlen(allowed[i]) == n && !strncmp(cmd, allowed[i], n))
-			return request(m, cmd, -1, NULL, cb, arg, e);
-	err_set(e, "mconsole '%.*s': not passed through (allowed: version, help, "
-		"proc, stack, config, remove, log; use the start, stop, halt, "
-		"pause, resume, ctrlaltdel and sysrq commands for the others)",
-		(int)n, cmd);
-	return -1;
+	if (mcpolicy_check_passthrough(cmd, e) < 0)
+		return -1;
+	return request(m, cmd, -1, NULL, cb, arg, e);
 }
 
 /* ---- the daemon ------------------------------------------------------ */

@@ -139,8 +139,6 @@ int monitor_halt(struct monitor *m, mon_done_cb cb, void *arg, struct err *e);
 int monitor_pause(struct monitor *m, mon_done_cb cb, void *arg, struct err *e);
 int monitor_resume(struct monitor *m, mon_done_cb cb, void *arg, struct err *e);
 int monitor_ctrlaltdel(struct monitor *m, mon_done_cb cb, void *arg, struct err *e);
-/* A key sysrq takes: one letter or digit. */
-int monitor_sysrq_key_ok(const char *key);
 int monitor_sysrq(struct monitor *m, const char *key, mon_done_cb cb, void *arg,
 		  struct err *e);
 /* mconsole passthrough of the harmless commands. */

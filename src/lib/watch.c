@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "../common/mcpolicy.h"
 #include "rpc_client.h"
 #include "umlmonctrl.h"
 #include "watch_int.h"
@@ -14,10 +15,6 @@ const char *const watch_channels[] = {NULL};
 
 static const char *const connect_flags[] = {"-readonly", NULL};
 static const char *const log_flags[] = {"-follow", "-f", NULL};
-/* what the monitor passes through to the mconsole (the others have
- * commands of their own) */
-static const char *const mconsole_cmds[] = {"version", "help", "proc", "stack",
-					    "config", "remove", "log", NULL};
 static const char *const disk_ops[] = {"info", "check", "create", "delete",
 				       "copy", "resize", "merge", NULL};
 
@@ -66,15 +63,7 @@ static int parse_wait(struct watch_step *s, struct err *e)
 
 static int parse_sysrq(struct watch_step *s, struct err *e)
 {
-	const char *k = s->argv[0];
-
-	if (strlen(k) != 1 || !(islower((unsigned char)*k) || isdigit((unsigned char)*k))) {
-		/* the monitor's words for it */
-		err_set(e, "sysrq '%s': expected one letter or digit (see 'sysrq h' "
-			"in the guest's console log)", k);
-		return -1;
-	}
-	return 0;
+	return mcpolicy_check_sysrq(s->argv[0], e);
 }
 
 /* The channel argument, then the command's flags (words[1]): any of them
@@ -126,15 +115,7 @@ static int parse_screen(struct watch_step *s, struct err *e)
 
 static int parse_mconsole(struct watch_step *s, struct err *e)
 {
-	if (!in_list(mconsole_cmds, s->argv[0])) {
-		/* the monitor's words for it */
-		err_set(e, "mconsole '%s': not passed through (allowed: version, help, "
-			"proc, stack, config, remove, log; use the start, stop, halt, "
-			"pause, resume, ctrlaltdel and sysrq commands for the others)",
-			s->argv[0]);
-		return -1;
-	}
-	return 0;
+	return mcpolicy_check_passthrough(s->argv[0], e);
 }
 
 static int parse_disk(struct watch_step *s, struct err *e)
@@ -180,7 +161,7 @@ const struct watch_cmd watch_cmds[] = {
 	{"mconsole", 1, 64, "COMMAND [ARG...]", watch_cmd_mconsole, UM_MCONSOLE,
 	 "pass version, help, proc FILE, stack PID, config DEV, remove DEV or "
 	 "log TEXT to the kernel's mconsole", parse_mconsole,
-	 {mconsole_cmds, NULL}},
+	 {mcpolicy_passthrough, NULL}},
 	{"disk", 2, 3, "OP PATH [ARG]", watch_cmd_disk, UM_DISK,
 	 "disk images: info, check, create PATH SIZE|BACKING, delete, copy PATH "
 	 "NEW, resize PATH SIZE, merge PATH [NEW]", parse_disk, {disk_ops, NULL}},

@@ -2,7 +2,7 @@
 # Bad input gets a clear error naming the object and the cause, and leaves
 # everything as it was: a bad config line, an unknown VM, a second monitor,
 # no monitor, an image or kernel missing from the jail, bad RPC data, a
-# refused mconsole command.
+# refused mconsole command, a bad sysrq key.
 . "$(dirname "$0")/lib.sh"
 
 setup
@@ -87,5 +87,12 @@ expect_fail "mconsole 'halt': not passed through" watch vm1 -mconsole halt
 expect_fail "unknown command 'frobnicate'" watch vm1 -frobnicate
 expect_fail "'s' is ambiguous: start stop sysrq" watch vm1 -s
 expect_fail "vm1: no channel 'con9' \(channels: con0, con1, ssl0\)" watch vm1 -connect con9
+# umlwatch refuses a bad sysrq key before it asks; another client gets
+# UM_EINVAL (1), a bad argument, not a refusal of the state
+for key in X ab '!'; do
+	out=$("$B/tests/e2e/rpcabuse" "$T/var/vm1/ctrl" sysrq "$key") || fail "rpcabuse sysrq $key"
+	printf '%s\n' "$out" | grep >/dev/null "^status 1: sysrq '$key': expected one letter or digit" ||
+		fail "sysrq '$key': $out"
+done
 watch vm1 -halt >/dev/null || fail "-halt"
 log "PASS"

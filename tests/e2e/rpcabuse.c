@@ -345,6 +345,26 @@ static void hold(int n)
 	rpc_out_free(&out);
 }
 
+/* A bad sysrq key is a bad argument (UM_EINVAL), whatever the VM's
+ * state: prints the status and the message. */
+static void sysrq_status(const char *key)
+{
+	struct rpc_client *c;
+	struct err e;
+	um_result r;
+
+	c = rpc_client_unix(sock, UMLMONCTRL_PROG, UMLMONCTRL_V1, &e);
+	if (!c)
+		fail("%s", e.msg);
+	memset(&r, 0, sizeof(r));
+	if (rpc_client_call(c, UM_SYSRQ, (xdrproc_t)xdr_wrapstring, &key,
+			    (xdrproc_t)xdr_um_result, &r, 10000, &e) < 0)
+		fail("sysrq: %s", e.msg);
+	printf("status %d: %s\n", (int)r.status, r.message);
+	xdr_free((xdrproc_t)xdr_um_result, (char *)&r);
+	rpc_client_free(c);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode;
@@ -352,7 +372,8 @@ int main(int argc, char **argv)
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: rpcabuse SOCKET reads-shutrd|reads-close|"
-			"pipeline|no-read|hold N [PID] | two-stops | half-record\n");
+			"pipeline|no-read|hold N [PID] | two-stops | half-record | "
+			"sysrq KEY\n");
 		return 2;
 	}
 	sock = argv[1];
@@ -374,6 +395,8 @@ int main(int argc, char **argv)
 		half_record();
 	else if (!strcmp(mode, "hold"))
 		hold(n);
+	else if (!strcmp(mode, "sysrq") && argc > 3)
+		sysrq_status(argv[3]);
 	else
 		fail("unknown mode '%s'", mode);
 	return 0;
