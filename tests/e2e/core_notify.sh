@@ -3,7 +3,9 @@
 # - a process with the vmuser's uid forges datagrams (a panic, a reboot):
 #   they are ignored and logged, the VM runs on untouched;
 # - the guest floods /proc/mconsole: at most 10 lines a second reach
-#   monitor.log, which says how many it left out and rotates at log_max.
+#   monitor.log, which says how many it left out and rotates at log_max;
+# - the mconsole socket's name in the jail's tmp (the guest's) is made to
+#   lead to another socket: the monitor still talks to the kernel's.
 . "$(dirname "$0")/lib.sh"
 
 command -v socat >/dev/null || need "socat"
@@ -55,5 +57,22 @@ for f in "$mlog" "$mlog.1"; do
 done
 [ "$(info_field vm1 'kernel pid')" = "$kp" ] || fail "the VM changed during the flood"
 tm_send term C-] q
+
+# ---- the mconsole socket's name points elsewhere ----
+# (the guest owns the jail's tmp): the monitor goes on talking to the
+# kernel's socket, and nothing reaches the one the name now leads to
+mc=$(jail_of vm1)/tmp/vm1/mconsole
+mv "$mc" "$mc.moved"
+socat -u UNIX-RECV:"$T/trap.sock" OPEN:"$T/trapped",creat &
+trap_pid=$!
+PIDS_TO_KILL+=("$trap_pid")
+for _ in $(seq 1 100); do [ -S "$T/trap.sock" ] && break; sleep 0.1; done
+ln -s "$T/trap.sock" "$mc"
+out=$(watch vm1 -pause 2>&1) || fail "pause: $out"
+[ "$(info_field vm1 state)" = paused ] || fail "vm1 is $(info_field vm1 state) after -pause"
+out=$(watch vm1 -resume 2>&1) || fail "resume: $out"
 out=$(watch vm1 -stop 2>&1) || fail "stop: $out"
+log "$out"
+printf '%s\n' "$out" | grep >/dev/null "stopped by ctrl-alt-del" || fail "stop: $out"
+[ ! -s "$T/trapped" ] || fail "the monitor sent to the socket the name led to: $(od -c "$T/trapped" | head -3)"
 log "ok"
