@@ -13,6 +13,14 @@
 #include <time.h>
 #include <unistd.h>
 
+static void err_vset(struct err *e, enum err_code code, int sys, const char *fmt,
+		     va_list ap)
+{
+	e->code = code;
+	e->sys = sys;
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+}
+
 void err_set(struct err *e, const char *fmt, ...)
 {
 	va_list ap;
@@ -20,8 +28,32 @@ void err_set(struct err *e, const char *fmt, ...)
 	if (!e)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	err_vset(e, ERR_IO, 0, fmt, ap);
 	va_end(ap);
+}
+
+void err_code(struct err *e, enum err_code code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!e)
+		return;
+	va_start(ap, fmt);
+	err_vset(e, code, 0, fmt, ap);
+	va_end(ap);
+}
+
+static enum err_code code_of_errno(int n)
+{
+	switch (n) {
+	case ENOENT: case ENOTDIR: return ERR_NOENT;
+	case EACCES: case EPERM: case EROFS: return ERR_PERM;
+	case EBUSY: case ETXTBSY: case EAGAIN: return ERR_BUSY;
+	case EINVAL: case ENAMETOOLONG: return ERR_INVAL;
+	case ETIMEDOUT: return ERR_TIMEDOUT;
+	case EPIPE: case ECONNRESET: case ECONNREFUSED: return ERR_CLOSED;
+	default: return ERR_IO;
+	}
 }
 
 void err_sys(struct err *e, const char *fmt, ...)
@@ -33,11 +65,27 @@ void err_sys(struct err *e, const char *fmt, ...)
 	if (!e)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	err_vset(e, code_of_errno(saved), saved, fmt, ap);
 	va_end(ap);
 	n = strlen(e->msg);
 	snprintf(e->msg + n, sizeof(e->msg) - n, ": %s", strerror(saved));
 	errno = saved;
+}
+
+void err_prefix(struct err *e, const char *fmt, ...)
+{
+	char old[sizeof(e->msg)];
+	va_list ap;
+	size_t n;
+
+	if (!e)
+		return;
+	memcpy(old, e->msg, sizeof(old));
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	n = strlen(e->msg);
+	snprintf(e->msg + n, sizeof(e->msg) - n, ": %s", old);
 }
 
 static void oom(void)

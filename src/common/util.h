@@ -9,16 +9,41 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* An error message for the caller to print; functions that can fail take
- * one and fill it when they return -1. */
+/* What kind of failure an error is, for callers that act on it (the RPC
+ * status of umlmonctrl.x has the same numbers: ctrl.c checks that). */
+enum err_code {
+	ERR_OK = 0,
+	ERR_INVAL = 1,    /* a bad argument */
+	ERR_STATE = 2,    /* not possible in the VM's current state */
+	ERR_NOENT = 3,    /* no such object */
+	ERR_IO = 4,       /* the host refused an operation (the default) */
+	ERR_TIMEDOUT = 5, /* no answer in time */
+	ERR_PERM = 6,     /* not allowed */
+	ERR_CLOSED = 7,   /* the other side went away */
+	ERR_BUSY = 8,     /* in use, or already in progress */
+	ERR_KERNEL = 9,   /* the UML kernel answered with an error */
+};
+
+/* An error for the caller to print and act on; functions that can fail
+ * take one and fill it when they return -1. The message names the object
+ * and the cause; decisions are made on the code, never on the text. */
 struct err {
+	enum err_code code;
+	int sys;          /* errno, if a system call failed; else 0 */
 	char msg[1024];
 };
 
+/* Sets the message (code ERR_IO unless the code is given). */
 void err_set(struct err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* err_set() with ": strerror(errno)" appended. */
+void err_code(struct err *e, enum err_code code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* err_set() with ": strerror(errno)" appended; the code follows errno
+ * (ENOENT: ERR_NOENT, EACCES/EPERM: ERR_PERM, EBUSY: ERR_BUSY, ...). */
 void err_sys(struct err *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Puts "prefix: " before the message; the code stays. */
+void err_prefix(struct err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Allocation that aborts on exhaustion: a monitor that cannot allocate a

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "../common/log.h"
-#include "../common/mcpolicy.h"
 #include "cmdline.h"
 #include "diskjob.h"
 #include "logw.h"
@@ -37,13 +36,13 @@ static void set_res(um_result *r, um_status st, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Refusals of state come back as UM_ESTATE, the rest as what the caller
- * says. */
-static um_status refusal(const struct monitor *m, um_status other)
-{
-	(void)m;
-	return other;
-}
+/* The codes of struct err are the statuses of the protocol. */
+_Static_assert(ERR_OK == (int)UM_OK && ERR_INVAL == (int)UM_EINVAL &&
+	       ERR_STATE == (int)UM_ESTATE && ERR_NOENT == (int)UM_ENOENT &&
+	       ERR_IO == (int)UM_EIO && ERR_TIMEDOUT == (int)UM_ETIMEDOUT &&
+	       ERR_PERM == (int)UM_EPERM && ERR_CLOSED == (int)UM_ECLOSED &&
+	       ERR_BUSY == (int)UM_EBUSY && ERR_KERNEL == (int)UM_EKERNEL,
+	       "enum err_code and um_status differ");
 
 static void cancel_call(struct rpc_call *call, void *arg)
 {
@@ -77,10 +76,10 @@ static void done_text(struct monitor *m, um_status st, const char *msg, void *ar
 
 /* Starts a deferred operation, or answers its refusal at once. */
 static enum rpc_outcome deferred(struct rpc_call *call, um_result *res, int r,
-				 um_status refused, const struct err *e)
+				 const struct err *e)
 {
 	if (r < 0) {
-		set_res(res, refused, "%s", e->msg);
+		set_res(res, (um_status)e->code, "%s", e->msg);
 		return RPC_REPLY;
 	}
 	rpc_call_on_cancel(call, cancel_call, rpc_call_ctx(call));
@@ -198,12 +197,10 @@ static enum rpc_outcome p_info(struct rpc_call *call, void *args, void *res)
 static enum rpc_outcome p_start(struct rpc_call *call, void *args, void *res)
 {
 	struct monitor *m = rpc_call_ctx(call);
-	int up = m->state != UM_STOPPED && m->state != UM_CRASHED;
 	struct err e;
 
 	(void)args;
-	return deferred(call, res, monitor_start(m, done_result, call, &e),
-			up ? UM_ESTATE : UM_EIO, &e);
+	return deferred(call, res, monitor_start(m, done_result, call, &e), &e);
 }
 
 static enum rpc_outcome p_stop(struct rpc_call *call, void *args, void *res)
@@ -212,8 +209,7 @@ static enum rpc_outcome p_stop(struct rpc_call *call, void *args, void *res)
 	um_stop_args *a = args;
 	struct err e;
 
-	return deferred(call, res, monitor_stop(m, a->timeout, done_result, call, &e),
-			refusal(m, UM_ESTATE), &e);
+	return deferred(call, res, monitor_stop(m, a->timeout, done_result, call, &e), &e);
 }
 
 static enum rpc_outcome p_halt(struct rpc_call *call, void *args, void *res)
@@ -222,8 +218,7 @@ static enum rpc_outcome p_halt(struct rpc_call *call, void *args, void *res)
 	struct err e;
 
 	(void)args;
-	return deferred(call, res, monitor_halt(m, done_result, call, &e),
-			UM_ESTATE, &e);
+	return deferred(call, res, monitor_halt(m, done_result, call, &e), &e);
 }
 
 static enum rpc_outcome p_cad(struct rpc_call *call, void *args, void *res)
@@ -232,8 +227,7 @@ static enum rpc_outcome p_cad(struct rpc_call *call, void *args, void *res)
 	struct err e;
 
 	(void)args;
-	return deferred(call, res, monitor_ctrlaltdel(m, done_result, call, &e),
-			UM_ESTATE, &e);
+	return deferred(call, res, monitor_ctrlaltdel(m, done_result, call, &e), &e);
 }
 
 static enum rpc_outcome p_sysrq(struct rpc_call *call, void *args, void *res)
@@ -241,10 +235,8 @@ static enum rpc_outcome p_sysrq(struct rpc_call *call, void *args, void *res)
 	struct monitor *m = rpc_call_ctx(call);
 	char **key = args;
 	struct err e;
-	int bad = mcpolicy_check_sysrq(*key, &e) < 0;
 
-	return deferred(call, res, monitor_sysrq(m, *key, done_result, call, &e),
-			bad ? UM_EINVAL : UM_ESTATE, &e);
+	return deferred(call, res, monitor_sysrq(m, *key, done_result, call, &e), &e);
 }
 
 static enum rpc_outcome p_pause(struct rpc_call *call, void *args, void *res)
@@ -253,8 +245,7 @@ static enum rpc_outcome p_pause(struct rpc_call *call, void *args, void *res)
 	struct err e;
 
 	(void)args;
-	return deferred(call, res, monitor_pause(m, done_result, call, &e),
-			UM_ESTATE, &e);
+	return deferred(call, res, monitor_pause(m, done_result, call, &e), &e);
 }
 
 static enum rpc_outcome p_resume(struct rpc_call *call, void *args, void *res)
@@ -263,8 +254,7 @@ static enum rpc_outcome p_resume(struct rpc_call *call, void *args, void *res)
 	struct err e;
 
 	(void)args;
-	return deferred(call, res, monitor_resume(m, done_result, call, &e),
-			UM_ESTATE, &e);
+	return deferred(call, res, monitor_resume(m, done_result, call, &e), &e);
 }
 
 static enum rpc_outcome p_mconsole(struct rpc_call *call, void *args, void *res)
@@ -272,11 +262,10 @@ static enum rpc_outcome p_mconsole(struct rpc_call *call, void *args, void *res)
 	struct monitor *m = rpc_call_ctx(call);
 	um_text_res *r = res;
 	char **cmd = args;
-	int up = m->state == UM_RUNNING || m->state == UM_PAUSED;
 	struct err e;
 
 	if (monitor_mconsole(m, *cmd, done_text, call, &e) < 0) {
-		set_res(&r->res, up ? UM_EPERM : UM_ESTATE, "%s", e.msg);
+		set_res(&r->res, (um_status)e.code, "%s", e.msg);
 		r->text = xstrdup("");
 		return RPC_REPLY;
 	}
@@ -544,7 +533,7 @@ static enum rpc_outcome p_log_read(struct rpc_call *call, void *args, void *res)
 
 /* ---- disks ----------------------------------------------------------- */
 
-static void disk_done(struct diskjob *j, int rc, const char *msg,
+static void disk_done(struct diskjob *j, int rc, const struct err *e,
 		      const char *text, void *arg)
 {
 	struct monitor *m = arg;
@@ -555,13 +544,12 @@ static void disk_done(struct diskjob *j, int rc, const char *msg,
 	m->disk_job = NULL;
 	m->disk_call = NULL;
 	if (rc < 0)
-		log_info("%s: disk: %s", m->vm->name, msg);
+		log_info("%s: disk: %s", m->vm->name, e->msg);
 	if (!call)
 		return; /* its client went away */
 	r = rpc_call_res(call);
 	if (rc < 0)
-		set_res(&r->res, strstr(msg, ": in use by ") ? UM_EBUSY :
-			strstr(msg, "no such disk") ? UM_ENOENT : UM_EIO, "%s", msg);
+		set_res(&r->res, (um_status)e->code, "%s", e->msg);
 	else
 		set_res(&r->res, UM_OK, "ok");
 	free(r->text);
@@ -678,7 +666,7 @@ static enum rpc_outcome p_reboot(struct rpc_call *call, void *args, void *res)
 	struct err e;
 
 	return deferred(call, res, monitor_reboot(m, a->timeout, done_result, call,
-						  &e), UM_ESTATE, &e);
+						  &e), &e);
 }
 
 /* A UM_WAIT in progress: its own timeout. */
@@ -741,7 +729,7 @@ static enum rpc_outcome p_wait(struct rpc_call *call, void *args, void *res)
 	w->m = m;
 	if (monitor_wait_ready(m, ready_done, w, &e) < 0) {
 		free(w);
-		set_res(res, UM_ESTATE, "%s", e.msg);
+		set_res(res, (um_status)e.code, "%s", e.msg);
 		return RPC_REPLY;
 	}
 	w->timer = loop_timer_add(m->loop, a->timeout_ms, on_ready_timeout, w);

@@ -96,11 +96,11 @@ static void open_error(const char *path, const char *place, struct err *e)
 	int saved = errno;
 
 	if (errno == EXDEV)
-		err_set(e, "%s: a symlink on the way leads out of %s", path, place);
+		err_code(e, ERR_INVAL, "%s: a symlink on the way leads out of %s", path, place);
 	else if (errno == ELOOP)
-		err_set(e, "%s: too many symlinks on the way", path);
+		err_code(e, ERR_INVAL, "%s: too many symlinks on the way", path);
 	else if (errno == ENOENT)
-		err_set(e, "%s: no such disk", path);
+		err_code(e, ERR_NOENT, "%s: no such disk", path);
 	else
 		err_sys(e, "%s", path);
 	errno = saved;
@@ -117,7 +117,7 @@ int disk_resolve(const struct disk_ctx *c, const char *path, struct disk_ref *r,
 	r->dirfd = -1;
 	r->vmuid = (uid_t)-1;
 	if (strlen(path) >= sizeof(r->path) - 1) {
-		err_set(e, "%.64s...: path too long", path);
+		err_code(e, ERR_INVAL, "%.64s...: path too long", path);
 		return -1;
 	}
 	for (int i = 0; i < 2; i++)
@@ -126,13 +126,13 @@ int disk_resolve(const struct disk_ctx *c, const char *path, struct disk_ref *r,
 			rel = path + strlen(prefix[i]);
 		}
 	if (place < 0) {
-		err_set(e, "%s: not in /disks or /shared/disks, the places a VM's "
+		err_code(e, ERR_INVAL, "%s: not in /disks or /shared/disks, the places a VM's "
 			"disks may be", path);
 		return -1;
 	}
 	base = place ? c->shared_disks : c->disks;
 	if (!base) {
-		err_set(e, "%s: /disks is a VM's own place; name the VM", path);
+		err_code(e, ERR_INVAL, "%s: /disks is a VM's own place; name the VM", path);
 		return -1;
 	}
 	for (p = rel;;) {
@@ -140,7 +140,7 @@ int disk_resolve(const struct disk_ctx *c, const char *path, struct disk_ref *r,
 
 		if (n == 0 || (n == 1 && p[0] == '.') ||
 		    (n == 2 && p[0] == '.' && p[1] == '.')) {
-			err_set(e, "%s: empty, '.' and '..' components are not allowed",
+			err_code(e, ERR_INVAL, "%s: empty, '.' and '..' components are not allowed",
 				path);
 			return -1;
 		}
@@ -158,7 +158,7 @@ int disk_resolve(const struct disk_ctx *c, const char *path, struct disk_ref *r,
 	else if (dot && !strcmp(dot, ".dev"))
 		r->kind = DISK_DEV;
 	else {
-		err_set(e, "%s: unknown kind of disk: the name must end in .dsk "
+		err_code(e, ERR_INVAL, "%s: unknown kind of disk: the name must end in .dsk "
 			"(flat image), .cow (copy-on-write) or .dev (block device)",
 			path);
 		return -1;
@@ -400,7 +400,7 @@ static int refuse_held(const struct disk_ctx *c, int fd, const char *path,
 		if (only_writers && !h[i].write)
 			continue;
 		disk_holder_text(&h[i], who, sizeof(who));
-		err_set(e, "%s: %s: in use by %s", path, what, who);
+		err_code(e, ERR_BUSY, "%s: %s: in use by %s", path, what, who);
 		return -1;
 	}
 	return 0;
@@ -418,7 +418,7 @@ static int open_backing(const struct disk_ctx *c, const char *backing,
 	if (disk_resolve(c, backing, br, e) < 0)
 		return -1;
 	if (br->kind == DISK_COW) {
-		err_set(e, "%s: a COW file cannot be the backing file of another",
+		err_code(e, ERR_INVAL, "%s: a COW file cannot be the backing file of another",
 			backing);
 		disk_ref_close(br);
 		return -1;
@@ -665,7 +665,7 @@ static int refuse_dependents(const struct disk_ctx *c, int fd, const char *path,
 	if (n < 0)
 		err_set(e, "%s: %s: %s", path, what, fe.msg);
 	else if (n)
-		err_set(e, "%s: %s: it is the backing file of %s", path, what,
+		err_code(e, ERR_BUSY, "%s: %s: it is the backing file of %s", path, what,
 			deps.buf);
 	sb_free(&deps);
 	return n ? -1 : 0;
@@ -734,7 +734,7 @@ static int newfile_open(struct newfile *nf, const struct disk_ref *r, struct err
 	nf->fd = -1;
 	nf->named = 0;
 	if (fstatat(r->dirfd, r->name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		err_set(e, "%s: already exists", r->path);
+		err_code(e, ERR_BUSY, "%s: already exists", r->path);
 		return -1;
 	}
 	nf->fd = openat(r->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
@@ -786,7 +786,7 @@ static int newfile_commit(struct newfile *nf, struct err *e)
 		r = so_link_tmpfile(nf->fd, nf->r->dirfd, nf->r->name);
 	if (r < 0) {
 		if (errno == EEXIST)
-			err_set(e, "%s: already exists", nf->r->path);
+			err_code(e, ERR_BUSY, "%s: already exists", nf->r->path);
 		else
 			err_sys(e, "%s: %s", nf->r->path, nf->named ? "rename" : "link");
 		newfile_abort(nf);
@@ -813,18 +813,18 @@ int disk_create(const struct disk_ctx *c, const char *path, uint64_t size,
 	br.dirfd = -1;
 	nf.fd = -1;
 	if (r.kind == DISK_DEV) {
-		err_set(e, "%s: block devices are made by the host, not by umlmon",
+		err_code(e, ERR_INVAL, "%s: block devices are made by the host, not by umlmon",
 			path);
 		goto out;
 	}
 	if ((r.kind == DISK_COW) != (backing && *backing)) {
-		err_set(e, r.kind == DISK_COW ?
+		err_code(e, ERR_INVAL, r.kind == DISK_COW ?
 			"%s: a COW file needs a backing file" :
 			"%s: only a COW file (.cow) has a backing file", path);
 		goto out;
 	}
 	if (r.kind == DISK_FLAT && (size == 0 || size % COW_SECTOR)) {
-		err_set(e, "%s: size %llu: must be a positive multiple of %d bytes",
+		err_code(e, ERR_INVAL, "%s: size %llu: must be a positive multiple of %d bytes",
 			path, (unsigned long long)size, COW_SECTOR);
 		goto out;
 	}
@@ -967,7 +967,7 @@ int disk_copy(const struct disk_ctx *c, const char *src, const char *dst,
 	if (disk_resolve(c, dst, &d, e) < 0)
 		goto out;
 	if (d.kind != s.kind && !(s.kind == DISK_DEV && d.kind == DISK_FLAT)) {
-		err_set(e, "%s: a copy of a %s must be a %s too (or a .dsk for a "
+		err_code(e, ERR_INVAL, "%s: a copy of a %s must be a %s too (or a .dsk for a "
 			"block device)", dst, kind_names[s.kind], kind_names[s.kind]);
 		goto out;
 	}
@@ -1004,12 +1004,12 @@ int disk_resize(const struct disk_ctx *c, const char *path, uint64_t size,
 	if (disk_resolve(c, path, &r, e) < 0)
 		return -1;
 	if (r.kind != DISK_FLAT) {
-		err_set(e, "%s: only flat images (.dsk) can be resized%s", path,
+		err_code(e, ERR_INVAL, "%s: only flat images (.dsk) can be resized%s", path,
 			r.kind == DISK_COW ? "; a COW file has its backing file's size" : "");
 		goto out;
 	}
 	if (size == 0 || size % COW_SECTOR) {
-		err_set(e, "%s: size %llu: must be a positive multiple of %d bytes",
+		err_code(e, ERR_INVAL, "%s: size %llu: must be a positive multiple of %d bytes",
 			path, (unsigned long long)size, COW_SECTOR);
 		goto out;
 	}
@@ -1038,7 +1038,7 @@ int disk_resize(const struct disk_ctx *c, const char *path, uint64_t size,
 					break;
 				last = nd;
 			}
-			err_set(e, "%s: cannot shrink to %s: it holds data up to %s",
+			err_code(e, ERR_BUSY, "%s: cannot shrink to %s: it holds data up to %s",
 				path, fmt_size(size, a, sizeof(a)),
 				fmt_size((uint64_t)last, b, sizeof(b)));
 			goto out;
@@ -1176,7 +1176,7 @@ static int open_cow_pair(const struct disk_ctx *c, const struct disk_ref *r,
 	*bfd = -1;
 	br->dirfd = -1;
 	if (r->kind != DISK_COW) {
-		err_set(e, "%s: not a COW file (.cow)", r->path);
+		err_code(e, ERR_INVAL, "%s: not a COW file (.cow)", r->path);
 		return -1;
 	}
 	*cfd = open_ref(r, cow_use, 0, e);
@@ -1186,10 +1186,7 @@ static int open_cow_pair(const struct disk_ctx *c, const struct disk_ref *r,
 		return -1;
 	*bfd = open_backing(c, h->backing, backing_use, br, e);
 	if (*bfd < 0) {
-		char msg[sizeof(e->msg)];
-
-		snprintf(msg, sizeof(msg), "%s", e->msg);
-		err_set(e, "%s: backing file: %s", r->path, msg);
+		err_prefix(e, "%s: backing file", r->path);
 		return -1;
 	}
 	return backing_matches(h, r->path, *bfd, br, e);
@@ -1211,7 +1208,7 @@ int disk_merge(const struct disk_ctx *c, const char *cow, const char *out,
 		if (disk_resolve(c, out, &o, e) < 0)
 			goto out;
 		if (o.kind != DISK_FLAT) {
-			err_set(e, "%s: the merge of a COW file is a flat image (.dsk)",
+			err_code(e, ERR_INVAL, "%s: the merge of a COW file is a flat image (.dsk)",
 				out);
 			goto out;
 		}
@@ -1319,7 +1316,7 @@ int disk_check_start(const struct disk_ctx *c, const struct vm_conf *vm,
 		int ro = strchr(d->flags, 'r') != NULL;
 		struct disk_ref r, br;
 		struct cow_header h;
-		char dev[16], msg[sizeof(e->msg)];
+		char dev[16];
 		const char *backing = d->backing;
 		int fd, bfd = -1, rc = 0;
 
@@ -1361,8 +1358,7 @@ int disk_check_start(const struct disk_ctx *c, const struct vm_conf *vm,
 		if (rc == 0)
 			continue;
 fail:
-		snprintf(msg, sizeof(msg), "%s", e->msg);
-		err_set(e, "%s: %s", dev, msg);
+		err_prefix(e, "%s", dev);
 		return -1;
 	}
 	return 0;

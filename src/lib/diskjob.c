@@ -179,8 +179,7 @@ static void on_done(struct loop *l, int fd, uint32_t events, void *arg)
 	loop_del_fd(l, fd);
 	pthread_join(j->thread, NULL);
 	if (j->cb)
-		j->cb(j, j->rc, j->rc < 0 ? j->err.msg : "",
-		      j->text.buf ? j->text.buf : "", j->arg);
+		j->cb(j, j->rc, &j->err, j->text.buf ? j->text.buf : "", j->arg);
 	job_free(j);
 }
 

@@ -13,8 +13,8 @@
 struct diskjob;
 
 /* Called in the loop's thread when the operation has ended; rc 0 or -1,
- * msg the error (rc -1) and text the report. The job is freed after. */
-typedef void (*diskjob_done_cb)(struct diskjob *j, int rc, const char *msg,
+ * e the error (rc -1) and text the report. The job is freed after. */
+typedef void (*diskjob_done_cb)(struct diskjob *j, int rc, const struct err *e,
 				const char *text, void *arg);
 
 struct diskjob_args {

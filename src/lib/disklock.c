@@ -76,7 +76,7 @@ int disklock_take(struct disklocks *l, int fd, const char *name, int excl,
 
 		if (errno == EWOULDBLOCK) {
 			holder(fd, lfd, who, sizeof(who));
-			err_set(e, "%s: in use by %s", name, who);
+			err_code(e, ERR_BUSY, "%s: in use by %s", name, who);
 		} else {
 			err_sys(e, "%s: lock file %s", name, path);
 		}

@@ -94,10 +94,7 @@ static int is_static_elf(const char *path, struct err *e)
 	int st;
 
 	if (elf_deps(path, NULL, &d, e) < 0) {
-		char msg[sizeof(e->msg)];
-
-		snprintf(msg, sizeof(msg), "busybox: %.1000s", e->msg);
-		memcpy(e->msg, msg, sizeof(msg));
+		err_prefix(e, "busybox");
 		return 0;
 	}
 	st = d.is_static;

@@ -574,10 +574,7 @@ static int check_cow_backing(struct jail *j, const char *dev, const char *path,
 	r = cow_read_header(fd, path, &h, e);
 	close(fd);
 	if (r < 0) {
-		char msg[sizeof(e->msg)];
-
-		snprintf(msg, sizeof(msg), "%s", e->msg);
-		err_set(e, "%s: %s", dev, msg);
+		err_prefix(e, "%s", dev);
 		return -1;
 	}
 	return check_image(j, dev, h.backing, 0, 0, e);

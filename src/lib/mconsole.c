@@ -255,12 +255,12 @@ static void no_answer(struct err *e, const char *path, const char *cmd,
 		      int timeout_ms, int nchunks)
 {
 	if (nchunks)
-		err_set(e, "mconsole: no answer from %s in %d ms to '%.64s' "
-			"(%d chunks came, the last one announced more)",
-			path, timeout_ms, cmd, nchunks);
+		err_code(e, ERR_TIMEDOUT, "mconsole: no answer from %s in %d ms to "
+			 "'%.64s' (%d chunks came, the last one announced more)",
+			 path, timeout_ms, cmd, nchunks);
 	else
-		err_set(e, "mconsole: no answer from %s in %d ms to '%.64s'",
-			path, timeout_ms, cmd);
+		err_code(e, ERR_TIMEDOUT, "mconsole: no answer from %s in %d ms to "
+			 "'%.64s'", path, timeout_ms, cmd);
 }
 
 /* Reads one datagram into buf. 1: got n bytes; 0: nothing queued; -1: e. */
@@ -398,7 +398,7 @@ struct mconsole_op {
 	struct mconsole_collect col;
 	mconsole_cb cb;
 	void *arg;
-	char *error;              /* a failure waiting for its report */
+	struct err error;         /* a failure waiting for its report */
 	int in_cb;
 };
 
@@ -412,13 +412,12 @@ static void op_release(struct mconsole_op *op)
 	mconsole_collect_free(&op->col);
 	free(op->path);
 	free(op->cmd);
-	free(op->error);
 	free(op);
 }
 
 /* Reports the result and frees op. */
 static void op_finish(struct mconsole_op *op, const struct mconsole_answer *ans,
-		      const char *error)
+		      const struct err *error)
 {
 	if (op->added)
 		loop_del_fd(op->loop, op->fd);
@@ -447,7 +446,7 @@ static void on_reply(struct loop *l, int fd, uint32_t events, void *arg)
 	for (;;) {
 		r = recv_one(op->fd, op->path, &buf, &n, &e);
 		if (r < 0) {
-			op_finish(op, NULL, e.msg);
+			op_finish(op, NULL, &e);
 			return;
 		}
 		if (r == 0)
@@ -455,7 +454,7 @@ static void on_reply(struct loop *l, int fd, uint32_t events, void *arg)
 		r = mconsole_collect_feed(&op->col, &buf, n, &fe);
 		if (r < 0) {
 			err_set(&e, "mconsole %s: %s", op->path, fe.msg);
-			op_finish(op, NULL, e.msg);
+			op_finish(op, NULL, &e);
 			return;
 		}
 		if (r == 1) {
@@ -468,7 +467,7 @@ static void on_reply(struct loop *l, int fd, uint32_t events, void *arg)
 	if (events & (EPOLLERR | EPOLLHUP)) {
 		err_set(&e, "mconsole %s: the socket failed while waiting for "
 			"the answer to '%.64s'", op->path, op->cmd);
-		op_finish(op, NULL, e.msg);
+		op_finish(op, NULL, &e);
 	}
 }
 
@@ -480,7 +479,7 @@ static void on_timeout(struct loop *l, void *arg)
 	(void)l;
 	op->timer = NULL; /* the loop frees it */
 	no_answer(&e, op->path, op->cmd, op->timeout_ms, op->col.nchunks);
-	op_finish(op, NULL, e.msg);
+	op_finish(op, NULL, &e);
 }
 
 static void on_failed(struct loop *l, void *arg)
@@ -489,7 +488,7 @@ static void on_failed(struct loop *l, void *arg)
 
 	(void)l;
 	op->timer = NULL;
-	op_finish(op, NULL, op->error);
+	op_finish(op, NULL, &op->error);
 }
 
 struct mconsole_op *mconsole_async(struct loop *l, const char *path,
@@ -525,7 +524,7 @@ fail:
 	if (op->fd >= 0)
 		close(op->fd);
 	op->fd = -1;
-	op->error = xstrdup(e.msg);
+	op->error = e;
 	op->timer = loop_timer_add(l, 0, on_failed, op);
 	return op;
 }

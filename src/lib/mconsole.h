@@ -95,13 +95,13 @@ int mconsole_notify_parse(const void *buf, size_t n, struct mconsole_notify *out
 
 /* Asynchronous call on an event loop: cb runs exactly once, from the loop
  * (never from inside mconsole_async()), with ans when the kernel answered
- * (kernel_err may be set) or with an error text naming the socket and the
- * cause (local failure or timeout). The answer is freed after cb returns,
+ * (kernel_err may be set) or with an error naming the socket and the cause
+ * (a local failure, or ERR_TIMEDOUT). The answer is freed after cb returns,
  * and so is the op. */
 struct loop;
 struct mconsole_op;
-typedef void (*mconsole_cb)(const struct mconsole_answer *ans, const char *error,
-			    void *arg);
+typedef void (*mconsole_cb)(const struct mconsole_answer *ans,
+			    const struct err *error, void *arg);
 struct mconsole_op *mconsole_async(struct loop *l, const char *path,
 				   const char *cmd, int timeout_ms,
 				   mconsole_cb cb, void *arg);

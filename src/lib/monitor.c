@@ -885,21 +885,23 @@ int monitor_start(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 
 	if (m->state != UM_STOPPED && m->state != UM_CRASHED) {
 		if (m->kernel)
-			err_set(e, "%s: already running (state %s, kernel pid %d)",
-				m->vm->name, um_state_name(m->state), (int)m->kernel);
+			err_code(e, ERR_STATE, "%s: already running (state %s, kernel "
+				 "pid %d)", m->vm->name, um_state_name(m->state),
+				 (int)m->kernel);
 		else
-			err_set(e, "%s: already running (state %s)", m->vm->name,
-				um_state_name(m->state));
+			err_code(e, ERR_STATE, "%s: already running (state %s)",
+				 m->vm->name, um_state_name(m->state));
 		return -1;
 	}
 	if (m->watcher) {
-		err_set(e, "%s: the previous watcher (pid %d) has not exited yet",
-			m->vm->name, (int)m->watcher);
+		err_code(e, ERR_STATE, "%s: the previous watcher (pid %d) has not "
+			 "exited yet", m->vm->name, (int)m->watcher);
 		return -1;
 	}
 	if (m->disk_job) {
-		err_set(e, "%s: a disk operation is running (%s); start the VM "
-			"when it has ended", m->vm->name, diskjob_what(m->disk_job));
+		err_code(e, ERR_BUSY, "%s: a disk operation is running (%s); start "
+			 "the VM when it has ended", m->vm->name,
+			 diskjob_what(m->disk_job));
 		return -1;
 	}
 	memset(&cl, 0, sizeof(cl));
@@ -988,14 +990,8 @@ fail:
 	jail_unmount(&m->jail);
 	disklocks_release(&m->boot_locks);
 	cmdline_free(&cl);
-	{
-		/* the refusal is the VM's, whatever object it names */
-		char msg[sizeof(e->msg)];
-
-		snprintf(msg, sizeof(msg), "%s: cannot start: %.900s", m->vm->name,
-			 e->msg);
-		memcpy(e->msg, msg, sizeof(msg));
-	}
+	/* the refusal is the VM's, whatever object it names */
+	err_prefix(e, "%s: cannot start", m->vm->name);
 	log_err("%s", e->msg);
 	return -1;
 }
@@ -1037,14 +1033,14 @@ static void on_stop_timer(struct loop *l, void *arg)
 	}
 }
 
-static void on_stop_mc(const struct mconsole_answer *ans, const char *error,
+static void on_stop_mc(const struct mconsole_answer *ans, const struct err *error,
 		       void *arg)
 {
 	struct monitor *m = arg;
 
 	m->stop_op = NULL;
 	if (error)
-		log_warn("%s: stop: %s", m->vm->name, error);
+		log_warn("%s: stop: %s", m->vm->name, error->msg);
 	else if (ans->kernel_err)
 		log_warn("%s: stop: the kernel said: %s", m->vm->name, ans->text);
 	switch (m->stage) {
@@ -1118,13 +1114,13 @@ static void stop_enter(struct monitor *m, enum stop_stage s)
 }
 
 static void on_resume_for_stop(const struct mconsole_answer *ans,
-			       const char *error, void *arg)
+			       const struct err *error, void *arg)
 {
 	struct monitor *m = arg;
 
 	if (error || ans->kernel_err)
 		log_warn("%s: resume before stop: %s", m->vm->name,
-			 error ? error : ans->text);
+			 error ? error->msg : ans->text);
 }
 
 static int begin_stop(struct monitor *m, enum stop_stage first, int timeout,
@@ -1138,8 +1134,8 @@ static int begin_stop(struct monitor *m, enum stop_stage first, int timeout,
 		return 0;
 	}
 	if (!is_up(m)) {
-		err_set(e, "%s: not running (state %s)", m->vm->name,
-			um_state_name(m->state));
+		err_code(e, ERR_STATE, "%s: not running (state %s)", m->vm->name,
+			 um_state_name(m->state));
 		return -1;
 	}
 	add_waiter(&m->stop_waiters, cb, arg);
@@ -1182,8 +1178,8 @@ int monitor_reboot(struct monitor *m, int timeout, mon_done_cb cb, void *arg,
 		   struct err *e)
 {
 	if (m->state == UM_CRASHED && m->watcher) {
-		err_set(e, "%s: its kernel panicked; halt it, then start it",
-			m->vm->name);
+		err_code(e, ERR_STATE, "%s: its kernel panicked; halt it, then start "
+			 "it", m->vm->name);
 		return -1;
 	}
 	if (begin_stop(m, STAGE_CAD, timeout, NULL, NULL, e) < 0)
@@ -1198,8 +1194,8 @@ int monitor_wait_ready(struct monitor *m, mon_done_cb cb, void *arg,
 {
 	if (m->state != UM_STARTING && m->state != UM_RUNNING &&
 	    m->state != UM_PAUSED) {
-		err_set(e, "%s: not running (state %s)", m->vm->name,
-			um_state_name(m->state));
+		err_code(e, ERR_STATE, "%s: not running (state %s)", m->vm->name,
+			 um_state_name(m->state));
 		return -1;
 	}
 	add_waiter(&m->ready_waiters, cb, arg);
@@ -1208,7 +1204,8 @@ int monitor_wait_ready(struct monitor *m, mon_done_cb cb, void *arg,
 
 /* ---- mconsole commands for clients ----------------------------------- */
 
-static void on_req(const struct mconsole_answer *ans, const char *error, void *arg)
+static void on_req(const struct mconsole_answer *ans, const struct err *error,
+		   void *arg)
 {
 	struct mon_req *r = arg;
 	struct monitor *m = r->m;
@@ -1222,8 +1219,8 @@ static void on_req(const struct mconsole_answer *ans, const char *error, void *a
 		}
 	}
 	if (error) {
-		st = strstr(error, "no answer") ? UM_ETIMEDOUT : UM_EIO;
-		msg = error;
+		st = (um_status)error->code;
+		msg = error->msg;
 	} else {
 		msg = ans->text;
 		if (ans->kernel_err)
@@ -1247,12 +1244,13 @@ static int request(struct monitor *m, const char *cmd, int then, const char *sai
 	struct mon_req *r;
 
 	if (m->state == UM_STARTING) {
-		err_set(e, "%s: still booting (its mconsole is not up yet)", m->vm->name);
+		err_code(e, ERR_STATE, "%s: still booting (its mconsole is not up yet)",
+			 m->vm->name);
 		return -1;
 	}
 	if (m->state != UM_RUNNING && m->state != UM_PAUSED) {
-		err_set(e, "%s: not running (state %s)", m->vm->name,
-			um_state_name(m->state));
+		err_code(e, ERR_STATE, "%s: not running (state %s)", m->vm->name,
+			 um_state_name(m->state));
 		return -1;
 	}
 	r = xcalloc(1, sizeof(*r));
@@ -1271,7 +1269,7 @@ static int request(struct monitor *m, const char *cmd, int then, const char *sai
 int monitor_pause(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 {
 	if (m->state == UM_PAUSED) {
-		err_set(e, "%s: already paused", m->vm->name);
+		err_code(e, ERR_STATE, "%s: already paused", m->vm->name);
 		return -1;
 	}
 	return request(m, "stop", UM_PAUSED, "paused (mconsole stop; -resume "
@@ -1281,7 +1279,7 @@ int monitor_pause(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 int monitor_resume(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 {
 	if (m->state == UM_RUNNING) {
-		err_set(e, "%s: not paused", m->vm->name);
+		err_code(e, ERR_STATE, "%s: not paused", m->vm->name);
 		return -1;
 	}
 	return request(m, "go", UM_RUNNING, "resumed (running again)", cb, arg, e);

@@ -138,10 +138,7 @@ int vmnet_up(struct vmnet *v, const struct config *cfg, const struct vm_conf *vm
 				r = tap_up(v, k, vm, e);
 		}
 		if (r < 0) {
-			char msg[sizeof(e->msg)];
-
-			snprintf(msg, sizeof(msg), "%s", e->msg);
-			err_set(e, "eth%d: %s", n->index, msg);
+			err_prefix(e, "eth%d", n->index);
 			vmnet_down(v, vm);
 			return -1;
 		}

@@ -129,7 +129,7 @@ static void assert_msg_has(const struct err *e, const char *want)
 
 static void tap(const char *name, uid_t uid, gid_t gid)
 {
-	struct err e = {{0}};
+	struct err e = {0};
 
 	if (hostnet_tap_create(name, uid, gid, &e) < 0)
 		fail_msg("tap %s: %s", name, e.msg);
@@ -137,7 +137,7 @@ static void tap(const char *name, uid_t uid, gid_t gid)
 
 static void del(const char *name)
 {
-	struct err e = {{0}};
+	struct err e = {0};
 
 	if (hostnet_link_delete(name, &e) < 0)
 		fail_msg("delete %s: %s", name, e.msg);
@@ -178,7 +178,7 @@ static int group_setup(void **state)
 
 static void test_tap_create(void **state)
 {
-	struct err e = {{0}};
+	struct err e = {0};
 	unsigned long flags;
 	char *end;
 
@@ -235,7 +235,7 @@ static void test_tap_create(void **state)
 
 static void test_up_p2p(void **state)
 {
-	struct err e = {{0}};
+	struct err e = {0};
 	unsigned long flags;
 
 	(void)state;
@@ -290,7 +290,7 @@ static void test_up_p2p(void **state)
 static void test_enslave(void **state)
 {
 	char path[PATH_MAX], target[PATH_MAX];
-	struct err e = {{0}};
+	struct err e = {0};
 	ssize_t n;
 
 	(void)state;
@@ -331,7 +331,7 @@ static void test_enslave(void **state)
 
 static void test_proxy_arp(void **state)
 {
-	struct err e = {{0}};
+	struct err e = {0};
 
 	(void)state;
 	tap("umlpx0", NOBODY, NOBODY);
@@ -368,7 +368,7 @@ static void test_proxy_arp(void **state)
 static void test_forwarding(void **state)
 {
 	const char *f = "/proc/sys/net/ipv4/conf/umlfw0/forwarding";
-	struct err e = {{0}};
+	struct err e = {0};
 	int before, old = -7;
 
 	(void)state;

@@ -259,6 +259,12 @@ static void holders_refuse(void **state)
 	snprintf(want, sizeof(want), "in use by vmX (read-write, kernel pid %d)", (int)p);
 	assert_int_equal(disk_delete(&ctx, "/disks/h.dsk", NULL, &e), -1);
 	assert_non_null(strstr(e.msg, want));
+	/* decided on the code, not the text */
+	assert_int_equal(e.code, ERR_BUSY);
+	assert_int_equal(disk_delete(&ctx, "/disks/none.dsk", NULL, &e), -1);
+	assert_int_equal(e.code, ERR_NOENT);
+	assert_int_equal(disk_info(&ctx, "/etc/passwd", &t, &e), -1);
+	assert_int_equal(e.code, ERR_INVAL);
 	assert_int_equal(disk_resize(&ctx, "/disks/h.dsk", 2 << 20, NULL, &e), -1);
 	assert_non_null(strstr(e.msg, want));
 	assert_int_equal(disk_copy(&ctx, "/disks/h.dsk", "/disks/h2.dsk", NULL, NULL,
@@ -359,11 +365,12 @@ static void cancel_leaves_nothing(void **state)
 
 struct job_end {
 	int called, rc;
+	enum err_code code;
 	char msg[1024];
 	struct loop *loop;
 };
 
-static void on_job_done(struct diskjob *j, int rc, const char *msg,
+static void on_job_done(struct diskjob *j, int rc, const struct err *e,
 			const char *text, void *arg)
 {
 	struct job_end *end = arg;
@@ -372,7 +379,8 @@ static void on_job_done(struct diskjob *j, int rc, const char *msg,
 	(void)text;
 	end->called++;
 	end->rc = rc;
-	snprintf(end->msg, sizeof(end->msg), "%s", msg);
+	end->code = rc < 0 ? e->code : ERR_OK;
+	snprintf(end->msg, sizeof(end->msg), "%s", rc < 0 ? e->msg : "");
 	loop_quit(end->loop);
 }
 

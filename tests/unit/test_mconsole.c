@@ -585,7 +585,7 @@ struct result {
 static int pending;
 static struct loop *cur_loop;
 
-static void on_done(const struct mconsole_answer *ans, const char *error,
+static void on_done(const struct mconsole_answer *ans, const struct err *error,
 		    void *arg)
 {
 	struct result *r = arg;
@@ -596,7 +596,7 @@ static void on_done(const struct mconsole_answer *ans, const char *error,
 		snprintf(r->text, sizeof(r->text), "%s", ans->text);
 	}
 	if (error)
-		snprintf(r->error, sizeof(r->error), "%s", error);
+		snprintf(r->error, sizeof(r->error), "%s", error->msg);
 	if (r->self)
 		mconsole_async_cancel(r->self); /* must be harmless */
 	if (--pending == 0)

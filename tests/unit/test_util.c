@@ -1,5 +1,6 @@
 /* Unit tests of the size parser: units, fractions, and the values it must
  * refuse with a cause (garbage, overflow, fractions of a byte). */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -91,11 +92,33 @@ static void refused(void **state)
 	assert_int_equal(parse_size(NULL, &v), -1);
 }
 
+/* Errors carry a code that callers decide on; a prefix keeps it. */
+static void error_codes(void **state)
+{
+	struct err e;
+
+	(void)state;
+	err_set(&e, "x");
+	assert_int_equal(e.code, ERR_IO);
+	errno = ENOENT;
+	err_sys(&e, "/nowhere");
+	assert_int_equal(e.code, ERR_NOENT);
+	assert_int_equal(e.sys, ENOENT);
+	assert_string_equal(e.msg, "/nowhere: No such file or directory");
+	err_code(&e, ERR_BUSY, "%s: in use", "a.dsk");
+	err_prefix(&e, "ubd%d", 0);
+	assert_int_equal(e.code, ERR_BUSY);
+	assert_string_equal(e.msg, "ubd0: a.dsk: in use");
+	assert_int_equal((int)edit_distance("memroy", "memory"), 1);
+	assert_int_equal((int)edit_distance("Start", "start"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sizes),
 		cmocka_unit_test(refused),
+		cmocka_unit_test(error_codes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
