@@ -6,6 +6,7 @@
  * section, so that a monitor refuses to run a bad VM section while others
  * stay usable. */
 #include "config.h"
+#include "names.h"
 #include "netconf.h"
 
 #include "kargs.h"
@@ -71,26 +72,6 @@ static void add_error(struct parse *p, int *counter, const char *key,
 			xasprintf("%s:%d: %s", cfg->path, p->line, cause);
 	if (counter)
 		(*counter)++;
-}
-
-const char *chan_mode_name(enum chan_mode m)
-{
-	switch (m) {
-	case CHAN_PTY: return "pty";
-	case CHAN_LOG: return "log";
-	case CHAN_NULL: return "null";
-	}
-	return "?";
-}
-
-const char *start_mode_name(enum start_mode m)
-{
-	switch (m) {
-	case START_MANUAL: return "manual";
-	case START_OFF: return "off";
-	case START_BOOT: return "boot";
-	}
-	return "?";
 }
 
 const char *config_default_path(const char *opt)

@@ -133,8 +133,6 @@ int config_valid_name(const char *name, struct err *e);
 /* The channel of a VM by name, or NULL. */
 const struct chan_conf *vm_chan(const struct vm_conf *vm, const char *name);
 
-const char *chan_mode_name(enum chan_mode m);
-const char *start_mode_name(enum start_mode m);
 
 /* The config path from -c, $UMLMON_CONFIG, or the default. */
 const char *config_default_path(const char *opt);

@@ -5,6 +5,7 @@
  *   eth0 = switched(switch=lab1[, guest_addr=A/N][, mac=M])
  * and MAC addresses and pools. */
 #include "netconf.h"
+#include "names.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -124,7 +125,6 @@ struct key {
 
 int netconf_parse_nic(const char *val, struct nic_conf *n, char *cause, size_t len)
 {
-	static const char *const kinds[] = {"host_to_host", "bridged", "switched"};
 	char buf[256], *args, *close, *save = NULL;
 	struct key keys[8];
 	int nkeys = 0, kind = -1;
@@ -142,8 +142,9 @@ int netconf_parse_nic(const char *val, struct nic_conf *n, char *cause, size_t l
 	klen = (size_t)(args - buf);
 	while (klen && buf[klen - 1] == ' ')
 		klen--;
-	for (int i = 0; i < 3; i++)
-		if (strlen(kinds[i]) == klen && !strncmp(buf, kinds[i], klen))
+	for (int i = NIC_HOST_TO_HOST; i <= NIC_SWITCHED; i++)
+		if (strlen(nic_kind_name(i)) == klen &&
+		    !strncmp(buf, nic_kind_name(i), klen))
 			kind = i;
 	if (kind < 0) {
 		snprintf(cause, len, "'%.*s': unknown kind of network (expected "
@@ -207,17 +208,17 @@ int netconf_parse_nic(const char *val, struct nic_conf *n, char *cause, size_t l
 			for (int i = 0; i < nkeys; i++)
 				sb_printf(&sb, "%s%s", i ? ", " : "", keys[i].name);
 			snprintf(cause, len, "%s: unknown key '%s' (expected %s)",
-				 kinds[kind], k, sb.buf);
+				 nic_kind_name(kind), k, sb.buf);
 			sb_free(&sb);
 			return -1;
 		}
 		if (*found->dst) {
-			snprintf(cause, len, "%s: '%s' given twice", kinds[kind], k);
+			snprintf(cause, len, "%s: '%s' given twice", nic_kind_name(kind), k);
 			return -1;
 		}
 		if (strlen(v) >= found->size || !*v ||
 		    (found->ok && !found->ok(v))) {
-			snprintf(cause, len, "%s: %s '%s': expected %s", kinds[kind], k, v,
+			snprintf(cause, len, "%s: %s '%s': expected %s", nic_kind_name(kind), k, v,
 				 found->want);
 			return -1;
 		}
@@ -225,7 +226,7 @@ int netconf_parse_nic(const char *val, struct nic_conf *n, char *cause, size_t l
 	}
 	for (int i = 0; i < nkeys; i++)
 		if (keys[i].required && !*keys[i].dst) {
-			snprintf(cause, len, "%s: '%s' is missing", kinds[kind],
+			snprintf(cause, len, "%s: '%s' is missing", nic_kind_name(kind),
 				 keys[i].name);
 			return -1;
 		}
@@ -243,7 +244,7 @@ int netconf_parse_nic(const char *val, struct nic_conf *n, char *cause, size_t l
 		if (mac_parse(n->mac, &m) < 0 || !mac_unicast(m)) {
 			snprintf(cause, len, "%s: mac '%s': expected a unicast MAC "
 				 "address (xx:xx:xx:xx:xx:xx, first octet even)",
-				 kinds[kind], n->mac);
+				 nic_kind_name(kind), n->mac);
 			return -1;
 		}
 		mac_format(m, n->mac);

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "umlmonctrl.h"
+#include "../common/names.h"
+#include "../common/paths.h"
 #include "disk.h"
 #include "hostnet.h"
 #include "jail.h"
@@ -85,16 +87,16 @@ int admin_image_target(const struct config *cfg, const char *name,
 	}
 	if ((left = jail_find_process(&j))) {
 		err_set(e, "%s: runs (pid %d lives in its jail %s); stop it before "
-			"building its image", name, (int)left, j.root);
+			"building its image", name, (int)left, j.p.root);
 		jail_free(&j);
 		return -1;
 	}
 	/* "disks" or "disks/sub": the directory part of ubd0 in the jail */
 	rel = xasprintf("%.*s", (int)(strrchr(d->path, '/') - d->path - 1),
 			d->path + 1);
-	t->path = xasprintf("%s%s", j.root, d->path);
+	t->path = xasprintf("%s%s", j.p.root, d->path);
 	t->name = strrchr(t->path, '/') + 1;
-	t->dirfd = tmpfile_dir(j.root, rel, t->path, e);
+	t->dirfd = tmpfile_dir(j.p.root, rel, t->path, e);
 	free(rel);
 	jail_free(&j);
 	if (t->dirfd < 0) {
@@ -120,7 +122,7 @@ void admin_image_free(struct admin_image *t)
 void admin_vm_status(const struct config *cfg, const struct vm_conf *vm,
 		     struct admin_status *st)
 {
-	char *sock = xasprintf("%s/%s/ctrl", cfg->global.vardir, vm->name);
+	char *sock = vm_ctrl_path(cfg->global.vardir, vm->name);
 	struct rpc_client *c;
 	struct jail j;
 	struct err e;
@@ -135,7 +137,7 @@ void admin_vm_status(const struct config *cfg, const struct vm_conf *vm,
 		if (rpc_client_call(c, UM_INFO, (xdrproc_t)xdr_rpc_void, NULL,
 				    (xdrproc_t)xdr_um_info, &info, 2000, &e) == 0) {
 			snprintf(st->state, sizeof(st->state), "%s",
-				 um_state_name(info.state));
+				 vm_state_name(info.state));
 			st->monitor = 1;
 			xdr_free((xdrproc_t)xdr_um_info, (char *)&info);
 		} else {
@@ -215,10 +217,12 @@ static void check_kernel(struct check *c, const struct vm_conf *vm)
 		struct jail j;
 		int fd = -1;
 
-		host = xasprintf("%s/%s/jail%s", c->cfg->global.vardir, vm->name,
-				 vm->kernel);
-		if (jail_init(&j, c->cfg, vm, &e) == 0)
+		if (jail_init(&j, c->cfg, vm, &e) == 0) {
+			host = xasprintf("%s%s", j.p.root, vm->kernel);
 			fd = jail_open(&j, vm->kernel, O_PATH, &e);
+		} else {
+			host = xasprintf("%s", vm->kernel);
+		}
 		jail_free(&j);
 		if (fd >= 0) {
 			r = fstat(fd, &st);

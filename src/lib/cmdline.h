@@ -6,11 +6,10 @@
 #define UMLMON_CMDLINE_H
 
 #include "../common/config.h"
+#include "../common/paths.h"
 #include "../common/util.h"
 
 /* Where the kernel finds things inside its jail. */
-#define JAIL_UML_DIR "/tmp"
-#define JAIL_NOTIFY_SOCKET "/tmp/umlmon.notify"
 /* The control socket of switch NAME, inside the jail (SHARED/switches on
  * the host). */
 #define JAIL_SWITCH_CTL "/shared/switches/%s/ctl"

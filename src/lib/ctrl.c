@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "../common/names.h"
 #include "cmdline.h"
 #include "diskjob.h"
 #include "logw.h"
@@ -110,8 +111,8 @@ static void fill_info(struct monitor *m, um_info *r)
 	r->vmuser = xstrdup(vm->vmuser);
 	r->kernel = xstrdup(vm->kernel);
 	r->memory = vm->memory;
-	r->vardir = xstrdup(m->jail.vmdir);
-	r->jail = xstrdup(m->jail.root);
+	r->vardir = xstrdup(m->jail.p.vmdir);
+	r->jail = xstrdup(m->jail.p.root);
 	if (m->cmdline) {
 		r->cmdline = xstrdup(m->cmdline);
 	} else {
@@ -139,14 +140,12 @@ static void fill_info(struct monitor *m, um_info *r)
 	r->nics.nics_len = (u_int)vm->nnics;
 	r->nics.nics_val = xcalloc((size_t)vm->nnics, sizeof(um_nic));
 	for (int i = 0; i < vm->nnics; i++) {
-		static const char *const kinds[] = {"host_to_host", "bridged",
-						    "switched"};
 		const struct nic_conf *n = &vm->nics[i];
 		um_nic *u = &r->nics.nics_val[i];
 		char gif[16];
 
 		u->name = xasprintf("eth%d", n->index);
-		u->kind = xstrdup(kinds[n->kind]);
+		u->kind = xstrdup(nic_kind_name(n->kind));
 		if (n->kind == NIC_HOST_TO_HOST)
 			u->host = xasprintf("tap %s %s peer %s%s%s", n->proxy_if,
 					    n->proxy_addr, n->guest_addr,
@@ -313,7 +312,7 @@ static enum rpc_outcome p_open(struct rpc_call *call, void *args, void *res)
 	r->writable = !a->readonly && ch->mode == CHAN_PTY;
 	if (!chan_is_open(ch) && m->state != UM_STARTING)
 		set_res(&r->res, UM_ECLOSED, "%s: %s is not connected: the VM is %s",
-			m->vm->name, ch->name, um_state_name(m->state));
+			m->vm->name, ch->name, vm_state_name(m->state));
 	else if (!a->readonly && ch->mode == CHAN_LOG)
 		set_res(&r->res, UM_OK, "%s: %s is log-only: watching without "
 			"input%s", m->vm->name, ch->name, m->state == UM_PAUSED ?
@@ -404,7 +403,7 @@ static enum rpc_outcome p_read(struct rpc_call *call, void *args, void *res)
 		 * wait across a restart by asking again */
 		fill_read(ch, r, a->offset, max);
 		set_res(&r->res, UM_ECLOSED, "%s: %s closed: the VM is %s",
-			m->vm->name, ch->name, um_state_name(m->state));
+			m->vm->name, ch->name, vm_state_name(m->state));
 		return RPC_REPLY;
 	}
 	rw = xcalloc(1, sizeof(*rw));
@@ -697,7 +696,7 @@ static void on_ready_timeout(struct loop *l, void *arg)
 	set_res(rpc_call_res(w->call), UM_ETIMEDOUT, "%s: not up after %.1f s "
 		"(state %s; no ready notice nor login prompt on con1 yet)",
 		m->vm->name, (double)(now_ms() - m->started_ms) / 1000.0,
-		um_state_name(m->state));
+		vm_state_name(m->state));
 	rpc_call_reply(w->call);
 	free(w);
 }
@@ -806,6 +805,6 @@ int monitor_listen(struct monitor *m, struct err *e)
 
 	m->rpc = rpc_server_new(m->loop, UMLMONCTRL_PROG, UMLMONCTRL_V1, procs,
 				ARRAY_SIZE(procs), m);
-	return rpc_server_listen_unix(m->rpc, m->jail.ctrl,
+	return rpc_server_listen_unix(m->rpc, m->jail.p.ctrl,
 				      m->cfg->global.ctrl_group ? 0660 : 0600, gid, e);
 }

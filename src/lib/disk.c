@@ -1,6 +1,7 @@
 /* disk.c -- disk images of a VM: paths, holders, and the operations of
  * umlwatch -disk (see disk.h). */
 #include "disk.h"
+#include "../common/paths.h"
 #include "disklock.h"
 #include "extents.h"
 #include "safeopen.h"
@@ -37,11 +38,11 @@ static int ctx_set(struct disk_ctx *c, const char *vardir, const char *shared,
 		if (config_valid_name(vm, e) < 0)
 			return -1;
 		c->vm = xstrdup(vm);
-		c->disks = xasprintf("%s/%s/jail/disks", vardir, vm);
+		c->disks = vm_disks_path(vardir, vm);
 	}
 	c->vardir = xstrdup(vardir);
 	c->shared = xstrdup(shared);
-	c->shared_disks = xasprintf("%s/disks", shared);
+	c->shared_disks = shared_disks_path(shared);
 	return 0;
 }
 
@@ -553,7 +554,7 @@ static void scan_home(struct depscan *s, const char *vardir, const char *shared)
 	n = vfd < 0 ? -1 : scandirat(vfd, ".", &list, vm_entry, alphasort);
 	for (int i = 0; i < n; i++) {
 		struct open_how how;
-		char *sub = xasprintf("%s/jail/disks", list[i]->d_name);
+		char *sub = xasprintf("%s/" VM_REL_DISKS, list[i]->d_name);
 
 		/* root's directories up to disks: no symlink on the way */
 		memset(&how, 0, sizeof(how));

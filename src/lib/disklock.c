@@ -11,12 +11,13 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "../common/paths.h"
 #include "disk.h"
 
 void disklocks_init(struct disklocks *l, const char *shared, const char *who)
 {
 	memset(l, 0, sizeof(*l));
-	l->dir = xasprintf("%s/locks", shared);
+	l->dir = shared_locks_path(shared);
 	snprintf(l->who, sizeof(l->who), "%s", who);
 }
 

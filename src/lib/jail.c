@@ -29,43 +29,16 @@
 int jail_init(struct jail *j, const struct config *cfg, const struct vm_conf *vm,
 	      struct err *e)
 {
-	struct sockaddr_un sa;
-
 	memset(j, 0, sizeof(*j));
-	j->vmdir = xasprintf("%s/%s", cfg->global.vardir, vm->name);
-	j->root = xasprintf("%s/jail", j->vmdir);
-	j->tmp = xasprintf("%s/tmp", j->root);
-	j->shared_mnt = xasprintf("%s/shared", j->root);
-	j->disks = xasprintf("%s/disks", j->root);
-	j->logdir = xasprintf("%s/log", j->vmdir);
-	j->ctrl = xasprintf("%s/ctrl", j->vmdir);
-	j->shared_src = xstrdup(cfg->global.shared);
-	j->mconsole = xasprintf("%s%s/%s/mconsole", j->root, JAIL_UML_DIR, vm->name);
-	j->notify = xasprintf("%s%s", j->root, JAIL_NOTIFY_SOCKET);
 	j->uid = vm->uid;
 	j->gid = vm->gid;
-	if (strlen(j->mconsole) >= sizeof(sa.sun_path) ||
-	    strlen(j->ctrl) >= sizeof(sa.sun_path)) {
-		err_set(e, "%s: path too long for a Unix socket (max %zu): "
-			"choose a shorter vardir or VM name", j->mconsole,
-			sizeof(sa.sun_path) - 1);
-		return -1;
-	}
-	return 0;
+	return vm_paths_init(&j->p, cfg->global.vardir, cfg->global.shared,
+			     cfg->global.rundir, vm->name, e);
 }
 
 void jail_free(struct jail *j)
 {
-	free(j->vmdir);
-	free(j->root);
-	free(j->tmp);
-	free(j->shared_mnt);
-	free(j->disks);
-	free(j->logdir);
-	free(j->ctrl);
-	free(j->shared_src);
-	free(j->mconsole);
-	free(j->notify);
+	vm_paths_free(&j->p);
 	memset(j, 0, sizeof(*j));
 }
 
@@ -84,7 +57,7 @@ static int make_dir(int dfd, const char *path, uid_t uid, gid_t gid, mode_t mode
 
 int jail_layout(struct jail *j, struct err *e)
 {
-	char *parent = xstrdup(j->vmdir);
+	char *parent = xstrdup(j->p.vmdir);
 	char *slash = strrchr(parent, '/');
 	int r, vm = -1, root = -1, fd = -1, rc = -1;
 
@@ -93,28 +66,28 @@ int jail_layout(struct jail *j, struct err *e)
 	r = mkdir_p(parent, 0755);
 	free(parent);
 	if (r < 0) {
-		err_sys(e, "%s: mkdir", j->vmdir);
+		err_sys(e, "%s: mkdir", j->p.vmdir);
 		return -1;
 	}
 	/* vardir is the administrator's; below it, each step is opened from
 	 * the one before and none may be a symlink */
-	vm = make_dir(AT_FDCWD, j->vmdir, 0, 0, 0755, e);
-	if (vm < 0 || (fd = make_dir(vm, j->logdir, 0, 0, 0750, e)) < 0)
+	vm = make_dir(AT_FDCWD, j->p.vmdir, 0, 0, 0755, e);
+	if (vm < 0 || (fd = make_dir(vm, j->p.logdir, 0, 0, 0750, e)) < 0)
 		goto out;
 	close(fd);
-	root = make_dir(vm, j->root, 0, 0, 0755, e);
-	if (root < 0 || (fd = make_dir(root, j->shared_mnt, 0, 0, 0755, e)) < 0)
+	root = make_dir(vm, j->p.root, 0, 0, 0755, e);
+	if (root < 0 || (fd = make_dir(root, j->p.shared_mnt, 0, 0, 0755, e)) < 0)
 		goto out;
 	close(fd);
 	/* tmp is a mount point: while mounted its owner is the tmpfs's */
-	if (!jail_is_mountpoint(j->tmp)) {
-		if ((fd = make_dir(root, j->tmp, 0, 0, 0755, e)) < 0)
+	if (!jail_is_mountpoint(j->p.tmp)) {
+		if ((fd = make_dir(root, j->p.tmp, 0, 0, 0755, e)) < 0)
 			goto out;
 		close(fd);
 	}
 	/* the vmuser may create files here (the kernel makes missing COW
 	 * files); the monitor only ever opens them by safeopen.h's rules */
-	if ((fd = make_dir(root, j->disks, j->uid, j->gid, 0750, e)) < 0)
+	if ((fd = make_dir(root, j->p.disks, j->uid, j->gid, 0750, e)) < 0)
 		goto out;
 	close(fd);
 	rc = 0;
@@ -174,9 +147,9 @@ static int bind_shared_rw(struct jail *j, const struct vm_conf *vm, struct err *
 
 		if (strchr(d->flags, 'r') || strncmp(d->path, "/shared/disks/", 14))
 			continue;
-		dir = open(j->shared_src, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		dir = open(j->p.shared, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (dir < 0) {
-			err_sys(e, "shared dir %s", j->shared_src);
+			err_sys(e, "shared dir %s", j->p.shared);
 			return -1;
 		}
 		memset(&how, 0, sizeof(how));
@@ -194,7 +167,7 @@ static int bind_shared_rw(struct jail *j, const struct vm_conf *vm, struct err *
 					d->path, d->backing);
 			else if (errno == ENOENT)
 				err_set(e, "ubd%d: %s: not found (%s/%s)", d->index,
-					d->path, j->shared_src, rel);
+					d->path, j->p.shared, rel);
 			else if (errno == ELOOP || errno == EXDEV)
 				err_set(e, "ubd%d: %s: a symbolic link; a disk the VM "
 					"writes in /shared/disks must be the file itself",
@@ -211,7 +184,7 @@ static int bind_shared_rw(struct jail *j, const struct vm_conf *vm, struct err *
 			return -1;
 		}
 		snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
-		dst = xasprintf("%s/%s", j->shared_mnt, rel);
+		dst = xasprintf("%s/%s", j->p.shared_mnt, rel);
 		r = mount(src, dst, NULL, MS_BIND, NULL);
 		if (r == 0)
 			r = mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID |
@@ -236,9 +209,9 @@ int jail_mount(struct jail *j, const struct vm_conf *vm, struct err *e)
 		snprintf(opts, sizeof(opts), "size=%llu,mode=0700,uid=%u,gid=%u",
 			 size, (unsigned)j->uid, (unsigned)j->gid);
 		/* not noexec: the kernel maps its memory file PROT_EXEC */
-		if (mount("umlmon-tmp", j->tmp, "tmpfs", MS_NOSUID | MS_NODEV,
+		if (mount("umlmon-tmp", j->p.tmp, "tmpfs", MS_NOSUID | MS_NODEV,
 			  opts) < 0) {
-			err_sys(e, "%s: mount tmpfs", j->tmp);
+			err_sys(e, "%s: mount tmpfs", j->p.tmp);
 			return -1;
 		}
 		j->tmp_mounted = 1;
@@ -246,20 +219,20 @@ int jail_mount(struct jail *j, const struct vm_conf *vm, struct err *e)
 	if (!j->shared_mounted) {
 		struct stat st;
 
-		if (stat(j->shared_src, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		if (stat(j->p.shared, &st) < 0 || !S_ISDIR(st.st_mode)) {
 			err_set(e, "shared dir %s: %s (create it with 'umladmin setup')",
-				j->shared_src, errno ? strerror(errno) : "not a directory");
+				j->p.shared, errno ? strerror(errno) : "not a directory");
 			goto undo;
 		}
-		if (mount(j->shared_src, j->shared_mnt, NULL, MS_BIND | MS_REC, NULL) < 0) {
-			err_sys(e, "%s: bind mount of %s", j->shared_mnt, j->shared_src);
+		if (mount(j->p.shared, j->p.shared_mnt, NULL, MS_BIND | MS_REC, NULL) < 0) {
+			err_sys(e, "%s: bind mount of %s", j->p.shared_mnt, j->p.shared);
 			goto undo;
 		}
 		j->shared_mounted = 1;
-		if (mount(NULL, j->shared_mnt, NULL,
+		if (mount(NULL, j->p.shared_mnt, NULL,
 			  MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
 			  NULL) < 0) {
-			err_sys(e, "%s: remount read-only", j->shared_mnt);
+			err_sys(e, "%s: remount read-only", j->p.shared_mnt);
 			goto undo;
 		}
 		if (bind_shared_rw(j, vm, e) < 0)
@@ -298,7 +271,7 @@ static char **mounts_beneath(const struct jail *j, int *count)
 {
 	char *info = read_file("/proc/self/mountinfo", 16u << 20, NULL);
 	char *line, *save = NULL, **v = NULL;
-	size_t rl = strlen(j->root);
+	size_t rl = strlen(j->p.root);
 	int n = 0;
 
 	*count = 0;
@@ -318,7 +291,7 @@ static char **mounts_beneath(const struct jail *j, int *count)
 		if (!f)
 			continue;
 		len = strcspn(f, " ");
-		if (len <= rl + 1 || strncmp(f, j->root, rl) || f[rl] != '/')
+		if (len <= rl + 1 || strncmp(f, j->p.root, rl) || f[rl] != '/')
 			continue;
 		v = xrealloc(v, sizeof(*v) * (size_t)(n + 1));
 		v[n++] = xasprintf("%.*s", (int)len, f);
@@ -346,8 +319,8 @@ int jail_unmount(struct jail *j)
 		j->tmp_mounted = 0;
 		j->shared_mounted = 0;
 	} else {
-		j->tmp_mounted = jail_is_mountpoint(j->tmp);
-		j->shared_mounted = jail_is_mountpoint(j->shared_mnt);
+		j->tmp_mounted = jail_is_mountpoint(j->p.tmp);
+		j->shared_mounted = jail_is_mountpoint(j->p.shared_mnt);
 	}
 	return r;
 }
@@ -359,7 +332,7 @@ pid_t jail_find_process(const struct jail *j)
 	pid_t found = 0;
 	DIR *d;
 
-	if (stat(j->root, &root) < 0 || !(d = opendir("/proc")))
+	if (stat(j->p.root, &root) < 0 || !(d = opendir("/proc")))
 		return 0;
 	while (!found && (de = readdir(d))) {
 		char path[300];
@@ -382,9 +355,9 @@ static int open_in_root(const struct jail *j, const char *path, int flags,
 	struct open_how how;
 	int root, fd, saved;
 
-	root = open(j->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	root = open(j->p.root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0) {
-		err_sys(e, "%s", j->root);
+		err_sys(e, "%s", j->p.root);
 		return -1;
 	}
 	memset(&how, 0, sizeof(how));
@@ -499,7 +472,7 @@ static int open_image(struct jail *j, const char *dev, const char *path,
 		saved = errno;
 		if (errno == ENOENT)
 			err_set(e, "%s: %s: not found in the jail (%s%s)", dev, path,
-				j->root, path);
+				j->p.root, path);
 		else
 			err_sys(e, "%s: %s", dev, path);
 		errno = saved;
@@ -601,7 +574,7 @@ static int install_libs(struct jail *j, const char *kernel, int fd, struct err *
 		err_set(e, "kernel %s%s%s", kernel, msg[0] == ':' ? "" : ": ", msg);
 		return -1;
 	}
-	r = elf_deps_install(&deps, j->root, e);
+	r = elf_deps_install(&deps, j->p.root, e);
 	elf_deps_free(&deps);
 	return r;
 }
@@ -615,7 +588,7 @@ int jail_check(struct jail *j, const struct vm_conf *vm, struct err *e)
 	if (fd < 0) {
 		if (errno == ENOENT)
 			err_set(e, "kernel %s: not found in the jail (%s%s); install one "
-				"with 'umladmin setup'", vm->kernel, j->root, vm->kernel);
+				"with 'umladmin setup'", vm->kernel, j->p.root, vm->kernel);
 		else
 			err_sys(e, "kernel %s", vm->kernel);
 		return -1;
@@ -771,10 +744,10 @@ watcher(const struct jail *j, const struct jail_exec *x)
 		fail(sfd, "unshare");
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		fail(sfd, "make / private");
-	if (mount(j->root, j->root, NULL, MS_BIND | MS_REC, NULL) < 0)
+	if (mount(j->p.root, j->p.root, NULL, MS_BIND | MS_REC, NULL) < 0)
 		fail(sfd, "bind the jail onto itself");
-	if (chdir(j->root) < 0)
-		fail(sfd, j->root);
+	if (chdir(j->p.root) < 0)
+		fail(sfd, j->p.root);
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
 		fail(sfd, "pivot_root");
 	if (umount2(".", MNT_DETACH) < 0)

@@ -18,22 +18,14 @@
 #include <sys/types.h>
 
 #include "../common/config.h"
+#include "../common/paths.h"
 #include "../common/util.h"
 
 /* tmpfs = memory + this (the kernel's memory file plus its sockets). */
 #define JAIL_TMP_MARGIN (32ULL << 20)
 
 struct jail {
-	char *vmdir;
-	char *root;
-	char *tmp;
-	char *shared_mnt;
-	char *disks;
-	char *logdir;
-	char *ctrl;
-	char *shared_src;     /* [GLOBAL] shared */
-	char *mconsole;       /* host path of the kernel's mconsole socket */
-	char *notify;         /* host path of the monitor's notify socket */
+	struct vm_paths p;
 	uid_t uid;
 	gid_t gid;
 	int tmp_mounted;

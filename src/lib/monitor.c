@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "../common/names.h"
 #include "../common/mcpolicy.h"
 #include "cmdline.h"
 #include "diskjob.h"
@@ -52,19 +53,6 @@ struct mon_req {
 
 static void stop_enter(struct monitor *m, enum stop_stage s);
 static void stop_mc(struct monitor *m, const char *cmd);
-
-const char *um_state_name(um_state s)
-{
-	switch (s) {
-	case UM_STOPPED: return "stopped";
-	case UM_STARTING: return "starting";
-	case UM_RUNNING: return "running";
-	case UM_PAUSED: return "paused";
-	case UM_STOPPING: return "stopping";
-	case UM_CRASHED: return "crashed";
-	}
-	return "unknown";
-}
 
 static void add_waiter(struct mon_waiter **list, mon_done_cb cb, void *arg)
 {
@@ -268,9 +256,9 @@ static void open_mconsole(struct monitor *m)
 	int dir, fd;
 
 	close_mconsole(m);
-	dir = open(m->jail.tmp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	dir = open(m->jail.p.tmp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dir < 0) {
-		log_err("%s: %s: %s", m->vm->name, m->jail.tmp, strerror(errno));
+		log_err("%s: %s: %s", m->vm->name, m->jail.p.tmp, strerror(errno));
 		return;
 	}
 	memset(&how, 0, sizeof(how));
@@ -281,7 +269,7 @@ static void open_mconsole(struct monitor *m)
 	close(dir);
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode) ||
 	    st.st_uid != m->vm->uid) {
-		log_err("%s: %s: %s", m->vm->name, m->jail.mconsole, fd < 0 ?
+		log_err("%s: %s: %s", m->vm->name, m->jail.p.mconsole, fd < 0 ?
 			strerror(errno) : "not the kernel's socket (not a socket "
 			"of the vmuser)");
 		if (fd >= 0)
@@ -301,7 +289,7 @@ static void teardown(struct monitor *m)
 		loop_del_fd(m->loop, m->notify_fd);
 		close(m->notify_fd);
 		m->notify_fd = -1;
-		unlink(m->jail.notify);
+		unlink(m->jail.p.notify);
 	}
 	if (m->status_fd >= 0) {
 		loop_del_fd(m->loop, m->status_fd);
@@ -410,7 +398,7 @@ static void kernel_ended(struct monitor *m, int st)
 	m->kernel = 0;
 	teardown(m);
 	m->state = m->last_exit.requested || m->rebooting ? UM_STOPPED : UM_CRASHED;
-	log_info("%s: %s: %s", m->vm->name, um_state_name(m->state),
+	log_info("%s: %s: %s", m->vm->name, vm_state_name(m->state),
 		 m->last_exit.reason);
 	snprintf(msg, sizeof(msg), "%s: the kernel ended during the start: %s",
 		 m->vm->name, m->last_exit.reason);
@@ -803,16 +791,16 @@ static int open_notify(struct monitor *m, struct err *e)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", m->jail.notify);
-	unlink(m->jail.notify);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", m->jail.p.notify);
+	unlink(m->jail.p.notify);
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
-		err_sys(e, "%s: notification socket", m->jail.notify);
+		err_sys(e, "%s: notification socket", m->jail.p.notify);
 		return -1;
 	}
 	/* the sender's pid comes with every datagram */
 	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) < 0) {
-		err_sys(e, "%s: SO_PASSCRED", m->jail.notify);
+		err_sys(e, "%s: SO_PASSCRED", m->jail.p.notify);
 		close(fd);
 		return -1;
 	}
@@ -820,15 +808,15 @@ static int open_notify(struct monitor *m, struct err *e)
 	 * threads share) and handed to the kernel's user without following
 	 * a link: the jail's tmp is the vmuser's */
 	if (fchmod(fd, 0600) < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		err_sys(e, "%s: notification socket", m->jail.notify);
+		err_sys(e, "%s: notification socket", m->jail.p.notify);
 		close(fd);
 		return -1;
 	}
-	if (lchown(m->jail.notify, m->vm->uid, m->vm->gid) < 0 ||
+	if (lchown(m->jail.p.notify, m->vm->uid, m->vm->gid) < 0 ||
 	    loop_add_fd(m->loop, fd, EPOLLIN, on_notify, m) < 0) {
-		err_sys(e, "%s", m->jail.notify);
+		err_sys(e, "%s", m->jail.p.notify);
 		close(fd);
-		unlink(m->jail.notify);
+		unlink(m->jail.p.notify);
 		return -1;
 	}
 	m->notify_fd = fd;
@@ -886,11 +874,11 @@ int monitor_start(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 	if (m->state != UM_STOPPED && m->state != UM_CRASHED) {
 		if (m->kernel)
 			err_code(e, ERR_STATE, "%s: already running (state %s, kernel "
-				 "pid %d)", m->vm->name, um_state_name(m->state),
+				 "pid %d)", m->vm->name, vm_state_name(m->state),
 				 (int)m->kernel);
 		else
 			err_code(e, ERR_STATE, "%s: already running (state %s)",
-				 m->vm->name, um_state_name(m->state));
+				 m->vm->name, vm_state_name(m->state));
 		return -1;
 	}
 	if (m->watcher) {
@@ -912,7 +900,7 @@ int monitor_start(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 	if (jail_layout(&m->jail, e) < 0 || jail_mount(&m->jail, m->vm, e) < 0)
 		goto fail;
 	if (jail_check(&m->jail, m->vm, e) < 0 || disks_ready(m, e) < 0 ||
-	    vmnet_up(&m->net, m->cfg, m->vm, m->jail.root, e) < 0 ||
+	    vmnet_up(&m->net, m->cfg, m->vm, m->jail.p.root, e) < 0 ||
 	    open_notify(m, e) < 0)
 		goto fail;
 	for (int i = 0; i < m->nchans; i++)
@@ -984,7 +972,7 @@ fail:
 		loop_del_fd(m->loop, m->notify_fd);
 		close(m->notify_fd);
 		m->notify_fd = -1;
-		unlink(m->jail.notify);
+		unlink(m->jail.p.notify);
 	}
 	vmnet_down(&m->net, m->vm);
 	jail_unmount(&m->jail);
@@ -1135,7 +1123,7 @@ static int begin_stop(struct monitor *m, enum stop_stage first, int timeout,
 	}
 	if (!is_up(m)) {
 		err_code(e, ERR_STATE, "%s: not running (state %s)", m->vm->name,
-			 um_state_name(m->state));
+			 vm_state_name(m->state));
 		return -1;
 	}
 	add_waiter(&m->stop_waiters, cb, arg);
@@ -1195,7 +1183,7 @@ int monitor_wait_ready(struct monitor *m, mon_done_cb cb, void *arg,
 	if (m->state != UM_STARTING && m->state != UM_RUNNING &&
 	    m->state != UM_PAUSED) {
 		err_code(e, ERR_STATE, "%s: not running (state %s)", m->vm->name,
-			 um_state_name(m->state));
+			 vm_state_name(m->state));
 		return -1;
 	}
 	add_waiter(&m->ready_waiters, cb, arg);
@@ -1250,7 +1238,7 @@ static int request(struct monitor *m, const char *cmd, int then, const char *sai
 	}
 	if (m->state != UM_RUNNING && m->state != UM_PAUSED) {
 		err_code(e, ERR_STATE, "%s: not running (state %s)", m->vm->name,
-			 um_state_name(m->state));
+			 vm_state_name(m->state));
 		return -1;
 	}
 	r = xcalloc(1, sizeof(*r));
@@ -1325,7 +1313,7 @@ int monitor_make_chans(struct monitor *m, struct err *e)
 	int fresh[VM_MAX_CHANS] = {0};
 
 	for (int i = 0; i < vm->nchans; i++) {
-		struct chan_opts o = {.logdir = m->jail.logdir, .logw = m->logw,
+		struct chan_opts o = {.logdir = m->jail.p.logdir, .logw = m->logw,
 				      .log_max = vm->log_max, .log_keep = vm->log_keep};
 
 		made[i] = NULL;
@@ -1437,7 +1425,7 @@ struct monitor *monitor_new(struct config *cfg, const char *name, struct err *e)
 			err_set(e, "%s: a process of an earlier run still lives in the "
 				"jail %s (pid %d); re-attaching to it is not supported "
 				"yet: stop it (kill %d) and start the monitor again",
-				vm->name, m->jail.root, (int)left, (int)left);
+				vm->name, m->jail.p.root, (int)left, (int)left);
 			goto fail_keep_mounts;
 		}
 	}

@@ -117,7 +117,6 @@ struct monitor {
 	struct disklocks boot_locks;   /* the images of this boot */
 };
 
-const char *um_state_name(um_state s);
 
 /* Sets up everything but the control socket. The monitor owns cfg from
  * then on (a reload replaces it), also when this fails. */

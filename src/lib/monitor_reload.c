@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../common/log.h"
+#include "../common/names.h"
 #include "monitor.h"
 
 /* One key of a VM section as text, for the comparison. */
@@ -40,11 +41,9 @@ static char *size_text(uint64_t n)
 
 static char *nic_text(const struct nic_conf *n)
 {
-	static const char *const kinds[] = {"host_to_host", "bridged", "switched"};
-
 	return xasprintf("%s(proxy_if=%s, proxy_addr=%s, guest_addr=%s, "
 			 "host_if=%s, bridge_if=%s, switch=%s, mac=%s)",
-			 kinds[n->kind], n->proxy_if, n->proxy_addr, n->guest_addr,
+			 nic_kind_name(n->kind), n->proxy_if, n->proxy_addr, n->guest_addr,
 			 n->host_if, n->bridge_if, n->sw, n->mac);
 }
 
@@ -77,7 +76,7 @@ static void render(const struct vm_conf *vm, struct kvs *k)
 	put(k, "log_max", size_text(vm->log_max));
 	put(k, "log_keep", xasprintf("%d", vm->log_keep));
 	put(k, "start", xstrdup(start_mode_name(vm->start)));
-	put(k, "on_panic", xstrdup(vm->on_panic == PANIC_KEEP ? "keep" : "end"));
+	put(k, "on_panic", xstrdup(panic_action_name(vm->on_panic)));
 }
 
 static void kvs_free(struct kvs *k)

@@ -9,24 +9,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/names.h"
 #include "rpc_client.h"
 #include "term.h"
 #include "watch_int.h"
 
 #define READ_WAIT_MS 30000
-
-const char *watch_state_name(um_state s)
-{
-	static const char *names[] = {"stopped", "starting", "running", "paused",
-				      "stopping", "crashed"};
-
-	return (unsigned)s < ARRAY_SIZE(names) ? names[s] : "unknown";
-}
-
-static const char *mode_name(um_chan_mode m)
-{
-	return m == UM_CHAN_PTY ? "pty" : m == UM_CHAN_LOG ? "log" : "null";
-}
 
 static int call_ms(struct watch *w, uint32_t proc, xdrproc_t xa, void *a,
 		   xdrproc_t xr, void *r, int timeout_ms)
@@ -129,7 +117,7 @@ static void print_chan(const um_chan *c)
 		return;
 	}
 	printf("%-13s %-4s %-6s %llu bytes of output, %d reader%s%s%s\n", c->name,
-	       mode_name(c->mode), c->open ? "open" : "closed",
+	       chan_mode_name((enum chan_mode)c->mode), c->open ? "open" : "closed",
 	       (unsigned long long)c->head, c->readers, c->readers == 1 ? "" : "s",
 	       *c->log ? ", log " : "", c->log);
 }
@@ -152,7 +140,7 @@ int watch_cmd_info(struct watch *w, const struct watch_step *s)
 	}
 	up = r.state == UM_STARTING || r.state == UM_RUNNING || r.state == UM_PAUSED;
 	printf("%-13s %s\n", "name", r.name);
-	printf("%-13s %s\n", "state", watch_state_name(r.state));
+	printf("%-13s %s\n", "state", vm_state_name(r.state));
 	if (r.boot)
 		printf("%-13s %d since the monitor started\n", "boot", r.boot);
 	if (r.ready_ms)
@@ -280,11 +268,11 @@ static void screen_note(struct watch *w, const char *chan, const um_screen_res *
 		fmt_time((time_t)r->ended, when, sizeof(when));
 		fprintf(stderr, "umlwatch: %s %s: the VM is %s; this screen is from "
 			"boot %d, which ended at %s\n", w->vm, chan,
-			watch_state_name(info.state), r->boot, when);
+			vm_state_name(info.state), r->boot, when);
 	} else {
 		fprintf(stderr, "umlwatch: %s %s: the VM is %s; this screen is from "
 			"boot %d, which is not running\n", w->vm, chan,
-			watch_state_name(info.state), r->boot);
+			vm_state_name(info.state), r->boot);
 	}
 	xdr_free((xdrproc_t)xdr_um_info, (char *)&info);
 }

@@ -23,7 +23,6 @@ int watch_simple(struct watch *w, uint32_t proc, xdrproc_t xa, void *a);
  * array to free with watch_free_names, or NULL with e. */
 char **watch_channel_names(struct watch *w, int timeout_ms, struct err *e);
 void watch_free_names(char **names);
-const char *watch_state_name(um_state s);
 
 int watch_cmd_info(struct watch *w, const struct watch_step *s);
 /* stop and reboot */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/config.h"
+#include "common/names.h"
 #include "common/log.h"
 #include "lib/admin.h"
 #include "lib/diskjob.h"

@@ -11,6 +11,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "common/paths.h"
 #include "lib/monitor.h"
 #include "lib/rpc_client.h"
 #include "lib/rpc_wire.h"
@@ -35,7 +36,7 @@ static void usage(FILE *f)
 /* umlmon -reload: asks the running monitor, and prints its answer. */
 static int reload(const struct config *cfg, const char *name)
 {
-	char *sock = xasprintf("%s/%s/ctrl", cfg->global.vardir, name);
+	char *sock = vm_ctrl_path(cfg->global.vardir, name);
 	struct rpc_client *c;
 	um_result r;
 	struct err e;
@@ -251,7 +252,7 @@ int main(int argc, char **argv)
 
 	if (mkdir_p(cfg->global.rundir, 0755) < 0)
 		die(1, "%s: %s", cfg->global.rundir, strerror(errno));
-	pidpath = xasprintf("%s/%s.pid", cfg->global.rundir, vm->name);
+	pidpath = vm_pid_path(cfg->global.rundir, vm->name);
 	pidfd = lock_pidfile(pidpath, &e);
 	if (pidfd < 0)
 		die(1, "%s: %s", vm->name, e.msg);
@@ -264,7 +265,7 @@ int main(int argc, char **argv)
 	m = monitor_new(cfg, name, &e);
 	if (!m)
 		ready(report_fd, e.msg);
-	logpath = xasprintf("%s/monitor.log", m->jail.logdir);
+	logpath = xstrdup(m->jail.p.monitor_log);
 	if (log_to_file(logpath, fg, m->vm->log_max, m->vm->log_keep) < 0)
 		log_warn("%s: %s", logpath, strerror(errno));
 	if (monitor_listen(m, &e) < 0) {
@@ -284,7 +285,7 @@ int main(int argc, char **argv)
 		}
 	}
 	log_info("%s: monitor running (pid %d, control socket %s)", name,
-		 (int)getpid(), m->jail.ctrl);
+		 (int)getpid(), m->jail.p.ctrl);
 	ready(report_fd, NULL);
 	if (m->vm->start == START_BOOT && monitor_start(m, NULL, NULL, &e) < 0)
 		log_err("%s", e.msg);

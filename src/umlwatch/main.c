@@ -6,6 +6,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "common/paths.h"
 #include "lib/watch.h"
 
 /* The control socket of the VM, from the configuration's vardir. Without
@@ -22,12 +23,12 @@ static char *socket_of(struct watch *w, const char *cfgpath, int explicit_cfg)
 		if (explicit_cfg)
 			die(WATCH_USAGE, "%s", e.msg);
 		w->noconf = xstrdup(e.msg);
-		return xasprintf("%s/%s/ctrl", UMLMON_DEFAULT_VARDIR, w->vm);
+		return vm_ctrl_path(UMLMON_DEFAULT_VARDIR, w->vm);
 	}
 	if (!config_vm(cfg, w->vm))
 		die(WATCH_NOMON, "%s: unknown VM (no [%s] section in %s)", w->vm,
 		    w->vm, cfgpath);
-	path = xasprintf("%s/%s/ctrl", cfg->global.vardir, w->vm);
+	path = vm_ctrl_path(cfg->global.vardir, w->vm);
 	config_free(cfg);
 	return path;
 }

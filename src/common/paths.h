@@ -1,0 +1,56 @@
+/* paths.h -- where the files of a VM are, on the host and inside its
+ * jail: the one place their names are made.
+ *
+ *   VARDIR/VM/             vmdir
+ *   VARDIR/VM/ctrl         the control socket
+ *   VARDIR/VM/log/         console logs and monitor.log
+ *   VARDIR/VM/jail/        the VM's root: disks/, tmp/, shared/
+ *   RUNDIR/VM.pid          the monitor's pid file
+ *   SHARED/disks/, SHARED/locks/
+ * Inside the jail the kernel has uml_dir=/tmp (its mconsole socket is
+ * /tmp/VM/mconsole) and sends notifications to /tmp/umlmon.notify. */
+#ifndef UMLMON_PATHS_H
+#define UMLMON_PATHS_H
+
+#include "util.h"
+
+/* Inside the jail. */
+#define JAIL_UML_DIR "/tmp"
+#define JAIL_NOTIFY_SOCKET "/tmp/umlmon.notify"
+
+struct vm_paths {
+	char *vmdir;
+	char *ctrl;
+	char *logdir;
+	char *monitor_log;
+	char *root;          /* the jail */
+	char *disks;         /* root/disks */
+	char *tmp;           /* root/tmp */
+	char *shared_mnt;    /* root/shared */
+	char *mconsole;      /* the kernel's mconsole socket, seen from the host */
+	char *notify;        /* the monitor's notification socket, likewise */
+	char *pidfile;       /* NULL without a rundir */
+	char *shared;        /* [GLOBAL] shared */
+	char *shared_disks;
+	char *locks;
+};
+
+/* rundir may be NULL. -1 with e if a socket's path is too long for a Unix
+ * socket address (the VM name or vardir must be shorter). */
+int vm_paths_init(struct vm_paths *p, const char *vardir, const char *shared,
+		  const char *rundir, const char *vm, struct err *e);
+void vm_paths_free(struct vm_paths *p);
+
+/* Single paths, malloc'd, for callers that need no more: the control
+ * socket VARDIR/VM/ctrl, the pid file RUNDIR/VM.pid, the VM's disks
+ * VARDIR/VM/jail/disks. */
+char *vm_ctrl_path(const char *vardir, const char *vm);
+char *vm_pid_path(const char *rundir, const char *vm);
+char *vm_disks_path(const char *vardir, const char *vm);
+/* SHARED/disks and SHARED/locks. */
+char *shared_disks_path(const char *shared);
+char *shared_locks_path(const char *shared);
+/* The VM's disks relative to its vmdir. */
+#define VM_REL_DISKS "jail/disks"
+
+#endif
