@@ -1,5 +1,7 @@
-/* ctrl.c -- the procedures of umlmonctrl.x on the monitor's side: decode,
- * call into monitor.c or chan.c, answer now or when the operation ends. */
+/* ctrl.c -- the procedures of umlmonctrl.x on the monitor's side: the
+ * dispatch table (each row says who may call it) and thin handlers that
+ * decode, call the monitor (monitor.h) or a channel (chan.h), and answer
+ * now or when the operation ends. It does not see the monitor's state. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -10,10 +12,11 @@
 
 #include "../common/log.h"
 #include "../common/names.h"
-#include "cmdline.h"
 #include "diskjob.h"
 #include "logw.h"
 #include "loop.h"
+#include "chan.h"
+#include "ctrl.h"
 #include "monitor.h"
 #include "rpc_server.h"
 #include "rpc_wire.h"
@@ -64,12 +67,11 @@ static void done_text(struct monitor *m, um_status st, const char *msg, void *ar
 	struct rpc_call *call = arg;
 	um_text_res *res = rpc_call_res(call);
 
-	(void)m;
 	if (st == UM_OK) {
 		set_res(&res->res, st, "ok");
 		res->text = xstrdup(msg);
 	} else {
-		set_res(&res->res, st, "%s: mconsole: %s", m->vm->name, msg);
+		set_res(&res->res, st, "%s: mconsole: %s", monitor_name(m), msg);
 		res->text = xstrdup("");
 	}
 	rpc_call_reply(call);
@@ -95,165 +97,30 @@ static enum rpc_outcome p_null(struct rpc_call *call, void *args, void *res)
 	return RPC_REPLY;
 }
 
-static void fill_info(struct monitor *m, um_info *r)
-{
-	struct vm_conf *vm = m->vm;
-	const struct vm_exit *x = &m->last_exit;
-
-	set_res(&r->res, UM_OK, "ok");
-	r->name = xstrdup(vm->name);
-	r->state = m->state;
-	r->monitor_pid = (int)getpid();
-	r->watcher_pid = (int)m->watcher;
-	r->kernel_pid = (int)m->kernel;
-	r->started = m->state == UM_STOPPED || m->state == UM_CRASHED ? 0 : m->started;
-	r->uptime_ms = r->started ? (u_quad_t)(now_ms() - m->started_ms) : 0;
-	r->vmuser = xstrdup(vm->vmuser);
-	r->kernel = xstrdup(vm->kernel);
-	r->memory = vm->memory;
-	r->vardir = xstrdup(m->jail.p.vmdir);
-	r->jail = xstrdup(m->jail.p.root);
-	if (m->cmdline) {
-		r->cmdline = xstrdup(m->cmdline);
-	} else {
-		struct cmdline cl;
-		struct err e;
-
-		if (cmdline_build(vm, NULL, &cl, &e) == 0) {
-			r->cmdline = xstrdup(cl.text);
-			cmdline_free(&cl);
-		} else {
-			r->cmdline = xstrdup(e.msg);
-		}
-	}
-	r->stop_timeout = vm->stop_timeout;
-	r->disks.disks_len = (u_int)vm->ndisks;
-	r->disks.disks_val = xcalloc((size_t)vm->ndisks, sizeof(um_disk));
-	for (int i = 0; i < vm->ndisks; i++) {
-		um_disk *d = &r->disks.disks_val[i];
-
-		d->dev = xasprintf("ubd%d", vm->disks[i].index);
-		d->flags = xstrdup(vm->disks[i].flags);
-		d->path = xstrdup(vm->disks[i].path);
-		d->backing = xstrdup(vm->disks[i].backing ? vm->disks[i].backing : "");
-	}
-	r->nics.nics_len = (u_int)vm->nnics;
-	r->nics.nics_val = xcalloc((size_t)vm->nnics, sizeof(um_nic));
-	for (int i = 0; i < vm->nnics; i++) {
-		const struct nic_conf *n = &vm->nics[i];
-		um_nic *u = &r->nics.nics_val[i];
-		char gif[16];
-
-		u->name = xasprintf("eth%d", n->index);
-		u->kind = xstrdup(nic_kind_name(n->kind));
-		if (n->kind == NIC_HOST_TO_HOST)
-			u->host = xasprintf("tap %s %s peer %s%s%s", n->proxy_if,
-					    n->proxy_addr, n->guest_addr,
-					    n->host_if[0] ? ", proxy ARP on " : "",
-					    n->host_if);
-		else if (n->kind == NIC_BRIDGED)
-			u->host = xasprintf("tap %s on bridge %s", n->proxy_if,
-					    n->bridge_if);
-		else
-			u->host = xasprintf("switch %s", n->sw);
-		cmdline_guest_if(vm, i, gif, sizeof(gif));
-		u->guest_if = xstrdup(gif);
-		u->mac = xstrdup(m->macs[i]);
-	}
-	r->chans.chans_len = (u_int)m->nchans;
-	r->chans.chans_val = xcalloc((size_t)m->nchans, sizeof(um_chan));
-	for (int i = 0; i < m->nchans; i++) {
-		struct chan *ch = m->chans[i];
-		um_chan *c = &r->chans.chans_val[i];
-
-		c->name = xstrdup(ch->name);
-		c->mode = (um_chan_mode)ch->mode;
-		c->log = xstrdup(ch->logpath ? ch->logpath : "");
-		c->head = ch->head;
-		/* clients only: not the monitor's own watches */
-		c->readers = chan_nwaiters(ch) - (m->login_chan == ch) -
-			     (m->panic_chan == ch);
-		c->open = chan_is_open(ch);
-	}
-	r->last_exit.valid = x->valid;
-	r->last_exit.code = x->code;
-	r->last_exit.signal = x->signal;
-	r->last_exit.requested = x->requested;
-	r->last_exit.ended = x->ended;
-	r->last_exit.reason = xstrdup(x->reason);
-	r->boot = m->boot;
-	r->ready_ms = m->ready_ms > 0 && r->started ? (u_quad_t)m->ready_ms : 0;
-	r->pending = xstrdup(m->pending_note ? m->pending_note : "");
-}
-
 static enum rpc_outcome p_info(struct rpc_call *call, void *args, void *res)
 {
+	um_info *r = res;
+
 	(void)args;
-	fill_info(rpc_call_ctx(call), res);
+	monitor_info(rpc_call_ctx(call), r);
+	set_res(&r->res, UM_OK, "ok");
 	return RPC_REPLY;
 }
 
-static enum rpc_outcome p_start(struct rpc_call *call, void *args, void *res)
+/* The procedures that are one action on the VM (the row's data): start,
+ * stop, halt, reboot, ctrlaltdel, sysrq, pause, resume. */
+static enum rpc_outcome p_action(struct rpc_call *call, void *args, void *res)
 {
 	struct monitor *m = rpc_call_ctx(call);
+	struct mon_request r = {.action = (enum mon_action)rpc_call_data(call),
+				.timeout = -1};
 	struct err e;
 
-	(void)args;
-	return deferred(call, res, monitor_start(m, done_result, call, &e), &e);
-}
-
-static enum rpc_outcome p_stop(struct rpc_call *call, void *args, void *res)
-{
-	struct monitor *m = rpc_call_ctx(call);
-	um_stop_args *a = args;
-	struct err e;
-
-	return deferred(call, res, monitor_stop(m, a->timeout, done_result, call, &e), &e);
-}
-
-static enum rpc_outcome p_halt(struct rpc_call *call, void *args, void *res)
-{
-	struct monitor *m = rpc_call_ctx(call);
-	struct err e;
-
-	(void)args;
-	return deferred(call, res, monitor_halt(m, done_result, call, &e), &e);
-}
-
-static enum rpc_outcome p_cad(struct rpc_call *call, void *args, void *res)
-{
-	struct monitor *m = rpc_call_ctx(call);
-	struct err e;
-
-	(void)args;
-	return deferred(call, res, monitor_ctrlaltdel(m, done_result, call, &e), &e);
-}
-
-static enum rpc_outcome p_sysrq(struct rpc_call *call, void *args, void *res)
-{
-	struct monitor *m = rpc_call_ctx(call);
-	char **key = args;
-	struct err e;
-
-	return deferred(call, res, monitor_sysrq(m, *key, done_result, call, &e), &e);
-}
-
-static enum rpc_outcome p_pause(struct rpc_call *call, void *args, void *res)
-{
-	struct monitor *m = rpc_call_ctx(call);
-	struct err e;
-
-	(void)args;
-	return deferred(call, res, monitor_pause(m, done_result, call, &e), &e);
-}
-
-static enum rpc_outcome p_resume(struct rpc_call *call, void *args, void *res)
-{
-	struct monitor *m = rpc_call_ctx(call);
-	struct err e;
-
-	(void)args;
-	return deferred(call, res, monitor_resume(m, done_result, call, &e), &e);
+	if (r.action == MON_STOP || r.action == MON_REBOOT)
+		r.timeout = ((um_stop_args *)args)->timeout;
+	else if (r.action == MON_SYSRQ)
+		r.key = *(char **)args;
+	return deferred(call, res, monitor_do(m, &r, done_result, call, &e), &e);
 }
 
 static enum rpc_outcome p_mconsole(struct rpc_call *call, void *args, void *res)
@@ -282,16 +149,15 @@ static struct chan *find_chan(struct monitor *m, const char *name, um_result *re
 		struct strbuf names;
 
 		sb_init(&names);
-		for (int i = 0; i < m->nchans; i++)
-			sb_printf(&names, "%s%s", i ? ", " : "", m->chans[i]->name);
+		monitor_chan_list(m, &names);
 		set_res(res, UM_ENOENT, "%s: no channel '%s' (channels: %s)",
-			m->vm->name, name, names.buf ? names.buf : "none");
+			monitor_name(m), name, names.buf ? names.buf : "none");
 		sb_free(&names);
 		return NULL;
 	}
 	if (ch->mode == CHAN_NULL) {
 		set_res(res, UM_ENOENT, "%s: %s is not connected (null in the "
-			"configuration)", m->vm->name, name);
+			"configuration)", monitor_name(m), name);
 		return NULL;
 	}
 	return ch;
@@ -310,17 +176,17 @@ static enum rpc_outcome p_open(struct rpc_call *call, void *args, void *res)
 	r->head = ch->head;
 	r->tail = chan_tail(ch);
 	r->writable = !a->readonly && ch->mode == CHAN_PTY;
-	if (!chan_is_open(ch) && m->state != UM_STARTING)
+	if (!chan_is_open(ch) && monitor_state(m) != UM_STARTING)
 		set_res(&r->res, UM_ECLOSED, "%s: %s is not connected: the VM is %s",
-			m->vm->name, ch->name, vm_state_name(m->state));
+			monitor_name(m), ch->name, vm_state_name(monitor_state(m)));
 	else if (!a->readonly && ch->mode == CHAN_LOG)
 		set_res(&r->res, UM_OK, "%s: %s is log-only: watching without "
-			"input%s", m->vm->name, ch->name, m->state == UM_PAUSED ?
+			"input%s", monitor_name(m), ch->name, monitor_state(m) == UM_PAUSED ?
 			"; the VM is paused: nothing will show until it is "
 			"resumed (-resume)" : "");
-	else if (m->state == UM_PAUSED)
+	else if (monitor_state(m) == UM_PAUSED)
 		set_res(&r->res, UM_OK, "%s: the VM is paused: nothing will show "
-			"and input waits until it is resumed (-resume)", m->vm->name);
+			"and input waits until it is resumed (-resume)", monitor_name(m));
 	else
 		set_res(&r->res, UM_OK, "ok");
 	return RPC_REPLY;
@@ -347,11 +213,11 @@ static void read_done(struct read_wait *rw, int closed)
 	struct chan *ch = rw->w.ch;
 	um_read_res *r = rpc_call_res(rw->call);
 
-	loop_timer_cancel(rw->m->loop, rw->timer);
+	loop_timer_cancel(monitor_loop(rw->m), rw->timer);
 	fill_read(ch, r, rw->w.offset, rw->max);
 	if (closed && r->data.data_len == 0)
 		set_res(&r->res, UM_ECLOSED, "%s: %s closed: the VM stopped",
-			rw->m->vm->name, ch->name);
+			monitor_name(rw->m), ch->name);
 	rpc_call_reply(rw->call);
 	free(rw);
 }
@@ -377,7 +243,7 @@ static void on_read_cancel(struct rpc_call *call, void *arg)
 
 	(void)call;
 	chan_unwait(rw->w.ch, &rw->w);
-	loop_timer_cancel(rw->m->loop, rw->timer);
+	loop_timer_cancel(monitor_loop(rw->m), rw->timer);
 	free(rw);
 }
 
@@ -398,12 +264,12 @@ static enum rpc_outcome p_read(struct rpc_call *call, void *args, void *res)
 		fill_read(ch, r, a->offset, max);
 		return RPC_REPLY;
 	}
-	if (!chan_is_open(ch) && !(m->state == UM_STARTING)) {
+	if (!chan_is_open(ch) && !(monitor_state(m) == UM_STARTING)) {
 		/* nothing more will come until the next start: the client may
 		 * wait across a restart by asking again */
 		fill_read(ch, r, a->offset, max);
 		set_res(&r->res, UM_ECLOSED, "%s: %s closed: the VM is %s",
-			m->vm->name, ch->name, vm_state_name(m->state));
+			monitor_name(m), ch->name, vm_state_name(monitor_state(m)));
 		return RPC_REPLY;
 	}
 	rw = xcalloc(1, sizeof(*rw));
@@ -412,7 +278,7 @@ static enum rpc_outcome p_read(struct rpc_call *call, void *args, void *res)
 	rw->call = call;
 	rw->m = m;
 	rw->max = max;
-	rw->timer = loop_timer_add(m->loop, a->wait_ms > READ_WAIT_MAX_MS ?
+	rw->timer = loop_timer_add(monitor_loop(m), a->wait_ms > READ_WAIT_MAX_MS ?
 				   READ_WAIT_MAX_MS : a->wait_ms, on_read_timeout, rw);
 	chan_wait(ch, &rw->w);
 	rpc_call_on_cancel(call, on_read_cancel, rw);
@@ -430,12 +296,12 @@ static enum rpc_outcome p_write(struct rpc_call *call, void *args, void *res)
 		return RPC_REPLY;
 	if (ch->mode != CHAN_PTY) {
 		set_res(res, UM_EPERM, "%s: %s is log-only: input is not accepted",
-			m->vm->name, ch->name);
+			monitor_name(m), ch->name);
 		return RPC_REPLY;
 	}
 	if (chan_write(ch, a->data.data_val, a->data.data_len, &e) < 0) {
 		set_res(res, chan_is_open(ch) ? UM_EBUSY : UM_ECLOSED, "%s: %s",
-			m->vm->name, e.msg);
+			monitor_name(m), e.msg);
 		return RPC_REPLY;
 	}
 	set_res(res, UM_OK, "ok");
@@ -453,7 +319,7 @@ static enum rpc_outcome p_winsize(struct rpc_call *call, void *args, void *res)
 		return RPC_REPLY;
 	if (chan_winsize(ch, a->rows, a->cols, &e) < 0) {
 		set_res(res, chan_is_open(ch) ? UM_EINVAL : UM_ECLOSED, "%s: %s",
-			m->vm->name, e.msg);
+			monitor_name(m), e.msg);
 		return RPC_REPLY;
 	}
 	set_res(res, UM_OK, "ok");
@@ -477,9 +343,15 @@ static enum rpc_outcome p_screen(struct rpc_call *call, void *args, void *res)
 	r->cols = (u_int)cols;
 	r->cursor_row = (u_int)row;
 	r->cursor_col = (u_int)col;
-	r->boot = m->boot;
-	r->live = m->boot && m->watcher && m->state != UM_CRASHED;
-	r->ended = !r->live && m->last_exit.valid ? m->last_exit.ended : 0;
+	{
+		int boot, live;
+		time_t ended;
+
+		monitor_boot_shown(m, &boot, &live, &ended);
+		r->boot = boot;
+		r->live = live;
+		r->ended = ended;
+	}
 	set_res(&r->res, UM_OK, "ok");
 	return RPC_REPLY;
 }
@@ -499,7 +371,7 @@ static enum rpc_outcome p_log_read(struct rpc_call *call, void *args, void *res)
 	if (!ch)
 		return RPC_REPLY;
 	if (!ch->log) {
-		set_res(&r->res, UM_ENOENT, "%s: %s has no log", m->vm->name, ch->name);
+		set_res(&r->res, UM_ENOENT, "%s: %s has no log", monitor_name(m), ch->name);
 		return RPC_REPLY;
 	}
 	/* only what the writer has finished: size and tag agree */
@@ -511,7 +383,7 @@ static enum rpc_outcome p_log_read(struct rpc_call *call, void *args, void *res)
 	if (a->offset < size && max) {
 		fd = open(ch->logpath, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			set_res(&r->res, UM_EIO, "%s: log %s: %s", m->vm->name,
+			set_res(&r->res, UM_EIO, "%s: log %s: %s", monitor_name(m),
 				ch->logpath, strerror(errno));
 			return RPC_REPLY;
 		}
@@ -520,7 +392,7 @@ static enum rpc_outcome p_log_read(struct rpc_call *call, void *args, void *res)
 		n = pread(fd, r->data.data_val, max, (off_t)a->offset);
 		close(fd);
 		if (n < 0) {
-			set_res(&r->res, UM_EIO, "%s: log %s: %s", m->vm->name,
+			set_res(&r->res, UM_EIO, "%s: log %s: %s", monitor_name(m),
 				ch->logpath, strerror(errno));
 			return RPC_REPLY;
 		}
@@ -532,38 +404,20 @@ static enum rpc_outcome p_log_read(struct rpc_call *call, void *args, void *res)
 
 /* ---- disks ----------------------------------------------------------- */
 
-static void disk_done(struct diskjob *j, int rc, const struct err *e,
-		      const char *text, void *arg)
+static void disk_done(struct monitor *m, const struct err *e, const char *text,
+		      void *arg)
 {
-	struct monitor *m = arg;
-	struct rpc_call *call = m->disk_call;
-	um_disk_res *r;
+	struct rpc_call *call = arg;
+	um_disk_res *r = rpc_call_res(call);
 
-	(void)j;
-	m->disk_job = NULL;
-	m->disk_call = NULL;
-	if (rc < 0)
-		log_info("%s: disk: %s", m->vm->name, e->msg);
-	if (!call)
-		return; /* its client went away */
-	r = rpc_call_res(call);
-	if (rc < 0)
+	(void)m;
+	if (e)
 		set_res(&r->res, (um_status)e->code, "%s", e->msg);
 	else
 		set_res(&r->res, UM_OK, "ok");
 	free(r->text);
 	r->text = xstrdup(text);
 	rpc_call_reply(call);
-}
-
-static void disk_cancel(struct rpc_call *call, void *arg)
-{
-	struct monitor *m = arg;
-
-	(void)call;
-	m->disk_call = NULL;
-	if (m->disk_job)
-		diskjob_cancel(m->disk_job);
 }
 
 /* Does the operation change something in /shared/disks? */
@@ -598,24 +452,17 @@ static enum rpc_outcome p_disk(struct rpc_call *call, void *args, void *res)
 	struct err e;
 
 	r->text = xstrdup("");
-	if (m->disk_job) {
-		set_res(&r->res, UM_EBUSY, "%s: a disk operation is running (%s)",
-			m->vm->name, diskjob_what(m->disk_job));
-		return RPC_REPLY;
-	}
-	if (changes_shared(a) && rpc_call_uid(call) != 0) {
+	/* a policy of the arguments, not of the procedure */
+	if (changes_shared(a) && rpc_call_peer(call)->uid != 0) {
 		set_res(&r->res, UM_EPERM, "%s: only root changes /shared/disks "
 			"(the merge in place writes the backing file)", a->path);
 		return RPC_REPLY;
 	}
-	m->disk_job = diskjob_start(m->loop, m->cfg, m->vm->name, &ja, disk_done,
-				    m, &e);
-	if (!m->disk_job) {
-		set_res(&r->res, UM_EIO, "%s", e.msg);
+	if (monitor_disk(m, &ja, disk_done, call, &e) < 0) {
+		set_res(&r->res, (um_status)e.code, "%s", e.msg);
 		return RPC_REPLY;
 	}
-	m->disk_call = call;
-	rpc_call_on_cancel(call, disk_cancel, m);
+	rpc_call_on_cancel(call, cancel_call, m);
 	return RPC_DEFER;
 }
 
@@ -624,17 +471,17 @@ static enum rpc_outcome p_disk_progress(struct rpc_call *call, void *args,
 {
 	struct monitor *m = rpc_call_ctx(call);
 	um_progress_res *r = res;
+	char what[300];
 	uint64_t done, total;
+	struct err e;
 
 	(void)args;
-	if (!m->disk_job) {
+	if (monitor_disk_progress(m, what, sizeof(what), &done, &total, &e) < 0) {
 		r->what = xstrdup("");
-		set_res(&r->res, UM_ENOENT, "%s: no disk operation is running",
-			m->vm->name);
+		set_res(&r->res, (um_status)e.code, "%s", e.msg);
 		return RPC_REPLY;
 	}
-	diskjob_progress(m->disk_job, &done, &total);
-	r->what = xstrdup(diskjob_what(m->disk_job));
+	r->what = xstrdup(what);
 	r->done = done;
 	r->total = total;
 	set_res(&r->res, UM_OK, "ok");
@@ -645,27 +492,15 @@ static enum rpc_outcome p_disk_cancel(struct rpc_call *call, void *args,
 				      void *res)
 {
 	struct monitor *m = rpc_call_ctx(call);
-
-	(void)args;
-	if (!m->disk_job) {
-		set_res(res, UM_ENOENT, "%s: no disk operation is running",
-			m->vm->name);
-		return RPC_REPLY;
-	}
-	diskjob_cancel(m->disk_job);
-	set_res(res, UM_OK, "%s: cancelling %s", m->vm->name,
-		diskjob_what(m->disk_job));
-	return RPC_REPLY;
-}
-
-static enum rpc_outcome p_reboot(struct rpc_call *call, void *args, void *res)
-{
-	struct monitor *m = rpc_call_ctx(call);
-	um_stop_args *a = args;
+	char what[300];
 	struct err e;
 
-	return deferred(call, res, monitor_reboot(m, a->timeout, done_result, call,
-						  &e), &e);
+	(void)args;
+	if (monitor_disk_cancel(m, what, sizeof(what), &e) < 0)
+		set_res(res, (um_status)e.code, "%s", e.msg);
+	else
+		set_res(res, UM_OK, "%s: cancelling %s", monitor_name(m), what);
+	return RPC_REPLY;
 }
 
 /* A UM_WAIT in progress: its own timeout. */
@@ -680,7 +515,7 @@ static void ready_done(struct monitor *m, um_status st, const char *msg, void *a
 	struct ready_wait *w = arg;
 
 	(void)m;
-	loop_timer_cancel(w->m->loop, w->timer);
+	loop_timer_cancel(monitor_loop(w->m), w->timer);
 	set_res(rpc_call_res(w->call), st, "%s", msg);
 	rpc_call_reply(w->call);
 	free(w);
@@ -695,8 +530,8 @@ static void on_ready_timeout(struct loop *l, void *arg)
 	monitor_forget(m, w);
 	set_res(rpc_call_res(w->call), UM_ETIMEDOUT, "%s: not up after %.1f s "
 		"(state %s; no ready notice nor login prompt on con1 yet)",
-		m->vm->name, (double)(now_ms() - m->started_ms) / 1000.0,
-		vm_state_name(m->state));
+		monitor_name(m), (double)monitor_boot_ms(m) / 1000.0,
+		vm_state_name(monitor_state(m)));
 	rpc_call_reply(w->call);
 	free(w);
 }
@@ -707,7 +542,7 @@ static void on_ready_cancel(struct rpc_call *call, void *arg)
 
 	(void)call;
 	monitor_forget(w->m, w);
-	loop_timer_cancel(w->m->loop, w->timer);
+	loop_timer_cancel(monitor_loop(w->m), w->timer);
 	free(w);
 }
 
@@ -718,9 +553,10 @@ static enum rpc_outcome p_wait(struct rpc_call *call, void *args, void *res)
 	struct ready_wait *w;
 	struct err e;
 
-	if (m->ready_ms && (m->state == UM_RUNNING || m->state == UM_PAUSED)) {
-		set_res(res, UM_OK, "%s: up %.1f s after the start", m->vm->name,
-			(double)m->ready_ms / 1000.0);
+	if (monitor_ready_ms(m) && (monitor_state(m) == UM_RUNNING ||
+				     monitor_state(m) == UM_PAUSED)) {
+		set_res(res, UM_OK, "%s: up %.1f s after the start", monitor_name(m),
+			(double)monitor_ready_ms(m) / 1000.0);
 		return RPC_REPLY;
 	}
 	w = xcalloc(1, sizeof(*w));
@@ -731,7 +567,7 @@ static enum rpc_outcome p_wait(struct rpc_call *call, void *args, void *res)
 		set_res(res, (um_status)e.code, "%s", e.msg);
 		return RPC_REPLY;
 	}
-	w->timer = loop_timer_add(m->loop, a->timeout_ms, on_ready_timeout, w);
+	w->timer = loop_timer_add(monitor_loop(m), a->timeout_ms, on_ready_timeout, w);
 	rpc_call_on_cancel(call, on_ready_cancel, w);
 	return RPC_DEFER;
 }
@@ -743,11 +579,6 @@ static enum rpc_outcome p_reload(struct rpc_call *call, void *args, void *res)
 	struct err e;
 
 	(void)args;
-	if (rpc_call_uid(call) != 0) {
-		set_res(res, UM_EPERM, "%s: only root reloads the configuration",
-			m->vm->name);
-		return RPC_REPLY;
-	}
 	sb_init(&text);
 	if (monitor_reload(m, &text, &e) < 0)
 		set_res(res, UM_EINVAL, "%s%s", text.buf ? text.buf : "", e.msg);
@@ -758,9 +589,11 @@ static enum rpc_outcome p_reload(struct rpc_call *call, void *args, void *res)
 	return RPC_REPLY;
 }
 
-#define PROC(num, name, targ, tres, fn) \
+/* A row: number, name, argument and result types, handler, who may call
+ * it (rpc_server.h), the handler's data. */
+#define PROC(num, name, targ, tres, fn, policy, data) \
 	{num, name, (xdrproc_t)xdr_##targ, sizeof(targ), \
-	 (xdrproc_t)xdr_##tres, sizeof(tres), fn}
+	 (xdrproc_t)xdr_##tres, sizeof(tres), fn, policy, data}
 
 /* "void" arguments and results: nothing on the wire */
 typedef int um_void;
@@ -773,38 +606,56 @@ static bool_t xdr_string_arg(XDR *x, string_arg *s)
 }
 
 static const struct rpc_proc procs[] = {
-	PROC(UM_NULL, "null", um_void, um_void, p_null),
-	PROC(UM_INFO, "info", um_void, um_info, p_info),
-	PROC(UM_START, "start", um_void, um_result, p_start),
-	PROC(UM_STOP, "stop", um_stop_args, um_result, p_stop),
-	PROC(UM_HALT, "halt", um_void, um_result, p_halt),
-	PROC(UM_CTRLALTDEL, "ctrlaltdel", um_void, um_result, p_cad),
-	PROC(UM_SYSRQ, "sysrq", string_arg, um_result, p_sysrq),
-	PROC(UM_PAUSE, "pause", um_void, um_result, p_pause),
-	PROC(UM_RESUME, "resume", um_void, um_result, p_resume),
-	PROC(UM_MCONSOLE, "mconsole", string_arg, um_text_res, p_mconsole),
-	PROC(UM_CONSOLE_OPEN, "console_open", um_open_args, um_open_res, p_open),
-	PROC(UM_CONSOLE_READ, "console_read", um_read_args, um_read_res, p_read),
-	PROC(UM_CONSOLE_WRITE, "console_write", um_write_args, um_result, p_write),
+	PROC(UM_NULL, "null", um_void, um_void, p_null, RPC_ANY_PEER, 0),
+	PROC(UM_INFO, "info", um_void, um_info, p_info, RPC_READ, 0),
+	PROC(UM_START, "start", um_void, um_result, p_action, RPC_CONTROL, MON_START),
+	PROC(UM_STOP, "stop", um_stop_args, um_result, p_action, RPC_CONTROL, MON_STOP),
+	PROC(UM_HALT, "halt", um_void, um_result, p_action, RPC_CONTROL, MON_HALT),
+	PROC(UM_CTRLALTDEL, "ctrlaltdel", um_void, um_result, p_action, RPC_CONTROL,
+	     MON_CTRLALTDEL),
+	PROC(UM_SYSRQ, "sysrq", string_arg, um_result, p_action, RPC_CONTROL,
+	     MON_SYSRQ),
+	PROC(UM_PAUSE, "pause", um_void, um_result, p_action, RPC_CONTROL, MON_PAUSE),
+	PROC(UM_RESUME, "resume", um_void, um_result, p_action, RPC_CONTROL,
+	     MON_RESUME),
+	/* config and remove plug devices in and out */
+	PROC(UM_MCONSOLE, "mconsole", string_arg, um_text_res, p_mconsole,
+	     RPC_CONTROL, 0),
+	PROC(UM_CONSOLE_OPEN, "console_open", um_open_args, um_open_res, p_open,
+	     RPC_READ, 0),
+	PROC(UM_CONSOLE_READ, "console_read", um_read_args, um_read_res, p_read,
+	     RPC_READ, 0),
+	PROC(UM_CONSOLE_WRITE, "console_write", um_write_args, um_result, p_write,
+	     RPC_CONTROL, 0),
 	PROC(UM_CONSOLE_WINSIZE, "console_winsize", um_winsize_args, um_result,
-	     p_winsize),
-	PROC(UM_CONSOLE_SCREEN, "console_screen", string_arg, um_screen_res, p_screen),
-	PROC(UM_LOG_READ, "log_read", um_log_args, um_log_res, p_log_read),
-	PROC(UM_DISK, "disk", um_disk_args, um_disk_res, p_disk),
+	     p_winsize, RPC_CONTROL, 0),
+	PROC(UM_CONSOLE_SCREEN, "console_screen", string_arg, um_screen_res,
+	     p_screen, RPC_READ, 0),
+	PROC(UM_LOG_READ, "log_read", um_log_args, um_log_res, p_log_read, RPC_READ, 0),
+	/* and root only for what changes /shared/disks (p_disk) */
+	PROC(UM_DISK, "disk", um_disk_args, um_disk_res, p_disk, RPC_CONTROL, 0),
 	PROC(UM_DISK_PROGRESS, "disk_progress", um_void, um_progress_res,
-	     p_disk_progress),
-	PROC(UM_DISK_CANCEL, "disk_cancel", um_void, um_result, p_disk_cancel),
-	PROC(UM_REBOOT, "reboot", um_stop_args, um_result, p_reboot),
-	PROC(UM_WAIT, "wait", um_wait_args, um_result, p_wait),
-	PROC(UM_RELOAD, "reload", um_void, um_result, p_reload),
+	     p_disk_progress, RPC_READ, 0),
+	PROC(UM_DISK_CANCEL, "disk_cancel", um_void, um_result, p_disk_cancel,
+	     RPC_CONTROL, 0),
+	PROC(UM_REBOOT, "reboot", um_stop_args, um_result, p_action, RPC_CONTROL,
+	     MON_REBOOT),
+	PROC(UM_WAIT, "wait", um_wait_args, um_result, p_wait, RPC_READ, 0),
+	PROC(UM_RELOAD, "reload", um_void, um_result, p_reload, RPC_ROOT, 0),
 };
 
-int monitor_listen(struct monitor *m, struct err *e)
+/* Every result begins with its status: a refused call gets UM_EPERM. */
+static void deny(struct rpc_call *call, void *res, const char *why)
 {
-	gid_t gid = m->cfg->global.ctrl_group ? m->cfg->global.ctrl_gid : (gid_t)-1;
+	set_res(res, UM_EPERM, "%s: %s: %s", monitor_name(rpc_call_ctx(call)),
+		rpc_call_name(call), why);
+}
 
-	m->rpc = rpc_server_new(m->loop, UMLMONCTRL_PROG, UMLMONCTRL_V1, procs,
-				ARRAY_SIZE(procs), m);
-	return rpc_server_listen_unix(m->rpc, m->jail.p.ctrl,
-				      m->cfg->global.ctrl_group ? 0660 : 0600, gid, e);
+struct rpc_server *ctrl_server_new(struct loop *l, struct monitor *m)
+{
+	struct rpc_server *s = rpc_server_new(l, UMLMONCTRL_PROG, UMLMONCTRL_V1,
+					      procs, ARRAY_SIZE(procs), m);
+
+	rpc_server_on_deny(s, deny);
+	return s;
 }

@@ -21,8 +21,37 @@ void disklocks_init(struct disklocks *l, const char *shared, const char *who)
 	snprintf(l->who, sizeof(l->who), "%s", who);
 }
 
+/* The process holding the lock file, from /proc/locks (its holder may
+ * not have written its name yet): "the monitor of vm1 (pid 123)" for a
+ * monitor, whose VM is its last argument, "umladmin (pid 456)" else. */
+static void lock_holder(int lockfd, char *buf, size_t len)
+{
+	struct disk_holder h[4];
+	int n = disk_holders(lockfd, h, 4);
+	char path[64], *cmd;
+	size_t clen, last = 0;
+
+	snprintf(buf, len, "another process");
+	if (n <= 0 || h[0].pid <= 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)h[0].pid);
+	cmd = read_file(path, 4096, &clen);
+	if (!cmd)
+		return;
+	for (size_t i = 0; i + 1 < clen; i++)
+		if (!cmd[i])
+			last = i + 1;
+	if (!strcmp(strrchr(cmd, '/') ? strrchr(cmd, '/') + 1 : cmd, "umlmon") && last)
+		snprintf(buf, len, "the monitor of %s (pid %d)", cmd + last,
+			 (int)h[0].pid);
+	else
+		snprintf(buf, len, "%s (pid %d)", strrchr(cmd, '/') ?
+			 strrchr(cmd, '/') + 1 : cmd, (int)h[0].pid);
+	free(cmd);
+}
+
 /* Who holds the image: a kernel (from /proc/locks), else what the lock
- * file says. */
+ * file says, else the process that holds it. */
 static void holder(int imgfd, int lockfd, char *buf, size_t len)
 {
 	struct disk_holder h[4];
@@ -37,7 +66,7 @@ static void holder(int imgfd, int lockfd, char *buf, size_t len)
 	buf[r > 0 ? r : 0] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	if (!*buf)
-		snprintf(buf, len, "another monitor");
+		lock_holder(lockfd, buf, len);
 }
 
 int disklock_take(struct disklocks *l, int fd, const char *name, int excl,

@@ -9,7 +9,7 @@
 
 #include "../common/log.h"
 #include "../common/names.h"
-#include "monitor.h"
+#include "monitor_int.h"
 
 /* One key of a VM section as text, for the comparison. */
 struct kv {
@@ -171,7 +171,7 @@ void monitor_apply_pending(struct monitor *m)
 
 static int is_down(const struct monitor *m)
 {
-	return (m->state == UM_STOPPED || m->state == UM_CRASHED) && !m->watcher;
+	return (m->state == UM_STOPPED || m->state == UM_CRASHED) && !m->b.watcher;
 }
 
 int monitor_reload(struct monitor *m, struct strbuf *text, struct err *e)

@@ -21,6 +21,7 @@
 
 #include "../common/log.h"
 #include "loop.h"
+#include "rpc_unix.h"
 #include "rpc_wire.h"
 
 /* Pauses of the listener while accept() fails (out of fds): the first,
@@ -31,7 +32,7 @@
 struct conn {
 	struct rpc_server *srv;
 	int fd;
-	uid_t uid;
+	struct rpc_peer peer;
 	struct rpc_in in;
 	struct rpc_out out;
 	struct rpc_call *pending;   /* deferred calls */
@@ -61,6 +62,8 @@ struct rpc_server {
 	int lfd;
 	char *path;
 	struct conn *conns;
+	const struct rpc_transport *transport;  /* of the listener */
+	rpc_deny_fn deny;
 	int stalled;                /* accept() fails; the listener pauses */
 	int64_t pause_ms;
 	struct loop_timer *pause;
@@ -206,6 +209,58 @@ static void conn_send(struct conn *c, struct rpc_msg *reply)
 		conn_update_events(c);
 }
 
+/* May this peer call a procedure of that policy? If not, why. */
+static int peer_may(const struct rpc_peer *p, enum rpc_policy pol, char *why,
+		    size_t len)
+{
+	switch (pol) {
+	case RPC_ANY_PEER:
+		return 1;
+	case RPC_READ:
+	case RPC_CONTROL:
+		if (!p->authenticated) {
+			snprintf(why, len, "not authenticated");
+			return 0;
+		}
+		if (pol == RPC_CONTROL && p->readonly) {
+			snprintf(why, len, "a read-only client may not change the VM");
+			return 0;
+		}
+		return 1;
+	case RPC_ROOT:
+		if (p->uid == 0 && !strcmp(p->transport, "unix"))
+			return 1;
+		snprintf(why, len, "only root may call it");
+		return 0;
+	}
+	snprintf(why, len, "unknown policy");
+	return 0;
+}
+
+/* The ONC RPC refusal of a call, for servers without a deny hook. */
+static void deny_rpc(struct rpc_call *call)
+{
+	struct conn *c = call->conn;
+	struct rpc_msg reply;
+
+	for (struct rpc_call **pp = &c->pending; *pp; pp = &(*pp)->next) {
+		if (*pp == call) {
+			*pp = call->next;
+			c->npending--;
+			break;
+		}
+	}
+	memset(&reply, 0, sizeof(reply));
+	reply.rm_xid = call->xid;
+	reply.rm_direction = REPLY;
+	reply.rm_reply.rp_stat = MSG_DENIED;
+	reply.rjcted_rply.rj_stat = AUTH_ERROR;
+	reply.rjcted_rply.rj_why = AUTH_TOOWEAK;
+	call_free(call);
+	if (!c->dead)
+		conn_send(c, &reply);
+}
+
 static const struct rpc_proc *find_proc(struct rpc_server *s, uint32_t num)
 {
 	for (size_t i = 0; i < s->nprocs; i++)
@@ -222,6 +277,7 @@ static void conn_dispatch(struct conn *c, const uint8_t *rec, size_t len)
 	const struct rpc_proc *proc;
 	struct rpc_call *call;
 	struct rpc_msg msg, reply;
+	char why[160];
 	XDR x;
 
 	memset(&msg, 0, sizeof(msg));
@@ -230,7 +286,7 @@ static void conn_dispatch(struct conn *c, const uint8_t *rec, size_t len)
 	xdrmem_create(&x, (char *)rec, (u_int)len, XDR_DECODE);
 	if (!xdr_callmsg(&x, &msg) || msg.rm_direction != CALL) {
 		log_warn("rpc: client (uid %d) sent a record that is not an RPC "
-			 "call; closing the connection", (int)c->uid);
+			 "call; closing the connection", (int)c->peer.uid);
 		xdr_destroy(&x);
 		conn_kill(c);
 		return;
@@ -276,7 +332,7 @@ static void conn_dispatch(struct conn *c, const uint8_t *rec, size_t len)
 	call->res = xcalloc(1, proc->ressize);
 	if (!proc->xargs(&x, call->args)) {
 		log_warn("rpc: %s: arguments from uid %d do not decode",
-			 proc->name, (int)c->uid);
+			 proc->name, (int)c->peer.uid);
 		xdr_destroy(&x);
 		call_free(call);
 		rpc_reply_accepted(&reply, msg.rm_xid, GARBAGE_ARGS, NULL, NULL);
@@ -287,8 +343,18 @@ static void conn_dispatch(struct conn *c, const uint8_t *rec, size_t len)
 	call->next = c->pending;
 	c->pending = call;
 	c->npending++;
-	if (proc->fn(call, call->args, call->res) == RPC_REPLY)
+	if (!peer_may(&c->peer, proc->policy, why, sizeof(why))) {
+		log_warn("rpc: %s refused to uid %d: %s", proc->name,
+			 (int)c->peer.uid, why);
+		if (s->deny) {
+			s->deny(call, call->res, why);
+			rpc_call_reply(call);
+		} else {
+			deny_rpc(call);
+		}
+	} else if (proc->fn(call, call->args, call->res) == RPC_REPLY) {
 		rpc_call_reply(call);
+	}
 	else
 		conn_update_events(c);
 }
@@ -305,7 +371,7 @@ static void conn_process(struct conn *c)
 		conn_dispatch(c, rec, len);
 	if (k < 0) {
 		log_warn("rpc: client (uid %d) sent a record over %u bytes; "
-			 "closing the connection", (int)c->uid, RPC_MAX_RECORD);
+			 "closing the connection", (int)c->peer.uid, RPC_MAX_RECORD);
 		c->dead = 1;
 	}
 	if (c->dead)
@@ -342,17 +408,15 @@ static void on_conn(struct loop *l, int fd, uint32_t events, void *arg)
 	conn_process(c);
 }
 
-int rpc_server_adopt(struct rpc_server *s, int fd)
+static int adopt(struct rpc_server *s, int fd, const struct rpc_transport *t)
 {
 	struct conn *c = xcalloc(1, sizeof(*c));
-	struct ucred cred;
-	socklen_t clen = sizeof(cred);
 
 	c->srv = s;
 	c->fd = fd;
-	c->uid = (uid_t)-1;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
-		c->uid = cred.uid;
+	c->peer.transport = t->name;
+	c->peer.uid = (uid_t)-1;
+	t->identify(fd, &c->peer);
 	fd_nonblock(fd);
 	fd_cloexec(fd);
 	if (loop_add_fd(s->loop, fd, EPOLLIN, on_conn, c) < 0) {
@@ -364,6 +428,11 @@ int rpc_server_adopt(struct rpc_server *s, int fd)
 	c->next = s->conns;
 	s->conns = c;
 	return 0;
+}
+
+int rpc_server_adopt(struct rpc_server *s, int fd)
+{
+	return adopt(s, fd, &rpc_unix_transport);
 }
 
 static void accept_clients(struct rpc_server *s);
@@ -422,7 +491,7 @@ static void accept_clients(struct rpc_server *s)
 		int cfd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 		if (cfd >= 0) {
-			rpc_server_adopt(s, cfd);
+			adopt(s, cfd, s->transport);
 			continue;
 		}
 		if (errno == EINTR || errno == ECONNABORTED)
@@ -449,40 +518,11 @@ static void on_listen(struct loop *l, int fd, uint32_t events, void *arg)
 int rpc_server_listen_unix(struct rpc_server *s, const char *path, mode_t mode,
 			   gid_t gid, struct err *e)
 {
-	struct sockaddr_un sa;
-	int fd;
+	int fd = rpc_unix_listen(path, mode, gid, e);
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		err_set(e, "%s: socket path too long (max %zu)", path,
-			sizeof(sa.sun_path) - 1);
+	if (fd < 0)
 		return -1;
-	}
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0) {
-		err_sys(e, "%s: socket", path);
-		return -1;
-	}
-	/* a socket file left by a dead daemon is replaced; a live one is not */
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-		err_set(e, "%s: another process is serving this socket", path);
-		close(fd);
-		return -1;
-	}
-	if (errno == ECONNREFUSED)
-		unlink(path);
-	close(fd);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		err_sys(e, "%s: bind", path);
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	if (chmod(path, mode) < 0 || (gid != (gid_t)-1 && chown(path, 0, gid) < 0) ||
-	    listen(fd, 64) < 0 || loop_add_fd(s->loop, fd, EPOLLIN, on_listen, s) < 0) {
+	if (loop_add_fd(s->loop, fd, EPOLLIN, on_listen, s) < 0) {
 		err_sys(e, "%s", path);
 		unlink(path);
 		close(fd);
@@ -490,6 +530,7 @@ int rpc_server_listen_unix(struct rpc_server *s, const char *path, mode_t mode,
 	}
 	s->lfd = fd;
 	s->path = xstrdup(path);
+	s->transport = &rpc_unix_transport;
 	return 0;
 }
 
@@ -531,9 +572,19 @@ const char *rpc_call_name(const struct rpc_call *c)
 	return c->proc->name;
 }
 
-uid_t rpc_call_uid(const struct rpc_call *c)
+const struct rpc_peer *rpc_call_peer(const struct rpc_call *c)
 {
-	return c->conn->uid;
+	return &c->conn->peer;
+}
+
+long rpc_call_data(const struct rpc_call *c)
+{
+	return c->proc->data;
+}
+
+void rpc_server_on_deny(struct rpc_server *s, rpc_deny_fn fn)
+{
+	s->deny = fn;
 }
 
 void rpc_call_reply(struct rpc_call *call)

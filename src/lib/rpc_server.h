@@ -35,6 +35,26 @@ enum rpc_outcome {
 typedef enum rpc_outcome (*rpc_handler)(struct rpc_call *call, void *args,
 					 void *res);
 
+/* Who is calling: the transport the connection came by, and what the
+ * peer is and has proved. Checked against each procedure's policy once,
+ * before its handler runs. */
+struct rpc_peer {
+	const char *transport;  /* "unix" */
+	uid_t uid;              /* (uid_t)-1 if unknown */
+	pid_t pid;              /* 0 if unknown */
+	int authenticated;      /* unix: by the socket's permissions */
+	int readonly;           /* may only call RPC_READ procedures */
+};
+
+/* Who may call a procedure (a row of the dispatch table, as in OpenSSH's
+ * monitor table). */
+enum rpc_policy {
+	RPC_ANY_PEER = 0,  /* anyone connected, before authentication too */
+	RPC_READ,          /* authenticated; it only reads (read-only peers too) */
+	RPC_CONTROL,       /* authenticated, not read-only: it changes the VM */
+	RPC_ROOT,          /* root on a local transport */
+};
+
 struct rpc_proc {
 	uint32_t num;
 	const char *name;
@@ -43,7 +63,21 @@ struct rpc_proc {
 	xdrproc_t xres;
 	size_t ressize;
 	rpc_handler fn;
+	enum rpc_policy policy;
+	long data;         /* for the handler (rpc_call_data) */
 };
+
+/* A transport of the control RPC, in the spirit of Redis's connection
+ * types: who the peer of a connection is. Unix sockets today. */
+struct rpc_transport {
+	const char *name;
+	void (*identify)(int fd, struct rpc_peer *p);
+};
+extern const struct rpc_transport rpc_unix_transport;
+
+/* Fills res (its leading um_result-like status) for a call the policy
+ * refused; without one, the server answers the RPC way (AUTH_TOOWEAK). */
+typedef void (*rpc_deny_fn)(struct rpc_call *call, void *res, const char *why);
 
 struct rpc_server *rpc_server_new(struct loop *l, uint32_t prog, uint32_t vers,
 				  const struct rpc_proc *procs, size_t nprocs,
@@ -51,12 +85,14 @@ struct rpc_server *rpc_server_new(struct loop *l, uint32_t prog, uint32_t vers,
 /* Stops listening, drops every connection (pending calls are cancelled)
  * and removes the socket file. */
 void rpc_server_free(struct rpc_server *s);
+void rpc_server_on_deny(struct rpc_server *s, rpc_deny_fn fn);
 
 /* Listens on a Unix stream socket. A live socket at path is an error (some
  * other daemon serves it); a stale one is replaced. */
 int rpc_server_listen_unix(struct rpc_server *s, const char *path, mode_t mode,
 			   gid_t gid, struct err *e);
-/* Serves an already connected stream socket (takes the fd). */
+/* Serves an already connected stream socket of the Unix transport (takes
+ * the fd). */
 int rpc_server_adopt(struct rpc_server *s, int fd);
 int rpc_server_nconns(const struct rpc_server *s);
 /* Bytes of replies not yet taken by the clients, all connections. */
@@ -66,8 +102,9 @@ void *rpc_server_ctx(const struct rpc_server *s);
 void *rpc_call_ctx(const struct rpc_call *c);
 void *rpc_call_res(const struct rpc_call *c);
 const char *rpc_call_name(const struct rpc_call *c);
-/* Uid of the peer process (SO_PEERCRED), or -1. */
-uid_t rpc_call_uid(const struct rpc_call *c);
+const struct rpc_peer *rpc_call_peer(const struct rpc_call *c);
+/* The data of the call's procedure row. */
+long rpc_call_data(const struct rpc_call *c);
 
 /* Sends the deferred reply in rpc_call_res() and frees the call. Safe from
  * any callback: if the client is gone, the reply is dropped; the other

@@ -265,8 +265,9 @@ int main(int argc, char **argv)
 	m = monitor_new(cfg, name, &e);
 	if (!m)
 		ready(report_fd, e.msg);
-	logpath = xstrdup(m->jail.p.monitor_log);
-	if (log_to_file(logpath, fg, m->vm->log_max, m->vm->log_keep) < 0)
+	logpath = xstrdup(monitor_paths(m)->monitor_log);
+	if (log_to_file(logpath, fg, monitor_vm(m)->log_max,
+			monitor_vm(m)->log_keep) < 0)
 		log_warn("%s: %s", logpath, strerror(errno));
 	if (monitor_listen(m, &e) < 0) {
 		monitor_free(m);
@@ -285,9 +286,9 @@ int main(int argc, char **argv)
 		}
 	}
 	log_info("%s: monitor running (pid %d, control socket %s)", name,
-		 (int)getpid(), m->jail.p.ctrl);
+		 (int)getpid(), monitor_paths(m)->ctrl);
 	ready(report_fd, NULL);
-	if (m->vm->start == START_BOOT && monitor_start(m, NULL, NULL, &e) < 0)
+	if (monitor_vm(m)->start == START_BOOT && monitor_start(m, NULL, NULL, &e) < 0)
 		log_err("%s", e.msg);
 	monitor_run(m);
 	monitor_free(m);

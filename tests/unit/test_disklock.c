@@ -100,6 +100,16 @@ static void writer_excludes(void **state)
 	assert_int_equal(disklock_take(&l, fd, "ubd0: /disks/b.dsk: cannot boot", 0, &e), -1);
 	assert_non_null(strstr(e.msg, "ubd0: /disks/b.dsk: cannot boot: in use by vmX (starting) (pid "));
 	assert_int_equal(disklock_take(&l, fd, "b", 1, &e), -1);
+	/* a holder that has not said who it is yet: /proc/locks names it */
+	{
+		char want[64];
+
+		assert_int_equal(test_sh("for f in %s/locks/*; do : >\"$f\"; done", dir), 0);
+		snprintf(want, sizeof(want), "in use by test_disklock (pid %d)", (int)pid);
+		assert_int_equal(disklock_take(&l, fd, "b", 1, &e), -1);
+		if (!strstr(e.msg, want))
+			fail_msg("'%s' lacks '%s'", e.msg, want);
+	}
 	release(pid, go);
 	/* gone with its holder */
 	assert_int_equal(disklock_take(&l, fd, "b", 1, &e), 0);

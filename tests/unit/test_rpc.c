@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -26,10 +27,11 @@
 #define PROG 0x20554d4cu
 #define VERS 1
 
-enum { P_ECHO = 1, P_LATER = 2, P_HOLD = 3 };
+enum { P_ECHO = 1, P_LATER = 2, P_HOLD = 3, P_ROOT = 4 };
 
 static struct loop *lp;
 static struct rpc_server *srv;
+static struct rpc_server *srv2; /* a socket anyone may use, a deny hook */
 static int cancelled;
 
 static void set_msg(um_result *r, um_status st, const char *m)
@@ -82,12 +84,22 @@ static bool_t xdr_str(XDR *x, char **s)
 
 static const struct rpc_proc procs[] = {
 	{P_ECHO, "echo", (xdrproc_t)xdr_str, sizeof(char *),
-	 (xdrproc_t)xdr_um_result, sizeof(um_result), p_echo},
+	 (xdrproc_t)xdr_um_result, sizeof(um_result), p_echo, RPC_READ, 0},
 	{P_LATER, "later", (xdrproc_t)xdr_str, sizeof(char *),
-	 (xdrproc_t)xdr_um_result, sizeof(um_result), p_later},
+	 (xdrproc_t)xdr_um_result, sizeof(um_result), p_later, RPC_READ, 0},
 	{P_HOLD, "hold", (xdrproc_t)xdr_rpc_void, sizeof(int),
-	 (xdrproc_t)xdr_um_result, sizeof(um_result), p_hold},
+	 (xdrproc_t)xdr_um_result, sizeof(um_result), p_hold, RPC_READ, 0},
+	{P_ROOT, "rootonly", (xdrproc_t)xdr_str, sizeof(char *),
+	 (xdrproc_t)xdr_um_result, sizeof(um_result), p_echo, RPC_ROOT, 0},
 };
+
+static void deny_res(struct rpc_call *call, void *res, const char *why)
+{
+	um_result *r = res;
+
+	r->status = UM_EPERM;
+	r->message = xasprintf("%s: %s", rpc_call_name(call), why);
+}
 
 static pthread_t thr;
 static int wake[2];
@@ -109,7 +121,7 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-static char sockpath[108];
+static char sockpath[108], sockpath2[108];
 
 static int setup(void **state)
 {
@@ -117,9 +129,17 @@ static int setup(void **state)
 
 	(void)state;
 	lp = loop_new();
-	srv = rpc_server_new(lp, PROG, VERS, procs, 3, NULL);
+	srv = rpc_server_new(lp, PROG, VERS, procs, ARRAY_SIZE(procs), NULL);
 	snprintf(sockpath, sizeof(sockpath), "/tmp/umlmon-rpc-test.%d", (int)getpid());
 	if (rpc_server_listen_unix(srv, sockpath, 0600, (gid_t)-1, &e) < 0) {
+		fprintf(stderr, "%s\n", e.msg);
+		return -1;
+	}
+	srv2 = rpc_server_new(lp, PROG, VERS, procs, ARRAY_SIZE(procs), NULL);
+	rpc_server_on_deny(srv2, deny_res);
+	snprintf(sockpath2, sizeof(sockpath2), "/tmp/umlmon-rpc-test2.%d",
+		 (int)getpid());
+	if (rpc_server_listen_unix(srv2, sockpath2, 0666, (gid_t)-1, &e) < 0) {
 		fprintf(stderr, "%s\n", e.msg);
 		return -1;
 	}
@@ -135,10 +155,74 @@ static int teardown(void **state)
 	if (write(wake[1], "q", 1) != 1)
 		return -1;
 	pthread_join(thr, NULL);
+	rpc_server_free(srv2);
 	rpc_server_free(srv);
 	loop_free(lp);
 	/* the server removes its socket */
 	return access(sockpath, F_OK) == 0 ? -1 : 0;
+}
+
+/* Each procedure's row says who may call it, checked before its handler:
+ * a root-only one is refused to another user, in the result (deny hook)
+ * or the RPC way (AUTH_TOOWEAK) without one, and allowed to root. */
+static void policy_of_rows(void **state)
+{
+	int st;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rpc_client *c;
+		char *arg = "x";
+		um_result r;
+		struct err e;
+		int ok;
+
+		/* a user who may use the socket, but is not root */
+		if (getuid() == 0 && setuid(65534) < 0)
+			_exit(10);
+		c = rpc_client_unix(sockpath2, PROG, VERS, &e);
+		if (!c)
+			_exit(11);
+		memset(&r, 0, sizeof(r));
+		if (rpc_client_call(c, P_ROOT, (xdrproc_t)xdr_str, &arg,
+				    (xdrproc_t)xdr_um_result, &r, 5000, &e) < 0)
+			_exit(12);
+		ok = r.status == UM_EPERM &&
+		     !strcmp(r.message, "rootonly: only root may call it");
+		xdr_free((xdrproc_t)xdr_um_result, (char *)&r);
+		/* an allowed procedure goes on working on the connection */
+		if (rpc_client_call(c, P_ECHO, (xdrproc_t)xdr_str, &arg,
+				    (xdrproc_t)xdr_um_result, &r, 5000, &e) < 0 ||
+		    r.status != UM_OK)
+			_exit(13);
+		xdr_free((xdrproc_t)xdr_um_result, (char *)&r);
+		rpc_client_free(c);
+		_exit(ok ? 0 : 14);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	if (getuid() == 0) {
+		/* root gets through; without a deny hook a refusal is an RPC
+		 * error, which root does not see here */
+		struct rpc_client *c;
+		char *arg = "y";
+		um_result r;
+		struct err e;
+
+		c = rpc_client_unix(sockpath, PROG, VERS, &e);
+		assert_non_null(c);
+		memset(&r, 0, sizeof(r));
+		assert_int_equal(rpc_client_call(c, P_ROOT, (xdrproc_t)xdr_str, &arg,
+						 (xdrproc_t)xdr_um_result, &r, 5000,
+						 &e), 0);
+		assert_int_equal(r.status, UM_OK);
+		xdr_free((xdrproc_t)xdr_um_result, (char *)&r);
+		rpc_client_free(c);
+	}
 }
 
 static void record_marking(void **state)
@@ -458,13 +542,13 @@ static enum rpc_outcome q_big(struct rpc_call *c, void *args, void *res)
 
 static const struct rpc_proc qprocs[] = {
 	{Q_ECHO, "echo", (xdrproc_t)xdr_str, sizeof(char *),
-	 (xdrproc_t)xdr_um_result, sizeof(um_result), p_echo},
+	 (xdrproc_t)xdr_um_result, sizeof(um_result), p_echo, RPC_READ, 0},
 	{Q_READ, "read", (xdrproc_t)xdr_rpc_void, sizeof(int),
-	 (xdrproc_t)xdr_um_result, sizeof(um_result), q_read},
+	 (xdrproc_t)xdr_um_result, sizeof(um_result), q_read, RPC_READ, 0},
 	{Q_PARK, "park", (xdrproc_t)xdr_rpc_void, sizeof(int),
-	 (xdrproc_t)xdr_um_result, sizeof(um_result), q_hold},
+	 (xdrproc_t)xdr_um_result, sizeof(um_result), q_hold, RPC_READ, 0},
 	{Q_BIG, "big", (xdrproc_t)xdr_rpc_void, sizeof(int),
-	 (xdrproc_t)xdr_um_read_res, sizeof(um_read_res), q_big},
+	 (xdrproc_t)xdr_um_read_res, sizeof(um_read_res), q_big, RPC_READ, 0},
 };
 
 static void q_setup(void)
@@ -838,6 +922,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(record_marking),
+		cmocka_unit_test(policy_of_rows),
 		cmocka_unit_test(sync_calls_and_errors),
 		cmocka_unit_test(out_of_order),
 		cmocka_unit_test(cancel_on_close),

@@ -1,0 +1,14 @@
+/* ctrl.h -- the control RPC of a monitor (umlmonctrl.x): its dispatch
+ * table and handlers. */
+#ifndef UMLMON_CTRL_H
+#define UMLMON_CTRL_H
+
+struct loop;
+struct monitor;
+struct rpc_server;
+
+/* An RPC server with the procedures of umlmonctrl.x for m (not yet
+ * listening). */
+struct rpc_server *ctrl_server_new(struct loop *l, struct monitor *m);
+
+#endif
