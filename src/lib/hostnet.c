@@ -2,14 +2,17 @@
  * through the tun ioctls, links, addresses, bridge ports and proxy-ARP
  * entries through rtnetlink (libnl-route-3), forwarding through procfs.
  *
- * Every call opens and frees its own netlink socket: no state is shared,
- * so calls may come from any one thread at a time without locking. */
+ * Every netlink request goes through nl_request(): its own socket (no
+ * state is shared, so calls may come from any one thread at a time without
+ * locking), the link looked up, one error path. */
 #include "hostnet.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <net/if.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,23 +46,25 @@ static int check_name(const char *name, struct err *e)
 	const char *p;
 
 	if (!name || !*name) {
-		err_set(e, "empty interface name");
+		err_code(e, ERR_INVAL, "empty interface name");
 		return -1;
 	}
 	if (strlen(name) >= IFNAMSIZ) {
-		err_set(e, "%s: interface name too long (at most %d characters)",
-			name, IFNAMSIZ - 1);
+		err_code(e, ERR_INVAL,
+			 "%s: interface name too long (at most %d characters)",
+			 name, IFNAMSIZ - 1);
 		return -1;
 	}
 	if (!strcmp(name, ".") || !strcmp(name, "..")) {
-		err_set(e, "%s: not a valid interface name", name);
+		err_code(e, ERR_INVAL, "%s: not a valid interface name", name);
 		return -1;
 	}
 	for (p = name; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 
 		if (c == '/' || c == ':' || c <= ' ' || c == 0x7f) {
-			err_set(e, "%s: not a valid interface name", name);
+			err_code(e, ERR_INVAL,
+				 "%s: not a valid interface name", name);
 			return -1;
 		}
 	}
@@ -70,8 +75,8 @@ static int parse_ip4(const char *ifname, const char *s, struct in_addr *in,
 		     struct err *e)
 {
 	if (!s || inet_pton(AF_INET, s, in) != 1) {
-		err_set(e, "%s: %s: not an IPv4 address", ifname,
-			s ? s : "(none)");
+		err_code(e, ERR_INVAL, "%s: %s: not an IPv4 address", ifname,
+			 s ? s : "(none)");
 		return -1;
 	}
 	return 0;
@@ -98,40 +103,30 @@ static int nl_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *nlerr,
 	return NL_STOP;
 }
 
-static int nl_open(struct nl *nl, const char *name, struct err *e)
+/* The code of a failure that libnl found itself (no errno from the
+ * kernel): memory, a bad attribute, the socket. */
+static enum err_code nl_code(int r)
 {
-	int r;
-
-	nl->kerr = 0;
-	nl->sk = nl_socket_alloc();
-	if (!nl->sk) {
-		err_set(e, "%s: netlink: out of memory", name);
-		return -1;
+	switch (-r) {
+	case NLE_OBJ_NOTFOUND: case NLE_NODEV: return ERR_NOENT;
+	case NLE_PERM: case NLE_NOACCESS: return ERR_PERM;
+	case NLE_INVAL: case NLE_RANGE: case NLE_AF_MISMATCH: return ERR_INVAL;
+	case NLE_BUSY: case NLE_AGAIN: return ERR_BUSY;
+	default: return ERR_IO;
 	}
-	r = nl_socket_modify_err_cb(nl->sk, NL_CB_CUSTOM, nl_err_cb, nl);
-	if (r >= 0)
-		r = nl_connect(nl->sk, NETLINK_ROUTE);
-	if (r < 0) {
-		err_set(e, "%s: netlink: %s", name, nl_geterror(r));
-		nl_socket_free(nl->sk);
-		nl->sk = NULL;
-		return -1;
-	}
-	return 0;
 }
 
-static void nl_done(struct nl *nl)
+/* "NAME: WHAT: cause", with the kernel's errno if it sent one. */
+static void nl_fail(struct nl *nl, int r, const char *name, const char *what,
+		    struct err *e)
 {
-	/* nl_socket_free() closes the socket too */
-	if (nl->sk)
-		nl_socket_free(nl->sk);
-	nl->sk = NULL;
-}
-
-/* Why a request failed: the kernel's errno if it sent one. */
-static const char *nl_why(struct nl *nl, int r)
-{
-	return nl->kerr ? strerror(nl->kerr) : nl_geterror(r);
+	if (nl->kerr) {
+		errno = nl->kerr;
+		err_sys(e, "%s: %s", name, what);
+	} else {
+		err_code(e, nl_code(r), "%s: %s: %s", name, what,
+			 nl_geterror(r));
+	}
 }
 
 /* Did the request fail because the object is not there? The kernel says
@@ -158,21 +153,83 @@ static int link_lookup(struct nl *nl, const char *name,
 		return 0;
 	if (r >= 0 || nl_missing(nl, r))
 		return 1;
-	err_set(e, "%s: look up link: %s", name, nl_why(nl, r));
+	nl_fail(nl, r, name, "look up link", e);
 	return -1;
 }
 
-/* link_lookup() where a missing link is an error. */
-static int link_need(struct nl *nl, const char *name, struct rtnl_link **link,
-		     struct err *e)
-{
-	int r = link_lookup(nl, name, link, e);
+/* What a request's send() returns when it refused the request itself,
+ * with the error set: not one of libnl's codes (-1 to -NLE_MAX). */
+#define NL_REFUSED INT_MIN
 
-	if (r == 1) {
-		err_set(e, "%s: no such interface", name);
+/* One rtnetlink request about the link ifname. */
+struct nl_req {
+	const char *ifname;	/* every error names it */
+	int lookup;		/* look the link up first; not there: "no such
+				 * interface", unless gone_ok */
+	int gone_ok;		/* the link or the object is not there: done */
+	/* Builds and sends the request (link: ifname's if looked up);
+	 * returns libnl's code, or NL_REFUSED with e set. */
+	int (*send)(struct nl *nl, struct rtnl_link *link, const void *arg,
+		    struct err *e);
+	const void *arg;
+};
+
+/* Every netlink request goes through here: a socket of its own, the link,
+ * the request, an error "IFNAME: WHAT: cause" with a code, and the end of
+ * all of it. what is a printf format ("add %s peer %s"). */
+static int nl_request(const struct nl_req *rq, struct err *e,
+		      const char *what, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int nl_request(const struct nl_req *rq, struct err *e,
+		      const char *what, ...)
+{
+	struct rtnl_link *link = NULL;
+	struct nl nl = { .kerr = 0 };
+	char doing[128];
+	int r, ret = -1;
+	va_list ap;
+
+	va_start(ap, what);
+	vsnprintf(doing, sizeof(doing), what, ap);
+	va_end(ap);
+	nl.sk = nl_socket_alloc();
+	if (!nl.sk) {
+		nl_fail(&nl, -NLE_NOMEM, rq->ifname, "netlink", e);
 		return -1;
 	}
-	return r;
+	r = nl_socket_modify_err_cb(nl.sk, NL_CB_CUSTOM, nl_err_cb, &nl);
+	if (r >= 0)
+		r = nl_connect(nl.sk, NETLINK_ROUTE);
+	if (r < 0) {
+		nl_fail(&nl, r, rq->ifname, "netlink", e);
+		goto out;
+	}
+	if (rq->lookup) {
+		r = link_lookup(&nl, rq->ifname, &link, e);
+		/* the kernel drops what hangs on a link with the link */
+		if (r == 1 && rq->gone_ok)
+			ret = 0;
+		else if (r == 1)
+			err_code(e, ERR_NOENT, "%s: no such interface",
+				 rq->ifname);
+		if (r != 0)
+			goto out;
+	}
+	nl.kerr = 0;
+	r = rq->send(&nl, link, rq->arg, e);
+	if (r == NL_REFUSED)
+		goto out;
+	if (r >= 0 || (rq->gone_ok && nl_missing(&nl, r)))
+		ret = 0;
+	else
+		nl_fail(&nl, r, rq->ifname, doing, e);
+out:
+	if (link)
+		rtnl_link_put(link);
+	/* nl_socket_free() closes the socket too */
+	nl_socket_free(nl.sk);
+	return ret;
 }
 
 int hostnet_link_exists(const char *name)
@@ -209,7 +266,7 @@ int hostnet_tap_create(const char *name, uid_t owner, gid_t group, struct err *e
 	/* TUNSETIFF by root on an existing persistent tap attaches to it
 	 * instead of failing: refuse here, with IFF_TUN_EXCL for a race */
 	if (hostnet_link_exists(name)) {
-		err_set(e, "%s: already exists", name);
+		err_code(e, ERR_BUSY, "%s: already exists", name);
 		return -1;
 	}
 	fd = open(TUN_DEV, O_RDWR | O_CLOEXEC);
@@ -226,7 +283,7 @@ int hostnet_tap_create(const char *name, uid_t owner, gid_t group, struct err *e
 		/* EBUSY: a tun/tap of that name, EINVAL: another kind */
 		if (saved == EBUSY || (saved == EINVAL &&
 				       hostnet_link_exists(name))) {
-			err_set(e, "%s: already exists", name);
+			err_code(e, ERR_BUSY, "%s: already exists", name);
 		} else {
 			errno = saved;
 			err_sys(e, "%s: create tap", name);
@@ -262,248 +319,199 @@ undo:
 	return -1;
 }
 
+static int send_delete(struct nl *nl, struct rtnl_link *link, const void *arg,
+		       struct err *e)
+{
+	struct rtnl_link *byname = rtnl_link_alloc();
+	int r;
+
+	(void)link;
+	(void)e;
+	if (!byname)
+		return -NLE_NOMEM;
+	/* by name: no lookup that could race with someone else's delete */
+	rtnl_link_set_name(byname, arg);
+	r = rtnl_link_delete(nl->sk, byname);
+	rtnl_link_put(byname);
+	return r;
+}
+
 int hostnet_link_delete(const char *name, struct err *e)
 {
-	struct rtnl_link *link;
-	struct nl nl;
-	int r, ret = -1;
+	struct nl_req rq = { .ifname = name, .gone_ok = 1,
+			     .send = send_delete, .arg = name };
 
 	if (check_name(name, e) < 0)
 		return -1;
-	link = rtnl_link_alloc();
-	if (!link) {
-		err_set(e, "%s: delete: out of memory", name);
-		return -1;
-	}
-	if (nl_open(&nl, name, e) < 0) {
-		rtnl_link_put(link);
-		return -1;
-	}
-	/* by name: no lookup that could race with someone else's delete */
-	rtnl_link_set_name(link, name);
-	r = rtnl_link_delete(nl.sk, link);
-	if (r >= 0 || nl_missing(&nl, r))
-		ret = 0;
-	else
-		err_set(e, "%s: delete: %s", name, nl_why(&nl, r));
-	rtnl_link_put(link);
-	nl_done(&nl);
-	return ret;
+	return nl_request(&rq, e, "delete");
+}
+
+/* Sets flags on link, and its master if not 0. */
+static int link_set(struct nl *nl, struct rtnl_link *link, unsigned int flags,
+		    int master)
+{
+	struct rtnl_link *change = rtnl_link_alloc();
+	int r;
+
+	if (!change)
+		return -NLE_NOMEM;
+	if (flags)
+		rtnl_link_set_flags(change, flags);
+	if (master)
+		rtnl_link_set_master(change, master);
+	r = rtnl_link_change(nl->sk, link, change, 0);
+	rtnl_link_put(change);
+	return r;
+}
+
+static int send_up(struct nl *nl, struct rtnl_link *link, const void *arg,
+		   struct err *e)
+{
+	(void)arg;
+	(void)e;
+	return link_set(nl, link, IFF_UP, 0);
 }
 
 int hostnet_link_up(const char *name, struct err *e)
 {
-	struct rtnl_link *link = NULL, *change = NULL;
-	struct nl nl;
-	int r, ret = -1;
+	struct nl_req rq = { .ifname = name, .lookup = 1, .send = send_up };
 
 	if (check_name(name, e) < 0)
 		return -1;
-	if (nl_open(&nl, name, e) < 0)
-		return -1;
-	if (link_need(&nl, name, &link, e) < 0)
-		goto out;
-	change = rtnl_link_alloc();
-	if (!change) {
-		err_set(e, "%s: set up: out of memory", name);
-		goto out;
+	return nl_request(&rq, e, "set up");
+}
+
+struct p2p {
+	struct in_addr local, peer;
+};
+
+static int send_addr_p2p(struct nl *nl, struct rtnl_link *link,
+			 const void *arg, struct err *e)
+{
+	const struct p2p *p = arg;
+	struct nl_addr *la = nl_ip4(&p->local), *pa = nl_ip4(&p->peer);
+	struct rtnl_addr *addr = rtnl_addr_alloc();
+	int r = -NLE_NOMEM;
+
+	(void)e;
+	if (la && pa && addr) {
+		rtnl_addr_set_family(addr, AF_INET);
+		rtnl_addr_set_ifindex(addr, rtnl_link_get_ifindex(link));
+		/* local first: libnl refuses a local with a prefix length
+		 * once a peer is set; the peer's /32 then becomes the
+		 * prefix length */
+		r = rtnl_addr_set_local(addr, la);
+		if (r >= 0)
+			r = rtnl_addr_set_peer(addr, pa);
+		/* NLM_F_EXCL: an address already there is an error, not a
+		 * no-op */
+		if (r >= 0)
+			r = rtnl_addr_add(nl->sk, addr, NLM_F_EXCL);
 	}
-	rtnl_link_set_flags(change, IFF_UP);
-	nl.kerr = 0;
-	r = rtnl_link_change(nl.sk, link, change, 0);
-	if (r < 0) {
-		err_set(e, "%s: set up: %s", name, nl_why(&nl, r));
-		goto out;
-	}
-	ret = 0;
-out:
-	if (change)
-		rtnl_link_put(change);
-	if (link)
-		rtnl_link_put(link);
-	nl_done(&nl);
-	return ret;
+	rtnl_addr_put(addr);
+	nl_addr_put(la);
+	nl_addr_put(pa);
+	return r;
 }
 
 int hostnet_addr_p2p(const char *ifname, const char *local, const char *peer,
 		     struct err *e)
 {
-	struct nl_addr *la = NULL, *pa = NULL;
-	struct rtnl_link *link = NULL;
-	struct rtnl_addr *addr = NULL;
-	struct in_addr lin, pin;
-	struct nl nl;
-	int r, ret = -1;
+	struct p2p p;
+	struct nl_req rq = { .ifname = ifname, .lookup = 1,
+			     .send = send_addr_p2p, .arg = &p };
 
 	if (check_name(ifname, e) < 0 ||
-	    parse_ip4(ifname, local, &lin, e) < 0 ||
-	    parse_ip4(ifname, peer, &pin, e) < 0)
+	    parse_ip4(ifname, local, &p.local, e) < 0 ||
+	    parse_ip4(ifname, peer, &p.peer, e) < 0)
 		return -1;
-	if (nl_open(&nl, ifname, e) < 0)
-		return -1;
-	if (link_need(&nl, ifname, &link, e) < 0)
-		goto out;
-	la = nl_ip4(&lin);
-	pa = nl_ip4(&pin);
-	addr = rtnl_addr_alloc();
-	if (!la || !pa || !addr) {
-		err_set(e, "%s: add %s peer %s: out of memory", ifname, local,
-			peer);
-		goto out;
-	}
-	rtnl_addr_set_family(addr, AF_INET);
-	rtnl_addr_set_ifindex(addr, rtnl_link_get_ifindex(link));
-	/* local first: libnl refuses a local with a prefix length once a
-	 * peer is set; the peer's /32 then becomes the prefix length */
-	r = rtnl_addr_set_local(addr, la);
-	if (r >= 0)
-		r = rtnl_addr_set_peer(addr, pa);
-	if (r < 0) {
-		err_set(e, "%s: add %s peer %s: %s", ifname, local, peer,
-			nl_geterror(r));
-		goto out;
-	}
-	nl.kerr = 0;
-	/* NLM_F_EXCL: an address already there is an error, not a no-op */
-	r = rtnl_addr_add(nl.sk, addr, NLM_F_EXCL);
-	if (r < 0) {
-		err_set(e, "%s: add %s peer %s: %s", ifname, local, peer,
-			nl_why(&nl, r));
-		goto out;
-	}
-	ret = 0;
-out:
-	if (addr)
-		rtnl_addr_put(addr);
-	if (la)
-		nl_addr_put(la);
-	if (pa)
-		nl_addr_put(pa);
-	if (link)
-		rtnl_link_put(link);
-	nl_done(&nl);
-	return ret;
+	return nl_request(&rq, e, "add %s peer %s", local, peer);
 }
 
-int hostnet_enslave(const char *ifname, const char *bridge, struct err *e)
+static int send_enslave(struct nl *nl, struct rtnl_link *link,
+			const void *arg, struct err *e)
 {
-	struct rtnl_link *link = NULL, *br = NULL, *change = NULL;
-	const char *kind;
-	struct nl nl;
-	int r, ret = -1;
+	const char *bridge = arg, *kind;
+	struct rtnl_link *br;
+	int r;
 
-	if (check_name(ifname, e) < 0 || check_name(bridge, e) < 0)
-		return -1;
-	if (nl_open(&nl, ifname, e) < 0)
-		return -1;
-	r = link_lookup(&nl, bridge, &br, e);
+	r = link_lookup(nl, bridge, &br, e);
 	if (r < 0)
-		goto out;
+		return NL_REFUSED;
 	if (r == 1) {
-		err_set(e, "%s: no such interface (the bridge must exist)",
-			bridge);
-		goto out;
+		err_code(e, ERR_NOENT,
+			 "%s: no such interface (the bridge must exist)",
+			 bridge);
+		return NL_REFUSED;
 	}
 	/* the link's IFLA_INFO_KIND: rtnl_link_is_bridge() is about
 	 * AF_BRIDGE port data, not the kind of link */
 	kind = rtnl_link_get_type(br);
 	if (!kind || strcmp(kind, "bridge")) {
-		err_set(e, "%s: not a bridge", bridge);
-		goto out;
+		err_code(e, ERR_INVAL, "%s: not a bridge", bridge);
+		r = NL_REFUSED;
+	} else {
+		r = link_set(nl, link, 0, rtnl_link_get_ifindex(br));
 	}
-	if (link_need(&nl, ifname, &link, e) < 0)
-		goto out;
-	change = rtnl_link_alloc();
-	if (!change) {
-		err_set(e, "%s: add to bridge %s: out of memory", ifname,
-			bridge);
-		goto out;
+	rtnl_link_put(br);
+	return r;
+}
+
+int hostnet_enslave(const char *ifname, const char *bridge, struct err *e)
+{
+	struct nl_req rq = { .ifname = ifname, .lookup = 1,
+			     .send = send_enslave, .arg = bridge };
+
+	if (check_name(ifname, e) < 0 || check_name(bridge, e) < 0)
+		return -1;
+	return nl_request(&rq, e, "add to bridge %s", bridge);
+}
+
+struct proxy {
+	struct in_addr addr;
+	int add;
+};
+
+static int send_proxy_arp(struct nl *nl, struct rtnl_link *link,
+			  const void *arg, struct err *e)
+{
+	const struct proxy *p = arg;
+	struct nl_addr *dst = nl_ip4(&p->addr);
+	struct rtnl_neigh *neigh = rtnl_neigh_alloc();
+	int r = -NLE_NOMEM;
+
+	(void)e;
+	if (dst && neigh) {
+		rtnl_neigh_set_family(neigh, AF_INET);
+		rtnl_neigh_set_ifindex(neigh, rtnl_link_get_ifindex(link));
+		rtnl_neigh_set_flags(neigh, NTF_PROXY);
+		r = rtnl_neigh_set_dst(neigh, dst);
 	}
-	rtnl_link_set_master(change, rtnl_link_get_ifindex(br));
-	nl.kerr = 0;
-	r = rtnl_link_change(nl.sk, link, change, 0);
-	if (r < 0) {
-		err_set(e, "%s: add to bridge %s: %s", ifname, bridge,
-			nl_why(&nl, r));
-		goto out;
-	}
-	ret = 0;
-out:
-	if (change)
-		rtnl_link_put(change);
-	if (link)
-		rtnl_link_put(link);
-	if (br)
-		rtnl_link_put(br);
-	nl_done(&nl);
-	return ret;
+	/* adding an entry that is there already is not an error */
+	if (r >= 0 && p->add)
+		r = rtnl_neigh_add(nl->sk, neigh, NLM_F_CREATE | NLM_F_REPLACE);
+	else if (r >= 0)
+		r = rtnl_neigh_delete(nl->sk, neigh, 0);
+	rtnl_neigh_put(neigh);
+	nl_addr_put(dst);
+	return r;
 }
 
 /* Adds (add) or removes the proxy neighbour entry for addr on ifname, as
- * `ip neigh add|del proxy ADDR dev IF` does. */
+ * `ip neigh add|del proxy ADDR dev IF` does. A missing link has none: the
+ * kernel drops a link's proxy entries with the link. */
 static int proxy_arp(const char *ifname, const char *addr, int add,
 		     struct err *e)
 {
-	const char *what = add ? "add" : "remove";
-	struct rtnl_link *link = NULL;
-	struct rtnl_neigh *neigh = NULL;
-	struct nl_addr *dst = NULL;
-	struct in_addr in;
-	struct nl nl;
-	int r, ret = -1;
+	struct proxy p = { .add = add };
+	struct nl_req rq = { .ifname = ifname, .lookup = 1, .gone_ok = !add,
+			     .send = send_proxy_arp, .arg = &p };
 
-	if (check_name(ifname, e) < 0 || parse_ip4(ifname, addr, &in, e) < 0)
+	if (check_name(ifname, e) < 0 ||
+	    parse_ip4(ifname, addr, &p.addr, e) < 0)
 		return -1;
-	if (nl_open(&nl, ifname, e) < 0)
-		return -1;
-	r = link_lookup(&nl, ifname, &link, e);
-	if (r < 0)
-		goto out;
-	if (r == 1) {
-		/* the kernel drops a link's proxy entries with the link */
-		if (add)
-			err_set(e, "%s: no such interface", ifname);
-		else
-			ret = 0;
-		goto out;
-	}
-	dst = nl_ip4(&in);
-	neigh = rtnl_neigh_alloc();
-	if (!dst || !neigh) {
-		err_set(e, "%s: %s proxy ARP for %s: out of memory", ifname,
-			what, addr);
-		goto out;
-	}
-	rtnl_neigh_set_family(neigh, AF_INET);
-	rtnl_neigh_set_ifindex(neigh, rtnl_link_get_ifindex(link));
-	rtnl_neigh_set_flags(neigh, NTF_PROXY);
-	r = rtnl_neigh_set_dst(neigh, dst);
-	if (r < 0) {
-		err_set(e, "%s: %s proxy ARP for %s: %s", ifname, what, addr,
-			nl_geterror(r));
-		goto out;
-	}
-	nl.kerr = 0;
-	/* adding an entry that is there already is not an error */
-	if (add)
-		r = rtnl_neigh_add(nl.sk, neigh, NLM_F_CREATE | NLM_F_REPLACE);
-	else
-		r = rtnl_neigh_delete(nl.sk, neigh, 0);
-	if (r < 0 && !(!add && nl_missing(&nl, r))) {
-		err_set(e, "%s: %s proxy ARP for %s: %s", ifname, what, addr,
-			nl_why(&nl, r));
-		goto out;
-	}
-	ret = 0;
-out:
-	if (neigh)
-		rtnl_neigh_put(neigh);
-	if (dst)
-		nl_addr_put(dst);
-	if (link)
-		rtnl_link_put(link);
-	nl_done(&nl);
-	return ret;
+	return nl_request(&rq, e, "%s proxy ARP for %s",
+			  add ? "add" : "remove", addr);
 }
 
 int hostnet_proxy_arp_add(const char *ifname, const char *addr, struct err *e)
@@ -532,8 +540,8 @@ int hostnet_forwarding(const char *ifname, int on, int *old, struct err *e)
 	fd = open(path, (old ? O_RDWR : O_WRONLY) | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
-			err_set(e, "%s: no such interface (no %s)", ifname,
-				path);
+			err_code(e, ERR_NOENT, "%s: no such interface (no %s)",
+				 ifname, path);
 		else
 			err_sys(e, "%s: %s", ifname, path);
 		return -1;

@@ -2,7 +2,9 @@
  * network namespace: persistent tap devices owned by the VM's user (tun
  * ioctls), links, point-to-point addresses, bridge ports and proxy-ARP
  * entries (netlink, libnl-route-3), per-interface forwarding (procfs).
- * Every error names the interface and the cause. */
+ * Every error names the interface and the cause, and carries a code: a
+ * bad name, address or bridge ERR_INVAL, no such interface ERR_NOENT, a
+ * tap that exists ERR_BUSY, the kernel's refusals by their errno. */
 #ifndef UMLMON_HOSTNET_H
 #define UMLMON_HOSTNET_H
 
