@@ -398,6 +398,56 @@ static void test_forwarding(void **state)
 	del("umlfw0");
 }
 
+/* Each error carries a code the caller can act on (the RPC status of a
+ * start comes from it): not only the message. */
+static void assert_code(const struct err *e, enum err_code code, int sys)
+{
+	if (e->code != code || e->sys != sys)
+		fail_msg("error '%s': code %d errno %d, want code %d errno %d",
+			 e->msg, e->code, e->sys, code, sys);
+}
+
+static void test_codes(void **state)
+{
+	struct err e = {0};
+	int old;
+
+	(void)state;
+	tap("umlcode0", NOBODY, NOBODY);
+	assert_int_equal(test_sh("ip link add umlcodebr type bridge"), 0);
+
+	/* refused before any request */
+	assert_int_equal(hostnet_link_up("a/b", &e), -1);
+	assert_code(&e, ERR_INVAL, 0);
+	assert_int_equal(hostnet_addr_p2p("umlcode0", "10.1.0.1", "x", &e), -1);
+	assert_code(&e, ERR_INVAL, 0);
+	assert_int_equal(hostnet_tap_create("umlcode0", NOBODY, NOBODY, &e), -1);
+	assert_code(&e, ERR_BUSY, 0);
+	/* the link, or the bridge, is not there */
+	assert_int_equal(hostnet_link_up("nosuch0", &e), -1);
+	assert_code(&e, ERR_NOENT, 0);
+	assert_int_equal(hostnet_proxy_arp_add("nosuch0", "10.1.0.9", &e), -1);
+	assert_code(&e, ERR_NOENT, 0);
+	assert_int_equal(hostnet_enslave("umlcode0", "nosuchbr", &e), -1);
+	assert_code(&e, ERR_NOENT, 0);
+	assert_int_equal(hostnet_enslave("umlcode0", "lo", &e), -1);
+	assert_code(&e, ERR_INVAL, 0);
+	assert_int_equal(hostnet_forwarding("nosuch0", 1, &old, &e), -1);
+	assert_code(&e, ERR_NOENT, 0);
+	/* the kernel's refusals keep its errno: an address that is there,
+	 * a loopback device as a bridge port */
+	assert_int_equal(hostnet_addr_p2p("umlcode0", "10.1.0.1", "10.1.0.2",
+					  &e), 0);
+	assert_int_equal(hostnet_addr_p2p("umlcode0", "10.1.0.1", "10.1.0.2",
+					  &e), -1);
+	assert_code(&e, ERR_IO, EEXIST);
+	assert_int_equal(hostnet_enslave("lo", "umlcodebr", &e), -1);
+	assert_msg(&e, "lo: add to bridge umlcodebr: Invalid argument");
+	assert_code(&e, ERR_INVAL, EINVAL);
+	del("umlcode0");
+	del("umlcodebr");
+}
+
 /* In a child: drops to uid/gid nobody and attaches to the tap name as the
  * jailed UML kernel does. /dev/net/tun is opened before the drop, as root:
  * the node may be 0600 here, and the tap's owner is checked at TUNSETIFF
@@ -457,6 +507,7 @@ int main(void)
 		cmocka_unit_test(test_enslave),
 		cmocka_unit_test(test_proxy_arp),
 		cmocka_unit_test(test_forwarding),
+		cmocka_unit_test(test_codes),
 		cmocka_unit_test(test_unprivileged_open),
 	};
 
