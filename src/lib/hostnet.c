@@ -185,7 +185,7 @@ static int nl_request(const struct nl_req *rq, struct err *e,
 		      const char *what, ...)
 {
 	struct rtnl_link *link = NULL;
-	struct nl nl = { .kerr = 0 };
+	struct nl nl = {.kerr = 0};
 	char doing[128];
 	int r, ret = -1;
 	va_list ap;
@@ -338,8 +338,8 @@ static int send_delete(struct nl *nl, struct rtnl_link *link, const void *arg,
 
 int hostnet_link_delete(const char *name, struct err *e)
 {
-	struct nl_req rq = { .ifname = name, .gone_ok = 1,
-			     .send = send_delete, .arg = name };
+	struct nl_req rq = {.ifname = name, .gone_ok = 1,
+			    .send = send_delete, .arg = name};
 
 	if (check_name(name, e) < 0)
 		return -1;
@@ -374,7 +374,7 @@ static int send_up(struct nl *nl, struct rtnl_link *link, const void *arg,
 
 int hostnet_link_up(const char *name, struct err *e)
 {
-	struct nl_req rq = { .ifname = name, .lookup = 1, .send = send_up };
+	struct nl_req rq = {.ifname = name, .lookup = 1, .send = send_up};
 
 	if (check_name(name, e) < 0)
 		return -1;
@@ -418,8 +418,8 @@ int hostnet_addr_p2p(const char *ifname, const char *local, const char *peer,
 		     struct err *e)
 {
 	struct p2p p;
-	struct nl_req rq = { .ifname = ifname, .lookup = 1,
-			     .send = send_addr_p2p, .arg = &p };
+	struct nl_req rq = {.ifname = ifname, .lookup = 1,
+			    .send = send_addr_p2p, .arg = &p};
 
 	if (check_name(ifname, e) < 0 ||
 	    parse_ip4(ifname, local, &p.local, e) < 0 ||
@@ -459,8 +459,8 @@ static int send_enslave(struct nl *nl, struct rtnl_link *link,
 
 int hostnet_enslave(const char *ifname, const char *bridge, struct err *e)
 {
-	struct nl_req rq = { .ifname = ifname, .lookup = 1,
-			     .send = send_enslave, .arg = bridge };
+	struct nl_req rq = {.ifname = ifname, .lookup = 1,
+			    .send = send_enslave, .arg = bridge};
 
 	if (check_name(ifname, e) < 0 || check_name(bridge, e) < 0)
 		return -1;
@@ -503,9 +503,9 @@ static int send_proxy_arp(struct nl *nl, struct rtnl_link *link,
 static int proxy_arp(const char *ifname, const char *addr, int add,
 		     struct err *e)
 {
-	struct proxy p = { .add = add };
-	struct nl_req rq = { .ifname = ifname, .lookup = 1, .gone_ok = !add,
-			     .send = send_proxy_arp, .arg = &p };
+	struct proxy p = {.add = add};
+	struct nl_req rq = {.ifname = ifname, .lookup = 1, .gone_ok = !add,
+			    .send = send_proxy_arp, .arg = &p};
 
 	if (check_name(ifname, e) < 0 ||
 	    parse_ip4(ifname, addr, &p.addr, e) < 0)
