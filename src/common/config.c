@@ -884,6 +884,15 @@ static char *reader(char *buf, int n, void *stream)
 	return r;
 }
 
+/* The channel of a VM by name, or NULL. */
+static const struct chan_conf *vm_chan(const struct vm_conf *vm, const char *name)
+{
+	for (int i = 0; i < vm->nchans; i++)
+		if (!strcmp(vm->chans[i].name, name))
+			return &vm->chans[i];
+	return NULL;
+}
+
 /* Defaults that hold for every VM, then the checks across keys. A key
  * that was given but refused is one error already, not also a missing
  * one. */
@@ -1083,13 +1092,5 @@ struct vm_conf *config_vm(struct config *cfg, const char *name)
 	for (int i = 0; i < cfg->nvms; i++)
 		if (!strcmp(cfg->vms[i].name, name))
 			return &cfg->vms[i];
-	return NULL;
-}
-
-const struct chan_conf *vm_chan(const struct vm_conf *vm, const char *name)
-{
-	for (int i = 0; i < vm->nchans; i++)
-		if (!strcmp(vm->chans[i].name, name))
-			return &vm->chans[i];
 	return NULL;
 }

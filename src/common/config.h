@@ -130,10 +130,6 @@ struct vm_conf *config_vm(struct config *cfg, const char *name);
 /* Checks that name could be a VM (section) name; e gets the cause. */
 int config_valid_name(const char *name, struct err *e);
 
-/* The channel of a VM by name, or NULL. */
-const struct chan_conf *vm_chan(const struct vm_conf *vm, const char *name);
-
-
 /* The config path from -c, $UMLMON_CONFIG, or the default. */
 const char *config_default_path(const char *opt);
 

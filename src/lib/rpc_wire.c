@@ -159,7 +159,14 @@ bool_t xdr_rpc_void(XDR *x, void *p)
 	return TRUE;
 }
 
-bool_t xdr_rpc_call_msg(XDR *x, struct rpc_call_msg *c)
+/* A call header plus its arguments, for rpc_out_record(). */
+struct rpc_call_msg {
+	struct rpc_msg msg;
+	xdrproc_t xargs;
+	void *args;
+};
+
+static bool_t xdr_rpc_call_msg(XDR *x, struct rpc_call_msg *c)
 {
 	if (!xdr_callmsg(x, &c->msg))
 		return FALSE;

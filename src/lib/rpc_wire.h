@@ -44,13 +44,6 @@ int rpc_out_record(struct rpc_out *out, xdrproc_t fn, void *obj);
 int rpc_out_flush(struct rpc_out *out, int fd);
 size_t rpc_out_pending(const struct rpc_out *out);
 
-/* A call header plus its arguments, for rpc_out_record(). */
-struct rpc_call_msg {
-	struct rpc_msg msg;
-	xdrproc_t xargs;
-	void *args;
-};
-bool_t xdr_rpc_call_msg(XDR *x, struct rpc_call_msg *c);
 /* Appends a call (no credentials) as one record. -1 if encoding failed. */
 int rpc_out_call(struct rpc_out *out, uint32_t xid, uint32_t prog, uint32_t vers,
 		 uint32_t proc, xdrproc_t xargs, void *args);
