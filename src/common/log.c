@@ -30,11 +30,6 @@ void log_init(const char *name, enum log_level max)
 	maxlvl = max;
 }
 
-const char *log_prog(void)
-{
-	return prog;
-}
-
 int log_to_file(const char *path, int keep_stderr, uint64_t max, int keep)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -281,24 +280,6 @@ int parse_long(const char *s, long min, long max, long *out)
 		return -1;
 	*out = v;
 	return 0;
-}
-
-int parse_bool(const char *s, int *out)
-{
-	static const char *yes[] = {"yes", "true", "on", "1"};
-	static const char *no[] = {"no", "false", "off", "0"};
-
-	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
-		if (!strcasecmp(s, yes[i])) {
-			*out = 1;
-			return 0;
-		}
-		if (!strcasecmp(s, no[i])) {
-			*out = 0;
-			return 0;
-		}
-	}
-	return -1;
 }
 
 const char *fmt_size(uint64_t bytes, char *buf, size_t len)

@@ -77,8 +77,6 @@ int parse_size(const char *s, uint64_t *out);
 int parse_size_cause(const char *s, uint64_t *out, const char **cause);
 /* A decimal integer in [min, max]. */
 int parse_long(const char *s, long min, long max, long *out);
-/* "yes/no/true/false/on/off/1/0". */
-int parse_bool(const char *s, int *out);
 /* Formats bytes as "128M"-style text into buf. */
 const char *fmt_size(uint64_t bytes, char *buf, size_t len);
 

@@ -279,8 +279,3 @@ uint64_t logw_dropped(struct logw *w, const struct logw_file *f)
 	pthread_mutex_unlock(&w->mu);
 	return d;
 }
-
-const char *logw_path(const struct logw_file *f)
-{
-	return f->path;
-}

@@ -40,6 +40,5 @@ void logw_sync(struct logw *w);
 
 /* Bytes dropped because the queue was full, over the file's life. */
 uint64_t logw_dropped(struct logw *w, const struct logw_file *f);
-const char *logw_path(const struct logw_file *f);
 
 #endif

@@ -189,11 +189,6 @@ int loop_signal(struct loop *l, int sig, loop_signal_cb cb, void *arg)
 	return 0;
 }
 
-void loop_blocked(struct loop *l, sigset_t *set)
-{
-	*set = l->sigs;
-}
-
 static void run_timers(struct loop *l)
 {
 	int64_t now = now_ms();

@@ -29,10 +29,9 @@ struct loop_timer *loop_timer_add(struct loop *l, int64_t delay_ms,
 void loop_timer_cancel(struct loop *l, struct loop_timer *t);
 
 /* Delivers sig through the loop; the signal is blocked for the process.
- * Children must unblock it (see loop_sigmask). */
+ * A forked child inherits the block: it must set the mask it needs (the
+ * monitor keeps the one it had before its loop). */
 int loop_signal(struct loop *l, int sig, loop_signal_cb cb, void *arg);
-/* The signals the loop has blocked, to restore in a forked child. */
-void loop_blocked(struct loop *l, sigset_t *set);
 
 /* Runs until loop_quit(); returns 0, or -1 if epoll failed. */
 int loop_run(struct loop *l);

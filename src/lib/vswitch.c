@@ -267,12 +267,3 @@ void vswitch_leave(struct vswitch *s)
 	free(s->name);
 	free(s);
 }
-
-pid_t vswitch_pid(const char *shared, const char *name)
-{
-	char *dir = xasprintf("%s/switches/%s", shared, name);
-	pid_t p = running(dir);
-
-	free(dir);
-	return p;
-}

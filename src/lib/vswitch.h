@@ -3,8 +3,6 @@
 #ifndef UMLMON_VSWITCH_H
 #define UMLMON_VSWITCH_H
 
-#include <sys/types.h>
-
 #include "../common/util.h"
 
 struct vswitch;
@@ -13,7 +11,5 @@ struct vswitch;
 struct vswitch *vswitch_join(const char *shared, const char *name, struct err *e);
 /* Leaves it; the last VM out stops it. NULL is ignored. */
 void vswitch_leave(struct vswitch *s);
-/* The pid of the running switch, or 0. */
-pid_t vswitch_pid(const char *shared, const char *name);
 
 #endif
