@@ -355,69 +355,6 @@ int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
-int copy_file_atomic(const char *src, const char *dst, mode_t mode,
-		     struct err *e)
-{
-	char *tmp = xasprintf("%s.tmp.%d", dst, (int)getpid());
-	int in = -1, out = -1, rc = -1;
-	char buf[65536];
-	ssize_t r;
-
-	struct stat st;
-	struct timespec times[2];
-
-	in = open(src, O_RDONLY | O_CLOEXEC);
-	if (in < 0 || fstat(in, &st) < 0) {
-		err_sys(e, "%s", src);
-		goto done;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		err_set(e, "%s: not a regular file", src);
-		goto done;
-	}
-	unlink(tmp); /* left by an earlier run of this pid that died */
-	out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-	if (out < 0) {
-		err_sys(e, "%s", tmp);
-		goto done;
-	}
-	while ((r = read(in, buf, sizeof(buf))) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err_sys(e, "%s", src);
-			goto done;
-		}
-		if (write_all(out, buf, (size_t)r) < 0) {
-			err_sys(e, "%s", tmp);
-			goto done;
-		}
-	}
-	times[0] = st.st_atim;
-	times[1] = st.st_mtim;
-	if (fchmod(out, mode) < 0 || futimens(out, times) < 0 || fsync(out) < 0 ||
-	    close(out) < 0) {
-		out = -1;
-		err_sys(e, "%s", tmp);
-		goto done;
-	}
-	out = -1;
-	if (rename(tmp, dst) < 0) {
-		err_sys(e, "%s", dst);
-		goto done;
-	}
-	rc = 0;
-done:
-	if (in >= 0)
-		close(in);
-	if (out >= 0)
-		close(out);
-	if (rc < 0)
-		unlink(tmp);
-	free(tmp);
-	return rc;
-}
-
 char *read_file(const char *path, size_t max, size_t *len_out)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

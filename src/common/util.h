@@ -86,11 +86,6 @@ int fd_nonblock(int fd);
 ssize_t write_all(int fd, const void *buf, size_t n);
 /* mkdir -p with the mode for each created component. */
 int mkdir_p(const char *path, mode_t mode);
-/* Copies the regular file src to dst through a temporary name in dst's
- * directory and a rename, with the given mode and src's mtime (owner: the
- * caller). */
-int copy_file_atomic(const char *src, const char *dst, mode_t mode,
-		     struct err *e);
 /* Reads a whole (small) file; NUL terminated. */
 char *read_file(const char *path, size_t max, size_t *len_out);
 

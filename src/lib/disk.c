@@ -5,6 +5,7 @@
 #include "disklock.h"
 #include "extents.h"
 #include "safeopen.h"
+#include "tmpfile.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -713,89 +714,20 @@ static int backing_matches(const struct cow_header *h, const char *cow, int bfd,
 
 /* ---- writing a new file -------------------------------------------- */
 
-/* A new file is written unnamed (O_TMPFILE) and linked under its name at
- * the end: an interrupted copy or merge leaves nothing, no name that a
- * guest may have planted (a symlink, say) is ever opened, and linkat()
- * never replaces an existing file. A file system without O_TMPFILE gets a
- * hidden temporary name that did not exist (O_CREAT | O_EXCL) and a
- * rename that replaces nothing. */
-struct newfile {
-	int fd;
-	int named;             /* the fallback: tmp is its name */
-	char tmp[300];
-	const struct disk_ref *r;
-};
-
-static int newfile_open(struct newfile *nf, const struct disk_ref *r, struct err *e)
+/* A new disk is written unnamed and linked in at the end (tmpfile.h): an
+ * interrupted copy or merge leaves nothing, no name that a guest may have
+ * planted is opened, and nothing existing is replaced. */
+static int newfile_open(struct tmpfile *t, const struct disk_ref *r, struct err *e)
 {
-	static unsigned seq;   /* __atomic: disk jobs run in threads */
 	struct stat st;
 
-	nf->r = r;
-	nf->fd = -1;
-	nf->named = 0;
+	t->fd = -1;
+	/* early, to spare the work; the link at the end is what decides */
 	if (fstatat(r->dirfd, r->name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		err_code(e, ERR_BUSY, "%s: already exists", r->path);
 		return -1;
 	}
-	nf->fd = openat(r->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
-	if (nf->fd >= 0)
-		return 0;
-	if (errno != EOPNOTSUPP && errno != EISDIR) {
-		err_sys(e, "%s: create", r->path);
-		return -1;
-	}
-	for (int i = 0; i < 100 && nf->fd < 0; i++) {
-		snprintf(nf->tmp, sizeof(nf->tmp), ".%.200s.tmp-%d-%u", r->name,
-			 (int)getpid(), __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
-		nf->fd = openat(r->dirfd, nf->tmp, O_RDWR | O_CREAT | O_EXCL |
-				O_CLOEXEC | O_NOFOLLOW, 0644);
-		if (nf->fd < 0 && errno != EEXIST)
-			break;
-	}
-	if (nf->fd < 0) {
-		err_sys(e, "%s: create", r->path);
-		return -1;
-	}
-	nf->named = 1;
-	return 0;
-}
-
-static void newfile_abort(struct newfile *nf)
-{
-	if (nf->fd >= 0) {
-		close(nf->fd);
-		if (nf->named)
-			unlinkat(nf->r->dirfd, nf->tmp, 0);
-	}
-	nf->fd = -1;
-}
-
-static int newfile_commit(struct newfile *nf, struct err *e)
-{
-	int r;
-
-	if (fsync(nf->fd) < 0) {
-		err_sys(e, "%s: fsync", nf->r->path);
-		newfile_abort(nf);
-		return -1;
-	}
-	if (nf->named)
-		r = (int)syscall(SYS_renameat2, nf->r->dirfd, nf->tmp, nf->r->dirfd,
-				 nf->r->name, RENAME_NOREPLACE);
-	else
-		r = so_link_tmpfile(nf->fd, nf->r->dirfd, nf->r->name);
-	if (r < 0) {
-		if (errno == EEXIST)
-			err_code(e, ERR_BUSY, "%s: already exists", nf->r->path);
-		else
-			err_sys(e, "%s: %s", nf->r->path, nf->named ? "rename" : "link");
-		newfile_abort(nf);
-		return -1;
-	}
-	close(nf->fd);
-	nf->fd = -1;
-	return 0;
+	return tmpfile_new(t, r->dirfd, r->name, 0644, r->path, e);
 }
 
 /* ---- the operations ------------------------------------------------- */
@@ -804,7 +736,7 @@ int disk_create(const struct disk_ctx *c, const char *path, uint64_t size,
 		const char *backing, struct strbuf *text, struct err *e)
 {
 	struct disk_ref r, br;
-	struct newfile nf;
+	struct tmpfile nf;
 	struct cow_header h;
 	char sz[32];
 	int rc = -1;
@@ -857,10 +789,10 @@ int disk_create(const struct disk_ctx *c, const char *path, uint64_t size,
 			sb_printf(text, "%s: COW file over %s (%s)\n", path, br.path,
 				  fmt_size(size, sz, sizeof(sz)));
 	}
-	rc = newfile_commit(&nf, e);
+	rc = tmpfile_commit(&nf, 0, e);
 out:
 	if (rc < 0)
-		newfile_abort(&nf);
+		tmpfile_abort(&nf);
 	disk_ref_close(&br);
 	disk_ref_close(&r);
 	return rc;
@@ -957,7 +889,7 @@ int disk_copy(const struct disk_ctx *c, const char *src, const char *dst,
 	      disk_progress_cb cb, void *arg, struct strbuf *text, struct err *e)
 {
 	struct disk_ref s, d;
-	struct newfile nf = {.fd = -1};
+	struct tmpfile nf = {.fd = -1};
 	uint64_t size;
 	int in = -1, rc = -1;
 	char sz[32];
@@ -979,14 +911,14 @@ int disk_copy(const struct disk_ctx *c, const char *src, const char *dst,
 		goto out;
 	if (sparse_copy(in, nf.fd, size, cb, arg, dst, e) < 0)
 		goto out;
-	if (newfile_commit(&nf, e) < 0)
+	if (tmpfile_commit(&nf, 0, e) < 0)
 		goto out;
 	if (text)
 		sb_printf(text, "%s: copied to %s (%s)\n", src, dst,
 			  fmt_size(size, sz, sizeof(sz)));
 	rc = 0;
 out:
-	newfile_abort(&nf);
+	tmpfile_abort(&nf);
 	if (in >= 0)
 		close(in);
 	disk_ref_close(&d);
@@ -1198,7 +1130,7 @@ int disk_merge(const struct disk_ctx *c, const char *cow, const char *out,
 {
 	struct disk_ref r, o, br;
 	struct cow_header h;
-	struct newfile nf = {.fd = -1};
+	struct tmpfile nf = {.fd = -1};
 	int cfd = -1, bfd = -1, rc = -1, inplace = !out || !*out;
 
 	o.dirfd = -1;
@@ -1256,13 +1188,13 @@ keep_cow_valid:
 	}
 	if (newfile_open(&nf, &o, e) < 0 ||
 	    cow_merge_to(cfd, &h, bfd, nf.fd, out, cb, arg, e) < 0 ||
-	    newfile_commit(&nf, e) < 0)
+	    tmpfile_commit(&nf, 0, e) < 0)
 		goto out;
 	if (text)
 		sb_printf(text, "%s: merged with %s into %s\n", cow, br.path, out);
 	rc = 0;
 out:
-	newfile_abort(&nf);
+	tmpfile_abort(&nf);
 	if (cfd >= 0)
 		close(cfd);
 	if (bfd >= 0)

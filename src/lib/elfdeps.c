@@ -10,6 +10,7 @@
  * interpreter included (libc.so.6 needs ld-linux-x86-64.so.2, which is
  * the interpreter itself) -- is not looked up again. */
 #include "elfdeps.h"
+#include "tmpfile.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -682,39 +683,76 @@ void elf_deps_free(struct elf_deps *d)
 
 /* ---- installing into the jail ---------------------------------------- */
 
-/* Installs one file unless the copy is current (same size and mtime). */
-static int install_one(const struct elf_dep *d, const char *jail, struct err *e)
+/* The directory of len bytes of rel beneath the jail's root (root), made
+ * where missing (root's, 0755) and opened one component at a time, none
+ * a symlink, "." or "..": a name in the kernel's headers cannot place a
+ * copy outside the jail. */
+static int jail_dir(int root, const char *jail, const char *rel, size_t len,
+		    struct err *e)
 {
-	size_t jl = strlen(jail);
-	struct stat src, cur;
-	char *dst, *slash;
-	int rc = -1;
+	int dfd = fcntl(root, F_DUPFD_CLOEXEC, 0);
 
-	while (jl > 1 && jail[jl - 1] == '/')
-		jl--;
-	dst = xasprintf("%.*s%s%s", (int)jl, jail,
-			d->jail_path[0] == '/' ? "" : "/", d->jail_path);
+	if (dfd < 0)
+		err_sys(e, "jail %s", jail);
+	for (size_t at = 0; dfd >= 0 && at < len;) {
+		size_t n = strcspn(rel + at, "/");
+		char *comp;
+		int next;
+
+		if (n > len - at)
+			n = len - at;
+		comp = xasprintf("%.*s", (int)n, rel + at);
+		if (n == 0 || !strcmp(comp, ".") || !strcmp(comp, "..")) {
+			err_set(e, "jail directory %s/%.*s: empty, '.' or '..' in the "
+				"path", jail, (int)len, rel);
+			next = -1;
+		} else if (mkdirat(dfd, comp, 0755) < 0 && errno != EEXIST) {
+			err_sys(e, "jail directory %s/%.*s", jail, (int)(at + n), rel);
+			next = -1;
+		} else {
+			next = openat(dfd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW |
+				      O_CLOEXEC);
+			if (next < 0)
+				err_sys(e, "jail directory %s/%.*s", jail, (int)(at + n),
+					rel);
+		}
+		free(comp);
+		close(dfd);
+		dfd = next;
+		at += n + 1;
+	}
+	return dfd;
+}
+
+/* Installs one file unless the copy is current (same size and mtime). */
+static int install_one(const struct elf_dep *d, int root, const char *jail,
+		       struct err *e)
+{
+	const char *rel = d->jail_path, *slash, *name;
+	struct stat src, cur;
+	char *dst;
+	int dfd, rc = -1;
+
+	while (*rel == '/')
+		rel++;
+	slash = strrchr(rel, '/');
+	name = slash ? slash + 1 : rel;
+	dst = xasprintf("%s/%s", jail, rel);
 	if (stat(d->host_path, &src) < 0) {
 		err_sys(e, "%s", d->host_path);
 		goto out;
 	}
-	if (lstat(dst, &cur) == 0 && S_ISREG(cur.st_mode) &&
-	    cur.st_size == src.st_size &&
-	    cur.st_mtim.tv_sec == src.st_mtim.tv_sec &&
-	    cur.st_mtim.tv_nsec == src.st_mtim.tv_nsec) {
-		rc = 0;
+	dfd = jail_dir(root, jail, rel, slash ? (size_t)(slash - rel) : 0, e);
+	if (dfd < 0)
 		goto out;
-	}
-	slash = strrchr(dst, '/');
-	if (slash && slash != dst) {
-		*slash = '\0';
-		if (mkdir_p(dst, 0755) < 0) {
-			err_sys(e, "jail directory %s", dst);
-			goto out;
-		}
-		*slash = '/';
-	}
-	rc = copy_file_atomic(d->host_path, dst, 0755, e);
+	if (fstatat(dfd, name, &cur, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(cur.st_mode) && cur.st_size == src.st_size &&
+	    cur.st_mtim.tv_sec == src.st_mtim.tv_sec &&
+	    cur.st_mtim.tv_nsec == src.st_mtim.tv_nsec)
+		rc = 0;
+	else
+		rc = tmpfile_copy(d->host_path, dfd, name, 0755, dst, e);
+	close(dfd);
 out:
 	free(dst);
 	return rc;
@@ -726,9 +764,22 @@ int elf_deps_install(const struct elf_deps *d, const char *jail, struct err *e)
 		err_set(e, "elf_deps_install: empty jail directory");
 		return -1;
 	}
-	for (int i = 0; i < d->n; i++) {
-		if (install_one(&d->v[i], jail, e) < 0)
-			return -1;
+	size_t jl = strlen(jail);
+	char *top;
+	int root, rc = 0;
+
+	while (jl > 1 && jail[jl - 1] == '/')
+		jl--;
+	top = xasprintf("%.*s", (int)jl, jail);
+	root = open(top, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0) {
+		err_sys(e, "jail %s", top);
+		free(top);
+		return -1;
 	}
-	return 0;
+	for (int i = 0; i < d->n && rc == 0; i++)
+		rc = install_one(&d->v[i], root, top, e);
+	close(root);
+	free(top);
+	return rc;
 }

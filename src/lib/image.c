@@ -305,9 +305,10 @@ int image_build_busybox_at(int dirfd, const char *name,
 	uint64_t size = o->size ? o->size : DEFAULT_SIZE;
 	const char *tmpdir = getenv("TMPDIR");
 	char *staging, sizek[32];
+	struct tmpfile t = {.fd = -1};
 	struct strbuf errs;
 	struct stat st;
-	int fd = -1, rc = -1;
+	int rc = -1;
 
 	/* early, to spare the work; the link at the end is what decides */
 	if (!o->force && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
@@ -327,8 +328,7 @@ int image_build_busybox_at(int dirfd, const char *name,
 	if (stage(o, staging, e) < 0)
 		goto out;
 	/* the image has no name until it is complete and has its owner */
-	fd = tmpfile_open(dirfd, o->path, e);
-	if (fd < 0)
+	if (tmpfile_new(&t, dirfd, name, 0600, o->path, e) < 0)
 		goto out;
 	progress(o, "writing the ext4 file system");
 	snprintf(sizek, sizeof(sizek), "%llu", (unsigned long long)(size >> 10));
@@ -340,21 +340,21 @@ int image_build_busybox_at(int dirfd, const char *name,
 
 		if (access(argv[0], X_OK) < 0)
 			argv[0] = "/usr/sbin/mke2fs";
-		if (run(argv, fd, NULL, &errs) != 0) {
+		if (run(argv, t.fd, NULL, &errs) != 0) {
 			err_set(e, "%s: mke2fs failed: %s", o->path,
 				errs.buf ? errs.buf : "(no message)");
 			goto out;
 		}
 	}
-	if (o->owner != (uid_t)-1 && fchown(fd, o->owner, o->group) < 0) {
+	if (o->owner != (uid_t)-1 && fchown(t.fd, o->owner, o->group) < 0) {
 		err_sys(e, "%s: chown", o->path);
 		goto out;
 	}
-	if (fchmod(fd, 0640) < 0) {
+	if (fchmod(t.fd, 0640) < 0) {
 		err_sys(e, "%s: chmod", o->path);
 		goto out;
 	}
-	if (tmpfile_link(fd, dirfd, name, o->force, o->path, e) < 0) {
+	if (tmpfile_commit(&t, o->force, e) < 0) {
 		if (errno == EEXIST)
 			err_set(e, "%s: exists (use -f to replace it)", o->path);
 		goto out;
@@ -362,8 +362,7 @@ int image_build_busybox_at(int dirfd, const char *name,
 	progress(o, "done");
 	rc = 0;
 out:
-	if (fd >= 0)
-		close(fd);
+	tmpfile_abort(&t);
 	rm_tree(staging);
 	free(staging);
 	sb_free(&errs);

@@ -62,14 +62,6 @@ int so_reopen(int pathfd, int flags)
 	return open(proc, flags | O_NONBLOCK | O_CLOEXEC);
 }
 
-int so_link_tmpfile(int fd, int dirfd, const char *name)
-{
-	char proc[64];
-
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	return linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW);
-}
-
 int so_mkdir(int dirfd, const char *name, const char *show, uid_t uid, gid_t gid,
 	     mode_t mode, struct err *e)
 {

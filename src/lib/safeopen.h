@@ -37,10 +37,6 @@ int so_check(const struct stat *st, enum so_kind kind, int guest, uid_t owner,
  * O_RDWR (O_NONBLOCK and O_CLOEXEC are added). -1 with errno. */
 int so_reopen(int pathfd, int flags);
 
-/* Links an unnamed file (O_TMPFILE) under name in dirfd; fails with
- * EEXIST rather than replace anything. */
-int so_link_tmpfile(int fd, int dirfd, const char *name);
-
 /* Makes the directory name in dirfd (a symlink there is refused, an
  * existing directory kept) and gives it exactly uid, gid and mode, by its
  * descriptor. Returns that descriptor (O_RDONLY | O_DIRECTORY); errors

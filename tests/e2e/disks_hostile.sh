@@ -87,7 +87,7 @@ ln "$secret2" "$d1/hl2.dsk"
 ln -s "$target" "$d1/abs.dsk"
 ln -s ../../../../target.dsk "$d1/rel.dsk"
 ln -s "$target" "$d1/link.cow"
-# the names that operations create, and their temporary names
+# the names that operations create, and the temporary names they once had
 for n in new.dsk new.cow merged.dsk; do ln -s "$target" "$d1/$n"; done
 for i in $(seq 0 63); do
 	for n in made.dsk made.cow copied.dsk out.dsk; do

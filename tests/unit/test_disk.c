@@ -675,8 +675,9 @@ static void hostile_disks(void **state)
 	assert_int_equal(disk_copy(&ctx, "/shared/disks/hl.dsk", "/disks/hl2.dsk",
 				   NULL, NULL, NULL, &e), 0);
 
-	/* symlinks at the names a create would make: the target, and the
-	 * temporary names of the fallback for file systems without O_TMPFILE */
+	/* symlinks at the names a create would make: the target, and names
+	 * that temporary files once had (the fallback for file systems
+	 * without O_TMPFILE now takes names nobody can guess: test_tmpfile) */
 	assert_int_equal(symlink(outside, host("var/vm1/jail/disks/new.dsk")), 0);
 	expect_refusal(disk_create(&ctx, "/disks/new.dsk", 1 << 20, NULL, NULL, &e),
 		       &e, "/disks/new.dsk: already exists");
