@@ -18,6 +18,7 @@
 #include "hostnet.h"
 #include "jail.h"
 #include "monitor.h"
+#include "precheck.h"
 #include "rpc_client.h"
 #include "rpc_wire.h"
 #include "tmpfile.h"
@@ -271,7 +272,7 @@ static void check_disks(struct check *c, const struct vm_conf *vm)
 				       dc.disks);
 				continue;
 			}
-		} else if (disk_check_start(&dc, one, &e) < 0) {
+		} else if (precheck_disks(&dc, one, &e) < 0) {
 			report(c, ADMIN_ERROR, "%s: %s", vm->name, e.msg);
 			continue;
 		}

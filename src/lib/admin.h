@@ -50,7 +50,7 @@ typedef void (*admin_finding_cb)(void *arg, enum admin_level level,
 				 const char *text);
 
 /* Checks the host (the shared dir) and every VM whose section has no
- * errors as a start would: its kernel, its disks (disk_check_start: they
+ * errors as a start would: its kernel, its disks (precheck_disks: they
  * exist, no other kernel holds them, each COW still matches its backing
  * file), its memory against the host's, its taps, bridges and host
  * interfaces in this network namespace. A VM that runs is only noted.

@@ -381,8 +381,8 @@ void disk_holder_text(const struct disk_holder *h, char *buf, size_t len)
  * starts and operations (see disklock.h), shared for only_writers (we
  * read), exclusive otherwise, so that nobody else passes this check until
  * the caller is done. */
-static int refuse_held(const struct disk_ctx *c, int fd, const char *path,
-		       int only_writers, const char *what, struct err *e)
+int disk_refuse_held(const struct disk_ctx *c, int fd, const char *path,
+		     int only_writers, const char *what, struct err *e)
 {
 	struct disk_holder h[MAX_HOLDERS];
 	int n;
@@ -687,8 +687,8 @@ static const char *fmt_time(int64_t t, char *buf, size_t len)
 
 /* Does the backing file (open as bfd) still have the header's size and
  * mtime? */
-static int backing_matches(const struct cow_header *h, const char *cow, int bfd,
-			   const struct disk_ref *br, struct err *e)
+int disk_backing_matches(const struct cow_header *h, const char *cow, int bfd,
+			 const struct disk_ref *br, struct err *e)
 {
 	struct stat st;
 	uint64_t size;
@@ -778,7 +778,7 @@ int disk_create(const struct disk_ctx *c, const char *path, uint64_t size,
 		if (bfd < 0)
 			goto out;
 		if (disk_size(bfd, &br, &size, e) < 0 || fstat(bfd, &st) < 0 ||
-		    refuse_held(c, bfd, backing, 1, "backing file", e) < 0 ||
+		    disk_refuse_held(c, bfd, backing, 1, "backing file", e) < 0 ||
 		    cow_init_header(&h, br.path, size, st.st_mtime, e) < 0 ||
 		    cow_write_new(nf.fd, path, &h, e) < 0) {
 			close(bfd);
@@ -810,7 +810,7 @@ int disk_delete(const struct disk_ctx *c, const char *path, struct strbuf *text,
 	fd = open_ref(&r, USE_NAME, 1, e);
 	if (fd < 0)
 		goto out;
-	if (refuse_held(c, fd, path, 0, "cannot delete", e) < 0 ||
+	if (disk_refuse_held(c, fd, path, 0, "cannot delete", e) < 0 ||
 	    refuse_dependents(c, fd, path, NULL, "cannot delete", e) < 0)
 		goto out;
 	if (unlinkat(r.dirfd, r.name, 0) < 0) {
@@ -906,7 +906,7 @@ int disk_copy(const struct disk_ctx *c, const char *src, const char *dst,
 	}
 	in = open_ref(&s, USE_DATA, 0, e);
 	if (in < 0 || disk_size(in, &s, &size, e) < 0 ||
-	    refuse_held(c, in, src, 1, "cannot copy a disk that is being written", e) < 0 ||
+	    disk_refuse_held(c, in, src, 1, "cannot copy a disk that is being written", e) < 0 ||
 	    newfile_open(&nf, &d, e) < 0)
 		goto out;
 	if (sparse_copy(in, nf.fd, size, cb, arg, dst, e) < 0)
@@ -948,7 +948,7 @@ int disk_resize(const struct disk_ctx *c, const char *path, uint64_t size,
 	}
 	/* who uses it first: that refusal says more than what it is */
 	fd = open_ref(&r, USE_NAME, 1, e);
-	if (fd < 0 || refuse_held(c, fd, path, 0, "cannot resize", e) < 0 ||
+	if (fd < 0 || disk_refuse_held(c, fd, path, 0, "cannot resize", e) < 0 ||
 	    refuse_dependents(c, fd, path, NULL, "cannot resize", e) < 0)
 		goto out;
 	fd = upgrade_ref(&r, fd, USE_WRITE, e);
@@ -1062,7 +1062,7 @@ int disk_info(const struct disk_ctx *c, const char *path, struct strbuf *text,
 		} else {
 			struct err be;
 
-			if (backing_matches(&h, path, bfd, &br, &be) < 0)
+			if (disk_backing_matches(&h, path, bfd, &br, &be) < 0)
 				sb_printf(text, "backing ok  no: %s\n", be.msg);
 			else
 				sb_puts(text, "backing ok  yes (size and mtime match)\n");
@@ -1122,7 +1122,7 @@ static int open_cow_pair(const struct disk_ctx *c, const struct disk_ref *r,
 		err_prefix(e, "%s: backing file", r->path);
 		return -1;
 	}
-	return backing_matches(h, r->path, *bfd, br, e);
+	return disk_backing_matches(h, r->path, *bfd, br, e);
 }
 
 int disk_merge(const struct disk_ctx *c, const char *cow, const char *out,
@@ -1150,14 +1150,14 @@ int disk_merge(const struct disk_ctx *c, const char *cow, const char *out,
 	if (open_cow_pair(c, &r, inplace ? USE_WRITE : USE_DATA,
 			  inplace ? USE_WRITE : USE_DATA, &cfd, &bfd, &h, &br, e) < 0)
 		goto out;
-	if (refuse_held(c, cfd, cow, 0, "cannot merge", e) < 0)
+	if (disk_refuse_held(c, cfd, cow, 0, "cannot merge", e) < 0)
 		goto out;
 	if (inplace) {
 		struct stat cst, bst;
 
 		if (fstat(cfd, &cst) < 0)
 			goto out;
-		if (refuse_held(c, bfd, br.path, 0, "cannot merge into it", e) < 0 ||
+		if (disk_refuse_held(c, bfd, br.path, 0, "cannot merge into it", e) < 0 ||
 		    refuse_dependents(c, bfd, br.path, &cst,
 				      "cannot merge into it", e) < 0)
 			goto out;
@@ -1239,60 +1239,4 @@ out:
 	disk_ref_close(&br);
 	disk_ref_close(&r);
 	return rc;
-}
-
-int disk_check_start(const struct disk_ctx *c, const struct vm_conf *vm,
-		     struct err *e)
-{
-	for (int i = 0; i < vm->ndisks; i++) {
-		const struct disk_conf *d = &vm->disks[i];
-		int ro = strchr(d->flags, 'r') != NULL;
-		struct disk_ref r, br;
-		struct cow_header h;
-		char dev[16];
-		const char *backing = d->backing;
-		int fd, bfd = -1, rc = 0;
-
-		snprintf(dev, sizeof(dev), "ubd%d", d->index);
-		br.dirfd = -1;
-		if (disk_resolve(c, d->path, &r, e) < 0)
-			goto fail;
-		fd = open_ref(&r, USE_READ, 0, e);
-		if (fd < 0) {
-			disk_ref_close(&r);
-			/* a missing COW over a backing file is made by the
-			 * kernel: only the backing file is checked */
-			if (errno != ENOENT || !d->backing)
-				goto fail;
-		} else {
-			rc = refuse_held(c, fd, d->path, ro, "cannot boot", e);
-			if (rc == 0 && r.kind == DISK_COW) {
-				rc = cow_read_header(fd, d->path, &h, e);
-				if (!backing)
-					backing = h.backing;
-			}
-		}
-		if (rc == 0 && backing) {
-			bfd = open_backing(c, backing, USE_READ, &br, e);
-			/* locked before it is compared: nobody changes it after */
-			rc = bfd < 0 ? -1 : refuse_held(c, bfd, br.path, 1,
-							 "cannot boot over it", e);
-			if (rc == 0 && fd >= 0)
-				rc = backing_matches(&h, d->path, bfd, &br, e);
-			if (bfd >= 0) {
-				close(bfd);
-				disk_ref_close(&br);
-			}
-		}
-		if (fd >= 0) {
-			close(fd);
-			disk_ref_close(&r);
-		}
-		if (rc == 0)
-			continue;
-fail:
-		err_prefix(e, "%s", dev);
-		return -1;
-	}
-	return 0;
 }

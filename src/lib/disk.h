@@ -125,10 +125,16 @@ int disk_merge(const struct disk_ctx *c, const char *cow, const char *out,
 int disk_check(const struct disk_ctx *c, const char *path, struct strbuf *text,
 	       struct err *e);
 
-/* Before a boot of c->vm: no disk it writes is held by another kernel, no
- * disk it reads is written by one, and every existing COW still matches
- * its backing file. With c->locks, the images stay locked there. */
-int disk_check_start(const struct disk_ctx *c, const struct vm_conf *vm,
-		     struct err *e);
+/* Refuses ("PATH: WHAT: in use by ...") if a kernel holds the image open
+ * as fd (only_writers: holds it to write). With c->locks the image is
+ * first locked there (exclusive unless only_writers), so that no other
+ * monitor passes this check until the caller is done: the lock is taken
+ * exactly where the holders are checked. */
+int disk_refuse_held(const struct disk_ctx *c, int fd, const char *path,
+		     int only_writers, const char *what, struct err *e);
+/* The backing file br, open as bfd (for reading: a block device's size is
+ * asked of it), still has the size and mtime of cow's header h. */
+int disk_backing_matches(const struct cow_header *h, const char *cow, int bfd,
+			 const struct disk_ref *br, struct err *e);
 
 #endif

@@ -22,8 +22,6 @@
 
 #include "../common/log.h"
 #include "cmdline.h"
-#include "cow.h"
-#include "elfdeps.h"
 #include "safeopen.h"
 
 int jail_init(struct jail *j, const struct config *cfg, const struct vm_conf *vm,
@@ -348,9 +346,7 @@ pid_t jail_find_process(const struct jail *j)
 	return found;
 }
 
-/* openat2() of path in the jail's root with the RESOLVE_* flags given. */
-static int open_in_root(const struct jail *j, const char *path, int flags,
-			uint64_t resolve, struct err *e)
+int jail_open(const struct jail *j, const char *path, int flags, struct err *e)
 {
 	struct open_how how;
 	int root, fd, saved;
@@ -362,7 +358,7 @@ static int open_in_root(const struct jail *j, const char *path, int flags,
 	}
 	memset(&how, 0, sizeof(how));
 	how.flags = (uint64_t)(flags | O_CLOEXEC);
-	how.resolve = resolve;
+	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 	fd = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
 	saved = errno;
 	if (fd < 0)
@@ -370,265 +366,6 @@ static int open_in_root(const struct jail *j, const char *path, int flags,
 	close(root);
 	errno = saved;
 	return fd;
-}
-
-int jail_open(const struct jail *j, const char *path, int flags, struct err *e)
-{
-	return open_in_root(j, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, e);
-}
-
-/* May uid/gid (no supplementary groups) read, or read and write, st? */
-static int may_use(const struct stat *st, uid_t uid, gid_t gid, int write)
-{
-	mode_t r, w;
-
-	if (st->st_uid == uid) {
-		r = S_IRUSR;
-		w = S_IWUSR;
-	} else if (st->st_gid == gid) {
-		r = S_IRGRP;
-		w = S_IWGRP;
-	} else {
-		r = S_IROTH;
-		w = S_IWOTH;
-	}
-	return (st->st_mode & r) && (!write || (st->st_mode & w));
-}
-
-/* May uid/gid change st (its data, or as its owner its mode)? */
-static int may_change(const struct stat *st, uid_t uid, gid_t gid)
-{
-	if (st->st_uid == uid)
-		return 1;
-	return (st->st_mode & (st->st_gid == gid ? S_IWGRP : S_IWOTH)) != 0;
-}
-
-static const char *kind_of(const char *path)
-{
-	const char *dot = strrchr(path, '.');
-
-	return dot ? dot : "";
-}
-
-/* Gives the VM's own disk (seen: what the kernel will open) to the
- * vmuser. The guest writes /disks: a symlink there can lead to any file
- * of the jail (the kernel, its libraries, the shared disks), a hard link
- * to a host file. So only a regular file reached without any symlink and
- * with no other name is given, by its descriptor. */
-static int give_to_vmuser(struct jail *j, const char *dev, const char *path,
-			  const struct stat *seen, struct err *e)
-{
-	struct stat st;
-	int fd;
-
-	fd = open_in_root(j, path, O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS, e);
-	if (fd < 0) {
-		if (errno == ELOOP)
-			err_set(e, "%s: %s: reached through a symlink, so it is not "
-				"given to the vmuser (owner %u:%u); make it a file in "
-				"/disks, or give it yourself", dev, path,
-				(unsigned)seen->st_uid, (unsigned)seen->st_gid);
-		else
-			err_sys(e, "%s: %s", dev, path);
-		return -1;
-	}
-	if (fstat(fd, &st) < 0) {
-		err_sys(e, "%s: %s", dev, path);
-		goto fail;
-	}
-	if (st.st_dev != seen->st_dev || st.st_ino != seen->st_ino) {
-		err_set(e, "%s: %s: replaced while it was checked", dev, path);
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
-		err_set(e, "%s: %s: has %lu hard links, so it is not given to the "
-			"vmuser (owner %u:%u): another name may be a host file", dev,
-			path, (unsigned long)st.st_nlink, (unsigned)st.st_uid,
-			(unsigned)st.st_gid);
-		goto fail;
-	}
-	if (fchownat(fd, "", j->uid, j->gid, AT_EMPTY_PATH) < 0) {
-		err_sys(e, "%s: %s: chown to the vmuser", dev, path);
-		goto fail;
-	}
-	close(fd);
-	return 0;
-fail:
-	close(fd);
-	return -1;
-}
-
-/* Opens path O_PATH as the kernel will find it (symlinks are followed
- * inside the jail, so one that points out of it finds nothing) and checks
- * that it is a kind (st gets its stat). -1 with errno kept. */
-static int open_image(struct jail *j, const char *dev, const char *path,
-		      enum so_kind kind, struct stat *st, struct err *e)
-{
-	char cause[128];
-	int fd, saved;
-
-	fd = jail_open(j, path, O_PATH, e);
-	if (fd < 0) {
-		saved = errno;
-		if (errno == ENOENT)
-			err_set(e, "%s: %s: not found in the jail (%s%s)", dev, path,
-				j->p.root, path);
-		else
-			err_sys(e, "%s: %s", dev, path);
-		errno = saved;
-		return -1;
-	}
-	if (fstat(fd, st) < 0) {
-		err_sys(e, "%s: %s", dev, path);
-		goto fail;
-	}
-	if (so_check(st, kind, 0, (uid_t)-1, cause, sizeof(cause)) < 0) {
-		err_set(e, "%s: %s: %s", dev, path, cause);
-		errno = EINVAL;
-		goto fail;
-	}
-	return fd;
-fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
-}
-
-/* One image file: exists, right kind, usable by the vmuser. */
-static int check_image(struct jail *j, const char *dev, const char *path,
-		       int write, int may_be_missing, struct err *e)
-{
-	int own = !strncmp(path, "/disks/", 7);
-	struct stat st;
-	int fd;
-
-	fd = open_image(j, dev, path, !strcmp(kind_of(path), ".dev") ? SO_BLK : SO_REG,
-			&st, e);
-	if (fd < 0)
-		return errno == ENOENT && may_be_missing ? 0 : -1;
-	close(fd);
-	if (own && S_ISREG(st.st_mode) && (st.st_uid != j->uid || st.st_gid != j->gid)) {
-		/* the VM's own disk belongs to the VM's user */
-		if (give_to_vmuser(j, dev, path, &st, e) < 0)
-			return -1;
-		st.st_uid = j->uid;
-		st.st_gid = j->gid;
-	}
-	if (!may_use(&st, j->uid, j->gid, write)) {
-		err_set(e, "%s: %s: the vmuser (uid %u) may not %s it (mode %04o, "
-			"owner %u:%u)", dev, path, (unsigned)j->uid,
-			write ? "read and write" : "read", (unsigned)(st.st_mode & 07777),
-			(unsigned)st.st_uid, (unsigned)st.st_gid);
-		return -1;
-	}
-	return 0;
-}
-
-/* The backing file that a COW's header names, as the kernel will open
- * it. The COW is read only once it is known to be a regular file: an
- * open for reading of a FIFO the guest put there would never return. */
-static int check_cow_backing(struct jail *j, const char *dev, const char *path,
-			     struct err *e)
-{
-	struct cow_header h;
-	struct stat st;
-	int pfd, fd, r;
-
-	pfd = open_image(j, dev, path, SO_REG, &st, e);
-	if (pfd < 0)
-		return -1;
-	fd = so_reopen(pfd, O_RDONLY);
-	close(pfd);
-	if (fd < 0) {
-		err_sys(e, "%s: %s", dev, path);
-		return -1;
-	}
-	r = cow_read_header(fd, path, &h, e);
-	close(fd);
-	if (r < 0) {
-		err_prefix(e, "%s", dev);
-		return -1;
-	}
-	return check_image(j, dev, h.backing, 0, 0, e);
-}
-
-/* The kernel's libraries, from the host: root reads the ELF headers of
- * the kernel (fd, the very file that was checked) and copies the files
- * they name into the jail. */
-static int install_libs(struct jail *j, const char *kernel, int fd, struct err *e)
-{
-	struct elf_deps deps;
-	char proc[64];
-	size_t n;
-	int r;
-
-	n = (size_t)snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	r = elf_deps(proc, NULL, &deps, e);
-	if (r < 0) {
-		char msg[sizeof(e->msg)];
-
-		/* name the kernel, not the descriptor it was read through */
-		snprintf(msg, sizeof(msg), "%s",
-			 !strncmp(e->msg, proc, n) ? e->msg + n : e->msg);
-		err_set(e, "kernel %s%s%s", kernel, msg[0] == ':' ? "" : ": ", msg);
-		return -1;
-	}
-	r = elf_deps_install(&deps, j->p.root, e);
-	elf_deps_free(&deps);
-	return r;
-}
-
-int jail_check(struct jail *j, const struct vm_conf *vm, struct err *e)
-{
-	struct stat st;
-	int fd, r;
-
-	fd = jail_open(j, vm->kernel, O_PATH, e);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			err_set(e, "kernel %s: not found in the jail (%s%s); install one "
-				"with 'umladmin setup'", vm->kernel, j->p.root, vm->kernel);
-		else
-			err_sys(e, "kernel %s", vm->kernel);
-		return -1;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    !(st.st_mode & S_IXOTH) || !may_use(&st, j->uid, j->gid, 0)) {
-		err_set(e, "kernel %s: not an executable file the vmuser may run",
-			vm->kernel);
-		close(fd);
-		return -1;
-	}
-	/* root installs what its headers name: a kernel the guest could
-	 * rewrite (in /disks, say) could name any host file */
-	if (may_change(&st, j->uid, j->gid)) {
-		err_set(e, "kernel %s: the vmuser (uid %u) may change it (mode %04o, "
-			"owner %u:%u); keep kernels where only root writes, such as "
-			"/shared/kernels", vm->kernel, (unsigned)j->uid,
-			(unsigned)(st.st_mode & 07777), (unsigned)st.st_uid,
-			(unsigned)st.st_gid);
-		close(fd);
-		return -1;
-	}
-	for (int i = 0; i < vm->ndisks; i++) {
-		const struct disk_conf *d = &vm->disks[i];
-		char dev[16];
-		int ro = strchr(d->flags, 'r') != NULL;
-
-		snprintf(dev, sizeof(dev), "ubd%d", d->index);
-		/* a missing COW file over a backing file is made by the kernel */
-		if (check_image(j, dev, d->path, !ro, d->backing != NULL, e) < 0 ||
-		    (d->backing && check_image(j, dev, d->backing, 0, 0, e) < 0) ||
-		    (!d->backing && !strcmp(kind_of(d->path), ".cow") &&
-		     check_cow_backing(j, dev, d->path, e) < 0)) {
-			close(fd);
-			return -1;
-		}
-	}
-	r = install_libs(j, vm->kernel, fd, e);
-	close(fd);
-	return r;
 }
 
 /* ---- the jailed child ------------------------------------------------ */

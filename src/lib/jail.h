@@ -1,6 +1,6 @@
 /* jail.h -- the chroot jail of a VM on the host side (layout, tmpfs and
- * shared bind mount, checks of what the kernel will open) and the jailed
- * child that runs the kernel.
+ * shared bind mount) and the jailed child that runs the kernel. What the
+ * kernel will open in it is checked before a boot by precheck.h.
  *
  *   VARDIR/VM/            vmdir   (root, 0755)
  *   VARDIR/VM/ctrl        control socket
@@ -53,12 +53,6 @@ pid_t jail_find_process(const struct jail *j);
 /* Opens path as seen from inside the jail: symlinks and ".." cannot lead
  * out of it (openat2 RESOLVE_IN_ROOT). flags as for open(2). */
 int jail_open(const struct jail *j, const char *path, int flags, struct err *e);
-
-/* Checks the kernel and the disks of vm before a boot: they exist in the
- * jail, have the right kind, and the vmuser may use them; the VM's own
- * disks (in /disks) are given to the vmuser. Installs the kernel's
- * libraries. Needs the shared dir mounted. */
-int jail_check(struct jail *j, const struct vm_conf *vm, struct err *e);
 
 /* What the jailed child needs. */
 struct jail_exec {

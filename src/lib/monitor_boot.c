@@ -28,6 +28,7 @@
 #include "loop.h"
 #include "macpool.h"
 #include "mconsole.h"
+#include "precheck.h"
 
 static void kernel_panicked(struct monitor *m, const char *text);
 
@@ -705,26 +706,20 @@ static int open_notify(struct monitor *m, struct err *e)
 	return 0;
 }
 
-/* No other kernel writes what this VM uses, nor uses what it writes, and
- * each COW still matches its backing file: checked here, with a clear
+/* The kernel and the disks are there for the vmuser, no other kernel
+ * writes what this VM uses, nor uses what it writes, and each COW still
+ * matches its backing file: checked here (precheck.h), with a clear
  * message, rather than by the kernel's panic. */
 static int disks_ready(struct monitor *m, struct err *e)
 {
-	struct disk_ctx c;
 	char who[96];
-	int r;
 
-	if (disk_ctx_init(&c, m->cfg, m->vm->name, e) < 0)
-		return -1;
 	/* the images stay locked while this boot lasts: no other monitor
 	 * checks and opens them meanwhile (see disklock.h) */
 	snprintf(who, sizeof(who), "the monitor of %s", m->vm->name);
 	disklocks_free(&m->b.locks);
 	disklocks_init(&m->b.locks, m->cfg->global.shared, who);
-	c.locks = &m->b.locks;
-	r = disk_check_start(&c, m->vm, e);
-	disk_ctx_free(&c);
-	return r;
+	return precheck_boot(&m->jail, m->cfg, m->vm, &m->b.locks, e);
 }
 
 /* Each channel starts a boot with a blank screen, and its log with a
@@ -779,7 +774,7 @@ int monitor_start(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 	memcpy(m->b.macs, macs, sizeof(macs));
 	if (jail_layout(&m->jail, e) < 0 || jail_mount(&m->jail, m->vm, e) < 0)
 		goto fail;
-	if (jail_check(&m->jail, m->vm, e) < 0 || disks_ready(m, e) < 0 ||
+	if (disks_ready(m, e) < 0 ||
 	    vmnet_up(&m->b.net, m->cfg, m->vm, m->jail.p.root, e) < 0 ||
 	    open_notify(m, e) < 0)
 		goto fail;

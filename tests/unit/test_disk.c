@@ -24,6 +24,7 @@
 #include "lib/disk.h"
 #include "lib/diskjob.h"
 #include "lib/disklock.h"
+#include "lib/precheck.h"
 #include "lib/loop.h"
 
 static char dir[64];
@@ -651,10 +652,10 @@ static void hostile_disks(void **state)
 	vm.ndisks = 1;
 	d.path = "/disks/f.dsk";
 	vm.disks[0] = d;
-	expect_refusal(disk_check_start(&ctx, &vm, &e), &e,
+	expect_refusal(precheck_disks(&ctx, &vm, &e), &e,
 		       "ubd0: /disks/f.dsk: is a FIFO, not a regular file");
 	vm.disks[0].path = "/disks/fb.cow";
-	expect_refusal(disk_check_start(&ctx, &vm, &e), &e, "ubd0: /disks/b.dsk: is a FIFO");
+	expect_refusal(precheck_disks(&ctx, &vm, &e), &e, "ubd0: /disks/b.dsk: is a FIFO");
 	/* a FIFO is deleted as itself */
 	assert_int_equal(disk_delete(&ctx, "/disks/f.dsk", NULL, &e), 0);
 
