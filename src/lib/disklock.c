@@ -51,7 +51,9 @@ static void lock_holder(int lockfd, char *buf, size_t len)
 }
 
 /* Who holds the image: a kernel (from /proc/locks), else what the lock
- * file says, else the process that holds it. */
+ * file says (its holder writes it just after it took the lock, over the
+ * old name, then cuts the file: never empty while held by a name), else
+ * the process that holds it, for the moment before it wrote its name. */
 static void holder(int imgfd, int lockfd, char *buf, size_t len)
 {
 	struct disk_holder h[4];
@@ -121,7 +123,8 @@ int disklock_take(struct disklocks *l, int fd, const char *name, int excl,
 		int n = snprintf(line, sizeof(line), "%s (pid %d)\n", l->who,
 				 (int)getpid());
 
-		if (ftruncate(lfd, 0) < 0 || pwrite(lfd, line, (size_t)n, 0) != n) {
+		/* written over the old text, then cut: never empty meanwhile */
+		if (pwrite(lfd, line, (size_t)n, 0) != n || ftruncate(lfd, n) < 0) {
 			/* only a message depends on it */
 		}
 	}
@@ -137,8 +140,13 @@ int disklock_take(struct disklocks *l, int fd, const char *name, int excl,
 
 void disklocks_release(struct disklocks *l)
 {
-	for (int i = 0; i < l->n; i++)
+	for (int i = 0; i < l->n; i++) {
+		/* the next holder is not named after this one */
+		if (l->v[i].excl && ftruncate(l->v[i].fd, 0) < 0) {
+			/* only a message depends on it */
+		}
 		close(l->v[i].fd);
+	}
 	l->n = 0;
 }
 
