@@ -1,27 +1,24 @@
-/* jail.c -- the VM's jail: host side and the jailed child. */
+/* jail.c -- the VM's jail: host side, and the start of the jail helper
+ * (umljail) that jails itself and runs the kernel. */
 #include "jail.h"
 
-#include <cap-ng.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
+#include <limits.h>
 #include <linux/openat2.h>
-#include <sched.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../common/log.h"
-#include "cmdline.h"
+#include "jailmsg.h"
 #include "safeopen.h"
 
 int jail_init(struct jail *j, const struct config *cfg, const struct vm_conf *vm,
@@ -368,188 +365,149 @@ int jail_open(const struct jail *j, const char *path, int flags, struct err *e)
 	return fd;
 }
 
-/* ---- the jailed child ------------------------------------------------ */
+/* ---- the jailed child: the helper ---------------------------------- */
 
-static void report(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void report(int fd, const char *fmt, ...)
+/* umljail next to the running monitor (a build tree), else where it is
+ * installed. Nobody but root chooses either. */
+static void helper_path(char *buf, size_t len)
 {
-	char line[1200];
-	va_list ap;
-	int n;
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
 
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if (n > (int)sizeof(line) - 2)
-		n = (int)sizeof(line) - 2;
-	for (int i = 0; i < n; i++)
-		if (line[i] == '\n')
-			line[i] = ' ';
-	line[n++] = '\n';
-	if (write_all(fd, line, (size_t)n) < 0) {
-		/* the monitor is gone; nothing to tell */
-	}
-}
-
-static void __attribute__((noreturn)) fail(int fd, const char *what)
-{
-	report(fd, "error jail: %s: %s", what, strerror(errno));
-	_exit(1);
-}
-
-/* Closes every fd but those in keep[]. */
-static void close_others(const int *keep, int n)
-{
-	int sorted[VM_MAX_CHANS + 8], m = 0, lo = 0;
-
-	for (int i = 0; i < n && m < (int)ARRAY_SIZE(sorted); i++)
-		if (keep[i] >= 0)
-			sorted[m++] = keep[i];
-	for (int i = 1; i < m; i++)
-		for (int k = i; k > 0 && sorted[k - 1] > sorted[k]; k--) {
-			int t = sorted[k];
-
-			sorted[k] = sorted[k - 1];
-			sorted[k - 1] = t;
-		}
-	for (int i = 0; i < m; i++) {
-		if (sorted[i] > lo)
-			close_range((unsigned)lo, (unsigned)sorted[i] - 1, 0);
-		lo = sorted[i] + 1;
-	}
-	close_range((unsigned)lo, ~0u, 0);
-}
-
-static void __attribute__((noreturn))
-run_kernel(const struct jail_exec *x, int check_fd)
-{
-	int moved[VM_MAX_CHANS + 3];
-
-	setsid();
-	/* if the watcher dies, the kernel halts (SIGTERM is halt in UML) */
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	/* move every source out of the way, then into place */
-	for (int i = 0; i < x->nfds; i++) {
-		moved[i] = fcntl(x->src[i], F_DUPFD_CLOEXEC, 100);
-		if (moved[i] < 0)
-			goto out;
-	}
-	for (int i = 0; i < x->nfds; i++)
-		if (dup2(moved[i], i) < 0)
-			goto out;
-	/* check_fd is CLOEXEC: exec closes it, telling the watcher it worked */
-	if (dup2(check_fd, x->nfds) < 0)
-		goto out;
-	fcntl(x->nfds, F_SETFD, FD_CLOEXEC);
-	close_range((unsigned)x->nfds + 1, ~0u, 0);
-	check_fd = x->nfds;
-	execve(x->argv[0], x->argv, x->envp);
-out:
-	{
-		int err = errno;
-
-		if (write(check_fd, &err, sizeof(err)) < 0) {
-			/* the watcher sees EOF and a dead child */
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			snprintf(buf, len, "%.*s/umljail", (int)(slash - self), self);
+			if (access(buf, X_OK) == 0)
+				return;
 		}
 	}
-	_exit(127);
+	snprintf(buf, len, "%s", UMLJAIL_PATH);
 }
 
-static void __attribute__((noreturn))
-watcher(const struct jail *j, const struct jail_exec *x)
+/* The helper's environment: none (the kernel's travels in the message).
+ * A sanitizer build passes its options on, so that the helper's reports
+ * land where the monitor's do. */
+static char *const *helper_env(void)
 {
-	int sfd = x->status_fd, pipefd[2], err = 0;
-	int keep[VM_MAX_CHANS + 8], nkeep = 0;
-	struct rlimit nocore = {0, 0};
-	pid_t kpid;
-	ssize_t r;
-	int st;
+	static char *env[4];
+#ifdef __SANITIZE_ADDRESS__
+	static const char *const keep[] = {"ASAN_OPTIONS=", "UBSAN_OPTIONS=",
+					   "LSAN_OPTIONS="};
+	extern char **environ;
+	int n = 0;
 
-	/* the monitor's loop blocks signals; the kernel needs them */
-	sigprocmask(SIG_SETMASK, &x->sigmask, NULL);
-	for (int s = 1; s < NSIG; s++)
-		signal(s, SIG_DFL);
-	keep[nkeep++] = sfd;
-	for (int i = 0; i < x->nfds; i++)
-		keep[nkeep++] = x->src[i];
-	close_others(keep, nkeep);
-	setsid();
-	if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS) < 0)
-		fail(sfd, "unshare");
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		fail(sfd, "make / private");
-	if (mount(j->p.root, j->p.root, NULL, MS_BIND | MS_REC, NULL) < 0)
-		fail(sfd, "bind the jail onto itself");
-	if (chdir(j->p.root) < 0)
-		fail(sfd, j->p.root);
-	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		fail(sfd, "pivot_root");
-	if (umount2(".", MNT_DETACH) < 0)
-		fail(sfd, "detach the old root");
-	if (chdir("/") < 0)
-		fail(sfd, "chdir /");
-	if (x->hostname)
-		sethostname(x->hostname, strlen(x->hostname));
-	setrlimit(RLIMIT_CORE, &nocore);
-	capng_clear(CAPNG_SELECT_BOTH);
-	if (capng_change_id((int)j->uid, (int)j->gid,
-			    CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING) < 0) {
-		errno = EPERM;
-		fail(sfd, "drop privileges to the vmuser");
+	for (char **v = environ; v && *v; v++)
+		for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
+			if (!strncmp(*v, keep[i], strlen(keep[i])) &&
+			    n < (int)ARRAY_SIZE(env) - 1)
+				env[n++] = *v;
+	env[n] = NULL;
+#endif
+	return env;
+}
+
+/* The message in a sealed memfd, at offset 0. */
+static int message_fd(const struct jail *j, const struct jail_exec *x,
+		      struct err *e)
+{
+	char *const none[] = {NULL};
+	struct jail_msg m;
+	size_t len;
+	char *buf;
+	int fd;
+
+	memset(&m, 0, sizeof(m));
+	m.root = j->p.root;
+	m.uid = j->uid;
+	m.gid = j->gid;
+	m.hostname = (char *)(x->hostname ? x->hostname : "");
+	m.nfds = x->nfds;
+	m.argv = (char **)x->argv;
+	while (m.argv[m.argc])
+		m.argc++;
+	m.envp = (char **)(x->envp ? x->envp : none);
+	while (m.envp[m.envc])
+		m.envc++;
+	m.fail = (char *)(x->fail_step ? x->fail_step : "");
+	if (jailmsg_encode(&m, &buf, &len, e) < 0) {
+		err_prefix(e, "jail helper");
+		return -1;
 	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		fail(sfd, "no_new_privs");
-	if (getuid() == 0 || geteuid() == 0 || getgid() == 0 ||
-	    capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE) {
-		errno = EPERM;
-		fail(sfd, "privileges still held after dropping them");
+	fd = memfd_create("umljail-message", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0 || write_all(fd, buf, len) < 0 || lseek(fd, 0, SEEK_SET) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW |
+		  F_SEAL_WRITE) < 0) {
+		err_sys(e, "jail helper: its message");
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
 	}
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		fail(sfd, "pipe");
-	kpid = fork();
-	if (kpid < 0)
-		fail(sfd, "fork");
-	if (kpid == 0) {
-		close(pipefd[0]);
-		close(sfd);
-		run_kernel(x, pipefd[1]);
-	}
-	close(pipefd[1]);
-	for (int i = 0; i < x->nfds; i++)
-		close(x->src[i]);
-	do
-		r = read(pipefd[0], &err, sizeof(err));
-	while (r < 0 && errno == EINTR);
-	close(pipefd[0]);
-	if (r == (ssize_t)sizeof(err)) {
-		errno = err;
-		report(sfd, "error exec %s: %s", x->argv[0], strerror(err));
-		waitpid(kpid, &st, 0);
-		_exit(1);
-	}
-	report(sfd, "kernel %d", (int)kpid);
-	while (waitpid(kpid, &st, 0) < 0) {
-		if (errno != EINTR) {
-			report(sfd, "error waitpid: %s", strerror(errno));
-			_exit(1);
-		}
-	}
-	report(sfd, "exit %d", st);
-	_exit(0);
+	free(buf);
+	return fd;
 }
 
 pid_t jail_spawn(const struct jail *j, const struct jail_exec *x, struct err *e)
 {
-	pid_t pid = fork();
+	/* each source moved above every target first, so that placing one
+	 * never overwrites another that is still to be placed */
+	int want[JAIL_FD_KERNEL + JAILMSG_MAX_FDS], high[ARRAY_SIZE(want)];
+	int n = JAIL_FD_KERNEL + x->nfds, nhigh = 0, r = -1;
+	char *const argv[] = {"umljail", NULL};
+	char path[PATH_MAX];
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t all;
+	pid_t pid = -1;
 
-	if (pid < 0) {
-		err_sys(e, "fork");
+	if (x->nfds > JAILMSG_MAX_FDS) {
+		err_code(e, ERR_INVAL, "jail helper: %d descriptors for the kernel "
+			 "(at most %d)", x->nfds, JAILMSG_MAX_FDS);
 		return -1;
 	}
-	if (pid == 0)
-		watcher(j, x);
+	if (x->helper)
+		snprintf(path, sizeof(path), "%s", x->helper);
+	else
+		helper_path(path, sizeof(path));
+	want[JAIL_FD_MSG] = message_fd(j, x, e);
+	if (want[JAIL_FD_MSG] < 0)
+		return -1;
+	want[JAIL_FD_STATUS] = x->status_fd;
+	want[JAIL_FD_NULL] = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int i = 0; i < x->nfds; i++)
+		want[JAIL_FD_KERNEL + i] = x->src[i];
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&at);
+	for (nhigh = 0; nhigh < n; nhigh++) {
+		high[nhigh] = want[nhigh] < 0 ? -1 : fcntl(want[nhigh], F_DUPFD_CLOEXEC, n);
+		if (high[nhigh] < 0) {
+			err_sys(e, "jail helper: descriptor %d", nhigh);
+			goto out;
+		}
+		posix_spawn_file_actions_adddup2(&fa, high[nhigh], nhigh);
+	}
+	posix_spawn_file_actions_addclosefrom_np(&fa, n);
+	/* the monitor's loop blocks signals and ignores SIGPIPE; the helper
+	 * and the kernel need them as they are by default */
+	sigfillset(&all);
+	posix_spawnattr_setsigmask(&at, &x->sigmask);
+	posix_spawnattr_setsigdefault(&at, &all);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	r = posix_spawn(&pid, path, &fa, &at, argv, helper_env());
+	if (r != 0) {
+		errno = r;
+		err_sys(e, "jail helper %s", path);
+		pid = -1;
+	}
+out:
+	posix_spawnattr_destroy(&at);
+	posix_spawn_file_actions_destroy(&fa);
+	while (nhigh > 0)
+		close(high[--nhigh]);
+	close(want[JAIL_FD_MSG]);
+	if (want[JAIL_FD_NULL] >= 0)
+		close(want[JAIL_FD_NULL]);
 	return pid;
 }

@@ -63,16 +63,26 @@ struct jail_exec {
 	const int *src;
 	int status_fd;         /* write end of the pipe to the monitor */
 	sigset_t sigmask;      /* to restore in the child */
+	/* for tests only; NULL in the monitor: another helper program, and
+	 * a step for it to fail (a helper built for tests does; umljail
+	 * refuses the start) */
+	const char *helper;
+	const char *fail_step;
 };
 
-/* Forks the watcher: it enters a new mount, PID, IPC and UTS namespace,
- * pivots into the jail, drops to the vmuser with no capabilities and
- * no_new_privs, forks the kernel (PID 1 of the namespace) and reports on
+/* Executes the jail helper, umljail (installed in LIBEXECDIR/umlmon, or
+ * next to the running monitor), with a message of what x says (jailmsg.h)
+ * and exactly the descriptors it needs. It becomes the watcher: it runs
+ * its named steps (a new session; new mount, PID, IPC and UTS namespaces;
+ * / made private; the jail bound onto itself; pivot_root into it, the old
+ * root detached; the host name; RLIMIT_CORE 0; the vmuser with no
+ * supplementary groups and no capabilities; no_new_privs; all of it
+ * verified), forks the kernel (PID 1 of the namespace) and reports on
  * status_fd, one line each:
  *   "kernel PID"   the kernel was executed (host pid)
- *   "error TEXT"   the start failed
+ *   "error TEXT"   the start failed; TEXT is "STEP: [OBJECT: ]cause"
  *   "exit STATUS"  the kernel ended (wait status, decimal)
- * Returns the watcher's pid, or -1. */
+ * Returns the watcher's pid, or -1 if the helper could not be executed. */
 pid_t jail_spawn(const struct jail *j, const struct jail_exec *x, struct err *e);
 
 #endif

@@ -70,7 +70,7 @@ cleanup() {
 		# kernels and watchers that outlived their monitor
 		for p in "${VM_PIDS[@]}"; do
 			case $(cat "/proc/$p/comm" 2>/dev/null) in
-			linux | umlmon) kill -KILL "$p" 2>/dev/null ;;
+			linux | umljail) kill -KILL "$p" 2>/dev/null ;;
 			esac
 		done
 		findmnt -rn -o TARGET | grep "^$T/" | sort -r | while read -r m; do

@@ -1,0 +1,465 @@
+/* jailer.c -- the jail helper: one linear sequence of named steps that
+ * turns the process the monitor executed into the jailed watcher of a UML
+ * kernel. The monitor (jail.c) starts it with a fixed layout of
+ * descriptors (jailmsg.h) and a message on fd 0; each step that fails is
+ * reported on the status pipe as "error STEP: cause", and the kernel is
+ * never started. Then it watches: "kernel PID" once the kernel was
+ * executed, "exit STATUS" when it ends.
+ *
+ * It is a program of its own, not a fork of the monitor: the monitor has
+ * threads (the log writer, disk jobs), and a child of a threaded process
+ * may not safely call most of libc (malloc, stdio, libcap-ng) before it
+ * executes something. Here every step runs in a fresh process that links
+ * only libc and libcap-ng.
+ *
+ * Built with UMLJAIL_FAULTS (tests only, never installed), it fails the
+ * step the message names; without it, a message that names one is
+ * refused as a whole, so the installed helper has no way to skip a step. */
+#include "jailer.h"
+
+#include <cap-ng.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/jailmsg.h"
+
+struct jailer {
+	struct jail_msg m;
+	const char *what;      /* the object of the step that failed, or NULL */
+	char buf[128];         /* room for what */
+	int check[2];          /* the kernel's exec check: EOF once it ran */
+	pid_t kernel;
+};
+
+struct step {
+	const char *name;
+	int (*run)(struct jailer *J);  /* -1 with errno */
+};
+
+/* A failure the kernel's child sends to the watcher. */
+struct kernel_failure {
+	int step;
+	int err;
+};
+
+static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* One status line to the monitor (a newline in it would end the line). */
+static void report(const char *fmt, ...)
+{
+	char line[1200];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	for (int i = 0; i < n; i++)
+		if (line[i] == '\n')
+			line[i] = ' ';
+	line[n++] = '\n';
+	if (write_all(JAIL_FD_STATUS, line, (size_t)n) < 0) {
+		/* the monitor is gone; nothing to tell */
+	}
+}
+
+static void __attribute__((noreturn))
+failed(const char *step, const char *what, int err)
+{
+	report("error %s: %s%s%s", step, what ? what : "", what ? ": " : "",
+	       strerror(err));
+	_exit(1);
+}
+
+#ifdef UMLJAIL_FAULTS
+#define FAULTS 1
+/* The step the message names fails, before it is run. */
+static int injected(const struct jailer *J, const char *step)
+{
+	if (strcmp(J->m.fail, step))
+		return 0;
+	errno = ECANCELED;
+	return 1;
+}
+#else
+#define FAULTS 0
+static int injected(const struct jailer *J, const char *step)
+{
+	(void)J;
+	(void)step;
+	return 0;
+}
+#endif
+
+/* ---- the watcher's steps, in order ---------------------------------- */
+
+/* The kernel's descriptors are there; everything else is closed, the
+ * message's fd becomes /dev/null (0, 1 and 2 stay taken). */
+static int close_fds(struct jailer *J)
+{
+	int top = JAIL_FD_KERNEL + J->m.nfds;
+
+	for (int fd = JAIL_FD_KERNEL; fd < top; fd++)
+		if (fcntl(fd, F_GETFD) < 0) {
+			snprintf(J->buf, sizeof(J->buf), "the kernel's descriptor %d",
+				 fd - JAIL_FD_KERNEL);
+			J->what = J->buf;
+			return -1;
+		}
+	if (dup2(JAIL_FD_NULL, JAIL_FD_MSG) < 0)
+		return -1;
+	return close_range((unsigned)top, ~0u, 0);
+}
+
+static int new_session(struct jailer *J)
+{
+	(void)J;
+	return setsid() < 0 ? -1 : 0;
+}
+
+static int new_namespaces(struct jailer *J)
+{
+	(void)J;
+	return unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS);
+}
+
+/* Nothing mounted from here on reaches the host's namespace. */
+static int private_mounts(struct jailer *J)
+{
+	J->what = "/";
+	return mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+}
+
+/* pivot_root needs the new root to be a mount point. */
+static int bind_jail(struct jailer *J)
+{
+	J->what = J->m.root;
+	return mount(J->m.root, J->m.root, NULL, MS_BIND | MS_REC, NULL);
+}
+
+static int enter_jail(struct jailer *J)
+{
+	J->what = J->m.root;
+	return chdir(J->m.root);
+}
+
+/* The old root goes under the new one, at the same place ("."). */
+static int pivot(struct jailer *J)
+{
+	J->what = J->m.root;
+	return (int)syscall(SYS_pivot_root, ".", ".");
+}
+
+static int detach_old_root(struct jailer *J)
+{
+	(void)J;
+	return umount2(".", MNT_DETACH);
+}
+
+static int chdir_root(struct jailer *J)
+{
+	J->what = "/";
+	return chdir("/");
+}
+
+static int set_hostname(struct jailer *J)
+{
+	if (!J->m.hostname[0])
+		return 0;
+	J->what = J->m.hostname;
+	return sethostname(J->m.hostname, strlen(J->m.hostname));
+}
+
+static int set_rlimits(struct jailer *J)
+{
+	struct rlimit none = {0, 0};
+
+	J->what = "RLIMIT_CORE";
+	return setrlimit(RLIMIT_CORE, &none);
+}
+
+/* To the vmuser, no supplementary groups, no capabilities, an empty
+ * bounding set. */
+static int drop_privileges(struct jailer *J)
+{
+	int r;
+
+	snprintf(J->buf, sizeof(J->buf), "to uid %u, gid %u", (unsigned)J->m.uid,
+		 (unsigned)J->m.gid);
+	J->what = J->buf;
+	capng_clear(CAPNG_SELECT_BOTH);
+	errno = 0;
+	r = capng_change_id((int)J->m.uid, (int)J->m.gid,
+			    CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING);
+	if (r < 0 && !errno)
+		errno = EPERM;
+	return r < 0 ? -1 : 0;
+}
+
+static int no_new_privs(struct jailer *J)
+{
+	(void)J;
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
+static int refuse(struct jailer *J, const char *what)
+{
+	J->what = what;
+	errno = EPERM;
+	return -1;
+}
+
+/* Asks the kernel, not libcap-ng's idea of it: the ids, the groups, the
+ * capability sets (effective, permitted, inheritable, bounding, ambient)
+ * and no_new_privs. */
+static int verify(struct jailer *J)
+{
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+
+	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0)
+		return -1;
+	if (ru != J->m.uid || eu != J->m.uid || su != J->m.uid)
+		return refuse(J, "a user id is not the vmuser's");
+	if (rg != J->m.gid || eg != J->m.gid || sg != J->m.gid)
+		return refuse(J, "a group id is not the vmuser's");
+	if (getgroups(0, NULL) != 0)
+		return refuse(J, "supplementary groups left");
+	if (syscall(SYS_capget, &hdr, caps) < 0)
+		return -1;
+	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		if (caps[i].effective || caps[i].permitted || caps[i].inheritable)
+			return refuse(J, "capabilities left");
+	for (int cap = 0;; cap++) {
+		int b = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+
+		if (b < 0)
+			break; /* past the last capability */
+		if (b > 0 || prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0, 0) > 0)
+			return refuse(J, "capabilities left in the bounding or "
+				      "ambient set");
+	}
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+		return refuse(J, "no_new_privs is not set");
+	return 0;
+}
+
+static void __attribute__((noreturn)) run_kernel(struct jailer *J);
+
+/* The kernel, PID 1 of the new PID namespace. */
+static int fork_kernel(struct jailer *J)
+{
+	if (pipe2(J->check, O_CLOEXEC) < 0)
+		return -1;
+	J->kernel = fork();
+	if (J->kernel < 0)
+		return -1;
+	if (J->kernel == 0)
+		run_kernel(J);
+	close(J->check[1]);
+	/* the kernel's alone: a pty's master sees EIO when the kernel ends */
+	for (int i = 0; i < J->m.nfds; i++)
+		close(JAIL_FD_KERNEL + i);
+	return 0;
+}
+
+static const struct step steps[] = {
+	{"close-fds", close_fds},
+	{"setsid", new_session},
+	{"unshare", new_namespaces},
+	{"private-mounts", private_mounts},
+	{"bind-jail", bind_jail},
+	{"enter-jail", enter_jail},
+	{"pivot-root", pivot},
+	{"detach-old-root", detach_old_root},
+	{"chdir-root", chdir_root},
+	{"hostname", set_hostname},
+	{"rlimits", set_rlimits},
+	{"drop-privileges", drop_privileges},
+	{"no-new-privs", no_new_privs},
+	{"verify", verify},
+	{"fork-kernel", fork_kernel},
+};
+
+/* ---- the kernel's steps, in its own process ------------------------- */
+
+static int kernel_session(struct jailer *J)
+{
+	(void)J;
+	return setsid() < 0 ? -1 : 0;
+}
+
+/* If the watcher dies, the kernel halts (SIGTERM is halt in UML). */
+static int parent_death(struct jailer *J)
+{
+	(void)J;
+	return prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+}
+
+/* The kernel's fd i is the helper's 3 + i; each is first moved above all
+ * of them, then into place. The check pipe follows them, close-on-exec,
+ * so that the exec closes it; nothing else stays open. */
+static int kernel_fds(struct jailer *J)
+{
+	int n = J->m.nfds, high = JAIL_FD_KERNEL + n + 1, moved[JAILMSG_MAX_FDS];
+	int c = fcntl(J->check[1], F_DUPFD_CLOEXEC, high);
+
+	if (c < 0)
+		return -1;
+	J->check[1] = c;
+	for (int i = 0; i < n; i++)
+		if ((moved[i] = fcntl(JAIL_FD_KERNEL + i, F_DUPFD_CLOEXEC, high)) < 0)
+			return -1;
+	for (int i = 0; i < n; i++)
+		if (dup2(moved[i], i) < 0)
+			return -1;
+	if (dup3(c, n, O_CLOEXEC) < 0)
+		return -1;
+	J->check[1] = n;
+	return close_range((unsigned)n + 1, ~0u, 0);
+}
+
+static int exec_kernel(struct jailer *J)
+{
+	J->what = J->m.argv[0];
+	execve(J->m.argv[0], J->m.argv, J->m.envp);
+	return -1;
+}
+
+static const struct step kernel_steps[] = {
+	{"kernel-setsid", kernel_session},
+	{"kernel-parent-death", parent_death},
+	{"kernel-fds", kernel_fds},
+	{"exec-kernel", exec_kernel},
+};
+
+static void __attribute__((noreturn)) run_kernel(struct jailer *J)
+{
+	struct kernel_failure f;
+
+	close(J->check[0]);
+	for (size_t i = 0; i < ARRAY_SIZE(kernel_steps); i++)
+		if (injected(J, kernel_steps[i].name) || kernel_steps[i].run(J) < 0) {
+			f.step = (int)i;
+			f.err = errno;
+			if (write(J->check[1], &f, sizeof(f)) < 0) {
+				/* the watcher sees EOF and a dead child */
+			}
+			_exit(127);
+		}
+	_exit(127); /* exec_kernel returned 0: cannot be */
+}
+
+/* ---- the watcher ------------------------------------------------------ */
+
+static void __attribute__((noreturn)) watch(struct jailer *J)
+{
+	struct kernel_failure f;
+	ssize_t r;
+	int st;
+
+	do
+		r = read(J->check[0], &f, sizeof(f));
+	while (r < 0 && errno == EINTR);
+	close(J->check[0]);
+	if (r != 0) {
+		/* anything but EOF: the kernel was not executed */
+		int ok = r == (ssize_t)sizeof(f) && f.step >= 0 &&
+			 f.step < (int)ARRAY_SIZE(kernel_steps);
+
+		kill(J->kernel, SIGKILL);
+		waitpid(J->kernel, &st, 0);
+		if (!ok)
+			failed("fork-kernel", "the kernel's process", EIO);
+		failed(kernel_steps[f.step].name,
+		       !strcmp(kernel_steps[f.step].name, "exec-kernel") ?
+		       J->m.argv[0] : NULL, f.err);
+	}
+	report("kernel %d", (int)J->kernel);
+	while (waitpid(J->kernel, &st, 0) < 0)
+		if (errno != EINTR)
+			failed("wait-kernel", NULL, errno);
+	report("exit %d", st);
+	_exit(0);
+}
+
+/* The message on fd 0, read to its end. */
+static int read_message(struct jailer *J, struct err *e)
+{
+	struct strbuf sb;
+	char buf[65536];
+	ssize_t r;
+	int rc;
+
+	sb_init(&sb);
+	while ((r = read(JAIL_FD_MSG, buf, sizeof(buf))) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err_sys(e, "fd %d", JAIL_FD_MSG);
+			sb_free(&sb);
+			return -1;
+		}
+		sb_append(&sb, buf, (size_t)r);
+		if (sb.len > JAILMSG_MAX)
+			break;
+	}
+	rc = jailmsg_decode(sb.buf ? sb.buf : "", sb.len, &J->m, e);
+	sb_free(&sb);
+	return rc;
+}
+
+int jailer_main(int argc, char **argv)
+{
+	struct jailer J;
+	struct err e;
+
+	if (FAULTS && argc == 2 && !strcmp(argv[1], "--steps")) {
+		for (size_t i = 0; i < ARRAY_SIZE(steps); i++)
+			printf("%s\n", steps[i].name);
+		for (size_t i = 0; i < ARRAY_SIZE(kernel_steps); i++)
+			printf("%s\n", kernel_steps[i].name);
+		return 0;
+	}
+	if (argc > 1) {
+		fprintf(stderr, "umljail: the jail helper of umlmon(8) takes no "
+			"arguments; the monitor runs it\n");
+		return 2;
+	}
+	memset(&J, 0, sizeof(J));
+	if (read_message(&J, &e) < 0) {
+		report("error message: %s", e.msg);
+		_exit(1);
+	}
+	if (J.m.fail[0] && !FAULTS) {
+		report("error message: asks to fail the step '%s', which only a "
+		       "helper built for tests does", J.m.fail);
+		_exit(1);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
+		J.what = NULL;
+		if (injected(&J, steps[i].name) || steps[i].run(&J) < 0)
+			failed(steps[i].name, J.what, errno);
+	}
+	watch(&J);
+}

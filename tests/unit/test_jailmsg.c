@@ -1,0 +1,183 @@
+/* Unit tests of the message from the monitor to the jail helper
+ * (jailmsg.h): what is encoded is decoded as it was, and a message that is
+ * cut anywhere, has bytes after its end, a NUL in a string, a length past
+ * its end, or a field out of bounds is refused as a whole. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "lib/jailmsg.h"
+
+static char *kargv[] = {"/shared/kernels/linux", "mem=64M", "umid=vm1", "", NULL};
+static char *kenv[] = {"TMPDIR=/tmp", "PATH=/", NULL};
+
+static struct jail_msg sample(void)
+{
+	struct jail_msg m = {
+		.root = "/var/lib/umlmon/vm1/jail", .uid = 65534, .gid = 65534,
+		.hostname = "vm1", .nfds = 5, .argc = 4, .argv = kargv, .envc = 2,
+		.envp = kenv, .fail = "",
+	};
+
+	return m;
+}
+
+static void encoded(const struct jail_msg *m, char **buf, size_t *len)
+{
+	struct err e;
+
+	if (jailmsg_encode(m, buf, len, &e) < 0)
+		fail_msg("encode: %s", e.msg);
+}
+
+static void refused(const char *buf, size_t len, const char *want)
+{
+	struct jail_msg m;
+	struct err e;
+
+	assert_int_equal(jailmsg_decode(buf, len, &m, &e), -1);
+	assert_int_equal(e.code, ERR_INVAL);
+	if (want && !strstr(e.msg, want))
+		fail_msg("said '%s', expected '%s'", e.msg, want);
+	assert_null(m.root);
+	assert_null(m.argv);
+}
+
+static void round_trip(void **state)
+{
+	struct jail_msg in = sample(), out;
+	struct err e;
+	size_t len;
+	char *buf;
+
+	(void)state;
+	encoded(&in, &buf, &len);
+	assert_int_equal(jailmsg_decode(buf, len, &out, &e), 0);
+	assert_string_equal(out.root, in.root);
+	assert_int_equal(out.uid, 65534);
+	assert_int_equal(out.gid, 65534);
+	assert_string_equal(out.hostname, "vm1");
+	assert_int_equal(out.nfds, 5);
+	assert_int_equal(out.argc, 4);
+	for (int i = 0; i < 4; i++)
+		assert_string_equal(out.argv[i], kargv[i]);
+	assert_null(out.argv[4]);
+	assert_int_equal(out.envc, 2);
+	assert_string_equal(out.envp[1], "PATH=/");
+	assert_null(out.envp[2]);
+	assert_string_equal(out.fail, "");
+	jailmsg_free(&out);
+	free(buf);
+	/* no environment, no host name, a step to fail */
+	in.envc = 0;
+	in.envp = (char *[]){NULL};
+	in.hostname = NULL;
+	in.fail = "verify";
+	encoded(&in, &buf, &len);
+	assert_int_equal(jailmsg_decode(buf, len, &out, &e), 0);
+	assert_int_equal(out.envc, 0);
+	assert_null(out.envp[0]);
+	assert_string_equal(out.hostname, "");
+	assert_string_equal(out.fail, "verify");
+	jailmsg_free(&out);
+	free(buf);
+}
+
+static void cut_or_longer(void **state)
+{
+	struct jail_msg in = sample();
+	size_t len;
+	char *buf, *more;
+
+	(void)state;
+	encoded(&in, &buf, &len);
+	/* cut anywhere */
+	for (size_t n = 0; n < len; n++)
+		refused(buf, n, NULL);
+	refused(buf, 5, "not a message of this version");
+	/* a byte more */
+	more = malloc(len + 1);
+	memcpy(more, buf, len);
+	more[len] = 'x';
+	refused(more, len + 1, "1 bytes after the end of the message");
+	/* another version */
+	more[8] = '2';
+	refused(more, len, "not a message of this version");
+	free(more);
+	free(buf);
+}
+
+static void bad_fields(void **state)
+{
+	size_t ml = strlen(JAILMSG_MAGIC), len;
+	struct jail_msg in = sample();
+	struct err e;
+	char *buf;
+
+	(void)state;
+	encoded(&in, &buf, &len);
+	/* the root's length past the end */
+	buf[ml + 3] = 0x7f;
+	refused(buf, len, "root of 2130706456 bytes: past the end");
+	free(buf);
+	/* a NUL inside the root */
+	encoded(&in, &buf, &len);
+	buf[ml + 4 + 3] = '\0';
+	refused(buf, len, "root: has a NUL byte");
+	free(buf);
+	/* the monitor never sends what the helper refuses */
+	in.uid = 0;
+	assert_int_equal(jailmsg_encode(&in, &buf, &len, &e), -1);
+	assert_non_null(strstr(e.msg, "vmuser 0:65534: not an unprivileged user"));
+	in = sample();
+	in.nfds = 2;
+	assert_int_equal(jailmsg_encode(&in, &buf, &len, &e), -1);
+	in.nfds = JAILMSG_MAX_FDS + 1;
+	assert_int_equal(jailmsg_encode(&in, &buf, &len, &e), -1);
+	in = sample();
+	in.argc = 0;
+	assert_int_equal(jailmsg_encode(&in, &buf, &len, &e), -1);
+	in = sample();
+	in.argv = (char *[]){"linux", NULL};
+	in.argc = 1;
+	assert_int_equal(jailmsg_encode(&in, &buf, &len, &e), -1);
+	assert_non_null(strstr(e.msg, "the first an absolute path"));
+	in = sample();
+	in.root = "jail";
+	assert_int_equal(jailmsg_encode(&in, &buf, &len, &e), -1);
+	/* and the helper refuses them too: uid 0 patched in */
+	in = sample();
+	encoded(&in, &buf, &len);
+	{
+		size_t at = ml + 4 + strlen(in.root);
+
+		memset(buf + at, 0, 4);
+		refused(buf, len, "vmuser 0:65534: not an unprivileged user");
+	}
+	free(buf);
+	/* too many arguments: refused before anything is allocated for them */
+	in = sample();
+	encoded(&in, &buf, &len);
+	{
+		size_t at = ml + 4 + strlen(in.root) + 8 + 4 + strlen(in.hostname) + 4;
+
+		memset(buf + at, 0xff, 4);
+		refused(buf, len, "4294967295 arguments: more than 1024");
+	}
+	free(buf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(round_trip),
+		cmocka_unit_test(cut_or_longer),
+		cmocka_unit_test(bad_fields),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
