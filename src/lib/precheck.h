@@ -6,14 +6,15 @@
  *   - the kernel: a file in the jail that the vmuser may run and may not
  *     change (root reads its ELF headers and copies the host files they
  *     name: its loader and libraries, installed last);
- *   - each disk, a COW's backing file (configured or in its header):
- *     found in the jail as the kernel will find it (RESOLVE_IN_ROOT) and
- *     beneath its place (/disks or /shared/disks), of its kind (.dev a
- *     block device, else a regular file); the VM's own disks given to the
- *     vmuser (only a regular file with one name reached without a
- *     symlink); usable by the vmuser; locked against other monitors'
- *     starts and disk operations and not held by another kernel, in that
- *     order (disk_refuse_held); a COW still matching its backing file.
+ *   - each disk, a COW's backing file (configured or in its header), in
+ *     this order: its path in /disks or /shared/disks with no "..", before
+ *     anything is opened; found in the jail as the kernel will find it
+ *     (RESOLVE_IN_ROOT); of its kind (.dev a block device, else a regular
+ *     file); the VM's own disks given to the vmuser (only a regular file
+ *     with one name reached without a symlink); usable by the vmuser;
+ *     beneath its place if a symlink was on the way; locked against other
+ *     monitors' starts and disk operations, then not held by another
+ *     kernel (disk_refuse_held); a COW still matching its backing file.
  *
  * Every refusal names the disk (ubdN), the file and the cause. */
 #ifndef UMLMON_PRECHECK_H

@@ -234,6 +234,22 @@ static void hostile_disks(void **state)
 	assert_int_equal(symlink("/shared/disks/vmusers.dsk", at("disks/abs.dsk")), 0);
 	refused(boot1("/disks/abs.dsk", "", NULL, NULL, &e), &e,
 		"ubd0: /disks/abs.dsk: a symlink on the way leads out of /disks");
+	/* the guest's own COW names the jail's kernel through "..": it is
+	 * refused before anything is given away */
+	{
+		struct cow_header h;
+		int fd = open(at("disks/own.cow"), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+		assert_true(fd >= 0);
+		assert_int_equal(cow_init_header(&h, "/disks/../kernel", 1 << 20, 0, &e), 0);
+		assert_int_equal(cow_write_new(fd, "own.cow", &h, &e), 0);
+		assert_int_equal(fchown(fd, j.uid, j.gid), 0);
+		close(fd);
+	}
+	refused(boot1("/disks/own.cow", "", NULL, NULL, &e), &e,
+		"ubd0: /disks/../kernel: empty, '.' and '..' components are not allowed");
+	assert_int_equal(stat(at("kernel"), &st), 0);
+	assert_int_equal(st.st_uid, 0);
 }
 
 static void cows(void **state)
