@@ -8,8 +8,8 @@
 
 #include <stdio.h>
 
+#include "../common/cmdtab.h"
 #include "../common/util.h"
-#include "diskjob.h"
 
 struct rpc_client;
 
@@ -35,51 +35,20 @@ struct watch {
 	int escape;          /* the console's escape key, or WATCH_ESCAPE_NONE */
 };
 
-struct watch_step;
-
-struct watch_cmd {
-	const char *name;
-	int min_args, max_args;
-	const char *args;    /* for the usage text */
-	/* the handler; NULL: one call of proc without arguments, answered
-	 * with a um_result */
-	int (*fn)(struct watch *w, const struct watch_step *s);
-	uint32_t proc;
-	const char *help;
-	/* checks and converts the arguments into the step (NULL: none) */
-	int (*parse)(struct watch_step *s, struct err *e);
-	/* What the arguments are, for the count of a command's arguments on
-	 * the command line and for completion: words[0] for the first,
-	 * words[1] for the others; NULL-terminated lists, watch_channels for
-	 * a channel name. Optional arguments that start with '-' must be in
-	 * the list (or be a number) to be taken. */
-	const char *const *words[2];
-};
-
-extern const struct watch_cmd watch_cmds[];
-/* The marker list for "a channel name" in watch_cmd.words. */
+/* The commands (cmdtab.h); run takes a struct watch. */
+extern const struct cmd watch_cmds[];
+/* The marker list for "a channel name" in cmd.words. */
 extern const char *const watch_channels[];
-
-/* One command of a run and its arguments, checked and converted. */
-struct watch_step {
-	const struct watch_cmd *cmd;
-	int argc;
-	char **argv;
-	long num;            /* stop, reboot: TIMEOUT (-1: the VM's); wait: TIMEOUT */
-	int readonly;        /* connect */
-	int follow;          /* log */
-	struct diskjob_args disk;
-};
 
 /* The command whose name is s or starts with s; NULL with e if none or
  * several match. */
-const struct watch_cmd *watch_find(const char *s, struct err *e);
+const struct cmd *watch_find(const char *s, struct err *e);
 /* Parses the commands of a command line (the words after the VM name):
  * every command and argument is checked before anything runs. Fills at
  * most argc steps; returns their number, or -1 with e. */
-int watch_parse(int argc, char **argv, struct watch_step *steps, struct err *e);
+int watch_parse(int argc, char **argv, struct cmd_call *steps, struct err *e);
 /* Parses one line of the prompt, already split into words. */
-int watch_parse_line(int argc, char **argv, struct watch_step *s, struct err *e);
+int watch_parse_line(int argc, char **argv, struct cmd_call *s, struct err *e);
 /* Parses the value of -escape: ^X, ^], a control character, or "none". */
 int watch_parse_escape(const char *s, int *key, struct err *e);
 /* "Ctrl-]", "Ctrl-X" */
@@ -89,9 +58,9 @@ int watch_open(struct watch *w, struct err *e);
 void watch_close(struct watch *w);
 /* Checks with the monitor what only it knows (the channel names) for
  * all steps, before the first runs. */
-int watch_check_steps(struct watch *w, const struct watch_step *steps, int n,
+int watch_check_steps(struct watch *w, const struct cmd_call *steps, int n,
 		      struct err *e);
-int watch_run(struct watch *w, const struct watch_step *s);
+int watch_run(struct watch *w, const struct cmd_call *s);
 /* The prompt: reads commands from stdin until EOF or "quit"; with line
  * editing, history and completion when stdin is a terminal. */
 int watch_interactive(struct watch *w);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../common/names.h"
+#include "diskjob.h"
 #include "rpc_client.h"
 #include "term.h"
 #include "watch_int.h"
@@ -122,8 +123,9 @@ static void print_chan(const um_chan *c)
 	       *c->log ? ", log " : "", c->log);
 }
 
-int watch_cmd_info(struct watch *w, const struct watch_step *s)
+int watch_cmd_info(void *ctx, const struct cmd_call *s)
 {
+	struct watch *w = ctx;
 	um_info r;
 	char buf[64], sz[32];
 	struct err e;
@@ -196,31 +198,36 @@ int watch_cmd_info(struct watch *w, const struct watch_step *s)
 	return WATCH_OK;
 }
 
-/* stop and reboot */
-int watch_cmd_stop(struct watch *w, const struct watch_step *s)
+int watch_cmd_call(void *ctx, const struct cmd_call *c)
 {
-	um_stop_args a = {.timeout = (int)s->num};
+	const struct watch_proc *p = c->cmd->data;
+	struct watch *w = ctx;
+	um_stop_args stop;
+	um_wait_args wait;
+	char *word;
 
-	return watch_simple(w, s->cmd->proc, (xdrproc_t)xdr_um_stop_args, &a);
+	switch (p->arg) {
+	case WATCH_ARG_TIMEOUT:
+		stop.timeout = (int)c->num;
+		return watch_simple(w, p->proc, (xdrproc_t)xdr_um_stop_args, &stop);
+	case WATCH_ARG_WAIT:
+		wait.timeout_ms = (u_int)c->num * 1000;
+		/* the monitor answers at its timeout; ours only guards
+		 * against a monitor that never does */
+		return simple_ms(w, p->proc, (xdrproc_t)xdr_um_wait_args, &wait,
+				 (int)c->num * 1000 + 30000);
+	case WATCH_ARG_WORD:
+		word = c->argv[0];
+		return watch_simple(w, p->proc, (xdrproc_t)xdr_wrapstring, &word);
+	case WATCH_ARG_NONE:
+		break;
+	}
+	return watch_simple(w, p->proc, NOARGS);
 }
 
-int watch_cmd_wait(struct watch *w, const struct watch_step *s)
+int watch_cmd_mconsole(void *ctx, const struct cmd_call *s)
 {
-	um_wait_args a = {.timeout_ms = (u_int)s->num * 1000};
-
-	/* the monitor answers at its timeout; ours only guards against a
-	 * monitor that never does */
-	return simple_ms(w, UM_WAIT, (xdrproc_t)xdr_um_wait_args, &a,
-			 (int)s->num * 1000 + 30000);
-}
-
-int watch_cmd_sysrq(struct watch *w, const struct watch_step *s)
-{
-	return watch_simple(w, UM_SYSRQ, (xdrproc_t)xdr_wrapstring, &s->argv[0]);
-}
-
-int watch_cmd_mconsole(struct watch *w, const struct watch_step *s)
-{
+	struct watch *w = ctx;
 	struct strbuf cmd;
 	um_text_res r;
 	char *text;
@@ -277,8 +284,9 @@ static void screen_note(struct watch *w, const char *chan, const um_screen_res *
 	xdr_free((xdrproc_t)xdr_um_info, (char *)&info);
 }
 
-int watch_cmd_screen(struct watch *w, const struct watch_step *s)
+int watch_cmd_screen(void *ctx, const struct cmd_call *s)
 {
+	struct watch *w = ctx;
 	um_screen_res r;
 	int rc;
 
@@ -328,8 +336,9 @@ static int follow(struct watch *w, char *chan, uint64_t offset)
 	}
 }
 
-int watch_cmd_log(struct watch *w, const struct watch_step *s)
+int watch_cmd_log(void *ctx, const struct cmd_call *s)
 {
+	struct watch *w = ctx;
 	uint64_t offset = 0, head = 0;
 
 	for (;;) {
@@ -356,7 +365,7 @@ int watch_cmd_log(struct watch *w, const struct watch_step *s)
 		xdr_free((xdrproc_t)xdr_um_log_res, (char *)&r);
 	}
 	fflush(stdout);
-	return s->follow ? follow(w, s->argv[0], head) : WATCH_OK;
+	return s->flag ? follow(w, s->argv[0], head) : WATCH_OK;
 }
 
 /* ---- disks ----------------------------------------------------------- */
@@ -410,8 +419,10 @@ static void show_progress(struct watch *w, int *shown)
 	xdr_free((xdrproc_t)xdr_um_progress_res, (char *)&p);
 }
 
-int watch_cmd_disk(struct watch *w, const struct watch_step *s)
+int watch_cmd_disk(void *ctx, const struct cmd_call *s)
 {
+	struct watch *w = ctx;
+	struct diskjob_args op;
 	um_disk_args a;
 	struct disk_wait dw;
 	struct sigaction sa, old;
@@ -419,11 +430,16 @@ int watch_cmd_disk(struct watch *w, const struct watch_step *s)
 	int shown = 0, cancelled = 0, rc;
 	int64_t next = now_ms() + 500;
 
+	/* checked before the run */
+	if (diskjob_parse(s->argc, s->argv, &op, &e) < 0) {
+		fprintf(stderr, "umlwatch: %s\n", e.msg);
+		return WATCH_USAGE;
+	}
 	memset(&a, 0, sizeof(a));
-	a.op = s->disk.op;
-	a.path = (char *)s->disk.path;
-	a.other = (char *)s->disk.other;
-	a.size = s->disk.size;
+	a.op = op.op;
+	a.path = (char *)op.path;
+	a.other = (char *)op.other;
+	a.size = op.size;
 	memset(&dw, 0, sizeof(dw));
 	if (rpc_client_send(w->rpc, UM_DISK, (xdrproc_t)xdr_um_disk_args, &a,
 			    (xdrproc_t)xdr_um_disk_res, sizeof(um_disk_res),

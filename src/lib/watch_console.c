@@ -374,8 +374,9 @@ static void loop(struct session *s, int sfd)
 	}
 }
 
-int watch_cmd_connect(struct watch *w, const struct watch_step *st)
+int watch_cmd_connect(void *ctx, const struct cmd_call *st)
 {
+	struct watch *w = ctx;
 	struct session s;
 	sigset_t set;
 	int sfd, rc;
@@ -386,7 +387,7 @@ int watch_cmd_connect(struct watch *w, const struct watch_step *st)
 	s.rc = WATCH_OK;
 	s.escape = w->escape;
 	watch_escape_name(s.escape, s.escname, sizeof(s.escname));
-	rc = open_chan(&s, st->readonly);
+	rc = open_chan(&s, st->flag);
 	if (rc != WATCH_OK) {
 		free(s.chan);
 		return rc;
@@ -396,7 +397,7 @@ int watch_cmd_connect(struct watch *w, const struct watch_step *st)
 	/* A terminal is read for the escape key even when nothing is sent.
 	 * Other input is read to its end, which ends the session, unless the
 	 * client only watches (-readonly: it stays until the VM stops). */
-	s.stdin_open = s.tty || !st->readonly;
+	s.stdin_open = s.tty || !st->flag;
 	sigemptyset(&set);
 	sigaddset(&set, SIGWINCH);
 	sigaddset(&set, SIGTERM);

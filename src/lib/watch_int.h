@@ -24,16 +24,29 @@ int watch_simple(struct watch *w, uint32_t proc, xdrproc_t xa, void *a);
 char **watch_channel_names(struct watch *w, int timeout_ms, struct err *e);
 void watch_free_names(char **names);
 
-int watch_cmd_info(struct watch *w, const struct watch_step *s);
-/* stop and reboot */
-int watch_cmd_stop(struct watch *w, const struct watch_step *s);
-int watch_cmd_wait(struct watch *w, const struct watch_step *s);
-int watch_cmd_sysrq(struct watch *w, const struct watch_step *s);
-int watch_cmd_mconsole(struct watch *w, const struct watch_step *s);
-int watch_cmd_screen(struct watch *w, const struct watch_step *s);
-int watch_cmd_log(struct watch *w, const struct watch_step *s);
-int watch_cmd_disk(struct watch *w, const struct watch_step *s);
+/* How the argument of a command that is one call goes to the monitor. */
+enum watch_arg {
+	WATCH_ARG_NONE,
+	WATCH_ARG_TIMEOUT,  /* um_stop_args: the timeout in s (-1: the VM's) */
+	WATCH_ARG_WAIT,     /* um_wait_args: the timeout, which the monitor keeps */
+	WATCH_ARG_WORD,     /* the first argument, a string */
+};
+
+/* The row's data of such a command. */
+struct watch_proc {
+	uint32_t proc;
+	enum watch_arg arg;
+};
+
+/* The handlers of watch_cmds; ctx is the struct watch. */
+/* one call of the row's watch_proc, answered with a um_result */
+int watch_cmd_call(void *ctx, const struct cmd_call *c);
+int watch_cmd_info(void *ctx, const struct cmd_call *c);
+int watch_cmd_mconsole(void *ctx, const struct cmd_call *c);
+int watch_cmd_screen(void *ctx, const struct cmd_call *c);
+int watch_cmd_log(void *ctx, const struct cmd_call *c);
+int watch_cmd_disk(void *ctx, const struct cmd_call *c);
 /* watch_console.c */
-int watch_cmd_connect(struct watch *w, const struct watch_step *s);
+int watch_cmd_connect(void *ctx, const struct cmd_call *c);
 
 #endif

@@ -206,14 +206,14 @@ static unsigned char complete(EditLine *el, int ch)
 	if (nw && len && li->buffer[len - 1] != ' ' && li->buffer[len - 1] != '\t')
 		cur = words[--nw];
 	if (nw == 0) {
-		for (const struct watch_cmd *cmd = watch_cmds; cmd->name; cmd++)
-			if (!strncmp(cmd->name, cur, strlen(cur)))
+		for (const struct cmd *cmd = watch_cmds; cmd->name; cmd++)
+			if (cmd->run && !strncmp(cmd->name, cur, strlen(cur)))
 				add_cand(&c, cmd->name);
 		if (!strncmp("quit", cur, strlen(cur)))
 			add_cand(&c, "quit");
 	} else {
 		struct err e;
-		const struct watch_cmd *cmd = watch_find(words[0], &e);
+		const struct cmd *cmd = watch_find(words[0], &e);
 		const char *const *list = cmd ? cmd->words[nw == 1 ? 0 : 1] : NULL;
 
 		if (list == watch_channels) {
@@ -236,7 +236,7 @@ static unsigned char complete(EditLine *el, int ch)
 static int run_line(struct watch *w, char *line, int *rc)
 {
 	char *argv[LINE_MAX_WORDS];
-	struct watch_step s;
+	struct cmd_call s;
 	struct err e;
 	int argc = 0;
 

@@ -9,12 +9,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/cmdtab.h"
 #include "common/config.h"
 #include "common/names.h"
 #include "common/log.h"
 #include "lib/admin.h"
 #include "lib/diskjob.h"
 #include "lib/image.h"
+
+/* What every command gets. */
+struct run {
+	const char *cfgpath;
+};
 
 static struct config *load(const char *path, int strict)
 {
@@ -34,8 +40,11 @@ static struct config *load(const char *path, int strict)
 	return cfg;
 }
 
-static int cmd_setup(const char *cfgpath, int argc, char **argv)
+static int do_setup(void *ctx, const struct cmd_call *call)
 {
+	const char *cfgpath = ((const struct run *)ctx)->cfgpath;
+	int argc = call->argc;
+	char **argv = call->argv;
 	const char *kernel = "/usr/bin/linux";
 	struct config *cfg;
 	struct err e;
@@ -69,8 +78,11 @@ static int valid_hostname(const char *h)
 		      "0123456789-_.") == n;
 }
 
-static int cmd_mkimage(const char *cfgpath, int argc, char **argv)
+static int do_mkimage(void *ctx, const struct cmd_call *call)
 {
+	const char *cfgpath = ((const struct run *)ctx)->cfgpath;
+	int argc = call->argc;
+	char **argv = call->argv;
 	struct image_opts o = {.owner = (uid_t)-1, .group = (gid_t)-1};
 	const char *out = NULL, *vmname = NULL;
 	struct admin_image t;
@@ -141,12 +153,6 @@ static int cmd_mkimage(const char *cfgpath, int argc, char **argv)
 	return rc < 0 ? 1 : 0;
 }
 
-static void no_args(const char *cmd, int argc, char **argv)
-{
-	if (argc > 0)
-		die(2, "%s: unexpected argument '%s' (it takes none)", cmd, argv[0]);
-}
-
 struct tally {
 	int errors, warnings;
 };
@@ -170,12 +176,13 @@ static void finding(void *arg, enum admin_level level, const char *text)
 	}
 }
 
-static int cmd_check(const char *cfgpath, int argc, char **argv)
+static int do_check(void *ctx, const struct cmd_call *call)
 {
+	const char *cfgpath = ((const struct run *)ctx)->cfgpath;
 	struct tally t = {0, 0};
 	struct config *cfg;
 
-	no_args("check", argc, argv);
+	(void)call; /* no arguments: the table says so */
 	cfg = load(cfgpath, 0);
 	for (int i = 0; i < cfg->nerrors; i++)
 		fprintf(stderr, "umladmin: %s\n", cfg->errors[i]);
@@ -193,12 +200,13 @@ static int cmd_check(const char *cfgpath, int argc, char **argv)
 	return t.errors ? 1 : 0;
 }
 
-static int cmd_list(const char *cfgpath, int argc, char **argv)
+static int do_list(void *ctx, const struct cmd_call *call)
 {
+	const char *cfgpath = ((const struct run *)ctx)->cfgpath;
 	struct config *cfg;
 	int unknown = 0;
 
-	no_args("list", argc, argv);
+	(void)call; /* no arguments: the table says so */
 	cfg = load(cfgpath, 0);
 	printf("%-20s %-10s %-8s %-7s %s\n", "VM", "STATE", "MEMORY", "START", "NOTES");
 	for (int i = 0; i < cfg->nvms; i++) {
@@ -254,8 +262,11 @@ static int progress(uint64_t done, uint64_t total, void *arg)
 	return interrupted;
 }
 
-static int cmd_disk(const char *cfgpath, int argc, char **argv)
+static int do_disk(void *ctx, const struct cmd_call *call)
 {
+	const char *cfgpath = ((const struct run *)ctx)->cfgpath;
+	int argc = call->argc;
+	char **argv = call->argv;
 	const char *vm = NULL;
 	struct diskjob_args a;
 	struct disk_ctx c;
@@ -296,54 +307,43 @@ static int cmd_disk(const char *cfgpath, int argc, char **argv)
 }
 
 /* One table: dispatch, the usage text and (kept in step by hand, checked
- * by the tests) umladmin(8). */
-static const struct command {
-	const char *name;
-	const char *args;
-	const char *help;  /* lines of the usage text */
-	int (*fn)(const char *cfgpath, int argc, char **argv);
-} commands[] = {
-	{"setup", "[-kernel FILE]",
+ * by the tests) umladmin(8). The commands that take options check them
+ * themselves. */
+static const struct cmd commands[] = {
+	{"setup", 0, 2, "[-kernel FILE]", do_setup, NULL,
 	 "create the state and shared directories and install the UML\n"
 	 "kernel (default /usr/bin/linux) as SHARED/kernels/linux (root)",
-	 cmd_setup},
-	{"mkimage", "[-size SIZE] [-hostname NAME] [-password PW] [-f] VM",
+	 NULL, {NULL, NULL}},
+	{"mkimage", 0, 64, "[-size SIZE] [-hostname NAME] [-password PW] [-f] VM",
+	 do_mkimage, NULL,
 	 "build the default busybox root image as the VM's ubd0 (in its\n"
 	 "jail, owned by its vmuser; root); SIZE: 8M or more, e.g. 1.5G",
-	 cmd_mkimage},
-	{"mkimage", "[-size SIZE] [-hostname NAME] [-password PW] [-f] -o FILE",
-	 "the same, into any file", NULL},
-	{"disk", "[-vm VM] OP PATH [ARG]",
+	 NULL, {NULL, NULL}},
+	{"mkimage", 0, 64, "[-size SIZE] [-hostname NAME] [-password PW] [-f] -o FILE",
+	 NULL, NULL, "the same, into any file", NULL, {NULL, NULL}},
+	{"disk", 0, 64, "[-vm VM] OP PATH [ARG]", do_disk, NULL,
 	 "disk images, here rather than through a monitor: info, check,\n"
 	 "create, delete, copy, resize, merge (see umladmin(8)); without\n"
 	 "-vm only /shared/disks",
-	 cmd_disk},
-	{"check", "",
+	 NULL, {NULL, NULL}},
+	{"check", 0, 0, "", do_check, NULL,
 	 "check the configuration and what a start of each VM would refuse\n"
 	 "(kernel, disks, backing files, taps); warn of memory the host lacks",
-	 cmd_check},
-	{"list", "",
+	 NULL, {NULL, NULL}},
+	{"list", 0, 0, "", do_list, NULL,
 	 "the VMs of the configuration: state, memory, start mode, notes",
-	 cmd_list},
+	 NULL, {NULL, NULL}},
+	{NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, {NULL, NULL}},
 };
+
+static const struct cmd_names names = {commands, "", "--help", NULL, NULL};
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: umladmin [-c CONFIG] COMMAND [ARGS]\n"
 		"       umladmin -h | --help | -version | --version\n"
 		"commands:\n");
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
-		const char *h = commands[i].help;
-
-		fprintf(f, "  %s%s%s\n", commands[i].name, *commands[i].args ? " " : "",
-			commands[i].args);
-		while (*h) {
-			size_t n = strcspn(h, "\n");
-
-			fprintf(f, "        %.*s\n", (int)n, h);
-			h += n + (h[n] == '\n');
-		}
-	}
+	cmd_help(f, &names, CMD_BELOW);
 	fprintf(f, "options:\n"
 		"  -c CONFIG            the configuration file (default $UMLMON_CONFIG,\n"
 		"                       else %s)\n"
@@ -353,13 +353,15 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	const char *cfgpath = NULL;
+	struct run run = {NULL};
+	struct cmd_call call;
+	struct err e;
 	int i = 1;
 
 	log_init("umladmin", LOG_LVL_INFO);
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-c") && i + 1 < argc) {
-			cfgpath = argv[++i];
+			run.cfgpath = argv[++i];
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;
@@ -379,11 +381,12 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	cfgpath = config_default_path(cfgpath);
-	for (size_t k = 0; k < ARRAY_SIZE(commands); k++)
-		if (commands[k].fn && !strcmp(argv[i], commands[k].name))
-			return commands[k].fn(cfgpath, argc - i - 1, argv + i + 1);
-	fprintf(stderr, "umladmin: unknown command '%s'\n", argv[i]);
-	usage(stderr);
-	return 2;
+	run.cfgpath = config_default_path(run.cfgpath);
+	if (cmd_parse(&names, argc - i, argv + i, &call, &e) < 0) {
+		fprintf(stderr, "umladmin: %s\n", e.msg);
+		if (!call.cmd)
+			usage(stderr);
+		return 2;
+	}
+	return call.cmd->run(&run, &call);
 }

@@ -46,7 +46,7 @@ int main(int argc, char **argv)
 {
 	const char *cfgpath = NULL, *sock = NULL;
 	struct watch w = {.escape = WATCH_ESCAPE_DEFAULT};
-	struct watch_step *steps;
+	struct cmd_call *steps;
 	struct err e;
 	char *at;
 	int i = 1, n, rc = WATCH_OK;

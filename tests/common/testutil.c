@@ -20,3 +20,17 @@ int test_sh(const char *fmt, ...)
 	st = system(cmd);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+int test_words(const char *text, char ***argv)
+{
+	static char buf[512];
+	static char *words[64];
+	int argc = 0;
+
+	snprintf(buf, sizeof(buf), "%s", text);
+	for (char *t = strtok(buf, " "); t && argc < 63; t = strtok(NULL, " "))
+		words[argc++] = t;
+	words[argc] = NULL;
+	*argv = words;
+	return argc;
+}

@@ -6,4 +6,8 @@
  * exit status (-1 if it did not exit). */
 int test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Splits text at blanks into words, in storage that the next call
+ * reuses; returns their number. */
+int test_words(const char *text, char ***argv);
+
 #endif

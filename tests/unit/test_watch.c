@@ -10,28 +10,17 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "lib/term.h"
 #include "lib/watch.h"
-
-/* Splits text into words in static storage. */
-static int split(const char *text, char ***argv)
-{
-	static char buf[512];
-	static char *words[64];
-	int argc = 0;
-
-	snprintf(buf, sizeof(buf), "%s", text);
-	for (char *t = strtok(buf, " "); t; t = strtok(NULL, " "))
-		words[argc++] = t;
-	*argv = words;
-	return argc;
-}
+#include "lib/watch_int.h"
 
 /* Parses a command line given as one string of words. */
-static int parse(const char *text, struct watch_step *steps, struct err *e)
+static int parse(const char *text, struct cmd_call *steps, struct err *e)
 {
 	char **argv;
-	int argc = split(text, &argv);
+	int argc = test_words(text, &argv);
 
 	e->msg[0] = '\0';
 	return watch_parse(argc, argv, steps, e);
@@ -39,7 +28,7 @@ static int parse(const char *text, struct watch_step *steps, struct err *e)
 
 static void good_runs(void **state)
 {
-	struct watch_step s[16];
+	struct cmd_call s[16];
 	struct err e;
 
 	(void)state;
@@ -48,11 +37,11 @@ static void good_runs(void **state)
 	assert_string_equal(s[0].cmd->name, "start");
 	assert_string_equal(s[1].cmd->name, "connect");
 	assert_int_equal(s[1].argc, 2);
-	assert_int_equal(s[1].readonly, 1);
+	assert_int_equal(s[1].flag, 1);
 	assert_string_equal(s[2].cmd->name, "stop");
 	assert_int_equal(s[2].num, 5);
 	assert_string_equal(s[3].cmd->name, "log");
-	assert_int_equal(s[3].follow, 1);
+	assert_int_equal(s[3].flag, 1);
 	assert_string_equal(s[4].cmd->name, "info");
 	/* optional arguments: defaults */
 	assert_int_equal(parse("-stop -wait -reboot 0 -wait 30", s, &e), 4);
@@ -64,7 +53,7 @@ static void good_runs(void **state)
 	assert_int_equal(parse("-mconsole proc meminfo -screen con1", s, &e), 2);
 	assert_int_equal(s[0].argc, 2);
 	assert_int_equal(parse("-disk create /disks/a.dsk 1G -sysrq h -h", s, &e), 3);
-	assert_int_equal(s[0].disk.size, 1 << 30);
+	assert_int_equal(s[0].argc, 3);
 	assert_string_equal(s[2].cmd->name, "help");
 	assert_int_equal(parse("", s, &e), 0);
 }
@@ -100,7 +89,7 @@ static void bad_runs(void **state)
 		{"-start --config /etc/umlmon", "--config is an option of umlwatch"},
 		{"-start -version", "-version is an option of umlwatch"},
 	};
-	struct watch_step s[16];
+	struct cmd_call s[16];
 	struct err e;
 
 	(void)state;
@@ -113,10 +102,49 @@ static void bad_runs(void **state)
 	}
 }
 
-static int line(const char *text, struct watch_step *s, struct err *e)
+/* The commands that are one call of the monitor are rows that name the
+ * procedure and how the argument goes, with one handler. */
+static void call_rows(void **state)
+{
+	static const struct {
+		const char *name;
+		uint32_t proc;
+		enum watch_arg arg;
+	} rows[] = {
+		{"start", UM_START, WATCH_ARG_NONE},
+		{"stop", UM_STOP, WATCH_ARG_TIMEOUT},
+		{"reboot", UM_REBOOT, WATCH_ARG_TIMEOUT},
+		{"wait", UM_WAIT, WATCH_ARG_WAIT},
+		{"halt", UM_HALT, WATCH_ARG_NONE},
+		{"ctrlaltdel", UM_CTRLALTDEL, WATCH_ARG_NONE},
+		{"sysrq", UM_SYSRQ, WATCH_ARG_WORD},
+		{"pause", UM_PAUSE, WATCH_ARG_NONE},
+		{"resume", UM_RESUME, WATCH_ARG_NONE},
+	};
+	size_t n = 0;
+	struct err e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct cmd *c = watch_find(rows[i].name, &e);
+		const struct watch_proc *p;
+
+		assert_non_null(c);
+		assert_ptr_equal(c->run, watch_cmd_call);
+		p = c->data;
+		if (p->proc != rows[i].proc || p->arg != rows[i].arg)
+			fail_msg("%s: procedure %u, argument %d", rows[i].name, p->proc,
+				 p->arg);
+	}
+	for (const struct cmd *c = watch_cmds; c->name; c++)
+		n += c->run == watch_cmd_call;
+	assert_int_equal(n, sizeof(rows) / sizeof(rows[0]));
+}
+
+static int line(const char *text, struct cmd_call *s, struct err *e)
 {
 	char **argv;
-	int argc = split(text, &argv);
+	int argc = test_words(text, &argv);
 
 	e->msg[0] = '\0';
 	return watch_parse_line(argc, argv, s, e);
@@ -124,18 +152,20 @@ static int line(const char *text, struct watch_step *s, struct err *e)
 
 static void prompt_lines(void **state)
 {
-	struct watch_step s;
+	struct cmd_call s;
 	struct err e;
 
 	(void)state;
 	assert_int_equal(line("connect con1 readonly", &s, &e), 0);
-	assert_int_equal(s.readonly, 1);
+	assert_int_equal(s.flag, 1);
 	assert_int_equal(line("con con1 -readonly", &s, &e), 0);
-	assert_int_equal(s.readonly, 1);
+	assert_int_equal(s.flag, 1);
 	assert_int_equal(line("log con0 follow", &s, &e), 0);
-	assert_int_equal(s.follow, 1);
+	assert_int_equal(s.flag, 1);
 	assert_int_equal(line("stop 5 6", &s, &e), -1);
 	assert_string_equal(e.msg, "stop: too many arguments (usage: stop [TIMEOUT])");
+	assert_int_equal(line("info x", &s, &e), -1);
+	assert_string_equal(e.msg, "info: unexpected argument 'x' (it takes none)");
 	assert_int_equal(line("conect con1", &s, &e), -1);
 	assert_string_equal(e.msg, "unknown command 'conect' (did you mean connect?)");
 	assert_int_equal(line("connect con1 rw", &s, &e), -1);
@@ -240,6 +270,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(good_runs),
 		cmocka_unit_test(bad_runs),
+		cmocka_unit_test(call_rows),
 		cmocka_unit_test(prompt_lines),
 		cmocka_unit_test(escape_key),
 		cmocka_unit_test(terminal_replies),
