@@ -6,13 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../common/names.h"
 #include "diskjob.h"
 #include "rpc_client.h"
 #include "term.h"
+#include "vminfo.h"
 #include "watch_int.h"
 
 #define READ_WAIT_MS 30000
@@ -104,32 +104,12 @@ void watch_free_names(char **names)
 	free(names);
 }
 
-static void fmt_time(time_t t, char *buf, size_t n)
-{
-	struct tm tm;
-
-	strftime(buf, n, "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
-}
-
-static void print_chan(const um_chan *c)
-{
-	if (c->mode == UM_CHAN_NULL) {
-		printf("%-13s null\n", c->name);
-		return;
-	}
-	printf("%-13s %-4s %-6s %llu bytes of output, %d reader%s%s%s\n", c->name,
-	       chan_mode_name((enum chan_mode)c->mode), c->open ? "open" : "closed",
-	       (unsigned long long)c->head, c->readers, c->readers == 1 ? "" : "s",
-	       *c->log ? ", log " : "", c->log);
-}
-
 int watch_cmd_info(void *ctx, const struct cmd_call *s)
 {
 	struct watch *w = ctx;
+	struct vminfo v;
 	um_info r;
-	char buf[64], sz[32];
 	struct err e;
-	int up;
 
 	(void)s;
 	switch (get_info(w, &r, -1, &e)) {
@@ -140,60 +120,9 @@ int watch_cmd_info(void *ctx, const struct cmd_call *s)
 		fprintf(stderr, "umlwatch: %s\n", e.msg);
 		return WATCH_FAILED;
 	}
-	up = r.state == UM_STARTING || r.state == UM_RUNNING || r.state == UM_PAUSED;
-	printf("%-13s %s\n", "name", r.name);
-	printf("%-13s %s\n", "state", vm_state_name(r.state));
-	if (r.boot)
-		printf("%-13s %d since the monitor started\n", "boot", r.boot);
-	if (r.ready_ms)
-		printf("%-13s %.1f s after the start\n", "guest up",
-		       (double)r.ready_ms / 1000.0);
-	else if (up)
-		printf("%-13s not yet (no ready notice nor login prompt on con1)\n",
-		       "guest up");
-	if (r.kernel_pid)
-		printf("%-13s %d\n", "kernel pid", r.kernel_pid);
-	if (r.watcher_pid)
-		printf("%-13s %d\n", "watcher pid", r.watcher_pid);
-	printf("%-13s %d\n", "monitor pid", r.monitor_pid);
-	if (r.started) {
-		unsigned long long t = r.uptime_ms / 1000;
-
-		fmt_time((time_t)r.started, buf, sizeof(buf));
-		printf("%-13s %s (up %llu:%02llu:%02llu)\n", "started", buf,
-		       t / 3600, t / 60 % 60, t % 60);
-	}
-	if (*r.pending)
-		printf("%-13s at the next boot: %s\n", "pending", r.pending);
-	printf("%-13s %s\n", "vmuser", r.vmuser);
-	printf("%-13s %s\n", "kernel", r.kernel);
-	printf("%-13s %s\n", "memory", fmt_size(r.memory, sz, sizeof(sz)));
-	printf("%-13s %d s\n", "stop timeout", r.stop_timeout);
-	printf("%-13s %s\n", "vardir", r.vardir);
-	printf("%-13s %s\n", "jail", r.jail);
-	for (u_int i = 0; i < r.disks.disks_len; i++) {
-		um_disk *d = &r.disks.disks_val[i];
-		char name[32];
-
-		snprintf(name, sizeof(name), "%s%s", d->dev, d->flags);
-		if (*d->backing)
-			printf("%-13s %s over %s\n", name, d->path, d->backing);
-		else
-			printf("%-13s %s\n", name, d->path);
-	}
-	for (u_int i = 0; i < r.nics.nics_len; i++) {
-		um_nic *n = &r.nics.nics_val[i];
-
-		printf("%-13s %s: %s; in the guest %s%s%s\n", n->name, n->kind, n->host,
-		       n->guest_if, *n->mac ? ", mac " : "", n->mac);
-	}
-	for (u_int i = 0; i < r.chans.chans_len; i++)
-		print_chan(&r.chans.chans_val[i]);
-	printf("%-13s %s\n", "cmdline", r.cmdline);
-	if (r.last_exit.valid) {
-		fmt_time((time_t)r.last_exit.ended, buf, sizeof(buf));
-		printf("%-13s %s at %s\n", "last exit", r.last_exit.reason, buf);
-	}
+	vminfo_fields(&r, &v);
+	vminfo_print_text(stdout, &v);
+	vminfo_free(&v);
 	xdr_free((xdrproc_t)xdr_um_info, (char *)&r);
 	return WATCH_OK;
 }
@@ -272,7 +201,7 @@ static void screen_note(struct watch *w, const char *chan, const um_screen_res *
 		return;
 	}
 	if (r->ended) {
-		fmt_time((time_t)r->ended, when, sizeof(when));
+		vminfo_time(r->ended, when, sizeof(when));
 		fprintf(stderr, "umlwatch: %s %s: the VM is %s; this screen is from "
 			"boot %d, which ended at %s\n", w->vm, chan,
 			vm_state_name(info.state), r->boot, when);
