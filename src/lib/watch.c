@@ -245,7 +245,7 @@ int watch_parse_escape(const char *s, int *key, struct err *e)
 	unsigned char c;
 
 	if (!strcmp(s, "none")) {
-		*key = WATCH_ESCAPE_NONE;
+		*key = CONSOLE_ESCAPE_NONE;
 		return 0;
 	}
 	if (s[0] == '^' && s[1] && !s[2]) {
@@ -273,15 +273,6 @@ int watch_parse_escape(const char *s, int *key, struct err *e)
 	}
 	*key = c;
 	return 0;
-}
-
-const char *watch_escape_name(int key, char *buf, size_t n)
-{
-	if (key == WATCH_ESCAPE_NONE)
-		snprintf(buf, n, "none");
-	else
-		snprintf(buf, n, "Ctrl-%c", key == 0x7f ? '?' : key | 0x40);
-	return buf;
 }
 
 int watch_open(struct watch *w, struct err *e)

@@ -10,6 +10,7 @@
 
 #include "../common/cmdtab.h"
 #include "../common/util.h"
+#include "console.h"
 
 struct rpc_client;
 
@@ -22,7 +23,6 @@ enum {
 };
 
 #define WATCH_ESCAPE_DEFAULT 0x1d  /* Ctrl-] */
-#define WATCH_ESCAPE_NONE (-1)
 
 struct watch {
 	const char *vm;
@@ -32,7 +32,7 @@ struct watch {
 	char *noconf;
 	struct rpc_client *rpc;
 	int interactive;
-	int escape;          /* the console's escape key, or WATCH_ESCAPE_NONE */
+	int escape;          /* the console's escape key, or CONSOLE_ESCAPE_NONE */
 };
 
 /* The commands (cmdtab.h); run takes a struct watch. */
@@ -49,10 +49,9 @@ const struct cmd *watch_find(const char *s, struct err *e);
 int watch_parse(int argc, char **argv, struct cmd_call *steps, struct err *e);
 /* Parses one line of the prompt, already split into words. */
 int watch_parse_line(int argc, char **argv, struct cmd_call *s, struct err *e);
-/* Parses the value of -escape: ^X, ^], a control character, or "none". */
+/* Parses the value of -escape: ^X, ^], a control character, or "none"
+ * (CONSOLE_ESCAPE_NONE). */
 int watch_parse_escape(const char *s, int *key, struct err *e);
-/* "Ctrl-]", "Ctrl-X" */
-const char *watch_escape_name(int key, char *buf, size_t n);
 
 int watch_open(struct watch *w, struct err *e);
 void watch_close(struct watch *w);

@@ -1,6 +1,7 @@
-/* watch_console.c -- umlwatch -connect: the terminal attached to a channel,
- * with one read in flight and keystrokes sent as pipelined writes on the
- * same connection, and the escape menu. */
+/* watch_console.c -- umlwatch -connect: the terminal's side of a console
+ * (console.c does the monitor's): raw mode and its restoration, the
+ * keys read from stdin, the output written to stdout, the window size
+ * and the signals. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -12,31 +13,23 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "console.h"
 #include "rpc_client.h"
 #include "term.h"
 #include "watch_int.h"
 
-#define READ_WAIT_MS 30000
 /* after the end of input that is not a terminal: time for the answers */
 #define LINGER_MS 1000
 
 struct session {
 	struct watch *w;
-	char *chan;
-	uint64_t offset;
-	int writable;
+	struct console *con;
+	const char *chan;
 	int tty;                /* stdin is a terminal in raw mode */
-	int escape;             /* the escape key, or WATCH_ESCAPE_NONE */
-	char escname[16];
 	struct termios saved;
-	int done;
-	int rc;
+	int quit;               /* a signal ends the session */
 	int stdin_open;
-	int writes_pending;
 	int64_t linger_until;   /* after stdin's end */
-	char *closed_msg;
-	int closing;            /* tearing down: callbacks are cancellations */
-	int menu;               /* 1: after the escape key, 2: after "s" */
 };
 
 static struct termios *restore_me;
@@ -51,173 +44,26 @@ static void restore_tty(void)
 	restore_me = NULL;
 }
 
-static void note(const char *text)
+static int show(void *arg, const void *buf, size_t n)
 {
+	(void)arg;
+	return term_write(STDOUT_FILENO, buf, n) < 0 ? -1 : 0;
+}
+
+static void note(void *arg, const char *text)
+{
+	(void)arg;
 	if (term_write(STDERR_FILENO, text, strlen(text)) < 0) {
 		/* stderr is gone */
 	}
 }
 
-static void send_read(struct session *s);
-
-static void on_read(struct rpc_client *c, void *res, const char *err, void *arg)
-{
-	struct session *s = arg;
-	um_read_res *r = res;
-
-	(void)c;
-	if (s->closing)
-		return; /* calls cancelled because we leave */
-	if (err) {
-		s->closed_msg = xasprintf("connection to the monitor lost: %s", err);
-		s->rc = WATCH_NOMON;
-		s->done = 1;
-		return;
-	}
-	if (r->data.data_len) {
-		if (term_write(STDOUT_FILENO, r->data.data_val, r->data.data_len) < 0) {
-			s->done = 1;
-			s->rc = WATCH_FAILED;
-			return;
-		}
-		s->offset = r->offset + r->data.data_len;
-	}
-	if (r->res.status == UM_ECLOSED) {
-		s->closed_msg = xstrdup(r->res.message);
-		s->done = 1;
-		return;
-	}
-	if (r->res.status != UM_OK) {
-		s->closed_msg = xstrdup(r->res.message);
-		s->rc = WATCH_FAILED;
-		s->done = 1;
-		return;
-	}
-	send_read(s);
-}
-
-static void send_read(struct session *s)
-{
-	um_read_args a;
-	struct err e;
-
-	a.chan = s->chan;
-	a.offset = s->offset;
-	a.max = UM_DATA_MAX;
-	a.wait_ms = READ_WAIT_MS;
-	if (rpc_client_send(s->w->rpc, UM_CONSOLE_READ, (xdrproc_t)xdr_um_read_args,
-			    &a, (xdrproc_t)xdr_um_read_res, sizeof(um_read_res),
-			    on_read, s, &e) < 0) {
-		s->closed_msg = xstrdup(e.msg);
-		s->rc = WATCH_NOMON;
-		s->done = 1;
-	}
-}
-
-static void on_write(struct rpc_client *c, void *res, const char *err, void *arg)
-{
-	struct session *s = arg;
-	um_result *r = res;
-
-	(void)c;
-	s->writes_pending--;
-	if (s->closing)
-		return;
-	if (err || r->status != UM_OK) {
-		char msg[1200];
-
-		snprintf(msg, sizeof(msg), "\r\n[umlwatch: %s]\r\n", err ? err : r->message);
-		note(msg);
-	}
-}
-
-/* A call whose answer matters only if it failed. */
-static void send_call(struct session *s, uint32_t proc, xdrproc_t xa, void *a)
-{
-	struct err e;
-
-	if (rpc_client_send(s->w->rpc, proc, xa, a, (xdrproc_t)xdr_um_result,
-			    sizeof(um_result), on_write, s, &e) < 0) {
-		s->closed_msg = xstrdup(e.msg);
-		s->rc = WATCH_NOMON;
-		s->done = 1;
-		return;
-	}
-	s->writes_pending++;
-}
-
-static void send_input(struct session *s, const char *buf, size_t n)
-{
-	um_write_args a;
-
-	if (!n || !s->writable)
-		return;
-	a.chan = s->chan;
-	a.data.data_len = (u_int)n;
-	a.data.data_val = (char *)buf;
-	send_call(s, UM_CONSOLE_WRITE, (xdrproc_t)xdr_um_write_args, &a);
-}
-
 static void send_winsize(struct session *s)
 {
 	struct winsize ws;
-	um_winsize_args a;
 
-	if (!s->tty || !s->writable || ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0 ||
-	    ws.ws_row == 0 || ws.ws_col == 0)
-		return;
-	a.chan = s->chan;
-	a.rows = ws.ws_row;
-	a.cols = ws.ws_col;
-	send_call(s, UM_CONSOLE_WINSIZE, (xdrproc_t)xdr_um_winsize_args, &a);
-}
-
-static void send_sysrq(struct session *s, char key)
-{
-	char k[2] = {key, 0}, *kp = k;
-
-	send_call(s, UM_SYSRQ, (xdrproc_t)xdr_wrapstring, &kp);
-}
-
-static void show_menu(struct session *s)
-{
-	char msg[200];
-
-	snprintf(msg, sizeof(msg), "\r\n[umlwatch: q quit, s KEY SysRq (a break), "
-		 "%s sends %s, other keys continue]\r\n", s->escname, s->escname);
-	note(msg);
-}
-
-/* The escape menu: the key typed after the escape key. */
-static void menu_key(struct session *s, char c)
-{
-	char esc = (char)s->escape;
-
-	if (s->menu == 2) {
-		s->menu = 0;
-		send_sysrq(s, c);
-		note("[umlwatch: SysRq sent]\r\n");
-		return;
-	}
-	s->menu = 0;
-	if ((unsigned char)c == s->escape) {
-		send_input(s, &esc, 1);
-		return;
-	}
-	switch (c) {
-	case 'q':
-	case '.':
-		s->done = 1;
-		break;
-	case 's':
-	case 'b':
-		s->menu = 2;
-		note("[umlwatch: SysRq key? (h lists them in the console log)]\r\n");
-		break;
-	default:
-		note("[umlwatch: continuing]\r\n");
-		break;
-	}
+	if (s->tty && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+		console_winsize(s->con, ws.ws_row, ws.ws_col);
 }
 
 static void stdin_ended(struct session *s)
@@ -231,75 +77,31 @@ static void on_stdin(struct session *s)
 {
 	char buf[4096];
 	ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
-	size_t off = 0;
 
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
-	if (n <= 0) {
+	if (n <= 0)
 		stdin_ended(s);
-		return;
-	}
-	while (off < (size_t)n && !s->done) {
-		char *esc = NULL;
-
-		if (s->menu) {
-			menu_key(s, buf[off++]);
-			continue;
-		}
-		/* from a pipe or a file, every byte is for the guest */
-		if (s->tty && s->escape != WATCH_ESCAPE_NONE)
-			esc = memchr(buf + off, s->escape, (size_t)n - off);
-		if (!esc) {
-			send_input(s, buf + off, (size_t)n - off);
-			return;
-		}
-		send_input(s, buf + off, (size_t)(esc - (buf + off)));
-		off = (size_t)(esc - buf) + 1;
-		s->menu = 1;
-		show_menu(s);
-	}
+	else
+		console_input(s->con, buf, (size_t)n);
 }
 
 static void banner(struct session *s)
 {
-	const char *ro = s->writable ? "" : " (read-only)";
+	const char *ro = console_writable(s->con) ? "" : " (read-only)";
+	char esc[16];
 
 	if (!s->tty)
 		fprintf(stderr, "umlwatch: connected to %s %s%s\n", s->w->vm, s->chan, ro);
-	else if (s->escape == WATCH_ESCAPE_NONE)
+	else if (s->w->escape == CONSOLE_ESCAPE_NONE)
 		fprintf(stderr, "umlwatch: connected to %s %s%s; no escape key "
 			"(-escape none): it ends when the VM stops or umlwatch is "
 			"killed\r\n", s->w->vm, s->chan, ro);
 	else
 		fprintf(stderr, "umlwatch: connected to %s %s%s; %s then q leaves\r\n",
-			s->w->vm, s->chan, ro, s->escname);
+			s->w->vm, s->chan, ro,
+			console_escape_name(s->w->escape, esc, sizeof(esc)));
 	term_note_output("\n", 1);
-}
-
-/* Opens the channel; fills s. */
-static int open_chan(struct session *s, int readonly)
-{
-	um_open_args oa;
-	um_open_res or;
-	int rc = WATCH_OK;
-
-	oa.chan = s->chan;
-	oa.readonly = readonly;
-	memset(&or, 0, sizeof(or));
-	if (watch_call(s->w, UM_CONSOLE_OPEN, (xdrproc_t)xdr_um_open_args, &oa,
-		       (xdrproc_t)xdr_um_open_res, &or) < 0)
-		return WATCH_NOMON;
-	if (or.res.status != UM_OK) {
-		rc = watch_report(&or.res);
-	} else {
-		s->offset = or.offset;
-		s->writable = or.writable;
-		/* log-only, paused ... */
-		if (strcmp(or.res.message, "ok"))
-			fprintf(stderr, "umlwatch: %s\n", or.res.message);
-	}
-	xdr_free((xdrproc_t)xdr_um_open_res, (char *)&or);
-	return rc;
 }
 
 static void raw_tty(struct session *s)
@@ -321,23 +123,20 @@ static void raw_tty(struct session *s)
 
 static void loop(struct session *s, int sfd)
 {
-	struct watch *w = s->w;
-
-	while (!s->done) {
+	while (!console_ended(s->con) && !s->quit) {
 		struct pollfd p[3] = {
-			{rpc_client_sockfd(w->rpc), POLLIN, 0},
+			{console_fd(s->con), POLLIN, 0},
 			{sfd, POLLIN, 0},
 			{s->stdin_open ? STDIN_FILENO : -1, POLLIN, 0},
 		};
 		int timeout = -1;
-		struct err e;
 
-		if (rpc_client_want_write(w->rpc))
+		if (console_want_write(s->con))
 			p[0].events |= POLLOUT;
 		if (s->linger_until) {
 			int64_t left = s->linger_until - now_ms();
 
-			if (left <= 0 && s->writes_pending <= 0)
+			if (left <= 0 && console_writes_pending(s->con) <= 0)
 				break;
 			timeout = left > 0 ? (int)left : 50;
 		}
@@ -346,17 +145,10 @@ static void loop(struct session *s, int sfd)
 				continue;
 			break;
 		}
-		if ((p[0].revents & POLLOUT) && rpc_client_flush(w->rpc, &e) < 0) {
-			s->closed_msg = xstrdup(e.msg);
-			s->rc = WATCH_NOMON;
+		console_ready(s->con, p[0].revents & (POLLIN | POLLHUP | POLLERR),
+			      p[0].revents & POLLOUT);
+		if (console_ended(s->con))
 			break;
-		}
-		if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
-		    rpc_client_input(w->rpc, &e) < 0 && !s->done) {
-			s->closed_msg = xstrdup(e.msg);
-			s->rc = WATCH_NOMON;
-			break;
-		}
 		if (p[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
@@ -364,7 +156,7 @@ static void loop(struct session *s, int sfd)
 				if (si.ssi_signo == SIGWINCH)
 					send_winsize(s);
 				else
-					s->done = 1;
+					s->quit = 1;
 			}
 		}
 		if (p[2].revents & POLLNVAL)
@@ -374,24 +166,51 @@ static void loop(struct session *s, int sfd)
 	}
 }
 
+/* umlwatch's exit status for the end of a console. */
+static int status_of(enum console_end end)
+{
+	switch (end) {
+	case CONSOLE_REFUSED:
+	case CONSOLE_UNSHOWN:
+		return WATCH_FAILED;
+	case CONSOLE_LOST:
+		return WATCH_NOMON;
+	case CONSOLE_ATTACHED:
+	case CONSOLE_LEFT:
+	case CONSOLE_CLOSED:
+		break;
+	}
+	return WATCH_OK;
+}
+
 int watch_cmd_connect(void *ctx, const struct cmd_call *st)
 {
 	struct watch *w = ctx;
+	struct console_io io = {show, note, NULL, "umlwatch"};
 	struct session s;
+	const char *msg;
 	sigset_t set;
+	struct err e;
 	int sfd, rc;
 
 	memset(&s, 0, sizeof(s));
 	s.w = w;
-	s.chan = xstrdup(st->argv[0]);
-	s.rc = WATCH_OK;
-	s.escape = w->escape;
-	watch_escape_name(s.escape, s.escname, sizeof(s.escname));
-	rc = open_chan(&s, st->flag);
-	if (rc != WATCH_OK) {
-		free(s.chan);
-		return rc;
+	s.chan = st->argv[0];
+	/* from a pipe or a file, every byte is for the guest */
+	rc = console_open(w->rpc, s.chan, st->flag,
+			  isatty(STDIN_FILENO) ? w->escape : CONSOLE_ESCAPE_NONE, &io,
+			  &s.con, &e);
+	if (rc == -1) {
+		fprintf(stderr, "umlwatch: %s: %s\n", w->vm, e.msg);
+		return WATCH_NOMON;
 	}
+	if (rc == -2) {
+		fprintf(stderr, "umlwatch: %s\n", e.msg);
+		return WATCH_FAILED;
+	}
+	w->rpc = NULL; /* the console's now */
+	if (console_notice(s.con))
+		fprintf(stderr, "umlwatch: %s\n", console_notice(s.con));
 	raw_tty(&s);
 	banner(&s);
 	/* A terminal is read for the escape key even when nothing is sent.
@@ -406,24 +225,22 @@ int watch_cmd_connect(void *ctx, const struct cmd_call *st)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	send_winsize(&s);
-	send_read(&s);
+	console_start(s.con);
 	loop(&s, sfd);
 	restore_tty();
 	close(sfd);
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	/* on a line of its own, after whatever the guest left on the line */
-	if (s.closed_msg || s.tty)
+	msg = console_message(s.con);
+	if (msg || s.tty)
 		fprintf(stderr, "%sumlwatch: ", term_at_line_start() ? "" : "\r\n");
-	if (s.closed_msg)
-		fprintf(stderr, "%s\r\n", s.closed_msg);
+	if (msg)
+		fprintf(stderr, "%s\r\n", msg);
 	else if (s.tty)
 		fprintf(stderr, "left %s %s\r\n", w->vm, s.chan);
-	if (s.closed_msg || s.tty)
+	if (msg || s.tty)
 		term_note_output("\n", 1);
-	free(s.closed_msg);
-	free(s.chan);
-	/* calls still in flight are cancelled with the connection */
-	s.closing = 1;
-	watch_close(w);
-	return s.rc;
+	rc = status_of(console_ended(s.con));
+	console_free(s.con);
+	return rc;
 }

@@ -193,15 +193,15 @@ static void escape_key(void **state)
 	assert_int_equal(watch_parse_escape("\x01", &k, &e), 0);
 	assert_int_equal(k, 1);
 	assert_int_equal(watch_parse_escape("none", &k, &e), 0);
-	assert_int_equal(k, WATCH_ESCAPE_NONE);
+	assert_int_equal(k, CONSOLE_ESCAPE_NONE);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (watch_parse_escape(bad[i], &k, &e) != -1 ||
 		    !strstr(e.msg, "-escape '"))
 			fail_msg("-escape '%s' accepted (%s)", bad[i], e.msg);
 	}
-	assert_string_equal(watch_escape_name(0x1d, name, sizeof(name)), "Ctrl-]");
-	assert_string_equal(watch_escape_name(0x18, name, sizeof(name)), "Ctrl-X");
-	assert_string_equal(watch_escape_name(WATCH_ESCAPE_NONE, name, sizeof(name)),
+	assert_string_equal(console_escape_name(0x1d, name, sizeof(name)), "Ctrl-]");
+	assert_string_equal(console_escape_name(0x18, name, sizeof(name)), "Ctrl-X");
+	assert_string_equal(console_escape_name(CONSOLE_ESCAPE_NONE, name, sizeof(name)),
 			    "none");
 }
 
