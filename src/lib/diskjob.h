@@ -6,7 +6,9 @@
 
 #include <stdint.h>
 
+#include "../common/diskargs.h"
 #include "disk.h"
+#include "diskop.h"
 #include "loop.h"
 #include "umlmonctrl.h"
 
@@ -16,23 +18,6 @@ struct diskjob;
  * e the error (rc -1) and text the report. The job is freed after. */
 typedef void (*diskjob_done_cb)(struct diskjob *j, int rc, const struct err *e,
 				const char *text, void *arg);
-
-struct diskjob_args {
-	um_disk_op op;
-	const char *path;
-	const char *other;
-	uint64_t size;
-};
-
-/* Parses "OP PATH [ARG]" (argv[0] is OP), as umlwatch -disk and umladmin
- * disk take it. The strings point into argv. */
-int diskjob_parse(int argc, char **argv, struct diskjob_args *a, struct err *e);
-/* The usage line of the operations. */
-extern const char diskjob_usage[];
-
-/* Runs the operation here, in the caller's thread. */
-int diskjob_run(const struct disk_ctx *c, const struct diskjob_args *a,
-		disk_progress_cb cb, void *arg, struct strbuf *text, struct err *e);
 
 /* The job keeps copies of what it needs of cfg (the places) and reads
  * the configuration file again for the disk lines: cfg may be freed or

@@ -232,30 +232,6 @@ out:
 	return ret;
 }
 
-int hostnet_link_exists(const char *name)
-{
-	if (check_name(name, NULL) < 0)
-		return 0;
-	return if_nametoindex(name) != 0;
-}
-
-int hostnet_tap_owner(const char *name, uid_t *owner)
-{
-	char path[128], *s;
-
-	if (check_name(name, NULL) < 0)
-		return 0;
-	/* only tun and tap devices have tun_flags */
-	snprintf(path, sizeof(path), "/sys/class/net/%s/tun_flags", name);
-	if (access(path, F_OK) < 0)
-		return 0;
-	snprintf(path, sizeof(path), "/sys/class/net/%s/owner", name);
-	s = read_file(path, 64, NULL);
-	*owner = s ? (uid_t)atol(s) : (uid_t)-1;
-	free(s);
-	return 1;
-}
-
 int hostnet_tap_create(const char *name, uid_t owner, gid_t group, struct err *e)
 {
 	struct ifreq ifr;

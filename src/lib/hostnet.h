@@ -11,17 +11,13 @@
 #include <sys/types.h>
 
 #include "../common/util.h"
+#include "hostnet_query.h"
 
 /* A persistent tap (IFF_TAP | IFF_NO_PI) that uid/gid may open. Fails if
  * an interface of that name exists. */
 int hostnet_tap_create(const char *name, uid_t owner, gid_t group, struct err *e);
 /* Removes a link (its addresses and routes go with it). Missing: 0. */
 int hostnet_link_delete(const char *name, struct err *e);
-/* 1 if the link exists, 0 if not. */
-int hostnet_link_exists(const char *name);
-/* 1 if name is a tun or tap device, with its owner in *owner ((uid_t)-1:
- * none); 0 if not (or no such link). */
-int hostnet_tap_owner(const char *name, uid_t *owner);
 /* Sets the link up. */
 int hostnet_link_up(const char *name, struct err *e);
 /* local/32 with peer/32 on ifname: the kernel adds the host route to

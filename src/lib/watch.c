@@ -6,18 +6,16 @@
 #include <errno.h>
 #include <string.h>
 
+#include "../common/diskargs.h"
 #include "../common/mcpolicy.h"
 #include "rpc_client.h"
 #include "umlmonctrl.h"
-#include "diskjob.h"
 #include "watch_int.h"
 
 const char *const watch_channels[] = {NULL};
 
 static const char *const connect_flags[] = {"-readonly", NULL};
 static const char *const log_flags[] = {"-follow", "-f", NULL};
-static const char *const disk_ops[] = {"info", "check", "create", "delete",
-				       "copy", "resize", "merge", NULL};
 
 /* Words of the command line that are options of umlwatch itself: given
  * after the VM name they are a mistake worth naming. */
@@ -157,7 +155,8 @@ const struct cmd watch_cmds[] = {
 	 {mcpolicy_passthrough, NULL}},
 	{"disk", 2, 3, "OP PATH [ARG]", watch_cmd_disk, NULL,
 	 "disk images: info, check, create PATH SIZE|BACKING, delete, copy PATH "
-	 "NEW, resize PATH SIZE, merge PATH [NEW]", parse_disk, {disk_ops, NULL}},
+	 "NEW, resize PATH SIZE, merge PATH [NEW]", parse_disk,
+	 {diskjob_ops, NULL}},
 	{"help", 0, 0, "", show_help, NULL, "list the commands", NULL, {NULL, NULL}},
 	{NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, {NULL, NULL}},
 };

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/diskargs.h"
 #include "../common/names.h"
-#include "diskjob.h"
 #include "rpc_client.h"
 #include "term.h"
 #include "vminfo.h"

@@ -38,8 +38,8 @@ struct watch_proc {
 	enum watch_arg arg;
 };
 
-/* The handlers of watch_cmds; ctx is the struct watch. */
-/* one call of the row's watch_proc, answered with a um_result */
+/* The handlers of watch_cmds; ctx is the struct watch. watch_cmd_call:
+ * the one call of the row's watch_proc, answered with a um_result. */
 int watch_cmd_call(void *ctx, const struct cmd_call *c);
 int watch_cmd_info(void *ctx, const struct cmd_call *c);
 int watch_cmd_mconsole(void *ctx, const struct cmd_call *c);

@@ -14,7 +14,7 @@
 #include "common/names.h"
 #include "common/log.h"
 #include "lib/admin.h"
-#include "lib/diskjob.h"
+#include "lib/diskop.h"
 #include "lib/image.h"
 
 /* What every command gets. */
