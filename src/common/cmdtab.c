@@ -46,7 +46,8 @@ static void unknown(const struct cmd_names *n, const char *s, struct err *e)
 		err_code(e, ERR_INVAL, "unknown command '%s' (did you mean %s%s?)", s,
 			 n->dash, near);
 	else
-		err_code(e, ERR_INVAL, "unknown command '%s' (%s lists them)", s, n->hint);
+		err_code(e, ERR_INVAL, "unknown command '%s' (%s lists them)", s,
+			 n->hint);
 }
 
 const struct cmd *cmd_find(const struct cmd_names *n, const char *s, struct err *e)

@@ -39,7 +39,8 @@ int diskjob_run(const struct disk_ctx *c, const struct diskjob_args *a,
 	/* the images it uses stay locked until it is done: no start and no
 	 * other operation checks them meanwhile (see disklock.h) */
 	snprintf(who, sizeof(who), "a disk operation (%s %.300s%s%s)",
-		 diskjob_op_name(a->op), a->path, c->vm ? " of " : "", c->vm ? c->vm : "");
+		 diskjob_op_name(a->op), a->path, c->vm ? " of " : "",
+		 c->vm ? c->vm : "");
 	disklocks_init(&locks, c->shared, who);
 	lc.locks = &locks;
 	rc = run_op(&lc, a, cb, arg, text, e);

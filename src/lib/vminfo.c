@@ -63,7 +63,8 @@ void vminfo_fields(const um_info *r, struct vminfo *v)
 	if (r->boot)
 		add(v, "boot", "%d since the monitor started", r->boot);
 	if (r->ready_ms)
-		add(v, "guest up", "%.1f s after the start", (double)r->ready_ms / 1000.0);
+		add(v, "guest up", "%.1f s after the start",
+		    (double)r->ready_ms / 1000.0);
 	else if (up)
 		add(v, "guest up", "not yet (no ready notice nor login prompt on con1)");
 	if (r->kernel_pid)
@@ -75,7 +76,8 @@ void vminfo_fields(const um_info *r, struct vminfo *v)
 		unsigned long long t = r->uptime_ms / 1000;
 
 		add(v, "started", "%s (up %llu:%02llu:%02llu)",
-		    vminfo_time(r->started, buf, sizeof(buf)), t / 3600, t / 60 % 60, t % 60);
+		    vminfo_time(r->started, buf, sizeof(buf)), t / 3600, t / 60 % 60,
+		    t % 60);
 	}
 	if (*r->pending)
 		add(v, "pending", "at the next boot: %s", r->pending);

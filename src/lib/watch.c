@@ -194,17 +194,19 @@ int watch_parse(int argc, char **argv, struct cmd_call *steps, struct err *e)
 		memset(s, 0, sizeof(*s));
 		if (a[0] != '-') {
 			if (prev)
-				err_code(e, ERR_INVAL, "'%s' after -%s: expected a command "
-					 "such as -info (-%s takes %s)", a, prev->name,
-					 prev->name, *prev->args ? prev->args : "no arguments");
+				err_code(e, ERR_INVAL, "'%s' after -%s: expected a "
+					 "command such as -info (-%s takes %s)", a,
+					 prev->name, prev->name,
+					 *prev->args ? prev->args : "no arguments");
 			else
 				err_code(e, ERR_INVAL, "'%s': expected a command such as "
 					 "-info (--help lists them)", a);
 			return -1;
 		}
 		if (in_list(global_opts, a)) {
-			err_code(e, ERR_INVAL, "%s is an option of umlwatch: give it "
-				 "before the VM name (umlwatch %s ... VM -command)", a, a);
+			err_code(e, ERR_INVAL, "%s is an option of umlwatch: give "
+				 "it before the VM name (umlwatch %s ... VM -command)",
+				 a, a);
 			return -1;
 		}
 		/* a misspelt flag of the command before: -connect con1 -readonyl */

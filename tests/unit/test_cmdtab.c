@@ -64,8 +64,10 @@ static void lookup(void **state)
 		{&plain, "st", NULL, "'st' is ambiguous: stop start"},
 		{&plain, "lst", NULL, "unknown command 'lst' (did you mean list?)"},
 		{&dashed, "stp", NULL, "unknown command 'stp' (did you mean -stop?)"},
-		{&plain, "frobnicate", NULL, "unknown command 'frobnicate' (--help lists them)"},
-		{&dashed, "frobnicate", NULL, "unknown command 'frobnicate' ('help' lists them)"},
+		{&plain, "frobnicate", NULL,
+		 "unknown command 'frobnicate' (--help lists them)"},
+		{&dashed, "frobnicate", NULL,
+		 "unknown command 'frobnicate' ('help' lists them)"},
 		/* a word of the other list, if it is nearer than any command */
 		{&dashed, "forse", NULL, "unknown command 'forse' (did you mean -force, "
 		 "a flag of -start?)"},
@@ -108,7 +110,8 @@ static void arguments(void **state)
 	} bad[] = {
 		{&plain, "list x", "list: unexpected argument 'x' (it takes none)"},
 		{&dashed, "start x", "-start: unexpected argument 'x' (it takes none)"},
-		{&plain, "resize a", "resize: too few arguments (usage: resize PATH SIZE)"},
+		{&plain, "resize a",
+		 "resize: too few arguments (usage: resize PATH SIZE)"},
 		{&dashed, "resize a b c", "-resize: too many arguments (usage: -resize "
 		 "PATH SIZE)"},
 		{&plain, "stop 0", "stop: '0' is not a size"},

@@ -294,7 +294,8 @@ static void typed_and_escape_menu(void **state)
 	answer_read(&x.p, 100, 100, "", UM_OK, "ok");
 	expect_write(&x.p, "x", 1, UM_EBUSY, "vm1 con1: the guest reads no input");
 	ready(&x);
-	assert_string_equal(x.f.notes, "\r\n[test: vm1 con1: the guest reads no input]\r\n");
+	assert_string_equal(x.f.notes,
+			    "\r\n[test: vm1 con1: the guest reads no input]\r\n");
 	x.f.notes[0] = '\0';
 	/* the escape key: what came before it goes, then the menu */
 	console_input(x.c, "ab\x1d", 3);

@@ -43,8 +43,9 @@ static void running(void **state)
 	um_info r = {
 		.name = "vm1", .state = UM_RUNNING, .monitor_pid = 100,
 		.watcher_pid = 101, .kernel_pid = 102, .started = 0,
-		.uptime_ms = 3723000, .vmuser = "nobody", .kernel = "/shared/kernels/linux",
-		.memory = 64 << 20, .vardir = "/var/lib/umlmon", .jail = "/var/lib/umlmon/vm1/jail",
+		.uptime_ms = 3723000, .vmuser = "nobody",
+		.kernel = "/shared/kernels/linux", .memory = 64 << 20,
+		.vardir = "/var/lib/umlmon", .jail = "/var/lib/umlmon/vm1/jail",
 		.cmdline = "mem=64M con0=fd:0,fd:1", .stop_timeout = 30,
 		.disks = {2, disks}, .nics = {1, nics}, .chans = {3, chans},
 		.last_exit = {1, 0, 0, 1, 60, "halted by a client"},
