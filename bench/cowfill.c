@@ -8,7 +8,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "lib/cow.h"
+#include "disk/cow.h"
 
 int main(int argc, char **argv)
 {

@@ -1,6 +1,6 @@
 /* cmdtab.c -- a table of commands: lookup, argument checks, help (see
  * cmdtab.h). */
-#include "cmdtab.h"
+#include "common/cmdtab.h"
 
 #include <string.h>
 

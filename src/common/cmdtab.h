@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-#include "util.h"
+#include "common/util.h"
 
 struct cmd_call;
 

@@ -5,11 +5,11 @@
  * error is collected as "file:line: key: cause" and counted against its
  * section, so that a monitor refuses to run a bad VM section while others
  * stay usable. */
-#include "config.h"
-#include "names.h"
-#include "netconf.h"
+#include "common/config.h"
+#include "common/names.h"
+#include "common/netconf.h"
 
-#include "kargs.h"
+#include "common/kargs.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "util.h"
+#include "common/util.h"
 
 #define UMLMON_DEFAULT_CONFIG "/etc/umlmon"
 #define UMLMON_DEFAULT_VARDIR "/var/lib/umlmon"

@@ -1,6 +1,6 @@
 /* diskargs.c -- the disk operations as a user names them (see
  * diskargs.h). */
-#include "diskargs.h"
+#include "common/diskargs.h"
 
 #include <string.h>
 

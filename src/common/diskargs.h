@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "umlmonctrl.h"
-#include "util.h"
+#include "common/util.h"
 
 struct diskjob_args {
 	um_disk_op op;

@@ -1,6 +1,6 @@
 /* kargs.c -- the operator's extra kernel arguments: splitting and the
  * switches the monitor owns. */
-#include "kargs.h"
+#include "common/kargs.h"
 
 #include <ctype.h>
 #include <stdlib.h>

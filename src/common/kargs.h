@@ -2,7 +2,7 @@
 #ifndef UMLMON_KARGS_H
 #define UMLMON_KARGS_H
 
-#include "util.h"
+#include "common/util.h"
 
 /* Splits on blanks; "double quotes" group. -1 on an unbalanced quote. */
 int kargs_split(const char *s, char ***argv, int *argc, struct err *e);

@@ -1,5 +1,5 @@
 /* log.c -- messages of the umlmon programs. */
-#include "log.h"
+#include "common/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

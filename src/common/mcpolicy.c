@@ -1,5 +1,5 @@
 /* mcpolicy.c -- what a client may ask of the mconsole (see mcpolicy.h). */
-#include "mcpolicy.h"
+#include "common/mcpolicy.h"
 
 #include <string.h>
 

@@ -4,7 +4,7 @@
 #ifndef UMLMON_MCPOLICY_H
 #define UMLMON_MCPOLICY_H
 
-#include "util.h"
+#include "common/util.h"
 
 /* The mconsole commands passed through as they are (the others change the
  * VM's state and have commands of their own); NULL-terminated. */

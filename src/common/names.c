@@ -1,5 +1,5 @@
 /* names.c -- the words for enum values (see names.h). */
-#include "names.h"
+#include "common/names.h"
 
 #define NAME(table, v) \
 	((unsigned)(v) < ARRAY_SIZE(table) && (table)[v] ? (table)[v] : "unknown")

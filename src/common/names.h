@@ -4,7 +4,7 @@
 #define UMLMON_NAMES_H
 
 #include "umlmonctrl.h"
-#include "config.h"
+#include "common/config.h"
 
 /* "stopped", "running" ...; "unknown" for a value out of range (a newer
  * monitor's). */

@@ -4,8 +4,8 @@
  *   eth0 = bridged(bridge_if=br0, proxy_if=proxy1[, guest_addr=A/N][, mac=M])
  *   eth0 = switched(switch=lab1[, guest_addr=A/N][, mac=M])
  * and MAC addresses and pools. */
-#include "netconf.h"
-#include "names.h"
+#include "common/netconf.h"
+#include "common/names.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "common/config.h"
 
 int mac_parse(const char *s, uint64_t *out)
 {

@@ -1,5 +1,5 @@
 /* paths.c -- the files of a VM (see paths.h). */
-#include "paths.h"
+#include "common/paths.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -12,7 +12,7 @@
 #ifndef UMLMON_PATHS_H
 #define UMLMON_PATHS_H
 
-#include "util.h"
+#include "common/util.h"
 
 /* Inside the jail. */
 #define JAIL_UML_DIR "/tmp"

@@ -1,5 +1,5 @@
 /* ratelimit.c -- fixed-window rate limit. */
-#include "ratelimit.h"
+#include "common/ratelimit.h"
 
 int ratelimit_ok(struct ratelimit *r, int64_t now, uint64_t *held)
 {

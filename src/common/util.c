@@ -1,5 +1,5 @@
 /* util.c -- small helpers shared by every umlmon program. */
-#include "util.h"
+#include "common/util.h"
 
 #include <ctype.h>
 #include <errno.h>

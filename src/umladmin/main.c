@@ -13,9 +13,9 @@
 #include "common/config.h"
 #include "common/names.h"
 #include "common/log.h"
-#include "lib/admin.h"
-#include "lib/diskop.h"
-#include "lib/image.h"
+#include "umladmin/admin.h"
+#include "disk/diskop.h"
+#include "host/image.h"
 
 /* What every command gets. */
 struct run {

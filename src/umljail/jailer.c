@@ -15,7 +15,7 @@
  * Built with UMLJAIL_FAULTS (tests only, never installed), it fails the
  * step the message names; without it, a message that names one is
  * refused as a whole, so the installed helper has no way to skip a step. */
-#include "jailer.h"
+#include "umljail/jailer.h"
 
 #include <cap-ng.h>
 #include <errno.h>
@@ -35,7 +35,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lib/jailmsg.h"
+#include "host/jailmsg.h"
 
 struct jailer {
 	struct jail_msg m;

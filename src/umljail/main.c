@@ -1,6 +1,6 @@
 /* umljail -- the jail helper of umlmon(8): executed by the monitor for
  * each boot, it jails itself, starts the UML kernel and watches it. */
-#include "jailer.h"
+#include "umljail/jailer.h"
 
 int main(int argc, char **argv)
 {

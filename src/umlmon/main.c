@@ -12,9 +12,9 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/paths.h"
-#include "lib/monitor.h"
-#include "lib/rpc_client.h"
-#include "lib/rpc_wire.h"
+#include "umlmon/monitor.h"
+#include "common/rpc_client.h"
+#include "common/rpc_wire.h"
 
 static void usage(FILE *f)
 {

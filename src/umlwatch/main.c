@@ -7,7 +7,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/paths.h"
-#include "lib/watch.h"
+#include "umlwatch/watch.h"
 
 /* The control socket of the VM, from the configuration's vardir. Without
  * a configuration (unless one was named), the default layout, and

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "common/config.h"
-#include "lib/jail.h"
+#include "host/jail.h"
 
 int main(int argc, char **argv)
 {

@@ -18,8 +18,8 @@
 
 #include "umlmonctrl.h"
 #include "common/util.h"
-#include "lib/rpc_client.h"
-#include "lib/rpc_wire.h"
+#include "common/rpc_client.h"
+#include "common/rpc_wire.h"
 
 /* A console read that waits for output beyond this offset is parked
  * whatever the guest printed meanwhile; any output wakes it. */

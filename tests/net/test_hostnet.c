@@ -1,4 +1,4 @@
-/* Tests of the host-side network code (lib/hostnet.c), as root, in a
+/* Tests of the host-side network code (net/hostnet.c), as root, in a
  * network namespace of the test's own: the group setup unshares the
  * network and mount namespaces and mounts a sysfs that shows the new
  * namespace's links, so nothing is done to the host's network and all of
@@ -30,7 +30,7 @@
 
 #include "testutil.h"
 
-#include "lib/hostnet.h"
+#include "net/hostnet.h"
 
 #define NOBODY 65534
 #define OTHER 1234

@@ -10,10 +10,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "lib/chan.h"
-#include "lib/logw.h"
-#include "lib/loop.h"
-#include "lib/screen.h"
+#include "umlmon/chan.h"
+#include "umlmon/logw.h"
+#include "umlmon/loop.h"
+#include "umlmon/screen.h"
 
 static void ring(void **state)
 {

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "common/kargs.h"
-#include "lib/cmdline.h"
+#include "umlmon/cmdline.h"
 
 static void build(void **state)
 {

@@ -16,9 +16,9 @@
 #include <cmocka.h>
 
 #include "umlmonctrl.h"
-#include "lib/console.h"
-#include "lib/rpc_client.h"
-#include "lib/rpc_wire.h"
+#include "client/console.h"
+#include "common/rpc_client.h"
+#include "common/rpc_wire.h"
 
 /* the monitor's end */
 struct peer {

@@ -20,7 +20,7 @@
 
 #include "testutil.h"
 
-#include "lib/cow.h"
+#include "disk/cow.h"
 
 #define UML_MOO "/usr/bin/uml_moo"
 /* uml_mkcow mallocs its header and fills the path without clearing the

@@ -21,11 +21,11 @@
 #include "testutil.h"
 
 #include "common/config.h"
-#include "lib/disk.h"
-#include "lib/diskjob.h"
-#include "lib/disklock.h"
-#include "lib/precheck.h"
-#include "lib/loop.h"
+#include "disk/disk.h"
+#include "umlmon/diskjob.h"
+#include "disk/disklock.h"
+#include "disk/precheck.h"
+#include "umlmon/loop.h"
 
 static char dir[64];
 static char conf[128];

@@ -15,7 +15,7 @@
 
 #include "testutil.h"
 
-#include "lib/disklock.h"
+#include "disk/disklock.h"
 
 static char dir[64], img[128], alias[128];
 

@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "lib/elfdeps.h"
+#include "host/elfdeps.h"
 
 /* A missing package fails the test, as in CI; a developer may allow skips
  * with UMLMON_ALLOW_SKIP=1. */

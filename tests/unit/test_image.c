@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "lib/image.h"
+#include "host/image.h"
 
 static char dir[64];
 

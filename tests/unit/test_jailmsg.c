@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "lib/jailmsg.h"
+#include "host/jailmsg.h"
 
 static char *kargv[] = {"/shared/kernels/linux", "mem=64M", "umid=vm1", "", NULL};
 static char *kenv[] = {"TMPDIR=/tmp", "PATH=/", NULL};

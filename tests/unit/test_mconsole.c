@@ -18,8 +18,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "lib/loop.h"
-#include "lib/mconsole.h"
+#include "umlmon/loop.h"
+#include "umlmon/mconsole.h"
 
 #define HDR offsetof(struct mconsole_reply, data)
 

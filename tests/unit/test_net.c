@@ -12,8 +12,8 @@
 
 #include "common/config.h"
 #include "common/netconf.h"
-#include "lib/cmdline.h"
-#include "lib/macpool.h"
+#include "umlmon/cmdline.h"
+#include "net/macpool.h"
 
 static void parse_lines(void **state)
 {

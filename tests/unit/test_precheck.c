@@ -22,11 +22,11 @@
 #include "testutil.h"
 
 #include "common/config.h"
-#include "lib/cow.h"
-#include "lib/disk.h"
-#include "lib/disklock.h"
-#include "lib/jail.h"
-#include "lib/precheck.h"
+#include "disk/cow.h"
+#include "disk/disk.h"
+#include "disk/disklock.h"
+#include "host/jail.h"
+#include "disk/precheck.h"
 
 #define BUSYBOX "/bin/busybox"
 

@@ -18,11 +18,11 @@
 #include <cmocka.h>
 
 #include "umlmonctrl.h"
-#include "lib/chan.h"
-#include "lib/loop.h"
-#include "lib/rpc_client.h"
-#include "lib/rpc_server.h"
-#include "lib/rpc_wire.h"
+#include "umlmon/chan.h"
+#include "umlmon/loop.h"
+#include "common/rpc_client.h"
+#include "umlmon/rpc_server.h"
+#include "common/rpc_wire.h"
 
 #define PROG 0x20554d4cu
 #define VERS 1

@@ -24,7 +24,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "lib/tmpfile.h"
+#include "host/tmpfile.h"
 
 /* Checks that both the parent and the seccomp child can run. */
 #define CHECK(c)                                                             \

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "lib/vminfo.h"
+#include "client/vminfo.h"
 
 static char *text(const um_info *r)
 {

@@ -12,9 +12,9 @@
 
 #include "testutil.h"
 
-#include "lib/term.h"
-#include "lib/watch.h"
-#include "lib/watch_int.h"
+#include "umlwatch/term.h"
+#include "umlwatch/watch.h"
+#include "umlwatch/watch_int.h"
 
 /* Parses a command line given as one string of words. */
 static int parse(const char *text, struct cmd_call *steps, struct err *e)

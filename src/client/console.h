@@ -1,0 +1,80 @@
+/* console.h -- the protocol side of a console attached through a monitor:
+ * the offset of the output shown so far, one read in flight, what is
+ * typed sent as pipelined writes on the same connection, the terminal's
+ * size, and the escape menu (leave, SysRq, the escape key itself). It has
+ * no terminal and no descriptor of its own: a front end hands it the
+ * bytes typed and the connection's readiness, and gets the bytes to show,
+ * its notes and the end. umlwatch -connect is the terminal's front end
+ * (watch_console.c); a web console will be another. */
+#ifndef UMLMON_CONSOLE_H
+#define UMLMON_CONSOLE_H
+
+#include <stddef.h>
+
+#include "common/util.h"
+
+struct rpc_client;
+struct console;
+
+#define CONSOLE_ESCAPE_NONE (-1)
+
+/* How a console ended; CONSOLE_CLOSED, _REFUSED and _LOST say why. */
+enum console_end {
+	CONSOLE_ATTACHED = 0,   /* not ended */
+	CONSOLE_LEFT,           /* the user left through the escape menu */
+	CONSOLE_CLOSED,         /* the channel closed: the VM stopped */
+	CONSOLE_REFUSED,        /* the monitor refused a read */
+	CONSOLE_LOST,           /* the connection to the monitor is gone */
+	CONSOLE_UNSHOWN,        /* the front end could not show the output */
+};
+
+/* What the console gives its front end. */
+struct console_io {
+	/* The guest's output, to show; -1 if it cannot be (the console
+	 * then ends, CONSOLE_UNSHOWN). */
+	int (*output)(void *arg, const void *buf, size_t n);
+	/* A note of the console's own, line ends included
+	 * ("\r\n[umlwatch: SysRq sent]\r\n"). */
+	void (*note)(void *arg, const char *text);
+	void *arg;
+	const char *name;       /* who speaks in the notes: "umlwatch" */
+};
+
+/* Opens the channel chan on the monitor at the other end of rpc
+ * (UM_CONSOLE_OPEN, waiting for the answer); escape is the escape key
+ * or CONSOLE_ESCAPE_NONE (every byte typed is the guest's). 0 with *out:
+ * the console owns rpc from then on. -1: no answer; -2: the monitor
+ * refused (e has its message); rpc stays the caller's. */
+int console_open(struct rpc_client *rpc, const char *chan, int readonly,
+		 int escape, const struct console_io *io, struct console **out,
+		 struct err *e);
+/* The monitor's word on the opening when it is not plain "ok" (log-only,
+ * paused ...), else NULL. */
+const char *console_notice(const struct console *c);
+/* Whether what is typed reaches the guest (not -readonly, not log-only). */
+int console_writable(const struct console *c);
+/* Sends the first read; the output comes from then on. */
+void console_start(struct console *c);
+/* The terminal's size, for the guest's pty (if writable). */
+void console_winsize(struct console *c, unsigned rows, unsigned cols);
+/* Bytes typed: for the guest, or for the escape menu. */
+void console_input(struct console *c, const void *buf, size_t n);
+
+/* The connection, for the front end's poll: its descriptor, whether it
+ * waits to write, and what poll said of it. */
+int console_fd(const struct console *c);
+int console_want_write(const struct console *c);
+void console_ready(struct console *c, int readable, int writable);
+/* Writes not answered yet. */
+int console_writes_pending(const struct console *c);
+
+enum console_end console_ended(const struct console *c);
+/* Why it ended, or NULL. */
+const char *console_message(const struct console *c);
+/* Frees the console and its connection; calls in flight are dropped. */
+void console_free(struct console *c);
+
+/* "Ctrl-]", "Ctrl-X", "none" */
+const char *console_escape_name(int key, char *buf, size_t n);
+
+#endif

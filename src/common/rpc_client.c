@@ -1,0 +1,300 @@
+/* rpc_client.c -- pipelined ONC RPC calls over a stream socket. */
+#include "common/rpc_client.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/rpc_wire.h"
+
+struct pending {
+	uint32_t xid;
+	xdrproc_t xres;
+	size_t ressize;
+	rpc_reply_cb cb;
+	void *arg;
+	/* for a blocking call: where to put the result */
+	void *sync_res;
+	int *sync_done;
+	struct err *sync_err;
+	struct pending *next;
+};
+
+struct rpc_client {
+	int fd;
+	uint32_t prog, vers, xid;
+	struct rpc_in in;
+	struct rpc_out out;
+	struct pending *pending;
+};
+
+struct rpc_client *rpc_client_fd(int fd, uint32_t prog, uint32_t vers)
+{
+	struct rpc_client *c = xcalloc(1, sizeof(*c));
+
+	c->fd = fd;
+	c->prog = prog;
+	c->vers = vers;
+	c->xid = (uint32_t)getpid() ^ (uint32_t)now_ms() << 12;
+	fd_nonblock(fd);
+	fd_cloexec(fd);
+	return c;
+}
+
+struct rpc_client *rpc_client_unix(const char *path, uint32_t prog,
+				   uint32_t vers, struct err *e)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		err_set(e, "%s: socket path too long", path);
+		return NULL;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err_sys(e, "socket");
+		return NULL;
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err_sys(e, "%s", path);
+		close(fd);
+		return NULL;
+	}
+	return rpc_client_fd(fd, prog, vers);
+}
+
+static void fail_all(struct rpc_client *c, const char *why)
+{
+	while (c->pending) {
+		struct pending *p = c->pending;
+
+		c->pending = p->next;
+		if (p->sync_done) {
+			*p->sync_done = -1;
+			err_set(p->sync_err, "%s", why);
+		} else if (p->cb) {
+			p->cb(c, NULL, why, p->arg);
+		}
+		free(p);
+	}
+}
+
+void rpc_client_free(struct rpc_client *c)
+{
+	if (!c)
+		return;
+	fail_all(c, "connection closed");
+	close(c->fd);
+	rpc_in_free(&c->in);
+	rpc_out_free(&c->out);
+	free(c);
+}
+
+int rpc_client_sockfd(const struct rpc_client *c)
+{
+	return c->fd;
+}
+
+static struct pending *queue(struct rpc_client *c, uint32_t proc,
+			     xdrproc_t xargs, void *args, struct err *e)
+{
+	struct pending *p;
+
+	if (rpc_out_call(&c->out, ++c->xid, c->prog, c->vers, proc, xargs, args) < 0) {
+		err_set(e, "cannot encode the arguments of procedure %u", proc);
+		return NULL;
+	}
+	p = xcalloc(1, sizeof(*p));
+	p->xid = c->xid;
+	p->next = c->pending;
+	c->pending = p;
+	return p;
+}
+
+int rpc_client_send(struct rpc_client *c, uint32_t proc, xdrproc_t xargs,
+		    void *args, xdrproc_t xres, size_t ressize,
+		    rpc_reply_cb cb, void *arg, struct err *e)
+{
+	struct pending *p = queue(c, proc, xargs, args, e);
+
+	if (!p)
+		return -1;
+	p->xres = xres;
+	p->ressize = ressize;
+	p->cb = cb;
+	p->arg = arg;
+	return rpc_client_flush(c, e) < 0 ? -1 : 0;
+}
+
+int rpc_client_flush(struct rpc_client *c, struct err *e)
+{
+	int r = rpc_out_flush(&c->out, c->fd);
+
+	if (r < 0)
+		err_sys(e, "write to the monitor");
+	return r;
+}
+
+int rpc_client_want_write(const struct rpc_client *c)
+{
+	return rpc_out_pending(&c->out) > 0;
+}
+
+int rpc_client_inflight(const struct rpc_client *c)
+{
+	int n = 0;
+
+	for (const struct pending *p = c->pending; p; p = p->next)
+		n++;
+	return n;
+}
+
+/* Decodes one reply record and completes its call. */
+static void complete(struct rpc_client *c, const uint8_t *rec, size_t len)
+{
+	struct pending *p = NULL, **pp;
+	char verfbuf[MAX_AUTH_BYTES];
+	struct rpc_msg m;
+	uint32_t xid;
+	void *res;
+	XDR x;
+	int ok;
+
+	if (len < 4)
+		return;
+	memcpy(&xid, rec, 4);
+	xid = ntohl(xid);
+	for (pp = &c->pending; *pp; pp = &(*pp)->next) {
+		if ((*pp)->xid == xid) {
+			p = *pp;
+			*pp = p->next;
+			break;
+		}
+	}
+	if (!p)
+		return; /* a reply to nobody: ignore */
+	res = p->sync_res ? p->sync_res : xcalloc(1, p->ressize);
+	memset(&m, 0, sizeof(m));
+	m.acpted_rply.ar_verf.oa_base = verfbuf;
+	m.acpted_rply.ar_results.where = res;
+	m.acpted_rply.ar_results.proc = p->xres;
+	xdrmem_create(&x, (char *)rec, (u_int)len, XDR_DECODE);
+	ok = xdr_replymsg(&x, &m);
+	xdr_destroy(&x);
+	if (p->sync_done) {
+		if (!ok)
+			err_set(p->sync_err, "the monitor's reply does not decode");
+		else if (m.rm_reply.rp_stat != MSG_ACCEPTED ||
+			 m.acpted_rply.ar_stat != SUCCESS)
+			err_set(p->sync_err, "the monitor refused the call: %s",
+				rpc_reply_error(&m));
+		*p->sync_done = (ok && m.rm_reply.rp_stat == MSG_ACCEPTED &&
+				 m.acpted_rply.ar_stat == SUCCESS) ? 1 : -1;
+	} else {
+		const char *why = NULL;
+
+		if (!ok)
+			why = "the monitor's reply does not decode";
+		else if (m.rm_reply.rp_stat != MSG_ACCEPTED ||
+			 m.acpted_rply.ar_stat != SUCCESS)
+			why = rpc_reply_error(&m);
+		if (p->cb)
+			p->cb(c, why ? NULL : res, why, p->arg);
+		xdr_free(p->xres, res);
+		free(res);
+	}
+	free(p);
+}
+
+int rpc_client_input(struct rpc_client *c, struct err *e)
+{
+	const uint8_t *rec;
+	size_t len;
+	ssize_t r;
+	int k;
+
+	r = rpc_in_read(&c->in, c->fd);
+	if (r == 0) {
+		err_set(e, "the monitor closed the connection");
+		fail_all(c, e->msg);
+		return -1;
+	}
+	if (r < 0 && errno != EAGAIN) {
+		err_sys(e, "read from the monitor");
+		fail_all(c, e->msg);
+		return -1;
+	}
+	while ((k = rpc_in_next(&c->in, &rec, &len)) == 1)
+		complete(c, rec, len);
+	if (k < 0) {
+		err_set(e, "the monitor sent an oversized record");
+		fail_all(c, e->msg);
+		return -1;
+	}
+	return 0;
+}
+
+int rpc_client_call(struct rpc_client *c, uint32_t proc, xdrproc_t xargs,
+		    void *args, xdrproc_t xres, void *res, int timeout_ms,
+		    struct err *e)
+{
+	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	struct pending *p = queue(c, proc, xargs, args, e);
+	int done = 0;
+
+	if (!p)
+		return -1;
+	p->xres = xres;
+	p->sync_res = res;
+	p->sync_done = &done;
+	p->sync_err = e;
+	while (!done) {
+		struct pollfd pfd = {c->fd, POLLIN, 0};
+		int wait = -1;
+
+		if (rpc_out_pending(&c->out)) {
+			if (rpc_out_flush(&c->out, c->fd) < 0) {
+				err_sys(e, "write to the monitor");
+				fail_all(c, e->msg);
+				return -1;
+			}
+			if (rpc_out_pending(&c->out))
+				pfd.events |= POLLOUT;
+		}
+		if (deadline >= 0) {
+			int64_t left = deadline - now_ms();
+
+			if (left <= 0) {
+				/* forget the call; a late reply is ignored */
+				for (struct pending **pp = &c->pending; *pp; pp = &(*pp)->next) {
+					if (*pp == p) {
+						*pp = p->next;
+						free(p);
+						break;
+					}
+				}
+				err_set(e, "no answer from the monitor in %d ms", timeout_ms);
+				return -1;
+			}
+			wait = (int)left;
+		}
+		if (poll(&pfd, 1, wait) < 0) {
+			if (errno == EINTR)
+				continue;
+			err_sys(e, "poll");
+			return -1;
+		}
+		if ((pfd.revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    rpc_client_input(c, e) < 0)
+			return -1;
+	}
+	return done > 0 ? 0 : -1;
+}

@@ -1,0 +1,147 @@
+/* extents.c -- data extents and the copies made of them (extents.h). */
+#include "disk/extents.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/util.h"
+
+void xcopy_init(struct xcopy *x, int out)
+{
+	memset(x, 0, sizeof(*x));
+	x->out = out;
+	x->buf = xmalloc(XCOPY_CHUNK);
+}
+
+void xcopy_free(struct xcopy *x)
+{
+	free(x->buf);
+	x->buf = NULL;
+}
+
+bool mem_is_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	/* every byte equals its successor and the first is 0 */
+	return n == 0 || (b[0] == 0 && memcmp(b, b + 1, n - 1) == 0);
+}
+
+ssize_t pread_full(int fd, void *buf, size_t n, uint64_t off)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t r = pread(fd, (char *)buf + done, n - done,
+				  (off_t)(off + done));
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		done += (size_t)r;
+	}
+	return (ssize_t)done;
+}
+
+int pwrite_full(int fd, const void *buf, size_t n, uint64_t off)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t r = pwrite(fd, (const char *)buf + done, n - done,
+				   (off_t)(off + done));
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		done += (size_t)r;
+	}
+	return 0;
+}
+
+/* In the kernel where it can: that saves a trip through our buffer, and
+ * file systems that share blocks may not copy at all. */
+int xcopy_range(struct xcopy *x, int src, uint64_t soff, uint64_t doff,
+		uint64_t len, enum xcopy_fail *fail)
+{
+	while (len && !x->no_cfr) {
+		loff_t in = (loff_t)soff, out = (loff_t)doff;
+		ssize_t n = copy_file_range(src, &in, x->out, &out, len, 0);
+
+		if (n > 0) {
+			soff += (uint64_t)n;
+			doff += (uint64_t)n;
+			len -= (uint64_t)n;
+			continue;
+		}
+		if (n == 0) {
+			*fail = XC_SHORT;
+			return -1;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EXDEV && errno != EINVAL && errno != ENOSYS &&
+		    errno != EOPNOTSUPP && errno != EBADF && errno != EPERM) {
+			*fail = XC_WRITE;
+			return -1;
+		}
+		x->no_cfr = true;
+	}
+	while (len) {
+		size_t k = len < XCOPY_CHUNK ? (size_t)len : XCOPY_CHUNK;
+		ssize_t n = pread_full(src, x->buf, k, soff);
+
+		if (n < 0) {
+			*fail = XC_READ;
+			return -1;
+		}
+		if ((size_t)n < k) {
+			*fail = XC_SHORT;
+			return -1;
+		}
+		if (!(x->skip_zero && mem_is_zero(x->buf, k)) &&
+		    pwrite_full(x->out, x->buf, k, doff) < 0) {
+			*fail = XC_WRITE;
+			return -1;
+		}
+		soff += k;
+		doff += k;
+		len -= k;
+	}
+	return 0;
+}
+
+int extent_next(int fd, uint64_t pos, uint64_t end, uint64_t *d, uint64_t *h)
+{
+	off_t a, b;
+
+	if (pos >= end)
+		return 0;
+	a = lseek(fd, (off_t)pos, SEEK_DATA);
+	if (a < 0 && errno == ENXIO)
+		return 0; /* a hole up to the end */
+	if (a < 0 && errno == EINVAL) {
+		/* no SEEK_DATA here: all of it is data */
+		*d = pos;
+		*h = end;
+		return 1;
+	}
+	if (a < 0)
+		return -1;
+	if ((uint64_t)a >= end)
+		return 0;
+	b = lseek(fd, a, SEEK_HOLE);
+	if (b < 0)
+		return -1;
+	*d = (uint64_t)a;
+	*h = (uint64_t)b > end ? end : (uint64_t)b;
+	return 1;
+}

@@ -1,0 +1,42 @@
+/* precheck.h -- the check before a boot: what the kernel will open, as
+ * it will find it in its jail, with a clear refusal instead of the
+ * kernel's panic. One walk over the kernel and the disks; each image is
+ * found once, by one resolver, and every check is made on what it found:
+ *
+ *   - the kernel: a file in the jail that the vmuser may run and may not
+ *     change (root reads its ELF headers and copies the host files they
+ *     name: its loader and libraries, installed last);
+ *   - each disk, a COW's backing file (configured or in its header), in
+ *     this order: its path in /disks or /shared/disks with no "..", before
+ *     anything is opened; found in the jail as the kernel will find it
+ *     (RESOLVE_IN_ROOT); of its kind (.dev a block device, else a regular
+ *     file); the VM's own disks given to the vmuser (only a regular file
+ *     with one name reached without a symlink); usable by the vmuser;
+ *     beneath its place if a symlink was on the way; locked against other
+ *     monitors' starts and disk operations, then not held by another
+ *     kernel (disk_refuse_held); a COW still matching its backing file.
+ *
+ * Every refusal names the disk (ubdN), the file and the cause. */
+#ifndef UMLMON_PRECHECK_H
+#define UMLMON_PRECHECK_H
+
+#include "common/config.h"
+#include "common/util.h"
+#include "disk/disk.h"
+#include "disk/disklock.h"
+#include "host/jail.h"
+
+/* Before a boot of vm in its jail j (mounted: the shared dir is seen
+ * there). The images stay locked in locks (disklock.h) for the caller
+ * to release when the boot ends. */
+int precheck_boot(struct jail *j, const struct config *cfg,
+		  const struct vm_conf *vm, struct disklocks *locks, struct err *e);
+
+/* The disks alone, on the host, where the VM's jail need not exist yet
+ * (umladmin check): kind, holders, COW headers and backing files, found
+ * beneath their places; nothing is given to the vmuser. With c->locks the
+ * images are locked there. */
+int precheck_disks(const struct disk_ctx *c, const struct vm_conf *vm,
+		   struct err *e);
+
+#endif

@@ -1,0 +1,513 @@
+/* jail.c -- the VM's jail: host side, and the start of the jail helper
+ * (umljail) that jails itself and runs the kernel. */
+#include "host/jail.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "host/jailmsg.h"
+#include "host/safeopen.h"
+
+int jail_init(struct jail *j, const struct config *cfg, const struct vm_conf *vm,
+	      struct err *e)
+{
+	memset(j, 0, sizeof(*j));
+	j->uid = vm->uid;
+	j->gid = vm->gid;
+	return vm_paths_init(&j->p, cfg->global.vardir, cfg->global.shared,
+			     cfg->global.rundir, vm->name, e);
+}
+
+void jail_free(struct jail *j)
+{
+	vm_paths_free(&j->p);
+	memset(j, 0, sizeof(*j));
+}
+
+/* The directory path with an exact owner and mode, also when it exists;
+ * made in dfd, its parent (AT_FDCWD: path as it is), and set through its
+ * descriptor, so that no symlink can redirect them. Returns the
+ * descriptor. */
+static int make_dir(int dfd, const char *path, uid_t uid, gid_t gid, mode_t mode,
+		    struct err *e)
+{
+	const char *slash = strrchr(path, '/');
+
+	return so_mkdir(dfd, dfd == AT_FDCWD || !slash ? path : slash + 1, path,
+			uid, gid, mode, e);
+}
+
+int jail_layout(struct jail *j, struct err *e)
+{
+	char *parent = xstrdup(j->p.vmdir);
+	char *slash = strrchr(parent, '/');
+	int r, vm = -1, root = -1, fd = -1, rc = -1;
+
+	if (slash && slash != parent)
+		*slash = '\0';
+	r = mkdir_p(parent, 0755);
+	free(parent);
+	if (r < 0) {
+		err_sys(e, "%s: mkdir", j->p.vmdir);
+		return -1;
+	}
+	/* vardir is the administrator's; below it, each step is opened from
+	 * the one before and none may be a symlink */
+	vm = make_dir(AT_FDCWD, j->p.vmdir, 0, 0, 0755, e);
+	if (vm < 0 || (fd = make_dir(vm, j->p.logdir, 0, 0, 0750, e)) < 0)
+		goto out;
+	close(fd);
+	root = make_dir(vm, j->p.root, 0, 0, 0755, e);
+	if (root < 0 || (fd = make_dir(root, j->p.shared_mnt, 0, 0, 0755, e)) < 0)
+		goto out;
+	close(fd);
+	/* tmp is a mount point: while mounted its owner is the tmpfs's */
+	if (!jail_is_mountpoint(j->p.tmp)) {
+		if ((fd = make_dir(root, j->p.tmp, 0, 0, 0755, e)) < 0)
+			goto out;
+		close(fd);
+	}
+	/* the vmuser may create files here (the kernel makes missing COW
+	 * files); the monitor only ever opens them by safeopen.h's rules */
+	if ((fd = make_dir(root, j->p.disks, j->uid, j->gid, 0750, e)) < 0)
+		goto out;
+	close(fd);
+	rc = 0;
+out:
+	if (root >= 0)
+		close(root);
+	if (vm >= 0)
+		close(vm);
+	return rc;
+}
+
+int jail_is_mountpoint(const char *path)
+{
+	char *info = read_file("/proc/self/mountinfo", 16u << 20, NULL);
+	char *line, *save = NULL;
+	int found = 0;
+
+	if (!info)
+		return 0;
+	for (line = strtok_r(info, "\n", &save); line && !found;
+	     line = strtok_r(NULL, "\n", &save)) {
+		/* id parent major:minor root mountpoint ... */
+		char *f = line;
+
+		for (int i = 0; i < 4 && f; i++) {
+			f = strchr(f, ' ');
+			if (f)
+				f++;
+		}
+		if (f) {
+			size_t n = strcspn(f, " ");
+
+			/* mountinfo escapes blanks as \040; our paths have none */
+			found = strlen(path) == n && !strncmp(f, path, n);
+		}
+	}
+	free(info);
+	return found;
+}
+
+/* The disks in /shared/disks that the VM writes. The shared directory is
+ * bound read-only, and the kernel falls back to reading a disk it cannot
+ * open for writing without a word: each such file gets a read-write bind
+ * of its own on top. It is found beneath the shared directory without
+ * following any symbolic link, and bound by its fd. */
+static int bind_shared_rw(struct jail *j, const struct vm_conf *vm, struct err *e)
+{
+	for (int i = 0; i < vm->ndisks; i++) {
+		const struct disk_conf *d = &vm->disks[i];
+		const char *rel = d->path + strlen("/shared/");
+		size_t pl = strlen(d->path);
+		int is_dev = pl > 4 && !strcmp(d->path + pl - 4, ".dev");
+		struct open_how how;
+		struct stat st;
+		char src[64], *dst;
+		int dir, fd, r;
+
+		if (strchr(d->flags, 'r') || strncmp(d->path, "/shared/disks/", 14))
+			continue;
+		dir = open(j->p.shared, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (dir < 0) {
+			err_sys(e, "shared dir %s", j->p.shared);
+			return -1;
+		}
+		memset(&how, 0, sizeof(how));
+		how.flags = O_PATH | O_CLOEXEC;
+		how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+			      RESOLVE_NO_MAGICLINKS;
+		fd = (int)syscall(SYS_openat2, dir, rel, &how, sizeof(how));
+		close(dir);
+		if (fd < 0) {
+			if (errno == ENOENT && d->backing)
+				err_set(e, "ubd%d: %s: a COW file in /shared/disks must "
+					"exist before the start (the VM cannot create "
+					"files there; make it with 'umlwatch %s -disk "
+					"create %s %s')", d->index, d->path, vm->name,
+					d->path, d->backing);
+			else if (errno == ENOENT)
+				err_set(e, "ubd%d: %s: not found (%s/%s)", d->index,
+					d->path, j->p.shared, rel);
+			else if (errno == ELOOP || errno == EXDEV)
+				err_set(e, "ubd%d: %s: a symbolic link; a disk the VM "
+					"writes in /shared/disks must be the file itself",
+					d->index, d->path);
+			else
+				err_sys(e, "ubd%d: %s", d->index, d->path);
+			return -1;
+		}
+		if (fstat(fd, &st) < 0 ||
+		    (is_dev ? !S_ISBLK(st.st_mode) : !S_ISREG(st.st_mode))) {
+			err_set(e, "ubd%d: %s: not a %s", d->index, d->path,
+				is_dev ? "block device" : "regular file");
+			close(fd);
+			return -1;
+		}
+		snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
+		dst = xasprintf("%s/%s", j->p.shared_mnt, rel);
+		r = mount(src, dst, NULL, MS_BIND, NULL);
+		if (r == 0)
+			r = mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID |
+				  MS_NODEV | MS_NOEXEC, NULL);
+		if (r < 0)
+			err_sys(e, "ubd%d: %s: read-write bind mount on %s", d->index,
+				d->path, dst);
+		free(dst);
+		close(fd);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int jail_mount(struct jail *j, const struct vm_conf *vm, struct err *e)
+{
+	char opts[128];
+	unsigned long long size = vm->memory + JAIL_TMP_MARGIN;
+
+	if (!j->tmp_mounted) {
+		snprintf(opts, sizeof(opts), "size=%llu,mode=0700,uid=%u,gid=%u",
+			 size, (unsigned)j->uid, (unsigned)j->gid);
+		/* not noexec: the kernel maps its memory file PROT_EXEC */
+		if (mount("umlmon-tmp", j->p.tmp, "tmpfs", MS_NOSUID | MS_NODEV,
+			  opts) < 0) {
+			err_sys(e, "%s: mount tmpfs", j->p.tmp);
+			return -1;
+		}
+		j->tmp_mounted = 1;
+	}
+	if (!j->shared_mounted) {
+		struct stat st;
+
+		if (stat(j->p.shared, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			err_set(e, "shared dir %s: %s (create it with 'umladmin setup')",
+				j->p.shared, errno ? strerror(errno) : "not a directory");
+			goto undo;
+		}
+		if (mount(j->p.shared, j->p.shared_mnt, NULL, MS_BIND | MS_REC, NULL) < 0) {
+			err_sys(e, "%s: bind mount of %s", j->p.shared_mnt, j->p.shared);
+			goto undo;
+		}
+		j->shared_mounted = 1;
+		if (mount(NULL, j->p.shared_mnt, NULL,
+			  MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
+			  NULL) < 0) {
+			err_sys(e, "%s: remount read-only", j->p.shared_mnt);
+			goto undo;
+		}
+		if (bind_shared_rw(j, vm, e) < 0)
+			goto undo;
+	}
+	return 0;
+undo:
+	jail_unmount(j);
+	return -1;
+}
+
+static int unmount_one(const char *path)
+{
+	if (umount2(path, UMOUNT_NOFOLLOW) == 0)
+		return 0;
+	if (errno == EBUSY && umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) == 0) {
+		log_warn("%s: busy; detached it", path);
+		return 0;
+	}
+	if (errno == EINVAL && !jail_is_mountpoint(path))
+		return 0; /* not mounted (any more) */
+	log_err("%s: umount: %s", path, strerror(errno));
+	return -1;
+}
+
+static int longer_first(const void *a, const void *b)
+{
+	size_t la = strlen(*(char *const *)a), lb = strlen(*(char *const *)b);
+
+	return la < lb ? 1 : la > lb ? -1 : 0;
+}
+
+/* Every mount point beneath the jail's root, deepest first (a file bound
+ * on the shared directory before the directory). */
+static char **mounts_beneath(const struct jail *j, int *count)
+{
+	char *info = read_file("/proc/self/mountinfo", 16u << 20, NULL);
+	char *line, *save = NULL, **v = NULL;
+	size_t rl = strlen(j->p.root);
+	int n = 0;
+
+	*count = 0;
+	if (!info)
+		return NULL;
+	for (line = strtok_r(info, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		/* id parent major:minor root mountpoint ... */
+		char *f = line;
+		size_t len;
+
+		for (int i = 0; i < 4 && f; i++) {
+			f = strchr(f, ' ');
+			if (f)
+				f++;
+		}
+		if (!f)
+			continue;
+		len = strcspn(f, " ");
+		if (len <= rl + 1 || strncmp(f, j->p.root, rl) || f[rl] != '/')
+			continue;
+		v = xrealloc(v, sizeof(*v) * (size_t)(n + 1));
+		v[n++] = xasprintf("%.*s", (int)len, f);
+	}
+	free(info);
+	if (n)
+		qsort(v, (size_t)n, sizeof(*v), longer_first);
+	*count = n;
+	return v;
+}
+
+int jail_unmount(struct jail *j)
+{
+	int n, r = 0;
+	char **v = mounts_beneath(j, &n);
+
+	/* a mount point listed twice (stacked mounts) is unmounted twice */
+	for (int i = 0; i < n; i++) {
+		if (unmount_one(v[i]) < 0)
+			r = -1;
+		free(v[i]);
+	}
+	free(v);
+	if (r == 0) {
+		j->tmp_mounted = 0;
+		j->shared_mounted = 0;
+	} else {
+		j->tmp_mounted = jail_is_mountpoint(j->p.tmp);
+		j->shared_mounted = jail_is_mountpoint(j->p.shared_mnt);
+	}
+	return r;
+}
+
+pid_t jail_find_process(const struct jail *j)
+{
+	struct stat root, st;
+	struct dirent *de;
+	pid_t found = 0;
+	DIR *d;
+
+	if (stat(j->p.root, &root) < 0 || !(d = opendir("/proc")))
+		return 0;
+	while (!found && (de = readdir(d))) {
+		char path[300];
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/root", de->d_name);
+		if (stat(path, &st) == 0 && st.st_dev == root.st_dev &&
+		    st.st_ino == root.st_ino)
+			found = (pid_t)atoi(de->d_name);
+	}
+	closedir(d);
+	return found;
+}
+
+int jail_open(const struct jail *j, const char *path, int flags, struct err *e)
+{
+	struct open_how how;
+	int root, fd, saved;
+
+	root = open(j->p.root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0) {
+		err_sys(e, "%s", j->p.root);
+		return -1;
+	}
+	memset(&how, 0, sizeof(how));
+	how.flags = (uint64_t)(flags | O_CLOEXEC);
+	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+	fd = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+	saved = errno;
+	if (fd < 0)
+		err_sys(e, "%s", path);
+	close(root);
+	errno = saved;
+	return fd;
+}
+
+/* ---- the jailed child: the helper ---------------------------------- */
+
+/* umljail next to the running monitor (a build tree), else where it is
+ * installed. Nobody but root chooses either. */
+static void helper_path(char *buf, size_t len)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			snprintf(buf, len, "%.*s/umljail", (int)(slash - self), self);
+			if (access(buf, X_OK) == 0)
+				return;
+		}
+	}
+	snprintf(buf, len, "%s", UMLJAIL_PATH);
+}
+
+/* The helper's environment: none (the kernel's travels in the message).
+ * A sanitizer build passes its options on, so that the helper's reports
+ * land where the monitor's do. */
+static char *const *helper_env(void)
+{
+	static char *env[4];
+#ifdef __SANITIZE_ADDRESS__
+	static const char *const keep[] = {"ASAN_OPTIONS=", "UBSAN_OPTIONS=",
+					   "LSAN_OPTIONS="};
+	extern char **environ;
+	int n = 0;
+
+	for (char **v = environ; v && *v; v++)
+		for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
+			if (!strncmp(*v, keep[i], strlen(keep[i])) &&
+			    n < (int)ARRAY_SIZE(env) - 1)
+				env[n++] = *v;
+	env[n] = NULL;
+#endif
+	return env;
+}
+
+/* The message in a sealed memfd, at offset 0. */
+static int message_fd(const struct jail *j, const struct jail_exec *x,
+		      struct err *e)
+{
+	char *const none[] = {NULL};
+	struct jail_msg m;
+	size_t len;
+	char *buf;
+	int fd;
+
+	memset(&m, 0, sizeof(m));
+	m.root = j->p.root;
+	m.uid = j->uid;
+	m.gid = j->gid;
+	m.hostname = (char *)(x->hostname ? x->hostname : "");
+	m.nfds = x->nfds;
+	m.argv = (char **)x->argv;
+	while (m.argv[m.argc])
+		m.argc++;
+	m.envp = (char **)(x->envp ? x->envp : none);
+	while (m.envp[m.envc])
+		m.envc++;
+	m.fail = (char *)(x->fail_step ? x->fail_step : "");
+	if (jailmsg_encode(&m, &buf, &len, e) < 0) {
+		err_prefix(e, "jail helper");
+		return -1;
+	}
+	fd = memfd_create("umljail-message", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0 || write_all(fd, buf, len) < 0 || lseek(fd, 0, SEEK_SET) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW |
+		  F_SEAL_WRITE) < 0) {
+		err_sys(e, "jail helper: its message");
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	free(buf);
+	return fd;
+}
+
+pid_t jail_spawn(const struct jail *j, const struct jail_exec *x, struct err *e)
+{
+	/* each source moved above every target first, so that placing one
+	 * never overwrites another that is still to be placed */
+	int want[JAIL_FD_KERNEL + JAILMSG_MAX_FDS], high[ARRAY_SIZE(want)];
+	int n = JAIL_FD_KERNEL + x->nfds, nhigh = 0, r = -1;
+	char *const argv[] = {"umljail", NULL};
+	char path[PATH_MAX];
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t all;
+	pid_t pid = -1;
+
+	if (x->nfds > JAILMSG_MAX_FDS) {
+		err_code(e, ERR_INVAL, "jail helper: %d descriptors for the kernel "
+			 "(at most %d)", x->nfds, JAILMSG_MAX_FDS);
+		return -1;
+	}
+	if (x->helper)
+		snprintf(path, sizeof(path), "%s", x->helper);
+	else
+		helper_path(path, sizeof(path));
+	want[JAIL_FD_MSG] = message_fd(j, x, e);
+	if (want[JAIL_FD_MSG] < 0)
+		return -1;
+	want[JAIL_FD_STATUS] = x->status_fd;
+	want[JAIL_FD_NULL] = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int i = 0; i < x->nfds; i++)
+		want[JAIL_FD_KERNEL + i] = x->src[i];
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&at);
+	for (nhigh = 0; nhigh < n; nhigh++) {
+		high[nhigh] = want[nhigh] < 0 ? -1 : fcntl(want[nhigh], F_DUPFD_CLOEXEC, n);
+		if (high[nhigh] < 0) {
+			err_sys(e, "jail helper: descriptor %d", nhigh);
+			goto out;
+		}
+		posix_spawn_file_actions_adddup2(&fa, high[nhigh], nhigh);
+	}
+	posix_spawn_file_actions_addclosefrom_np(&fa, n);
+	/* the monitor's loop blocks signals and ignores SIGPIPE; the helper
+	 * and the kernel need them as they are by default */
+	sigfillset(&all);
+	posix_spawnattr_setsigmask(&at, &x->sigmask);
+	posix_spawnattr_setsigdefault(&at, &all);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	r = posix_spawn(&pid, path, &fa, &at, argv, helper_env());
+	if (r != 0) {
+		errno = r;
+		err_sys(e, "jail helper %s", path);
+		pid = -1;
+	}
+out:
+	posix_spawnattr_destroy(&at);
+	posix_spawn_file_actions_destroy(&fa);
+	while (nhigh > 0)
+		close(high[--nhigh]);
+	close(want[JAIL_FD_MSG]);
+	if (want[JAIL_FD_NULL] >= 0)
+		close(want[JAIL_FD_NULL]);
+	return pid;
+}

@@ -1,0 +1,88 @@
+/* jail.h -- the chroot jail of a VM on the host side (layout, tmpfs and
+ * shared bind mount) and the jailed child that runs the kernel. What the
+ * kernel will open in it is checked before a boot by precheck.h.
+ *
+ *   VARDIR/VM/            vmdir   (root, 0755)
+ *   VARDIR/VM/ctrl        control socket
+ *   VARDIR/VM/log/        console logs, monitor log
+ *   VARDIR/VM/jail/       root of the VM (root, 0755)
+ *       disks/            the VM's own images (owned by the vmuser)
+ *       tmp/              tmpfs of memory size + margin, per boot
+ *       shared/           read-only bind mount of the shared dir, per boot
+ *       lib/, lib64/      the kernel's libraries, copied from the host
+ */
+#ifndef UMLMON_JAIL_H
+#define UMLMON_JAIL_H
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include "common/config.h"
+#include "common/paths.h"
+#include "common/util.h"
+
+/* tmpfs = memory + this (the kernel's memory file plus its sockets). */
+#define JAIL_TMP_MARGIN (32ULL << 20)
+
+struct jail {
+	struct vm_paths p;
+	uid_t uid;
+	gid_t gid;
+	int tmp_mounted;
+	int shared_mounted;
+};
+
+/* Computes the paths; -1 if one is too long for a socket address. */
+int jail_init(struct jail *j, const struct config *cfg, const struct vm_conf *vm,
+	      struct err *e);
+void jail_free(struct jail *j);
+
+/* Creates the directories (idempotent). */
+int jail_layout(struct jail *j, struct err *e);
+/* Mounts the tmpfs on tmp and the shared dir on shared (read-only). */
+int jail_mount(struct jail *j, const struct vm_conf *vm, struct err *e);
+/* Unmounts what jail_mount mounted; logs what it cannot. 0 if all gone. */
+int jail_unmount(struct jail *j);
+/* Is path a mount point right now (per /proc/self/mountinfo)? */
+int jail_is_mountpoint(const char *path);
+
+/* A process whose root is this jail (a kernel or watcher left by a monitor
+ * that died), or 0. */
+pid_t jail_find_process(const struct jail *j);
+
+/* Opens path as seen from inside the jail: symlinks and ".." cannot lead
+ * out of it (openat2 RESOLVE_IN_ROOT). flags as for open(2). */
+int jail_open(const struct jail *j, const char *path, int flags, struct err *e);
+
+/* What the jailed child needs. */
+struct jail_exec {
+	const char *hostname;
+	char *const *argv;     /* argv[0]: the kernel inside the jail */
+	char *const *envp;
+	int nfds;              /* the kernel gets src[i] as fd i */
+	const int *src;
+	int status_fd;         /* write end of the pipe to the monitor */
+	sigset_t sigmask;      /* to restore in the child */
+	/* for tests only; NULL in the monitor: another helper program, and
+	 * a step for it to fail (a helper built for tests does; umljail
+	 * refuses the start) */
+	const char *helper;
+	const char *fail_step;
+};
+
+/* Executes the jail helper, umljail (installed in LIBEXECDIR/umlmon, or
+ * next to the running monitor), with a message of what x says (jailmsg.h)
+ * and exactly the descriptors it needs. It becomes the watcher: it runs
+ * its named steps (a new session; new mount, PID, IPC and UTS namespaces;
+ * / made private; the jail bound onto itself; pivot_root into it, the old
+ * root detached; the host name; RLIMIT_CORE 0; the vmuser with no
+ * supplementary groups and no capabilities; no_new_privs; all of it
+ * verified), forks the kernel (PID 1 of the namespace) and reports on
+ * status_fd, one line each:
+ *   "kernel PID"   the kernel was executed (host pid)
+ *   "error TEXT"   the start failed; TEXT is "STEP: [OBJECT: ]cause"
+ *   "exit STATUS"  the kernel ended (wait status, decimal)
+ * Returns the watcher's pid, or -1 if the helper could not be executed. */
+pid_t jail_spawn(const struct jail *j, const struct jail_exec *x, struct err *e);
+
+#endif

@@ -1,0 +1,25 @@
+/* vmnet.h -- the host side of a VM's interfaces for one boot: taps with
+ * point-to-point addresses and proxy ARP (host_to_host), taps on bridges
+ * (bridged), shared virtual switches (switched); all removed after it. */
+#ifndef UMLMON_VMNET_H
+#define UMLMON_VMNET_H
+
+#include "common/config.h"
+#include "common/util.h"
+
+struct vswitch;
+
+struct vmnet {
+	int tap[VM_MAX_NICS];         /* created: delete it */
+	int proxy_arp[VM_MAX_NICS];   /* added: remove it */
+	struct vswitch *sw[VM_MAX_NICS];
+};
+
+/* Sets up every interface of vm; on failure undoes what it did and says
+ * which interface failed and why. */
+int vmnet_up(struct vmnet *v, const struct config *cfg, const struct vm_conf *vm,
+	     const char *jail_root, struct err *e);
+/* Removes what vmnet_up made (idempotent). */
+void vmnet_down(struct vmnet *v, const struct vm_conf *vm);
+
+#endif

@@ -1,0 +1,60 @@
+/* admin.h -- host and VM administration behind umladmin(8). */
+#ifndef UMLMON_ADMIN_H
+#define UMLMON_ADMIN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "common/config.h"
+#include "common/util.h"
+
+/* Creates vardir and the shared dir (kernels/, disks/) and installs the
+ * kernel file (symlinks resolved) as SHARED/kernels/linux. */
+int admin_setup(const struct config *cfg, const char *kernel, struct err *e);
+
+/* Where mkimage builds a VM's ubd0 (a .dsk in /disks): the directory,
+ * opened beneath the jail without following a symlink (the guest writes
+ * /disks), the image's name in it, its host path (for messages) and the
+ * vmuser who must own it. Creates the VM's jail layout; refuses while a
+ * process of the VM lives in its jail. */
+struct admin_image {
+	int dirfd;
+	const char *name;      /* in path */
+	char *path;
+	uid_t uid;
+	gid_t gid;
+};
+int admin_image_target(const struct config *cfg, const char *vm,
+		       struct admin_image *t, struct err *e);
+void admin_image_free(struct admin_image *t);
+
+/* What a VM's monitor says of it, or why nobody can say. */
+struct admin_status {
+	char state[32];        /* the monitor's ("running" ...), "no monitor",
+				* or "unknown" (why says why) */
+	int monitor;           /* a monitor answered */
+	int denied;            /* its socket is not ours to use */
+	pid_t orphan;          /* no monitor, but this process (the kernel or
+				* its watcher) lives in the VM's jail */
+	char why[256];
+};
+void admin_vm_status(const struct config *cfg, const struct vm_conf *vm,
+		     struct admin_status *st);
+
+/* What admin_check() finds: an error is something a start (or a monitor
+ * start) would refuse, a warning something that may fail later, a note
+ * what was not checked and why. text names the VM or host object and the
+ * cause. */
+enum admin_level { ADMIN_ERROR, ADMIN_WARNING, ADMIN_NOTE };
+typedef void (*admin_finding_cb)(void *arg, enum admin_level level,
+				 const char *text);
+
+/* Checks the host (the shared dir) and every VM whose section has no
+ * errors as a start would: its kernel, its disks (precheck_disks: they
+ * exist, no other kernel holds them, each COW still matches its backing
+ * file), its memory against the host's, its taps, bridges and host
+ * interfaces in this network namespace. A VM that runs is only noted.
+ * Changes nothing. Returns the number of errors. */
+int admin_check(const struct config *cfg, admin_finding_cb cb, void *arg);
+
+#endif

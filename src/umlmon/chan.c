@@ -1,0 +1,435 @@
+/* chan.c -- console channels: pty, output ring, log, input queue. */
+#include "umlmon/chan.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "umlmon/logw.h"
+#include "umlmon/loop.h"
+#include "umlmon/screen.h"
+
+struct chan *chan_new(struct loop *l, const char *name, enum chan_mode mode,
+		      const struct chan_opts *o, struct err *e)
+{
+	struct chan *ch = xcalloc(1, sizeof(*ch));
+
+	snprintf(ch->name, sizeof(ch->name), "%s", name);
+	ch->mode = mode;
+	ch->loop = l;
+	ch->clock = now_ms;
+	ch->master = ch->slave = -1;
+	ch->ring_size = o->ring_size ? o->ring_size : CHAN_RING_SIZE;
+	ch->ring = xmalloc(ch->ring_size);
+	ch->waiters_end = &ch->waiters;
+	sb_init(&ch->in);
+	if (mode == CHAN_NULL)
+		return ch;
+	ch->screen = screen_new(CHAN_ROWS, CHAN_COLS);
+	ch->log_max = o->log_max;
+	ch->log_keep = o->log_keep;
+	if (o->logdir && o->logw) {
+		struct err le;
+
+		ch->logw = o->logw;
+		ch->logpath = xasprintf("%s/%s", o->logdir, name);
+		ch->log = logw_open(o->logw, ch->logpath, o->log_max, o->log_keep, &le);
+		if (!ch->log) {
+			err_set(e, "%s: %s", name, le.msg);
+			chan_free(ch);
+			return NULL;
+		}
+	}
+	return ch;
+}
+
+int chan_log_same(const struct chan *ch, const struct chan_opts *o)
+{
+	/* a monitor's log directory never changes */
+	return ch->log_max == o->log_max && ch->log_keep == o->log_keep;
+}
+
+static void unlink_waiter(struct chan *ch, struct chan_waiter **pp)
+{
+	struct chan_waiter *w = *pp;
+
+	*pp = w->next;
+	if (ch->waiters_end == &w->next)
+		ch->waiters_end = pp;
+	w->next = NULL;
+}
+
+/* Waiters stay on the list until their turn: a callback may remove any
+ * other (a reply that fails ends the other calls of its client, and with
+ * them their waiters), and the walk never holds one that is gone. Those
+ * added by a callback are newer than the walk and wait for more output. */
+static void wake_all(struct chan *ch, int closed)
+{
+	uint64_t end = ch->wait_seq;
+	struct chan_waiter *w;
+
+	while ((w = ch->waiters) && w->seq < end) {
+		unlink_waiter(ch, &ch->waiters);
+		w->cb(w, closed);
+	}
+}
+
+void chan_free(struct chan *ch)
+{
+	if (!ch)
+		return;
+	chan_close(ch);
+	loop_timer_cancel(ch->loop, ch->screen_timer);
+	if (ch->log)
+		logw_close(ch->logw, ch->log);
+	screen_free(ch->screen);
+	free(ch->logpath);
+	free(ch->ring);
+	sb_free(&ch->in);
+	free(ch);
+}
+
+static void update_events(struct chan *ch)
+{
+	uint32_t ev = EPOLLIN;
+
+	if (ch->in.len > ch->in_off)
+		ev |= EPOLLOUT;
+	loop_mod_fd(ch->loop, ch->master, ev);
+}
+
+static void flush_input(struct chan *ch)
+{
+	while (ch->in.len > ch->in_off) {
+		ssize_t w = write(ch->master, ch->in.buf + ch->in_off,
+				  ch->in.len - ch->in_off);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			break; /* EAGAIN: the guest reads later; EIO: it is gone */
+		}
+		ch->in_off += (size_t)w;
+	}
+	if (ch->in_off == ch->in.len) {
+		ch->in.len = 0;
+		ch->in_off = 0;
+	}
+}
+
+static void on_master(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct chan *ch = arg;
+	uint8_t buf[16384];
+
+	(void)l;
+	if (events & EPOLLOUT) {
+		flush_input(ch);
+		update_events(ch);
+	}
+	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		return;
+	/* one read per wakeup keeps the loop fair to everyone else */
+	for (int i = 0; i < 4; i++) {
+		ssize_t r = read(fd, buf, sizeof(buf));
+
+		if (r > 0) {
+			chan_output(ch, buf, (size_t)r);
+			continue;
+		}
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		/* EIO: the last slave is closed, the kernel is gone */
+		chan_close(ch);
+		if (ch->on_close)
+			ch->on_close(ch, ch->on_close_arg);
+		return;
+	}
+}
+
+int chan_open(struct chan *ch, struct err *e)
+{
+	struct winsize ws = {.ws_row = CHAN_ROWS, .ws_col = CHAN_COLS};
+	struct termios t;
+	char *name;
+
+	if (ch->mode == CHAN_NULL)
+		return 0;
+	chan_close(ch);
+	ch->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (ch->master < 0 || grantpt(ch->master) < 0 || unlockpt(ch->master) < 0 ||
+	    !(name = ptsname(ch->master))) {
+		err_sys(e, "%s: cannot allocate a pty", ch->name);
+		goto fail;
+	}
+	ch->slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (ch->slave < 0) {
+		err_sys(e, "%s: %s", ch->name, name);
+		goto fail;
+	}
+	/* raw until the kernel sets what it wants */
+	if (tcgetattr(ch->slave, &t) == 0) {
+		cfmakeraw(&t);
+		tcsetattr(ch->slave, TCSANOW, &t);
+	}
+	ioctl(ch->master, TIOCSWINSZ, &ws);
+	if (ch->screen)
+		screen_resize(ch->screen, CHAN_ROWS, CHAN_COLS);
+	fd_nonblock(ch->master);
+	if (loop_add_fd(ch->loop, ch->master, EPOLLIN, on_master, ch) < 0) {
+		err_sys(e, "%s: epoll", ch->name);
+		goto fail;
+	}
+	ch->in.len = ch->in_off = 0;
+	return 0;
+fail:
+	if (ch->slave >= 0)
+		close(ch->slave);
+	if (ch->master >= 0)
+		close(ch->master);
+	ch->slave = ch->master = -1;
+	return -1;
+}
+
+void chan_slave_done(struct chan *ch)
+{
+	if (ch->slave >= 0)
+		close(ch->slave);
+	ch->slave = -1;
+}
+
+void chan_close(struct chan *ch)
+{
+	chan_slave_done(ch);
+	if (ch->master >= 0) {
+		loop_del_fd(ch->loop, ch->master);
+		close(ch->master);
+		ch->master = -1;
+	}
+	ch->in.len = ch->in_off = 0;
+	wake_all(ch, 1);
+}
+
+void chan_new_boot(struct chan *ch, const char *line)
+{
+	if (ch->screen) {
+		loop_timer_cancel(ch->loop, ch->screen_timer);
+		ch->screen_timer = NULL;
+		screen_reset(ch->screen);
+		ch->screen_fed = ch->head;
+	}
+	if (ch->log) {
+		/* on a line of its own */
+		if (ch->head && ch->ring[(ch->head - 1) % ch->ring_size] != '\n')
+			logw_write(ch->logw, ch->log, "\r\n", 2, ch->head);
+		logw_write(ch->logw, ch->log, line, strlen(line), ch->head);
+	}
+}
+
+int chan_is_open(const struct chan *ch)
+{
+	return ch->master >= 0;
+}
+
+/* Feeds the screen what it has not seen, or, if that is more than the
+ * replay, resets it and feeds the last SCREEN_REPLAY bytes. */
+static void screen_catch_up(struct chan *ch)
+{
+	uint64_t from = ch->screen_fed, tail = chan_tail(ch);
+	uint8_t buf[4096];
+
+	if (ch->head - from > SCREEN_REPLAY || from < tail) {
+		screen_reset(ch->screen);
+		from = ch->head - SCREEN_REPLAY > tail ? ch->head - SCREEN_REPLAY : tail;
+	}
+	while (from < ch->head) {
+		size_t n = chan_read(ch, &from, buf, sizeof(buf));
+
+		screen_feed(ch->screen, buf, n);
+		from += n;
+	}
+	ch->screen_fed = ch->head;
+}
+
+static void on_screen_timer(struct loop *l, void *arg)
+{
+	struct chan *ch = arg;
+
+	(void)l;
+	ch->screen_timer = NULL;
+	screen_catch_up(ch);
+}
+
+struct screen *chan_screen(struct chan *ch)
+{
+	if (ch->screen && ch->screen_fed != ch->head) {
+		loop_timer_cancel(ch->loop, ch->screen_timer);
+		ch->screen_timer = NULL;
+		screen_catch_up(ch);
+	}
+	return ch->screen;
+}
+
+/* Called with the new bytes already in the ring. */
+static void screen_output(struct chan *ch, const void *data, size_t n)
+{
+	int64_t now = ch->clock();
+
+	if (now - ch->budget_start >= SCREEN_WINDOW_MS) {
+		ch->budget_start = now;
+		ch->budget_used = 0;
+	}
+	if (ch->screen_fed + n == ch->head && ch->budget_used + n <= SCREEN_BUDGET) {
+		screen_feed(ch->screen, data, n);
+		ch->screen_fed = ch->head;
+		ch->budget_used += n;
+	} else if (!ch->screen_timer) {
+		ch->screen_timer = loop_timer_add(ch->loop, SCREEN_WINDOW_MS,
+						  on_screen_timer, ch);
+	}
+}
+
+void chan_output(struct chan *ch, const void *data, size_t n)
+{
+	const uint8_t *p = data;
+	size_t left = n;
+
+	if (ch->log)
+		logw_write(ch->logw, ch->log, data, n, ch->head + n);
+	if (n > ch->ring_size) {
+		p += n - ch->ring_size;
+		ch->head += n - ch->ring_size;
+		left = ch->ring_size;
+	}
+	while (left) {
+		size_t at = (size_t)(ch->head % ch->ring_size);
+		size_t k = ch->ring_size - at < left ? ch->ring_size - at : left;
+
+		memcpy(ch->ring + at, p, k);
+		p += k;
+		left -= k;
+		ch->head += k;
+	}
+	if (ch->screen)
+		screen_output(ch, data, n);
+	wake_all(ch, 0);
+}
+
+uint64_t chan_tail(const struct chan *ch)
+{
+	return ch->head > ch->ring_size ? ch->head - ch->ring_size : 0;
+}
+
+size_t chan_read(const struct chan *ch, uint64_t *offset, void *buf, size_t max)
+{
+	uint64_t tail = chan_tail(ch);
+	uint8_t *out = buf;
+	size_t done = 0;
+
+	if (*offset < tail)
+		*offset = tail;
+	if (*offset > ch->head)
+		*offset = ch->head;
+	while (done < max && *offset + done < ch->head) {
+		size_t at = (size_t)((*offset + done) % ch->ring_size);
+		size_t k = ch->ring_size - at;
+
+		if (k > max - done)
+			k = max - done;
+		if (k > ch->head - (*offset + done))
+			k = (size_t)(ch->head - (*offset + done));
+		memcpy(out + done, ch->ring + at, k);
+		done += k;
+	}
+	return done;
+}
+
+uint64_t chan_attach_offset(const struct chan *ch)
+{
+	uint64_t tail = chan_tail(ch), off = ch->head;
+	uint64_t limit = ch->head > 1024 ? ch->head - 1024 : 0;
+
+	if (limit < tail)
+		limit = tail;
+	while (off > limit) {
+		uint8_t c = ch->ring[(size_t)((off - 1) % ch->ring_size)];
+
+		if (c == '\n')
+			break;
+		off--;
+	}
+	return off;
+}
+
+int chan_write(struct chan *ch, const void *data, size_t n, struct err *e)
+{
+	if (ch->master < 0) {
+		err_set(e, "%s: not connected (the VM is not running)", ch->name);
+		return -1;
+	}
+	if (ch->in.len - ch->in_off + n > CHAN_INPUT_MAX) {
+		err_set(e, "%s: input queue full (%u bytes): the guest is not "
+			"reading", ch->name, CHAN_INPUT_MAX);
+		return -1;
+	}
+	sb_append(&ch->in, data, n);
+	flush_input(ch);
+	update_events(ch);
+	return 0;
+}
+
+int chan_winsize(struct chan *ch, unsigned rows, unsigned cols, struct err *e)
+{
+	struct winsize ws = {.ws_row = (unsigned short)rows,
+			     .ws_col = (unsigned short)cols};
+
+	if (ch->master < 0) {
+		err_set(e, "%s: not connected (the VM is not running)", ch->name);
+		return -1;
+	}
+	if (rows == 0 || cols == 0 || rows > 1000 || cols > 1000) {
+		err_set(e, "%s: window size %ux%u out of range", ch->name, cols, rows);
+		return -1;
+	}
+	if (ioctl(ch->master, TIOCSWINSZ, &ws) < 0) {
+		err_sys(e, "%s: TIOCSWINSZ", ch->name);
+		return -1;
+	}
+	if (ch->screen)
+		screen_resize(ch->screen, (int)rows, (int)cols);
+	return 0;
+}
+
+void chan_wait(struct chan *ch, struct chan_waiter *w)
+{
+	w->ch = ch;
+	w->seq = ch->wait_seq++;
+	w->next = NULL;
+	*ch->waiters_end = w;
+	ch->waiters_end = &w->next;
+}
+
+void chan_unwait(struct chan *ch, struct chan_waiter *w)
+{
+	for (struct chan_waiter **pp = &ch->waiters; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			unlink_waiter(ch, pp);
+			return;
+		}
+	}
+}
+
+int chan_nwaiters(const struct chan *ch)
+{
+	int n = 0;
+
+	for (const struct chan_waiter *w = ch->waiters; w; w = w->next)
+		n++;
+	return n;
+}

@@ -1,0 +1,164 @@
+/* monitor_int.h -- the state of a monitor, for its own files only
+ * (monitor.c, monitor_boot.c, monitor_stop.c, monitor_reload.c,
+ * monitor_info.c). It is split by lifetime: the monitor's own (its loop,
+ * the configuration, the channels), one boot of the VM (struct vm_boot:
+ * what the kernel and its watcher hold, made afresh by each start), and
+ * the operation in progress (struct mon_op: the stop, the waiters, the
+ * disk job). */
+#ifndef UMLMON_MONITOR_INT_H
+#define UMLMON_MONITOR_INT_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "umlmon/monitor.h"
+#include "common/ratelimit.h"
+#include "umlmon/chan.h"
+#include "disk/disklock.h"
+#include "host/jail.h"
+#include "net/vmnet.h"
+
+struct diskjob;
+struct loop_timer;
+struct mconsole_op;
+struct mon_req;
+struct rpc_server;
+
+struct mon_waiter {
+	mon_done_cb cb;
+	void *arg;
+	struct mon_waiter *next;
+};
+
+struct vm_exit {
+	int valid;
+	int code, signal;
+	int requested;
+	time_t ended;
+	char reason[512];
+};
+
+enum stop_stage {
+	STAGE_NONE = 0,
+	STAGE_CAD,      /* Ctrl-Alt-Del sent, waiting for the guest */
+	STAGE_SYNC,     /* sysrq s */
+	STAGE_UMOUNT,   /* sysrq u */
+	STAGE_HALT,     /* mconsole halt */
+	STAGE_TERM,     /* SIGTERM to the kernel (UML halts) */
+	STAGE_KILL,     /* SIGKILL */
+};
+
+/* One boot: set up by the start, torn down when the kernel ends; what
+ * -info tells of the last start (command line, MACs) stays until the
+ * next. Re-attaching after a monitor restart would rebuild this. */
+struct vm_boot {
+	pid_t watcher, kernel;
+	int status_fd;              /* the watcher's status pipe */
+	struct strbuf status_in;
+	int notify_fd;              /* mconsole notifications */
+	int mc_fd;                  /* the kernel's mconsole socket (O_PATH) */
+	char mc_path[64];           /* its name for sendto: /proc/self/fd/N */
+	time_t started;
+	int64_t started_ms;
+	int64_t ready_ms;           /* the guest was up after this many ms */
+	int exit_seen;
+	int panicked;
+	char panic[256];            /* the last panic text */
+	char *cmdline;
+	struct vmnet net;           /* the host side of the interfaces */
+	char macs[VM_MAX_NICS][18];
+	struct disklocks locks;     /* the images of this boot */
+	struct chan *login_chan;    /* con1, watched for a login prompt */
+	struct chan_waiter login_watch;
+	struct chan *panic_chan;    /* con0 while the kernel starts */
+	struct chan_waiter panic_watch;
+};
+
+/* What is being done to the VM and who waits for it. */
+struct mon_op {
+	enum stop_stage stage;
+	enum stop_stage stage_max;
+	int stop_timeout;
+	int64_t stop_deadline;      /* end of the ctrl-alt-del grace */
+	struct loop_timer *stop_timer;
+	struct mconsole_op *stop_op;
+	int restart;                /* a client asked for a reboot */
+	int rebooting;              /* the guest rebooted */
+	struct mon_waiter *start_waiters;
+	struct mon_waiter *stop_waiters;
+	struct mon_waiter *ready_waiters;
+	struct mon_waiter *reboot_waiters;
+	struct mon_req *reqs;       /* mconsole calls on behalf of clients */
+	struct diskjob *disk_job;   /* the running disk operation, or NULL */
+	mon_disk_cb disk_cb;        /* its caller, until it goes away */
+	void *disk_arg;
+};
+
+struct monitor {
+	/* the monitor's own */
+	struct loop *loop;
+	struct rpc_server *rpc;
+	struct logw *logw;
+	sigset_t orig_mask;
+	int quitting;
+	struct ratelimit notify_limit;  /* log lines of notifications */
+
+	/* the configuration; a reload's waits in pending for the next boot,
+	 * pending_note says what changes */
+	struct config *cfg;
+	struct vm_conf *vm;
+	struct jail jail;
+	struct config *pending;
+	char *pending_note;
+
+	/* the VM */
+	um_state state;
+	int boots;                  /* since the monitor started */
+	struct vm_exit last_exit;
+	struct chan *chans[VM_MAX_CHANS];   /* index as in vm->chans */
+	int nchans;
+	struct vm_boot b;
+	struct mon_op op;
+};
+
+static inline int is_up(const struct monitor *m)
+{
+	return m->state == UM_STARTING || m->state == UM_RUNNING ||
+	       m->state == UM_PAUSED || m->state == UM_STOPPING;
+}
+
+/* monitor.c */
+void add_waiter(struct mon_waiter **list, mon_done_cb cb, void *arg);
+void finish_waiters(struct monitor *m, struct mon_waiter **list, um_status st,
+		    const char *msg);
+int monitor_make_chans(struct monitor *m, struct err *e);
+int monitor_pause(struct monitor *m, mon_done_cb cb, void *arg, struct err *e);
+int monitor_resume(struct monitor *m, mon_done_cb cb, void *arg, struct err *e);
+int monitor_ctrlaltdel(struct monitor *m, mon_done_cb cb, void *arg, struct err *e);
+int monitor_sysrq(struct monitor *m, const char *key, mon_done_cb cb, void *arg,
+		  struct err *e);
+
+/* monitor_boot.c */
+void mon_on_sigchld(struct loop *l, int sig, void *arg);
+void teardown(struct monitor *m);
+void stop_login_watch(struct monitor *m);
+void stop_panic_watch(struct monitor *m);
+
+/* monitor_stop.c */
+void stop_enter(struct monitor *m, enum stop_stage s);
+void stop_cancel(struct monitor *m);
+int begin_stop(struct monitor *m, enum stop_stage first, int timeout,
+	       mon_done_cb cb, void *arg, struct err *e);
+int monitor_stop(struct monitor *m, int timeout, mon_done_cb cb, void *arg,
+		 struct err *e);
+int monitor_halt(struct monitor *m, mon_done_cb cb, void *arg, struct err *e);
+int monitor_reboot(struct monitor *m, int timeout, mon_done_cb cb, void *arg,
+		   struct err *e);
+
+/* monitor_reload.c: the pending configuration put in place (the VM is
+ * down) */
+void monitor_apply_pending(struct monitor *m);
+
+#endif

@@ -1,0 +1,120 @@
+/* rpc_server.h -- an ONC RPC server inside the daemon's event loop.
+ *
+ * libtirpc's svc_run() answers each call before it reads the next one, so a
+ * console read that waits for guest output would stall every other client.
+ * This server decodes and encodes with libtirpc's XDR routines but owns the
+ * sockets: a handler either answers at once or keeps the call and answers
+ * later (RPC_DEFER), while the loop goes on serving everyone else.
+ * See docs/ARCHITECTURE.md. */
+#ifndef UMLMON_RPC_SERVER_H
+#define UMLMON_RPC_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <rpc/rpc.h>
+
+#include "common/util.h"
+
+struct loop;
+struct rpc_server;
+struct rpc_call;
+
+/* A connection whose replies pile up beyond this is not read from until
+ * it takes them: one slow client costs memory only up to here. */
+#define RPC_OUT_HIGH_WATER (4u << 20)
+/* Nor is one with this many calls waiting for their answer (each may hold
+ * a timer and a waiter until it is answered). */
+#define RPC_MAX_DEFERRED 64
+
+enum rpc_outcome {
+	RPC_REPLY = 0, /* encode res and send it now */
+	RPC_DEFER = 1, /* the handler keeps the call; see rpc_call_reply() */
+};
+
+typedef enum rpc_outcome (*rpc_handler)(struct rpc_call *call, void *args,
+					 void *res);
+
+/* Who is calling: the transport the connection came by, and what the
+ * peer is and has proved. Checked against each procedure's policy once,
+ * before its handler runs. */
+struct rpc_peer {
+	const char *transport;  /* "unix" */
+	uid_t uid;              /* (uid_t)-1 if unknown */
+	pid_t pid;              /* 0 if unknown */
+	int authenticated;      /* unix: by the socket's permissions */
+	int readonly;           /* may only call RPC_READ procedures */
+};
+
+/* Who may call a procedure (a row of the dispatch table, as in OpenSSH's
+ * monitor table). */
+enum rpc_policy {
+	RPC_ANY_PEER = 0,  /* anyone connected, before authentication too */
+	RPC_READ,          /* authenticated; it only reads (read-only peers too) */
+	RPC_CONTROL,       /* authenticated, not read-only: it changes the VM */
+	RPC_ROOT,          /* root on a local transport */
+};
+
+struct rpc_proc {
+	uint32_t num;
+	const char *name;
+	xdrproc_t xargs;
+	size_t argsize;
+	xdrproc_t xres;
+	size_t ressize;
+	rpc_handler fn;
+	enum rpc_policy policy;
+	long data;         /* for the handler (rpc_call_data) */
+};
+
+/* A transport of the control RPC, in the spirit of Redis's connection
+ * types: who the peer of a connection is. Unix sockets today. */
+struct rpc_transport {
+	const char *name;
+	void (*identify)(int fd, struct rpc_peer *p);
+};
+extern const struct rpc_transport rpc_unix_transport;
+
+/* Fills res (its leading um_result-like status) for a call the policy
+ * refused; without one, the server answers the RPC way (AUTH_TOOWEAK). */
+typedef void (*rpc_deny_fn)(struct rpc_call *call, void *res, const char *why);
+
+struct rpc_server *rpc_server_new(struct loop *l, uint32_t prog, uint32_t vers,
+				  const struct rpc_proc *procs, size_t nprocs,
+				  void *ctx);
+/* Stops listening, drops every connection (pending calls are cancelled)
+ * and removes the socket file. */
+void rpc_server_free(struct rpc_server *s);
+void rpc_server_on_deny(struct rpc_server *s, rpc_deny_fn fn);
+
+/* Listens on a Unix stream socket. A live socket at path is an error (some
+ * other daemon serves it); a stale one is replaced. */
+int rpc_server_listen_unix(struct rpc_server *s, const char *path, mode_t mode,
+			   gid_t gid, struct err *e);
+/* Serves an already connected stream socket of the Unix transport (takes
+ * the fd). */
+int rpc_server_adopt(struct rpc_server *s, int fd);
+int rpc_server_nconns(const struct rpc_server *s);
+/* Bytes of replies not yet taken by the clients, all connections. */
+size_t rpc_server_queued(const struct rpc_server *s);
+
+void *rpc_server_ctx(const struct rpc_server *s);
+void *rpc_call_ctx(const struct rpc_call *c);
+void *rpc_call_res(const struct rpc_call *c);
+const char *rpc_call_name(const struct rpc_call *c);
+const struct rpc_peer *rpc_call_peer(const struct rpc_call *c);
+/* The data of the call's procedure row. */
+long rpc_call_data(const struct rpc_call *c);
+
+/* Sends the deferred reply in rpc_call_res() and frees the call. Safe from
+ * any callback: if the client is gone, the reply is dropped; the other
+ * calls of that client are not touched here (see rpc_call_on_cancel). */
+void rpc_call_reply(struct rpc_call *c);
+/* Called instead of a reply when the client goes away first; the call is
+ * freed after it returns. Cancellations run from the loop itself, when it
+ * closes the connection, never from inside another callback: a walk over
+ * waiting calls that replies to one never sees another one cancelled. */
+void rpc_call_on_cancel(struct rpc_call *c, void (*fn)(struct rpc_call *, void *),
+			void *arg);
+
+#endif

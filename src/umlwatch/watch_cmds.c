@@ -1,0 +1,427 @@
+/* watch_cmds.c -- umlwatch's commands that are calls to the monitor: info,
+ * start, stop, reboot, wait, pause ..., screen, log, mconsole, disk. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/diskargs.h"
+#include "common/names.h"
+#include "common/rpc_client.h"
+#include "umlwatch/term.h"
+#include "client/vminfo.h"
+#include "umlwatch/watch_int.h"
+
+#define READ_WAIT_MS 30000
+
+static int call_ms(struct watch *w, uint32_t proc, xdrproc_t xa, void *a,
+		   xdrproc_t xr, void *r, int timeout_ms)
+{
+	struct err e;
+
+	if (rpc_client_call(w->rpc, proc, xa, a, xr, r, timeout_ms, &e) < 0) {
+		fprintf(stderr, "umlwatch: %s: %s\n", w->vm, e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+int watch_call(struct watch *w, uint32_t proc, xdrproc_t xa, void *a,
+	       xdrproc_t xr, void *r)
+{
+	return call_ms(w, proc, xa, a, xr, r, -1);
+}
+
+int watch_report(const um_result *r)
+{
+	if (r->status == UM_OK) {
+		if (r->message && *r->message && strcmp(r->message, "ok"))
+			printf("%s\n", r->message);
+		return WATCH_OK;
+	}
+	fprintf(stderr, "umlwatch: %s\n", r->message ? r->message : "failed");
+	return WATCH_FAILED;
+}
+
+static int simple_ms(struct watch *w, uint32_t proc, xdrproc_t xa, void *a,
+		     int timeout_ms)
+{
+	um_result r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	if (call_ms(w, proc, xa, a, (xdrproc_t)xdr_um_result, &r, timeout_ms) < 0)
+		return WATCH_NOMON;
+	rc = watch_report(&r);
+	xdr_free((xdrproc_t)xdr_um_result, (char *)&r);
+	return rc;
+}
+
+int watch_simple(struct watch *w, uint32_t proc, xdrproc_t xa, void *a)
+{
+	return simple_ms(w, proc, xa, a, -1);
+}
+
+/* -1: no answer (e says why); -2: the monitor refused (e has its
+ * message, which names the VM). */
+static int get_info(struct watch *w, um_info *r, int timeout_ms, struct err *e)
+{
+	memset(r, 0, sizeof(*r));
+	if (rpc_client_call(w->rpc, UM_INFO, NOARGS, (xdrproc_t)xdr_um_info, r,
+			    timeout_ms, e) < 0) {
+		memset(r, 0, sizeof(*r));
+		return -1;
+	}
+	if (r->res.status != UM_OK) {
+		err_set(e, "%s", r->res.message);
+		xdr_free((xdrproc_t)xdr_um_info, (char *)r);
+		return -2;
+	}
+	return 0;
+}
+
+char **watch_channel_names(struct watch *w, int timeout_ms, struct err *e)
+{
+	um_info r;
+	char **names;
+
+	if (get_info(w, &r, timeout_ms, e) < 0)
+		return NULL;
+	names = xcalloc(r.chans.chans_len + 1, sizeof(*names));
+	for (u_int i = 0; i < r.chans.chans_len; i++)
+		names[i] = xstrdup(r.chans.chans_val[i].name);
+	xdr_free((xdrproc_t)xdr_um_info, (char *)&r);
+	return names;
+}
+
+void watch_free_names(char **names)
+{
+	for (char **n = names; n && *n; n++)
+		free(*n);
+	free(names);
+}
+
+int watch_cmd_info(void *ctx, const struct cmd_call *s)
+{
+	struct watch *w = ctx;
+	struct vminfo v;
+	um_info r;
+	struct err e;
+
+	(void)s;
+	switch (get_info(w, &r, -1, &e)) {
+	case -1:
+		fprintf(stderr, "umlwatch: %s: %s\n", w->vm, e.msg);
+		return WATCH_NOMON;
+	case -2:
+		fprintf(stderr, "umlwatch: %s\n", e.msg);
+		return WATCH_FAILED;
+	}
+	vminfo_fields(&r, &v);
+	vminfo_print_text(stdout, &v);
+	vminfo_free(&v);
+	xdr_free((xdrproc_t)xdr_um_info, (char *)&r);
+	return WATCH_OK;
+}
+
+int watch_cmd_call(void *ctx, const struct cmd_call *c)
+{
+	const struct watch_proc *p = c->cmd->data;
+	struct watch *w = ctx;
+	um_stop_args stop;
+	um_wait_args wait;
+	char *word;
+
+	switch (p->arg) {
+	case WATCH_ARG_TIMEOUT:
+		stop.timeout = (int)c->num;
+		return watch_simple(w, p->proc, (xdrproc_t)xdr_um_stop_args, &stop);
+	case WATCH_ARG_WAIT:
+		wait.timeout_ms = (u_int)c->num * 1000;
+		/* the monitor answers at its timeout; ours only guards
+		 * against a monitor that never does */
+		return simple_ms(w, p->proc, (xdrproc_t)xdr_um_wait_args, &wait,
+				 (int)c->num * 1000 + 30000);
+	case WATCH_ARG_WORD:
+		word = c->argv[0];
+		return watch_simple(w, p->proc, (xdrproc_t)xdr_wrapstring, &word);
+	case WATCH_ARG_NONE:
+		break;
+	}
+	return watch_simple(w, p->proc, NOARGS);
+}
+
+int watch_cmd_mconsole(void *ctx, const struct cmd_call *s)
+{
+	struct watch *w = ctx;
+	struct strbuf cmd;
+	um_text_res r;
+	char *text;
+	int rc;
+
+	sb_init(&cmd);
+	for (int i = 0; i < s->argc; i++)
+		sb_printf(&cmd, "%s%s", i ? " " : "", s->argv[i]);
+	text = sb_steal(&cmd);
+	memset(&r, 0, sizeof(r));
+	if (watch_call(w, UM_MCONSOLE, (xdrproc_t)xdr_wrapstring, &text,
+		       (xdrproc_t)xdr_um_text_res, &r) < 0) {
+		free(text);
+		return WATCH_NOMON;
+	}
+	free(text);
+	rc = watch_report(&r.res);
+	if (rc == WATCH_OK && r.text)
+		printf("%s%s", r.text,
+		       *r.text && r.text[strlen(r.text) - 1] == '\n' ? "" : "\n");
+	xdr_free((xdrproc_t)xdr_um_text_res, (char *)&r);
+	return rc;
+}
+
+/* Says on stderr why a screen is not the live one. */
+static void screen_note(struct watch *w, const char *chan, const um_screen_res *r)
+{
+	char when[64];
+	um_info info;
+	struct err e;
+
+	if (r->live)
+		return;
+	if (!r->boot) {
+		fprintf(stderr, "umlwatch: %s %s: the VM has not run since its monitor "
+			"started; the screen is blank\n", w->vm, chan);
+		return;
+	}
+	if (get_info(w, &info, -1, &e) < 0) {
+		fprintf(stderr, "umlwatch: %s %s: this screen is from boot %d, which "
+			"is not running\n", w->vm, chan, r->boot);
+		return;
+	}
+	if (r->ended) {
+		vminfo_time(r->ended, when, sizeof(when));
+		fprintf(stderr, "umlwatch: %s %s: the VM is %s; this screen is from "
+			"boot %d, which ended at %s\n", w->vm, chan,
+			vm_state_name(info.state), r->boot, when);
+	} else {
+		fprintf(stderr, "umlwatch: %s %s: the VM is %s; this screen is from "
+			"boot %d, which is not running\n", w->vm, chan,
+			vm_state_name(info.state), r->boot);
+	}
+	xdr_free((xdrproc_t)xdr_um_info, (char *)&info);
+}
+
+int watch_cmd_screen(void *ctx, const struct cmd_call *s)
+{
+	struct watch *w = ctx;
+	um_screen_res r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	if (watch_call(w, UM_CONSOLE_SCREEN, (xdrproc_t)xdr_wrapstring, &s->argv[0],
+		       (xdrproc_t)xdr_um_screen_res, &r) < 0)
+		return WATCH_NOMON;
+	rc = watch_report(&r.res);
+	if (rc == WATCH_OK) {
+		printf("%s\n", r.text);
+		fflush(stdout);
+		screen_note(w, s->argv[0], &r);
+	}
+	xdr_free((xdrproc_t)xdr_um_screen_res, (char *)&r);
+	return rc;
+}
+
+/* Prints new output of a channel from offset on, across VM restarts,
+ * until interrupted. */
+static int follow(struct watch *w, char *chan, uint64_t offset)
+{
+	for (;;) {
+		um_read_args a = {.chan = chan, .offset = offset, .max = UM_DATA_MAX,
+				  .wait_ms = READ_WAIT_MS};
+		um_read_res r;
+
+		memset(&r, 0, sizeof(r));
+		if (watch_call(w, UM_CONSOLE_READ, (xdrproc_t)xdr_um_read_args, &a,
+			       (xdrproc_t)xdr_um_read_res, &r) < 0)
+			return WATCH_NOMON;
+		if (r.data.data_len) {
+			if (term_write(STDOUT_FILENO, r.data.data_val, r.data.data_len) < 0) {
+				xdr_free((xdrproc_t)xdr_um_read_res, (char *)&r);
+				return WATCH_FAILED;
+			}
+			offset = r.offset + r.data.data_len;
+		}
+		if (r.res.status == UM_ECLOSED && !r.data.data_len)
+			sleep(1); /* stopped: wait for the next start */
+		else if (r.res.status != UM_OK && r.res.status != UM_ECLOSED) {
+			int rc = watch_report(&r.res);
+
+			xdr_free((xdrproc_t)xdr_um_read_res, (char *)&r);
+			return rc;
+		}
+		xdr_free((xdrproc_t)xdr_um_read_res, (char *)&r);
+	}
+}
+
+int watch_cmd_log(void *ctx, const struct cmd_call *s)
+{
+	struct watch *w = ctx;
+	uint64_t offset = 0, head = 0;
+
+	for (;;) {
+		um_log_args a = {.chan = s->argv[0], .offset = offset, .max = UM_DATA_MAX};
+		um_log_res r;
+		int rc;
+
+		memset(&r, 0, sizeof(r));
+		if (watch_call(w, UM_LOG_READ, (xdrproc_t)xdr_um_log_args, &a,
+			       (xdrproc_t)xdr_um_log_res, &r) < 0)
+			return WATCH_NOMON;
+		rc = watch_report(&r.res);
+		if (rc == WATCH_OK && r.data.data_len &&
+		    term_write(STDOUT_FILENO, r.data.data_val, r.data.data_len) < 0)
+			rc = WATCH_FAILED;
+		offset = r.offset + r.data.data_len;
+		head = r.head;
+		if (rc != WATCH_OK || !r.data.data_len || offset >= r.size) {
+			xdr_free((xdrproc_t)xdr_um_log_res, (char *)&r);
+			if (rc != WATCH_OK)
+				return rc;
+			break;
+		}
+		xdr_free((xdrproc_t)xdr_um_log_res, (char *)&r);
+	}
+	fflush(stdout);
+	return s->flag ? follow(w, s->argv[0], head) : WATCH_OK;
+}
+
+/* ---- disks ----------------------------------------------------------- */
+
+struct disk_wait {
+	int done;
+	um_disk_res res;
+	char *error;
+};
+
+static void on_disk_reply(struct rpc_client *c, void *res, const char *err,
+			  void *arg)
+{
+	struct disk_wait *dw = arg;
+	um_disk_res *r = res;
+
+	(void)c;
+	dw->done = 1;
+	if (err) {
+		dw->error = xstrdup(err);
+		return;
+	}
+	/* keep the strings: the client frees res after we return */
+	dw->res.res.status = r->res.status;
+	dw->res.res.message = xstrdup(r->res.message ? r->res.message : "");
+	dw->res.text = xstrdup(r->text ? r->text : "");
+}
+
+static volatile sig_atomic_t disk_interrupted;
+
+static void on_disk_sigint(int sig)
+{
+	(void)sig;
+	disk_interrupted = 1;
+}
+
+/* Shows the operation's progress on the terminal's status line. */
+static void show_progress(struct watch *w, int *shown)
+{
+	um_progress_res p;
+	char a[32], b[32];
+
+	memset(&p, 0, sizeof(p));
+	if (watch_call(w, UM_DISK_PROGRESS, NOARGS, (xdrproc_t)xdr_um_progress_res,
+		       &p) == 0 && p.res.status == UM_OK && p.total) {
+		fprintf(stderr, "\r%s: %3d%% (%s of %s) ", p.what,
+			(int)(100.0 * (double)p.done / (double)p.total),
+			fmt_size(p.done, a, sizeof(a)), fmt_size(p.total, b, sizeof(b)));
+		*shown = 1;
+	}
+	xdr_free((xdrproc_t)xdr_um_progress_res, (char *)&p);
+}
+
+int watch_cmd_disk(void *ctx, const struct cmd_call *s)
+{
+	struct watch *w = ctx;
+	struct diskjob_args op;
+	um_disk_args a;
+	struct disk_wait dw;
+	struct sigaction sa, old;
+	struct err e;
+	int shown = 0, cancelled = 0, rc;
+	int64_t next = now_ms() + 500;
+
+	/* checked before the run */
+	if (diskjob_parse(s->argc, s->argv, &op, &e) < 0) {
+		fprintf(stderr, "umlwatch: %s\n", e.msg);
+		return WATCH_USAGE;
+	}
+	memset(&a, 0, sizeof(a));
+	a.op = op.op;
+	a.path = (char *)op.path;
+	a.other = (char *)op.other;
+	a.size = op.size;
+	memset(&dw, 0, sizeof(dw));
+	if (rpc_client_send(w->rpc, UM_DISK, (xdrproc_t)xdr_um_disk_args, &a,
+			    (xdrproc_t)xdr_um_disk_res, sizeof(um_disk_res),
+			    on_disk_reply, &dw, &e) < 0) {
+		fprintf(stderr, "umlwatch: %s: %s\n", w->vm, e.msg);
+		return WATCH_NOMON;
+	}
+	/* Ctrl-C asks the monitor to stop the operation */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_disk_sigint;
+	sigaction(SIGINT, &sa, &old);
+	disk_interrupted = 0;
+	while (!dw.done) {
+		struct pollfd pfd = {rpc_client_sockfd(w->rpc), POLLIN, 0};
+
+		if (rpc_client_flush(w->rpc, &e) < 0)
+			break;
+		if (rpc_client_want_write(w->rpc))
+			pfd.events |= POLLOUT;
+		if (poll(&pfd, 1, 200) > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    rpc_client_input(w->rpc, &e) < 0 && !dw.done) {
+			dw.error = xstrdup(e.msg);
+			break;
+		}
+		if (disk_interrupted && !cancelled && !dw.done) {
+			cancelled = 1;
+			fprintf(stderr, "\numlwatch: interrupting the disk operation\n");
+			watch_simple(w, UM_DISK_CANCEL, NOARGS);
+		}
+		if (!dw.done && isatty(STDERR_FILENO) && now_ms() >= next &&
+		    (a.op == UM_DISK_COPY || a.op == UM_DISK_MERGE)) {
+			next = now_ms() + 500;
+			show_progress(w, &shown);
+		}
+	}
+	sigaction(SIGINT, &old, NULL);
+	if (shown)
+		fprintf(stderr, "\r\033[K");
+	if (dw.error) {
+		fprintf(stderr, "umlwatch: %s: %s\n", w->vm, dw.error);
+		free(dw.error);
+		return WATCH_NOMON;
+	}
+	if (!dw.done) {
+		fprintf(stderr, "umlwatch: %s: %s\n", w->vm, e.msg);
+		return WATCH_NOMON;
+	}
+	rc = watch_report(&dw.res.res);
+	if (rc == WATCH_OK) {
+		fputs(dw.res.text, stdout);
+		term_note_output(dw.res.text, strlen(dw.res.text));
+	}
+	free(dw.res.res.message);
+	free(dw.res.text);
+	return rc;
+}
