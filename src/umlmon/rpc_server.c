@@ -237,19 +237,26 @@ static int peer_may(const struct rpc_peer *p, enum rpc_policy pol, char *why,
 	return 0;
 }
 
+/* A deferred call leaves its connection's list: it is answered or
+ * refused. */
+static void unlink_pending(struct conn *c, struct rpc_call *call)
+{
+	for (struct rpc_call **pp = &c->pending; *pp; pp = &(*pp)->next) {
+		if (*pp == call) {
+			*pp = call->next;
+			c->npending--;
+			return;
+		}
+	}
+}
+
 /* The ONC RPC refusal of a call, for servers without a deny hook. */
 static void deny_rpc(struct rpc_call *call)
 {
 	struct conn *c = call->conn;
 	struct rpc_msg reply;
 
-	for (struct rpc_call **pp = &c->pending; *pp; pp = &(*pp)->next) {
-		if (*pp == call) {
-			*pp = call->next;
-			c->npending--;
-			break;
-		}
-	}
+	unlink_pending(c, call);
 	memset(&reply, 0, sizeof(reply));
 	reply.rm_xid = call->xid;
 	reply.rm_direction = REPLY;
@@ -592,13 +599,7 @@ void rpc_call_reply(struct rpc_call *call)
 	struct conn *c = call->conn;
 	struct rpc_msg reply;
 
-	for (struct rpc_call **pp = &c->pending; *pp; pp = &(*pp)->next) {
-		if (*pp == call) {
-			*pp = call->next;
-			c->npending--;
-			break;
-		}
-	}
+	unlink_pending(c, call);
 	if (c->dead) {
 		/* its client is gone: the answer goes nowhere */
 		call_free(call);
