@@ -34,10 +34,13 @@ p=\$(cat "$T/bare.pid"); kill -TERM "\$p" 2>/dev/null
 while kill -0 "\$p" 2>/dev/null; do sleep 0.05; done
 rm -f "$T/bare.pid"
 SH
+# what went wrong in a run is kept in $T/errors (hyperfine shows no output)
 cat >"$T/mon-start" <<SH
 #!/bin/bash
-"$B/umlwatch" bench -start >/dev/null
-exec "$here/waitfor" "$log" "$mark" 60
+"$B/umlwatch" bench -start >/dev/null 2>>"$T/errors" || exit 1
+"$here/waitfor" "$log" "$mark" 60 && exit 0
+{ echo "no '$mark' in $log within 60 s; its end:"; tail -n 5 "$log"; } >>"$T/errors"
+exit 1
 SH
 cat >"$T/mon-stop" <<SH
 #!/bin/bash
@@ -48,7 +51,12 @@ chmod +x "$T"/bare-* "$T"/mon-*
 
 hyperfine --runs "$runs" --warmup 2 --export-json "$T/result.json" \
 	--prepare "$T/bare-stop" -n "bare linux" "$T/bare-start" \
-	--prepare "$T/mon-stop" -n "through umlmon" "$T/mon-start"
+	--prepare "$T/mon-stop" -n "through umlmon" "$T/mon-start" || {
+	echo "boot_to_init: a run failed:" >&2
+	cat "$T/errors" >&2 2>/dev/null
+	tail -n 20 "$T/var/bench/log/monitor.log" >&2
+	exit 1
+}
 "$T/bare-stop"
 python3 - "$T/result.json" <<'PY'
 # Boot time here is bimodal (~1.2 s or ~2.1 s: the kernel's raid6
