@@ -12,7 +12,7 @@
 
 #include "common/log.h"
 #include "umlmon/logw.h"
-#include "umlmon/loop.h"
+#include "serve/loop.h"
 #include "umlmon/screen.h"
 
 struct chan *chan_new(struct loop *l, const char *name, enum chan_mode mode,

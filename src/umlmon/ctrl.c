@@ -14,11 +14,11 @@
 #include "common/names.h"
 #include "umlmon/diskjob.h"
 #include "umlmon/logw.h"
-#include "umlmon/loop.h"
+#include "serve/loop.h"
 #include "umlmon/chan.h"
 #include "umlmon/ctrl.h"
 #include "umlmon/monitor.h"
-#include "umlmon/rpc_server.h"
+#include "serve/rpc_server.h"
 #include "common/rpc_wire.h"
 #include "umlmon/screen.h"
 

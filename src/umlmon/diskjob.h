@@ -9,7 +9,7 @@
 #include "common/diskargs.h"
 #include "disk/disk.h"
 #include "disk/diskop.h"
-#include "umlmon/loop.h"
+#include "serve/loop.h"
 #include "umlmonctrl.h"
 
 struct diskjob;

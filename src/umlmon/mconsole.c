@@ -25,7 +25,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "umlmon/loop.h"
+#include "serve/loop.h"
 
 #define REPLY_HDR offsetof(struct mconsole_reply, data)
 #define NOTIFY_HDR offsetof(struct mconsole_notify, data)

@@ -21,9 +21,9 @@
 #include "umlmon/ctrl.h"
 #include "umlmon/diskjob.h"
 #include "umlmon/logw.h"
-#include "umlmon/loop.h"
+#include "serve/loop.h"
 #include "umlmon/mconsole.h"
-#include "umlmon/rpc_server.h"
+#include "serve/rpc_server.h"
 
 /* An mconsole call made for a client. */
 struct mon_req {

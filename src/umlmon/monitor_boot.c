@@ -25,7 +25,7 @@
 #include "umlmon/diskjob.h"
 #include "host/image.h"
 #include "umlmon/logw.h"
-#include "umlmon/loop.h"
+#include "serve/loop.h"
 #include "net/macpool.h"
 #include "umlmon/mconsole.h"
 #include "disk/precheck.h"

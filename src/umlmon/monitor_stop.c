@@ -14,7 +14,7 @@
 
 #include "common/log.h"
 #include "common/names.h"
-#include "umlmon/loop.h"
+#include "serve/loop.h"
 #include "umlmon/mconsole.h"
 
 /* How long one mconsole command of the stop sequence may take. */

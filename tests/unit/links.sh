@@ -72,14 +72,15 @@ links_none() { # PROGRAM LIB...
 # they are
 has_some "$mon" DAEMON
 has_some "$mon" NET
+has_some "$mon" SERVE
 needs "$mon" libvterm || fail "umlmon: libvterm not seen by ldd"
 needs "$mon" libnl-3 || fail "umlmon: libnl-3 not seen by ldd"
 has_some "$admin" DISK
 has_some "$watch" CLIENT
 
-has_none "$watch" DAEMON NET DISK HOST ADMIN
+has_none "$watch" DAEMON SERVE NET DISK HOST ADMIN
 links_none "$watch" libvterm libnl-3 libnl-route-3 libcap-ng libcrypt
-has_none "$admin" DAEMON NET CLIENT WATCH
+has_none "$admin" DAEMON SERVE NET CLIENT WATCH
 links_none "$admin" libvterm libnl-3 libnl-route-3 libedit
 has_none "$mon" CLIENT WATCH ADMIN
 links_none "$mon" libedit

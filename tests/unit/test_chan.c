@@ -12,7 +12,7 @@
 
 #include "umlmon/chan.h"
 #include "umlmon/logw.h"
-#include "umlmon/loop.h"
+#include "serve/loop.h"
 #include "umlmon/screen.h"
 
 static void ring(void **state)

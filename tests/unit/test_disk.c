@@ -25,7 +25,7 @@
 #include "umlmon/diskjob.h"
 #include "disk/disklock.h"
 #include "disk/precheck.h"
-#include "umlmon/loop.h"
+#include "serve/loop.h"
 
 static char dir[64];
 static char conf[128];

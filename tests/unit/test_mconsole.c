@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "umlmon/loop.h"
+#include "serve/loop.h"
 #include "umlmon/mconsole.h"
 
 #define HDR offsetof(struct mconsole_reply, data)

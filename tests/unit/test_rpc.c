@@ -19,9 +19,9 @@
 
 #include "umlmonctrl.h"
 #include "umlmon/chan.h"
-#include "umlmon/loop.h"
+#include "serve/loop.h"
 #include "common/rpc_client.h"
-#include "umlmon/rpc_server.h"
+#include "serve/rpc_server.h"
 #include "common/rpc_wire.h"
 
 #define PROG 0x20554d4cu

@@ -1,5 +1,5 @@
 /* loop.c -- epoll, a sorted timer list and signalfd. */
-#include "umlmon/loop.h"
+#include "serve/loop.h"
 
 #include <errno.h>
 #include <signal.h>

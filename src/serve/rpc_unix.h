@@ -7,7 +7,7 @@
 #include <sys/types.h>
 
 #include "common/util.h"
-#include "umlmon/rpc_server.h"
+#include "serve/rpc_server.h"
 
 /* A listening socket at path, mode and group as given; its fd. A live
  * socket at path is an error (some other daemon serves it); a stale one

@@ -1,5 +1,5 @@
 /* rpc_unix.c -- the Unix socket transport of the control RPC. */
-#include "umlmon/rpc_unix.h"
+#include "serve/rpc_unix.h"
 
 #include <errno.h>
 #include <string.h>

@@ -8,7 +8,7 @@
  * then dropped, and the loop closes it on a clean stack. So whoever walks
  * waiting calls (a channel's readers, the monitor's stop waiters) and
  * answers them one by one never meets a call freed behind its back. */
-#include "umlmon/rpc_server.h"
+#include "serve/rpc_server.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -20,8 +20,8 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "umlmon/loop.h"
-#include "umlmon/rpc_unix.h"
+#include "serve/loop.h"
+#include "serve/rpc_unix.h"
 #include "common/rpc_wire.h"
 
 /* Pauses of the listener while accept() fails (out of fds): the first,
