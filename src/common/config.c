@@ -11,11 +11,15 @@
 
 #include "common/kargs.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <ini.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <pwd.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +174,22 @@ static int disk_path_ok(const char *path, const char **cause)
 	return 1;
 }
 
+static void remote_defaults(struct remote_conf *r)
+{
+	r->max_clients = UMLMON_DEFAULT_MAX_CLIENTS;
+	r->max_clients_per_peer = UMLMON_DEFAULT_MAX_CLIENTS_PER_PEER;
+	r->max_unauth = UMLMON_DEFAULT_MAX_UNAUTH;
+	r->auth_timeout = UMLMON_DEFAULT_AUTH_TIMEOUT;
+	r->kdf_iterations = UMLMON_DEFAULT_KDF_ITERATIONS;
+}
+
+static void remote_free(struct remote_conf *r)
+{
+	free(r->tcp_bind);
+	free(r->tls_cert);
+	free(r->tls_key);
+}
+
 static struct vm_conf *new_vm(struct config *cfg, const char *name, int line)
 {
 	struct vm_conf *vm;
@@ -183,6 +203,7 @@ static struct vm_conf *new_vm(struct config *cfg, const char *name, int line)
 	vm->stop_timeout = UMLMON_DEFAULT_STOP_TIMEOUT;
 	vm->log_max = UMLMON_DEFAULT_LOG_MAX;
 	vm->log_keep = UMLMON_DEFAULT_LOG_KEEP;
+	remote_defaults(&vm->remote);
 	vm->uid = (uid_t)-1;
 	vm->gid = (gid_t)-1;
 	return vm;
@@ -597,6 +618,159 @@ static int key_netdriver(struct parse *p, const char *key, const char *val)
 	return 1;
 }
 
+/* Remote control keys: a [GLOBAL] one is the default of every VM; the
+ * same key in a VM's section wins (see inherit_remote). */
+enum {
+	REMOTE_TCP = 1 << 0, REMOTE_BIND = 1 << 1, REMOTE_TLS_CERT = 1 << 2,
+	REMOTE_TLS_KEY = 1 << 3, REMOTE_MAX = 1 << 4, REMOTE_MAX_PEER = 1 << 5,
+	REMOTE_MAX_UNAUTH = 1 << 6, REMOTE_AUTH_TIMEOUT = 1 << 7,
+	REMOTE_KDF = 1 << 8,
+};
+
+static struct remote_conf *remote_of(struct parse *p)
+{
+	return p->in_global ? &p->cfg->global.remote : &p->vm->remote;
+}
+
+static int key_tcp(struct parse *p, const char *key, const char *val)
+{
+	static const struct choice c[] = {
+		{"yes", 1}, {"no", 0}, {"true", 1}, {"false", 0}, {"on", 1},
+		{"off", 0}, {"1", 1}, {"0", 0},
+	};
+
+	if (!set_choice(p, key, val, "value", c, ARRAY_SIZE(c), &remote_of(p)->tcp))
+		return 0;
+	remote_of(p)->given |= REMOTE_TCP;
+	return 1;
+}
+
+/* A numeric IPv4 or IPv6 address: no names, so that what is bound does not
+ * depend on the resolver. */
+static int bind_addr_ok(struct parse *p, const char *key, const char *val)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	if (inet_pton(AF_INET, val, buf) == 1 || inet_pton(AF_INET6, val, buf) == 1)
+		return 1;
+	add_error(p, nerr_of(p), key, "'%s' is not a numeric IPv4 or IPv6 "
+		  "address (e.g. 0.0.0.0, 192.0.2.1, ::)", val);
+	return 0;
+}
+
+static int key_tcp_bind(struct parse *p, const char *key, const char *val)
+{
+	if (!bind_addr_ok(p, key, val))
+		return 0;
+	set_str(&remote_of(p)->tcp_bind, val);
+	remote_of(p)->given |= REMOTE_BIND;
+	return 1;
+}
+
+/* A host file: an absolute path (read by the monitor, outside any jail). */
+static int host_path_ok(struct parse *p, const char *key, const char *val)
+{
+	if (val[0] == '/')
+		return 1;
+	add_error(p, nerr_of(p), key, "'%s' is not an absolute path", val);
+	return 0;
+}
+
+static int key_tls(struct parse *p, const char *key, const char *val)
+{
+	struct remote_conf *r = remote_of(p);
+	int cert = !strcmp(key, "tls_cert");
+
+	if (!host_path_ok(p, key, val))
+		return 0;
+	set_str(cert ? &r->tls_cert : &r->tls_key, val);
+	r->given |= cert ? REMOTE_TLS_CERT : REMOTE_TLS_KEY;
+	return 1;
+}
+
+static int key_remote_limit(struct parse *p, const char *key, const char *val)
+{
+	static const struct {
+		const char *key; unsigned bit; long lo, hi; const char *units;
+		size_t off;
+	} lim[] = {
+		{"max_clients", REMOTE_MAX, 1, 10000, "connections",
+		 offsetof(struct remote_conf, max_clients)},
+		{"max_clients_per_peer", REMOTE_MAX_PEER, 1, 10000, "connections",
+		 offsetof(struct remote_conf, max_clients_per_peer)},
+		{"max_unauthenticated", REMOTE_MAX_UNAUTH, 1, 10000, "connections",
+		 offsetof(struct remote_conf, max_unauth)},
+		{"auth_timeout", REMOTE_AUTH_TIMEOUT, 1, 300, "seconds",
+		 offsetof(struct remote_conf, auth_timeout)},
+		{"kdf_iterations", REMOTE_KDF, 10000, 10000000, "iterations",
+		 offsetof(struct remote_conf, kdf_iterations)},
+	};
+	struct remote_conf *r = remote_of(p);
+
+	for (size_t i = 0; i < ARRAY_SIZE(lim); i++) {
+		if (strcmp(key, lim[i].key))
+			continue;
+		if (!set_number(p, key, val, lim[i].lo, lim[i].hi, lim[i].units,
+				(int *)((char *)r + lim[i].off)))
+			return 0;
+		r->given |= lim[i].bit;
+		return 1;
+	}
+	return 0;
+}
+
+static int key_password(struct parse *p, const char *key, const char *val)
+{
+	int master = !strncmp(key, "master_", 7);
+	char **dst = master ? &p->cfg->global.master_password : &p->vm->password;
+
+	if (strlen(val) < UMLMON_PASSWORD_MIN) {
+		add_error(p, nerr_of(p), key, "too short (at least %d characters; "
+			  "umladmin password makes a good one)", UMLMON_PASSWORD_MIN);
+		return 0;
+	}
+	set_str(dst, val);
+	return 1;
+}
+
+static int key_password_file(struct parse *p, const char *key, const char *val)
+{
+	int master = !strncmp(key, "master_", 7);
+
+	if (!host_path_ok(p, key, val))
+		return 0;
+	set_str(master ? &p->cfg->global.master_password_file :
+		&p->vm->password_file, val);
+	return 1;
+}
+
+static int key_port(struct parse *p, const char *key, const char *val)
+{
+	struct global_conf *g = &p->cfg->global;
+
+	return set_number(p, key, val, 1, 65535, "a port",
+			  !strcmp(key, "umldir_port") ? &g->umldir_port :
+			  &g->umlredir_port);
+}
+
+static int key_umldir_bind(struct parse *p, const char *key, const char *val)
+{
+	if (!bind_addr_ok(p, key, val))
+		return 0;
+	set_str(&p->cfg->global.umldir_bind, val);
+	return 1;
+}
+
+static int key_umldir_user(struct parse *p, const char *key, const char *val)
+{
+	if (!getpwnam(val)) {
+		add_error(p, nerr_of(p), key, "no such user '%s'", val);
+		return 0;
+	}
+	set_str(&p->cfg->global.umldir_user, val);
+	return 1;
+}
+
 _Static_assert(VM_MAX_DISKS == 16 && VM_MAX_CON == 16 && VM_MAX_SSL == 64 &&
 	       VM_MAX_NICS == 8, "update the ranges in keys[]");
 
@@ -614,6 +788,21 @@ static const struct keydef {
 	{"rundir", 1, 0, 0, NULL, key_dir},
 	{"ctrl_group", 1, 0, 0, NULL, key_ctrl_group},
 	{"mac_pool", 1, 0, 0, NULL, key_mac_pool},
+	{"master_password", 1, 0, 0, NULL, key_password},
+	{"master_password_file", 1, 0, 0, NULL, key_password_file},
+	{"umldir_port", 1, 0, 0, NULL, key_port},
+	{"umlredir_port", 1, 0, 0, NULL, key_port},
+	{"umldir_bind", 1, 0, 0, NULL, key_umldir_bind},
+	{"umldir_user", 1, 0, 0, NULL, key_umldir_user},
+	{"tcp", 1, 0, 0, NULL, key_tcp},
+	{"tcp_bind", 1, 0, 0, NULL, key_tcp_bind},
+	{"tls_cert", 1, 0, 0, NULL, key_tls},
+	{"tls_key", 1, 0, 0, NULL, key_tls},
+	{"max_clients", 1, 0, 0, NULL, key_remote_limit},
+	{"max_clients_per_peer", 1, 0, 0, NULL, key_remote_limit},
+	{"max_unauthenticated", 1, 0, 0, NULL, key_remote_limit},
+	{"auth_timeout", 1, 0, 0, NULL, key_remote_limit},
+	{"kdf_iterations", 1, 0, 0, NULL, key_remote_limit},
 	{"vmuser", 0, 0, 0, NULL, key_vmuser},
 	{"kernel", 0, 0, 0, NULL, key_kernel},
 	{"memory", 0, 0, 0, NULL, key_memory},
@@ -630,6 +819,17 @@ static const struct keydef {
 	{"log_keep", 0, 0, 0, NULL, key_log_keep},
 	{"start", 0, 0, 0, NULL, key_start},
 	{"on_panic", 0, 0, 0, NULL, key_on_panic},
+	{"password", 0, 0, 0, NULL, key_password},
+	{"password_file", 0, 0, 0, NULL, key_password_file},
+	{"tcp", 0, 0, 0, NULL, key_tcp},
+	{"tcp_bind", 0, 0, 0, NULL, key_tcp_bind},
+	{"tls_cert", 0, 0, 0, NULL, key_tls},
+	{"tls_key", 0, 0, 0, NULL, key_tls},
+	{"max_clients", 0, 0, 0, NULL, key_remote_limit},
+	{"max_clients_per_peer", 0, 0, 0, NULL, key_remote_limit},
+	{"max_unauthenticated", 0, 0, 0, NULL, key_remote_limit},
+	{"auth_timeout", 0, 0, 0, NULL, key_remote_limit},
+	{"kdf_iterations", 0, 0, 0, NULL, key_remote_limit},
 };
 
 /* The entry of key among the keys of one kind of section. For a numbered
@@ -934,6 +1134,54 @@ static void finish_vm(struct parse *p, struct vm_conf *vm,
 	vm->nchans = n;
 }
 
+/* A VM's remote keys not given in its section take [GLOBAL]'s (or the
+ * defaults); then the checks across keys: TLS needs both files, TCP needs
+ * a password (it fails closed). */
+static void inherit_remote(struct parse *p, struct vm_conf *vm)
+{
+	const struct global_conf *g = &p->cfg->global;
+	const struct remote_conf *d = &g->remote;
+	struct remote_conf *r = &vm->remote;
+
+#define INHERIT(bit, field) \
+	if (!(r->given & (bit)) && (d->given & (bit))) \
+		r->field = d->field
+	INHERIT(REMOTE_TCP, tcp);
+	INHERIT(REMOTE_MAX, max_clients);
+	INHERIT(REMOTE_MAX_PEER, max_clients_per_peer);
+	INHERIT(REMOTE_MAX_UNAUTH, max_unauth);
+	INHERIT(REMOTE_AUTH_TIMEOUT, auth_timeout);
+	INHERIT(REMOTE_KDF, kdf_iterations);
+#undef INHERIT
+	if (!(r->given & REMOTE_BIND) && d->tcp_bind)
+		r->tcp_bind = xstrdup(d->tcp_bind);
+	if (!(r->given & (REMOTE_TLS_CERT | REMOTE_TLS_KEY)) && d->tls_cert)
+		r->tls_cert = xstrdup(d->tls_cert);
+	if (!(r->given & (REMOTE_TLS_CERT | REMOTE_TLS_KEY)) && d->tls_key)
+		r->tls_key = xstrdup(d->tls_key);
+	p->line = vm->line;
+	snprintf(p->section, sizeof(p->section), "%s", vm->name);
+	if (vm->password && vm->password_file)
+		add_error(p, &vm->nerrors, NULL, "[%s]: 'password' and "
+			  "'password_file' both given (one of them)", vm->name);
+	if (!r->tls_cert != !r->tls_key)
+		add_error(p, &vm->nerrors, NULL, "[%s]: TLS needs both 'tls_cert' "
+			  "and 'tls_key'", vm->name);
+	if (r->tcp && !vm->password && !vm->password_file &&
+	    !g->master_password && !g->master_password_file)
+		add_error(p, &vm->nerrors, NULL, "[%s]: 'tcp = yes' needs a "
+			  "password ('password' or 'password_file', or "
+			  "'master_password' in [GLOBAL])", vm->name);
+}
+
+/* A port from /etc/services, or the default. */
+static int service_port(const char *name, int dflt)
+{
+	struct servent *se = getservbyname(name, "tcp");
+
+	return se ? ntohs((uint16_t)se->s_port) : dflt;
+}
+
 /* Across VMs: a host interface or an explicit MAC address belongs to one
  * interface only. */
 static void check_nics(struct parse *p, struct config *cfg)
@@ -1002,6 +1250,7 @@ struct config *config_load(const char *path, struct err *e)
 		return NULL;
 	}
 	cfg = xcalloc(1, sizeof(*cfg));
+	remote_defaults(&cfg->global.remote);
 	cfg->path = xstrdup(path);
 	p->cfg = cfg;
 	r = ini_parse_stream(reader, p, handler, p);
@@ -1043,8 +1292,24 @@ struct config *config_load(const char *path, struct err *e)
 		netconf_parse_pool(UMLMON_DEFAULT_MAC_POOL, &cfg->global.mac_lo,
 				   &cfg->global.mac_hi, cause, sizeof(cause));
 	}
-	for (int i = 0; i < cfg->nvms; i++)
+	if (cfg->global.master_password && cfg->global.master_password_file) {
+		p->line = 0;
+		snprintf(p->section, sizeof(p->section), "GLOBAL");
+		add_error(p, &cfg->global.nerrors, NULL, "[GLOBAL]: 'master_password' "
+			  "and 'master_password_file' both given (one of them)");
+	}
+	if (!cfg->global.umldir_port)
+		cfg->global.umldir_port = service_port("umldir",
+						       UMLMON_DEFAULT_UMLDIR_PORT);
+	if (!cfg->global.umlredir_port)
+		cfg->global.umlredir_port = service_port("umlredir",
+							 UMLMON_DEFAULT_UMLREDIR_PORT);
+	if (!cfg->global.umldir_user)
+		cfg->global.umldir_user = xstrdup("nobody");
+	for (int i = 0; i < cfg->nvms; i++) {
 		finish_vm(p, &cfg->vms[i], &p->given[i]);
+		inherit_remote(p, &cfg->vms[i]);
+	}
 	check_nics(p, cfg);
 	sort_errors(cfg, p->error_lines);
 	free(p->given);
@@ -1060,6 +1325,9 @@ static void free_vm(struct vm_conf *vm)
 	free(vm->vmuser);
 	free(vm->kernel);
 	free(vm->args);
+	free(vm->password);
+	free(vm->password_file);
+	remote_free(&vm->remote);
 	for (int i = 0; i < vm->ndisks; i++) {
 		free(vm->disks[i].path);
 		free(vm->disks[i].backing);
@@ -1083,6 +1351,11 @@ void config_free(struct config *cfg)
 	free(cfg->global.shared);
 	free(cfg->global.rundir);
 	free(cfg->global.ctrl_group);
+	free(cfg->global.master_password);
+	free(cfg->global.master_password_file);
+	free(cfg->global.umldir_bind);
+	free(cfg->global.umldir_user);
+	remote_free(&cfg->global.remote);
 	free(cfg->path);
 	free(cfg);
 }

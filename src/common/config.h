@@ -23,6 +23,17 @@
 #define VM_MAX_CHANS (VM_MAX_CON + VM_MAX_SSL)
 #define VM_MAX_NICS 8    /* eth0 .. eth7 */
 #define IFNAME_MAX 16    /* IFNAMSIZ */
+/* Remote control (umlmon(5), REMOTE CONTROL): the directory daemon's
+ * ports when /etc/services has no "umldir" / "umlredir", and the limits of
+ * a monitor's TCP listener. */
+#define UMLMON_DEFAULT_UMLDIR_PORT 7301
+#define UMLMON_DEFAULT_UMLREDIR_PORT 7302
+#define UMLMON_DEFAULT_MAX_CLIENTS 64
+#define UMLMON_DEFAULT_MAX_CLIENTS_PER_PEER 16
+#define UMLMON_DEFAULT_MAX_UNAUTH 16
+#define UMLMON_DEFAULT_AUTH_TIMEOUT 10       /* seconds */
+#define UMLMON_DEFAULT_KDF_ITERATIONS 100000 /* PBKDF2-HMAC-SHA256 */
+#define UMLMON_PASSWORD_MIN 8
 /* The default MAC pool: locally administered, "UML" in the middle. */
 #define UMLMON_DEFAULT_MAC_POOL "02:55:4d:4c:00:00-02:55:4d:4c:ff:ff"
 
@@ -75,6 +86,21 @@ struct nic_conf {
 	int line;
 };
 
+/* How a monitor serves its RPC on TCP: given in [GLOBAL] for every VM, or
+ * in a VM's section for that VM (a key given there wins). */
+struct remote_conf {
+	int tcp;                 /* serve the RPC on TCP too (anonymous port) */
+	char *tcp_bind;          /* the address to bind; NULL: all addresses */
+	char *tls_cert;          /* PEM certificate and key: TLS; NULL: none */
+	char *tls_key;
+	int max_clients;         /* TCP connections at once */
+	int max_clients_per_peer;/* of those, from one address */
+	int max_unauth;          /* of those, not yet authenticated */
+	int auth_timeout;        /* seconds a connection has to authenticate */
+	int kdf_iterations;      /* of the key derived from a password */
+	unsigned given;          /* REMOTE_* bits of the keys given here */
+};
+
 struct vm_conf {
 	char *name;
 	int line;              /* of the [name] header */
@@ -96,6 +122,9 @@ struct vm_conf {
 	int log_keep;          /* rotated logs kept per channel */
 	enum start_mode start;
 	enum panic_action on_panic;
+	char *password;        /* of this VM's TCP clients, or NULL */
+	char *password_file;   /* or in this file (its first line) */
+	struct remote_conf remote; /* with [GLOBAL]'s defaults filled in */
 	int nerrors;           /* errors found in this section */
 };
 
@@ -106,6 +135,13 @@ struct global_conf {
 	char *ctrl_group;      /* may use the control sockets, or NULL */
 	gid_t ctrl_gid;
 	uint64_t mac_lo, mac_hi; /* the MAC pool, as 48-bit numbers */
+	char *master_password; /* valid for every VM, or NULL */
+	char *master_password_file;
+	struct remote_conf remote; /* the defaults of every VM */
+	int umldir_port;       /* "umldir" in /etc/services, else the default */
+	int umlredir_port;     /* "umlredir" likewise */
+	char *umldir_bind;     /* the address umldir binds; NULL: all */
+	char *umldir_user;     /* umldir runs as this user once bound */
 	int nerrors;
 };
 

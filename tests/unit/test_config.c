@@ -281,7 +281,9 @@ static void suggestions(void **state)
 		{0, "vardir = /srv", "vardir: a key of [GLOBAL], not of a VM section"},
 		{0, "colour = blue", "colour: unknown key (expected vmuser, kernel, "
 		 "memory, ubdN, conN, sslN, ethN, netdriver, args, stop_timeout, "
-		 "log_max, log_keep, start, on_panic)"},
+		 "log_max, log_keep, start, on_panic, password, password_file, tcp, "
+		 "tcp_bind, tls_cert, tls_key, max_clients, max_clients_per_peer, "
+		 "max_unauthenticated, auth_timeout, kdf_iterations)"},
 		{0, "con1x = pty", "con1x: unknown key (expected"},
 		{0, "ubd16 = /disks/a.dsk", "ubd16: the kernel has ubd0 to ubd15"},
 		{0, "ssl64 = pty", "ssl64: the kernel has con0 to con15 and ssl0 to ssl63"},
@@ -291,7 +293,11 @@ static void suggestions(void **state)
 		{1, "eth0 = switched(switch=a)", "eth0: a VM's key; it belongs in a "
 		 "VM section"},
 		{1, "colour = blue", "colour: unknown key in [GLOBAL] (expected vardir, "
-		 "shared, rundir, ctrl_group, mac_pool)"},
+		 "shared, rundir, ctrl_group, mac_pool, master_password, "
+		 "master_password_file, umldir_port, umlredir_port, umldir_bind, "
+		 "umldir_user, tcp, tcp_bind, tls_cert, tls_key, max_clients, "
+		 "max_clients_per_peer, max_unauthenticated, auth_timeout, "
+		 "kdf_iterations)"},
 	};
 	char text[256], want[256];
 	struct config *cfg;
@@ -351,6 +357,47 @@ static void sizes(void **state)
 	}
 }
 
+/* Remote keys: [GLOBAL] gives every VM's default, a VM's own key wins
+ * (whatever the order of the sections); TCP without a password, half a
+ * TLS pair, a host name as bind address and a short password are refused. */
+static void remote(void **state)
+{
+	struct config *cfg;
+	struct vm_conf *a, *b;
+
+	(void)state;
+	cfg = load_text("[a]\nvmuser = nobody\nubd0 = /disks/r.dsk\n"
+			"password = secret-a1\nmax_clients = 5\ntcp_bind = ::1\n"
+			"[GLOBAL]\ntcp = yes\ntcp_bind = 127.0.0.1\nmax_clients = 9\n"
+			"master_password_file = /etc/umlmon.master\numldir_port = 999\n"
+			"[b]\nvmuser = nobody\nubd0 = /disks/r.dsk\ntcp = no\n");
+	assert_int_equal(cfg->nerrors, 0);
+	a = config_vm(cfg, "a");
+	b = config_vm(cfg, "b");
+	assert_int_equal(a->remote.tcp, 1);
+	assert_int_equal(a->remote.max_clients, 5);
+	assert_string_equal(a->remote.tcp_bind, "::1");
+	assert_string_equal(a->password, "secret-a1");
+	assert_int_equal(b->remote.tcp, 0);
+	assert_int_equal(b->remote.max_clients, 9);
+	assert_string_equal(b->remote.tcp_bind, "127.0.0.1");
+	assert_int_equal(b->remote.max_unauth, UMLMON_DEFAULT_MAX_UNAUTH);
+	assert_int_equal(cfg->global.umldir_port, 999);
+	assert_string_equal(cfg->global.master_password_file, "/etc/umlmon.master");
+	config_free(cfg);
+
+	cfg = load_text("[a]\nvmuser = nobody\nubd0 = /disks/r.dsk\ntcp = yes\n"
+			"tls_cert = /etc/c.pem\ntcp_bind = example.org\n"
+			"[b]\nvmuser = nobody\nubd0 = /disks/r.dsk\npassword = short\n"
+			"kdf_iterations = 5\n");
+	find_error(cfg, ":1: [a]: 'tcp = yes' needs a password");
+	find_error(cfg, ":1: [a]: TLS needs both 'tls_cert' and 'tls_key'");
+	find_error(cfg, ":6: tcp_bind: 'example.org' is not a numeric IPv4 or IPv6");
+	find_error(cfg, ":10: password: too short (at least 8 characters");
+	find_error(cfg, ":11: kdf_iterations: '5' is not a number of iterations");
+	config_free(cfg);
+}
+
 static void names(void **state)
 {
 	struct err e;
@@ -376,6 +423,7 @@ int main(void)
 		cmocka_unit_test(line_order),
 		cmocka_unit_test(suggestions),
 		cmocka_unit_test(sizes),
+		cmocka_unit_test(remote),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
