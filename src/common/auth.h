@@ -37,7 +37,9 @@ struct auth_key {
 };
 
 /* The key of a password for a VM: PBKDF2-HMAC-SHA256(password, salt =
- * "umlmon-auth-1:" VM, iterations). */
+ * "umlmon-auth-1:" VM, iterations). -1 (ERR_INVAL) for iterations outside
+ * [AUTH_KDF_MIN, AUTH_KDF_MAX]: so a client refuses a server that asks
+ * for too few (a cheap dictionary attack) or too many (a hang). */
 int auth_derive(const char *password, const char *vm, unsigned iterations,
 		struct auth_key *out, struct err *e);
 
@@ -45,12 +47,16 @@ int auth_derive(const char *password, const char *vm, unsigned iterations,
  * fails: nothing may go on without them. */
 void auth_random(uint8_t *buf, size_t n);
 
-/* Reads the password in a file: its first line without the newline.
- * Refuses a file that is not a regular file, that group or others may read
- * or write, or (owner != -1) that another user owns; e names the file and
- * the cause. The caller frees the result (auth_wipe_free). */
+/* Reads the password in a file: its first line without the newline
+ * ("\n" or "\r\n"). Refuses a file that is not a regular file, that group
+ * or others may read, write or execute (ERR_PERM), or (owner != -1) that
+ * another user owns (ERR_PERM); an empty first line, one longer than 1024
+ * bytes or with a NUL byte (ERR_INVAL); e names the file and the cause.
+ * The caller frees the result (auth_wipe_free). */
 char *auth_password_file(const char *path, uid_t owner, struct err *e);
-/* Clears a secret's bytes, then frees it. */
+/* Clears a secret's bytes (in a way the compiler keeps). */
+void auth_wipe(void *p, size_t n);
+/* Clears a secret string's bytes, then frees it (NULL: nothing). */
 void auth_wipe_free(char *secret);
 
 /* Constant-time: 1 if equal. */
@@ -77,7 +83,8 @@ enum auth_state {
 	AUTH_WANT_HELLO = 0,
 	AUTH_WANT_PROOF,
 	AUTH_DONE,
-	AUTH_FAILED,     /* the connection must close */
+	AUTH_REFUSED,    /* the connection must close (not AUTH_FAILED:
+			 * libtirpc has that name) */
 };
 
 struct auth_server {
@@ -95,14 +102,14 @@ struct auth_server {
 void auth_server_init(struct auth_server *as, const char *vm,
 		      const struct auth_key *vmkey, const struct auth_key *master,
 		      unsigned iterations, const uint8_t *binding, size_t bindlen);
-/* The client's hello: fills snonce. -1 (state AUTH_FAILED, e: code and
+/* The client's hello: fills snonce. -1 (state AUTH_REFUSED, e: code and
  * cause) for a wrong version, another VM, a second hello. */
 int auth_server_hello(struct auth_server *as, unsigned version, const char *vm,
 		      const uint8_t cnonce[AUTH_NONCE_LEN],
 		      uint8_t snonce[AUTH_NONCE_LEN], struct err *e);
 /* The client's proof: checked against the VM's key and the master key
  * (both, always: the time does not tell which matched). 0: proved, with
- * the server's proof and the session; -1: wrong password (AUTH_FAILED;
+ * the server's proof and the session; -1: wrong password (AUTH_REFUSED;
  * e: ERR_PERM, naming the VM). */
 int auth_server_prove(struct auth_server *as,
 		      const uint8_t client_proof[AUTH_MAC_LEN],
@@ -116,9 +123,10 @@ struct auth_dir {
 };
 
 /* Seals msg into out (n + AUTH_SEAL_OVERHEAD bytes): sequence number,
- * msg, MAC; then counts the record. */
+ * msg, MAC; then counts the record. msg may already be in place at
+ * out + AUTH_SEQ_LEN (rpc_wire encodes it there). */
 void auth_seal(struct auth_dir *d, const uint8_t *msg, size_t n, uint8_t *out);
-/* Opens a sealed record in place: 0 and *msg/*n the message if its
+/* Opens a sealed record in place: 0 and *msg, *n the message if its
  * sequence number is the one expected and its MAC is right; -1 else (the
  * stream is broken: close it). */
 int auth_open(struct auth_dir *d, const uint8_t *rec, size_t len,

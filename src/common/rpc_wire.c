@@ -12,7 +12,14 @@ void rpc_in_free(struct rpc_in *in)
 {
 	free(in->buf);
 	free(in->rec);
-	memset(in, 0, sizeof(*in));
+	auth_wipe(in, sizeof(*in));
+}
+
+void rpc_in_seal(struct rpc_in *in, const uint8_t key[AUTH_KEY_LEN])
+{
+	memcpy(in->seal.key, key, AUTH_KEY_LEN);
+	in->seal.seq = 0;
+	in->sealed = 1;
 }
 
 static void in_reserve(struct rpc_in *in, size_t more)
@@ -84,6 +91,8 @@ int rpc_in_next(struct rpc_in *in, const uint8_t **rec, size_t *len)
 	if (!got)
 		return 0;
 	in->rec_done = 1;
+	if (in->sealed)
+		return auth_open(&in->seal, in->rec, in->reclen, rec, len) < 0 ? -2 : 1;
 	*rec = in->rec;
 	*len = in->reclen;
 	return 1;
@@ -92,40 +101,54 @@ int rpc_in_next(struct rpc_in *in, const uint8_t **rec, size_t *len)
 void rpc_out_free(struct rpc_out *out)
 {
 	free(out->buf);
-	memset(out, 0, sizeof(*out));
+	auth_wipe(out, sizeof(*out));
+}
+
+void rpc_out_seal(struct rpc_out *out, const uint8_t key[AUTH_KEY_LEN])
+{
+	memcpy(out->seal.key, key, AUTH_KEY_LEN);
+	out->seal.seq = 0;
+	out->sealed = 1;
 }
 
 int rpc_out_record(struct rpc_out *out, xdrproc_t fn, void *obj)
 {
 	unsigned long size = xdr_sizeof(fn, obj);
+	/* a sealed record: sequence number, message, MAC, in one fragment */
+	size_t pre = out->sealed ? AUTH_SEQ_LEN : 0;
+	size_t extra = out->sealed ? AUTH_SEAL_OVERHEAD : 0;
+	uint8_t *msg;
 	uint32_t hdr;
 	XDR x;
 
-	if (size == 0 || size > RPC_MAX_RECORD)
+	if (size == 0 || size + extra > RPC_MAX_RECORD)
 		return -1;
 	if (out->start && out->start == out->len) {
 		out->start = out->len = 0;
 	}
-	if (out->len + 4 + size > out->cap) {
+	if (out->len + 4 + extra + size > out->cap) {
 		if (out->start) {
 			memmove(out->buf, out->buf + out->start, out->len - out->start);
 			out->len -= out->start;
 			out->start = 0;
 		}
-		while (out->len + 4 + size > out->cap)
+		while (out->len + 4 + extra + size > out->cap)
 			out->cap = out->cap ? out->cap * 2 : 16384;
 		out->buf = xrealloc(out->buf, out->cap);
 	}
-	xdrmem_create(&x, (char *)out->buf + out->len + 4, (u_int)size, XDR_ENCODE);
+	msg = out->buf + out->len + 4 + pre;
+	xdrmem_create(&x, (char *)msg, (u_int)size, XDR_ENCODE);
 	if (!fn(&x, obj)) {
 		xdr_destroy(&x);
 		return -1;
 	}
 	size = xdr_getpos(&x);
 	xdr_destroy(&x);
-	hdr = htonl(0x80000000u | (uint32_t)size);
+	if (out->sealed)
+		auth_seal(&out->seal, msg, size, msg - pre);
+	hdr = htonl(0x80000000u | (uint32_t)(size + extra));
 	memcpy(out->buf + out->len, &hdr, 4);
-	out->len += 4 + size;
+	out->len += 4 + extra + size;
 	return 0;
 }
 

@@ -8,7 +8,10 @@
 #include <stdint.h>
 #include <rpc/rpc.h>
 
-/* Larger records are refused: nothing in the interface comes close. */
+#include "common/auth.h"
+
+/* Larger records are refused: nothing in the interface comes close. A
+ * sealed record's limit counts its sequence number and MAC. */
 #define RPC_MAX_RECORD (1u << 20)
 
 /* Bytes read from a stream, cut into records. */
@@ -18,12 +21,16 @@ struct rpc_in {
 	uint8_t *rec;     /* the record being assembled */
 	size_t reclen, reccap;
 	int rec_done;     /* rec holds a whole record */
+	int sealed;       /* records are opened with seal (rpc_in_seal) */
+	struct auth_dir seal;
 };
 
 /* Bytes waiting to be written. */
 struct rpc_out {
 	uint8_t *buf;
 	size_t start, len, cap;
+	int sealed;       /* records are sealed with seal (rpc_out_seal) */
+	struct auth_dir seal;
 };
 
 void rpc_in_free(struct rpc_in *in);
@@ -33,8 +40,14 @@ ssize_t rpc_in_read(struct rpc_in *in, int fd);
 /* Appends bytes (for tests and for transports that read elsewhere). */
 void rpc_in_push(struct rpc_in *in, const void *data, size_t n);
 /* Next whole record: 1 (rec/len valid until the next call), 0 if more
- * bytes are needed, -1 if the stream is broken (record too large). */
+ * bytes are needed, -1 if the stream is broken (record too large), -2 if a
+ * sealed record does not open (wrong sequence number, bad MAC, too short:
+ * close the connection). */
 int rpc_in_next(struct rpc_in *in, const uint8_t **rec, size_t *len);
+/* Records that rpc_in_next returns from now on must be sealed with key
+ * (docs/PROTOCOL.md, "Sealed records"); their sequence numbers start at 0.
+ * Bytes already read but not yet returned as records count as after. */
+void rpc_in_seal(struct rpc_in *in, const uint8_t key[AUTH_KEY_LEN]);
 
 void rpc_out_free(struct rpc_out *out);
 /* Appends obj encoded by fn as one record. -1 if encoding failed. */
@@ -43,6 +56,9 @@ int rpc_out_record(struct rpc_out *out, xdrproc_t fn, void *obj);
  * -1 on error. */
 int rpc_out_flush(struct rpc_out *out, int fd);
 size_t rpc_out_pending(const struct rpc_out *out);
+/* Records appended from now on are sealed with key, sequence numbers from
+ * 0; those appended before stay as they are. */
+void rpc_out_seal(struct rpc_out *out, const uint8_t key[AUTH_KEY_LEN]);
 
 /* Appends a call (no credentials) as one record. -1 if encoding failed. */
 int rpc_out_call(struct rpc_out *out, uint32_t xid, uint32_t prog, uint32_t vers,
