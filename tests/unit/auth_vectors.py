@@ -42,3 +42,52 @@ c2s = mac(K, b'client to server' + transcript(vm, cnonce, snonce, it, b''))
 for seq, msg in ((0, b'hello'), (1, b'')):
     body = struct.pack('>Q', seq) + msg
     print('sealed record', seq, (body + mac(c2s, body)).hex())
+
+# The worked example's records (RFC 5531 call and reply headers, XDR of
+# rpc/umlmonctrl.x and rpc/umldir.x), each with its record mark.
+PROG, DIRPROG = 0x20554d4c, 0x20554d44
+
+
+def u32(*v):
+    return b''.join(struct.pack('>I', x) for x in v)
+
+
+def xstring(s):
+    b = s.encode()
+    return u32(len(b)) + b + b'\0' * (-len(b) % 4)
+
+
+def call(xid, prog, proc, args):
+    # xid, CALL, rpcvers 2, prog, vers 1, proc, AUTH_NONE cred and verf
+    return u32(xid, 0, 2, prog, 1, proc, 0, 0, 0, 0) + args
+
+
+def reply(xid, res):
+    # xid, REPLY, MSG_ACCEPTED, AUTH_NONE verf, SUCCESS
+    return u32(xid, 1, 0, 0, 0, 0) + res
+
+
+def record(body):
+    return u32(0x80000000 | len(body)) + body
+
+
+def sealed(key, seq, msg):
+    body = struct.pack('>Q', seq) + msg
+    return record(body + mac(key, body))
+
+
+t = transcript(vm, cnonce, snonce, it, b'')
+s2c = mac(K, b'server to client' + t)
+ok = u32(0) + xstring('')                    # um_result {UM_OK, ""}
+example = [
+    ('UM_AUTH_HELLO call', record(call(1, PROG, 22, u32(1) + xstring(vm) + cnonce))),
+    ('UM_AUTH_HELLO reply', record(reply(1, ok + u32(1, it) + snonce))),
+    ('UM_AUTH_PROVE call', record(call(2, PROG, 23, mac(K, b'client proof' + t)))),
+    ('UM_AUTH_PROVE reply', record(reply(2, ok + mac(K, b'server proof' + t)))),
+    ('UM_NULL call, sealed', sealed(c2s, 0, call(3, PROG, 0, b''))),
+    ('UM_NULL reply, sealed', sealed(s2c, 0, reply(3, b''))),
+    ('UD_REDIRECT call', record(call(1, DIRPROG, 3, xstring(vm)))),
+    ('UD_REDIRECT reply', record(reply(1, ok + u32(40123, 0)))),
+]
+for name, rec in example:
+    print(name, rec.hex())

@@ -19,6 +19,8 @@
 #include "common/auth.h"
 #include "common/rpc_wire.h"
 #include "testutil.h"
+#include "umldir.h"
+#include "umlmonctrl.h"
 
 /* The vectors' inputs (tests/unit/auth_vectors.py). */
 #define VM "vm1"
@@ -477,6 +479,97 @@ static void seal_refused(void **state)
 	rpc_out_free(&out);
 }
 
+/* The bytes of out (then emptied) are want, in hex. */
+static void assert_stream(struct rpc_out *out, const char *want)
+{
+	assert_int_equal(2 * rpc_out_pending(out), strlen(want));
+	assert_hex(out->buf + out->start, want);
+	out->start = out->len = 0;
+}
+
+/* out gets a call and then holds the bytes want. */
+static void call_is(struct rpc_out *out, uint32_t xid, uint32_t prog,
+		    uint32_t proc, xdrproc_t xargs, void *args, const char *want)
+{
+	assert_int_equal(rpc_out_call(out, xid, prog, 1, proc, xargs, args), 0);
+	assert_stream(out, want);
+}
+
+/* out gets a successful reply and then holds the bytes want. */
+static void reply_is(struct rpc_out *out, uint32_t xid, xdrproc_t xres,
+		     void *res, const char *want)
+{
+	struct rpc_msg r;
+
+	rpc_reply_accepted(&r, xid, SUCCESS, xres, res);
+	assert_int_equal(rpc_out_record(out, (xdrproc_t)xdr_replymsg, &r), 0);
+	assert_stream(out, want);
+}
+
+/* docs/PROTOCOL.md's worked example, as umlmon's encoders write it: the
+ * same bytes as Python's (auth_vectors.py) and the document's. */
+static void worked_example(void **state)
+{
+	struct auth_key k = derived(PASSWORD, VM);
+	struct rpc_out c2s = {0}, s2c = {0}, dir = {0};
+	uint8_t cn[AUTH_NONCE_LEN], sn[AUTH_NONCE_LEN];
+	uint8_t cp[AUTH_MAC_LEN], sp[AUTH_MAC_LEN];
+	struct auth_session ses;
+	char *vm = VM;
+
+	(void)state;
+	nonces(cn, sn);
+	auth_compute(&k, VM, cn, sn, ITER, NULL, 0, cp, sp, &ses);
+	um_auth_hello h = {.auth_version = UM_AUTH_VERSION, .vm = VM};
+	memcpy(h.cnonce, cn, sizeof(h.cnonce));
+	call_is(&c2s, 1, UMLMONCTRL_PROG, UM_AUTH_HELLO,
+		(xdrproc_t)xdr_um_auth_hello, &h,
+		"8000005400000001000000000000000220554d4c0000000100000016"
+		"000000000000000000000000000000000000000100000003766d3100"
+		"000102030405060708090a0b0c0d0e0f101112131415161718191a1b"
+		"1c1d1e1f");
+	um_auth_challenge ch = {.res = {UM_OK, ""}, .auth_version = UM_AUTH_VERSION,
+				.kdf_iterations = ITER};
+	memcpy(ch.snonce, sn, sizeof(ch.snonce));
+	reply_is(&s2c, 1, (xdrproc_t)xdr_um_auth_challenge, &ch,
+		 "80000048000000010000000100000000000000000000000000000000"
+		 "00000000000000000000000100002710a0a1a2a3a4a5a6a7a8a9aaab"
+		 "acadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf");
+	um_auth_proof p;
+	memcpy(p.proof, cp, sizeof(p.proof));
+	call_is(&c2s, 2, UMLMONCTRL_PROG, UM_AUTH_PROVE,
+		(xdrproc_t)xdr_um_auth_proof, &p,
+		"8000004800000002000000000000000220554d4c0000000100000017"
+		"000000000000000000000000000000004e2e02cbe4c3f9faa558c63e"
+		"a77be0abb4e017c172e34e2c4770e8d37002df29");
+	um_auth_result ar = {.res = {UM_OK, ""}};
+	memcpy(ar.proof, sp, sizeof(ar.proof));
+	reply_is(&s2c, 2, (xdrproc_t)xdr_um_auth_result, &ar,
+		 "80000040000000020000000100000000000000000000000000000000"
+		 "0000000000000000dc673b0d16fd1643a98ce9fef84692da6a9a7b54"
+		 "deab1c30c9b9e124ef99765c");
+	rpc_out_seal(&c2s, ses.c2s);
+	rpc_out_seal(&s2c, ses.s2c);
+	call_is(&c2s, 3, UMLMONCTRL_PROG, UM_NULL, NULL, NULL,
+		"80000050000000000000000000000003000000000000000220554d4c"
+		"000000010000000000000000000000000000000000000000bf89a4e5"
+		"a634d571b856b733ae0efcb01da8af0ff715f6094344b72bcab32e99");
+	reply_is(&s2c, 3, (xdrproc_t)xdr_rpc_void, NULL,
+		 "80000040000000000000000000000003000000010000000000000000"
+		 "00000000000000001412a77f442006c160bca49375f49830b8d54917"
+		 "f27995ed784a04193adc6ff4");
+	call_is(&dir, 1, UMLDIR_PROG, UD_REDIRECT, (xdrproc_t)xdr_wrapstring, &vm,
+		"8000003000000001000000000000000220554d440000000100000003"
+		"0000000000000000000000000000000000000003766d3100");
+	ud_port_res pr = {.res = {UD_OK, ""}, .port = 40123, .tls = FALSE};
+	reply_is(&dir, 1, (xdrproc_t)xdr_ud_port_res, &pr,
+		 "80000028000000010000000100000000000000000000000000000000"
+		 "000000000000000000009cbb00000000");
+	rpc_out_free(&c2s);
+	rpc_out_free(&s2c);
+	rpc_out_free(&dir);
+}
+
 struct blob {
 	char *p;
 	u_int n;
@@ -640,6 +733,7 @@ int main(void)
 		cmocka_unit_test(seal_round_trip),
 		cmocka_unit_test(seal_refused),
 		cmocka_unit_test(seal_limit),
+		cmocka_unit_test(worked_example),
 		cmocka_unit_test(password_files),
 	};
 
