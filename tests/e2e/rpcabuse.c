@@ -113,7 +113,7 @@ static int readers(void)
 
 	memset(&info, 0, sizeof(info));
 	if (rpc_client_call(c, UM_INFO, (xdrproc_t)xdr_rpc_void, NULL,
-			    (xdrproc_t)xdr_um_info, &info, 10000, &e) < 0)
+			    (xdrproc_t)xdr_um_info, &info, 60000, &e) < 0)
 		fail("info: %s", e.msg);
 	for (u_int i = 0; i < info.chans.chans_len; i++)
 		if (!strcmp(info.chans.chans_val[i].name, "con1"))
@@ -266,43 +266,100 @@ static long rss_kb(const char *pid)
 	return kb;
 }
 
-/* n console reads of 64 KiB each (a few bytes asked, a lot answered),
- * sent while never reading: the monitor must stop taking them, go on
- * serving others, and still answer every one once the client reads. */
-static void no_read(int n, const char *pid)
+/* Writes what it can of each client's calls until none has had room
+ * for a second: the monitor has stopped reading them all. Returns the
+ * bytes it took. */
+static size_t send_until_stalled(const int *fds, struct rpc_out *outs, int k)
 {
-	struct rpc_out out = {0};
-	int fd = connect_ctrl(), sent = 0;
-	long rss0 = pid ? rss_kb(pid) : -1;
-	struct err e;
+	struct pollfd *p = xcalloc((size_t)k, sizeof(*p));
+	size_t sent = 0;
 
-	for (int i = 1; i <= n; i++)
-		put_read(&out, (uint32_t)i, 0, UM_DATA_MAX, 0);
-	fd_nonblock(fd);
+	for (int i = 0; i < k; i++) {
+		fd_nonblock(fds[i]);
+		p[i].fd = fds[i];
+	}
 	for (;;) {
-		struct pollfd p = {.fd = fd, .events = POLLOUT};
-		size_t before = rpc_out_pending(&out);
+		int left = 0;
 
-		if (rpc_out_flush(&out, fd) < 0)
-			fail("write: %s", strerror(errno));
-		sent += (int)(before - rpc_out_pending(&out));
-		if (!rpc_out_pending(&out))
-			break;
-		/* a second without room: the monitor has stopped reading us */
-		if (poll(&p, 1, 1000) == 0)
+		for (int i = 0; i < k; i++) {
+			size_t before = rpc_out_pending(&outs[i]);
+
+			if (rpc_out_flush(&outs[i], fds[i]) < 0)
+				fail("write: %s", strerror(errno));
+			sent += before - rpc_out_pending(&outs[i]);
+			p[i].events = rpc_out_pending(&outs[i]) ? POLLOUT : 0;
+			left += rpc_out_pending(&outs[i]) != 0;
+		}
+		if (!left || poll(p, (nfds_t)k, 1000) == 0)
 			break;
 	}
-	printf("the monitor took %d of %zu bytes of calls before it stopped "
-	       "reading\n", sent, (size_t)sent + rpc_out_pending(&out));
+	free(p);
+	return sent;
+}
+
+/* k clients each send n console reads of 64 KiB each (a few bytes asked,
+ * a lot answered) while never reading: the monitor must stop taking them,
+ * go on serving others, and still answer every one once the clients
+ * read. */
+static void no_read(int n, const char *pid, int k)
+{
+	struct rpc_out *outs = xcalloc((size_t)k, sizeof(*outs));
+	int *fds = xcalloc((size_t)k, sizeof(*fds));
+	long rss0 = pid ? rss_kb(pid) : -1;
+	size_t sent, total = 0;
+	struct err e;
+
+	for (int c = 0; c < k; c++) {
+		fds[c] = connect_ctrl();
+		for (int i = 1; i <= n; i++)
+			put_read(&outs[c], (uint32_t)i, 0, UM_DATA_MAX, 0);
+		total += outs[c].len;
+	}
+	sent = send_until_stalled(fds, outs, k);
+	printf("the monitor took %zu of %zu bytes of calls from %d clients "
+	       "before it stopped reading\n", sent, total, k);
 	if (pid)
 		printf("its memory grew by %ld KiB\n", rss_kb(pid) - rss0);
 	if (ping(10000, &e) < 0)
-		fail("another client is not served while one does not read: %s",
+		fail("another client is not served while %d do not read: %s", k,
 		     e.msg);
-	expect_replies(fd, &out, n);
-	close(fd);
+	for (int c = 0; c < k; c++) {
+		expect_replies(fds[c], &outs[c], n);
+		close(fds[c]);
+		rpc_out_free(&outs[c]);
+	}
+	free(outs);
+	free(fds);
+	printf("all %d answered once read\n", n * k);
+}
+
+/* n console reads parked on con1 (RPC_MAX_DEFERRED per connection), then
+ * every client leaves at once: prints how long the monitor took to park
+ * them and to drop them. */
+static void park(int n)
+{
+	int per = 64, k = (n + per - 1) / per, base = readers();
+	int *fds = xcalloc((size_t)k, sizeof(*fds));
+	struct rpc_out out = {0};
+	int64_t t0 = now_ms(), t1;
+
+	for (int c = 0, left = n; c < k; c++, left -= per) {
+		fds[c] = connect_ctrl();
+		for (int i = 1; i <= (left < per ? left : per); i++)
+			put_read(&out, (uint32_t)i, FAR_AHEAD, 4096, 60000);
+		send_out(fds[c], &out);
+	}
+	wait_readers(base + n, "the parked reads");
+	t1 = now_ms();
+	printf("%d reads parked on %d connections in %" PRId64 " ms\n", n, k,
+	       t1 - t0);
+	/* the newest first: each is found last in every list */
+	for (int c = k - 1; c >= 0; c--)
+		close(fds[c]);
+	wait_readers(base, "after the clients left");
+	printf("dropped them in %" PRId64 " ms\n", now_ms() - t1);
+	free(fds);
 	rpc_out_free(&out);
-	printf("all %d answered once read\n", n);
 }
 
 /* A parked read, then half a record, then gone. */
@@ -372,7 +429,7 @@ int main(int argc, char **argv)
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: rpcabuse SOCKET reads-shutrd|reads-close|"
-			"pipeline|no-read|hold N [PID] | two-stops | half-record | "
+			"pipeline|no-read|hold|park N [PID|- [CLIENTS]] | two-stops | half-record | "
 			"sysrq KEY\n");
 		return 2;
 	}
@@ -390,7 +447,10 @@ int main(int argc, char **argv)
 	else if (!strcmp(mode, "pipeline"))
 		pipeline(n);
 	else if (!strcmp(mode, "no-read"))
-		no_read(n, argc > 4 ? argv[4] : NULL);
+		no_read(n, argc > 4 && strcmp(argv[4], "-") ? argv[4] : NULL,
+			argc > 5 ? atoi(argv[5]) : 1);
+	else if (!strcmp(mode, "park"))
+		park(n);
 	else if (!strcmp(mode, "half-record"))
 		half_record();
 	else if (!strcmp(mode, "hold"))
