@@ -1,4 +1,4 @@
-/* loop.c -- epoll, a sorted timer list and signalfd. */
+/* loop.c -- epoll, a heap of timers and signalfd. */
 #include "serve/loop.h"
 
 #include <errno.h>
@@ -18,12 +18,19 @@ struct handler {
 	int active;
 };
 
+/* Timers are a binary heap ordered by (due, seq): adding and cancelling
+ * one costs O(log n) with tens of thousands pending (a parked console read
+ * each holds one), and timers due at the same time run in the order they
+ * were added. */
 struct loop_timer {
 	int64_t due;
+	uint64_t seq;
 	loop_timer_cb cb;
 	void *arg;
-	struct loop_timer *next;
+	size_t idx;            /* in the heap; TIMER_RUNNING while it runs */
 };
+
+#define TIMER_RUNNING ((size_t)-1)
 
 struct sighandler {
 	int sig;
@@ -35,7 +42,9 @@ struct loop {
 	int epfd;
 	struct handler *fds;
 	int nfds;
-	struct loop_timer *timers; /* sorted by due */
+	struct loop_timer **heap;  /* timers, the earliest first */
+	size_t ntimers, captimers;
+	uint64_t timer_seq;
 	int sigfd;
 	sigset_t sigs;
 	struct sighandler sh[16];
@@ -61,12 +70,9 @@ void loop_free(struct loop *l)
 {
 	if (!l)
 		return;
-	while (l->timers) {
-		struct loop_timer *t = l->timers;
-
-		l->timers = t->next;
-		free(t);
-	}
+	for (size_t i = 0; i < l->ntimers; i++)
+		free(l->heap[i]);
+	free(l->heap);
 	if (l->sigfd >= 0) {
 		close(l->sigfd);
 		sigprocmask(SIG_UNBLOCK, &l->sigs, NULL);
@@ -129,30 +135,77 @@ void loop_del_fd(struct loop *l, int fd)
 	l->fds[fd].active = 0;
 }
 
+static int timer_before(const struct loop_timer *a, const struct loop_timer *b)
+{
+	return a->due < b->due || (a->due == b->due && a->seq < b->seq);
+}
+
+static void heap_set(struct loop *l, size_t i, struct loop_timer *t)
+{
+	l->heap[i] = t;
+	t->idx = i;
+}
+
+/* Moves the timer at i to its place. */
+static void heap_fix(struct loop *l, size_t i)
+{
+	struct loop_timer *t = l->heap[i];
+
+	while (i > 0 && timer_before(t, l->heap[(i - 1) / 2])) {
+		heap_set(l, i, l->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= l->ntimers)
+			break;
+		if (c + 1 < l->ntimers && timer_before(l->heap[c + 1], l->heap[c]))
+			c++;
+		if (!timer_before(l->heap[c], t))
+			break;
+		heap_set(l, i, l->heap[c]);
+		i = c;
+	}
+	heap_set(l, i, t);
+}
+
+static void heap_remove(struct loop *l, struct loop_timer *t)
+{
+	size_t i = t->idx;
+	struct loop_timer *last = l->heap[--l->ntimers];
+
+	if (last != t) {
+		heap_set(l, i, last);
+		heap_fix(l, i);
+	}
+}
+
 struct loop_timer *loop_timer_add(struct loop *l, int64_t delay_ms,
 				  loop_timer_cb cb, void *arg)
 {
-	struct loop_timer *t = xcalloc(1, sizeof(*t)), **pp;
+	struct loop_timer *t = xcalloc(1, sizeof(*t));
 
 	t->due = now_ms() + (delay_ms > 0 ? delay_ms : 0);
+	t->seq = l->timer_seq++;
 	t->cb = cb;
 	t->arg = arg;
-	for (pp = &l->timers; *pp && (*pp)->due <= t->due; pp = &(*pp)->next)
-		;
-	t->next = *pp;
-	*pp = t;
+	if (l->ntimers == l->captimers) {
+		l->captimers = l->captimers ? l->captimers * 2 : 64;
+		l->heap = xrealloc(l->heap, l->captimers * sizeof(*l->heap));
+	}
+	heap_set(l, l->ntimers++, t);
+	heap_fix(l, t->idx);
 	return t;
 }
 
 void loop_timer_cancel(struct loop *l, struct loop_timer *t)
 {
-	for (struct loop_timer **pp = &l->timers; t && *pp; pp = &(*pp)->next) {
-		if (*pp == t) {
-			*pp = t->next;
-			free(t);
-			return;
-		}
-	}
+	/* one that runs now is freed when its callback returns */
+	if (!t || t->idx == TIMER_RUNNING)
+		return;
+	heap_remove(l, t);
+	free(t);
 }
 
 static void on_signalfd(struct loop *l, int fd, uint32_t events, void *arg)
@@ -193,10 +246,11 @@ static void run_timers(struct loop *l)
 {
 	int64_t now = now_ms();
 
-	while (l->timers && l->timers->due <= now && !l->quit) {
-		struct loop_timer *t = l->timers;
+	while (l->ntimers && l->heap[0]->due <= now && !l->quit) {
+		struct loop_timer *t = l->heap[0];
 
-		l->timers = t->next;
+		heap_remove(l, t);
+		t->idx = TIMER_RUNNING;
 		t->cb(l, t->arg);
 		free(t);
 	}
@@ -210,8 +264,8 @@ int loop_run(struct loop *l)
 	while (!l->quit) {
 		int timeout = -1, n;
 
-		if (l->timers) {
-			int64_t d = l->timers->due - now_ms();
+		if (l->ntimers) {
+			int64_t d = l->heap[0]->due - now_ms();
 
 			timeout = d < 0 ? 0 : d > 60000 ? 60000 : (int)d;
 		}

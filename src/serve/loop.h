@@ -25,7 +25,10 @@ void loop_del_fd(struct loop *l, int fd);
 /* Calls cb once after delay_ms. The timer is freed after it fires. */
 struct loop_timer *loop_timer_add(struct loop *l, int64_t delay_ms,
 				  loop_timer_cb cb, void *arg);
-/* Cancels a pending timer; NULL is ignored. */
+/* Cancels a pending timer; NULL is ignored, and so is the timer whose
+ * callback runs now. A timer that has run is freed: whoever keeps its
+ * pointer clears it in the callback (cancelling it later is a use after
+ * free). O(log n). */
 void loop_timer_cancel(struct loop *l, struct loop_timer *t);
 
 /* Delivers sig through the loop; the signal is blocked for the process.

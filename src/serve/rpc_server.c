@@ -35,7 +35,7 @@ struct conn {
 	struct rpc_peer peer;
 	struct rpc_in in;
 	struct rpc_out out;
-	struct rpc_call *pending;   /* deferred calls */
+	struct rpc_call *pending;   /* deferred calls, the newest first */
 	int npending;
 	int reading;                /* records are read and dispatched */
 	int dead;                   /* broken: the loop closes it */
@@ -50,7 +50,9 @@ struct rpc_call {
 	void *args, *res;
 	void (*cancel)(struct rpc_call *, void *);
 	void *cancel_arg;
-	struct rpc_call *next;
+	/* on its connection's list until answered: leaves it in O(1) (a
+	 * connection may hold many, answered in any order) */
+	struct rpc_call *next, **pprev;
 };
 
 struct rpc_server {
@@ -100,6 +102,20 @@ static void call_free(struct rpc_call *c)
 	free(c);
 }
 
+/* A deferred call leaves its connection's list: it is answered or
+ * refused. */
+static void unlink_pending(struct conn *c, struct rpc_call *call)
+{
+	if (!call->pprev)
+		return;
+	*call->pprev = call->next;
+	if (call->next)
+		call->next->pprev = call->pprev;
+	call->next = NULL;
+	call->pprev = NULL;
+	c->npending--;
+}
+
 /* Only from the loop (see the top of this file). */
 static void conn_close(struct conn *c)
 {
@@ -117,8 +133,7 @@ static void conn_close(struct conn *c)
 	while (c->pending) {
 		struct rpc_call *call = c->pending;
 
-		c->pending = call->next;
-		c->npending--;
+		unlink_pending(c, call);
 		if (call->cancel)
 			call->cancel(call, call->cancel_arg);
 		call_free(call);
@@ -237,19 +252,6 @@ static int peer_may(const struct rpc_peer *p, enum rpc_policy pol, char *why,
 	return 0;
 }
 
-/* A deferred call leaves its connection's list: it is answered or
- * refused. */
-static void unlink_pending(struct conn *c, struct rpc_call *call)
-{
-	for (struct rpc_call **pp = &c->pending; *pp; pp = &(*pp)->next) {
-		if (*pp == call) {
-			*pp = call->next;
-			c->npending--;
-			return;
-		}
-	}
-}
-
 /* The ONC RPC refusal of a call, for servers without a deny hook. */
 static void deny_rpc(struct rpc_call *call)
 {
@@ -348,6 +350,9 @@ static void conn_dispatch(struct conn *c, const uint8_t *rec, size_t len)
 	}
 	xdr_destroy(&x);
 	call->next = c->pending;
+	call->pprev = &c->pending;
+	if (c->pending)
+		c->pending->pprev = &call->next;
 	c->pending = call;
 	c->npending++;
 	if (!peer_may(&c->peer, proc->policy, why, sizeof(why))) {

@@ -55,14 +55,16 @@ int chan_log_same(const struct chan *ch, const struct chan_opts *o)
 	return ch->log_max == o->log_max && ch->log_keep == o->log_keep;
 }
 
-static void unlink_waiter(struct chan *ch, struct chan_waiter **pp)
+static void unlink_waiter(struct chan *ch, struct chan_waiter *w)
 {
-	struct chan_waiter *w = *pp;
-
-	*pp = w->next;
-	if (ch->waiters_end == &w->next)
-		ch->waiters_end = pp;
+	*w->pprev = w->next;
+	if (w->next)
+		w->next->pprev = w->pprev;
+	else
+		ch->waiters_end = w->pprev;
 	w->next = NULL;
+	w->pprev = NULL;
+	ch->nwaiters--;
 }
 
 /* Waiters stay on the list until their turn: a callback may remove any
@@ -75,7 +77,7 @@ static void wake_all(struct chan *ch, int closed)
 	struct chan_waiter *w;
 
 	while ((w = ch->waiters) && w->seq < end) {
-		unlink_waiter(ch, &ch->waiters);
+		unlink_waiter(ch, w);
 		w->cb(w, closed);
 	}
 }
@@ -411,25 +413,19 @@ void chan_wait(struct chan *ch, struct chan_waiter *w)
 	w->ch = ch;
 	w->seq = ch->wait_seq++;
 	w->next = NULL;
+	w->pprev = ch->waiters_end;
 	*ch->waiters_end = w;
 	ch->waiters_end = &w->next;
+	ch->nwaiters++;
 }
 
 void chan_unwait(struct chan *ch, struct chan_waiter *w)
 {
-	for (struct chan_waiter **pp = &ch->waiters; *pp; pp = &(*pp)->next) {
-		if (*pp == w) {
-			unlink_waiter(ch, pp);
-			return;
-		}
-	}
+	if (w->pprev && w->ch == ch)
+		unlink_waiter(ch, w);
 }
 
 int chan_nwaiters(const struct chan *ch)
 {
-	int n = 0;
-
-	for (const struct chan_waiter *w = ch->waiters; w; w = w->next)
-		n++;
-	return n;
+	return ch->nwaiters;
 }

@@ -58,7 +58,9 @@ struct chan_waiter {
 	chan_wake_cb cb;
 	void *arg;
 	uint64_t seq;          /* order of arrival, set by chan_wait() */
-	struct chan_waiter *next;
+	/* the channel's list: removal is O(1), as tens of thousands may wait
+	 * and leave in any order; pprev is NULL when not on it */
+	struct chan_waiter *next, **pprev;
 };
 
 struct chan {
@@ -85,6 +87,7 @@ struct chan {
 	size_t in_off;
 	struct chan_waiter *waiters; /* oldest first */
 	struct chan_waiter **waiters_end;
+	int nwaiters;
 	uint64_t wait_seq;     /* waiters ever added */
 	void (*on_close)(struct chan *ch, void *arg);
 	void *on_close_arg;

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -375,6 +377,68 @@ static void waiters_change_during_wake(void **state)
 	loop_free(l);
 }
 
+static int64_t cpu_ms(void)
+{
+	struct rusage r;
+
+	getrusage(RUSAGE_SELF, &r);
+	return (int64_t)(r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1000 +
+	       (r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1000;
+}
+
+/* Tens of thousands of parked reads that leave in any order (the newest
+ * first, as a client's calls are cancelled) cost O(1) each: 100000 of them
+ * in a list walked for each would take minutes. Those left are woken in
+ * the order they came. */
+#define MANY 100000
+static int woke_order[MANY], nwoke;
+
+static void wake_note(struct chan_waiter *w, int closed)
+{
+	(void)closed;
+	woke_order[nwoke++] = (int)(intptr_t)w->arg;
+}
+
+static void many_waiters_leave(void **state)
+{
+	struct loop *l = loop_new();
+	struct err e;
+	struct chan_opts o = {.ring_size = 4096};
+	struct chan *ch = chan_new(l, "con1", CHAN_PTY, &o, &e);
+	struct chan_waiter *w = calloc(MANY, sizeof(*w));
+	int64_t t0 = cpu_ms();
+
+	(void)state;
+	for (int i = 0; i < MANY; i++) {
+		w[i].cb = wake_note;
+		w[i].arg = (void *)(intptr_t)i;
+		chan_wait(ch, &w[i]);
+	}
+	/* every third from the end, then the rest of the second half */
+	for (int i = MANY - 1; i >= 0; i -= 3)
+		chan_unwait(ch, &w[i]);
+	for (int i = MANY - 2; i >= MANY / 2; i -= 3)
+		chan_unwait(ch, &w[i]);
+	/* twice is harmless */
+	chan_unwait(ch, &w[MANY - 1]);
+	assert_true(cpu_ms() - t0 < 2000);
+	nwoke = 0;
+	chan_output(ch, "x", 1);
+	assert_int_equal(chan_nwaiters(ch), 0);
+	for (int i = 1; i < nwoke; i++)
+		assert_true(woke_order[i - 1] < woke_order[i]);
+	for (int i = 0; i < nwoke; i++) {
+		int k = woke_order[i];
+
+		assert_true((MANY - 1 - k) % 3 != 0);
+		assert_true(k < MANY / 2 || (MANY - 2 - k) % 3 != 0);
+	}
+	assert_true(nwoke > MANY / 3);
+	free(w);
+	chan_free(ch);
+	loop_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -386,6 +450,7 @@ int main(void)
 		cmocka_unit_test(screen_state),
 		cmocka_unit_test(screen_deferred),
 		cmocka_unit_test(waiters_change_during_wake),
+		cmocka_unit_test(many_waiters_leave),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
