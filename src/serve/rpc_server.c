@@ -11,6 +11,8 @@
 #include "serve/rpc_server.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -20,27 +22,43 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "serve/loop.h"
-#include "serve/rpc_unix.h"
+#include "common/ratelimit.h"
 #include "common/rpc_wire.h"
+#include "serve/loop.h"
+#include "serve/rpc_tcp.h"
+#include "serve/rpc_unix.h"
 
 /* Pauses of the listener while accept() fails (out of fds): the first,
  * doubled each time up to the last. */
 #define ACCEPT_PAUSE_MIN_MS 50
 #define ACCEPT_PAUSE_MAX_MS 1000
 
+/* The limits of a transport and what its connections hold now. */
+struct tstate {
+	struct rpc_limits lim;
+	int nconns, nunauth;
+	size_t queued;              /* replies not yet taken, all of them */
+};
+
 struct conn {
 	struct rpc_server *srv;
 	int fd;
+	const struct rpc_transport *t;
+	struct tstate *ts;
 	struct rpc_peer peer;
 	struct rpc_in in;
 	struct rpc_out out;
 	struct rpc_call *pending;   /* deferred calls, the newest first */
 	int npending;
 	int reading;                /* records are read and dispatched */
+	int held;                   /* not reading: the transport's total */
 	int dead;                   /* broken: the loop closes it */
+	int closing;                /* closes once its replies are written */
+	uint32_t events;            /* as the loop has them */
+	size_t acct;                /* its bytes in ts->queued */
 	struct loop_timer *soon;    /* see conn_soon() */
-	struct conn *next;
+	struct loop_timer *auth_timer; /* the handshake's end */
+	struct conn *next, **pprev;
 };
 
 struct rpc_call {
@@ -55,23 +73,110 @@ struct rpc_call {
 	struct rpc_call *next, **pprev;
 };
 
+struct listener {
+	struct rpc_server *srv;
+	int fd;
+	const struct rpc_transport *t;
+	char *path;                 /* unix: removed when it closes */
+	char addr[46];              /* tcp: the bound address */
+	int port;
+	char name[80];              /* for log lines */
+	int stalled;                /* accept() fails; the listener pauses */
+	int64_t pause_ms;
+	struct loop_timer *pause;
+	struct listener *next;
+};
+
 struct rpc_server {
 	struct loop *loop;
 	uint32_t prog, vers;
 	const struct rpc_proc *procs;
 	size_t nprocs;
 	void *ctx;
-	int lfd;
-	char *path;
+	struct listener *listeners;
 	struct conn *conns;
-	const struct rpc_transport *transport;  /* of the listener */
+	int nconns;
+	struct tstate ts[RPC_NTRANSPORTS];
 	rpc_deny_fn deny;
-	int stalled;                /* accept() fails; the listener pauses */
-	int64_t pause_ms;
-	struct loop_timer *pause;
+	/* lines a client causes at will: refused and dropped connections */
+	struct ratelimit refusals;
+};
+
+static const struct rpc_transport *const transports[RPC_NTRANSPORTS] = {
+	[RPC_UNIX] = &rpc_unix_transport,
+	[RPC_TCP] = &rpc_tcp_transport,
 };
 
 static void accept_resume(struct rpc_server *s);
+
+void rpc_limits_default(int transport, struct rpc_limits *l)
+{
+	memset(l, 0, sizeof(*l));
+	if (transport == RPC_TCP) {
+		l->max_conns = 64;
+		l->max_conns_per_peer = 16;
+		l->max_unauth = 16;
+		l->auth_timeout_ms = 10000;
+	} else {
+		l->max_conns = 512;
+		l->max_conns_per_peer = 256;
+		l->max_unauth = 512;
+		l->auth_timeout_ms = 10000;
+	}
+	l->max_queued_conn = RPC_OUT_HIGH_WATER;
+	l->max_queued_total = RPC_QUEUED_TOTAL;
+}
+
+void rpc_server_set_limits(struct rpc_server *s, int transport,
+			   const struct rpc_limits *l)
+{
+	struct rpc_limits d, *to = &s->ts[transport].lim;
+
+	rpc_limits_default(transport, &d);
+	to->max_conns = l->max_conns > 0 ? l->max_conns : d.max_conns;
+	to->max_conns_per_peer = l->max_conns_per_peer > 0 ?
+				 l->max_conns_per_peer : d.max_conns_per_peer;
+	to->max_unauth = l->max_unauth > 0 ? l->max_unauth : d.max_unauth;
+	to->auth_timeout_ms = l->auth_timeout_ms > 0 ? l->auth_timeout_ms :
+			      d.auth_timeout_ms;
+	to->max_queued_conn = l->max_queued_conn ? l->max_queued_conn :
+			      d.max_queued_conn;
+	to->max_queued_total = l->max_queued_total ? l->max_queued_total :
+			       d.max_queued_total;
+}
+
+const char *rpc_peer_text(const struct rpc_peer *p, char *buf, size_t len)
+{
+	if (p->addr[0])
+		snprintf(buf, len, "%s port %d", p->addr, p->port);
+	else if (p->pid)
+		snprintf(buf, len, "uid %d pid %d", (int)p->uid, (int)p->pid);
+	else
+		snprintf(buf, len, "uid %d", (int)p->uid);
+	return buf;
+}
+
+/* A line about a client that the client can cause at will. */
+static void log_refusal(struct rpc_server *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void log_refusal(struct rpc_server *s, const char *fmt, ...)
+{
+	uint64_t held;
+	char line[300];
+	va_list ap;
+
+	if (!ratelimit_ok(&s->refusals, now_ms(), &held))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (held)
+		log_warn("rpc: %s (and %llu more such lines not logged)", line,
+			 (unsigned long long)held);
+	else
+		log_warn("rpc: %s", line);
+}
 
 struct rpc_server *rpc_server_new(struct loop *l, uint32_t prog, uint32_t vers,
 				  const struct rpc_proc *procs, size_t nprocs,
@@ -85,7 +190,9 @@ struct rpc_server *rpc_server_new(struct loop *l, uint32_t prog, uint32_t vers,
 	s->procs = procs;
 	s->nprocs = nprocs;
 	s->ctx = ctx;
-	s->lfd = -1;
+	for (int i = 0; i < RPC_NTRANSPORTS; i++)
+		rpc_limits_default(i, &s->ts[i].lim);
+	s->refusals = (struct ratelimit)RATELIMIT_INIT(20, 10000);
 	return s;
 }
 
@@ -116,20 +223,25 @@ static void unlink_pending(struct conn *c, struct rpc_call *call)
 	c->npending--;
 }
 
+static void queued_account(struct tstate *ts, struct rpc_server *s, size_t was,
+			   size_t n);
+
 /* Only from the loop (see the top of this file). */
 static void conn_close(struct conn *c)
 {
 	struct rpc_server *s = c->srv;
 
-	for (struct conn **pp = &s->conns; *pp; pp = &(*pp)->next) {
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
-	}
+	*c->pprev = c->next;
+	if (c->next)
+		c->next->pprev = c->pprev;
+	s->nconns--;
+	c->ts->nconns--;
+	if (c->t->needs_auth && !c->peer.authenticated)
+		c->ts->nunauth--;
 	/* a cancel callback that answers another call of ours is dropped */
 	c->dead = 1;
 	loop_timer_cancel(s->loop, c->soon);
+	loop_timer_cancel(s->loop, c->auth_timer);
 	while (c->pending) {
 		struct rpc_call *call = c->pending;
 
@@ -142,6 +254,7 @@ static void conn_close(struct conn *c)
 	close(c->fd);
 	rpc_in_free(&c->in);
 	rpc_out_free(&c->out);
+	queued_account(c->ts, s, c->acct, 0);
 	free(c);
 	accept_resume(s);
 }
@@ -150,21 +263,25 @@ void rpc_server_free(struct rpc_server *s)
 {
 	if (!s)
 		return;
-	if (s->lfd >= 0) {
-		loop_del_fd(s->loop, s->lfd);
-		close(s->lfd);
-		s->lfd = -1;
-		if (s->path)
-			unlink(s->path);
+	while (s->listeners) {
+		struct listener *li = s->listeners;
+
+		s->listeners = li->next;
+		loop_del_fd(s->loop, li->fd);
+		close(li->fd);
+		if (li->path)
+			unlink(li->path);
+		loop_timer_cancel(s->loop, li->pause);
+		free(li->path);
+		free(li);
 	}
-	loop_timer_cancel(s->loop, s->pause);
 	while (s->conns)
 		conn_close(s->conns);
-	free(s->path);
 	free(s);
 }
 
 static void conn_process(struct conn *c);
+static void conn_update_events(struct conn *c);
 
 static void on_soon(struct loop *l, void *arg)
 {
@@ -172,10 +289,12 @@ static void on_soon(struct loop *l, void *arg)
 
 	(void)l;
 	c->soon = NULL;
-	if (c->dead)
+	if (c->dead) {
 		conn_close(c);
-	else
-		conn_process(c);
+		return;
+	}
+	conn_update_events(c);
+	conn_process(c);
 }
 
 /* Has the loop look at c again, after the callback running now: to close
@@ -192,20 +311,55 @@ static void conn_kill(struct conn *c)
 	conn_soon(c);
 }
 
+/* The connection's replies now take n bytes of its transport's total.
+ * When the total falls below its limit, the connections it held are
+ * looked at again (from the loop). */
+static void queued_account(struct tstate *ts, struct rpc_server *s, size_t was,
+			   size_t n)
+{
+	int over = ts->queued >= ts->lim.max_queued_total;
+
+	ts->queued = ts->queued - was + n;
+	if (!over || ts->queued >= ts->lim.max_queued_total)
+		return;
+	for (struct conn *c = s->conns; c; c = c->next)
+		if (c->held && c->ts == ts)
+			conn_soon(c);
+}
+
+/* Reads and dispatches while the connection's replies, and all of its
+ * transport's, stay under their limits: a client that does not read its
+ * replies stops being served, not only read, while others go on. */
 static void conn_update_events(struct conn *c)
 {
+	struct tstate *ts = c->ts;
+	size_t out = rpc_out_pending(&c->out);
 	int was = c->reading;
 	uint32_t ev = 0;
 
 	if (c->dead)
 		return;
-	c->reading = rpc_out_pending(&c->out) < RPC_OUT_HIGH_WATER &&
-		     c->npending < RPC_MAX_DEFERRED;
+	if (out != c->acct) {
+		size_t old = c->acct;
+
+		c->acct = out;
+		queued_account(ts, c->srv, old, out);
+	}
+	if (c->closing && !out && !c->npending) {
+		conn_kill(c);
+		return;
+	}
+	c->held = out && ts->queued >= ts->lim.max_queued_total;
+	c->reading = !c->closing && out < ts->lim.max_queued_conn &&
+		     c->npending < RPC_MAX_DEFERRED && !c->held;
 	if (c->reading)
 		ev |= EPOLLIN;
-	if (rpc_out_pending(&c->out))
+	if (out)
 		ev |= EPOLLOUT;
-	loop_mod_fd(c->srv->loop, c->fd, ev);
+	if (ev != c->events) {
+		loop_mod_fd(c->srv->loop, c->fd, ev);
+		c->events = ev;
+	}
 	if (c->reading && !was && c->in.len)
 		conn_soon(c);
 }
@@ -247,6 +401,12 @@ static int peer_may(const struct rpc_peer *p, enum rpc_policy pol, char *why,
 			return 1;
 		snprintf(why, len, "only root may call it");
 		return 0;
+	case RPC_AUTH:
+		/* after it, a transport that needs it closes the connection */
+		if (!p->authenticated)
+			return 1;
+		snprintf(why, len, "only in the handshake of a TCP connection");
+		return 0;
 	}
 	snprintf(why, len, "unknown policy");
 	return 0;
@@ -278,59 +438,122 @@ static const struct rpc_proc *find_proc(struct rpc_server *s, uint32_t num)
 	return NULL;
 }
 
+/* Ends a connection without a reply: what an unauthenticated client sent
+ * is not answered. */
+static void conn_drop(struct conn *c, const char *why, uint32_t proc)
+{
+	char peer[80];
+	const struct rpc_proc *p = find_proc(c->srv, proc);
+
+	log_refusal(c->srv, "%s %s: %s%s%s; closing the connection",
+		    c->t->name, rpc_peer_text(&c->peer, peer, sizeof(peer)), why,
+		    p ? ": " : "", p ? p->name : "");
+	conn_kill(c);
+}
+
+static uint32_t be32_at(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return ntohl(v);
+}
+
+/* RFC 5531: a call of another RPC version is answered RPC_MISMATCH (2 to
+ * 2). libtirpc's xdr_callmsg refuses such a call before anything of it is
+ * returned, so its header (xid, direction, rpcvers) is read here. 1 if
+ * the record was such a call. */
+static int rpc_version_mismatch(struct conn *c, const uint8_t *rec, size_t len,
+				int preauth)
+{
+	struct rpc_msg reply;
+
+	if (len < 12 || be32_at(rec + 4) != CALL ||
+	    be32_at(rec + 8) == RPC_MSG_VERSION)
+		return 0;
+	if (preauth) {
+		conn_drop(c, "a call of another RPC version before authentication", 0);
+		return 1;
+	}
+	memset(&reply, 0, sizeof(reply));
+	reply.rm_xid = be32_at(rec);
+	reply.rm_direction = REPLY;
+	reply.rm_reply.rp_stat = MSG_DENIED;
+	reply.rjcted_rply.rj_stat = RPC_MISMATCH;
+	reply.rjcted_rply.rj_vers.low = RPC_MSG_VERSION;
+	reply.rjcted_rply.rj_vers.high = RPC_MSG_VERSION;
+	conn_send(c, &reply);
+	return 1;
+}
+
+/* An error answered the RPC way, or, before authentication, the end. */
+static void conn_reject(struct conn *c, uint32_t xid, enum accept_stat stat,
+			int preauth, const char *why, uint32_t proc)
+{
+	struct rpc_msg reply;
+
+	if (preauth) {
+		conn_drop(c, why, proc);
+		return;
+	}
+	rpc_reply_accepted(&reply, xid, stat, NULL, NULL);
+	if (stat == PROG_MISMATCH) {
+		reply.acpted_rply.ar_vers.low = c->srv->vers;
+		reply.acpted_rply.ar_vers.high = c->srv->vers;
+	}
+	conn_send(c, &reply);
+}
+
 /* Decodes and dispatches one record. */
 static void conn_dispatch(struct conn *c, const uint8_t *rec, size_t len)
 {
 	struct rpc_server *s = c->srv;
 	char credbuf[MAX_AUTH_BYTES], verfbuf[MAX_AUTH_BYTES];
+	int preauth = c->t->needs_auth && !c->peer.authenticated;
 	const struct rpc_proc *proc;
 	struct rpc_call *call;
-	struct rpc_msg msg, reply;
-	char why[160];
+	struct rpc_msg msg;
+	char why[160], peer[80];
 	XDR x;
 
+	if (rpc_version_mismatch(c, rec, len, preauth))
+		return;
 	memset(&msg, 0, sizeof(msg));
 	msg.rm_call.cb_cred.oa_base = credbuf;
 	msg.rm_call.cb_verf.oa_base = verfbuf;
 	xdrmem_create(&x, (char *)rec, (u_int)len, XDR_DECODE);
 	if (!xdr_callmsg(&x, &msg) || msg.rm_direction != CALL) {
-		log_warn("rpc: client (uid %d) sent a record that is not an RPC "
-			 "call; closing the connection", (int)c->peer.uid);
 		xdr_destroy(&x);
-		conn_kill(c);
-		return;
-	}
-	if (msg.rm_call.cb_rpcvers != RPC_MSG_VERSION) {
-		memset(&reply, 0, sizeof(reply));
-		reply.rm_xid = msg.rm_xid;
-		reply.rm_direction = REPLY;
-		reply.rm_reply.rp_stat = MSG_DENIED;
-		reply.rjcted_rply.rj_stat = RPC_MISMATCH;
-		reply.rjcted_rply.rj_vers.low = RPC_MSG_VERSION;
-		reply.rjcted_rply.rj_vers.high = RPC_MSG_VERSION;
-		xdr_destroy(&x);
-		conn_send(c, &reply);
+		conn_drop(c, "a record that is not an RPC call", 0);
 		return;
 	}
 	if (msg.rm_call.cb_prog != s->prog) {
-		rpc_reply_accepted(&reply, msg.rm_xid, PROG_UNAVAIL, NULL, NULL);
 		xdr_destroy(&x);
-		conn_send(c, &reply);
+		conn_reject(c, msg.rm_xid, PROG_UNAVAIL, preauth,
+			    "a call of another program", 0);
 		return;
 	}
 	if (msg.rm_call.cb_vers != s->vers) {
-		rpc_reply_accepted(&reply, msg.rm_xid, PROG_MISMATCH, NULL, NULL);
-		reply.acpted_rply.ar_vers.low = s->vers;
-		reply.acpted_rply.ar_vers.high = s->vers;
 		xdr_destroy(&x);
-		conn_send(c, &reply);
+		conn_reject(c, msg.rm_xid, PROG_MISMATCH, preauth,
+			    "a call of another program version", 0);
 		return;
 	}
 	proc = find_proc(s, msg.rm_call.cb_proc);
 	if (!proc) {
-		rpc_reply_accepted(&reply, msg.rm_xid, PROC_UNAVAIL, NULL, NULL);
 		xdr_destroy(&x);
-		conn_send(c, &reply);
+		conn_reject(c, msg.rm_xid, PROC_UNAVAIL, preauth,
+			    "a call of an unknown procedure", 0);
+		return;
+	}
+	if (preauth && proc->policy != RPC_AUTH) {
+		xdr_destroy(&x);
+		conn_drop(c, "a call before authentication", proc->num);
+		return;
+	}
+	if (!preauth && c->t->needs_auth && proc->policy == RPC_AUTH) {
+		xdr_destroy(&x);
+		conn_drop(c, "a handshake call after authentication", proc->num);
 		return;
 	}
 	call = xcalloc(1, sizeof(*call));
@@ -340,12 +563,13 @@ static void conn_dispatch(struct conn *c, const uint8_t *rec, size_t len)
 	call->args = xcalloc(1, proc->argsize);
 	call->res = xcalloc(1, proc->ressize);
 	if (!proc->xargs(&x, call->args)) {
-		log_warn("rpc: %s: arguments from uid %d do not decode",
-			 proc->name, (int)c->peer.uid);
 		xdr_destroy(&x);
 		call_free(call);
-		rpc_reply_accepted(&reply, msg.rm_xid, GARBAGE_ARGS, NULL, NULL);
-		conn_send(c, &reply);
+		if (!preauth)
+			log_warn("rpc: %s: arguments from %s do not decode",
+				 proc->name, rpc_peer_text(&c->peer, peer, sizeof(peer)));
+		conn_reject(c, msg.rm_xid, GARBAGE_ARGS, preauth,
+			    "arguments that do not decode", proc->num);
 		return;
 	}
 	xdr_destroy(&x);
@@ -356,8 +580,8 @@ static void conn_dispatch(struct conn *c, const uint8_t *rec, size_t len)
 	c->pending = call;
 	c->npending++;
 	if (!peer_may(&c->peer, proc->policy, why, sizeof(why))) {
-		log_warn("rpc: %s refused to uid %d: %s", proc->name,
-			 (int)c->peer.uid, why);
+		log_warn("rpc: %s refused to %s: %s", proc->name,
+			 rpc_peer_text(&c->peer, peer, sizeof(peer)), why);
 		if (s->deny) {
 			s->deny(call, call->res, why);
 			rpc_call_reply(call);
@@ -366,9 +590,9 @@ static void conn_dispatch(struct conn *c, const uint8_t *rec, size_t len)
 		}
 	} else if (proc->fn(call, call->args, call->res) == RPC_REPLY) {
 		rpc_call_reply(call);
-	}
-	else
+	} else {
 		conn_update_events(c);
+	}
 }
 
 /* Dispatches the records read so far while the connection takes work;
@@ -382,8 +606,11 @@ static void conn_process(struct conn *c)
 	while (!c->dead && c->reading && (k = rpc_in_next(&c->in, &rec, &len)) == 1)
 		conn_dispatch(c, rec, len);
 	if (k < 0) {
-		log_warn("rpc: client (uid %d) sent a record over %u bytes; "
-			 "closing the connection", (int)c->peer.uid, RPC_MAX_RECORD);
+		char peer[80];
+
+		log_refusal(c->srv, "%s %s sent a record over %u bytes; closing "
+			    "the connection", c->t->name,
+			    rpc_peer_text(&c->peer, peer, sizeof(peer)), RPC_MAX_RECORD);
 		c->dead = 1;
 	}
 	if (c->dead)
@@ -406,8 +633,14 @@ static void on_conn(struct loop *l, int fd, uint32_t events, void *arg)
 			return;
 		}
 		conn_update_events(c);
+		if (c->dead) {
+			conn_close(c);
+			return;
+		}
 	}
-	/* a connection that takes no work is read only to see its end */
+	/* a connection that takes no work is read only to see its end; what
+	 * it holds unread is bounded: one fragment (at most RPC_MAX_RECORD)
+	 * and what one read adds, as whole records are taken as they come */
 	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
 	    (c->reading || (events & (EPOLLHUP | EPOLLERR)))) {
 		ssize_t r = rpc_in_read(&c->in, c->fd);
@@ -420,43 +653,131 @@ static void on_conn(struct loop *l, int fd, uint32_t events, void *arg)
 	conn_process(c);
 }
 
-static int adopt(struct rpc_server *s, int fd, const struct rpc_transport *t)
+static void on_auth_timeout(struct loop *l, void *arg)
+{
+	struct conn *c = arg;
+	char peer[80];
+
+	(void)l;
+	c->auth_timer = NULL;
+	log_refusal(c->srv, "%s %s: not authenticated within %d ms; closing the "
+		    "connection", c->t->name, rpc_peer_text(&c->peer, peer, sizeof(peer)),
+		    c->ts->lim.auth_timeout_ms);
+	conn_close(c);
+}
+
+static struct conn *conn_new(struct rpc_server *s, int fd,
+			     const struct rpc_transport *t,
+			     const struct rpc_peer *peer)
 {
 	struct conn *c = xcalloc(1, sizeof(*c));
 
 	c->srv = s;
 	c->fd = fd;
-	c->peer.transport = t->name;
-	c->peer.uid = (uid_t)-1;
-	t->identify(fd, &c->peer);
+	c->t = t;
+	c->ts = &s->ts[t->id];
+	c->peer = *peer;
 	fd_nonblock(fd);
 	fd_cloexec(fd);
 	if (loop_add_fd(s->loop, fd, EPOLLIN, on_conn, c) < 0) {
 		close(fd);
 		free(c);
-		return -1;
+		return NULL;
 	}
+	c->events = EPOLLIN;
 	c->reading = 1;
 	c->next = s->conns;
+	c->pprev = &s->conns;
+	if (s->conns)
+		s->conns->pprev = &c->next;
 	s->conns = c;
-	return 0;
+	s->nconns++;
+	c->ts->nconns++;
+	if (t->needs_auth && !c->peer.authenticated) {
+		c->ts->nunauth++;
+		c->auth_timer = loop_timer_add(s->loop, c->ts->lim.auth_timeout_ms,
+					       on_auth_timeout, c);
+	}
+	return c;
+}
+
+static void identify(int fd, const struct rpc_transport *t, struct rpc_peer *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->transport = t->name;
+	p->uid = (uid_t)-1;
+	t->identify(fd, p);
+}
+
+int rpc_server_adopt_as(struct rpc_server *s, int fd, int transport)
+{
+	const struct rpc_transport *t = transports[transport];
+	struct rpc_peer p;
+
+	identify(fd, t, &p);
+	return conn_new(s, fd, t, &p) ? 0 : -1;
 }
 
 int rpc_server_adopt(struct rpc_server *s, int fd)
 {
-	return adopt(s, fd, &rpc_unix_transport);
+	return rpc_server_adopt_as(s, fd, RPC_UNIX);
 }
 
-static void accept_clients(struct rpc_server *s);
+/* Why a new connection is over a limit of its transport, or NULL. */
+static const char *over_limit(struct rpc_server *s, const struct rpc_transport *t,
+			      const struct rpc_peer *p, char *why, size_t len)
+{
+	struct tstate *ts = &s->ts[t->id];
+	int same = 0;
+
+	if (ts->nconns >= ts->lim.max_conns) {
+		snprintf(why, len, "%d connections already (max_clients)",
+			 ts->nconns);
+		return why;
+	}
+	if (t->needs_auth && ts->nunauth >= ts->lim.max_unauth) {
+		snprintf(why, len, "%d connections not yet authenticated already "
+			 "(max_unauthenticated)", ts->nunauth);
+		return why;
+	}
+	for (const struct conn *c = s->conns; c; c = c->next)
+		same += c->t == t && t->same_peer(&c->peer, p);
+	if (same >= ts->lim.max_conns_per_peer) {
+		snprintf(why, len, "%d connections from this peer already "
+			 "(max_clients_per_peer)", same);
+		return why;
+	}
+	return NULL;
+}
+
+/* A connection over a limit is accepted and closed at once: left in the
+ * backlog, it would hold the listener's queue for those within. */
+static void accept_one(struct listener *li, int fd)
+{
+	struct rpc_server *s = li->srv;
+	struct rpc_peer p;
+	char why[120], peer[80];
+
+	identify(fd, li->t, &p);
+	if (over_limit(s, li->t, &p, why, sizeof(why))) {
+		log_refusal(s, "%s: %s refused: %s", li->name,
+			    rpc_peer_text(&p, peer, sizeof(peer)), why);
+		close(fd);
+		return;
+	}
+	conn_new(s, fd, li->t, &p);
+}
+
+static void accept_clients(struct listener *li);
 
 static void on_pause_end(struct loop *l, void *arg)
 {
-	struct rpc_server *s = arg;
+	struct listener *li = arg;
 
 	(void)l;
-	s->pause = NULL;
-	loop_mod_fd(s->loop, s->lfd, EPOLLIN);
-	accept_clients(s);
+	li->pause = NULL;
+	loop_mod_fd(li->srv->loop, li->fd, EPOLLIN);
+	accept_clients(li);
 }
 
 /* accept() failed for want of file descriptors or memory: the socket stays
@@ -464,9 +785,11 @@ static void on_pause_end(struct loop *l, void *arg)
  * the shortage lasts, and comes back early when one of our connections
  * closes. Clients wait in the backlog meanwhile. The shortage ends when
  * the backlog is empty; it is logged once. */
-static void accept_stall(struct rpc_server *s, int errnum)
+static void accept_stall(struct listener *li, int errnum)
 {
-	if (!s->stalled) {
+	struct rpc_server *s = li->srv;
+
+	if (!li->stalled) {
 		struct rlimit rl;
 		char lim[32] = "?";
 
@@ -474,47 +797,49 @@ static void accept_stall(struct rpc_server *s, int errnum)
 			snprintf(lim, sizeof(lim), "%llu", (unsigned long long)rl.rlim_cur);
 		log_warn("rpc: %s: cannot accept clients: %s (open file limit %s, "
 			 "%d clients connected); new clients wait until "
-			 "descriptors are free", s->path, strerror(errnum), lim,
+			 "descriptors are free", li->name, strerror(errnum), lim,
 			 rpc_server_nconns(s));
-		s->stalled = 1;
-		s->pause_ms = ACCEPT_PAUSE_MIN_MS;
-	} else if (s->pause_ms < ACCEPT_PAUSE_MAX_MS) {
-		s->pause_ms *= 2;
-		if (s->pause_ms > ACCEPT_PAUSE_MAX_MS)
-			s->pause_ms = ACCEPT_PAUSE_MAX_MS;
+		li->stalled = 1;
+		li->pause_ms = ACCEPT_PAUSE_MIN_MS;
+	} else if (li->pause_ms < ACCEPT_PAUSE_MAX_MS) {
+		li->pause_ms *= 2;
+		if (li->pause_ms > ACCEPT_PAUSE_MAX_MS)
+			li->pause_ms = ACCEPT_PAUSE_MAX_MS;
 	}
-	loop_mod_fd(s->loop, s->lfd, 0);
-	loop_timer_cancel(s->loop, s->pause);
-	s->pause = loop_timer_add(s->loop, s->pause_ms, on_pause_end, s);
+	loop_mod_fd(s->loop, li->fd, 0);
+	loop_timer_cancel(s->loop, li->pause);
+	li->pause = loop_timer_add(s->loop, li->pause_ms, on_pause_end, li);
 }
 
-/* A descriptor was freed: end the pause, from the loop. */
+/* A descriptor was freed: end the pauses, from the loop. */
 static void accept_resume(struct rpc_server *s)
 {
-	if (!s->pause || s->lfd < 0)
-		return;
-	loop_timer_cancel(s->loop, s->pause);
-	s->pause = loop_timer_add(s->loop, 0, on_pause_end, s);
+	for (struct listener *li = s->listeners; li; li = li->next) {
+		if (!li->pause)
+			continue;
+		loop_timer_cancel(s->loop, li->pause);
+		li->pause = loop_timer_add(s->loop, 0, on_pause_end, li);
+	}
 }
 
-static void accept_clients(struct rpc_server *s)
+static void accept_clients(struct listener *li)
 {
 	for (;;) {
-		int cfd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		int cfd = accept4(li->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 		if (cfd >= 0) {
-			adopt(s, cfd, s->transport);
+			accept_one(li, cfd);
 			continue;
 		}
 		if (errno == EINTR || errno == ECONNABORTED)
 			continue;
 		if (errno != EAGAIN) {
-			accept_stall(s, errno);
+			accept_stall(li, errno);
 			return;
 		}
-		if (s->stalled)
-			log_debug("rpc: %s: accepting clients again", s->path);
-		s->stalled = 0;
+		if (li->stalled)
+			log_debug("rpc: %s: accepting clients again", li->name);
+		li->stalled = 0;
 		return;
 	}
 }
@@ -527,40 +852,101 @@ static void on_listen(struct loop *l, int fd, uint32_t events, void *arg)
 	accept_clients(arg);
 }
 
+/* Serves the listening socket fd (taken; closed on failure). */
+static struct listener *listener_add(struct rpc_server *s, int fd,
+				     const struct rpc_transport *t, struct err *e)
+{
+	struct listener *li = xcalloc(1, sizeof(*li)), **pp;
+
+	li->srv = s;
+	li->fd = fd;
+	li->t = t;
+	if (loop_add_fd(s->loop, fd, EPOLLIN, on_listen, li) < 0) {
+		err_sys(e, "epoll");
+		close(fd);
+		free(li);
+		return NULL;
+	}
+	/* in the order they were added: the first TCP one is announced */
+	for (pp = &s->listeners; *pp; pp = &(*pp)->next)
+		;
+	*pp = li;
+	return li;
+}
+
 int rpc_server_listen_unix(struct rpc_server *s, const char *path, mode_t mode,
 			   gid_t gid, struct err *e)
 {
 	int fd = rpc_unix_listen(path, mode, gid, e);
+	struct listener *li;
 
 	if (fd < 0)
 		return -1;
-	if (loop_add_fd(s->loop, fd, EPOLLIN, on_listen, s) < 0) {
-		err_sys(e, "%s", path);
+	li = listener_add(s, fd, &rpc_unix_transport, e);
+	if (!li) {
+		err_prefix(e, "%s", path);
 		unlink(path);
-		close(fd);
 		return -1;
 	}
-	s->lfd = fd;
-	s->path = xstrdup(path);
-	s->transport = &rpc_unix_transport;
+	li->path = xstrdup(path);
+	snprintf(li->name, sizeof(li->name), "%s", path);
 	return 0;
+}
+
+int rpc_server_listen_tcp(struct rpc_server *s, const char *bind, int port,
+			  struct err *e)
+{
+	char addr[46];
+	int bound;
+	int fd = rpc_tcp_listen(bind, port, addr, sizeof(addr), &bound, e);
+	struct listener *li;
+
+	if (fd < 0)
+		return -1;
+	li = listener_add(s, fd, &rpc_tcp_transport, e);
+	if (!li) {
+		err_prefix(e, "tcp %s port %d", addr, bound);
+		return -1;
+	}
+	snprintf(li->addr, sizeof(li->addr), "%s", addr);
+	li->port = bound;
+	snprintf(li->name, sizeof(li->name), "tcp %s port %d", addr, bound);
+	return 0;
+}
+
+static const struct listener *first_tcp(const struct rpc_server *s)
+{
+	for (const struct listener *li = s->listeners; li; li = li->next)
+		if (li->t == &rpc_tcp_transport)
+			return li;
+	return NULL;
+}
+
+int rpc_server_tcp_port(const struct rpc_server *s)
+{
+	const struct listener *li = first_tcp(s);
+
+	return li ? li->port : 0;
+}
+
+const char *rpc_server_tcp_addr(const struct rpc_server *s)
+{
+	const struct listener *li = first_tcp(s);
+
+	return li ? li->addr : "";
 }
 
 int rpc_server_nconns(const struct rpc_server *s)
 {
-	int n = 0;
-
-	for (const struct conn *c = s->conns; c; c = c->next)
-		n++;
-	return n;
+	return s->nconns;
 }
 
 size_t rpc_server_queued(const struct rpc_server *s)
 {
 	size_t n = 0;
 
-	for (const struct conn *c = s->conns; c; c = c->next)
-		n += rpc_out_pending(&c->out);
+	for (int i = 0; i < RPC_NTRANSPORTS; i++)
+		n += s->ts[i].queued;
 	return n;
 }
 
@@ -623,6 +1009,27 @@ void rpc_call_reply(struct rpc_call *call)
 		conn_kill(c);
 	else
 		conn_update_events(c);
+}
+
+void rpc_call_set_authenticated(struct rpc_call *call, int readonly,
+				const char *who)
+{
+	struct conn *c = call->conn;
+
+	if (c->peer.authenticated)
+		return;
+	c->peer.authenticated = 1;
+	c->peer.readonly = readonly;
+	snprintf(c->peer.who, sizeof(c->peer.who), "%s", who ? who : "");
+	if (c->t->needs_auth)
+		c->ts->nunauth--;
+	loop_timer_cancel(c->srv->loop, c->auth_timer);
+	c->auth_timer = NULL;
+}
+
+void rpc_call_end_conn(struct rpc_call *call)
+{
+	call->conn->closing = 1;
 }
 
 void rpc_call_on_cancel(struct rpc_call *c, void (*fn)(struct rpc_call *, void *),

@@ -20,9 +20,14 @@ struct loop;
 struct rpc_server;
 struct rpc_call;
 
-/* A connection whose replies pile up beyond this is not read from until
- * it takes them: one slow client costs memory only up to here. */
-#define RPC_OUT_HIGH_WATER (4u << 20)
+/* A connection whose replies pile up beyond this is not read from, nor are
+ * the records it sent already dispatched, until it takes them: one slow
+ * client costs memory only up to here (the default of max_queued_conn). */
+#define RPC_OUT_HIGH_WATER (1u << 20)
+/* All connections of a transport together (the default of
+ * max_queued_total): beyond it, a connection with replies waiting is not
+ * read; one that takes its replies is still served. */
+#define RPC_QUEUED_TOTAL (16u << 20)
 /* Nor is one with this many calls waiting for their answer (each may hold
  * a timer and a waiter until it is answered). */
 #define RPC_MAX_DEFERRED 64
@@ -39,12 +44,19 @@ typedef enum rpc_outcome (*rpc_handler)(struct rpc_call *call, void *args,
  * peer is and has proved. Checked against each procedure's policy once,
  * before its handler runs. */
 struct rpc_peer {
-	const char *transport;  /* "unix" */
-	uid_t uid;              /* (uid_t)-1 if unknown */
+	const char *transport;  /* "unix", "tcp" */
+	uid_t uid;              /* (uid_t)-1 if unknown (always on TCP) */
 	pid_t pid;              /* 0 if unknown */
-	int authenticated;      /* unix: by the socket's permissions */
+	char addr[46];          /* tcp: "192.0.2.1", "::1"; unix: "" */
+	int port;               /* tcp: the peer's port */
+	int authenticated;      /* unix: by the socket's permissions; tcp: by
+	                           the handshake (rpc_call_set_authenticated) */
 	int readonly;           /* may only call RPC_READ procedures */
+	char who[32];           /* tcp: whose password it proved, or "" */
 };
+
+/* "uid 1000 pid 42" or "192.0.2.1 port 40000", for log lines. */
+const char *rpc_peer_text(const struct rpc_peer *p, char *buf, size_t len);
 
 /* Who may call a procedure (a row of the dispatch table, as in OpenSSH's
  * monitor table). */
@@ -53,6 +65,8 @@ enum rpc_policy {
 	RPC_READ,          /* authenticated; it only reads (read-only peers too) */
 	RPC_CONTROL,       /* authenticated, not read-only: it changes the VM */
 	RPC_ROOT,          /* root on a local transport */
+	RPC_AUTH,          /* the handshake: only before authentication, on a
+	                      transport that needs it */
 };
 
 struct rpc_proc {
@@ -68,12 +82,41 @@ struct rpc_proc {
 };
 
 /* A transport of the control RPC, in the spirit of Redis's connection
- * types: who the peer of a connection is. Unix sockets today. */
+ * types: who the peer of a connection is, whether it must authenticate
+ * and what makes two connections the same peer (for the limits). */
+enum { RPC_UNIX = 0, RPC_TCP, RPC_NTRANSPORTS };
 struct rpc_transport {
 	const char *name;
+	int id;                 /* RPC_UNIX, RPC_TCP */
+	/* Its first calls must be RPC_AUTH ones: any other call before the
+	 * handshake ends closes the connection without a reply, and so does
+	 * a handshake call after it. */
+	int needs_auth;
 	void (*identify)(int fd, struct rpc_peer *p);
+	int (*same_peer)(const struct rpc_peer *a, const struct rpc_peer *b);
 };
 extern const struct rpc_transport rpc_unix_transport;
+extern const struct rpc_transport rpc_tcp_transport;
+
+/* What the connections of one transport may cost. A connection over a
+ * limit is accepted and closed at once (logged, rate-limited). A field
+ * 0: its default (rpc_limits_default). */
+struct rpc_limits {
+	int max_conns;            /* at once */
+	int max_conns_per_peer;   /* from one peer: a uid on Unix, an address
+	                             on TCP */
+	int max_unauth;           /* not yet authenticated (needs_auth) */
+	int auth_timeout_ms;      /* an unauthenticated connection is closed
+	                             after it (needs_auth) */
+	size_t max_queued_conn;   /* replies not taken by one connection */
+	size_t max_queued_total;  /* by all of them */
+};
+
+/* The defaults of a transport: unix 512 connections, 256 per uid; tcp as
+ * umlmon(5)'s max_clients (64), max_clients_per_peer (16),
+ * max_unauthenticated (16), auth_timeout (10 s); queues
+ * RPC_OUT_HIGH_WATER and RPC_QUEUED_TOTAL. */
+void rpc_limits_default(int transport, struct rpc_limits *l);
 
 /* Fills res (its leading um_result-like status) for a call the policy
  * refused; without one, the server answers the RPC way (AUTH_TOOWEAK). */
@@ -91,9 +134,23 @@ void rpc_server_on_deny(struct rpc_server *s, rpc_deny_fn fn);
  * other daemon serves it); a stale one is replaced. */
 int rpc_server_listen_unix(struct rpc_server *s, const char *path, mode_t mode,
 			   gid_t gid, struct err *e);
-/* Serves an already connected stream socket of the Unix transport (takes
- * the fd). */
+/* Listens on TCP: bind is a numeric address, or NULL for all ("::",
+ * dual stack, or 0.0.0.0 where the host has no IPv6); port 0: one the
+ * kernel picks. A server may listen on both transports, and on several
+ * addresses. */
+int rpc_server_listen_tcp(struct rpc_server *s, const char *bind, int port,
+			  struct err *e);
+/* The port and address of the first TCP listener: 0 and "" if none. */
+int rpc_server_tcp_port(const struct rpc_server *s);
+const char *rpc_server_tcp_addr(const struct rpc_server *s);
+/* The limits of a transport's connections (RPC_UNIX, RPC_TCP); they apply
+ * to connections accepted from then on. */
+void rpc_server_set_limits(struct rpc_server *s, int transport,
+			   const struct rpc_limits *l);
+/* Serves an already connected stream socket of the transport (takes the
+ * fd); the limits on connections are not checked. */
 int rpc_server_adopt(struct rpc_server *s, int fd);
+int rpc_server_adopt_as(struct rpc_server *s, int fd, int transport);
 int rpc_server_nconns(const struct rpc_server *s);
 /* Bytes of replies not yet taken by the clients, all connections. */
 size_t rpc_server_queued(const struct rpc_server *s);
@@ -105,6 +162,15 @@ const char *rpc_call_name(const struct rpc_call *c);
 const struct rpc_peer *rpc_call_peer(const struct rpc_call *c);
 /* The data of the call's procedure row. */
 long rpc_call_data(const struct rpc_call *c);
+
+/* The handshake proved who the peer is: it may call procedures of its
+ * rights (readonly: RPC_READ only), and its handshake timer stops. who:
+ * whose password ("vm1", "master"), for logs. */
+void rpc_call_set_authenticated(struct rpc_call *c, int readonly,
+				const char *who);
+/* The connection closes once this call's reply is written (a refused
+ * handshake); nothing it sent after the call is dispatched. */
+void rpc_call_end_conn(struct rpc_call *c);
 
 /* Sends the deferred reply in rpc_call_res() and frees the call. Safe from
  * any callback: if the client is gone, the reply is dropped; the other

@@ -23,7 +23,19 @@ static void unix_identify(int fd, struct rpc_peer *p)
 	p->readonly = 0;
 }
 
-const struct rpc_transport rpc_unix_transport = {"unix", unix_identify};
+/* One user's connections count together. */
+static int unix_same_peer(const struct rpc_peer *a, const struct rpc_peer *b)
+{
+	return a->uid == b->uid;
+}
+
+const struct rpc_transport rpc_unix_transport = {
+	.name = "unix",
+	.id = RPC_UNIX,
+	.needs_auth = 0,
+	.identify = unix_identify,
+	.same_peer = unix_same_peer,
+};
 
 int rpc_unix_listen(const char *path, mode_t mode, gid_t gid, struct err *e)
 {

@@ -599,10 +599,29 @@ static enum rpc_outcome p_reload(struct rpc_call *call, void *args, void *res)
 typedef int um_void;
 #define xdr_um_void xdr_rpc_void
 
-typedef char *string_arg;
-static bool_t xdr_string_arg(XDR *x, string_arg *s)
+/* the string arguments, each to the bound the IDL gives it */
+typedef char *name_arg;
+static bool_t xdr_name_arg(XDR *x, name_arg *s)
+{
+	return xdr_string(x, s, UM_NAME_MAX);
+}
+
+typedef char *msg_arg;
+static bool_t xdr_msg_arg(XDR *x, msg_arg *s)
 {
 	return xdr_string(x, s, UM_MSG_MAX);
+}
+
+/* The handshake of a TCP connection (docs/PROTOCOL.md): refused until the
+ * authentication is wired in; the refusal ends the connection. Both
+ * results begin with their um_result. */
+static enum rpc_outcome p_auth(struct rpc_call *call, void *args, void *res)
+{
+	(void)args;
+	set_res(res, UM_EPERM, "%s: authentication not implemented yet",
+		monitor_name(rpc_call_ctx(call)));
+	rpc_call_end_conn(call);
+	return RPC_REPLY;
 }
 
 static const struct rpc_proc procs[] = {
@@ -613,13 +632,13 @@ static const struct rpc_proc procs[] = {
 	PROC(UM_HALT, "halt", um_void, um_result, p_action, RPC_CONTROL, MON_HALT),
 	PROC(UM_CTRLALTDEL, "ctrlaltdel", um_void, um_result, p_action, RPC_CONTROL,
 	     MON_CTRLALTDEL),
-	PROC(UM_SYSRQ, "sysrq", string_arg, um_result, p_action, RPC_CONTROL,
+	PROC(UM_SYSRQ, "sysrq", name_arg, um_result, p_action, RPC_CONTROL,
 	     MON_SYSRQ),
 	PROC(UM_PAUSE, "pause", um_void, um_result, p_action, RPC_CONTROL, MON_PAUSE),
 	PROC(UM_RESUME, "resume", um_void, um_result, p_action, RPC_CONTROL,
 	     MON_RESUME),
 	/* config and remove plug devices in and out */
-	PROC(UM_MCONSOLE, "mconsole", string_arg, um_text_res, p_mconsole,
+	PROC(UM_MCONSOLE, "mconsole", msg_arg, um_text_res, p_mconsole,
 	     RPC_CONTROL, 0),
 	PROC(UM_CONSOLE_OPEN, "console_open", um_open_args, um_open_res, p_open,
 	     RPC_READ, 0),
@@ -629,7 +648,7 @@ static const struct rpc_proc procs[] = {
 	     RPC_CONTROL, 0),
 	PROC(UM_CONSOLE_WINSIZE, "console_winsize", um_winsize_args, um_result,
 	     p_winsize, RPC_CONTROL, 0),
-	PROC(UM_CONSOLE_SCREEN, "console_screen", string_arg, um_screen_res,
+	PROC(UM_CONSOLE_SCREEN, "console_screen", name_arg, um_screen_res,
 	     p_screen, RPC_READ, 0),
 	PROC(UM_LOG_READ, "log_read", um_log_args, um_log_res, p_log_read, RPC_READ, 0),
 	/* and root only for what changes /shared/disks (p_disk) */
@@ -642,7 +661,17 @@ static const struct rpc_proc procs[] = {
 	     MON_REBOOT),
 	PROC(UM_WAIT, "wait", um_wait_args, um_result, p_wait, RPC_READ, 0),
 	PROC(UM_RELOAD, "reload", um_void, um_result, p_reload, RPC_ROOT, 0),
+	PROC(UM_AUTH_HELLO, "auth_hello", um_auth_hello, um_auth_challenge,
+	     p_auth, RPC_AUTH, 0),
+	PROC(UM_AUTH_PROVE, "auth_prove", um_auth_proof, um_auth_result,
+	     p_auth, RPC_AUTH, 0),
 };
+
+const struct rpc_proc *ctrl_procs(size_t *n)
+{
+	*n = ARRAY_SIZE(procs);
+	return procs;
+}
 
 /* Every result begins with its status: a refused call gets UM_EPERM. */
 static void deny(struct rpc_call *call, void *res, const char *why)

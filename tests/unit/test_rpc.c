@@ -1,6 +1,7 @@
 /* Unit tests of the RPC layer: record marking, the event-driven server with
  * deferred replies answered out of order, errors, cancellation, and a stock
  * libtirpc client (clntunix_create + clnt_call) as a peer. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,11 +15,14 @@
 #include <sys/wait.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "umlmonctrl.h"
 #include "umlmon/chan.h"
+#include "umlmon/ctrl.h"
 #include "serve/loop.h"
 #include "common/rpc_client.h"
 #include "serve/rpc_server.h"
@@ -924,7 +928,7 @@ static void accept_out_of_fds(void **state)
  * O(log n) each (a sorted list took 16 s to add 80000). */
 #define NTIMERS 100000
 static int fired[NTIMERS], nfired;
-static int64_t due_of[NTIMERS];
+static int64_t due_of[NTIMERS], lo[NTIMERS], hi[NTIMERS];
 
 static void on_tick(struct loop *l, void *arg)
 {
@@ -937,7 +941,6 @@ static void timers_heap(void **state)
 	struct loop *l = loop_new();
 	struct loop_timer **t = calloc(NTIMERS, sizeof(*t));
 	struct rusage r0, r1;
-	int64_t start = now_ms();
 
 	(void)state;
 	nfired = 0;
@@ -947,7 +950,9 @@ static void timers_heap(void **state)
 		int64_t d = (int64_t)((i * 7919) % 5) * 20;
 
 		due_of[i] = d;
+		lo[i] = now_ms() + d;
 		t[i] = loop_timer_add(l, d, on_tick, (void *)(intptr_t)i);
+		hi[i] = now_ms() + d;
 	}
 	/* the newest first, every other one */
 	for (int i = NTIMERS - 1; i >= 0; i -= 2) {
@@ -956,7 +961,8 @@ static void timers_heap(void **state)
 	}
 	assert_int_equal(getrusage(RUSAGE_THREAD, &r1), 0);
 	assert_true(cpu_ms(&r1) - cpu_ms(&r0) < 2000);
-	loop_timer_add(l, 150 - (now_ms() - start), quit_now, NULL);
+	/* due after all of them */
+	loop_timer_add(l, 150, quit_now, NULL);
 	loop_run(l);
 	assert_int_equal(nfired, NTIMERS / 2);
 	for (int i = 0; i < nfired; i++)
@@ -964,10 +970,519 @@ static void timers_heap(void **state)
 	for (int i = 1; i < nfired; i++) {
 		int a = fired[i - 1], b = fired[i];
 
-		assert_true(due_of[a] < due_of[b] || (due_of[a] == due_of[b] && a < b));
+		/* a's due (between lo and hi: the clock runs while they
+		 * are added) is not after b's */
+		if (due_of[a] == due_of[b])
+			assert_true(a < b);
+		else
+			assert_true(lo[a] <= hi[b]);
 	}
 	free(t);
 	loop_free(l);
+}
+
+/* ---- the dispatch table of the monitor against rpc/umlmonctrl.x ------
+ * Every procedure of the IDL has its row, with the XDR routines of its
+ * types; a string argument is decoded to the bound the IDL gives it, not
+ * one byte more. */
+static const struct {
+	const char *type;
+	xdrproc_t fn;
+} xdr_of[] = {
+	{"void", (xdrproc_t)xdr_rpc_void},
+#define T(name) {#name, (xdrproc_t)xdr_##name}
+	T(um_result), T(um_info), T(um_stop_args), T(um_text_res),
+	T(um_open_args), T(um_open_res), T(um_read_args), T(um_read_res),
+	T(um_write_args), T(um_winsize_args), T(um_screen_res), T(um_log_args),
+	T(um_log_res), T(um_disk_args), T(um_disk_res), T(um_progress_res),
+	T(um_wait_args), T(um_auth_hello), T(um_auth_challenge),
+	T(um_auth_proof), T(um_auth_result),
+#undef T
+};
+
+static xdrproc_t xdr_named(const char *type)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(xdr_of); i++)
+		if (!strcmp(xdr_of[i].type, type))
+			return xdr_of[i].fn;
+	fail_msg("no XDR routine known for the IDL type %s", type);
+	return NULL;
+}
+
+/* Does fn decode a string of n bytes? */
+static int decodes_string(xdrproc_t fn, size_t n)
+{
+	char *str = malloc(n + 1), *out = NULL, buf[8192];
+	XDR x;
+	int ok;
+
+	memset(str, 'k', n);
+	str[n] = '\0';
+	xdrmem_create(&x, buf, sizeof(buf), XDR_ENCODE);
+	assert_true(xdr_string(&x, &str, (u_int)n));
+	xdr_destroy(&x);
+	xdrmem_create(&x, buf, sizeof(buf), XDR_DECODE);
+	ok = fn(&x, &out);
+	xdr_destroy(&x);
+	if (ok)
+		xdr_free((xdrproc_t)xdr_wrapstring, (char *)&out);
+	free(str);
+	return ok;
+}
+
+static void ctrl_table_matches_idl(void **state)
+{
+	char path[4096], line[512];
+	const struct rpc_proc *procs_of_ctrl;
+	size_t nrows, seen = 0;
+	int in_prog = 0;
+	FILE *f;
+
+	(void)state;
+	procs_of_ctrl = ctrl_procs(&nrows);
+	snprintf(path, sizeof(path), "%s/rpc/umlmonctrl.x", getenv("UMLMON_SRC"));
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		char res[64], name[64], arg[64];
+		const struct rpc_proc *row = NULL;
+		unsigned num;
+
+		if (strstr(line, "program UMLMONCTRL_PROG"))
+			in_prog = 1;
+		if (!in_prog || sscanf(line, " %63s %63[A-Z_](%63[^)]) = %u;", res,
+				       name, arg, &num) != 4)
+			continue;
+		for (size_t i = 0; i < nrows; i++)
+			if (procs_of_ctrl[i].num == num)
+				row = &procs_of_ctrl[i];
+		if (!row)
+			fail_msg("%s (%u) has no row in ctrl.c", name, num);
+		seen++;
+		if (row->xres != xdr_named(res))
+			fail_msg("%s: the result is not decoded as %s", name, res);
+		if (!strncmp(arg, "string<", 7)) {
+			size_t bound = strstr(arg, "UM_NAME_MAX") ? UM_NAME_MAX :
+				       strstr(arg, "UM_MSG_MAX") ? UM_MSG_MAX : 0;
+
+			if (!bound)
+				fail_msg("%s: unknown bound in %s", name, arg);
+			if (!decodes_string(row->xargs, bound) ||
+			    decodes_string(row->xargs, bound + 1))
+				fail_msg("%s: its argument is not decoded to %s", name, arg);
+		} else if (row->xargs != xdr_named(arg)) {
+			fail_msg("%s: the argument is not decoded as %s", name, arg);
+		}
+		/* the handshake is callable only before authentication */
+		assert_int_equal(row->policy == RPC_AUTH,
+				 num == UM_AUTH_HELLO || num == UM_AUTH_PROVE);
+	}
+	fclose(f);
+	assert_int_equal(seen, nrows);
+	assert_true(seen >= 24);
+}
+
+/* ---- TCP, authentication and limits: a server on 127.0.0.1, driven turn
+ * by turn on this thread. "hello" authenticates with the argument "good"
+ * and ends the connection after its answer otherwise. */
+enum { A_HELLO = 5, A_PEER = 6 };
+
+static char last_peer[80];
+
+static enum rpc_outcome a_hello(struct rpc_call *c, void *args, void *res)
+{
+	if (!strcmp(*(char **)args, "good")) {
+		rpc_call_set_authenticated(c, 0, "tester");
+		set_msg(res, UM_OK, "welcome");
+	} else {
+		set_msg(res, UM_EPERM, "wrong password");
+		rpc_call_end_conn(c);
+	}
+	return RPC_REPLY;
+}
+
+static enum rpc_outcome a_peer(struct rpc_call *c, void *args, void *res)
+{
+	(void)args;
+	rpc_peer_text(rpc_call_peer(c), last_peer, sizeof(last_peer));
+	set_msg(res, UM_OK, rpc_call_peer(c)->who);
+	return RPC_REPLY;
+}
+
+static const struct rpc_proc aprocs[] = {
+	{Q_ECHO, "echo", (xdrproc_t)xdr_str, sizeof(char *),
+	 (xdrproc_t)xdr_um_result, sizeof(um_result), p_echo, RPC_READ, 0},
+	{Q_BIG, "big", (xdrproc_t)xdr_rpc_void, sizeof(int),
+	 (xdrproc_t)xdr_um_read_res, sizeof(um_read_res), q_big, RPC_READ, 0},
+	{A_HELLO, "hello", (xdrproc_t)xdr_str, sizeof(char *),
+	 (xdrproc_t)xdr_um_result, sizeof(um_result), a_hello, RPC_AUTH, 0},
+	{A_PEER, "peer", (xdrproc_t)xdr_rpc_void, sizeof(int),
+	 (xdrproc_t)xdr_um_result, sizeof(um_result), a_peer, RPC_CONTROL, 0},
+};
+
+static int tport;
+
+static void a_setup(const struct rpc_limits *lim, const char *bind)
+{
+	struct err e;
+
+	tl = loop_new();
+	tsrv = rpc_server_new(tl, PROG, VERS, aprocs, ARRAY_SIZE(aprocs), NULL);
+	rpc_server_on_deny(tsrv, deny_res);
+	if (lim)
+		rpc_server_set_limits(tsrv, RPC_TCP, lim);
+	if (rpc_server_listen_tcp(tsrv, bind, 0, &e) < 0)
+		fail_msg("%s", e.msg);
+	tport = rpc_server_tcp_port(tsrv);
+	assert_true(tport > 0);
+}
+
+static void a_teardown(void)
+{
+	rpc_server_free(tsrv);
+	loop_free(tl);
+}
+
+/* A connection to the server from address from (bound as the source). */
+static int tcp_to(const char *from)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	if (from) {
+		struct sockaddr_in src = {.sin_family = AF_INET};
+
+		inet_pton(AF_INET, from, &src.sin_addr);
+		assert_int_equal(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0);
+	}
+	sa.sin_port = htons((uint16_t)tport);
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+static void send_str_call(int fd, uint32_t xid, uint32_t proc, const char *arg)
+{
+	struct rpc_out out = {0};
+	char *a = (char *)arg;
+
+	if (arg)
+		put_call(&out, xid, proc, (xdrproc_t)xdr_str, &a);
+	else
+		put_call(&out, xid, proc, (xdrproc_t)xdr_rpc_void, NULL);
+	assert_int_equal(write_all(fd, out.buf, out.len), (ssize_t)out.len);
+	rpc_out_free(&out);
+}
+
+/* What the client end sees after some turns of the server: 'c' closed with
+ * nothing before, 'o' open with nothing to read, 'd' data. */
+static char peer_sees(int fd)
+{
+	char b;
+	ssize_t r;
+
+	for (int i = 0; i < 20; i++)
+		turn();
+	r = recv(fd, &b, 1, MSG_DONTWAIT | MSG_PEEK);
+	if (r == 0)
+		return 'c';
+	if (r < 0)
+		return errno == EAGAIN ? 'o' : 'c';
+	return 'd';
+}
+
+/* The next reply on fd (after turns of the server): its status, message
+ * in msg. */
+static int reply_of(int fd, struct rpc_in *in, char *msg, size_t len)
+{
+	const uint8_t *rec;
+	size_t rlen;
+
+	fd_nonblock(fd);
+	for (int i = 0; i < 1000; i++) {
+		struct rpc_msg m;
+		um_result r;
+		XDR x;
+
+		turn();
+		rpc_in_read(in, fd);
+		if (rpc_in_next(in, &rec, &rlen) != 1)
+			continue;
+		memset(&m, 0, sizeof(m));
+		memset(&r, 0, sizeof(r));
+		m.acpted_rply.ar_results.proc = (xdrproc_t)xdr_um_result;
+		m.acpted_rply.ar_results.where = (caddr_t)&r;
+		xdrmem_create(&x, (char *)rec, (u_int)rlen, XDR_DECODE);
+		assert_true(xdr_replymsg(&x, &m));
+		xdr_destroy(&x);
+		if (m.rm_reply.rp_stat != MSG_ACCEPTED || m.acpted_rply.ar_stat != SUCCESS)
+			return -1;
+		snprintf(msg, len, "%s", r.message);
+		xdr_free((xdrproc_t)xdr_um_result, (char *)&r);
+		return (int)r.status;
+	}
+	fail_msg("no reply");
+	return -1;
+}
+
+static void tcp_handshake_first(void **state)
+{
+	struct rpc_in in = {0};
+	char msg[200];
+	int fd;
+	struct err e;
+
+	(void)state;
+	a_setup(NULL, NULL);
+	/* all addresses, both IP versions where the host has them */
+	assert_true(!strcmp(rpc_server_tcp_addr(tsrv), "::") ||
+		    !strcmp(rpc_server_tcp_addr(tsrv), "0.0.0.0"));
+	/* a call before the handshake: closed, no answer */
+	fd = tcp_to(NULL);
+	send_str_call(fd, 1, Q_ECHO, "hi");
+	assert_int_equal(peer_sees(fd), 'c');
+	close(fd);
+	/* nor one of another RPC version, nor garbage */
+	fd = tcp_to(NULL);
+	{
+		uint8_t rec[] = {0x80, 0, 0, 40, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 3,
+				 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+				 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+
+		assert_int_equal(write_all(fd, rec, sizeof(rec)), (ssize_t)sizeof(rec));
+	}
+	assert_int_equal(peer_sees(fd), 'c');
+	close(fd);
+	fd = tcp_to(NULL);
+	assert_int_equal(write_all(fd, "\x80\0\0\x08garbage!", 12), 12);
+	assert_int_equal(peer_sees(fd), 'c');
+	close(fd);
+	/* a refused handshake is answered, then the connection ends */
+	fd = tcp_to(NULL);
+	send_str_call(fd, 1, A_HELLO, "bad");
+	assert_int_equal(reply_of(fd, &in, msg, sizeof(msg)), UM_EPERM);
+	assert_int_equal(peer_sees(fd), 'c');
+	close(fd);
+	rpc_in_free(&in);
+	/* the handshake, then calls by the rights it gave */
+	fd = tcp_to(NULL);
+	send_str_call(fd, 1, A_HELLO, "good");
+	assert_int_equal(reply_of(fd, &in, msg, sizeof(msg)), UM_OK);
+	send_str_call(fd, 2, A_PEER, NULL);
+	assert_int_equal(reply_of(fd, &in, msg, sizeof(msg)), UM_OK);
+	assert_string_equal(msg, "tester");
+	assert_non_null(strstr(last_peer, "127.0.0.1 port "));
+	/* a second handshake: closed */
+	send_str_call(fd, 3, A_HELLO, "good");
+	assert_int_equal(peer_sees(fd), 'c');
+	close(fd);
+	rpc_in_free(&in);
+	assert_int_equal(rpc_server_nconns(tsrv), 0);
+	/* a bind address that is not one */
+	assert_int_equal(rpc_server_listen_tcp(tsrv, "localhost", 0, &e), -1);
+	assert_int_equal(e.code, ERR_INVAL);
+	a_teardown();
+}
+
+/* A connection that does not authenticate in time is closed; one that
+ * did stays. */
+static void tcp_handshake_timeout(void **state)
+{
+	struct rpc_limits lim = {.auth_timeout_ms = 200};
+	struct rpc_in in = {0};
+	char msg[200];
+	int idle, slow, good;
+	int64_t t0;
+
+	(void)state;
+	a_setup(&lim, "127.0.0.1");
+	assert_string_equal(rpc_server_tcp_addr(tsrv), "127.0.0.1");
+	t0 = now_ms();
+	idle = tcp_to(NULL);
+	good = tcp_to(NULL);
+	slow = tcp_to(NULL);
+	send_str_call(good, 1, A_HELLO, "good");
+	assert_int_equal(reply_of(good, &in, msg, sizeof(msg)), UM_OK);
+	/* half a record: still not authenticated */
+	assert_int_equal(write_all(slow, "\x80\0\0\x40", 4), 4);
+	assert_int_equal(peer_sees(idle), 'o');
+	run_for(300);
+	assert_int_equal(peer_sees(idle), 'c');
+	assert_int_equal(peer_sees(slow), 'c');
+	assert_int_equal(peer_sees(good), 'o');
+	assert_true(now_ms() - t0 >= 200);
+	close(idle);
+	close(slow);
+	close(good);
+	rpc_in_free(&in);
+	a_teardown();
+}
+
+/* Over a limit, a new connection is closed at once; those within go on. */
+static void tcp_limits(void **state)
+{
+	struct rpc_limits lim = {.max_conns = 6, .max_conns_per_peer = 3,
+				 .max_unauth = 4};
+	struct rpc_in in = {0};
+	char msg[200];
+	int fd[8];
+
+	(void)state;
+	a_setup(&lim, NULL);
+	/* per address: 3 from 127.0.0.1, the 4th refused, one from
+	 * 127.0.0.2 taken */
+	for (int i = 0; i < 4; i++)
+		fd[i] = tcp_to("127.0.0.1");
+	fd[4] = tcp_to("127.0.0.2");
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(peer_sees(fd[i]), 'o');
+	assert_int_equal(peer_sees(fd[3]), 'c');
+	assert_int_equal(peer_sees(fd[4]), 'o');
+	close(fd[3]);
+	/* 4 not authenticated: a 5th is refused whoever it is */
+	fd[5] = tcp_to("127.0.0.3");
+	assert_int_equal(peer_sees(fd[5]), 'c');
+	close(fd[5]);
+	/* one authenticates: room again for one not authenticated */
+	send_str_call(fd[0], 1, A_HELLO, "good");
+	assert_int_equal(reply_of(fd[0], &in, msg, sizeof(msg)), UM_OK);
+	fd[5] = tcp_to("127.0.0.3");
+	assert_int_equal(peer_sees(fd[5]), 'o');
+	send_str_call(fd[5], 1, A_HELLO, "good");
+	rpc_in_free(&in);
+	assert_int_equal(reply_of(fd[5], &in, msg, sizeof(msg)), UM_OK);
+	/* 5 now: one more is the 6th, the 7th is over max_conns */
+	fd[6] = tcp_to("127.0.0.4");
+	fd[7] = tcp_to("127.0.0.5");
+	assert_int_equal(peer_sees(fd[6]), 'o');
+	assert_int_equal(peer_sees(fd[7]), 'c');
+	assert_int_equal(rpc_server_nconns(tsrv), 6);
+	for (int i = 0; i < 8; i++)
+		if (i != 3)
+			close(fd[i]);
+	rpc_in_free(&in);
+	a_teardown();
+}
+
+/* On Unix, one user's connections are limited (and root's are, too). */
+static void unix_limit_per_uid(void **state)
+{
+	struct rpc_limits lim = {.max_conns_per_peer = 2};
+	char path[108];
+	int fds[3];
+	struct err e;
+
+	(void)state;
+	q_setup();
+	rpc_server_set_limits(tsrv, RPC_UNIX, &lim);
+	snprintf(path, sizeof(path), "/tmp/umlmon-rpc-uid.%d", (int)getpid());
+	assert_int_equal(rpc_server_listen_unix(tsrv, path, 0600, (gid_t)-1, &e), 0);
+	/* sv[0] was adopted: one of ours already */
+	connect_clients(path, fds, 2);
+	assert_int_equal(peer_sees(fds[0]), 'o');
+	assert_int_equal(peer_sees(fds[1]), 'c');
+	close(fds[1]);
+	close(fds[0]);
+	q_teardown();
+	assert_int_equal(access(path, F_OK), -1);
+}
+
+/* RFC 5531: a call of RPC version 3 gets RPC_MISMATCH (2, 2) with its
+ * xid, and the connection goes on. */
+static void rpc_version_mismatch(void **state)
+{
+	uint8_t rec[] = {0x80, 0, 0, 40, 0, 0, 0x12, 0x34, 0, 0, 0, 0, 0, 0, 0, 3,
+			 0x20, 0x55, 0x4d, 0x4c, 0, 0, 0, 1, 0, 0, 0, 1,
+			 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+	struct rpc_in in = {0};
+	const uint8_t *r;
+	size_t len;
+	struct rpc_msg m;
+	XDR x;
+
+	(void)state;
+	q_setup();
+	assert_int_equal(write_all(sv[1], rec, sizeof(rec)), (ssize_t)sizeof(rec));
+	fd_nonblock(sv[1]);
+	for (int i = 0; i < 100 && rpc_in_next(&in, &r, &len) != 1; i++) {
+		turn();
+		rpc_in_read(&in, sv[1]);
+	}
+	memset(&m, 0, sizeof(m));
+	xdrmem_create(&x, (char *)r, (u_int)len, XDR_DECODE);
+	assert_true(xdr_replymsg(&x, &m));
+	xdr_destroy(&x);
+	assert_int_equal(m.rm_xid, 0x1234);
+	assert_int_equal(m.rm_reply.rp_stat, MSG_DENIED);
+	assert_int_equal(m.rjcted_rply.rj_stat, RPC_MISMATCH);
+	assert_int_equal(m.rjcted_rply.rj_vers.low, 2);
+	assert_int_equal(m.rjcted_rply.rj_vers.high, 2);
+	rpc_in_free(&in);
+	/* still served */
+	{
+		char *hi = "hi";
+		struct rpc_out out = {0};
+
+		put_call(&out, 1, Q_ECHO, (xdrproc_t)xdr_str, &hi);
+		assert_int_equal(write_all(sv[1], out.buf, out.len), (ssize_t)out.len);
+		rpc_out_free(&out);
+		expect_replies(1);
+	}
+	q_teardown();
+}
+
+/* Clients that never read: beyond the transport's total, those holding
+ * replies are not served; one that reads is; the total stays near its
+ * limit; each gets all its answers once it reads. */
+static void queued_total_holds(void **state)
+{
+	struct rpc_limits lim = {.max_queued_conn = 1u << 20,
+				 .max_queued_total = 2u << 20};
+	char path[108];
+	int fds[4];
+	size_t most = 0;
+	struct rpc_out out = {0};
+	struct err e;
+
+	(void)state;
+	q_setup();
+	rpc_server_set_limits(tsrv, RPC_UNIX, &lim);
+	snprintf(path, sizeof(path), "/tmp/umlmon-rpc-total.%d", (int)getpid());
+	assert_int_equal(rpc_server_listen_unix(tsrv, path, 0600, (gid_t)-1, &e), 0);
+	connect_clients(path, fds, 4);
+	for (int i = 0; i < 300; i++)
+		put_call(&out, (uint32_t)i + 1, Q_BIG, (xdrproc_t)xdr_rpc_void, NULL);
+	for (int c = 0; c < 4; c++)
+		assert_int_equal(write_all(fds[c], out.buf, out.len), (ssize_t)out.len);
+	rpc_out_free(&out);
+	for (int i = 0; i < 100; i++) {
+		turn();
+		if (rpc_server_queued(tsrv) > most)
+			most = rpc_server_queued(tsrv);
+	}
+	/* 4 x 300 x 64 KiB were asked; the socket buffers take some */
+	assert_true(most >= (2u << 20) - 100000);
+	assert_true(most <= (2u << 20) + 4 * (UM_DATA_MAX + 1024));
+	/* another client is served meanwhile */
+	{
+		char *hi = "hi";
+
+		put_call(&out, 1, Q_ECHO, (xdrproc_t)xdr_str, &hi);
+		assert_int_equal(write_all(sv[1], out.buf, out.len), (ssize_t)out.len);
+		rpc_out_free(&out);
+		expect_replies(1);
+	}
+	/* and each gets its 300 answers once it reads */
+	for (int c = 0; c < 4; c++) {
+		int keep = sv[1];
+
+		sv[1] = fds[c];
+		expect_replies(300);
+		sv[1] = keep;
+		close(fds[c]);
+	}
+	q_teardown();
 }
 
 int main(void)
@@ -987,6 +1502,13 @@ int main(void)
 		cmocka_unit_test(client_vanishes_mid_record),
 		cmocka_unit_test(accept_out_of_fds),
 		cmocka_unit_test(timers_heap),
+		cmocka_unit_test(ctrl_table_matches_idl),
+		cmocka_unit_test(tcp_handshake_first),
+		cmocka_unit_test(tcp_handshake_timeout),
+		cmocka_unit_test(tcp_limits),
+		cmocka_unit_test(unix_limit_per_uid),
+		cmocka_unit_test(rpc_version_mismatch),
+		cmocka_unit_test(queued_total_holds),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
