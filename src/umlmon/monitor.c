@@ -513,10 +513,39 @@ int monitor_listen(struct monitor *m, struct err *e)
 {
 	const struct global_conf *g = &m->cfg->global;
 
+	const struct remote_conf *r = &m->vm->remote;
+	struct rpc_limits lim = {0};
+
 	m->rpc = ctrl_server_new(m->loop, m);
-	return rpc_server_listen_unix(m->rpc, m->jail.p.ctrl,
-				      g->ctrl_group ? 0660 : 0600,
-				      g->ctrl_group ? g->ctrl_gid : (gid_t)-1, e);
+	if (rpc_server_listen_unix(m->rpc, m->jail.p.ctrl,
+				   g->ctrl_group ? 0660 : 0600,
+				   g->ctrl_group ? g->ctrl_gid : (gid_t)-1, e) < 0)
+		return -1;
+	if (!r->tcp)
+		return 0;
+	/* the queues keep their defaults (0) */
+	lim.max_conns = r->max_clients;
+	lim.max_conns_per_peer = r->max_clients_per_peer;
+	lim.max_unauth = r->max_unauth;
+	lim.auth_timeout_ms = r->auth_timeout * 1000;
+	rpc_server_set_limits(m->rpc, RPC_TCP, &lim);
+	if (rpc_server_listen_tcp(m->rpc, r->tcp_bind, 0, e) < 0) {
+		err_prefix(e, "%s", m->vm->name);
+		return -1;
+	}
+	log_info("%s: tcp: listening on %s port %d", m->vm->name,
+		 rpc_server_tcp_addr(m->rpc), rpc_server_tcp_port(m->rpc));
+	return 0;
+}
+
+int monitor_tcp_port(const struct monitor *m)
+{
+	return m->rpc ? rpc_server_tcp_port(m->rpc) : 0;
+}
+
+const char *monitor_tcp_addr(const struct monitor *m)
+{
+	return m->rpc ? rpc_server_tcp_addr(m->rpc) : "";
 }
 
 int monitor_run(struct monitor *m)

@@ -31,8 +31,13 @@ typedef void (*mon_done_cb)(struct monitor *m, um_status st, const char *msg,
 /* Sets up everything but the control socket. The monitor owns cfg from
  * then on (a reload replaces it), also when this fails. */
 struct monitor *monitor_new(struct config *cfg, const char *name, struct err *e);
-/* Serves the control RPC on VARDIR/VM/ctrl. */
+/* Serves the control RPC on VARDIR/VM/ctrl, and with tcp = yes on an
+ * anonymous TCP port too (tcp_bind, or all addresses). */
 int monitor_listen(struct monitor *m, struct err *e);
+/* The TCP port and the address it is bound to ("::", "0.0.0.0", or
+ * tcp_bind), for umldir: 0 and "" without TCP. */
+int monitor_tcp_port(const struct monitor *m);
+const char *monitor_tcp_addr(const struct monitor *m);
 /* Runs the loop until the monitor is told to quit (SIGTERM, SIGINT) and
  * the VM is down. */
 int monitor_run(struct monitor *m);

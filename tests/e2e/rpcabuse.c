@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include "umlmonctrl.h"
@@ -422,6 +424,154 @@ static void sysrq_status(const char *key)
 	rpc_client_free(c);
 }
 
+static int tcp_port;
+
+static int connect_tcp(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	sa.sin_port = htons((uint16_t)tcp_port);
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		fail("127.0.0.1 port %d: %s", tcp_port, strerror(errno));
+	return fd;
+}
+
+/* Reads fd until the monitor closes it, within ms: the bytes it sent
+ * before (-1: still open). */
+static ssize_t bytes_until_eof(int fd, int ms)
+{
+	int64_t end = now_ms() + ms;
+	ssize_t got = 0;
+
+	fd_nonblock(fd);
+	while (now_ms() < end) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		char buf[4096];
+		ssize_t r;
+
+		if (poll(&p, 1, (int)(end - now_ms())) <= 0)
+			continue;
+		r = read(fd, buf, sizeof(buf));
+		if (r == 0 || (r < 0 && errno == ECONNRESET))
+			return got;
+		if (r > 0)
+			got += r;
+	}
+	return -1;
+}
+
+/* A call (with its reply) on a fresh Unix connection: the reply's
+ * record, decoded as far as its header. */
+static void raw_reply(const void *rec, size_t len, struct rpc_msg *m)
+{
+	struct rpc_in in = {0};
+	const uint8_t *r;
+	size_t rlen;
+	int fd = connect_ctrl();
+	XDR x;
+
+	if (write_all(fd, rec, len) != (ssize_t)len)
+		fail("write: %s", strerror(errno));
+	while (rpc_in_next(&in, &r, &rlen) != 1) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+
+		if (poll(&p, 1, 10000) <= 0 || rpc_in_read(&in, fd) <= 0)
+			fail("no reply from the monitor");
+	}
+	memset(m, 0, sizeof(*m));
+	m->acpted_rply.ar_results.proc = (xdrproc_t)xdr_rpc_void;
+	xdrmem_create(&x, (char *)r, (u_int)rlen, XDR_DECODE);
+	if (!xdr_replymsg(&x, m))
+		fail("the reply does not decode");
+	xdr_destroy(&x);
+	rpc_in_free(&in);
+	close(fd);
+}
+
+/* The TCP port of a monitor before authentication, and what the Unix
+ * socket answers to calls out of bounds: a call before the handshake is
+ * not answered, the handshake is refused (not implemented yet) and ends
+ * the connection, held connections beyond max_unauthenticated are closed
+ * at once, the others after auth_timeout; the monitor serves on. */
+static void tcp_checks(int port, int held, int max_unauth)
+{
+	struct rpc_out out = {0};
+	um_auth_hello h = {.auth_version = 1, .vm = "vm1"};
+	int *fds = xcalloc((size_t)held, sizeof(*fds)), fd, closed = 0;
+	struct rpc_msg m;
+	ssize_t n;
+	struct err e;
+
+	tcp_port = port;
+	fd = connect_tcp();
+	put(&out, 1, UM_NULL, (xdrproc_t)xdr_rpc_void, NULL);
+	send_out(fd, &out);
+	if ((n = bytes_until_eof(fd, 10000)) != 0)
+		fail("a call before authentication: %s", n < 0 ? "the connection "
+		     "stays open" : "answered");
+	close(fd);
+	printf("a call before authentication: closed unanswered\n");
+	fd = connect_tcp();
+	put(&out, 1, UM_AUTH_HELLO, (xdrproc_t)xdr_um_auth_hello, &h);
+	send_out(fd, &out);
+	if ((n = bytes_until_eof(fd, 10000)) <= 0)
+		fail("the handshake: %s", n < 0 ? "the connection stays open" :
+		     "closed unanswered");
+	close(fd);
+	printf("the handshake: answered (%zd bytes), then closed\n", n);
+	/* connections that never speak */
+	for (int i = 0; i < held; i++)
+		fds[i] = connect_tcp();
+	for (int i = 0; i < held; i++)
+		closed += bytes_until_eof(fds[i], i < max_unauth ? 200 : 5000) == 0;
+	if (closed != held - max_unauth)
+		fail("%d of %d connections that never speak closed at once, "
+		     "expected %d", closed, held, held - max_unauth);
+	printf("%d connections beyond max_unauthenticated closed at once\n",
+	       closed);
+	if (ping(10000, &e) < 0)
+		fail("the Unix socket is not served: %s", e.msg);
+	for (int i = 0; i < max_unauth; i++)
+		if (bytes_until_eof(fds[i], 60000) != 0)
+			fail("a connection that never speaks is still open after "
+			     "60 s");
+	printf("the others closed after auth_timeout\n");
+	for (int i = 0; i < held; i++)
+		close(fds[i]);
+	free(fds);
+	/* RFC 5531: RPC version 3 gets RPC_MISMATCH */
+	{
+		uint8_t rec[] = {0x80, 0, 0, 40, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 3,
+				 0x20, 0x55, 0x4d, 0x4c, 0, 0, 0, 1, 0, 0, 0, 0,
+				 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+
+		raw_reply(rec, sizeof(rec), &m);
+		if (m.rm_xid != 7 || m.rm_reply.rp_stat != MSG_DENIED ||
+		    m.rjcted_rply.rj_stat != RPC_MISMATCH ||
+		    m.rjcted_rply.rj_vers.low != 2 || m.rjcted_rply.rj_vers.high != 2)
+			fail("RPC version 3: not the RPC_MISMATCH reply");
+		printf("RPC version 3: RPC_MISMATCH 2..2\n");
+	}
+	/* a sysrq key of 65 bytes is over the IDL's bound */
+	{
+		char key[UM_NAME_MAX + 2];
+		char *k = key;
+
+		memset(key, 'a', sizeof(key) - 1);
+		key[sizeof(key) - 1] = '\0';
+		put(&out, 9, UM_SYSRQ, (xdrproc_t)xdr_wrapstring, &k);
+		raw_reply(out.buf, out.len, &m);
+		out.len = 0;
+		if (m.rm_reply.rp_stat != MSG_ACCEPTED ||
+		    m.acpted_rply.ar_stat != GARBAGE_ARGS)
+			fail("a sysrq key of %d bytes was taken", UM_NAME_MAX + 1);
+		printf("a sysrq key of %d bytes: GARBAGE_ARGS\n", UM_NAME_MAX + 1);
+	}
+	rpc_out_free(&out);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode;
@@ -430,7 +580,7 @@ int main(int argc, char **argv)
 	if (argc < 3) {
 		fprintf(stderr, "usage: rpcabuse SOCKET reads-shutrd|reads-close|"
 			"pipeline|no-read|hold|park N [PID|- [CLIENTS]] | two-stops | half-record | "
-			"sysrq KEY\n");
+			"sysrq KEY | tcp PORT HELD MAX_UNAUTH\n");
 		return 2;
 	}
 	sock = argv[1];
@@ -455,6 +605,8 @@ int main(int argc, char **argv)
 		half_record();
 	else if (!strcmp(mode, "hold"))
 		hold(n);
+	else if (!strcmp(mode, "tcp") && argc > 5)
+		tcp_checks(n, atoi(argv[4]), atoi(argv[5]));
 	else if (!strcmp(mode, "sysrq") && argc > 3)
 		sysrq_status(argv[3]);
 	else
