@@ -11,6 +11,7 @@
 #include "serve/rpc_server.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -750,6 +751,34 @@ static const char *over_limit(struct rpc_server *s, const struct rpc_transport *
 	return NULL;
 }
 
+/* Closes the connections of the transport (of peer p, if not NULL) whose
+ * client has hung up but whose end the loop has not yet seen: a client
+ * that closes each connection before it opens the next is not refused
+ * because the events of its closes come after that of its new connection.
+ * From the loop (a listener's event); only on the way to a refusal. */
+static void reap_hung_up(struct rpc_server *s, const struct rpc_transport *t,
+			 const struct rpc_peer *p)
+{
+	struct pollfd *pf = xcalloc((size_t)s->nconns + 1, sizeof(*pf));
+	struct conn **cs = xcalloc((size_t)s->nconns + 1, sizeof(*cs));
+	nfds_t n = 0;
+
+	for (struct conn *c = s->conns; c; c = c->next) {
+		if (c->t != t || (p && !t->same_peer(&c->peer, p)))
+			continue;
+		pf[n].fd = c->fd;
+		cs[n++] = c;
+	}
+	/* POLLHUP, not POLLRDHUP: a client that only shut its writing side
+	 * still waits for its answers */
+	if (poll(pf, n, 0) > 0)
+		for (nfds_t i = 0; i < n; i++)
+			if (pf[i].revents & (POLLHUP | POLLERR))
+				conn_close(cs[i]);
+	free(pf);
+	free(cs);
+}
+
 /* A connection over a limit is accepted and closed at once: left in the
  * backlog, it would hold the listener's queue for those within. */
 static void accept_one(struct listener *li, int fd)
@@ -759,6 +788,9 @@ static void accept_one(struct listener *li, int fd)
 	char why[120], peer[80];
 
 	identify(fd, li->t, &p);
+	if (over_limit(s, li->t, &p, why, sizeof(why)))
+		reap_hung_up(s, li->t, s->ts[li->t->id].nconns >=
+			     s->ts[li->t->id].lim.max_conns ? NULL : &p);
 	if (over_limit(s, li->t, &p, why, sizeof(why))) {
 		log_refusal(s, "%s: %s refused: %s", li->name,
 			    rpc_peer_text(&p, peer, sizeof(peer)), why);

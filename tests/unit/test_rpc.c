@@ -1383,6 +1383,13 @@ static void unix_limit_per_uid(void **state)
 	assert_int_equal(peer_sees(fds[0]), 'o');
 	assert_int_equal(peer_sees(fds[1]), 'c');
 	close(fds[1]);
+	/* one closes and, before the server has turned, another comes: it
+	 * is not refused for the one that is gone */
+	for (int i = 0; i < 20; i++) {
+		close(fds[0]);
+		connect_clients(path, &fds[0], 1);
+		assert_int_equal(peer_sees(fds[0]), 'o');
+	}
 	close(fds[0]);
 	q_teardown();
 	assert_int_equal(access(path, F_OK), -1);
