@@ -441,10 +441,9 @@ static const struct rpc_proc *find_proc(struct rpc_server *s, uint32_t num)
 
 /* Ends a connection without a reply: what an unauthenticated client sent
  * is not answered. */
-static void conn_drop(struct conn *c, const char *why, uint32_t proc)
+static void conn_drop(struct conn *c, const char *why, const struct rpc_proc *p)
 {
 	char peer[80];
-	const struct rpc_proc *p = find_proc(c->srv, proc);
 
 	log_refusal(c->srv, "%s %s: %s%s%s; closing the connection",
 		    c->t->name, rpc_peer_text(&c->peer, peer, sizeof(peer)), why,
@@ -473,7 +472,7 @@ static int rpc_version_mismatch(struct conn *c, const uint8_t *rec, size_t len,
 	    be32_at(rec + 8) == RPC_MSG_VERSION)
 		return 0;
 	if (preauth) {
-		conn_drop(c, "a call of another RPC version before authentication", 0);
+		conn_drop(c, "a call of another RPC version before authentication", NULL);
 		return 1;
 	}
 	memset(&reply, 0, sizeof(reply));
@@ -489,7 +488,7 @@ static int rpc_version_mismatch(struct conn *c, const uint8_t *rec, size_t len,
 
 /* An error answered the RPC way, or, before authentication, the end. */
 static void conn_reject(struct conn *c, uint32_t xid, enum accept_stat stat,
-			int preauth, const char *why, uint32_t proc)
+			int preauth, const char *why, const struct rpc_proc *proc)
 {
 	struct rpc_msg reply;
 
@@ -525,36 +524,36 @@ static void conn_dispatch(struct conn *c, const uint8_t *rec, size_t len)
 	xdrmem_create(&x, (char *)rec, (u_int)len, XDR_DECODE);
 	if (!xdr_callmsg(&x, &msg) || msg.rm_direction != CALL) {
 		xdr_destroy(&x);
-		conn_drop(c, "a record that is not an RPC call", 0);
+		conn_drop(c, "a record that is not an RPC call", NULL);
 		return;
 	}
 	if (msg.rm_call.cb_prog != s->prog) {
 		xdr_destroy(&x);
 		conn_reject(c, msg.rm_xid, PROG_UNAVAIL, preauth,
-			    "a call of another program", 0);
+			    "a call of another program", NULL);
 		return;
 	}
 	if (msg.rm_call.cb_vers != s->vers) {
 		xdr_destroy(&x);
 		conn_reject(c, msg.rm_xid, PROG_MISMATCH, preauth,
-			    "a call of another program version", 0);
+			    "a call of another program version", NULL);
 		return;
 	}
 	proc = find_proc(s, msg.rm_call.cb_proc);
 	if (!proc) {
 		xdr_destroy(&x);
 		conn_reject(c, msg.rm_xid, PROC_UNAVAIL, preauth,
-			    "a call of an unknown procedure", 0);
+			    "a call of an unknown procedure", NULL);
 		return;
 	}
 	if (preauth && proc->policy != RPC_AUTH) {
 		xdr_destroy(&x);
-		conn_drop(c, "a call before authentication", proc->num);
+		conn_drop(c, "a call before authentication", proc);
 		return;
 	}
 	if (!preauth && c->t->needs_auth && proc->policy == RPC_AUTH) {
 		xdr_destroy(&x);
-		conn_drop(c, "a handshake call after authentication", proc->num);
+		conn_drop(c, "a handshake call after authentication", proc);
 		return;
 	}
 	call = xcalloc(1, sizeof(*call));
@@ -570,7 +569,7 @@ static void conn_dispatch(struct conn *c, const uint8_t *rec, size_t len)
 			log_warn("rpc: %s: arguments from %s do not decode",
 				 proc->name, rpc_peer_text(&c->peer, peer, sizeof(peer)));
 		conn_reject(c, msg.rm_xid, GARBAGE_ARGS, preauth,
-			    "arguments that do not decode", proc->num);
+			    "arguments that do not decode", proc);
 		return;
 	}
 	xdr_destroy(&x);
