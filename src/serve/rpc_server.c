@@ -59,6 +59,10 @@ struct conn {
 	size_t acct;                /* its bytes in ts->queued */
 	struct loop_timer *soon;    /* see conn_soon() */
 	struct loop_timer *auth_timer; /* the handshake's end */
+	void *data;                 /* what a handler keeps for the connection */
+	void (*data_free)(void *);
+	int secure_pending;         /* seal with these once the reply is queued */
+	uint8_t key_out[AUTH_KEY_LEN], key_in[AUTH_KEY_LEN];
 	struct conn *next, **pprev;
 };
 
@@ -251,6 +255,10 @@ static void conn_close(struct conn *c)
 			call->cancel(call, call->cancel_arg);
 		call_free(call);
 	}
+	if (c->data_free)
+		c->data_free(c->data);
+	explicit_bzero(c->key_out, sizeof(c->key_out));
+	explicit_bzero(c->key_in, sizeof(c->key_in));
 	loop_del_fd(s->loop, c->fd);
 	close(c->fd);
 	rpc_in_free(&c->in);
@@ -608,9 +616,16 @@ static void conn_process(struct conn *c)
 	if (k < 0) {
 		char peer[80];
 
-		log_refusal(c->srv, "%s %s sent a record over %u bytes; closing "
-			    "the connection", c->t->name,
-			    rpc_peer_text(&c->peer, peer, sizeof(peer)), RPC_MAX_RECORD);
+		if (k == -2)
+			log_refusal(c->srv, "%s %s sent a sealed record that does "
+				    "not open (forged, replayed or cut); closing the "
+				    "connection", c->t->name,
+				    rpc_peer_text(&c->peer, peer, sizeof(peer)));
+		else
+			log_refusal(c->srv, "%s %s sent a record over %u bytes; "
+				    "closing the connection", c->t->name,
+				    rpc_peer_text(&c->peer, peer, sizeof(peer)),
+				    RPC_MAX_RECORD);
 		c->dead = 1;
 	}
 	if (c->dead)
@@ -1035,6 +1050,15 @@ void rpc_call_reply(struct rpc_call *call)
 		rpc_reply_accepted(&reply, call->xid, SYSTEM_ERR, NULL, NULL);
 		rpc_out_record(&c->out, (xdrproc_t)xdr_replymsg, &reply);
 	}
+	if (c->secure_pending) {
+		/* the reply that ends the handshake went out in clear; every
+		 * record after it, both ways, is sealed */
+		rpc_out_seal(&c->out, c->key_out);
+		rpc_in_seal(&c->in, c->key_in);
+		explicit_bzero(c->key_out, sizeof(c->key_out));
+		explicit_bzero(c->key_in, sizeof(c->key_in));
+		c->secure_pending = 0;
+	}
 	call_free(call);
 	if (rpc_out_flush(&c->out, c->fd) < 0)
 		conn_kill(c);
@@ -1061,6 +1085,39 @@ void rpc_call_set_authenticated(struct rpc_call *call, int readonly,
 void rpc_call_end_conn(struct rpc_call *call)
 {
 	call->conn->closing = 1;
+}
+
+void rpc_call_secure(struct rpc_call *call, const uint8_t out_key[AUTH_KEY_LEN],
+		     const uint8_t in_key[AUTH_KEY_LEN], const char *who)
+{
+	struct conn *c = call->conn;
+
+	rpc_call_set_authenticated(call, 0, who);
+	memcpy(c->key_out, out_key, AUTH_KEY_LEN);
+	memcpy(c->key_in, in_key, AUTH_KEY_LEN);
+	c->secure_pending = 1;
+}
+
+void *rpc_call_conn_data(const struct rpc_call *call)
+{
+	return call->conn->data;
+}
+
+void rpc_call_set_conn_data(struct rpc_call *call, void *data,
+			    void (*data_free)(void *))
+{
+	struct conn *c = call->conn;
+
+	if (c->data_free)
+		c->data_free(c->data);
+	c->data = data;
+	c->data_free = data_free;
+}
+
+const uint8_t *rpc_call_tls_binding(const struct rpc_call *call)
+{
+	(void)call;
+	return NULL;
 }
 
 void rpc_call_on_cancel(struct rpc_call *c, void (*fn)(struct rpc_call *, void *),

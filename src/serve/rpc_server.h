@@ -14,6 +14,7 @@
 #include <sys/types.h>
 #include <rpc/rpc.h>
 
+#include "common/auth.h"
 #include "common/util.h"
 
 struct loop;
@@ -171,6 +172,20 @@ void rpc_call_set_authenticated(struct rpc_call *c, int readonly,
 /* The connection closes once this call's reply is written (a refused
  * handshake); nothing it sent after the call is dispatched. */
 void rpc_call_end_conn(struct rpc_call *c);
+/* The handshake succeeded: the peer is authenticated as who, this call's
+ * reply goes out in clear and every record after it is sealed, outgoing
+ * with out_key and incoming with in_key (docs/PROTOCOL.md). */
+void rpc_call_secure(struct rpc_call *c, const uint8_t out_key[AUTH_KEY_LEN],
+		     const uint8_t in_key[AUTH_KEY_LEN], const char *who);
+/* What a handler keeps for the rest of the connection (the handshake's
+ * state); data_free is called on it when the connection closes or the
+ * data is replaced. */
+void *rpc_call_conn_data(const struct rpc_call *c);
+void rpc_call_set_conn_data(struct rpc_call *c, void *data,
+			    void (*data_free)(void *));
+/* The TLS channel binding of the call's connection (AUTH_TLS_BINDING_LEN
+ * bytes), or NULL without TLS. */
+const uint8_t *rpc_call_tls_binding(const struct rpc_call *c);
 
 /* Sends the deferred reply in rpc_call_res() and frees the call. Safe from
  * any callback: if the client is gone, the reply is dropped; the other

@@ -17,6 +17,7 @@
 #include "serve/loop.h"
 #include "umlmon/chan.h"
 #include "umlmon/ctrl.h"
+#include "umlmon/ctrl_auth.h"
 #include "umlmon/monitor.h"
 #include "serve/rpc_server.h"
 #include "common/rpc_wire.h"
@@ -612,18 +613,6 @@ static bool_t xdr_msg_arg(XDR *x, msg_arg *s)
 	return xdr_string(x, s, UM_MSG_MAX);
 }
 
-/* The handshake of a TCP connection (docs/PROTOCOL.md): refused until the
- * authentication is wired in; the refusal ends the connection. Both
- * results begin with their um_result. */
-static enum rpc_outcome p_auth(struct rpc_call *call, void *args, void *res)
-{
-	(void)args;
-	set_res(res, UM_EPERM, "%s: authentication not implemented yet",
-		monitor_name(rpc_call_ctx(call)));
-	rpc_call_end_conn(call);
-	return RPC_REPLY;
-}
-
 static const struct rpc_proc procs[] = {
 	PROC(UM_NULL, "null", um_void, um_void, p_null, RPC_ANY_PEER, 0),
 	PROC(UM_INFO, "info", um_void, um_info, p_info, RPC_READ, 0),
@@ -662,9 +651,9 @@ static const struct rpc_proc procs[] = {
 	PROC(UM_WAIT, "wait", um_wait_args, um_result, p_wait, RPC_READ, 0),
 	PROC(UM_RELOAD, "reload", um_void, um_result, p_reload, RPC_ROOT, 0),
 	PROC(UM_AUTH_HELLO, "auth_hello", um_auth_hello, um_auth_challenge,
-	     p_auth, RPC_AUTH, 0),
+	     ctrl_auth_hello, RPC_AUTH, 0),
 	PROC(UM_AUTH_PROVE, "auth_prove", um_auth_proof, um_auth_result,
-	     p_auth, RPC_AUTH, 0),
+	     ctrl_auth_prove, RPC_AUTH, 0),
 };
 
 const struct rpc_proc *ctrl_procs(size_t *n)

@@ -408,6 +408,11 @@ struct monitor *monitor_new(struct config *cfg, const char *name, struct err *e)
 		return NULL;
 	}
 	m->vm = vm;
+	if (mon_keys_load(cfg, vm, &m->keys, e) < 0) {
+		config_free(cfg);
+		free(m);
+		return NULL;
+	}
 	m->b.status_fd = -1;
 	m->b.notify_fd = -1;
 	m->b.mc_fd = -1;
@@ -506,6 +511,7 @@ void monitor_free(struct monitor *m)
 	config_free(m->pending);
 	free(m->pending_note);
 	config_free(m->cfg);
+	mon_keys_clear(&m->keys);
 	free(m);
 }
 

@@ -21,6 +21,7 @@ struct chan;
 struct diskjob_args;
 struct loop;
 struct monitor;
+struct mon_keys;
 struct vm_paths;
 
 /* The end of an operation: status UM_OK or the error, msg the text (for
@@ -99,6 +100,8 @@ int monitor_disk_cancel(struct monitor *m, char *what, size_t len, struct err *e
 
 /* What the monitor tells about itself and the VM. */
 const char *monitor_name(const struct monitor *m);
+/* The keys TCP clients authenticate with (umlmon/authkeys.h). */
+const struct mon_keys *monitor_keys(const struct monitor *m);
 um_state monitor_state(const struct monitor *m);
 struct loop *monitor_loop(const struct monitor *m);
 const struct vm_conf *monitor_vm(const struct monitor *m);

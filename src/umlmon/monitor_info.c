@@ -10,6 +10,11 @@
 #include "common/names.h"
 #include "umlmon/cmdline.h"
 
+const struct mon_keys *monitor_keys(const struct monitor *m)
+{
+	return &m->keys;
+}
+
 const char *monitor_name(const struct monitor *m)
 {
 	return m->vm->name;

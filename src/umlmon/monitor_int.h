@@ -13,6 +13,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "umlmon/authkeys.h"
 #include "umlmon/monitor.h"
 #include "common/ratelimit.h"
 #include "umlmon/chan.h"
@@ -112,6 +113,7 @@ struct monitor {
 	struct jail jail;
 	struct config *pending;
 	char *pending_note;
+	struct mon_keys keys;       /* of TCP clients; a reload sets them at once */
 
 	/* the VM */
 	um_state state;

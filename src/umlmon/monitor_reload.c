@@ -221,6 +221,18 @@ int monitor_reload(struct monitor *m, struct strbuf *text, struct err *e)
 			"changed", name, path);
 		goto refuse;
 	}
+	{
+		/* passwords serve the next handshake: they need no boot */
+		struct mon_keys nk;
+
+		if (mon_keys_load(n, vm, &nk, e) < 0) {
+			err_prefix(e, "%s: reload", name);
+			sb_printf(text, "%s; nothing changed\n", e->msg);
+			goto refuse;
+		}
+		m->keys = nk;
+		mon_keys_clear(&nk);
+	}
 	if (strcmp(n->global.shared, m->cfg->global.shared) && !is_down(m)) {
 		/* the jail's bind mount comes from there */
 		sb_printf(text, "%s: shared changed: applies at the next boot\n", name);
