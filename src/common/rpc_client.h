@@ -19,6 +19,17 @@ typedef void (*rpc_reply_cb)(struct rpc_client *c, void *res,
 
 struct rpc_client *rpc_client_unix(const char *path, uint32_t prog,
 				   uint32_t vers, struct err *e);
+/* A TCP connection to host (a name or a numeric address) and port, made
+ * within timeout_ms. */
+struct rpc_client *rpc_client_tcp(const char *host, int port, int timeout_ms,
+				  uint32_t prog, uint32_t vers, struct err *e);
+/* From now on every record sent is sealed with out_key and every record
+ * received must open with in_key (common/auth.h, docs/PROTOCOL.md). */
+void rpc_client_seal(struct rpc_client *c, const uint8_t *out_key,
+		     const uint8_t *in_key);
+/* The same connection now talks to another program (after umldir's
+ * redirector handed it on). */
+void rpc_client_reprogram(struct rpc_client *c, uint32_t prog, uint32_t vers);
 /* Takes a connected stream socket. */
 struct rpc_client *rpc_client_fd(int fd, uint32_t prog, uint32_t vers);
 /* Pending callbacks get "connection closed". */

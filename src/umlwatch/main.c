@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/remote.h"
+#include "common/auth.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/paths.h"
@@ -46,10 +48,11 @@ int main(int argc, char **argv)
 {
 	const char *cfgpath = NULL, *sock = NULL;
 	struct watch w = {.escape = WATCH_ESCAPE_DEFAULT};
+	struct remote_target target = {.timeout_ms = 10000};
 	struct cmd_call *steps;
 	struct err e;
 	char *at;
-	int i = 1, n, rc = WATCH_OK;
+	int i = 1, n, rc = WATCH_OK, list = 0;
 
 	setlocale(LC_CTYPE, "");
 	log_init("umlwatch", LOG_LVL_INFO);
@@ -76,25 +79,48 @@ int main(int argc, char **argv)
 				return usage_error("%s needs a key (^X, ^], none ...)", o);
 			if (watch_parse_escape(argv[++i], &w.escape, &e) < 0)
 				die(WATCH_USAGE, "%s", e.msg);
+		} else if (!strcmp(o, "-redir") || !strcmp(o, "--redir")) {
+			target.redir = 1;
+		} else if (!strcmp(o, "-password-file") || !strcmp(o, "--password-file")) {
+			if (!has_value)
+				return usage_error("%s needs a file", o);
+			w.password_file = argv[++i];
+		} else if (!strcmp(o, "-list") || !strcmp(o, "--list")) {
+			list = 1;
 		} else {
 			return usage_error("unknown option '%s' (the commands come after "
 					   "the VM name)", o);
 		}
+	}
+	if (list) {
+		if (i + 1 != argc || argv[i][0] != '@')
+			return usage_error("%s", "-list takes @HOST[:PORT] and nothing else");
+		if (remote_parse_host(argv[i] + 1, &target, &e) < 0)
+			die(WATCH_USAGE, "%s", e.msg);
+		return watch_list_host(&target);
 	}
 	if (i >= argc)
 		return usage_error("%s", "no VM named");
 	w.vm = argv[i++];
 	at = strchr(w.vm, '@');
 	if (at) {
-		if (strcmp(at + 1, "localhost"))
-			die(WATCH_NOMON, "%s: remote monitors need umldir, which this "
-			    "version does not have yet", w.vm);
 		*at = '\0';
+		/* without a host, or on localhost: the Unix socket */
+		if (strcmp(at + 1, "localhost") && at[1]) {
+			if (remote_parse_host(at + 1, &target, &e) < 0)
+				die(WATCH_USAGE, "%s", e.msg);
+			w.remote = &target;
+		}
 	}
 	if (config_valid_name(w.vm, &e) < 0)
 		die(WATCH_USAGE, "%s: %s", w.vm, e.msg);
-	w.sock = sock ? xstrdup(sock)
-		      : socket_of(&w, config_default_path(cfgpath), cfgpath != NULL);
+	if (w.remote && sock)
+		return usage_error("%s", "-s names a local socket; VM@HOST is remote");
+	if (w.remote)
+		w.sock = NULL;
+	else
+		w.sock = sock ? xstrdup(sock)
+			      : socket_of(&w, config_default_path(cfgpath), cfgpath != NULL);
 	/* the whole run is checked before its first command runs */
 	steps = xcalloc((size_t)(argc - i) + 1, sizeof(*steps));
 	n = watch_parse(argc - i, argv + i, steps, &e);
@@ -114,5 +140,7 @@ int main(int argc, char **argv)
 	free(steps);
 	free(w.sock);
 	free(w.noconf);
+	if (w.password)
+		auth_wipe_free(w.password);
 	return rc;
 }

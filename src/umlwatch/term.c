@@ -3,10 +3,12 @@
 #include "umlwatch/term.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <unistd.h>
 
 #include "common/util.h"
 
@@ -156,4 +158,57 @@ ssize_t term_write(int fd, const void *buf, size_t n)
 int term_at_line_start(void)
 {
 	return line_start;
+}
+
+char *term_read_secret(const char *prompt, struct err *e)
+{
+	struct termios old, quiet;
+	char buf[1024];
+	size_t n = 0;
+	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC), echo_off = 0;
+	ssize_t r;
+
+	if (fd < 0) {
+		err_code(e, ERR_PERM, "no terminal to ask the password on (give it "
+			 "with -password-file FILE or $UMLWATCH_PASSWORD)");
+		return NULL;
+	}
+	if (tcgetattr(fd, &old) == 0) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+		quiet.c_lflag |= ICANON;
+		echo_off = tcsetattr(fd, TCSAFLUSH, &quiet) == 0;
+	}
+	if (write(fd, prompt, strlen(prompt)) < 0) {
+		/* the prompt is a courtesy; reading still works */
+	}
+	for (;;) {
+		char c;
+
+		r = read(fd, &c, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || c == '\n')
+			break;
+		if (n < sizeof(buf) - 1)
+			buf[n++] = c;
+	}
+	buf[n] = '\0';
+	if (echo_off)
+		tcsetattr(fd, TCSAFLUSH, &old);
+	if (write(fd, "\n", 1) < 0) {
+		/* as above */
+	}
+	close(fd);
+	if (r <= 0 && n == 0) {
+		explicit_bzero(buf, sizeof(buf));
+		err_code(e, ERR_PERM, "no password given");
+		return NULL;
+	}
+	{
+		char *s = xstrdup(buf);
+
+		explicit_bzero(buf, sizeof(buf));
+		return s;
+	}
 }

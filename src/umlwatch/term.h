@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "common/util.h"
+
 enum term_seq {
 	TERM_KEYS,     /* keys: pass the first *len bytes on */
 	TERM_REPLY,    /* a terminal's reply of *len bytes: drop it */
@@ -35,5 +37,9 @@ ssize_t term_write(int fd, const void *buf, size_t n);
 void term_note_output(const void *buf, size_t n);
 /* Did the output so far end with a newline (or is there none)? */
 int term_at_line_start(void);
+
+/* A secret from the controlling terminal (/dev/tty), without echo: the
+ * line without its newline, or NULL with e (no terminal, end of input). */
+char *term_read_secret(const char *prompt, struct err *e);
 
 #endif

@@ -4,12 +4,17 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "client/remote.h"
+#include "common/auth.h"
 #include "common/diskargs.h"
 #include "common/mcpolicy.h"
 #include "common/rpc_client.h"
 #include "umlmonctrl.h"
+#include "umlwatch/term.h"
 #include "umlwatch/watch_int.h"
 
 const char *const watch_channels[] = {NULL};
@@ -276,10 +281,66 @@ int watch_parse_escape(const char *s, int *key, struct err *e)
 	return 0;
 }
 
+/* The password of a remote VM: -password-file, $UMLWATCH_PASSWORD, or
+ * asked on the terminal without echo. */
+static int remote_password(struct watch *w, struct err *e)
+{
+	const char *env = getenv("UMLWATCH_PASSWORD");
+	char prompt[400];
+
+	if (w->password)
+		return 0;
+	if (w->password_file) {
+		w->password = auth_password_file(w->password_file, getuid(), e);
+		return w->password ? 0 : -1;
+	}
+	if (env && *env) {
+		w->password = xstrdup(env);
+		return 0;
+	}
+	snprintf(prompt, sizeof(prompt), "Password for %s@%s: ", w->vm,
+		 w->remote->host);
+	w->password = term_read_secret(prompt, e);
+	return w->password ? 0 : -1;
+}
+
+static int remote_open_watch(struct watch *w, struct err *e)
+{
+	if (remote_password(w, e) < 0)
+		return -1;
+	w->rpc = remote_open(w->remote, w->vm, w->password, e);
+	return w->rpc ? 0 : -1;
+}
+
+int watch_list_host(struct remote_target *t)
+{
+	ud_list_res l;
+	struct err e;
+
+	if (remote_list(t, &l, &e) < 0) {
+		fprintf(stderr, "umlwatch: %s\n", e.msg);
+		return e.code == ERR_TIMEDOUT || e.code == ERR_IO ? WATCH_NOMON
+								   : WATCH_FAILED;
+	}
+	printf("%-20s %-10s %6s %s\n", "VM", "STATE", "PORT", "TLS");
+	for (u_int i = 0; i < l.vms.vms_len; i++) {
+		const ud_entry *v = &l.vms.vms_val[i];
+		char port[16];
+
+		snprintf(port, sizeof(port), "%u", v->port);
+		printf("%-20s %-10s %6s %s\n", v->vm, v->state,
+		       v->port ? port : "-", v->tls ? "yes" : "no");
+	}
+	remote_list_free(&l);
+	return WATCH_OK;
+}
+
 int watch_open(struct watch *w, struct err *e)
 {
 	if (w->rpc)
 		return 0;
+	if (w->remote)
+		return remote_open_watch(w, e);
 	w->rpc = rpc_client_unix(w->sock, UMLMONCTRL_PROG, UMLMONCTRL_V1, e);
 	if (!w->rpc) {
 		char why[sizeof(e->msg)];
@@ -368,7 +429,9 @@ static int show_help(void *ctx, const struct cmd_call *s)
 
 void watch_usage(FILE *f, const char *prog)
 {
-	fprintf(f, "usage: %s [-c CONFIG] [-s SOCKET] [-escape KEY] VM [COMMAND [ARGS]]...\n"
+	fprintf(f, "usage: %s [-c CONFIG] [-s SOCKET] [-escape KEY] [-redir]\n"
+		"                [-password-file FILE] VM[@HOST[:PORT]] [COMMAND [ARGS]]...\n"
+		"       %s -list @HOST[:PORT]\n"
 		"       %s -h | --help | -version\n"
 		"Controls the umlmon monitor of VM. The commands run in order; all are\n"
 		"checked first. Without a command, reads commands from the terminal\n"
@@ -377,8 +440,11 @@ void watch_usage(FILE *f, const char *prog)
 		"  -c CONFIG    configuration file (default $UMLMON_CONFIG or /etc/umlmon)\n"
 		"  -s SOCKET    the monitor's control socket (default VARDIR/VM/ctrl)\n"
 		"  -escape KEY  the console's escape key: ^X, ^] (the default) ..., or none\n"
+		"  -redir       VM@HOST: through umldir's redirector (one port for all VMs)\n"
+		"  -password-file FILE  VM@HOST: the password (else $UMLWATCH_PASSWORD or asked)\n"
+		"  -list @HOST  the VMs of HOST (its umldir)\n"
 		"  -h, --help   this text\n"
 		"  -version     the version\n\n"
-		"commands (any unique prefix works):\n", prog, prog);
+		"commands (any unique prefix works):\n", prog, prog, prog);
 	cmd_help(f, &as_options, CMD_COLUMNS);
 }

@@ -13,6 +13,7 @@
 #include "client/console.h"
 
 struct rpc_client;
+struct remote_target;
 
 /* Exit statuses of umlwatch. */
 enum {
@@ -31,6 +32,10 @@ struct watch {
 	 * one), or NULL: for the message when no monitor answers */
 	char *noconf;
 	struct rpc_client *rpc;
+	/* VM@HOST: the monitor over TCP (client/remote.h), else NULL */
+	struct remote_target *remote;
+	const char *password_file; /* -password-file, or NULL */
+	char *password;      /* asked or read once, for every connection */
 	int interactive;
 	int escape;          /* the console's escape key, or CONSOLE_ESCAPE_NONE */
 };
@@ -54,6 +59,8 @@ int watch_parse_line(int argc, char **argv, struct cmd_call *s, struct err *e);
 int watch_parse_escape(const char *s, int *key, struct err *e);
 
 int watch_open(struct watch *w, struct err *e);
+/* umlwatch -list @HOST: the VMs umldir knows there. */
+int watch_list_host(struct remote_target *t);
 void watch_close(struct watch *w);
 /* Checks with the monitor what only it knows (the channel names) for
  * all steps, before the first runs. */
