@@ -1,6 +1,6 @@
 #!/bin/bash
-# The TCP port of a monitor (tcp = yes) before the authentication is wired
-# in: it listens where the configuration says and logs it; a call before
+# The TCP port of a monitor (tcp = yes) before a client authenticates:
+# it listens where the configuration says and logs it; a call before
 # the handshake is closed unanswered; connections beyond
 # max_unauthenticated are closed at once, the others after auth_timeout;
 # the Unix socket answers another RPC version with RPC_MISMATCH and decodes

@@ -492,13 +492,13 @@ static void raw_reply(const void *rec, size_t len, struct rpc_msg *m)
 
 /* The TCP port of a monitor before authentication, and what the Unix
  * socket answers to calls out of bounds: a call before the handshake is
- * not answered, the handshake is refused (not implemented yet) and ends
- * the connection, held connections beyond max_unauthenticated are closed
+ * not answered, a hello that names another VM is refused and ends the
+ * connection, held connections beyond max_unauthenticated are closed
  * at once, the others after auth_timeout; the monitor serves on. */
 static void tcp_checks(int port, int held, int max_unauth)
 {
 	struct rpc_out out = {0};
-	um_auth_hello h = {.auth_version = 1, .vm = "vm1"};
+	um_auth_hello h = {.auth_version = 1, .vm = "notvm1"};
 	int *fds = xcalloc((size_t)held, sizeof(*fds)), fd, closed = 0;
 	struct rpc_msg m;
 	ssize_t n;
@@ -517,10 +517,10 @@ static void tcp_checks(int port, int held, int max_unauth)
 	put(&out, 1, UM_AUTH_HELLO, (xdrproc_t)xdr_um_auth_hello, &h);
 	send_out(fd, &out);
 	if ((n = bytes_until_eof(fd, 10000)) <= 0)
-		fail("the handshake: %s", n < 0 ? "the connection stays open" :
-		     "closed unanswered");
+		fail("a hello for another VM: %s", n < 0 ? "the connection stays "
+		     "open" : "closed unanswered");
 	close(fd);
-	printf("the handshake: answered (%zd bytes), then closed\n", n);
+	printf("a hello for another VM: answered (%zd bytes), then closed\n", n);
 	/* connections that never speak */
 	for (int i = 0; i < held; i++)
 		fds[i] = connect_tcp();
