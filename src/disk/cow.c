@@ -460,6 +460,13 @@ uint8_t *cow_read_bitmap(int fd, const char *name, const struct cow_header *h,
 	return bm;
 }
 
+uint64_t cow_mapped_sectors(const struct cow_header *h)
+{
+	uint64_t sectors = div_round_up(h->size, h->sectorsize);
+
+	return h->bitmap_len * 8 < sectors ? h->bitmap_len * 8 : sectors;
+}
+
 uint64_t cow_bitmap_count(const uint8_t *bitmap, uint64_t sectors)
 {
 	uint64_t full = sectors / 8, i = 0, n = 0;
@@ -527,8 +534,7 @@ static int merge_init(struct merge *m, int cow_fd, const struct cow_header *h,
 	m->back_fd = back_fd;
 	m->out_fd = out_fd;
 	m->sectors = div_round_up(h->size, h->sectorsize);
-	m->mapped = h->bitmap_len * 8 < m->sectors ? h->bitmap_len * 8 :
-		    m->sectors;
+	m->mapped = cow_mapped_sectors(h);
 	m->bm_first = UINT64_MAX;
 	m->cb = cb;
 	m->arg = arg;

@@ -58,7 +58,14 @@ int cow_update_header(int fd, const char *name, const struct cow_header *h,
 uint8_t *cow_read_bitmap(int fd, const char *name, const struct cow_header *h,
 			 struct err *e);
 
-/* Number of sectors whose bit is set. */
+/* The sectors the bitmap has a bit for: all of the disk's, but for v1
+ * and v2 headers, whose bitmap length rounds down (the kernel's rule), a
+ * disk that is not a whole number of 8-sector groups has a tail without
+ * bits (it is always read from the backing file). */
+uint64_t cow_mapped_sectors(const struct cow_header *h);
+
+/* Number of sectors whose bit is set among the first `sectors` of the
+ * bitmap (at most cow_mapped_sectors()). */
 uint64_t cow_bitmap_count(const uint8_t *bitmap, uint64_t sectors);
 
 /* Writes the merged disk (backing overlaid with the COW's sectors) to

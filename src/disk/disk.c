@@ -1047,7 +1047,7 @@ int disk_info(const struct disk_ctx *c, const char *path, struct strbuf *text,
 			  fmt_size((uint64_t)st.st_blocks * 512, b, sizeof(b)));
 		{
 			uint64_t sectors = (h.size + h.sectorsize - 1) / h.sectorsize;
-			uint64_t set = cow_bitmap_count(bm, sectors);
+			uint64_t set = cow_bitmap_count(bm, cow_mapped_sectors(&h));
 
 			sb_printf(text, "written     %llu of %llu sectors (%.1f%%)\n",
 				  (unsigned long long)set, (unsigned long long)sectors,
