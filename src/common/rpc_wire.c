@@ -74,9 +74,12 @@ int rpc_in_next(struct rpc_in *in, const uint8_t **rec, size_t *len)
 			break;
 		if (in->reclen + flen > in->reccap) {
 			in->reccap = in->reclen + flen;
-			in->rec = xrealloc(in->rec, in->reccap ? in->reccap : 1);
+			in->rec = xrealloc(in->rec, in->reccap);
 		}
-		memcpy(in->rec + in->reclen, in->buf + pos + 4, flen);
+		/* an empty fragment (even a whole empty record) adds nothing;
+		 * rec may still be NULL */
+		if (flen)
+			memcpy(in->rec + in->reclen, in->buf + pos + 4, flen);
 		in->reclen += flen;
 		pos += 4 + flen;
 		if (last) {

@@ -254,6 +254,21 @@ static void record_marking(void **state)
 		}
 	}
 	assert_int_equal(got, 2);
+	rpc_in_free(&in);
+	/* an empty record, first on a stream (nothing allocated yet), and an
+	 * empty fragment (found by fuzz_rpc: a copy of 0 bytes to NULL) */
+	{
+		const uint8_t empty[] = {0x80, 0, 0, 0, 0, 0, 0, 0,
+					 0x80, 0, 0, 1, 'z'};
+
+		rpc_in_push(&in, empty, sizeof(empty));
+		assert_int_equal(rpc_in_next(&in, &rec, &len), 1);
+		assert_int_equal(len, 0);
+		assert_int_equal(rpc_in_next(&in, &rec, &len), 1);
+		assert_int_equal(len, 1);
+		assert_memory_equal(rec, "z", 1);
+		assert_int_equal(rpc_in_next(&in, &rec, &len), 0);
+	}
 	/* a fragment announcing more than the limit breaks the stream */
 	{
 		const uint8_t big[] = {0x80, 0x7f, 0xff, 0xff};
