@@ -15,6 +15,12 @@ const struct mon_keys *monitor_keys(const struct monitor *m)
 	return &m->keys;
 }
 
+/* um_info's arrays have the IDL's bounds: whatever a configuration
+ * allows must fit (or the reply would not encode) */
+_Static_assert(VM_MAX_DISKS <= UM_MAX_DISKS, "ubd lines beyond um_info's disks");
+_Static_assert(VM_MAX_NICS <= UM_MAX_NICS, "eth lines beyond um_info's nics");
+_Static_assert(VM_MAX_CHANS <= UM_MAX_CHANS, "channels beyond um_info's chans");
+
 const char *monitor_name(const struct monitor *m)
 {
 	return m->vm->name;
