@@ -251,7 +251,8 @@ int hostnet_tap_create(const char *name, uid_t owner, gid_t group, struct err *e
 		return -1;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL;
+	/* ifr_flags is a short: IFF_TUN_EXCL (0x8000) is its sign bit */
+	ifr.ifr_flags = (short)(IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL);
 	memcpy(ifr.ifr_name, name, strlen(name));
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		int saved = errno;
