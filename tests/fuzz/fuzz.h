@@ -17,7 +17,6 @@ int fuzz_memfd(const char *name, const uint8_t *data, size_t size);
 
 /* A harness cannot go on (its setup failed): says why and aborts, so
  * that the run fails instead of fuzzing nothing. */
-void fuzz_die(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2), noreturn));
+void fuzz_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 #endif

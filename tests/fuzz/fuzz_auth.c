@@ -61,12 +61,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 /* The handshake as the client sees it. */
 struct client {
 	uint8_t cnonce[AUTH_NONCE_LEN], snonce[AUTH_NONCE_LEN];
-	int hello_ok;                 /* the server answered a good hello */
-	const struct auth_key *key;   /* of the proof it sent, if computed */
+	int hello_ok;		    /* the server answered a good hello */
+	const struct auth_key *key; /* of the proof it sent, if computed */
 	uint8_t cp[AUTH_MAC_LEN], sp[AUTH_MAC_LEN];
 	struct auth_session s;
-	struct auth_dir out, in;      /* client->server: sealing, opening */
-	int broken;                   /* the server's stream ended */
+	struct auth_dir out, in; /* client->server: sealing, opening */
+	int broken;		 /* the server's stream ended */
 };
 
 static void step_hello(struct auth_server *as, struct client *c, struct script *s)
@@ -92,11 +92,10 @@ static void step_hello(struct auth_server *as, struct client *c, struct script *
 	}
 	bytes(s, c->cnonce, AUTH_NONCE_LEN);
 	r = auth_server_hello(as, version, vm, c->cnonce, snonce, &e);
-	good = before == AUTH_WANT_HELLO && version == AUTH_VERSION &&
-	       !strcmp(vm, VM);
+	good = before == AUTH_WANT_HELLO && version == AUTH_VERSION && !strcmp(vm, VM);
 	if (good != (r == 0))
-		fuzz_die("hello (state %d, version %u, vm '%s'): %d", before,
-			 version, vm, r);
+		fuzz_die("hello (state %d, version %u, vm '%s'): %d", before, version, vm,
+			 r);
 	if (r == 0) {
 		if (as->state != AUTH_WANT_PROOF)
 			fuzz_die("a good hello leaves state %d", as->state);
@@ -120,8 +119,8 @@ static void step_prove(struct auth_server *as, struct client *c, struct script *
 	if (how & 1) {
 		key = keys[(how >> 1) % 3];
 		auth_compute(key, VM, c->cnonce, c->snonce, ITERATIONS,
-			     as->bindlen ? as->binding : NULL, as->bindlen, c->cp,
-			     c->sp, &c->s);
+			     as->bindlen ? as->binding : NULL, as->bindlen, c->cp, c->sp,
+			     &c->s);
 	} else {
 		bytes(s, c->cp, AUTH_MAC_LEN);
 	}
@@ -146,8 +145,7 @@ static void step_prove(struct auth_server *as, struct client *c, struct script *
 	    memcmp(&session, &c->s, sizeof(session)))
 		fuzz_die("the server's proof or session is not the client's");
 	if (as->by_master != (key == &master))
-		fuzz_die("by_master %d for key %d", as->by_master,
-			 (int)(key - keys[0]));
+		fuzz_die("by_master %d for key %d", as->by_master, (int)(key - keys[0]));
 	c->key = key;
 	memcpy(c->out.key, c->s.c2s, AUTH_KEY_LEN);
 	c->out.seq = 0;
@@ -216,10 +214,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			 (setup & 4) ? binding : NULL, (setup & 4) ? sizeof(binding) : 0);
 	for (int i = 0; i < 16 && s.n; i++) {
 		switch (byte(&s) % 4) {
-		case 0: step_hello(&as, &c, &s); break;
-		case 1: step_prove(&as, &c, &s); break;
-		case 2: step_sealed(&as, &c, &s); break;
-		case 3: step_raw(&as, &c, &s); break;
+		case 0:
+			step_hello(&as, &c, &s);
+			break;
+		case 1:
+			step_prove(&as, &c, &s);
+			break;
+		case 2:
+			step_sealed(&as, &c, &s);
+			break;
+		case 3:
+			step_raw(&as, &c, &s);
+			break;
 		}
 	}
 	return 0;

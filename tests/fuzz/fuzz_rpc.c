@@ -58,8 +58,7 @@ struct client {
 	struct loop_timer *stuck;
 };
 
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
 	(void)flag;
@@ -141,11 +140,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	f = fopen(conf, "w");
 	if (!f)
 		fuzz_die("%s: %m", conf);
-	fprintf(f, "[GLOBAL]\nvardir = %s/var\nrundir = %s/run\nshared = %s/shared\n"
+	fprintf(f,
+		"[GLOBAL]\nvardir = %s/var\nrundir = %s/run\nshared = %s/shared\n"
 		"[fuzz]\nvmuser = nobody\nmemory = 32M\n"
 		"kernel = /shared/kernels/none\n"
 		"ubd0 = /disks/root.dsk\nubd1 = /disks/data.cow,/shared/disks/base.dsk\n"
-		"con1 = pty\nssl0 = log\n", dir, dir, dir);
+		"con1 = pty\nssl0 = log\n",
+		dir, dir, dir);
 	if (fclose(f) != 0)
 		fuzz_die("%s: %m", conf);
 	cfg = config_load(conf, &e);
@@ -217,7 +218,7 @@ static void on_client(struct loop *l, int fd, uint32_t events, void *arg)
 			c->sent += (size_t)n;
 			rearm(c);
 		} else if (errno != EAGAIN) {
-			c->sent = c->size;  /* the server closed: it reads no more */
+			c->sent = c->size; /* the server closed: it reads no more */
 		}
 		if (c->sent == c->size) {
 			shutdown(fd, SHUT_WR);

@@ -35,8 +35,8 @@ int fuzz_memfd(const char *name, const uint8_t *data, size_t size)
 		done += (size_t)n;
 	}
 	/* the code under test may not change its input */
-	if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK |
-		  F_SEAL_SEAL) < 0)
+	if (fcntl(fd, F_ADD_SEALS,
+		  F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
 		fuzz_die("sealing a memfd: %m");
 	return fd;
 }

@@ -24,8 +24,7 @@ static void fail(const char *what)
 	exit(1);
 }
 
-static void write_seed(const char *sub, const char *name, const void *buf,
-		       size_t len)
+static void write_seed(const char *sub, const char *name, const void *buf, size_t len)
 {
 	char path[4096];
 	FILE *f;
@@ -43,8 +42,8 @@ static uint32_t xid;
 
 static void call(uint32_t proc, xdrproc_t xargs, void *args)
 {
-	if (rpc_out_call(&stream, ++xid, UMLMONCTRL_PROG, UMLMONCTRL_V1, proc,
-			 xargs, args) < 0)
+	if (rpc_out_call(&stream, ++xid, UMLMONCTRL_PROG, UMLMONCTRL_V1, proc, xargs,
+			 args) < 0)
 		fail("encoding a call");
 }
 
@@ -59,17 +58,17 @@ static um_stop_args stop_args = {.timeout = 5};
 static um_name_arg sysrq_key = "s", chan_name = "con1";
 static um_msg_arg mc_cmd = "version";
 static um_open_args open_args = {.chan = "con1"};
-static um_read_args read_args = {.chan = "con1", .offset = 0, .max = 4096,
-				 .wait_ms = 20};
+static um_read_args read_args = {.chan = "con1", .offset = 0, .max = 4096, .wait_ms = 20};
 static um_write_args write_args = {.chan = "con1",
 				   .data = {.data_len = 3, .data_val = "ls\n"}};
 static um_winsize_args winsize_args = {.chan = "con1", .rows = 24, .cols = 80};
 static um_log_args log_args = {.chan = "con0", .offset = 0, .max = 4096};
-static um_disk_args disk_info = {.op = UM_DISK_INFO, .path = "/disks/root.dsk",
-				 .other = ""};
-static um_disk_args disk_create = {.op = UM_DISK_CREATE, .path = "/disks/new.dsk",
-				   .other = "", .size = 1 << 20};
-static um_disk_args disk_cow = {.op = UM_DISK_CREATE, .path = "/disks/data.cow",
+static um_disk_args disk_info = {
+	.op = UM_DISK_INFO, .path = "/disks/root.dsk", .other = ""};
+static um_disk_args disk_create = {
+	.op = UM_DISK_CREATE, .path = "/disks/new.dsk", .other = "", .size = 1 << 20};
+static um_disk_args disk_cow = {.op = UM_DISK_CREATE,
+				.path = "/disks/data.cow",
 				.other = "/shared/disks/base.dsk"};
 static um_wait_args wait_args = {.timeout_ms = 10};
 static um_auth_hello hello = {.auth_version = UM_AUTH_VERSION, .vm = "fuzz"};
@@ -81,7 +80,12 @@ static um_auth_proof proof;
 static void rpc_seeds(void)
 {
 	/* one of each procedure */
-	static const struct { const char *name; uint32_t proc; xdrproc_t x; void *a; } one[] = {
+	static const struct {
+		const char *name;
+		uint32_t proc;
+		xdrproc_t x;
+		void *a;
+	} one[] = {
 		{"null", UM_NULL, V},
 		{"info", UM_INFO, V},
 		{"start", UM_START, V},
@@ -95,7 +99,8 @@ static void rpc_seeds(void)
 		{"console_open", UM_CONSOLE_OPEN, A(um_open_args, &open_args)},
 		{"console_read", UM_CONSOLE_READ, A(um_read_args, &read_args)},
 		{"console_write", UM_CONSOLE_WRITE, A(um_write_args, &write_args)},
-		{"console_winsize", UM_CONSOLE_WINSIZE, A(um_winsize_args, &winsize_args)},
+		{"console_winsize", UM_CONSOLE_WINSIZE,
+		 A(um_winsize_args, &winsize_args)},
 		{"console_screen", UM_CONSOLE_SCREEN, A(um_name_arg, &chan_name)},
 		{"log_read", UM_LOG_READ, A(um_log_args, &log_args)},
 		{"disk_info", UM_DISK, A(um_disk_args, &disk_info)},
@@ -225,20 +230,31 @@ static void value(const char *sub, const struct xdr_case *cases, size_t n,
 static void xdr_seeds(void)
 {
 	static um_disk disks[] = {{"ubd0", "", "/disks/root.dsk", ""},
-				  {"ubd1", "r", "/disks/data.cow", "/shared/disks/base.dsk"}};
-	static um_nic nics[] = {{"eth0", "host_to_host", "tap0", "vec0",
-				 "02:55:4d:4c:00:01"}};
+				  {"ubd1", "r", "/disks/data.cow",
+				   "/shared/disks/base.dsk"}};
+	static um_nic nics[] = {
+		{"eth0", "host_to_host", "tap0", "vec0", "02:55:4d:4c:00:01"}};
 	static um_chan chans[] = {{"con0", UM_CHAN_PTY, "/var/log/con0", 100, 1, 1},
 				  {"ssl0", UM_CHAN_LOG, "", 0, 0, 0}};
 	um_result ok = {UM_OK, ""}, refused = {UM_EPERM, "vm1: wrong password"};
-	um_info info = {.res = ok, .name = "vm1", .state = UM_RUNNING,
-			.monitor_pid = 10, .watcher_pid = 11, .kernel_pid = 12,
-			.vmuser = "nobody", .kernel = "/shared/kernels/linux",
-			.memory = 128 << 20, .vardir = "/var/lib/umlmon/vm1",
-			.jail = "/var/lib/umlmon/vm1/jail", .cmdline = "mem=128M",
-			.stop_timeout = 30, .disks = {2, disks}, .nics = {1, nics},
+	um_info info = {.res = ok,
+			.name = "vm1",
+			.state = UM_RUNNING,
+			.monitor_pid = 10,
+			.watcher_pid = 11,
+			.kernel_pid = 12,
+			.vmuser = "nobody",
+			.kernel = "/shared/kernels/linux",
+			.memory = 128 << 20,
+			.vardir = "/var/lib/umlmon/vm1",
+			.jail = "/var/lib/umlmon/vm1/jail",
+			.cmdline = "mem=128M",
+			.stop_timeout = 30,
+			.disks = {2, disks},
+			.nics = {1, nics},
 			.chans = {2, chans},
-			.last_exit = {1, 0, 0, 1, 1700000000, "halted"}, .boot = 1,
+			.last_exit = {1, 0, 0, 1, 1700000000, "halted"},
+			.boot = 1,
 			.pending = ""};
 	um_text_res text = {ok, "OK 6.1.0"};
 	um_open_res open_res = {ok, 10, 100, 0, 1};
@@ -253,7 +269,8 @@ static void xdr_seeds(void)
 	ud_register_args reg = {"vm1", "running", "0.0.0.0", 40000, 0, 1234};
 	ud_state_args st = {"vm1", "stopped"};
 	ud_result dres = {UD_OK, ""};
-	ud_entry entries[] = {{"vm1", "running", 40000, 0, 10}, {"vm2", "stopped", 0, 1, 11}};
+	ud_entry entries[] = {{"vm1", "running", 40000, 0, 10},
+			      {"vm2", "stopped", 0, 1, 11}};
 	ud_list_res list = {dres, {2, entries}};
 	ud_port_res port = {dres, 40000, 1};
 

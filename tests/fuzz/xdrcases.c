@@ -26,9 +26,9 @@ bool_t xdr_ud_name_arg(XDR *x, ud_name_arg *s)
 
 const struct xdr_case xdr_ctrl_cases[] = {
 	/* arguments, as a monitor decodes them */
-	XDR_CASE(um_stop_args),    /* STOP, REBOOT */
-	XDR_CASE(um_name_arg),     /* SYSRQ, CONSOLE_SCREEN */
-	XDR_CASE(um_msg_arg),      /* MCONSOLE */
+	XDR_CASE(um_stop_args), /* STOP, REBOOT */
+	XDR_CASE(um_name_arg),	/* SYSRQ, CONSOLE_SCREEN */
+	XDR_CASE(um_msg_arg),	/* MCONSOLE */
 	XDR_CASE(um_open_args),
 	XDR_CASE(um_read_args),
 	XDR_CASE(um_write_args),
@@ -55,7 +55,7 @@ const size_t xdr_ctrl_ncases = sizeof(xdr_ctrl_cases) / sizeof(xdr_ctrl_cases[0]
 
 const struct xdr_case xdr_dir_cases[] = {
 	/* arguments, as umldir decodes them */
-	XDR_CASE(ud_name_arg),     /* GET_PORT, REDIRECT */
+	XDR_CASE(ud_name_arg), /* GET_PORT, REDIRECT */
 	XDR_CASE(ud_register_args),
 	XDR_CASE(ud_state_args),
 	/* results, as its clients decode them */

@@ -4,9 +4,9 @@
 
 #include "xdrfuzz.h"
 
-typedef char *um_name_arg;  /* string<UM_NAME_MAX> */
-typedef char *um_msg_arg;   /* string<UM_MSG_MAX> */
-typedef char *ud_name_arg;  /* string<UD_NAME_MAX> */
+typedef char *um_name_arg; /* string<UM_NAME_MAX> */
+typedef char *um_msg_arg;  /* string<UM_MSG_MAX> */
+typedef char *ud_name_arg; /* string<UD_NAME_MAX> */
 bool_t xdr_um_name_arg(XDR *x, um_name_arg *s);
 bool_t xdr_um_msg_arg(XDR *x, um_msg_arg *s);
 bool_t xdr_ud_name_arg(XDR *x, ud_name_arg *s);

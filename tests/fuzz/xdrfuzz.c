@@ -93,8 +93,7 @@ static void reply(const struct xdr_case *c, const uint8_t *data, size_t size)
 	drop(c, res);
 }
 
-void xdrfuzz_one(const struct xdr_case *cases, size_t n, const uint8_t *data,
-		 size_t size)
+void xdrfuzz_one(const struct xdr_case *cases, size_t n, const uint8_t *data, size_t size)
 {
 	const struct xdr_case *c;
 	void *obj;
