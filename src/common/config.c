@@ -109,7 +109,9 @@ int config_valid_name(const char *name, struct err *e)
 			return -1;
 		}
 	}
-	if (!strcmp(name, "shared") || !strcasecmp(name, "GLOBAL")) {
+	/* VARDIR/shared, VARDIR/umldir are not a VM's */
+	if (!strcmp(name, "shared") || !strcmp(name, "umldir") ||
+	    !strcasecmp(name, "GLOBAL")) {
 		err_set(e, "'%s' is reserved", name);
 		return -1;
 	}

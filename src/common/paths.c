@@ -15,6 +15,26 @@ char *vm_pid_path(const char *rundir, const char *vm)
 	return xasprintf("%s/%s.pid", rundir, vm);
 }
 
+char *umldir_dir_path(const char *vardir)
+{
+	return xasprintf("%s/umldir", vardir);
+}
+
+char *umldir_sock_path(const char *vardir)
+{
+	return xasprintf("%s/umldir/sock", vardir);
+}
+
+char *umldir_log_path(const char *vardir)
+{
+	return xasprintf("%s/umldir/umldir.log", vardir);
+}
+
+char *umldir_pid_path(const char *rundir)
+{
+	return xasprintf("%s/umldir.pid", rundir);
+}
+
 char *shared_disks_path(const char *shared)
 {
 	return xasprintf("%s/disks", shared);

@@ -7,6 +7,8 @@
  *   VARDIR/VM/jail/        the VM's root: disks/, tmp/, shared/
  *   RUNDIR/VM.pid          the monitor's pid file
  *   SHARED/disks/, SHARED/locks/
+ *   VARDIR/umldir/         umldir's: its socket "sock" and umldir.log
+ *   RUNDIR/umldir.pid      its pid file
  * Inside the jail the kernel has uml_dir=/tmp (its mconsole socket is
  * /tmp/VM/mconsole) and sends notifications to /tmp/umlmon.notify. */
 #ifndef UMLMON_PATHS_H
@@ -50,6 +52,13 @@ char *vm_disks_path(const char *vardir, const char *vm);
 /* SHARED/disks and SHARED/locks. */
 char *shared_disks_path(const char *shared);
 char *shared_locks_path(const char *shared);
+/* umldir(8): its directory VARDIR/umldir (owned by its user), the
+ * monitors' socket VARDIR/umldir/sock in it, its log there, its pid file
+ * RUNDIR/umldir.pid. "umldir" is no VM's name (config_valid_name). */
+char *umldir_dir_path(const char *vardir);
+char *umldir_sock_path(const char *vardir);
+char *umldir_log_path(const char *vardir);
+char *umldir_pid_path(const char *rundir);
 /* The VM's disks relative to its vmdir. */
 #define VM_REL_DISKS "jail/disks"
 

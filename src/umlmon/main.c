@@ -1,11 +1,9 @@
 /* umlmon -- the monitor daemon of one UML virtual machine. See umlmon(8). */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +13,7 @@
 #include "umlmon/monitor.h"
 #include "common/rpc_client.h"
 #include "common/rpc_wire.h"
+#include "serve/daemon.h"
 
 static void usage(FILE *f)
 {
@@ -69,112 +68,6 @@ static int reload(const struct config *cfg, const char *name)
 	return rc;
 }
 
-/* What the caller left open (a shell's `exec 7>f`, a socket of its own)
- * is not the daemon's: closed, so that no file stays busy or open for the
- * daemon's whole life. 0, 1 and 2 stay; where one is missing, /dev/null
- * takes its place, or the pid file or a socket would get that number and
- * be written to as stderr (or replaced by the /dev/null of daemonize). */
-static void close_inherited(void)
-{
-	for (int fd = 0; fd < 3; fd++)
-		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
-			die(1, "/dev/null: %s", strerror(errno));
-	if (close_range(3, ~0u, 0) < 0) {
-		long max = sysconf(_SC_OPEN_MAX);
-
-		for (int fd = 3; fd < max; fd++)
-			close(fd);
-	}
-}
-
-/* The pid file, locked for the monitor's life. */
-static int lock_pidfile(const char *path, struct err *e)
-{
-	char buf[32];
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-
-	if (fd < 0) {
-		err_sys(e, "%s", path);
-		return -1;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		ssize_t n = read(fd, buf, sizeof(buf) - 1);
-
-		buf[n > 0 ? n : 0] = '\0';
-		buf[strcspn(buf, "\n")] = '\0';
-		err_set(e, "a monitor is already running (pid %s, pid file %s)",
-			*buf ? buf : "?", path);
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int write_pid(int fd)
-{
-	char buf[32];
-	int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-
-	return ftruncate(fd, 0) == 0 && pwrite(fd, buf, (size_t)n, 0) == n ? 0 : -1;
-}
-
-/* Forks; the parent waits until the daemon says it is ready (or why it
- * failed) and exits with that. Returns the fd to report on in the child. */
-static int daemonize(void)
-{
-	int p[2];
-	pid_t pid;
-	char buf[1200];
-	ssize_t n;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		die(1, "pipe: %s", strerror(errno));
-	pid = fork();
-	if (pid < 0)
-		die(1, "fork: %s", strerror(errno));
-	if (pid > 0) {
-		close(p[1]);
-		n = read(p[0], buf, sizeof(buf) - 1);
-		if (n > 0 && buf[0] == '+')
-			exit(0);
-		if (n > 0) {
-			buf[n] = '\0';
-			fprintf(stderr, "umlmon: %s\n", buf + 1);
-		} else {
-			fprintf(stderr, "umlmon: the daemon died while starting\n");
-		}
-		exit(1);
-	}
-	close(p[0]);
-	setsid();
-	if (chdir("/") < 0) {
-		/* / always exists */
-	}
-	return p[1];
-}
-
-static void ready(int fd, const char *error)
-{
-	if (fd < 0) {
-		if (error)
-			die(1, "%s", error);
-		return;
-	}
-	if (error) {
-		char buf[1200];
-		int n = snprintf(buf, sizeof(buf), "-%s", error);
-
-		if (write(fd, buf, (size_t)n) < 0) {
-			/* the parent is gone */
-		}
-		exit(1);
-	}
-	if (write(fd, "+", 1) < 0) {
-		/* the parent is gone */
-	}
-	close(fd);
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -195,7 +88,7 @@ int main(int argc, char **argv)
 	char *pidpath, *logpath, name[VM_NAME_MAX + 1];
 	struct err e;
 
-	close_inherited();
+	daemon_close_inherited();
 	log_init("umlmon", LOG_LVL_INFO);
 	while ((opt = getopt_long_only(argc, argv, "c:dh", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -253,41 +146,33 @@ int main(int argc, char **argv)
 	if (mkdir_p(cfg->global.rundir, 0755) < 0)
 		die(1, "%s: %s", cfg->global.rundir, strerror(errno));
 	pidpath = vm_pid_path(cfg->global.rundir, vm->name);
-	pidfd = lock_pidfile(pidpath, &e);
+	pidfd = pidfile_lock(pidpath, "a monitor", &e);
 	if (pidfd < 0)
 		die(1, "%s: %s", vm->name, e.msg);
 	if (!fg)
-		report_fd = daemonize();
+		report_fd = daemon_fork("umlmon");
 	/* everything from here on belongs to the daemon process */
 	/* the monitor owns the configuration from here on (a reload
 	 * replaces it) */
 	snprintf(name, sizeof(name), "%s", vm->name);
 	m = monitor_new(cfg, name, &e);
 	if (!m)
-		ready(report_fd, e.msg);
+		daemon_ready(report_fd, e.msg);
 	logpath = xstrdup(monitor_paths(m)->monitor_log);
 	if (log_to_file(logpath, fg, monitor_vm(m)->log_max,
 			monitor_vm(m)->log_keep) < 0)
 		log_warn("%s: %s", logpath, strerror(errno));
 	if (monitor_listen(m, &e) < 0) {
 		monitor_free(m);
-		ready(report_fd, e.msg);
+		daemon_ready(report_fd, e.msg);
 	}
-	if (write_pid(pidfd) < 0)
+	if (pidfile_write(pidfd) < 0)
 		log_warn("%s: %s", pidpath, strerror(errno));
-	if (!fg) {
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-		if (null >= 0) {
-			dup2(null, 0);
-			dup2(null, 1);
-			dup2(null, 2);
-			close(null);
-		}
-	}
+	if (!fg)
+		daemon_null_stdio();
 	log_info("%s: monitor running (pid %d, control socket %s)", name,
 		 (int)getpid(), monitor_paths(m)->ctrl);
-	ready(report_fd, NULL);
+	daemon_ready(report_fd, NULL);
 	if (monitor_vm(m)->start == START_BOOT && monitor_start(m, NULL, NULL, &e) < 0)
 		log_err("%s", e.msg);
 	monitor_run(m);

@@ -408,6 +408,7 @@ static void names(void **state)
 	assert_int_equal(config_valid_name("-x", &e), -1);
 	assert_int_equal(config_valid_name("a/b", &e), -1);
 	assert_int_equal(config_valid_name("shared", &e), -1);
+	assert_int_equal(config_valid_name("umldir", &e), -1); /* VARDIR/umldir */
 	assert_int_equal(config_valid_name("0123456789012345678901234567890123", &e), -1);
 }
 
