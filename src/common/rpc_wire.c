@@ -233,6 +233,31 @@ void rpc_reply_accepted(struct rpc_msg *m, uint32_t xid, enum accept_stat stat,
 	}
 }
 
+int rpc_reply_unserved(const struct rpc_msg *call, uint32_t prog, uint32_t vers,
+		       struct rpc_msg *reply)
+{
+	uint32_t xid = call->rm_xid;
+
+	if (call->rm_call.cb_rpcvers != RPC_MSG_VERSION) {
+		memset(reply, 0, sizeof(*reply));
+		reply->rm_xid = xid;
+		reply->rm_direction = REPLY;
+		reply->rm_reply.rp_stat = MSG_DENIED;
+		reply->rjcted_rply.rj_stat = RPC_MISMATCH;
+		reply->rjcted_rply.rj_vers.low = RPC_MSG_VERSION;
+		reply->rjcted_rply.rj_vers.high = RPC_MSG_VERSION;
+	} else if (call->rm_call.cb_prog != prog) {
+		rpc_reply_accepted(reply, xid, PROG_UNAVAIL, NULL, NULL);
+	} else if (call->rm_call.cb_vers != vers) {
+		rpc_reply_accepted(reply, xid, PROG_MISMATCH, NULL, NULL);
+		reply->acpted_rply.ar_vers.low = vers;
+		reply->acpted_rply.ar_vers.high = vers;
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
 const char *rpc_reply_error(const struct rpc_msg *m)
 {
 	if (m->rm_reply.rp_stat == MSG_DENIED)

@@ -73,6 +73,13 @@ bool_t xdr_rpc_void(XDR *x, void *p);
 void rpc_reply_accepted(struct rpc_msg *m, uint32_t xid, enum accept_stat stat,
 			xdrproc_t xres, void *res);
 
+/* The refusal of a call for another RPC version than 2, another program
+ * than prog or another version of it (RFC 5531: RPC_MISMATCH,
+ * PROG_UNAVAIL, PROG_MISMATCH with the versions served): fills reply and
+ * returns 1; 0 when the call is for prog and vers. */
+int rpc_reply_unserved(const struct rpc_msg *call, uint32_t prog, uint32_t vers,
+		       struct rpc_msg *reply);
+
 /* Text of a reply that is not SUCCESS. */
 const char *rpc_reply_error(const struct rpc_msg *m);
 

@@ -105,6 +105,7 @@ struct rpc_server {
 	rpc_deny_fn deny;
 	/* lines a client causes at will: refused and dropped connections */
 	struct ratelimit refusals;
+	rpc_close_fn on_close;
 };
 
 static const struct rpc_transport *const transports[RPC_NTRANSPORTS] = {
@@ -255,6 +256,8 @@ static void conn_close(struct conn *c)
 			call->cancel(call, call->cancel_arg);
 		call_free(call);
 	}
+	if (s->on_close)
+		s->on_close(s, c);
 	if (c->data_free)
 		c->data_free(c->data);
 	explicit_bzero(c->key_out, sizeof(c->key_out));
@@ -1029,6 +1032,16 @@ long rpc_call_data(const struct rpc_call *c)
 void rpc_server_on_deny(struct rpc_server *s, rpc_deny_fn fn)
 {
 	s->deny = fn;
+}
+
+const void *rpc_call_conn(const struct rpc_call *c)
+{
+	return c->conn;
+}
+
+void rpc_server_on_close(struct rpc_server *s, rpc_close_fn fn)
+{
+	s->on_close = fn;
 }
 
 void rpc_call_reply(struct rpc_call *call)

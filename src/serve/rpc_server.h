@@ -187,6 +187,16 @@ void rpc_call_set_conn_data(struct rpc_call *c, void *data,
  * bytes), or NULL without TLS. */
 const uint8_t *rpc_call_tls_binding(const struct rpc_call *c);
 
+/* The connection a call came on, as an identity to compare, never to
+ * follow: it names that connection until the server's close hook has run
+ * for it. */
+const void *rpc_call_conn(const struct rpc_call *c);
+/* fn runs from the loop for each connection that closes, with its
+ * identity: for what a peer holds as long as it is connected (a
+ * monitor's registration with umldir). */
+typedef void (*rpc_close_fn)(struct rpc_server *s, const void *conn);
+void rpc_server_on_close(struct rpc_server *s, rpc_close_fn fn);
+
 /* Sends the deferred reply in rpc_call_res() and frees the call. Safe from
  * any callback: if the client is gone, the reply is dropped; the other
  * calls of that client are not touched here (see rpc_call_on_cancel). */
