@@ -18,7 +18,9 @@
 #include "common/log.h"
 #include "common/mcpolicy.h"
 #include "common/names.h"
+#include "common/paths.h"
 #include "umlmon/ctrl.h"
+#include "umlmon/dirlink.h"
 #include "umlmon/diskjob.h"
 #include "umlmon/logw.h"
 #include "serve/loop.h"
@@ -105,6 +107,14 @@ void monitor_forget(struct monitor *m, void *arg)
 	}
 }
 
+void monitor_set_state(struct monitor *m, um_state st)
+{
+	if (m->state == st)
+		return;
+	m->state = st;
+	dirlink_state(m->dirlink, vm_state_name(st));
+}
+
 void monitor_chan_list(const struct monitor *m, struct strbuf *names)
 {
 	for (int i = 0; i < m->nchans; i++)
@@ -144,7 +154,7 @@ static void on_req(const struct mconsole_answer *ans, const struct err *error,
 			msg = r->said;
 		if (!ans->kernel_err && r->then >= 0 && is_up(m) &&
 		    m->state != UM_STOPPING)
-			m->state = (um_state)r->then;
+			monitor_set_state(m, (um_state)r->then);
 	}
 	if (r->cb)
 		r->cb(m, st, msg, r->arg);
@@ -477,6 +487,8 @@ void monitor_free(struct monitor *m)
 		return;
 	rpc_server_free(m->rpc);
 	m->rpc = NULL;
+	dirlink_free(m->dirlink);
+	m->dirlink = NULL;
 	if (m->op.disk_job)
 		diskjob_abort(m->op.disk_job);
 	m->op.disk_job = NULL;
@@ -515,10 +527,26 @@ void monitor_free(struct monitor *m)
 	free(m);
 }
 
+/* umldir is told where the monitor serves TCP (port 0: it does not) and
+ * follows the VM's state from then on. */
+static void monitor_dirlink_start(struct monitor *m)
+{
+	const struct remote_conf *r = &m->vm->remote;
+	struct dirlink_reg reg = {
+		.vm = m->vm->name,
+		.addr = monitor_tcp_addr(m),
+		.port = (unsigned)monitor_tcp_port(m),
+		.tls = r->tcp && r->tls_cert && r->tls_key,
+	};
+	char *dirsock = umldir_sock_path(m->cfg->global.vardir);
+
+	m->dirlink = dirlink_new(m->loop, dirsock, &reg, vm_state_name(m->state));
+	free(dirsock);
+}
+
 int monitor_listen(struct monitor *m, struct err *e)
 {
 	const struct global_conf *g = &m->cfg->global;
-
 	const struct remote_conf *r = &m->vm->remote;
 	struct rpc_limits lim = {0};
 
@@ -527,20 +555,21 @@ int monitor_listen(struct monitor *m, struct err *e)
 				   g->ctrl_group ? 0660 : 0600,
 				   g->ctrl_group ? g->ctrl_gid : (gid_t)-1, e) < 0)
 		return -1;
-	if (!r->tcp)
-		return 0;
-	/* the queues keep their defaults (0) */
-	lim.max_conns = r->max_clients;
-	lim.max_conns_per_peer = r->max_clients_per_peer;
-	lim.max_unauth = r->max_unauth;
-	lim.auth_timeout_ms = r->auth_timeout * 1000;
-	rpc_server_set_limits(m->rpc, RPC_TCP, &lim);
-	if (rpc_server_listen_tcp(m->rpc, r->tcp_bind, 0, e) < 0) {
-		err_prefix(e, "%s", m->vm->name);
-		return -1;
+	if (r->tcp) {
+		/* the queues keep their defaults (0) */
+		lim.max_conns = r->max_clients;
+		lim.max_conns_per_peer = r->max_clients_per_peer;
+		lim.max_unauth = r->max_unauth;
+		lim.auth_timeout_ms = r->auth_timeout * 1000;
+		rpc_server_set_limits(m->rpc, RPC_TCP, &lim);
+		if (rpc_server_listen_tcp(m->rpc, r->tcp_bind, 0, e) < 0) {
+			err_prefix(e, "%s", m->vm->name);
+			return -1;
+		}
+		log_info("%s: tcp: listening on %s port %d", m->vm->name,
+			 rpc_server_tcp_addr(m->rpc), rpc_server_tcp_port(m->rpc));
 	}
-	log_info("%s: tcp: listening on %s port %d", m->vm->name,
-		 rpc_server_tcp_addr(m->rpc), rpc_server_tcp_port(m->rpc));
+	monitor_dirlink_start(m);
 	return 0;
 }
 

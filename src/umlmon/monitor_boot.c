@@ -285,7 +285,7 @@ static void kernel_ended(struct monitor *m, int st)
 	describe_exit(m, st, &m->last_exit);
 	m->b.kernel = 0;
 	teardown(m);
-	m->state = m->last_exit.requested || m->op.rebooting ? UM_STOPPED : UM_CRASHED;
+	monitor_set_state(m, m->last_exit.requested || m->op.rebooting ? UM_STOPPED : UM_CRASHED);
 	log_info("%s: %s: %s", m->vm->name, vm_state_name(m->state),
 		 m->last_exit.reason);
 	snprintf(msg, sizeof(msg), "%s: the kernel ended during the start: %s",
@@ -305,7 +305,7 @@ static void start_failed(struct monitor *m, const char *why)
 		return;
 	m->b.exit_seen = 1;
 	teardown(m);
-	m->state = UM_STOPPED;
+	monitor_set_state(m, UM_STOPPED);
 	memset(&m->last_exit, 0, sizeof(m->last_exit));
 	m->last_exit.valid = 1;
 	m->last_exit.ended = time(NULL);
@@ -418,7 +418,7 @@ static void kernel_rebooted(struct monitor *m)
 	log_info("%s: the guest rebooted; restarting it in a fresh jail",
 		 m->vm->name);
 	m->op.rebooting = 1;
-	m->state = UM_STOPPING;
+	monitor_set_state(m, UM_STOPPING);
 	stop_enter(m, STAGE_HALT);
 }
 
@@ -521,7 +521,7 @@ static void kernel_panicked(struct monitor *m, const char *text)
 	if (m->b.panicked)
 		return;
 	m->b.panicked = 1;
-	m->state = UM_CRASHED;
+	monitor_set_state(m, UM_CRASHED);
 	stop_panic_watch(m);
 	snprintf(msg, sizeof(msg), "%s: the kernel panicked: %s", m->vm->name,
 		 m->b.panic);
@@ -639,7 +639,7 @@ static void on_notify(struct loop *l, int fd, uint32_t events, void *arg)
 			if (m->state == UM_STARTING) {
 				/* from now on a panic is notified */
 				stop_panic_watch(m);
-				m->state = UM_RUNNING;
+				monitor_set_state(m, UM_RUNNING);
 				log_info("%s: running (mconsole up after %lld ms)",
 					 m->vm->name,
 					 (long long)(now_ms() - m->b.started_ms));
@@ -817,7 +817,7 @@ int monitor_start(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 	m->b.exit_seen = 0;
 	m->b.panic[0] = '\0';
 	m->b.panicked = 0;
-	m->state = UM_STARTING;
+	monitor_set_state(m, UM_STARTING);
 	m->b.started = time(NULL);
 	m->b.started_ms = now_ms();
 	m->b.ready_ms = 0;

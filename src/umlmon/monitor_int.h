@@ -22,6 +22,7 @@
 #include "net/vmnet.h"
 
 struct diskjob;
+struct dirlink;
 struct loop_timer;
 struct mconsole_op;
 struct mon_req;
@@ -101,6 +102,7 @@ struct monitor {
 	/* the monitor's own */
 	struct loop *loop;
 	struct rpc_server *rpc;
+	struct dirlink *dirlink;    /* the registration with umldir */
 	struct logw *logw;
 	sigset_t orig_mask;
 	int quitting;
@@ -132,6 +134,8 @@ static inline int is_up(const struct monitor *m)
 }
 
 /* monitor.c */
+/* The state changes (umldir is told). */
+void monitor_set_state(struct monitor *m, um_state st);
 void add_waiter(struct mon_waiter **list, mon_done_cb cb, void *arg);
 void finish_waiters(struct monitor *m, struct mon_waiter **list, um_status st,
 		    const char *msg);

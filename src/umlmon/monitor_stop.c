@@ -198,7 +198,7 @@ int begin_stop(struct monitor *m, enum stop_stage first, int timeout,
 	if (m->state == UM_PAUSED)
 		mconsole_async(m->loop, m->b.mc_path, "go", STOP_MC_TIMEOUT_MS,
 			       on_resume_for_stop, m);
-	m->state = UM_STOPPING;
+	monitor_set_state(m, UM_STOPPING);
 	stop_enter(m, first);
 	return 0;
 }
