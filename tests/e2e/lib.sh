@@ -168,16 +168,21 @@ netns_new() { # SUFFIX
 
 in_ns() { ip netns exec "$@"; }
 
+# SIGTERM to a daemon, then until it exited.
+stop_pid() { # PID WHAT [SECONDS]
+	kill -TERM "$1"
+	for _ in $(seq 1 $((${3:-30} * 10))); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	fail "$2 (pid $1) did not exit"
+}
+
 stop_monitor() { # VM
 	local p
 	p=$(monitor_pid "$1")
 	[ -n "$p" ] || fail "no monitor pid for $1"
-	kill -TERM "$p"
-	for _ in $(seq 1 300); do
-		kill -0 "$p" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	fail "monitor of $1 (pid $p) did not exit"
+	stop_pid "$p" "monitor of $1"
 }
 
 watch() { "$UMLWATCH" "$@"; }

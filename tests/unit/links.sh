@@ -6,8 +6,9 @@
 # the libraries of src/meson.build (given in UMLMON_LIB_ROLE); a symbol a
 # library defines must not be defined in a program of another role. The
 # same checks find the daemon's code and libraries in umlmon, so that
-# they can fail.
-# usage: links.sh UMLWATCH UMLADMIN UMLMON
+# they can fail. umldir holds its own and the server's code, none of the
+# monitor, its network, disks, root's host work or the clients.
+# usage: links.sh UMLWATCH UMLADMIN UMLMON UMLDIR
 set -u -o pipefail
 export LC_ALL=C
 
@@ -16,9 +17,9 @@ fail() {
 	exit 1
 }
 
-[ $# -eq 3 ] || fail "usage: links.sh UMLWATCH UMLADMIN UMLMON"
-watch=$1 admin=$2 mon=$3
-for b in "$watch" "$admin" "$mon"; do
+[ $# -eq 4 ] || fail "usage: links.sh UMLWATCH UMLADMIN UMLMON UMLDIR"
+watch=$1 admin=$2 mon=$3 dir=$4
+for b in "$watch" "$admin" "$mon" "$dir"; do
 	[ -f "$b" ] && [ -x "$b" ] || fail "$b: no such program (build it first)"
 done
 
@@ -77,11 +78,15 @@ needs "$mon" libvterm || fail "umlmon: libvterm not seen by ldd"
 needs "$mon" libnl-3 || fail "umlmon: libnl-3 not seen by ldd"
 has_some "$admin" DISK
 has_some "$watch" CLIENT
+has_some "$dir" DIR
+has_some "$dir" SERVE
 
-has_none "$watch" DAEMON SERVE NET DISK HOST ADMIN
+has_none "$watch" DAEMON SERVE NET DISK HOST ADMIN DIR
 links_none "$watch" libvterm libnl-3 libnl-route-3 libcap-ng libcrypt
-has_none "$admin" DAEMON SERVE NET CLIENT WATCH
+has_none "$admin" DAEMON SERVE NET CLIENT WATCH DIR
 links_none "$admin" libvterm libnl-3 libnl-route-3 libedit
-has_none "$mon" CLIENT WATCH ADMIN
+has_none "$mon" CLIENT WATCH ADMIN DIR
 links_none "$mon" libedit
-echo "links: umlwatch, umladmin and umlmon hold only the code of their roles"
+has_none "$dir" DAEMON NET DISK HOST CLIENT WATCH ADMIN
+links_none "$dir" libvterm libnl-3 libnl-route-3 libedit libcap-ng libcrypt
+echo "links: umlwatch, umladmin, umlmon and umldir hold only the code of their roles"
