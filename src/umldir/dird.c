@@ -19,6 +19,9 @@
 #include "umldir/registry.h"
 #include "umldir/tcp.h"
 
+/* A listener that cannot accept (out of fds) pauses this long. */
+#define ACCEPT_PAUSE_MS 100
+
 struct dird {
 	struct config *cfg;
 	struct loop *loop;
@@ -26,6 +29,7 @@ struct dird {
 	struct rpc_server *local;   /* the monitors, on the Unix socket */
 	struct rpc_server *net;     /* anyone, on the umldir port */
 	int net_fd;                 /* its listener */
+	struct loop_timer *net_pause;
 	struct redir *redir;
 	char *dir, *sock, *logpath;
 	int dirfd;
@@ -38,6 +42,15 @@ static void on_quit(struct loop *l, int sig, void *arg)
 	(void)arg;
 	log_info("signal %d: exiting", sig);
 	loop_quit(l);
+}
+
+/* Not the end of umldir (a terminal that closes, a reload by habit). */
+static void on_hup(struct loop *l, int sig, void *arg)
+{
+	(void)l;
+	(void)arg;
+	log_info("signal %d: ignored (umldir reads its configuration when it "
+		 "starts)", sig);
 }
 
 struct dird *dird_new(struct config *cfg, struct err *e)
@@ -60,7 +73,8 @@ struct dird *dird_new(struct config *cfg, struct err *e)
 		goto fail;
 	}
 	if (loop_signal(d->loop, SIGTERM, on_quit, d) < 0 ||
-	    loop_signal(d->loop, SIGINT, on_quit, d) < 0) {
+	    loop_signal(d->loop, SIGINT, on_quit, d) < 0 ||
+	    loop_signal(d->loop, SIGHUP, on_hup, d) < 0) {
 		err_sys(e, "signalfd");
 		goto fail;
 	}
@@ -94,21 +108,42 @@ static int own_dir(struct dird *d, struct err *e)
 	return 0;
 }
 
+static void on_net_accept(struct loop *l, int fd, uint32_t events, void *arg);
+
+static void on_net_pause_end(struct loop *l, void *arg)
+{
+	struct dird *d = arg;
+
+	d->net_pause = NULL;
+	loop_mod_fd(l, d->net_fd, EPOLLIN);
+}
+
 /* Until rpc_server listens on TCP itself: connections of the umldir port
  * served as those of a Unix socket with an unknown uid (-1: never root,
- * so UD_REGISTER and UD_SET_STATE are refused there). */
+ * so UD_REGISTER and UD_SET_STATE are refused there). Out of
+ * descriptors, the listener pauses (clients wait in the backlog). */
 static void on_net_accept(struct loop *l, int fd, uint32_t events, void *arg)
 {
 	struct dird *d = arg;
 
-	(void)l;
 	(void)events;
 	for (;;) {
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-		if (cfd < 0)
-			return;
-		rpc_server_adopt(d->net, cfd);
+		if (cfd >= 0) {
+			rpc_server_adopt(d->net, cfd);
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno != EAGAIN) {
+			log_warn("umldir port: cannot accept clients: %s",
+				 strerror(errno));
+			loop_mod_fd(l, fd, 0);
+			d->net_pause = loop_timer_add(l, ACCEPT_PAUSE_MS,
+						      on_net_pause_end, d);
+		}
+		return;
 	}
 }
 
@@ -179,6 +214,7 @@ void dird_free(struct dird *d)
 	redir_free(d->redir);
 	rpc_server_free(d->local);
 	rpc_server_free(d->net);
+	loop_timer_cancel(d->loop, d->net_pause);
 	if (d->net_fd >= 0) {
 		loop_del_fd(d->loop, d->net_fd);
 		close(d->net_fd);

@@ -153,11 +153,16 @@ int registry_register(struct registry *r, const ud_register_args *a,
 		      const void *conn, pid_t caller_pid, struct err *e)
 {
 	struct dir_vm *d;
+	uint64_t start;
 	int found, i;
 	char st;
 
 	if (!args_ok(a, caller_pid, e))
 		return -1;
+	if (proc_stat(a->pid, &st, &start) < 0 || st == 'Z' || st == 'X') {
+		err_code(e, ERR_INVAL, "%s: no process %d", a->vm, (int)a->pid);
+		return -1;
+	}
 	i = find(r, a->vm, &found);
 	if (found && r->v[i]->conn != conn) {
 		if (alive(r->v[i])) {
@@ -190,11 +195,7 @@ int registry_register(struct registry *r, const ud_register_args *a,
 	d->tls = a->tls ? 1 : 0;
 	d->pid = a->pid;
 	d->conn = conn;
-	if (proc_stat(d->pid, &st, &d->start_time) < 0) {
-		drop_at(r, i, "no such process");
-		err_code(e, ERR_INVAL, "%s: no process %d", a->vm, (int)a->pid);
-		return -1;
-	}
+	d->start_time = start;
 	if (d->port)
 		log_info("%s: registered (monitor pid %d, %s, port %u on %s%s)",
 			 d->vm, (int)d->pid, d->state, d->port,
