@@ -360,20 +360,14 @@ static uint8_t pattern(uint64_t i)
 	return (uint8_t)((i * 2654435761u) >> 13);
 }
 
-static int do_redirect_echo(char **av)
+/* Sends total bytes on fd while it reads them back, then its end of
+ * file, and reads to the end: the echo must be whole and in order. */
+static int bulk(int fd, uint64_t total, const char *how)
 {
-	struct rpc_in in = {0};
-	uint64_t total = strtoull(av[3], NULL, 10), sent = 0, got = 0;
-	int64_t t0;
+	uint64_t sent = 0, got = 0;
+	int64_t t0 = now_ms(), ms;
 	uint8_t buf[65536];
-	int fd;
 
-	if (redirect(av, 0, &fd, &in))
-		return 1;
-	if (in.len)
-		fail("%zu bytes behind the answer before anything was sent", in.len);
-	rpc_in_free(&in);
-	t0 = now_ms();
 	for (;;) {
 		struct pollfd p = {fd, POLLIN, 0};
 		ssize_t n;
@@ -415,15 +409,31 @@ static int do_redirect_echo(char **av)
 	if (got != total)
 		fail("%llu bytes came back of %llu", (unsigned long long)got,
 		     (unsigned long long)total);
-	{
-		int64_t ms = now_ms() - t0;
-
-		printf("echoed %llu bytes both ways in %lld ms (%.1f MB/s), "
-		       "end of file passed on\n", (unsigned long long)total,
-		       (long long)ms, ms ? (double)total / 1e3 / (double)ms : 0.0);
-	}
+	ms = now_ms() - t0;
+	printf("echoed %llu bytes both ways %s in %lld ms (%.1f MB/s), end of "
+	       "file passed on\n", (unsigned long long)total, how, (long long)ms,
+	       ms ? (double)total / 1e3 / (double)ms : 0.0);
 	close(fd);
 	return 0;
+}
+
+static int do_redirect_echo(char **av)
+{
+	struct rpc_in in = {0};
+	int fd;
+
+	if (redirect(av, 0, &fd, &in))
+		return 1;
+	if (in.len)
+		fail("%zu bytes behind the answer before anything was sent", in.len);
+	rpc_in_free(&in);
+	return bulk(fd, strtoull(av[3], NULL, 10), "through the redirector");
+}
+
+/* The same straight to the echo server's port, for comparison. */
+static int do_direct_echo(char **av)
+{
+	return bulk(tcp_to(av[0], av[1]), strtoull(av[2], NULL, 10), "directly");
 }
 
 /* Sends what mode says and waits for umldir to close the connection. */
@@ -488,6 +498,7 @@ static const struct {
 	{"redirect", 3, do_redirect, "HOST PORT VM"},
 	{"redirect-rpc", 4, do_redirect_rpc, "HOST PORT VM N"},
 	{"redirect-echo", 4, do_redirect_echo, "HOST PORT VM BYTES"},
+	{"direct-echo", 3, do_direct_echo, "HOST PORT BYTES"},
 	{"raw", 3, do_raw, "HOST PORT garbage|bigmark|fragment|silent"},
 };
 
