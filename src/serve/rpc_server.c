@@ -111,6 +111,7 @@ struct rpc_server {
 static const struct rpc_transport *const transports[RPC_NTRANSPORTS] = {
 	[RPC_UNIX] = &rpc_unix_transport,
 	[RPC_TCP] = &rpc_tcp_transport,
+	[RPC_TCP_OPEN] = &rpc_tcp_open_transport,
 };
 
 static void accept_resume(struct rpc_server *s);
@@ -118,7 +119,7 @@ static void accept_resume(struct rpc_server *s);
 void rpc_limits_default(int transport, struct rpc_limits *l)
 {
 	memset(l, 0, sizeof(*l));
-	if (transport == RPC_TCP) {
+	if (transport == RPC_TCP || transport == RPC_TCP_OPEN) {
 		l->max_conns = 64;
 		l->max_conns_per_peer = 16;
 		l->max_unauth = 16;
@@ -391,8 +392,8 @@ static void conn_send(struct conn *c, struct rpc_msg *reply)
 }
 
 /* May this peer call a procedure of that policy? If not, why. */
-static int peer_may(const struct rpc_peer *p, enum rpc_policy pol, char *why,
-		    size_t len)
+static int peer_may(const struct rpc_peer *p, const struct rpc_transport *t,
+		    enum rpc_policy pol, char *why, size_t len)
 {
 	switch (pol) {
 	case RPC_ANY_PEER:
@@ -414,8 +415,9 @@ static int peer_may(const struct rpc_peer *p, enum rpc_policy pol, char *why,
 		snprintf(why, len, "only root may call it");
 		return 0;
 	case RPC_AUTH:
-		/* after it, a transport that needs it closes the connection */
-		if (!p->authenticated)
+		/* after it, a transport that needs it closes the connection;
+		 * one without it (tcp-open) has no handshake to call */
+		if (t->needs_auth && !p->authenticated)
 			return 1;
 		snprintf(why, len, "only in the handshake of a TCP connection");
 		return 0;
@@ -590,7 +592,7 @@ static void conn_dispatch(struct conn *c, const uint8_t *rec, size_t len)
 		c->pending->pprev = &call->next;
 	c->pending = call;
 	c->npending++;
-	if (!peer_may(&c->peer, proc->policy, why, sizeof(why))) {
+	if (!peer_may(&c->peer, c->t, proc->policy, why, sizeof(why))) {
 		log_warn("rpc: %s refused to %s: %s", proc->name,
 			 rpc_peer_text(&c->peer, peer, sizeof(peer)), why);
 		if (s->deny) {
@@ -942,8 +944,8 @@ int rpc_server_listen_unix(struct rpc_server *s, const char *path, mode_t mode,
 	return 0;
 }
 
-int rpc_server_listen_tcp(struct rpc_server *s, const char *bind, int port,
-			  struct err *e)
+static int listen_tcp(struct rpc_server *s, const char *bind, int port,
+		      const struct rpc_transport *t, struct err *e)
 {
 	char addr[46];
 	int bound;
@@ -952,21 +954,34 @@ int rpc_server_listen_tcp(struct rpc_server *s, const char *bind, int port,
 
 	if (fd < 0)
 		return -1;
-	li = listener_add(s, fd, &rpc_tcp_transport, e);
+	li = listener_add(s, fd, t, e);
 	if (!li) {
-		err_prefix(e, "tcp %s port %d", addr, bound);
+		err_prefix(e, "%s %s port %d", t->name, addr, bound);
 		return -1;
 	}
 	snprintf(li->addr, sizeof(li->addr), "%s", addr);
 	li->port = bound;
-	snprintf(li->name, sizeof(li->name), "tcp %s port %d", addr, bound);
+	snprintf(li->name, sizeof(li->name), "%s %s port %d", t->name, addr,
+		 bound);
 	return 0;
+}
+
+int rpc_server_listen_tcp(struct rpc_server *s, const char *bind, int port,
+			  struct err *e)
+{
+	return listen_tcp(s, bind, port, &rpc_tcp_transport, e);
+}
+
+int rpc_server_listen_tcp_open(struct rpc_server *s, const char *bind,
+			       int port, struct err *e)
+{
+	return listen_tcp(s, bind, port, &rpc_tcp_open_transport, e);
 }
 
 static const struct listener *first_tcp(const struct rpc_server *s)
 {
 	for (const struct listener *li = s->listeners; li; li = li->next)
-		if (li->t == &rpc_tcp_transport)
+		if (li->t != &rpc_unix_transport)
 			return li;
 	return NULL;
 }

@@ -85,10 +85,10 @@ struct rpc_proc {
 /* A transport of the control RPC, in the spirit of Redis's connection
  * types: who the peer of a connection is, whether it must authenticate
  * and what makes two connections the same peer (for the limits). */
-enum { RPC_UNIX = 0, RPC_TCP, RPC_NTRANSPORTS };
+enum { RPC_UNIX = 0, RPC_TCP, RPC_TCP_OPEN, RPC_NTRANSPORTS };
 struct rpc_transport {
 	const char *name;
-	int id;                 /* RPC_UNIX, RPC_TCP */
+	int id;                 /* RPC_UNIX, RPC_TCP, RPC_TCP_OPEN */
 	/* Its first calls must be RPC_AUTH ones: any other call before the
 	 * handshake ends closes the connection without a reply, and so does
 	 * a handshake call after it. */
@@ -98,6 +98,7 @@ struct rpc_transport {
 };
 extern const struct rpc_transport rpc_unix_transport;
 extern const struct rpc_transport rpc_tcp_transport;
+extern const struct rpc_transport rpc_tcp_open_transport;
 
 /* What the connections of one transport may cost. A connection over a
  * limit is accepted and closed at once (logged, rate-limited). A field
@@ -113,7 +114,8 @@ struct rpc_limits {
 	size_t max_queued_total;  /* by all of them */
 };
 
-/* The defaults of a transport: unix 512 connections, 256 per uid; tcp as
+/* The defaults of a transport: unix 512 connections, 256 per uid; tcp and
+ * tcp-open as
  * umlmon(5)'s max_clients (64), max_clients_per_peer (16),
  * max_unauthenticated (16), auth_timeout (10 s); queues
  * RPC_OUT_HIGH_WATER and RPC_QUEUED_TOTAL. */
@@ -141,7 +143,12 @@ int rpc_server_listen_unix(struct rpc_server *s, const char *path, mode_t mode,
  * addresses. */
 int rpc_server_listen_tcp(struct rpc_server *s, const char *bind, int port,
 			  struct err *e);
-/* The port and address of the first TCP listener: 0 and "" if none. */
+/* The same for a public service (transport "tcp-open", RPC_TCP_OPEN): no
+ * handshake; its peers call what RPC_ANY_PEER allows (umldir's port). */
+int rpc_server_listen_tcp_open(struct rpc_server *s, const char *bind,
+			       int port, struct err *e);
+/* The port and address of the first TCP listener (either kind): 0 and ""
+ * if none. */
 int rpc_server_tcp_port(const struct rpc_server *s);
 const char *rpc_server_tcp_addr(const struct rpc_server *s);
 /* The limits of a transport's connections (RPC_UNIX, RPC_TCP); they apply

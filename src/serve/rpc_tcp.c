@@ -10,10 +10,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* The text of an address; an IPv4 client of a dual-stack socket as the
- * IPv4 address it is ("192.0.2.1", not "::ffff:192.0.2.1"). */
-static void addr_text(const struct sockaddr_storage *ss, char *buf, size_t len,
-		      int *port)
+void rpc_tcp_addr_text(const struct sockaddr_storage *ss, char *buf, size_t len,
+		       int *port)
 {
 	buf[0] = '\0';
 	*port = 0;
@@ -42,7 +40,7 @@ static void tcp_identify(int fd, struct rpc_peer *p)
 	int one = 1;
 
 	if (getpeername(fd, (struct sockaddr *)&ss, &slen) == 0)
-		addr_text(&ss, p->addr, sizeof(p->addr), &p->port);
+		rpc_tcp_addr_text(&ss, p->addr, sizeof(p->addr), &p->port);
 	if (!p->addr[0])
 		snprintf(p->addr, sizeof(p->addr), "?");
 	/* calls and replies are small records: no Nagle delay on a round trip */
@@ -61,6 +59,16 @@ const struct rpc_transport rpc_tcp_transport = {
 	.name = "tcp",
 	.id = RPC_TCP,
 	.needs_auth = 1,
+	.identify = tcp_identify,
+	.same_peer = tcp_same_peer,
+};
+
+/* A public service (umldir's port): anyone may call what the policies of
+ * its procedures allow to every peer; there is no handshake. */
+const struct rpc_transport rpc_tcp_open_transport = {
+	.name = "tcp-open",
+	.id = RPC_TCP_OPEN,
+	.needs_auth = 0,
 	.identify = tcp_identify,
 	.same_peer = tcp_same_peer,
 };
@@ -127,7 +135,7 @@ int rpc_tcp_listen(const char *bind, int port, char *addr, size_t addrlen,
 	if (getsockname(fd, (struct sockaddr *)&ss, &slen) == 0) {
 		char text[46];
 
-		addr_text(&ss, text, sizeof(text), bound);
+		rpc_tcp_addr_text(&ss, text, sizeof(text), bound);
 		if (bind)
 			snprintf(addr, addrlen, "%s", text);
 	}

@@ -5,6 +5,7 @@
 #define UMLMON_RPC_TCP_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "common/util.h"
 #include "serve/rpc_server.h"
@@ -15,5 +16,10 @@
  * port. */
 int rpc_tcp_listen(const char *bind, int port, char *addr, size_t addrlen,
 		   int *bound, struct err *e);
+/* The text of an address ("192.0.2.1", "2001:db8::1"; an IPv4 client of
+ * a dual-stack socket as the IPv4 address it is, not "::ffff:192.0.2.1")
+ * and its port. */
+void rpc_tcp_addr_text(const struct sockaddr_storage *ss, char *buf,
+		       size_t len, int *port);
 
 #endif

@@ -13,14 +13,11 @@
 #include "common/paths.h"
 #include "serve/loop.h"
 #include "serve/rpc_server.h"
+#include "serve/rpc_tcp.h"
 #include "umldir/dirrpc.h"
 #include "umldir/privdrop.h"
 #include "umldir/redir.h"
 #include "umldir/registry.h"
-#include "umldir/tcp.h"
-
-/* A listener that cannot accept (out of fds) pauses this long. */
-#define ACCEPT_PAUSE_MS 100
 
 struct dird {
 	struct config *cfg;
@@ -28,8 +25,6 @@ struct dird {
 	struct registry *reg;
 	struct rpc_server *local;   /* the monitors, on the Unix socket */
 	struct rpc_server *net;     /* anyone, on the umldir port */
-	int net_fd;                 /* its listener */
-	struct loop_timer *net_pause;
 	struct redir *redir;
 	char *dir, *sock, *logpath;
 	int dirfd;
@@ -58,7 +53,6 @@ struct dird *dird_new(struct config *cfg, struct err *e)
 	struct dird *d = xcalloc(1, sizeof(*d));
 
 	d->cfg = cfg;
-	d->net_fd = -1;
 	d->dirfd = -1;
 	d->dir = umldir_dir_path(cfg->global.vardir);
 	d->sock = umldir_sock_path(cfg->global.vardir);
@@ -108,56 +102,14 @@ static int own_dir(struct dird *d, struct err *e)
 	return 0;
 }
 
-static void on_net_accept(struct loop *l, int fd, uint32_t events, void *arg);
-
-static void on_net_pause_end(struct loop *l, void *arg)
-{
-	struct dird *d = arg;
-
-	d->net_pause = NULL;
-	loop_mod_fd(l, d->net_fd, EPOLLIN);
-}
-
-/* Until rpc_server listens on TCP itself: connections of the umldir port
- * served as those of a Unix socket with an unknown uid (-1: never root,
- * so UD_REGISTER and UD_SET_STATE are refused there). Out of
- * descriptors, the listener pauses (clients wait in the backlog). */
-static void on_net_accept(struct loop *l, int fd, uint32_t events, void *arg)
-{
-	struct dird *d = arg;
-
-	(void)events;
-	for (;;) {
-		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-		if (cfd >= 0) {
-			rpc_server_adopt(d->net, cfd);
-			continue;
-		}
-		if (errno == EINTR || errno == ECONNABORTED)
-			continue;
-		if (errno != EAGAIN) {
-			log_warn("umldir port: cannot accept clients: %s",
-				 strerror(errno));
-			loop_mod_fd(l, fd, 0);
-			d->net_pause = loop_timer_add(l, ACCEPT_PAUSE_MS,
-						      on_net_pause_end, d);
-		}
-		return;
-	}
-}
-
 int dird_listen(struct dird *d, int keep_stderr, struct err *e)
 {
 	const struct global_conf *g = &d->cfg->global;
 	const struct remote_conf *rc = &g->remote;
-	struct redir_limits lim = {
-		.max_conns = rc->max_clients,
-		.max_conns_per_peer = rc->max_clients_per_peer,
-		.max_unauth = rc->max_unauth,
-		.first_timeout_ms = rc->auth_timeout * 1000,
-	};
-	int lfd;
+	/* [GLOBAL]'s limits, for both ports; the queues keep their defaults */
+	struct rpc_limits lim;
+	char addr[46];
+	int lfd, port;
 
 	if (own_dir(d, e) < 0)
 		return -1;
@@ -166,13 +118,21 @@ int dird_listen(struct dird *d, int keep_stderr, struct err *e)
 		log_warn("%s: %s", d->logpath, strerror(errno));
 	if (rpc_server_listen_unix(d->local, d->sock, 0600, (gid_t)-1, e) < 0)
 		return -1;
-	d->net_fd = tcp_listen(g->umldir_bind, g->umldir_port, e);
-	if (d->net_fd < 0 ||
-	    loop_add_fd(d->loop, d->net_fd, EPOLLIN, on_net_accept, d) < 0) {
+	/* anyone may ask there (no handshake); UD_REGISTER and UD_SET_STATE
+	 * are root's on the Unix socket only */
+	rpc_limits_default(RPC_TCP_OPEN, &lim);
+	lim.max_conns = rc->max_clients;
+	lim.max_conns_per_peer = rc->max_clients_per_peer;
+	lim.max_unauth = rc->max_unauth;
+	lim.auth_timeout_ms = rc->auth_timeout * 1000;
+	rpc_server_set_limits(d->net, RPC_TCP_OPEN, &lim);
+	if (rpc_server_listen_tcp_open(d->net, g->umldir_bind, g->umldir_port,
+				       e) < 0) {
 		err_prefix(e, "umldir port");
 		return -1;
 	}
-	lfd = tcp_listen(g->umldir_bind, g->umlredir_port, e);
+	lfd = rpc_tcp_listen(g->umldir_bind, g->umlredir_port, addr,
+			     sizeof(addr), &port, e);
 	if (lfd < 0) {
 		err_prefix(e, "umlredir port");
 		return -1;
@@ -188,9 +148,9 @@ int dird_listen(struct dird *d, int keep_stderr, struct err *e)
 		err_sys(e, "%s", d->dir);
 		return -1;
 	}
-	log_info("listening: monitors on %s, umldir on port %d, umlredir on "
-		 "port %d (%s)", d->sock, tcp_local_port(d->net_fd),
-		 g->umlredir_port, g->umldir_bind ? g->umldir_bind : "all addresses");
+	log_info("listening: monitors on %s, umldir on %s port %d, umlredir "
+		 "on port %d", d->sock, rpc_server_tcp_addr(d->net),
+		 rpc_server_tcp_port(d->net), port);
 	return 0;
 }
 
@@ -214,11 +174,6 @@ void dird_free(struct dird *d)
 	redir_free(d->redir);
 	rpc_server_free(d->local);
 	rpc_server_free(d->net);
-	loop_timer_cancel(d->loop, d->net_pause);
-	if (d->net_fd >= 0) {
-		loop_del_fd(d->loop, d->net_fd);
-		close(d->net_fd);
-	}
 	registry_free(d->reg);
 	loop_free(d->loop);
 	if (d->dirfd >= 0)

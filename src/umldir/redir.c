@@ -32,6 +32,7 @@
 #include "common/ratelimit.h"
 #include "common/rpc_wire.h"
 #include "serve/loop.h"
+#include "serve/rpc_tcp.h"
 #include "umldir/dirrpc.h"
 #include "umldir/registry.h"
 #include "umldir/tcp.h"
@@ -59,7 +60,7 @@ struct rconn {
 	enum rstate st;
 	int cfd, mfd;            /* the client, the monitor */
 	uint32_t cev, mev;       /* events the loop has for them (0: none) */
-	char peer[TCP_ADDR_TEXT];
+	char peer[INET6_ADDRSTRLEN];
 	char vm[UD_NAME_MAX + 1];
 	uint8_t first[4 + REDIR_FIRST_MAX];
 	size_t have, need;
@@ -74,7 +75,7 @@ struct redir {
 	struct loop *loop;
 	struct registry *reg;
 	int lfd;
-	struct redir_limits lim;
+	struct rpc_limits lim;
 	struct rconn *conns;
 	int nconns, nunauth;
 	struct loop_timer *pause;
@@ -526,7 +527,7 @@ static void on_deadline(struct loop *l, void *arg)
 	c->deadline = NULL;
 	if (c->st != R_LINGER)
 		say(c->r, "%s: no UD_REDIRECT to a reachable monitor within %d ms; "
-		    "closed", c->peer, c->r->lim.first_timeout_ms);
+		    "closed", c->peer, c->r->lim.auth_timeout_ms);
 	conn_end(c);
 }
 
@@ -556,11 +557,11 @@ static const char *over_limit(const struct redir *r, const char *peer)
 static void adopt(struct redir *r, int fd, const struct sockaddr_storage *sa)
 {
 	struct rconn *c;
-	char peer[TCP_ADDR_TEXT];
+	char peer[INET6_ADDRSTRLEN];
 	const char *over;
-	int one = 1;
+	int one = 1, port;
 
-	tcp_addr_text(sa, peer, sizeof(peer));
+	rpc_tcp_addr_text(sa, peer, sizeof(peer), &port);
 	over = over_limit(r, peer);
 	if (over) {
 		say(r, "%s: refused: too many %s", peer, over);
@@ -581,7 +582,7 @@ static void adopt(struct redir *r, int fd, const struct sockaddr_storage *sa)
 		free(c);
 		return;
 	}
-	c->deadline = loop_timer_add(r->loop, r->lim.first_timeout_ms, on_deadline, c);
+	c->deadline = loop_timer_add(r->loop, r->lim.auth_timeout_ms, on_deadline, c);
 	c->next = r->conns;
 	r->conns = c;
 	r->nconns++;
@@ -626,7 +627,7 @@ static void on_listen(struct loop *l, int fd, uint32_t events, void *arg)
 }
 
 struct redir *redir_new(struct loop *l, struct registry *reg, int lfd,
-			const struct redir_limits *lim)
+			const struct rpc_limits *lim)
 {
 	struct redir *r = xcalloc(1, sizeof(*r));
 

@@ -6,6 +6,7 @@
 #define UMLMON_REDIR_H
 
 #include "common/util.h"
+#include "serve/rpc_server.h"
 
 struct loop;
 struct registry;
@@ -14,16 +15,12 @@ struct redir;
 /* The first record: at most this long, in one fragment. */
 #define REDIR_FIRST_MAX 4096
 
-struct redir_limits {
-	int max_conns;           /* connections at once */
-	int max_conns_per_peer;  /* of those, from one address */
-	int max_unauth;          /* of those, not yet passed on to a monitor */
-	int first_timeout_ms;    /* from accept to the monitor's connection */
-};
-
-/* Serves the listening socket lfd (takes it). */
+/* Serves the listening socket lfd (takes it) within lim: max_conns at
+ * once, max_conns_per_peer from one address, max_unauth not yet passed on
+ * to a monitor, auth_timeout_ms from accept to the monitor's connection
+ * (the queues are the pipes', not counted). */
 struct redir *redir_new(struct loop *l, struct registry *reg, int lfd,
-			const struct redir_limits *lim);
+			const struct rpc_limits *lim);
 /* Closes the listener and every connection. */
 void redir_free(struct redir *r);
 int redir_nconns(const struct redir *r);
