@@ -7,7 +7,10 @@
 # passed on; garbage, a 2 GiB record mark, a fragment, silence, an unknown
 # VM, too many half-open connections and registrations that are not
 # root's are refused, and umldir goes on serving; a killed monitor
-# disappears; a restarted umldir gets its monitors back.
+# disappears; a restarted umldir gets its monitors back. A monitor with
+# tcp = yes and a password file registers its real port and is reached
+# through the redirector by its VM's name and directly: its handshake
+# answers there, and any other call first closes the connection.
 . "$(dirname "$0")/lib.sh"
 
 UMLDIR=$B/src/umldir
@@ -20,6 +23,10 @@ setup
 # connections that have not been passed on yet
 sed -i '/^\[GLOBAL\]$/a auth_timeout = 3\nmax_unauthenticated = 4' "$CONF"
 add_vm vm2 'memory = 64M' 'ubd0 = /disks/root.dsk'
+# a monitor on TCP (all addresses, an anonymous port) with a password file
+add_vm vm3 'memory = 64M' 'ubd0 = /disks/root.dsk' 'tcp = yes' \
+	"password_file = $T/vm3.password"
+(umask 077 && printf 'vm3-password\n' >"$T/vm3.password")
 mkimage vm1
 netns_new dir
 MON_NETNS=$NS
@@ -115,6 +122,35 @@ wait_list '^vm1 running '
 expect_fail '^UD_ENOTCP: vm1: its monitor does not serve TCP' udc get-port 127.0.0.1 7301 vm1
 expect_fail '^UD_ENOTCP: vm2: its monitor does not serve TCP' udc redirect 127.0.0.1 7302 vm2
 expect_fail '^UD_ENOENT: nosuchvm: no such VM' udc get-port 127.0.0.1 7301 nosuchvm
+
+# ---- a monitor with tcp = yes registers its real port; a client reaches
+# it by the VM's name through the redirector, and directly at the port
+# umldir gives: the handshake's first call is answered by the monitor
+# (UM_OK with a challenge, or UM_EPERM while the handshake is not wired
+# in), any other call first closes the connection unanswered ----
+[ "$(stat -c '%a %U' "$T/vm3.password")" = "600 root" ] || fail "vm3's password file"
+start_monitor vm3
+mlog=$T/var/vm3/log/monitor.log
+wait_file "$mlog" "vm3: tcp: listening on :: port " 10
+port3=$(sed -n 's/.*vm3: tcp: listening on :: port \([0-9]*\)$/\1/p' "$mlog")
+[ -n "$port3" ] || fail "no port in: $(grep -F 'tcp:' "$mlog")"
+wait_list "^vm3 stopped $port3 plain $(monitor_pid vm3)$"
+out=$(udc get-port 127.0.0.1 7301 vm3) || fail "get-port vm3: $out"
+[ "$out" = "port $port3 plain" ] || fail "get-port vm3: '$out', expected port $port3"
+for host in 127.0.0.1 ::1; do
+	out=$(udc hello "$host" "$port3" vm3) || fail "hello at $host port $port3: $out"
+	log "directly ($host): $out"
+done
+out=$(udc redirect-hello 127.0.0.1 7302 vm3) || fail "hello through the redirector: $out"
+log "through the redirector: $(printf '%s' "$out" | tr '\n' ' ')"
+printf '%s\n' "$out" | grep -E "^port $port3 plain$" >/dev/null ||
+	fail "the redirector passed vm3 on to another port: $out"
+out=$(udc null-first 127.0.0.1 "$port3" vm3) || fail "null first, directly: $out"
+out=$(udc redirect-null-first 127.0.0.1 7302 vm3) || fail "null first, through the redirector: $out"
+log "$out"
+kill -0 "$(monitor_pid vm3)" 2>/dev/null || fail "vm3's monitor died"
+stop_monitor vm3
+wait_list ! '^vm3 '
 
 # ---- registrations are root's, on the Unix socket, one per VM ----
 expect_fail '^UD_EPERM: umldir: register: only root' udc register-tcp 127.0.0.1 7301 evil

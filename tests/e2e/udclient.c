@@ -2,8 +2,11 @@
  * (list, get-port), the monitors' socket (a fake monitor that registers
  * itself, optionally an echo server behind the port it registers), the
  * redirector (a UD_REDIRECT alone, with pipelined calls behind it, a bulk
- * echo with a half-close), and raw abuse (garbage, a 2 GiB record mark,
- * a connection that never speaks) that must end in a close. Each mode
+ * echo with a half-close), raw abuse (garbage, a 2 GiB record mark,
+ * a connection that never speaks) that must end in a close, and a real
+ * monitor's port reached directly or through the redirector (the
+ * handshake's first call answered by the monitor, any other call first
+ * closed unanswered). Each mode
  * exits 1 with the reason when umldir fails it. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,6 +22,8 @@
 #include <unistd.h>
 
 #include "umldir.h"
+#include "umlmonctrl.h"
+#include "common/auth.h"
 #include "common/rpc_client.h"
 #include "common/rpc_wire.h"
 #include "common/util.h"
@@ -262,7 +267,10 @@ static int next_record(int fd, struct rpc_in *in, const uint8_t **rec, size_t *l
 	}
 }
 
-static int decode_reply(const uint8_t *rec, size_t len, xdrproc_t xr, void *r)
+/* Decodes the reply to the call xid into r: 0, or -1 (printed) when the
+ * call was refused the RPC way. */
+static int decode_reply(const uint8_t *rec, size_t len, uint32_t xid,
+			xdrproc_t xr, void *r)
 {
 	char verf[MAX_AUTH_BYTES];
 	struct rpc_msg m;
@@ -278,6 +286,8 @@ static int decode_reply(const uint8_t *rec, size_t len, xdrproc_t xr, void *r)
 	xdr_destroy(&x);
 	if (!ok)
 		fail("a reply that does not decode");
+	if (m.rm_xid != xid)
+		fail("the reply to call %u came for call %u", xid, m.rm_xid);
 	if (m.rm_reply.rp_stat != MSG_ACCEPTED || m.acpted_rply.ar_stat != SUCCESS) {
 		printf("refused: %s\n", rpc_reply_error(&m));
 		return -1;
@@ -309,7 +319,7 @@ static int redirect(char **av, int n, int *fdp, struct rpc_in *in)
 		exit(1);
 	}
 	memset(&r, 0, sizeof(r));
-	if (decode_reply(rec, len, (xdrproc_t)xdr_ud_port_res, &r) < 0)
+	if (decode_reply(rec, len, 1, (xdrproc_t)xdr_ud_port_res, &r) < 0)
 		exit(1);
 	rc = print_port_res(&r);
 	xdr_free((xdrproc_t)xdr_ud_port_res, (char *)&r);
@@ -342,7 +352,8 @@ static int do_redirect_rpc(char **av)
 		if (next_record(fd, &in, &rec, &len) < 0)
 			fail("the connection ended after %d of %d replies", i, n);
 		memset(&r, 0, sizeof(r));
-		if (decode_reply(rec, len, (xdrproc_t)xdr_ud_list_res, &r) < 0)
+		if (decode_reply(rec, len, 100 + (uint32_t)i,
+				 (xdrproc_t)xdr_ud_list_res, &r) < 0)
 			return 1;
 		if (vms < 0)
 			vms = (int)r.vms.vms_len;
@@ -484,6 +495,133 @@ static int do_raw(char **av)
 	return 0;
 }
 
+/* The monitor's side of a connection (direct, or through the
+ * redirector): until it closes; the bytes it sent. */
+static size_t until_eof(int fd, struct rpc_in *in)
+{
+	const uint8_t *rec;
+	size_t len, got = 0;
+
+	while (next_record(fd, in, &rec, &len) == 0)
+		got += len;
+	return got;
+}
+
+/* A monitor's TCP port: the first record is UM_AUTH_HELLO (version 1,
+ * vm, 32 random bytes). Its answer must be the monitor's (umldir serves
+ * another program: it would refuse the call the RPC way), a challenge
+ * for this call: UM_OK (version 1, iterations in the bounds a client
+ * accepts; the connection stays open) or UM_EPERM with a reason (the
+ * connection then closes). */
+static int hello_on(int fd, struct rpc_in *in, const char *vm)
+{
+	struct rpc_out out = {0};
+	um_auth_hello h = {.auth_version = UM_AUTH_VERSION, .vm = (char *)vm};
+	um_auth_challenge c;
+	const uint8_t *rec;
+	size_t len;
+	int rc = 0;
+
+	if (getentropy(h.cnonce, sizeof(h.cnonce)) < 0)
+		fail("getentropy: %s", strerror(errno));
+	rpc_out_call(&out, 0x48454c4f, UMLMONCTRL_PROG, UMLMONCTRL_V1, UM_AUTH_HELLO,
+		     (xdrproc_t)xdr_um_auth_hello, &h);
+	if (write_all(fd, out.buf + out.start, out.len - out.start) < 0)
+		fail("write: %s", strerror(errno));
+	rpc_out_free(&out);
+	if (next_record(fd, in, &rec, &len) < 0)
+		fail("hello: closed without an answer");
+	memset(&c, 0, sizeof(c));
+	if (decode_reply(rec, len, 0x48454c4f, (xdrproc_t)xdr_um_auth_challenge,
+			 &c) < 0)
+		fail("hello: not answered by a monitor");
+	if (c.res.status == UM_OK) {
+		if (c.auth_version != UM_AUTH_VERSION ||
+		    c.kdf_iterations < AUTH_KDF_MIN || c.kdf_iterations > AUTH_KDF_MAX)
+			fail("hello: a challenge of version %u, %u iterations",
+			     c.auth_version, c.kdf_iterations);
+		printf("hello: UM_OK, version %u, %u iterations\n",
+		       c.auth_version, c.kdf_iterations);
+	} else if (c.res.status == UM_EPERM && c.res.message[0]) {
+		printf("hello: UM_EPERM: %s\n", c.res.message);
+		if (until_eof(fd, in))
+			fail("hello: more after the refusal");
+	} else {
+		printf("hello: status %d: %s\n", (int)c.res.status, c.res.message);
+		rc = 1;
+	}
+	xdr_free((xdrproc_t)xdr_um_auth_challenge, (char *)&c);
+	return rc;
+}
+
+/* Any other call first closes the connection without an answer. */
+static int null_first_on(int fd, struct rpc_in *in)
+{
+	struct rpc_out out = {0};
+	size_t got;
+
+	rpc_out_call(&out, 7, UMLMONCTRL_PROG, UMLMONCTRL_V1, UM_NULL,
+		     (xdrproc_t)xdr_rpc_void, NULL);
+	if (write_all(fd, out.buf + out.start, out.len - out.start) < 0)
+		fail("write: %s", strerror(errno));
+	rpc_out_free(&out);
+	got = until_eof(fd, in);
+	if (got)
+		fail("a call before the handshake: answered (%zu bytes)", got);
+	printf("a call before the handshake: closed unanswered\n");
+	return 0;
+}
+
+/* Direct (HOST PORT VM) or through the redirector (HOST PORT VM, the
+ * redirector's port): a connection to VM's monitor. */
+static int monitor_conn(char **av, int redirected, struct rpc_in *in)
+{
+	int fd;
+
+	if (!redirected)
+		return tcp_to(av[0], av[1]);
+	if (redirect(av, 0, &fd, in))
+		exit(1);
+	return fd;
+}
+
+static int monitor_mode(char **av, int redirected,
+			int (*fn)(int fd, struct rpc_in *in, const char *vm))
+{
+	struct rpc_in in = {0};
+	int fd = monitor_conn(av, redirected, &in), rc = fn(fd, &in, av[2]);
+
+	close(fd);
+	rpc_in_free(&in);
+	return rc;
+}
+
+static int null_first_vm(int fd, struct rpc_in *in, const char *vm)
+{
+	(void)vm;
+	return null_first_on(fd, in);
+}
+
+static int do_hello(char **av)
+{
+	return monitor_mode(av, 0, hello_on);
+}
+
+static int do_redirect_hello(char **av)
+{
+	return monitor_mode(av, 1, hello_on);
+}
+
+static int do_null_first(char **av)
+{
+	return monitor_mode(av, 0, null_first_vm);
+}
+
+static int do_redirect_null_first(char **av)
+{
+	return monitor_mode(av, 1, null_first_vm);
+}
+
 static const struct {
 	const char *name;
 	int nargs;
@@ -500,6 +638,10 @@ static const struct {
 	{"redirect-echo", 4, do_redirect_echo, "HOST PORT VM BYTES"},
 	{"direct-echo", 3, do_direct_echo, "HOST PORT BYTES"},
 	{"raw", 3, do_raw, "HOST PORT garbage|bigmark|fragment|silent"},
+	{"hello", 3, do_hello, "HOST PORT VM (a monitor's port)"},
+	{"redirect-hello", 3, do_redirect_hello, "HOST PORT VM"},
+	{"null-first", 3, do_null_first, "HOST PORT VM (a monitor's port)"},
+	{"redirect-null-first", 3, do_redirect_null_first, "HOST PORT VM"},
 };
 
 int main(int argc, char **argv)
