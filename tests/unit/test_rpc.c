@@ -1100,7 +1100,7 @@ static void ctrl_table_matches_idl(void **state)
 /* ---- TCP, authentication and limits: a server on 127.0.0.1, driven turn
  * by turn on this thread. "hello" authenticates with the argument "good"
  * and ends the connection after its answer otherwise. */
-enum { A_HELLO = 5, A_PEER = 6 };
+enum { A_HELLO = 5, A_PEER = 6, A_ANY = 7 };
 
 static char last_peer[80];
 
@@ -1133,6 +1133,8 @@ static const struct rpc_proc aprocs[] = {
 	 (xdrproc_t)xdr_um_result, sizeof(um_result), a_hello, RPC_AUTH, 0},
 	{A_PEER, "peer", (xdrproc_t)xdr_rpc_void, sizeof(int),
 	 (xdrproc_t)xdr_um_result, sizeof(um_result), a_peer, RPC_CONTROL, 0},
+	{A_ANY, "any", (xdrproc_t)xdr_rpc_void, sizeof(int),
+	 (xdrproc_t)xdr_um_result, sizeof(um_result), a_peer, RPC_ANY_PEER, 0},
 };
 
 static int tport;
@@ -1334,6 +1336,55 @@ static void tcp_handshake_timeout(void **state)
 	a_teardown();
 }
 
+/* tcp-open (umldir's port): no handshake; anyone calls RPC_ANY_PEER
+ * procedures and is refused the others, RPC_AUTH too, with an answer; no
+ * handshake timeout; its own limits. */
+static void tcp_open(void **state)
+{
+	struct rpc_limits lim = {.max_conns_per_peer = 2, .auth_timeout_ms = 100};
+	struct rpc_in in = {0};
+	char msg[200];
+	int fd, fd2, over;
+	struct err e;
+
+	(void)state;
+	tl = loop_new();
+	tsrv = rpc_server_new(tl, PROG, VERS, aprocs, ARRAY_SIZE(aprocs), NULL);
+	rpc_server_on_deny(tsrv, deny_res);
+	rpc_server_set_limits(tsrv, RPC_TCP_OPEN, &lim);
+	if (rpc_server_listen_tcp_open(tsrv, "127.0.0.1", 0, &e) < 0)
+		fail_msg("%s", e.msg);
+	tport = rpc_server_tcp_port(tsrv);
+	assert_true(tport > 0);
+	assert_string_equal(rpc_server_tcp_addr(tsrv), "127.0.0.1");
+	fd = tcp_to(NULL);
+	send_str_call(fd, 1, A_ANY, NULL);
+	assert_int_equal(reply_of(fd, &in, msg, sizeof(msg)), UM_OK);
+	assert_non_null(strstr(last_peer, "127.0.0.1 port "));
+	send_str_call(fd, 2, Q_ECHO, "hi");
+	assert_int_equal(reply_of(fd, &in, msg, sizeof(msg)), UM_EPERM);
+	send_str_call(fd, 3, A_HELLO, "good");
+	assert_int_equal(reply_of(fd, &in, msg, sizeof(msg)), UM_EPERM);
+	send_str_call(fd, 4, A_PEER, NULL);
+	assert_int_equal(reply_of(fd, &in, msg, sizeof(msg)), UM_EPERM);
+	/* silent, past auth_timeout: still served */
+	fd2 = tcp_to(NULL);
+	run_for(200);
+	assert_int_equal(peer_sees(fd2), 'o');
+	/* a third from the same address: over max_clients_per_peer */
+	over = tcp_to(NULL);
+	assert_int_equal(peer_sees(over), 'c');
+	send_str_call(fd2, 1, A_ANY, NULL);
+	rpc_in_free(&in);
+	memset(&in, 0, sizeof(in));
+	assert_int_equal(reply_of(fd2, &in, msg, sizeof(msg)), UM_OK);
+	close(over);
+	close(fd2);
+	close(fd);
+	rpc_in_free(&in);
+	a_teardown();
+}
+
 /* Over a limit, a new connection is closed at once; those within go on. */
 static void tcp_limits(void **state)
 {
@@ -1528,6 +1579,7 @@ int main(void)
 		cmocka_unit_test(tcp_handshake_first),
 		cmocka_unit_test(tcp_handshake_timeout),
 		cmocka_unit_test(tcp_limits),
+		cmocka_unit_test(tcp_open),
 		cmocka_unit_test(unix_limit_per_uid),
 		cmocka_unit_test(rpc_version_mismatch),
 		cmocka_unit_test(queued_total_holds),
