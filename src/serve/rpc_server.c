@@ -1054,6 +1054,14 @@ const void *rpc_call_conn(const struct rpc_call *c)
 	return c->conn;
 }
 
+enum rpc_outcome rpc_proc_null(struct rpc_call *call, void *args, void *res)
+{
+	(void)call;
+	(void)args;
+	(void)res;
+	return RPC_REPLY;
+}
+
 void rpc_server_on_close(struct rpc_server *s, rpc_close_fn fn)
 {
 	s->on_close = fn;

@@ -121,6 +121,10 @@ struct rpc_limits {
  * RPC_OUT_HIGH_WATER and RPC_QUEUED_TOTAL. */
 void rpc_limits_default(int transport, struct rpc_limits *l);
 
+/* The handler of a program's NULL procedure (number 0): no arguments, no
+ * results, an answer. */
+enum rpc_outcome rpc_proc_null(struct rpc_call *call, void *args, void *res);
+
 /* Fills res (its leading um_result-like status) for a call the policy
  * refused; without one, the server answers the RPC way (AUTH_TOOWEAK). */
 typedef void (*rpc_deny_fn)(struct rpc_call *call, void *res, const char *why);

@@ -44,14 +44,6 @@ static struct registry *reg_of(struct rpc_call *call)
 	return rpc_call_ctx(call);
 }
 
-static enum rpc_outcome p_null(struct rpc_call *call, void *args, void *res)
-{
-	(void)call;
-	(void)args;
-	(void)res;
-	return RPC_REPLY;
-}
-
 static enum rpc_outcome p_list(struct rpc_call *call, void *args, void *res)
 {
 	ud_list_res *r = res;
@@ -150,7 +142,7 @@ static bool_t xdr_ud_name(XDR *x, ud_name *s)
 }
 
 static const struct rpc_proc procs[] = {
-	PROC(UD_NULL, "null", ud_void, ud_void, p_null, RPC_ANY_PEER),
+	PROC(UD_NULL, "null", ud_void, ud_void, rpc_proc_null, RPC_ANY_PEER),
 	PROC(UD_LIST, "list", ud_void, ud_list_res, p_list, RPC_ANY_PEER),
 	PROC(UD_GET_PORT, "get_port", ud_name, ud_port_res, p_get_port, RPC_ANY_PEER),
 	PROC(UD_REDIRECT, "redirect", ud_name, ud_port_res, p_redirect, RPC_ANY_PEER),

@@ -90,14 +90,6 @@ static enum rpc_outcome deferred(struct rpc_call *call, um_result *res, int r,
 	return RPC_DEFER;
 }
 
-static enum rpc_outcome p_null(struct rpc_call *call, void *args, void *res)
-{
-	(void)call;
-	(void)args;
-	(void)res;
-	return RPC_REPLY;
-}
-
 static enum rpc_outcome p_info(struct rpc_call *call, void *args, void *res)
 {
 	um_info *r = res;
@@ -614,7 +606,7 @@ static bool_t xdr_msg_arg(XDR *x, msg_arg *s)
 }
 
 static const struct rpc_proc procs[] = {
-	PROC(UM_NULL, "null", um_void, um_void, p_null, RPC_ANY_PEER, 0),
+	PROC(UM_NULL, "null", um_void, um_void, rpc_proc_null, RPC_ANY_PEER, 0),
 	PROC(UM_INFO, "info", um_void, um_info, p_info, RPC_READ, 0),
 	PROC(UM_START, "start", um_void, um_result, p_action, RPC_CONTROL, MON_START),
 	PROC(UM_STOP, "stop", um_stop_args, um_result, p_action, RPC_CONTROL, MON_STOP),
