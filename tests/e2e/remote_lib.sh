@@ -4,7 +4,7 @@
 # addresses of this run; a password file per VM; umldir started and ended
 # by the test. lib.sh's cleanup ends what the test started (by pid) and
 # deletes its namespaces, which takes the veth pair with them.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 UMLDIR=$B/src/umldir
 AUTHABUSE=$B/tests/e2e/authabuse
