@@ -808,6 +808,42 @@ static void udlist(void)
 	conn_free(c);
 }
 
+/* n connections that hold a server with three bytes of a record mark
+ * each; meanwhile a client from other_src must get umldir's list. */
+static void crowd(int n, const char *other_src)
+{
+	static const uint8_t part[3] = {0x80, 0, 0};
+	int *fds = xcalloc((size_t)n, sizeof(*fds));
+	int64_t *closed_at = xcalloc((size_t)n, sizeof(*closed_at));
+	const char *mine = src;
+	int64_t t0;
+	int closed = 0;
+
+	for (int i = 0; i < n; i++) {
+		if ((fds[i] = dial_fd()) < 0) {
+			if (errno != ECONNREFUSED && errno != ECONNRESET)
+				fail("connection %d: %s", i, strerror(errno));
+			closed_at[i] = now_ms();
+			continue;
+		}
+		if (send(fds[i], part, sizeof(part), MSG_NOSIGNAL) < 0)
+			closed_at[i] = now_ms();
+	}
+	t0 = now_ms();
+	src = other_src;
+	udlist();
+	src = mine;
+	closed = wait_closes(fds, closed_at, n, n, now_ms() + 100);
+	printf("with %d connections holding it (%d of them closed by the server), "
+	       "another address got the list in %" PRId64 " ms\n", n, closed,
+	       now_ms() - t0);
+	for (int i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+	free(closed_at);
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -815,7 +851,7 @@ static void usage(void)
 		"  login VM PWFILE | wrong VM PWFILE | otherhello VM | badversion VM\n"
 		"  noauth | hello-twice VM | replay VM PWFILE | flip VM PWFILE\n"
 		"  bigmark [VM PWFILE] | random N | hold N KEEP [SRC2 VM PWFILE]\n"
-		"  loris N INTERVAL_MS | udlist\n");
+		"  loris N INTERVAL_MS | udlist | crowd N SRC2\n");
 	exit(2);
 }
 
@@ -881,6 +917,9 @@ int main(int argc, char **argv)
 		loris(atoi(argv[0]), atoi(argv[1]));
 	} else if (!strcmp(mode, "udlist")) {
 		udlist();
+	} else if (!strcmp(mode, "crowd")) {
+		NEED(2);
+		crowd(atoi(argv[0]), argv[1]);
 	} else {
 		usage();
 	}

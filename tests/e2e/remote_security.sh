@@ -19,15 +19,11 @@ pw1=$(pwfile vm1 'vm1-Secret-pw')
 pw2=$(pwfile vm2 'vm2-Secret-pw')
 pwm=$(pwfile master 'Master-Secret-pw')
 bad=$(pwfile wrong 'not-the-password')
-global_conf "master_password_file = $pwm" "auth_timeout = $tmo"
+# the limits of every monitor and of the redirector
+global_conf "master_password_file = $pwm" "auth_timeout = $tmo" "max_clients = 64" \
+	"max_clients_per_peer = 16" "max_unauthenticated = 24"
 # (vm1's section is the last one setup wrote)
-cat >>"$CONF" <<EOF
-tcp = yes
-password_file = $pw1
-max_clients = 64
-max_clients_per_peer = 16
-max_unauthenticated = 24
-EOF
+printf 'tcp = yes\npassword_file = %s\n' "$pw1" >>"$CONF"
 add_vm vm2 'memory = 64M' 'ubd0 = /disks/root.dsk' 'tcp = yes' "password_file = $pw2"
 mkimage vm1
 start_umldir
@@ -155,12 +151,12 @@ done
 # the redirector waits auth_timeout for its first record
 abuse -a "$tmo" "$SRV_ADDR" "$REDIR_PORT" loris 8 1000
 dir_served "slow-loris clients of the redirector"
-abuse -a "$tmo" -b "$CLI_ADDR" "$SRV_ADDR" "$REDIR_PORT" hold 500 16 "$CLI_ADDR2" vm1 "$pw1"
+abuse -a "$tmo" -b "$CLI_ADDR" -r vm1 "$SRV_ADDR" "$REDIR_PORT" hold 500 16 "$CLI_ADDR2" vm1 "$pw1"
 dir_served "500 silent connections to the redirector"
-# umldir's own port: silent and slow clients of one address take at most
-# its share; another address is served meanwhile
-abuse -a "$tmo" -b "$CLI_ADDR" "$SRV_ADDR" "$DIR_PORT" loris 8 1000
-dir_served "slow-loris clients of umldir"
+# umldir's own port: 200 connections stuck in a record from one address;
+# another address is served meanwhile
+abuse -b "$CLI_ADDR" "$SRV_ADDR" "$DIR_PORT" crowd 200 "$CLI_ADDR2"
+dir_served "200 stuck connections to umldir"
 
 # ---- nothing left behind: the monitors' descriptors as when idle ----
 for _ in $(seq 100); do
