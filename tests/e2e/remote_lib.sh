@@ -95,7 +95,7 @@ start_umldir() {
 	PIDS_TO_KILL+=("$p")
 	UMLDIR_PID=$p
 	for _ in $(seq 100); do
-		out=$(cwatch -list "@$SRV_ADDR:$DIR_PORT" 2>&1) && return 0
+		out=$(in_ns "$CLI" "$AUTHABUSE" "$SRV_ADDR" "$DIR_PORT" udlist 2>&1) && return 0
 		sleep 0.1
 	done
 	fail "umldir (pid $p) does not answer on $SRV_ADDR port $DIR_PORT: $out"
