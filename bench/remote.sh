@@ -1,7 +1,8 @@
 #!/bin/bash
 # Remote control benchmarks (issue 10), each against a baseline measured
-# in the same run, in a network namespace of the benchmark's own (loopback
-# only: the figures are those of our code, not of a network):
+# in the same run. The monitor and umldir run in one network namespace,
+# the clients in another, as on two hosts; two veth pairs join them, one
+# as fast as the machine allows, one shaped to 1 Gbit/s (tc tbf) as a LAN:
 #  1. null calls, one client, one at a time: the monitor's Unix socket;
 #     an authenticated TCP connection (sealed records) found through
 #     umldir's get_port; the same through umldir's redirector;
@@ -9,7 +10,8 @@
 #     key derivation, the two calls), and the client's key derivation alone;
 #  3. the redirector's bulk throughput: raw bytes from a stand-in monitor
 #     (bench/remotebench source, registered with umldir) read through the
-#     redirector's splice path against the same source read directly;
+#     redirector's splice path against the same source read directly, on
+#     each link, and umldir's CPU time for it;
 #  4. keystroke round trip: bench/ttybench typing into umlwatch -connect
 #     con1 of a VM whose "kernel" is bench/guestbench (as bench/consoles.sh)
 #     through the redirector against the Unix socket.
@@ -19,26 +21,44 @@ set -euo pipefail
 n=${1:-20000}
 rounds=${2:-5}
 hs=100     # handshakes per round
-mib=2048   # bulk bytes per round, each way
+mib=1024   # bulk bytes per round and link
 keys=2000  # keystrokes per round
 RB=$BD/bench/remotebench
 PW='bench-Secret-pw'
 export UMLWATCH_PASSWORD=$PW
 
 bench_host rbench
-NS=umlmon-rbench-$$
+SRV=umlmon-rbench-$$-srv
+CLI=umlmon-rbench-$$-cli
 src_pid=
 rb_cleanup() {
 	set +e
 	[ -n "$src_pid" ] && kill "$src_pid" 2>/dev/null
 	# (bench_cleanup ends the monitors and umldir, and waits for them)
 	bench_cleanup
-	ip netns del "$NS" 2>/dev/null
+	ip netns del "$SRV" 2>/dev/null
+	ip netns del "$CLI" 2>/dev/null
 }
 trap rb_cleanup EXIT
-ip netns add "$NS"
-ip -n "$NS" link set lo up
-in_ns() { ip netns exec "$NS" "$@"; }
+ip netns add "$SRV"
+ip netns add "$CLI"
+ip -n "$SRV" link set lo up
+ip -n "$CLI" link set lo up
+# fast: 10.233.0.0/24; LAN: 10.233.1.0/24, 1 Gbit/s each way
+for i in 0 1; do
+	ip link add "rb$i" netns "$SRV" type veth peer name "rb$i" netns "$CLI"
+	ip -n "$SRV" addr add "10.233.$i.1/24" dev "rb$i"
+	ip -n "$CLI" addr add "10.233.$i.2/24" dev "rb$i"
+	ip -n "$SRV" link set "rb$i" up
+	ip -n "$CLI" link set "rb$i" up
+done
+for ns in "$SRV" "$CLI"; do
+	ip netns exec "$ns" tc qdisc add dev rb1 root tbf rate 1gbit burst 256kb latency 10ms
+done
+H=10.233.0.1
+LAN=10.233.1.1
+srv() { ip netns exec "$SRV" "$@"; }
+cli() { ip netns exec "$CLI" "$@"; }
 
 (umask 077 && printf '%s\n' "$PW" >"$T/echo.pw")
 bench_vm echo 'memory = 16M' 'kernel = /shared/kernels/bench-echo' 'ssl0 = null' \
@@ -49,45 +69,53 @@ truncate -s 1M "$T/var/echo/jail/disks/root.dsk"
 iters=$(sed -n 's/^kdf_iterations *= *//p' "$UMLMON_CONFIG")
 iters=${iters:-100000}
 
-in_ns "$B/umldir" -c "$UMLMON_CONFIG"
+srv "$B/umldir" -c "$UMLMON_CONFIG"
 dir_pid=$(cat "$T/run/umldir.pid")
 BENCH_MONITORS+=("$dir_pid")
-in_ns "$B/umlmon" echo
+srv "$B/umlmon" echo
 BENCH_MONITORS+=("$(cat "$T/run/echo.pid")")
 for _ in $(seq 100); do
-	in_ns "$B/umlwatch" -list @127.0.0.1 2>/dev/null | grep >/dev/null '^echo ' && break
+	cli "$B/umlwatch" -list "@$H" 2>/dev/null | grep >/dev/null '^echo ' && break
 	sleep 0.1
 done
 "$B/umlwatch" echo -start >/dev/null
 # the stand-in monitor of the bulk figure
-in_ns "$RB" source bulk "$T/var/umldir/sock" >"$T/source.out" &
+srv "$RB" source bulk "$T/var/umldir/sock" >"$T/source.out" &
 src_pid=$!
 for _ in $(seq 100); do grep -q '^ready' "$T/source.out" && break; sleep 0.1; done
 srcport=$(sed -n 's/^ready //p' "$T/source.out")
 [ -n "$srcport" ] || { echo "the stand-in monitor did not start" >&2; exit 1; }
 
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
-declare -a nu_s nt_s nr_s nu_m nt_m nr_m hs_s dv_m bd_s br_s kd_m kd_p kr_m kr_p
+cpu() { awk '{ print $14 + $15 }' "/proc/$dir_pid/stat"; }
+hz=$(getconf CLK_TCK)
+declare -a nu_s nt_s nr_s nu_m nt_m nr_m hs_s dv_m bd_s br_s ld_s lr_s cpu_ms kd_m kd_p kr_m kr_p
 for r in $(seq "$rounds"); do
 	echo "== round $r"
-	l=$(in_ns "$RB" null-unix "$T/var/echo/ctrl" "$n"); echo "$l"
+	l=$(srv "$RB" null-unix "$T/var/echo/ctrl" "$n"); echo "$l"
 	nu_s+=("$(echo "$l" | field per_s)") nu_m+=("$(echo "$l" | field median_us)")
-	l=$(in_ns "$RB" null-tcp 127.0.0.1 7301 echo "$n"); echo "$l"
+	l=$(cli "$RB" null-tcp "$H" 7301 echo "$n"); echo "$l"
 	nt_s+=("$(echo "$l" | field per_s)") nt_m+=("$(echo "$l" | field median_us)")
-	l=$(in_ns "$RB" null-tcp 127.0.0.1 7302 echo "$n" redir); echo "$l"
+	l=$(cli "$RB" null-tcp "$H" 7302 echo "$n" redir); echo "$l"
 	nr_s+=("$(echo "$l" | field per_s)") nr_m+=("$(echo "$l" | field median_us)")
-	l=$(in_ns "$RB" handshakes 127.0.0.1 7301 echo "$hs"); echo "$l"
+	l=$(cli "$RB" handshakes "$H" 7301 echo "$hs"); echo "$l"
 	hs_s+=("$(echo "$l" | field per_s)")
-	l=$("$RB" derive echo "$iters" 20); echo "$l"
+	l=$(cli "$RB" derive echo "$iters" 20); echo "$l"
 	dv_m+=("$(echo "$l" | field median_us)")
-	l=$(in_ns "$RB" pull 127.0.0.1 "$srcport" "$mib"); echo "direct:   $l"
+	l=$(cli "$RB" pull "$H" "$srcport" "$mib"); echo "fast link, direct:     $l"
 	bd_s+=("$(echo "$l" | field mib_s)")
-	l=$(in_ns "$RB" pull 127.0.0.1 7302 "$mib" bulk); echo "redirect: $l"
+	c0=$(cpu)
+	l=$(cli "$RB" pull "$H" 7302 "$mib" bulk); echo "fast link, redirector: $l"
 	br_s+=("$(echo "$l" | field mib_s)")
-	l=$(in_ns "$BD/bench/ttybench" rtt-cmd "$keys" "$B/umlwatch" echo -connect con1)
+	cpu_ms+=("$(awk -v t="$(($(cpu) - c0))" -v hz="$hz" -v m="$mib" 'BEGIN { printf "%.0f", t * 1000 / hz / (m / 1024) }')")
+	l=$(cli "$RB" pull "$LAN" "$srcport" $((mib / 4))); echo "1 Gbit/s, direct:      $l"
+	ld_s+=("$(echo "$l" | field mib_s)")
+	l=$(cli "$RB" pull "$LAN" 7302 $((mib / 4)) bulk); echo "1 Gbit/s, redirector:  $l"
+	lr_s+=("$(echo "$l" | field mib_s)")
+	l=$(srv "$BD/bench/ttybench" rtt-cmd "$keys" "$B/umlwatch" echo -connect con1)
 	echo "keys, Unix socket: $l"
 	kd_m+=("$(echo "$l" | field median_us)") kd_p+=("$(echo "$l" | field p99_us)")
-	l=$(in_ns "$BD/bench/ttybench" rtt-cmd "$keys" "$B/umlwatch" -redir echo@127.0.0.1 -connect con1)
+	l=$(cli "$BD/bench/ttybench" rtt-cmd "$keys" "$B/umlwatch" -redir "echo@$H" -connect con1)
 	echo "keys, redirector:  $l"
 	kr_m+=("$(echo "$l" | field median_us)") kr_p+=("$(echo "$l" | field p99_us)")
 done
@@ -110,7 +138,10 @@ echo "| null call round trip, median: Unix socket vs authenticated TCP | $a us |
 a=$(median "${dv_m[@]}"); b=$(median "${hs_s[@]}")
 echo "| handshakes/s as umlwatch makes them (client key derivation $a us, $iters iterations) | | $b | |"
 a=$(median "${bd_s[@]}"); b=$(median "${br_s[@]}")
-echo "| raw bytes from a monitor's port, MiB/s: direct vs redirector (splice) | $a | $b | $(ratio "$a" "$b") |"
+echo "| raw bytes from a monitor's port, fast link, MiB/s: direct vs redirector (splice) | $a | $b | $(ratio "$a" "$b") |"
+a=$(median "${ld_s[@]}"); b=$(median "${lr_s[@]}")
+echo "| the same on a 1 Gbit/s link, MiB/s | $a | $b | $(ratio "$a" "$b") |"
+echo "| umldir's CPU time per GiB redirected (fast link) | | $(median "${cpu_ms[@]}") ms | |"
 a=$(median "${kd_m[@]}"); b=$(median "${kr_m[@]}")
 echo "| keystroke round trip, median: Unix socket vs redirector | $a us | $b us | $(added "$a" "$b") |"
 a=$(median "${kd_p[@]}"); b=$(median "${kr_p[@]}")

@@ -14,7 +14,7 @@
  *       the client's key derivation alone, N times
  *   remotebench source NAME DIRSOCK
  *       a stand-in for a monitor: registers NAME with umldir (root, its
- *       Unix socket) at 127.0.0.1 and a port of its own, then writes zeros
+ *       Unix socket) on all addresses and a port of its own, then writes zeros
  *       to every connection until the peer leaves; prints "ready PORT"
  *   remotebench pull HOST PORT MIB [NAME]
  *       reads MIB MiB from HOST:PORT (the source directly, or with NAME
@@ -179,8 +179,9 @@ static void feed(int fd)
 
 static void source(const char *name, const char *dirsock)
 {
+	/* all addresses, as a monitor without tcp_bind */
 	struct sockaddr_in sa = {.sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+				 .sin_addr.s_addr = htonl(INADDR_ANY)};
 	socklen_t len = sizeof(sa);
 	ud_register_args a;
 	struct rpc_client *c;
@@ -197,7 +198,7 @@ static void source(const char *name, const char *dirsock)
 	memset(&a, 0, sizeof(a));
 	a.vm = (char *)name;
 	a.state = "running";
-	a.addr = "127.0.0.1";
+	a.addr = "0.0.0.0";
 	a.port = ntohs(sa.sin_port);
 	a.pid = getpid();
 	memset(&r, 0, sizeof(r));
