@@ -62,7 +62,7 @@ grep -E >/dev/null '^con1 +pty +open' "$T/info" || fail "get_port: -info has no 
 wait_listed vm1 running
 remote_screen_wait 'login:' via_port
 printf 'root\n' | via_port -connect con1 >/dev/null 2>&1 || fail "get_port: -connect con1 (login)"
-remote_screen_wait 'root@vm1:~# ' via_port
+remote_screen_wait 'root@vm1:~#' via_port
 printf 'echo "REMOTE-$((6 * 7))"\n' | via_port -connect con1 >/dev/null 2>&1 ||
 	fail "get_port: -connect con1 (a command)"
 remote_screen_wait '^REMOTE-42' via_port
