@@ -80,7 +80,8 @@ for _ in $(seq 100); do
 done
 "$B/umlwatch" echo -start >/dev/null
 # the stand-in monitor of the bulk figure
-srv "$RB" source bulk "$T/var/umldir/sock" >"$T/source.out" &
+# (ip netns exec runs it in its own process: $! is the source's pid)
+ip netns exec "$SRV" "$RB" source bulk "$T/var/umldir/sock" >"$T/source.out" 2>&1 &
 src_pid=$!
 for _ in $(seq 100); do grep -q '^ready' "$T/source.out" && break; sleep 0.1; done
 srcport=$(sed -n 's/^ready //p' "$T/source.out")
