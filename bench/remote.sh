@@ -5,7 +5,11 @@
 # as fast as the machine allows, one shaped to 1 Gbit/s (tc tbf) as a LAN:
 #  1. null calls, one client, one at a time: the monitor's Unix socket;
 #     an authenticated TCP connection (sealed records) found through
-#     umldir's get_port; the same through umldir's redirector;
+#     umldir's get_port; the same through umldir's redirector; against a
+#     one-byte TCP echo on the same link (bench/remotebench pingpong, the
+#     floor: no RPC). Once as the scheduler spreads the processes over the
+#     cores, once with client, monitor and umldir on one core (taskset), as
+#     waking a process on another core costs about 100 us on this VM;
 #  2. handshakes per second as umlwatch makes them (umldir, connection,
 #     key derivation, the two calls), and the client's key derivation alone;
 #  3. the redirector's bulk throughput: raw bytes from a stand-in monitor
@@ -14,7 +18,7 @@
 #     each link, and umldir's CPU time for it;
 #  4. keystroke round trip: bench/ttybench typing into umlwatch -connect
 #     con1 of a VM whose "kernel" is bench/guestbench (as bench/consoles.sh)
-#     through the redirector against the Unix socket.
+#     through the redirector against the Unix socket (and direct TCP).
 # Needs root and a build. Usage: bench/remote.sh [CALLS] [ROUNDS]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -73,7 +77,8 @@ srv "$B/umldir" -c "$UMLMON_CONFIG"
 dir_pid=$(cat "$T/run/umldir.pid")
 BENCH_MONITORS+=("$dir_pid")
 srv "$B/umlmon" echo
-BENCH_MONITORS+=("$(cat "$T/run/echo.pid")")
+mon_pid=$(cat "$T/run/echo.pid")
+BENCH_MONITORS+=("$mon_pid")
 for _ in $(seq 100); do
 	cli "$B/umlwatch" -list "@$H" 2>/dev/null | grep >/dev/null '^echo ' && break
 	sleep 0.1
@@ -84,21 +89,40 @@ done
 ip netns exec "$SRV" "$RB" source bulk "$T/var/umldir/sock" >"$T/source.out" 2>&1 &
 src_pid=$!
 for _ in $(seq 100); do grep -q '^ready' "$T/source.out" && break; sleep 0.1; done
-srcport=$(sed -n 's/^ready //p' "$T/source.out")
+srcport=$(sed -n 's/^ready \([0-9]*\) .*/\1/p' "$T/source.out")
+echoport=$(sed -n 's/^ready .* echo \([0-9]*\)$/\1/p' "$T/source.out")
 [ -n "$srcport" ] || { echo "the stand-in monitor did not start" >&2; exit 1; }
 
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
 cpu() { awk '{ print $14 + $15 }' "/proc/$dir_pid/stat"; }
 hz=$(getconf CLK_TCK)
-declare -a nu_s nt_s nr_s nu_m nt_m nr_m hs_s dv_m bd_s br_s ld_s lr_s cpu_ms kd_m kd_p kr_m kr_p
+declare -a kt_m kt_p p1_s p1_m pu_s pt_s pr_s pt_m pr_m pp_m nu_s nt_s nr_s nu_m nt_m nr_m hs_s dv_m bd_s br_s ld_s lr_s cpu_ms kd_m kd_p kr_m kr_p
 for r in $(seq "$rounds"); do
 	echo "== round $r"
+	l=$(cli "$RB" pingpong "$H" "$echoport" "$n"); echo "$l"
+	pp_m+=("$(echo "$l" | field median_us)")
 	l=$(srv "$RB" null-unix "$T/var/echo/ctrl" "$n"); echo "$l"
 	nu_s+=("$(echo "$l" | field per_s)") nu_m+=("$(echo "$l" | field median_us)")
 	l=$(cli "$RB" null-tcp "$H" 7301 echo "$n"); echo "$l"
 	nt_s+=("$(echo "$l" | field per_s)") nt_m+=("$(echo "$l" | field median_us)")
 	l=$(cli "$RB" null-tcp "$H" 7302 echo "$n" redir); echo "$l"
 	nr_s+=("$(echo "$l" | field per_s)") nr_m+=("$(echo "$l" | field median_us)")
+	# the same on one core: no wake-up of another core per message
+	mask=$(taskset -p "$mon_pid" | sed 's/.*: //')
+	taskset -a -p -c 0 "$mon_pid" >/dev/null
+	taskset -a -p -c 0 "$dir_pid" >/dev/null
+	taskset -p -c 0 "$src_pid" >/dev/null # and the echo servers it forks
+	l=$(cli taskset -c 0 "$RB" pingpong "$H" "$echoport" "$n"); echo "one core: $l"
+	p1_m+=("$(echo "$l" | field median_us)")
+	l=$(srv taskset -c 0 "$RB" null-unix "$T/var/echo/ctrl" "$n"); echo "one core: $l"
+	pu_s+=("$(echo "$l" | field per_s)")
+	l=$(cli taskset -c 0 "$RB" null-tcp "$H" 7301 echo "$n"); echo "one core: $l"
+	pt_s+=("$(echo "$l" | field per_s)") pt_m+=("$(echo "$l" | field median_us)")
+	l=$(cli taskset -c 0 "$RB" null-tcp "$H" 7302 echo "$n" redir); echo "one core: $l"
+	pr_s+=("$(echo "$l" | field per_s)") pr_m+=("$(echo "$l" | field median_us)")
+	taskset -a -p "$mask" "$mon_pid" >/dev/null
+	taskset -a -p "$mask" "$dir_pid" >/dev/null
+	taskset -p "$mask" "$src_pid" >/dev/null
 	l=$(cli "$RB" handshakes "$H" 7301 echo "$hs"); echo "$l"
 	hs_s+=("$(echo "$l" | field per_s)")
 	l=$(cli "$RB" derive echo "$iters" 20); echo "$l"
@@ -116,6 +140,9 @@ for r in $(seq "$rounds"); do
 	l=$(srv "$BD/bench/ttybench" rtt-cmd "$keys" "$B/umlwatch" echo -connect con1)
 	echo "keys, Unix socket: $l"
 	kd_m+=("$(echo "$l" | field median_us)") kd_p+=("$(echo "$l" | field p99_us)")
+	l=$(cli "$BD/bench/ttybench" rtt-cmd "$keys" "$B/umlwatch" "echo@$H" -connect con1)
+	echo "keys, direct TCP:  $l"
+	kt_m+=("$(echo "$l" | field median_us)") kt_p+=("$(echo "$l" | field p99_us)")
 	l=$(cli "$BD/bench/ttybench" rtt-cmd "$keys" "$B/umlwatch" -redir "echo@$H" -connect con1)
 	echo "keys, redirector:  $l"
 	kr_m+=("$(echo "$l" | field median_us)") kr_p+=("$(echo "$l" | field p99_us)")
@@ -134,8 +161,18 @@ a=$(median "${nt_s[@]}"); b=$(median "${nr_s[@]}")
 echo "| null calls/s: authenticated TCP direct vs through the redirector | $a | $b | $(ratio "$a" "$b") |"
 a=$(median "${nt_m[@]}"); b=$(median "${nr_m[@]}")
 echo "| null call round trip, median: direct TCP vs redirector | $a us | $b us | $(added "$a" "$b") |"
+a=$(median "${pp_m[@]}"); b=$(median "${nt_m[@]}")
+echo "| round trip, median: 1 byte over TCP on the link (no RPC) vs an authenticated null call | $a us | $b us | $(added "$a" "$b") |"
 a=$(median "${nu_m[@]}"); b=$(median "${nt_m[@]}")
 echo "| null call round trip, median: Unix socket vs authenticated TCP | $a us | $b us | $(added "$a" "$b") |"
+a=$(median "${pu_s[@]}"); b=$(median "${pt_s[@]}")
+echo "| null calls/s, client and servers on one core: Unix socket vs authenticated TCP | $a | $b | $(ratio "$a" "$b") |"
+a=$(median "${pt_s[@]}"); b=$(median "${pr_s[@]}")
+echo "| null calls/s, one core: authenticated TCP direct vs through the redirector | $a | $b | $(ratio "$a" "$b") |"
+a=$(median "${pt_m[@]}"); b=$(median "${pr_m[@]}")
+echo "| null call round trip, median, one core: direct TCP vs redirector | $a us | $b us | $(added "$a" "$b") |"
+a=$(median "${p1_m[@]}"); b=$(median "${pt_m[@]}")
+echo "| round trip, median, one core: 1 byte over TCP vs an authenticated null call | $a us | $b us | $(added "$a" "$b") |"
 a=$(median "${dv_m[@]}"); b=$(median "${hs_s[@]}")
 echo "| handshakes/s as umlwatch makes them (client key derivation $a us, $iters iterations) | | $b | |"
 a=$(median "${bd_s[@]}"); b=$(median "${br_s[@]}")
@@ -143,6 +180,8 @@ echo "| raw bytes from a monitor's port, fast link, MiB/s: direct vs redirector 
 a=$(median "${ld_s[@]}"); b=$(median "${lr_s[@]}")
 echo "| the same on a 1 Gbit/s link, MiB/s | $a | $b | $(ratio "$a" "$b") |"
 echo "| umldir's CPU time per GiB redirected (fast link) | | $(median "${cpu_ms[@]}") ms | |"
+a=$(median "${kt_m[@]}"); b=$(median "${kr_m[@]}")
+echo "| keystroke round trip, median: direct TCP vs redirector | $a us | $b us | $(added "$a" "$b") |"
 a=$(median "${kd_m[@]}"); b=$(median "${kr_m[@]}")
 echo "| keystroke round trip, median: Unix socket vs redirector | $a us | $b us | $(added "$a" "$b") |"
 a=$(median "${kd_p[@]}"); b=$(median "${kr_p[@]}")

@@ -15,7 +15,11 @@
  *   remotebench source NAME DIRSOCK
  *       a stand-in for a monitor: registers NAME with umldir (root, its
  *       Unix socket) on all addresses and a port of its own, then writes zeros
- *       to every connection until the peer leaves; prints "ready PORT"
+ *       to every connection until the peer leaves; and echoes what it
+ *       reads on a second port; prints "ready PORT echo PORT"
+ *   remotebench pingpong HOST PORT N
+ *       N one-byte round trips to that echo port: what TCP on the link
+ *       costs, with no RPC
  *   remotebench pull HOST PORT MIB [NAME]
  *       reads MIB MiB from HOST:PORT (the source directly, or with NAME
  *       through the redirector at PORT): raw bytes on the splice path
@@ -32,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -177,21 +182,71 @@ static void feed(int fd)
 	close(fd);
 }
 
-static void source(const char *name, const char *dirsock)
+/* Sends back what it reads until the peer leaves. */
+static void echo(int fd)
 {
-	/* all addresses, as a monitor without tcp_bind */
+	char buf[4096];
+	ssize_t r;
+
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		if (write_all(fd, buf, (size_t)r) < 0)
+			break;
+	close(fd);
+}
+
+/* A listening socket on all addresses, any port; *port: which. */
+static int listen_any(unsigned *port)
+{
 	struct sockaddr_in sa = {.sin_family = AF_INET,
 				 .sin_addr.s_addr = htonl(INADDR_ANY)};
 	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, 64) < 0 || getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+		die("listen: %s", strerror(errno));
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* Serves each connection of the two listeners with its function, in a
+ * process of its own that ends with the peer (or with us). */
+static void serve(int lfd, void (*fn)(int), int efd, void (*efn)(int))
+{
+	signal(SIGCHLD, SIG_IGN);
+	for (;;) {
+		struct pollfd p[2] = {{lfd, POLLIN, 0}, {efd, POLLIN, 0}};
+		int one = 1;
+
+		if (poll(p, 2, -1) <= 0)
+			continue;
+		for (int i = 0; i < 2; i++) {
+			int fd;
+
+			if (!(p[i].revents & POLLIN) ||
+			    (fd = accept4(p[i].fd, NULL, NULL, SOCK_CLOEXEC)) < 0)
+				continue;
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			if (fork() == 0) {
+				prctl(PR_SET_PDEATHSIG, SIGKILL);
+				(i ? efn : fn)(fd);
+				_exit(0);
+			}
+			close(fd);
+		}
+	}
+}
+
+static void source(const char *name, const char *dirsock)
+{
 	ud_register_args a;
 	struct rpc_client *c;
 	ud_result r;
 	struct err e;
-	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	unsigned port, eport;
+	/* all addresses, as a monitor without tcp_bind */
+	int lfd = listen_any(&port), efd = listen_any(&eport);
 
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(lfd, 64) < 0 || getsockname(lfd, (struct sockaddr *)&sa, &len) < 0)
-		die("listen: %s", strerror(errno));
 	c = rpc_client_unix(dirsock, UMLDIR_PROG, UMLDIR_V1, &e);
 	if (!c)
 		die("%s", e.msg);
@@ -199,7 +254,7 @@ static void source(const char *name, const char *dirsock)
 	a.vm = (char *)name;
 	a.state = "running";
 	a.addr = "0.0.0.0";
-	a.port = ntohs(sa.sin_port);
+	a.port = port;
 	a.pid = getpid();
 	memset(&r, 0, sizeof(r));
 	if (rpc_client_call(c, UD_REGISTER, (xdrproc_t)xdr_ud_register_args, &a,
@@ -208,22 +263,38 @@ static void source(const char *name, const char *dirsock)
 	if (r.status != UD_OK)
 		die("register: %s", r.message);
 	xdr_free((xdrproc_t)xdr_ud_result, (char *)&r);
-	printf("ready %u\n", a.port);
+	printf("ready %u echo %u\n", port, eport);
 	fflush(stdout);
-	signal(SIGCHLD, SIG_IGN);
 	/* the registration lasts as long as c: kept open until killed */
-	for (;;) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	serve(lfd, feed, efd, echo);
+}
 
-		if (fd < 0)
-			continue;
-		if (fork() == 0) {
-			close(lfd);
-			feed(fd);
-			_exit(0);
-		}
-		close(fd);
+/* The baseline of a round trip: n bytes sent one at a time to an echo
+ * server over TCP, each waited for. */
+static void pingpong(const char *h, const char *port, int n)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	long long *t = xcalloc((size_t)n, sizeof(*t)), t0;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	char b = 'x';
+
+	sa.sin_port = htons((uint16_t)atoi(port));
+	if (inet_pton(AF_INET, h, &sa.sin_addr) != 1)
+		die("%s: not an IPv4 address", h);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die("%s port %s: %s", h, port, strerror(errno));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	t0 = now_ns();
+	for (int i = 0; i < n; i++) {
+		long long s = now_ns();
+
+		if (write(fd, &b, 1) != 1 || read(fd, &b, 1) != 1)
+			die("echo: %s", strerror(errno));
+		t[i] = now_ns() - s;
 	}
+	report("pingpong", t, n, now_ns() - t0);
+	close(fd);
+	free(t);
 }
 
 static void pull(const char *h, const char *port, long mib, const char *name)
@@ -320,12 +391,15 @@ int main(int argc, char **argv)
 		derive(argv[2], (unsigned)atoi(argv[3]), atoi(argv[4]));
 	} else if (!strcmp(m, "source") && argc == 4) {
 		source(argv[2], argv[3]);
+	} else if (!strcmp(m, "pingpong") && argc == 5) {
+		pingpong(argv[2], argv[3], atoi(argv[4]));
 	} else if (!strcmp(m, "pull") && (argc == 5 || argc == 6)) {
 		pull(argv[2], argv[3], atol(argv[4]), argc == 6 ? argv[5] : NULL);
 	} else {
 		fprintf(stderr, "usage: remotebench null-unix SOCK N | null-tcp HOST PORT VM N [redir]\n"
 			"       | handshakes HOST PORT VM N [redir] | derive VM ITERATIONS N\n"
-			"       | source NAME DIRSOCK | pull HOST PORT MIB [NAME]\n");
+			"       | source NAME DIRSOCK | pull HOST PORT MIB [NAME]\n"
+			"       | pingpong HOST PORT N\n");
 		return 2;
 	}
 	return 0;
