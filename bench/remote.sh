@@ -155,34 +155,31 @@ echo
 echo "medians of $rounds rounds ($n null calls, $hs handshakes, $mib MiB, $keys keys each)"
 echo "| figure | baseline | measured | ratio / added |"
 echo "|---|---|---|---|"
-a=$(median "${nu_s[@]}"); b=$(median "${nt_s[@]}")
-echo "| null calls/s, one client: Unix socket vs authenticated TCP | $a | $b | $(ratio "$a" "$b") |"
-a=$(median "${nt_s[@]}"); b=$(median "${nr_s[@]}")
-echo "| null calls/s: authenticated TCP direct vs through the redirector | $a | $b | $(ratio "$a" "$b") |"
-a=$(median "${nt_m[@]}"); b=$(median "${nr_m[@]}")
-echo "| null call round trip, median: direct TCP vs redirector | $a us | $b us | $(added "$a" "$b") |"
-a=$(median "${pp_m[@]}"); b=$(median "${nt_m[@]}")
-echo "| round trip, median: 1 byte over TCP on the link (no RPC) vs an authenticated null call | $a us | $b us | $(added "$a" "$b") |"
-a=$(median "${nu_m[@]}"); b=$(median "${nt_m[@]}")
-echo "| null call round trip, median: Unix socket vs authenticated TCP | $a us | $b us | $(added "$a" "$b") |"
-a=$(median "${pu_s[@]}"); b=$(median "${pt_s[@]}")
-echo "| null calls/s, client and servers on one core: Unix socket vs authenticated TCP | $a | $b | $(ratio "$a" "$b") |"
-a=$(median "${pt_s[@]}"); b=$(median "${pr_s[@]}")
-echo "| null calls/s, one core: authenticated TCP direct vs through the redirector | $a | $b | $(ratio "$a" "$b") |"
-a=$(median "${pt_m[@]}"); b=$(median "${pr_m[@]}")
-echo "| null call round trip, median, one core: direct TCP vs redirector | $a us | $b us | $(added "$a" "$b") |"
-a=$(median "${p1_m[@]}"); b=$(median "${pt_m[@]}")
-echo "| round trip, median, one core: 1 byte over TCP vs an authenticated null call | $a us | $b us | $(added "$a" "$b") |"
-a=$(median "${dv_m[@]}"); b=$(median "${hs_s[@]}")
-echo "| handshakes/s as umlwatch makes them (client key derivation $a us, $iters iterations) | | $b | |"
-a=$(median "${bd_s[@]}"); b=$(median "${br_s[@]}")
-echo "| raw bytes from a monitor's port, fast link, MiB/s: direct vs redirector (splice) | $a | $b | $(ratio "$a" "$b") |"
-a=$(median "${ld_s[@]}"); b=$(median "${lr_s[@]}")
-echo "| the same on a 1 Gbit/s link, MiB/s | $a | $b | $(ratio "$a" "$b") |"
+# row ratio|added UNIT LABEL BASELINES MEASURED (array names): one line
+row() {
+	local -n base=$4 got=$5
+	local a b
+	a=$(median "${base[@]}")
+	b=$(median "${got[@]}")
+	if [ "$1" = ratio ]; then
+		echo "| $3 | $a$2 | $b$2 | $(ratio "$a" "$b") |"
+	else
+		echo "| $3 | $a$2 | $b$2 | $(added "$a" "$b") |"
+	fi
+}
+row ratio "" "null calls/s, one client: Unix socket vs authenticated TCP" nu_s nt_s
+row ratio "" "null calls/s: authenticated TCP direct vs through the redirector" nt_s nr_s
+row added " us" "null call round trip, median: direct TCP vs redirector" nt_m nr_m
+row added " us" "round trip, median: 1 byte over TCP on the link (no RPC) vs an authenticated null call" pp_m nt_m
+row added " us" "null call round trip, median: Unix socket vs authenticated TCP" nu_m nt_m
+row ratio "" "null calls/s, client and servers on one core: Unix socket vs authenticated TCP" pu_s pt_s
+row ratio "" "null calls/s, one core: authenticated TCP direct vs through the redirector" pt_s pr_s
+row added " us" "null call round trip, median, one core: direct TCP vs redirector" pt_m pr_m
+row added " us" "round trip, median, one core: 1 byte over TCP vs an authenticated null call" p1_m pt_m
+echo "| handshakes/s as umlwatch makes them (client key derivation $(median "${dv_m[@]}") us, $iters iterations) | | $(median "${hs_s[@]}") | |"
+row ratio "" "raw bytes from a monitor's port, fast link, MiB/s: direct vs redirector (splice)" bd_s br_s
+row ratio "" "the same on a 1 Gbit/s link, MiB/s" ld_s lr_s
 echo "| umldir's CPU time per GiB redirected (fast link) | | $(median "${cpu_ms[@]}") ms | |"
-a=$(median "${kt_m[@]}"); b=$(median "${kr_m[@]}")
-echo "| keystroke round trip, median: direct TCP vs redirector | $a us | $b us | $(added "$a" "$b") |"
-a=$(median "${kd_m[@]}"); b=$(median "${kr_m[@]}")
-echo "| keystroke round trip, median: Unix socket vs redirector | $a us | $b us | $(added "$a" "$b") |"
-a=$(median "${kd_p[@]}"); b=$(median "${kr_p[@]}")
-echo "| keystroke round trip, p99: Unix socket vs redirector | $a us | $b us | $(added "$a" "$b") |"
+row added " us" "keystroke round trip, median: direct TCP vs redirector" kt_m kr_m
+row added " us" "keystroke round trip, median: Unix socket vs redirector" kd_m kr_m
+row added " us" "keystroke round trip, p99: Unix socket vs redirector" kd_p kr_p

@@ -269,14 +269,11 @@ static void source(const char *name, const char *dirsock)
 	serve(lfd, feed, efd, echo);
 }
 
-/* The baseline of a round trip: n bytes sent one at a time to an echo
- * server over TCP, each waited for. */
-static void pingpong(const char *h, const char *port, int n)
+/* A TCP connection to an IPv4 address, without Nagle's delay. */
+static int tcp_connect(const char *h, const char *port)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET};
-	long long *t = xcalloc((size_t)n, sizeof(*t)), t0;
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-	char b = 'x';
 
 	sa.sin_port = htons((uint16_t)atoi(port));
 	if (inet_pton(AF_INET, h, &sa.sin_addr) != 1)
@@ -284,6 +281,17 @@ static void pingpong(const char *h, const char *port, int n)
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		die("%s port %s: %s", h, port, strerror(errno));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+/* The baseline of a round trip: n bytes sent one at a time to an echo
+ * server over TCP, each waited for. */
+static void pingpong(const char *h, const char *port, int n)
+{
+	long long *t = xcalloc((size_t)n, sizeof(*t)), t0;
+	int fd = tcp_connect(h, port);
+	char b = 'x';
+
 	t0 = now_ns();
 	for (int i = 0; i < n; i++) {
 		long long s = now_ns();
@@ -299,18 +307,11 @@ static void pingpong(const char *h, const char *port, int n)
 
 static void pull(const char *h, const char *port, long mib, const char *name)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET};
 	static char buf[1 << 18];
 	uint64_t want = (uint64_t)mib << 20, got = 0;
 	long long t0;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	int fd = tcp_connect(h, port);
 
-	sa.sin_port = htons((uint16_t)atoi(port));
-	if (inet_pton(AF_INET, h, &sa.sin_addr) != 1)
-		die("%s: not an IPv4 address", h);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		die("%s port %s: %s", h, port, strerror(errno));
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	t0 = now_ns();
 	if (name) {
 		/* the redirector's answer; what follows it is the source's */
