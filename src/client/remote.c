@@ -143,7 +143,7 @@ static struct rpc_client *monitor_connect(const struct remote_target *t,
 		return NULL;
 	}
 	if (pr.res.status != UD_OK) {
-		err_code(e, ud_code(pr.res.status), "%s@%s: %s", vm, t->host,
+		err_code(e, ud_code(pr.res.status), "umldir at %s: %s", t->host,
 			 pr.res.message);
 		xdr_free((xdrproc_t)xdr_ud_port_res, (char *)&pr);
 		rpc_client_free(c);
