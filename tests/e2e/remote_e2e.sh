@@ -2,7 +2,7 @@
 # Remote control across hosts: the monitor of vm1 (tcp = yes, a password
 # file) and umldir run in one network namespace, umlwatch in another. The
 # client starts the real VM, reads -info, logs in on con1, reads the
-# screen and stops it, once through umldir's get_port (password from
+# screen and stops it, reads a log and copies a disk, once through umldir's get_port (password from
 # $UMLWATCH_PASSWORD) and once through the redirector (password typed at
 # the prompt, which does not echo it, and from -password-file);
 # `umlwatch -list @HOST` shows the VM and its state as it changes. A wrong
@@ -69,6 +69,17 @@ remote_screen_wait '^REMOTE-42' via_port
 out=$(via_port -stop 2>&1) || fail "get_port: -stop: $out"
 [ "$(info_field vm1 state)" = stopped ] || fail "-stop through get_port did not stop vm1"
 wait_listed vm1 stopped
+# the other commands too: a channel's log, a disk operation (its progress
+# comes over the same sealed connection)
+via_port -log con0 >"$T/con0.log" 2>&1 || fail "get_port: -log con0: $(cat "$T/con0.log")"
+grep -F >/dev/null 'Linux version' "$T/con0.log" ||
+	fail "get_port: -log con0 has no kernel banner: $(head -5 "$T/con0.log")"
+out=$(via_port -disk copy /disks/root.dsk /disks/remote-copy.dsk 2>&1) ||
+	fail "get_port: -disk copy: $out"
+cmp "$(jail_of vm1)/disks/root.dsk" "$(jail_of vm1)/disks/remote-copy.dsk" ||
+	fail "get_port: -disk copy made no equal copy"
+out=$(via_port -disk delete /disks/remote-copy.dsk 2>&1) || fail "get_port: -disk delete: $out"
+[ ! -e "$(jail_of vm1)/disks/remote-copy.dsk" ] || fail "get_port: -disk delete left the copy"
 
 # ---- through the redirector; the password typed, then from a file ----
 via_redir() { cwatch -redir -password-file "$pw1" "vm1@$SRV_ADDR:$REDIR_PORT" "$@"; }
