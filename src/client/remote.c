@@ -121,6 +121,39 @@ void remote_list_free(ud_list_res *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/* TLS on c when the monitor speaks it or the user asks for it (a CA to
+ * verify with: without TLS there is nothing to verify, so no clear
+ * connection then). Frees c on failure. */
+static struct rpc_client *maybe_tls(struct rpc_client *c,
+				    const struct remote_target *t, int tls,
+				    const char *vm, struct err *e)
+{
+	if (!tls && !t->tls && !t->tls_ca)
+		return c;
+	if (rpc_client_start_tls(c, t->tls_ca, t->host, t->timeout_ms, e) < 0) {
+		/* TLS the user asked for, and umldir did not announce */
+		err_prefix(e, "%s's monitor at %s%s", vm, t->host,
+			   tls || e->code == ERR_PERM ? "" : " (does it speak TLS?)");
+		rpc_client_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* A connection to the monitor's own port. */
+static struct rpc_client *monitor_at(const struct remote_target *t, int port,
+				     int tls, const char *vm, struct err *e)
+{
+	struct rpc_client *c = rpc_client_tcp(t->host, port, t->timeout_ms,
+					      UMLMONCTRL_PROG, UMLMONCTRL_V1, e);
+
+	if (!c) {
+		err_prefix(e, "%s's monitor", vm);
+		return NULL;
+	}
+	return maybe_tls(c, t, tls, vm, e);
+}
+
 /* A monitor's connection: by its port from umldir, or through the
  * redirector (which answers UD_REDIRECT and then carries the bytes). */
 static struct rpc_client *monitor_connect(const struct remote_target *t,
@@ -129,7 +162,7 @@ static struct rpc_client *monitor_connect(const struct remote_target *t,
 	ud_port_res pr;
 	struct rpc_client *c;
 	char *name = (char *)vm;
-	int port;
+	int port, tls;
 
 	c = dir_connect(t, t->redir, e);
 	if (!c)
@@ -150,18 +183,15 @@ static struct rpc_client *monitor_connect(const struct remote_target *t,
 		return NULL;
 	}
 	port = (int)pr.port;
+	tls = pr.tls;
 	xdr_free((xdrproc_t)xdr_ud_port_res, (char *)&pr);
 	if (t->redir) {
-		/* the same connection, now the monitor's */
+		/* the same connection, now the monitor's: TLS end to end */
 		rpc_client_reprogram(c, UMLMONCTRL_PROG, UMLMONCTRL_V1);
-		return c;
+		return maybe_tls(c, t, tls, vm, e);
 	}
 	rpc_client_free(c);
-	c = rpc_client_tcp(t->host, port, t->timeout_ms, UMLMONCTRL_PROG,
-			   UMLMONCTRL_V1, e);
-	if (!c)
-		err_prefix(e, "%s's monitor", vm);
-	return c;
+	return monitor_at(t, port, tls, vm, e);
 }
 
 int remote_handshake(struct rpc_client *c, const char *vm, const char *password,
@@ -172,6 +202,8 @@ int remote_handshake(struct rpc_client *c, const char *vm, const char *password,
 	um_auth_proof pf;
 	um_auth_result ar;
 	uint8_t cproof[AUTH_MAC_LEN], sproof[AUTH_MAC_LEN];
+	uint8_t binding[AUTH_TLS_BINDING_LEN];
+	int bound = rpc_client_tls_binding(c, binding) == 0;
 	struct auth_session sess;
 	struct auth_key key;
 	int r = -1;
@@ -205,7 +237,8 @@ int remote_handshake(struct rpc_client *c, const char *vm, const char *password,
 	if (auth_derive(password, vm, ch.kdf_iterations, &key, e) < 0)
 		goto out;
 	auth_compute(&key, vm, (uint8_t *)hello.cnonce, (uint8_t *)ch.snonce,
-		     ch.kdf_iterations, NULL, 0, cproof, sproof, &sess);
+		     ch.kdf_iterations, bound ? binding : NULL,
+		     bound ? sizeof(binding) : 0, cproof, sproof, &sess);
 	memcpy(pf.proof, cproof, sizeof(pf.proof));
 	if (rpc_client_call(c, UM_AUTH_PROVE, (xdrproc_t)xdr_um_auth_proof, &pf,
 			    (xdrproc_t)xdr_um_auth_result, &ar, timeout_ms, e) < 0) {
@@ -231,11 +264,13 @@ out:
 	return r;
 }
 
-struct rpc_client *remote_open(const struct remote_target *t, const char *vm,
-			       const char *password, struct err *e)
+/* The handshake on c (NULL: connecting failed, e set); frees c if it
+ * fails. */
+static struct rpc_client *authenticate(struct rpc_client *c,
+				       const struct remote_target *t,
+				       const char *vm, const char *password,
+				       struct err *e)
 {
-	struct rpc_client *c = monitor_connect(t, vm, e);
-
 	if (!c)
 		return NULL;
 	if (remote_handshake(c, vm, password, t->timeout_ms, e) < 0) {
@@ -243,4 +278,17 @@ struct rpc_client *remote_open(const struct remote_target *t, const char *vm,
 		return NULL;
 	}
 	return c;
+}
+
+struct rpc_client *remote_open(const struct remote_target *t, const char *vm,
+			       const char *password, struct err *e)
+{
+	return authenticate(monitor_connect(t, vm, e), t, vm, password, e);
+}
+
+struct rpc_client *remote_open_port(const struct remote_target *t, int port,
+				    int tls, const char *vm, const char *password,
+				    struct err *e)
+{
+	return authenticate(monitor_at(t, port, tls, vm, e), t, vm, password, e);
 }

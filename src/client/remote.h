@@ -18,6 +18,9 @@ struct remote_target {
 	int port;
 	int redir;        /* through the redirector instead of get_port */
 	int timeout_ms;   /* to connect and for each step of the handshake */
+	int tls;          /* TLS whatever umldir says the monitor speaks */
+	const char *tls_ca; /* verify the monitor's certificate against this
+	                       PEM file (TLS then, whatever umldir says) */
 };
 
 /* Parses "HOST[:PORT]" into t (the port stays 0 when not given). */
@@ -32,7 +35,14 @@ int remote_default_port(int redir);
 struct rpc_client *remote_open(const struct remote_target *t, const char *vm,
 			       const char *password, struct err *e);
 
-/* Authenticates on a connection to VM's monitor (the handshake alone). */
+/* The same at a monitor's own port, known without umldir (tls: it
+ * speaks TLS; t->tls and t->tls_ca force it too). */
+struct rpc_client *remote_open_port(const struct remote_target *t, int port,
+				    int tls, const char *vm, const char *password,
+				    struct err *e);
+
+/* Authenticates on a connection to VM's monitor (the handshake alone,
+ * bound to its TLS session if it has one). */
 int remote_handshake(struct rpc_client *c, const char *vm,
 		     const char *password, int timeout_ms, struct err *e);
 

@@ -1,4 +1,5 @@
 /* rpc_client.c -- pipelined ONC RPC calls over a stream socket. */
+#include "common/ossl.h"
 #include "common/rpc_client.h"
 
 #include <errno.h>
@@ -12,7 +13,9 @@
 #include <netinet/tcp.h>
 #include <unistd.h>
 
+#include "common/netio.h"
 #include "common/rpc_wire.h"
+#include "common/tlsctx.h"
 
 struct pending {
 	uint32_t xid;
@@ -29,6 +32,8 @@ struct pending {
 
 struct rpc_client {
 	int fd;
+	struct netio io;        /* fd, plain or TLS */
+	int rd_wants_write;     /* TLS: the last read waits to write */
 	uint32_t prog, vers, xid;
 	struct rpc_in in;
 	struct rpc_out out;
@@ -40,6 +45,7 @@ struct rpc_client *rpc_client_fd(int fd, uint32_t prog, uint32_t vers)
 	struct rpc_client *c = xcalloc(1, sizeof(*c));
 
 	c->fd = fd;
+	netio_init(&c->io, fd);
 	c->prog = prog;
 	c->vers = vers;
 	c->xid = (uint32_t)getpid() ^ (uint32_t)now_ms() << 12;
@@ -151,10 +157,43 @@ void rpc_client_seal(struct rpc_client *c, const uint8_t *out_key,
 	rpc_in_seal(&c->in, in_key);
 }
 
+int rpc_client_start_tls(struct rpc_client *c, const char *ca,
+			 const char *host, int timeout_ms, struct err *e)
+{
+	SSL_CTX *ctx;
+	int r;
+
+	if (c->io.ssl || c->in.len || rpc_out_pending(&c->out) || c->pending) {
+		/* TLS begins at a record boundary with nothing in flight */
+		err_code(e, ERR_STATE, "TLS: the connection is not idle");
+		return -1;
+	}
+	ctx = tlsctx_client(ca, e);
+	if (!ctx)
+		return -1;
+	r = netio_tls_client(&c->io, ctx, host, now_ms() + timeout_ms, e);
+	tlsctx_free(ctx);
+	return r;
+}
+
+int rpc_client_tls_binding(const struct rpc_client *c, uint8_t *out)
+{
+	return netio_binding(&c->io, out);
+}
+
 void rpc_client_reprogram(struct rpc_client *c, uint32_t prog, uint32_t vers)
 {
 	c->prog = prog;
 	c->vers = vers;
+}
+
+/* A read or write failed: errno's words, or TLS's. */
+static void io_error(const struct rpc_client *c, struct err *e, const char *what)
+{
+	if (errno == EPROTO && c->io.reason[0])
+		err_code(e, ERR_IO, "%s: TLS: %s", what, c->io.reason);
+	else
+		err_sys(e, "%s", what);
 }
 
 static void fail_all(struct rpc_client *c, const char *why)
@@ -165,7 +204,10 @@ static void fail_all(struct rpc_client *c, const char *why)
 		c->pending = p->next;
 		if (p->sync_done) {
 			*p->sync_done = -1;
-			err_set(p->sync_err, "%s", why);
+			/* the blocking call's own error already says why (and
+			 * its code); formatting it into itself would blank it */
+			if (p->sync_err->msg != why)
+				err_set(p->sync_err, "%s", why);
 		} else if (p->cb) {
 			p->cb(c, NULL, why, p->arg);
 		}
@@ -178,7 +220,7 @@ void rpc_client_free(struct rpc_client *c)
 	if (!c)
 		return;
 	fail_all(c, "connection closed");
-	close(c->fd);
+	netio_close(&c->io);
 	rpc_in_free(&c->in);
 	rpc_out_free(&c->out);
 	free(c);
@@ -222,16 +264,18 @@ int rpc_client_send(struct rpc_client *c, uint32_t proc, xdrproc_t xargs,
 
 int rpc_client_flush(struct rpc_client *c, struct err *e)
 {
-	int r = rpc_out_flush(&c->out, c->fd);
+	int r = rpc_out_flush_io(&c->out, &c->io);
 
 	if (r < 0)
-		err_sys(e, "write to the monitor");
+		io_error(c, e, "write to the monitor");
+	else if (c->rd_wants_write && rpc_client_input(c, e) < 0)
+		return -1;
 	return r;
 }
 
 int rpc_client_want_write(const struct rpc_client *c)
 {
-	return rpc_out_pending(&c->out) > 0;
+	return rpc_out_pending(&c->out) > 0 || c->rd_wants_write;
 }
 
 int rpc_client_inflight(const struct rpc_client *c)
@@ -307,14 +351,22 @@ int rpc_client_input(struct rpc_client *c, struct err *e)
 	ssize_t r;
 	int k;
 
-	r = rpc_in_read(&c->in, c->fd);
+	/* a write that waited to read goes on first */
+	if (rpc_out_pending(&c->out) && c->io.want_read &&
+	    rpc_out_flush_io(&c->out, &c->io) < 0) {
+		io_error(c, e, "write to the monitor");
+		fail_all(c, e->msg);
+		return -1;
+	}
+	r = rpc_in_read_io(&c->in, &c->io);
+	c->rd_wants_write = r < 0 && errno == EAGAIN && c->io.want_write;
 	if (r == 0) {
 		err_set(e, "the monitor closed the connection");
 		fail_all(c, e->msg);
 		return -1;
 	}
 	if (r < 0 && errno != EAGAIN) {
-		err_sys(e, "read from the monitor");
+		io_error(c, e, "read from the monitor");
 		fail_all(c, e->msg);
 		return -1;
 	}
@@ -327,7 +379,13 @@ int rpc_client_input(struct rpc_client *c, struct err *e)
 		return -1;
 	}
 	if (k < 0) {
-		err_set(e, "the monitor sent an oversized record");
+		/* a TLS record (an alert, a server hello) read as ours */
+		if (!c->io.ssl && c->in.len >= 2 && c->in.buf[1] == 3 &&
+		    (c->in.buf[0] == 0x15 || c->in.buf[0] == 0x16))
+			err_set(e, "the monitor answers in TLS: its "
+				 "port speaks TLS");
+		else
+			err_set(e, "the monitor sent an oversized record");
 		fail_all(c, e->msg);
 		return -1;
 	}
@@ -353,14 +411,16 @@ int rpc_client_call(struct rpc_client *c, uint32_t proc, xdrproc_t xargs,
 		int wait = -1;
 
 		if (rpc_out_pending(&c->out)) {
-			if (rpc_out_flush(&c->out, c->fd) < 0) {
-				err_sys(e, "write to the monitor");
+			if (rpc_out_flush_io(&c->out, &c->io) < 0) {
+				io_error(c, e, "write to the monitor");
 				fail_all(c, e->msg);
 				return -1;
 			}
-			if (rpc_out_pending(&c->out))
+			if (rpc_out_pending(&c->out) && !c->io.want_read)
 				pfd.events |= POLLOUT;
 		}
+		if (c->rd_wants_write)
+			pfd.events |= POLLOUT;
 		if (deadline >= 0) {
 			int64_t left = deadline - now_ms();
 
@@ -384,7 +444,8 @@ int rpc_client_call(struct rpc_client *c, uint32_t proc, xdrproc_t xargs,
 			err_sys(e, "poll");
 			return -1;
 		}
-		if ((pfd.revents & (POLLIN | POLLHUP | POLLERR)) &&
+		if (((pfd.revents & (POLLIN | POLLHUP | POLLERR)) ||
+		     (c->rd_wants_write && (pfd.revents & POLLOUT))) &&
 		    rpc_client_input(c, e) < 0)
 			return -1;
 	}

@@ -27,6 +27,16 @@ struct rpc_client *rpc_client_tcp(const char *host, int port, int timeout_ms,
  * received must open with in_key (common/auth.h, docs/PROTOCOL.md). */
 void rpc_client_seal(struct rpc_client *c, const uint8_t *out_key,
 		     const uint8_t *in_key);
+/* TLS on the connection (docs/PROTOCOL.md, "TLS and its channel
+ * binding"), before anything else is sent on it or after umldir's
+ * redirector answered: the handshake within timeout_ms. ca: verify the
+ * server's certificate (for host) against this PEM file; NULL: not
+ * checked. -1: e (ERR_PERM: a certificate that does not verify). */
+int rpc_client_start_tls(struct rpc_client *c, const char *ca,
+			 const char *host, int timeout_ms, struct err *e);
+/* The channel binding of its TLS session (AUTH_TLS_BINDING_LEN bytes);
+ * -1 without TLS. */
+int rpc_client_tls_binding(const struct rpc_client *c, uint8_t *out);
 /* The same connection now talks to another program (after umldir's
  * redirector handed it on). */
 void rpc_client_reprogram(struct rpc_client *c, uint32_t prog, uint32_t vers);

@@ -31,17 +31,29 @@ static void in_reserve(struct rpc_in *in, size_t more)
 	in->buf = xrealloc(in->buf, in->cap);
 }
 
+ssize_t rpc_in_read_io(struct rpc_in *in, struct netio *io)
+{
+	ssize_t r, total = 0;
+
+	do {
+		in_reserve(in, 16384);
+		do
+			r = netio_read(io, in->buf + in->len, in->cap - in->len);
+		while (r < 0 && errno == EINTR);
+		if (r <= 0)
+			return total ? total : r;
+		in->len += (size_t)r;
+		total += r;
+	} while (netio_pending(io));
+	return total;
+}
+
 ssize_t rpc_in_read(struct rpc_in *in, int fd)
 {
-	ssize_t r;
+	struct netio io;
 
-	in_reserve(in, 16384);
-	do
-		r = read(fd, in->buf + in->len, in->cap - in->len);
-	while (r < 0 && errno == EINTR);
-	if (r > 0)
-		in->len += (size_t)r;
-	return r;
+	netio_init(&io, fd);
+	return rpc_in_read_io(in, &io);
 }
 
 void rpc_in_push(struct rpc_in *in, const void *data, size_t n)
@@ -157,8 +169,16 @@ int rpc_out_record(struct rpc_out *out, xdrproc_t fn, void *obj)
 
 int rpc_out_flush(struct rpc_out *out, int fd)
 {
+	struct netio io;
+
+	netio_init(&io, fd);
+	return rpc_out_flush_io(out, &io);
+}
+
+int rpc_out_flush_io(struct rpc_out *out, struct netio *io)
+{
 	while (out->start < out->len) {
-		ssize_t w = write(fd, out->buf + out->start, out->len - out->start);
+		ssize_t w = netio_write(io, out->buf + out->start, out->len - out->start);
 
 		if (w < 0) {
 			if (errno == EINTR)

@@ -9,6 +9,7 @@
 #include <rpc/rpc.h>
 
 #include "common/auth.h"
+#include "common/netio.h"
 
 /* Larger records are refused: nothing in the interface comes close. A
  * sealed record's limit counts its sequence number and MAC. */
@@ -37,6 +38,9 @@ void rpc_in_free(struct rpc_in *in);
 /* Reads what the fd has (non-blocking). Returns bytes read, 0 at EOF, -1 on
  * error (EAGAIN when nothing was there). */
 ssize_t rpc_in_read(struct rpc_in *in, int fd);
+/* The same from a stream, plain or TLS: what TLS holds decrypted is taken
+ * too (epoll does not see it). */
+ssize_t rpc_in_read_io(struct rpc_in *in, struct netio *io);
 /* Appends bytes (for tests and for transports that read elsewhere). */
 void rpc_in_push(struct rpc_in *in, const void *data, size_t n);
 /* Next whole record: 1 (rec/len valid until the next call), 0 if more
@@ -55,6 +59,7 @@ int rpc_out_record(struct rpc_out *out, xdrproc_t fn, void *obj);
 /* Writes what it can. 0 when all is written, 1 if bytes remain (EAGAIN),
  * -1 on error. */
 int rpc_out_flush(struct rpc_out *out, int fd);
+int rpc_out_flush_io(struct rpc_out *out, struct netio *io);
 size_t rpc_out_pending(const struct rpc_out *out);
 /* Records appended from now on are sealed with key, sequence numbers from
  * 0; those appended before stay as they are. */

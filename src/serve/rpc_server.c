@@ -8,6 +8,7 @@
  * then dropped, and the loop closes it on a clean stack. So whoever walks
  * waiting calls (a channel's readers, the monitor's stop waiters) and
  * answers them one by one never meets a call freed behind its back. */
+#include "common/ossl.h"
 #include "serve/rpc_server.h"
 
 #include <errno.h>
@@ -23,7 +24,9 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/netio.h"
 #include "common/ratelimit.h"
+#include "common/tlsctx.h"
 #include "common/rpc_wire.h"
 #include "serve/loop.h"
 #include "serve/rpc_tcp.h"
@@ -63,6 +66,12 @@ struct conn {
 	void (*data_free)(void *);
 	int secure_pending;         /* seal with these once the reply is queued */
 	uint8_t key_out[AUTH_KEY_LEN], key_in[AUTH_KEY_LEN];
+	struct netio io;            /* fd, plain or TLS */
+	int tls_handshake;          /* TLS first: no records until it ends */
+	int wr_wants_read;          /* TLS: the last write waits to read */
+	int rd_wants_write;         /* and the last read waits to write */
+	int has_binding;
+	uint8_t binding[AUTH_TLS_BINDING_LEN];
 	struct conn *next, **pprev;
 };
 
@@ -103,6 +112,7 @@ struct rpc_server {
 	int nconns;
 	struct tstate ts[RPC_NTRANSPORTS];
 	rpc_deny_fn deny;
+	SSL_CTX *tls;               /* TCP connections speak TLS with it */
 	/* lines a client causes at will: refused and dropped connections */
 	struct ratelimit refusals;
 	rpc_close_fn on_close;
@@ -264,7 +274,7 @@ static void conn_close(struct conn *c)
 	explicit_bzero(c->key_out, sizeof(c->key_out));
 	explicit_bzero(c->key_in, sizeof(c->key_in));
 	loop_del_fd(s->loop, c->fd);
-	close(c->fd);
+	netio_close(&c->io);
 	rpc_in_free(&c->in);
 	rpc_out_free(&c->out);
 	queued_account(c->ts, s, c->acct, 0);
@@ -290,6 +300,7 @@ void rpc_server_free(struct rpc_server *s)
 	}
 	while (s->conns)
 		conn_close(s->conns);
+	tlsctx_free(s->tls);
 	free(s);
 }
 
@@ -365,16 +376,38 @@ static void conn_update_events(struct conn *c)
 	c->held = out && ts->queued >= ts->lim.max_queued_total;
 	c->reading = !c->closing && out < ts->lim.max_queued_conn &&
 		     c->npending < RPC_MAX_DEFERRED && !c->held;
-	if (c->reading)
-		ev |= EPOLLIN;
-	if (out)
-		ev |= EPOLLOUT;
+	if (c->tls_handshake)
+		ev = c->io.want_write ? EPOLLOUT : EPOLLIN;
+	else {
+		if (c->reading || (out && c->wr_wants_read))
+			ev |= EPOLLIN;
+		if (out || (c->reading && c->rd_wants_write))
+			ev |= EPOLLOUT;
+	}
 	if (ev != c->events) {
 		loop_mod_fd(c->srv->loop, c->fd, ev);
 		c->events = ev;
 	}
 	if (c->reading && !was && c->in.len)
 		conn_soon(c);
+}
+
+/* Writes what the socket takes: rpc_out_flush's result. */
+static int conn_flush(struct conn *c)
+{
+	int r = rpc_out_flush_io(&c->out, &c->io);
+
+	c->wr_wants_read = r > 0 && c->io.want_read;
+	return r;
+}
+
+/* Reads what the socket has: rpc_in_read's result. */
+static ssize_t conn_read(struct conn *c)
+{
+	ssize_t r = rpc_in_read_io(&c->in, &c->io);
+
+	c->rd_wants_write = r < 0 && errno == EAGAIN && c->io.want_write;
+	return r;
 }
 
 /* Queues an encoded reply and writes what the socket takes. */
@@ -385,7 +418,7 @@ static void conn_send(struct conn *c, struct rpc_msg *reply)
 		conn_kill(c);
 		return;
 	}
-	if (rpc_out_flush(&c->out, c->fd) < 0)
+	if (conn_flush(c) < 0)
 		conn_kill(c);
 	else
 		conn_update_events(c);
@@ -637,6 +670,41 @@ static void conn_process(struct conn *c)
 		conn_close(c);
 }
 
+/* One step of the TLS handshake that a TCP connection of a server with
+ * TLS starts with (within the handshake's time, as one not yet
+ * authenticated). 1: done, records may come; 0: not yet, or failed and
+ * closed. */
+static int conn_tls_step(struct conn *c)
+{
+	char peer[80];
+	int r = netio_accept(&c->io);
+
+	if (r < 0) {
+		log_refusal(c->srv, "%s %s: TLS handshake failed: %s; closing the "
+			    "connection", c->t->name,
+			    rpc_peer_text(&c->peer, peer, sizeof(peer)), c->io.reason);
+		conn_close(c);
+		return 0;
+	}
+	if (r == 0) {
+		conn_update_events(c);
+		return 0;
+	}
+	c->tls_handshake = 0;
+	if (netio_binding(&c->io, c->binding) == 0)
+		c->has_binding = 1;
+	else {
+		/* without its binding the handshake could be relayed */
+		log_refusal(c->srv, "%s %s: no TLS channel binding; closing the "
+			    "connection", c->t->name,
+			    rpc_peer_text(&c->peer, peer, sizeof(peer)));
+		conn_close(c);
+		return 0;
+	}
+	conn_update_events(c);
+	return 1;
+}
+
 static void on_conn(struct loop *l, int fd, uint32_t events, void *arg)
 {
 	struct conn *c = arg;
@@ -647,8 +715,10 @@ static void on_conn(struct loop *l, int fd, uint32_t events, void *arg)
 		conn_close(c);
 		return;
 	}
-	if (events & EPOLLOUT) {
-		if (rpc_out_flush(&c->out, c->fd) < 0) {
+	if (c->tls_handshake && !conn_tls_step(c))
+		return;
+	if ((events & EPOLLOUT) || (c->wr_wants_read && (events & EPOLLIN))) {
+		if (conn_flush(c) < 0) {
 			conn_close(c);
 			return;
 		}
@@ -661,9 +731,10 @@ static void on_conn(struct loop *l, int fd, uint32_t events, void *arg)
 	/* a connection that takes no work is read only to see its end; what
 	 * it holds unread is bounded: one fragment (at most RPC_MAX_RECORD)
 	 * and what one read adds, as whole records are taken as they come */
-	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
+	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR) ||
+	     (c->rd_wants_write && (events & EPOLLOUT))) &&
 	    (c->reading || (events & (EPOLLHUP | EPOLLERR)))) {
-		ssize_t r = rpc_in_read(&c->in, c->fd);
+		ssize_t r = conn_read(c);
 
 		if (r == 0 || (r < 0 && errno != EAGAIN)) {
 			conn_close(c);
@@ -699,8 +770,21 @@ static struct conn *conn_new(struct rpc_server *s, int fd,
 	c->peer = *peer;
 	fd_nonblock(fd);
 	fd_cloexec(fd);
+	netio_init(&c->io, fd);
+	if (t->id == RPC_TCP && s->tls) {
+		struct err e;
+
+		/* TLS from the first byte: nothing in clear */
+		if (netio_tls_server(&c->io, s->tls, &e) < 0) {
+			log_err("rpc: %s: %s", t->name, e.msg);
+			close(fd);
+			free(c);
+			return NULL;
+		}
+		c->tls_handshake = 1;
+	}
 	if (loop_add_fd(s->loop, fd, EPOLLIN, on_conn, c) < 0) {
-		close(fd);
+		netio_close(&c->io);
 		free(c);
 		return NULL;
 	}
@@ -1096,7 +1180,7 @@ void rpc_call_reply(struct rpc_call *call)
 		c->secure_pending = 0;
 	}
 	call_free(call);
-	if (rpc_out_flush(&c->out, c->fd) < 0)
+	if (conn_flush(c) < 0)
 		conn_kill(c);
 	else
 		conn_update_events(c);
@@ -1152,8 +1236,19 @@ void rpc_call_set_conn_data(struct rpc_call *call, void *data,
 
 const uint8_t *rpc_call_tls_binding(const struct rpc_call *call)
 {
-	(void)call;
-	return NULL;
+	return call->conn->has_binding ? call->conn->binding : NULL;
+}
+
+void rpc_server_set_tls(struct rpc_server *s, struct ssl_ctx_st *ctx)
+{
+	tlsctx_ref(ctx);
+	tlsctx_free(s->tls);
+	s->tls = ctx;
+}
+
+int rpc_server_has_tls(const struct rpc_server *s)
+{
+	return s->tls != NULL;
 }
 
 void rpc_call_on_cancel(struct rpc_call *c, void (*fn)(struct rpc_call *, void *),

@@ -151,6 +151,12 @@ int rpc_server_listen_tcp(struct rpc_server *s, const char *bind, int port,
  * handshake; its peers call what RPC_ANY_PEER allows (umldir's port). */
 int rpc_server_listen_tcp_open(struct rpc_server *s, const char *bind,
 			       int port, struct err *e);
+/* TCP connections accepted from now on speak TLS with ctx (its settings:
+ * common/tlsctx.h), from the first byte; NULL: in clear. The server takes
+ * a reference; connections keep the context they began with. */
+struct ssl_ctx_st;
+void rpc_server_set_tls(struct rpc_server *s, struct ssl_ctx_st *ctx);
+int rpc_server_has_tls(const struct rpc_server *s);
 /* The port and address of the first TCP listener (either kind): 0 and ""
  * if none. */
 int rpc_server_tcp_port(const struct rpc_server *s);

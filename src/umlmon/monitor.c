@@ -19,6 +19,7 @@
 #include "common/mcpolicy.h"
 #include "common/names.h"
 #include "common/paths.h"
+#include "common/tlsctx.h"
 #include "umlmon/ctrl.h"
 #include "umlmon/dirlink.h"
 #include "umlmon/diskjob.h"
@@ -527,16 +528,27 @@ void monitor_free(struct monitor *m)
 	free(m);
 }
 
+int monitor_tls_load(struct monitor *m, const struct vm_conf *vm, struct err *e)
+{
+	struct ssl_ctx_st *ctx = tlsctx_server(vm->remote.tls_cert,
+					       vm->remote.tls_key, e);
+
+	if (!ctx)
+		return -1;
+	rpc_server_set_tls(m->rpc, ctx);
+	tlsctx_free(ctx);
+	return 0;
+}
+
 /* umldir is told where the monitor serves TCP (port 0: it does not) and
  * follows the VM's state from then on. */
 static void monitor_dirlink_start(struct monitor *m)
 {
-	const struct remote_conf *r = &m->vm->remote;
 	struct dirlink_reg reg = {
 		.vm = m->vm->name,
 		.addr = monitor_tcp_addr(m),
 		.port = (unsigned)monitor_tcp_port(m),
-		.tls = r->tcp && r->tls_cert && r->tls_key,
+		.tls = monitor_tcp_tls(m),
 	};
 	char *dirsock = umldir_sock_path(m->cfg->global.vardir);
 
@@ -562,12 +574,19 @@ int monitor_listen(struct monitor *m, struct err *e)
 		lim.max_unauth = r->max_unauth;
 		lim.auth_timeout_ms = r->auth_timeout * 1000;
 		rpc_server_set_limits(m->rpc, RPC_TCP, &lim);
+		/* a certificate that does not load: no start, rather than a
+		 * port in clear that clients were told speaks TLS */
+		if (r->tls_cert && monitor_tls_load(m, m->vm, e) < 0) {
+			err_prefix(e, "%s", m->vm->name);
+			return -1;
+		}
 		if (rpc_server_listen_tcp(m->rpc, r->tcp_bind, 0, e) < 0) {
 			err_prefix(e, "%s", m->vm->name);
 			return -1;
 		}
-		log_info("%s: tcp: listening on %s port %d", m->vm->name,
-			 rpc_server_tcp_addr(m->rpc), rpc_server_tcp_port(m->rpc));
+		log_info("%s: tcp: listening on %s port %d%s", m->vm->name,
+			 rpc_server_tcp_addr(m->rpc), rpc_server_tcp_port(m->rpc),
+			 r->tls_cert ? " (TLS)" : "");
 	}
 	monitor_dirlink_start(m);
 	return 0;
@@ -576,6 +595,11 @@ int monitor_listen(struct monitor *m, struct err *e)
 int monitor_tcp_port(const struct monitor *m)
 {
 	return m->rpc ? rpc_server_tcp_port(m->rpc) : 0;
+}
+
+int monitor_tcp_tls(const struct monitor *m)
+{
+	return m->rpc && rpc_server_has_tls(m->rpc);
 }
 
 const char *monitor_tcp_addr(const struct monitor *m)

@@ -39,6 +39,8 @@ int monitor_listen(struct monitor *m, struct err *e);
  * tcp_bind), for umldir: 0 and "" without TCP. */
 int monitor_tcp_port(const struct monitor *m);
 const char *monitor_tcp_addr(const struct monitor *m);
+/* Its TCP port speaks TLS. */
+int monitor_tcp_tls(const struct monitor *m);
 /* Runs the loop until the monitor is told to quit (SIGTERM, SIGINT) and
  * the VM is down. */
 int monitor_run(struct monitor *m);

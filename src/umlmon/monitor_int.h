@@ -140,6 +140,9 @@ void add_waiter(struct mon_waiter **list, mon_done_cb cb, void *arg);
 void finish_waiters(struct monitor *m, struct mon_waiter **list, um_status st,
 		    const char *msg);
 int monitor_make_chans(struct monitor *m, struct err *e);
+/* The TCP port's TLS from vm's tls_cert and tls_key, for the connections
+ * accepted from now on; -1 (e names the file) leaves it as it was. */
+int monitor_tls_load(struct monitor *m, const struct vm_conf *vm, struct err *e);
 int monitor_pause(struct monitor *m, mon_done_cb cb, void *arg, struct err *e);
 int monitor_resume(struct monitor *m, mon_done_cb cb, void *arg, struct err *e);
 int monitor_ctrlaltdel(struct monitor *m, mon_done_cb cb, void *arg, struct err *e);

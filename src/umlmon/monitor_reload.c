@@ -169,6 +169,35 @@ void monitor_apply_pending(struct monitor *m)
 	m->pending_note = NULL;
 }
 
+/* The certificate and key of the TCP port are read again for the next
+ * connections (a renewed certificate needs no restart); files that do not
+ * load leave the port with those it has. TLS on or off waits for the
+ * next start: umldir announced the port as it is. */
+static void reload_tls(struct monitor *m, const struct vm_conf *vm,
+		       struct strbuf *text)
+{
+	const char *name = vm->name;
+	int had = monitor_tcp_tls(m), want = vm->remote.tls_cert != NULL;
+	struct err e;
+
+	if (!monitor_tcp_port(m))
+		return;
+	if (had != want) {
+		sb_printf(text, "%s: TLS %s: applies at the next start of the "
+			  "monitor\n", name, want ? "added" : "removed");
+		log_info("%s: reload: TLS %s: applies at the next start of the "
+			 "monitor", name, want ? "added" : "removed");
+	} else if (had && monitor_tls_load(m, vm, &e) < 0) {
+		sb_printf(text, "%s: reload: %s; the TCP port keeps the "
+			  "certificate it has\n", name, e.msg);
+		log_warn("%s: reload: %s; the TCP port keeps the certificate it "
+			 "has", name, e.msg);
+	} else if (had) {
+		log_info("%s: reload: TLS certificate %s for the next connections",
+			 name, vm->remote.tls_cert);
+	}
+}
+
 static int is_down(const struct monitor *m)
 {
 	return (m->state == UM_STOPPED || m->state == UM_CRASHED) && !m->b.watcher;
@@ -233,6 +262,7 @@ int monitor_reload(struct monitor *m, struct strbuf *text, struct err *e)
 		m->keys = nk;
 		mon_keys_clear(&nk);
 	}
+	reload_tls(m, vm, text);
 	if (strcmp(n->global.shared, m->cfg->global.shared) && !is_down(m)) {
 		/* the jail's bind mount comes from there */
 		sb_printf(text, "%s: shared changed: applies at the next boot\n", name);

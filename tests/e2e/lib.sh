@@ -157,6 +157,17 @@ start_monitor() { # VM
 	PIDS_TO_KILL+=("$p")
 }
 
+# The TCP port a started monitor logged it listens on at ADDRESS (" (TLS)"
+# after it when SUFFIX says so); waits for the line.
+tcp_port_of() { # VM ADDRESS [SUFFIX]
+	local log=$T/var/$1/log/monitor.log port
+	wait_file "$log" "$1: tcp: listening on $2 port " 10
+	port=$(grep -F "$1: tcp: listening on $2 port " "$log" | tail -n 1 |
+		sed -n "s/.* port \([0-9]*\)${3:-}\$/\1/p")
+	[ -n "$port" ] || fail "$1: no port${3:-} in: $(grep -F "$1: tcp:" "$log")"
+	echo "$port"
+}
+
 # A network namespace for this test, deleted at its end; sets NS to its
 # name.
 netns_new() { # SUFFIX

@@ -19,9 +19,7 @@ add_vm vm2 'memory = 64M' 'ubd0 = /disks/root.dsk' 'tcp = yes' 'tcp_bind = 192.0
 start_monitor vm1
 mon=$(monitor_pid vm1)
 log=$T/var/vm1/log/monitor.log
-wait_file "$log" "vm1: tcp: listening on 127.0.0.1 port " 10
-port=$(sed -n 's/.*vm1: tcp: listening on 127\.0\.0\.1 port \([0-9]*\)$/\1/p' "$log")
-[ -n "$port" ] || fail "no port in: $(grep -F 'tcp:' "$log")"
+port=$(tcp_port_of vm1 127.0.0.1) || exit 1
 log "vm1 listens on 127.0.0.1 port $port"
 ss -ltn | grep -F "127.0.0.1:$port " >/dev/null || fail "nothing listens on 127.0.0.1:$port"
 
