@@ -85,6 +85,12 @@ int main(int argc, char **argv)
 			if (!has_value)
 				return usage_error("%s needs a file", o);
 			w.password_file = argv[++i];
+		} else if (!strcmp(o, "-tls") || !strcmp(o, "--tls")) {
+			target.tls = 1;
+		} else if (!strcmp(o, "-tls-ca") || !strcmp(o, "--tls-ca")) {
+			if (!has_value)
+				return usage_error("%s needs a CA file (PEM)", o);
+			target.tls_ca = argv[++i];
 		} else if (!strcmp(o, "-list") || !strcmp(o, "--list")) {
 			list = 1;
 		} else {
@@ -92,6 +98,8 @@ int main(int argc, char **argv)
 					   "the VM name)", o);
 		}
 	}
+	if (!target.tls_ca && getenv("UMLWATCH_TLS_CA") && *getenv("UMLWATCH_TLS_CA"))
+		target.tls_ca = getenv("UMLWATCH_TLS_CA");
 	if (list) {
 		if (i + 1 != argc || argv[i][0] != '@')
 			return usage_error("%s", "-list takes @HOST[:PORT] and nothing else");

@@ -430,7 +430,8 @@ static int show_help(void *ctx, const struct cmd_call *s)
 void watch_usage(FILE *f, const char *prog)
 {
 	fprintf(f, "usage: %s [-c CONFIG] [-s SOCKET] [-escape KEY] [-redir]\n"
-		"                [-password-file FILE] VM[@HOST[:PORT]] [COMMAND [ARGS]]...\n"
+		"                [-password-file FILE] [-tls] [-tls-ca FILE]\n"
+		"                VM[@HOST[:PORT]] [COMMAND [ARGS]]...\n"
 		"       %s -list @HOST[:PORT]\n"
 		"       %s -h | --help | -version\n"
 		"Controls the umlmon monitor of VM. The commands run in order; all are\n"
@@ -442,6 +443,9 @@ void watch_usage(FILE *f, const char *prog)
 		"  -escape KEY  the console's escape key: ^X, ^] (the default) ..., or none\n"
 		"  -redir       VM@HOST: through umldir's redirector (one port for all VMs)\n"
 		"  -password-file FILE  VM@HOST: the password (else $UMLWATCH_PASSWORD or asked)\n"
+		"  -tls         VM@HOST: TLS, whatever umldir says the monitor speaks\n"
+		"  -tls-ca FILE  VM@HOST: TLS, the certificate verified against FILE\n"
+		"                (else $UMLWATCH_TLS_CA; without either it is not checked)\n"
 		"  -list @HOST  the VMs of HOST (its umldir)\n"
 		"  -h, --help   this text\n"
 		"  -version     the version\n\n"
