@@ -1,16 +1,21 @@
 #!/bin/bash
-# TLS on a monitor's TCP port (tls_cert, tls_key): the remote client's code
-# (tlsclient: remote_open_port, as umlwatch VM@HOST after umldir) makes
-# TLS 1.3, the handshake bound to the TLS session, and a sealed UM_INFO;
+# TLS on a monitor's TCP port (tls_cert, tls_key), in a network namespace
+# with umldir: umlwatch VM@HOST (umldir says the port speaks TLS) and
+# -redir (TLS end to end through the redirector) make TLS 1.3, the
+# handshake bound to the TLS session, and a sealed -info; -list shows TLS;
+# the client's code at the port itself (tlsclient: remote_open_port)
 # verifies the certificate against a CA file when given one, and refuses
-# one it does not verify; a clear client is closed while the monitor serves
-# on; a reload takes a renewed certificate for the next connections and
-# keeps the one it has when the new files are bad; a key that is not the
-# certificate's, or a file that is missing, refuses the start naming it.
+# one it does not verify before any password; a clear client is closed
+# while the monitor serves on; a reload takes a renewed certificate for the
+# next connections and keeps the one it has when the new files are bad; a
+# key that is not the certificate's, or a file that is missing, refuses
+# the start naming it.
 . "$(dirname "$0")/lib.sh"
 
 TLSCLIENT=$B/tests/e2e/tlsclient
+UMLDIR=$B/src/umldir
 [ -x "$TLSCLIENT" ] || need "$TLSCLIENT (build first)"
+[ -x "$UMLDIR" ] || need "$UMLDIR (build first)"
 command -v openssl >/dev/null || need "openssl (the command, to make certificates)"
 
 # (setup's lines go to vm1's section)
@@ -32,13 +37,20 @@ add_vm vm2 'memory = 64M' 'ubd0 = /disks/root.dsk' 'tcp = yes' 'tcp_bind = 127.0
 add_vm vm3 'memory = 64M' 'ubd0 = /disks/root.dsk' 'tcp = yes' 'tcp_bind = 127.0.0.1' \
 	'password = vm3-password' "tls_cert = $T/tls/missing.crt" "tls_key = $T/tls/vm1.key"
 
+# umldir's ports are fixed: a namespace of its own, the monitor in it too
+netns_new tls
+MON_NETNS=$NS
+in_ns "$NS" "$UMLDIR" || fail "umldir did not start"
+dirpid=$(cat "$T/run/umldir.pid") || fail "umldir: no pid file"
+PIDS_TO_KILL+=("$dirpid")
 start_monitor vm1
 mon=$(monitor_pid vm1)
 log=$T/var/vm1/log/monitor.log
 port=$(tcp_port_of vm1 127.0.0.1 ' (TLS)') || exit 1
 log "vm1 listens with TLS on 127.0.0.1 port $port"
 
-client() { UMLWATCH_PASSWORD=${PW:-vm1-password} "$TLSCLIENT" "$@" 127.0.0.1 "$port" vm1; }
+client() { UMLWATCH_PASSWORD=${PW:-vm1-password} in_ns "$NS" "$TLSCLIENT" "$@" 127.0.0.1 "$port" vm1; }
+uw() { UMLWATCH_PASSWORD=${PW:-vm1-password} in_ns "$NS" "$UMLWATCH" "$@"; }
 expect_ok() { # ARGS...: the client gets vm1's state over TLS
 	local out
 	out=$(client "$@" 2>&1) || fail "tlsclient $*: $out"
@@ -46,9 +58,25 @@ expect_ok() { # ARGS...: the client gets vm1's state over TLS
 	log "tlsclient $*: $out"
 }
 
-# TLS without verification (the binding does that job), then verified
-expect_ok -tls
+# umlwatch as users run it: umldir says TLS (registered as the monitor
+# started; retried each second until umldir answers)
+for _ in $(seq 1 100); do
+	uw -list @127.0.0.1 2>/dev/null | grep -E "^vm1 +stopped +$port yes$" >/dev/null && break
+	sleep 0.1
+done
+uw -list @127.0.0.1 | grep -E "^vm1 +stopped +$port yes$" >/dev/null ||
+	fail "umldir's list: $(uw -list @127.0.0.1 2>&1)"
+for via in '' -redir "-tls-ca $T/tls/vm1.crt" "-redir -tls-ca $T/tls/vm1.crt"; do
+	# shellcheck disable=SC2086 # the options are words
+	out=$(uw $via vm1@127.0.0.1 -info 2>&1) || fail "umlwatch $via vm1@127.0.0.1 -info: $out"
+	echo "$out" | grep -E '^state +stopped$' >/dev/null || fail "umlwatch $via -info: $out"
+	log "umlwatch $via vm1@127.0.0.1 -info: $(echo "$out" | grep -E '^state')"
+done
 grep -F "127.0.0.1: authenticated" "$log" >/dev/null || fail "no authentication logged"
+expect_fail 'certificate does not verify' uw -redir -tls-ca "$T/tls/other.crt" vm1@127.0.0.1 -info
+# the client's code at the port: TLS without verification (the binding
+# does that job), then verified
+expect_ok -tls
 expect_ok -ca "$T/tls/vm1.crt"
 # a wrong password inside TLS is still refused
 PW=wrong expect_fail '^ERR_PERM: .*vm1: wrong password' client -tls
@@ -61,9 +89,10 @@ expect_fail '^ERR_' client
 wait_file "$log" "TLS handshake failed" 10
 log "monitor: $(grep -F 'TLS handshake failed' "$log" | tail -n 1)"
 # a client that says nothing: closed at auth_timeout, TLS or not
-exec 7<>/dev/tcp/127.0.0.1/"$port" || fail "connect to $port"
+in_ns "$NS" bash -c 'exec 7<>/dev/tcp/127.0.0.1/$1 && read -r -t 20 -u 7' _ "$port" &
+silent=$!
 wait_file "$log" "not authenticated within 5000 ms" 15
-exec 7>&-
+wait "$silent"
 kill -0 "$mon" 2>/dev/null || fail "the monitor died"
 expect_ok -tls
 
@@ -90,4 +119,5 @@ expect_fail "vm3: tls_cert $T/tls/missing.crt: cannot use it" "$UMLMON" vm3
 [ -e "$T/var/vm3/ctrl" ] && fail "vm3's control socket is left behind"
 
 stop_monitor vm1
+stop_pid "$dirpid" umldir 10
 log "ok"
