@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/auth.h"
@@ -77,8 +78,15 @@ ssize_t netio_write(struct netio *io, const void *buf, size_t n)
 	size_t done = 0;
 	int r;
 
-	if (!io->ssl)
-		return write(io->fd, buf, n);
+	if (!io->ssl) {
+		/* a peer that went away is EPIPE, not a signal that ends a
+		 * client which never asked for one */
+		ssize_t w = send(io->fd, buf, n, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == ENOTSOCK)
+			w = write(io->fd, buf, n);
+		return w;
+	}
 	/* the retry of a write OpenSSL could not finish: the same length */
 	if (io->retry_len && n > io->retry_len)
 		n = io->retry_len;
