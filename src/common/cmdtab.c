@@ -171,3 +171,20 @@ void cmd_help(FILE *f, const struct cmd_names *n, enum cmd_layout layout)
 			help_below(f, left, c->help);
 	}
 }
+
+static void list_words(FILE *f, const char *const *l)
+{
+	fputc('\t', f);
+	for (const char *const *w = l; w && *w; w++)
+		fprintf(f, "%s%s", w == l ? "" : " ", *w);
+}
+
+void cmd_list(FILE *f, const struct cmd_names *n)
+{
+	for (const struct cmd *c = n->tab; c->name; c++) {
+		fprintf(f, "%s%s\t%s", n->dash, c->name, c->args);
+		list_words(f, c->words[0]);
+		list_words(f, c->words[1]);
+		fputc('\n', f);
+	}
+}

@@ -74,5 +74,11 @@ enum cmd_layout {
 void cmd_help(FILE *f, const struct cmd_names *n, enum cmd_layout layout);
 /* One entry of the CMD_COLUMNS layout, for what is not a row. */
 void cmd_help_line(FILE *f, const char *left, const char *text);
+/* The table as shell completion reads it (PROGRAM --commands), so that
+ * completion cannot drift from the program: a line a row,
+ * "NAME<TAB>ARGS<TAB>WORDS<TAB>FLAGS" (NAME with the dash of n, ARGS as
+ * the usage has them, the words[0] and words[1] lists separated by blanks;
+ * a list the program gives a meaning of its own is empty, ARGS names it). */
+void cmd_list(FILE *f, const struct cmd_names *n);
 
 #endif

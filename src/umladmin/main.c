@@ -325,7 +325,7 @@ static const struct cmd commands[] = {
 	 "disk images, here rather than through a monitor: info, check,\n"
 	 "create, delete, copy, resize, merge (see umladmin(8)); without\n"
 	 "-vm only /shared/disks",
-	 NULL, {NULL, NULL}},
+	 NULL, {diskjob_ops, NULL}},
 	{"check", 0, 0, "", do_check, NULL,
 	 "check the configuration and what a start of each VM would refuse\n"
 	 "(kernel, disks, backing files, taps); warn of memory the host lacks",
@@ -367,6 +367,10 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(argv[i], "-version") || !strcmp(argv[i], "--version")) {
 			printf("umladmin %s\n", UMLMON_VERSION);
+			return 0;
+		} else if (!strcmp(argv[i], "--commands")) {
+			/* not in --help: for the shell's completion */
+			cmd_list(stdout, &names);
 			return 0;
 		} else if (!strcmp(argv[i], "-c")) {
 			fprintf(stderr, "umladmin: -c needs a configuration file\n");

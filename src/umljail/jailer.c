@@ -441,9 +441,23 @@ int jailer_main(int argc, char **argv)
 			printf("%s\n", kernel_steps[i].name);
 		return 0;
 	}
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		printf("usage: umljail (run by umlmon(8), not by hand)\n"
+		       "       umljail -h | --help | -version | --version\n"
+		       "The jail helper of umlmon(8), internal: for each boot the\n"
+		       "monitor runs it with a message on its standard input; it\n"
+		       "jails itself, starts the VM's UML kernel and watches it.\n\n"
+		       "  -h, --help           this text\n"
+		       "  -version, --version  the version\n");
+		return 0;
+	}
+	if (argc == 2 && (!strcmp(argv[1], "-version") || !strcmp(argv[1], "--version"))) {
+		printf("umljail %s\n", UMLMON_VERSION);
+		return 0;
+	}
 	if (argc > 1) {
 		fprintf(stderr, "umljail: the jail helper of umlmon(8) takes no "
-			"arguments; the monitor runs it\n");
+			"arguments; the monitor runs it (--help says more)\n");
 		return 2;
 	}
 	memset(&J, 0, sizeof(J));

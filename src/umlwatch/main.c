@@ -66,6 +66,10 @@ int main(int argc, char **argv)
 		} else if (!strcmp(o, "-version") || !strcmp(o, "--version")) {
 			printf("umlwatch %s\n", UMLMON_VERSION);
 			return 0;
+		} else if (!strcmp(o, "--commands")) {
+			/* not in --help: for the shell's completion */
+			watch_list_commands(stdout);
+			return 0;
 		} else if (!strcmp(o, "-c") || !strcmp(o, "--config")) {
 			if (!has_value)
 				return usage_error("%s needs a configuration file", o);

@@ -427,6 +427,11 @@ static int show_help(void *ctx, const struct cmd_call *s)
 	return WATCH_OK;
 }
 
+void watch_list_commands(FILE *f)
+{
+	cmd_list(f, &as_options);
+}
+
 void watch_usage(FILE *f, const char *prog)
 {
 	fprintf(f, "usage: %s [-c CONFIG] [-s SOCKET] [-escape KEY] [-redir]\n"

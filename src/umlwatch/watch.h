@@ -71,5 +71,7 @@ int watch_run(struct watch *w, const struct cmd_call *s);
  * editing, history and completion when stdin is a terminal. */
 int watch_interactive(struct watch *w);
 void watch_usage(FILE *f, const char *prog);
+/* The commands for shell completion (umlwatch --commands; cmd_list()). */
+void watch_list_commands(FILE *f);
 
 #endif
