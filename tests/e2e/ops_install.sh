@@ -131,7 +131,8 @@ for f in "${INSTALLED[@]}"; do
 done
 [ "$("$prefix/sbin/umladmin" -version)" = "umladmin $version" ] || fail "$prefix/sbin/umladmin -version"
 if command -v man >/dev/null; then
-	man -w umlwatch | grep -F >/dev/null "$prefix/share/man/man1/umlwatch.1" ||
+	# (Debian's /usr/local/man is a link to share/man)
+	[ "$(realpath -e "$(man -w umlwatch)")" = "$(realpath -e "$prefix/share/man/man1/umlwatch.1")" ] ||
 		fail "man -w umlwatch: $(man -w umlwatch 2>&1)"
 fi
 # the story with the installed programs only: /etc/init.d/umlmon on the
@@ -140,11 +141,12 @@ mkimage vm1
 netns_new real
 rinit() { UMLMON_CONFIG=$CONF UMLMON_DEFAULTS=$T/none ip netns exec "$NS" /etc/init.d/umlmon "$@"; }
 out=$(rinit start 2>&1) || fail "/etc/init.d/umlmon start: $out"
-for d in umldir vm1; do
-	p=$(cat "$T/run/$d.pid" 2>/dev/null)
-	[ -n "$p" ] && kill -0 "$p" || fail "no $d after /etc/init.d/umlmon start: $out"
+for d in umldir:umldir vm1:umlmon; do
+	p=$(cat "$T/run/${d%:*}.pid" 2>/dev/null)
+	[ -n "$p" ] && kill -0 "$p" || fail "no ${d#*:} of ${d%:*} after /etc/init.d/umlmon start: $out"
 	PIDS_TO_KILL+=("$p")
-	[ "$(readlink "/proc/$p/exe")" = "$prefix/sbin/$d" ] || fail "$d runs $(readlink "/proc/$p/exe")"
+	[ "$(readlink "/proc/$p/exe")" = "$prefix/sbin/${d#*:}" ] ||
+		fail "${d%:*}: pid $p runs $(readlink "/proc/$p/exe"), not $prefix/sbin/${d#*:}"
 done
 UMLWATCH=$prefix/bin/umlwatch
 wait_state vm1 running 90
