@@ -7,6 +7,8 @@
 # - start: umldir and one monitor per VM not off (vm1, vm2: boot; vm3:
 #   manual; vm4: off gets none); both boot VMs run their kernels, vm3
 #   stays stopped; a second start changes nothing; status says so (0);
+# - reload: a VM added to the configuration gets a monitor, the others
+#   keep theirs;
 # - vm3's image put in place afterwards, -info, -start, log in on con1,
 #   read log/con0, -ctrlaltdel: vm3 powers off;
 # - stop: SIGTERM to both monitors at once: both stop requests are logged
@@ -71,6 +73,14 @@ for l in "umldir: running (pid $dir_pid)" "vm1: monitor running (pid $(pid_of vm
 	printf '%s\n' "$out" | grep -F >/dev/null "umlmon: $l" || fail "status lacks '$l': $out"
 done
 
+# ---- reload: a VM added to the configuration gets its monitor ----
+add_vm vm5 'memory = 64M' 'ubd0 = /disks/root.dsk' 'start = manual'
+out=$(init reload 2>&1) || fail "reload: $out"
+p=$(pid_of vm5)
+alive "$p" || fail "no monitor of vm5 after reload: $out"
+PIDS_TO_KILL+=("$p")
+[ "$(pid_of vm1)" = "${PIDS_TO_KILL[1]}" ] || fail "reload replaced vm1's monitor"
+
 # ---- the story on vm3: its image, -info, -start, con1, con0, -ctrlaltdel ----
 mkimage vm3
 watch vm3 -info | grep >/dev/null '^state  *stopped' || fail "vm3 -info: $(watch vm3 -info)"
@@ -86,6 +96,7 @@ wait_file "$T/var/vm3/log/con0" 'reboot: System halted' 30
 
 # ---- stop: both VMs at once, gracefully, within the stop timeout ----
 k1=$(info_field vm1 'kernel pid') k2=$(info_field vm2 'kernel pid')
+[ -n "$k1" ] && [ -n "$k2" ] || fail "no kernel pids: vm1 '$k1', vm2 '$k2'"
 t0=$(date +%s%N)
 out=$(init stop 2>&1) || fail "init stop: $out"
 ms=$((($(date +%s%N) - t0) / 1000000))
