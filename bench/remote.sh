@@ -12,6 +12,8 @@
 #     waking a process on another core costs about 100 us on this VM;
 #  2. handshakes per second as umlwatch makes them (umldir, connection,
 #     key derivation, the two calls), and the client's key derivation alone;
+#     the handshakes and the null calls once more with a monitor that speaks
+#     TLS (tls_cert, tls_key: a P-256 certificate made for the run);
 #  3. the redirector's bulk throughput: raw bytes from a stand-in monitor
 #     (bench/remotebench source, registered with umldir) read through the
 #     redirector's splice path against the same source read directly, on
@@ -70,6 +72,15 @@ bench_vm echo 'memory = 16M' 'kernel = /shared/kernels/bench-echo' 'ssl0 = null'
 cp "$BD/bench/guestbench" "$T/shared/kernels/bench-echo"
 mkdir -p "$T/var/echo/jail/disks"
 truncate -s 1M "$T/var/echo/jail/disks/root.dsk"
+# a second monitor that speaks TLS (its VM never boots: the RPC is the
+# monitor's)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$T/tls.key" -out "$T/tls.crt" -days 2 -subj "/CN=$H" \
+	-addext "subjectAltName=IP:$H" 2>/dev/null
+chmod 600 "$T/tls.key"
+bench_vm echotls 'memory = 16M' 'kernel = /shared/kernels/bench-echo' 'ssl0 = null' \
+	'tcp = yes' "password_file = $T/echo.pw" "tls_cert = $T/tls.crt" \
+	"tls_key = $T/tls.key"
 iters=$(sed -n 's/^kdf_iterations *= *//p' "$UMLMON_CONFIG")
 iters=${iters:-100000}
 
@@ -79,8 +90,11 @@ BENCH_MONITORS+=("$dir_pid")
 srv "$B/umlmon" echo
 mon_pid=$(cat "$T/run/echo.pid")
 BENCH_MONITORS+=("$mon_pid")
+srv "$B/umlmon" echotls
+BENCH_MONITORS+=("$(cat "$T/run/echotls.pid")")
 for _ in $(seq 100); do
-	cli "$B/umlwatch" -list "@$H" 2>/dev/null | grep >/dev/null '^echo ' && break
+	l=$(cli "$B/umlwatch" -list "@$H" 2>/dev/null || true)
+	grep >/dev/null '^echo ' <<<"$l" && grep >/dev/null '^echotls .* yes$' <<<"$l" && break
 	sleep 0.1
 done
 "$B/umlwatch" echo -start >/dev/null
@@ -96,7 +110,7 @@ echoport=$(sed -n 's/^ready .* echo \([0-9]*\)$/\1/p' "$T/source.out")
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
 cpu() { awk '{ print $14 + $15 }' "/proc/$dir_pid/stat"; }
 hz=$(getconf CLK_TCK)
-declare -a kt_m kt_p p1_s p1_m pu_s pt_s pr_s pt_m pr_m pp_m nu_s nt_s nr_s nu_m nt_m nr_m hs_s dv_m bd_s br_s ld_s lr_s cpu_ms kd_m kd_p kr_m kr_p
+declare -a hx_s nx_s nx_m kt_m kt_p p1_s p1_m pu_s pt_s pr_s pt_m pr_m pp_m nu_s nt_s nr_s nu_m nt_m nr_m hs_s dv_m bd_s br_s ld_s lr_s cpu_ms kd_m kd_p kr_m kr_p
 for r in $(seq "$rounds"); do
 	echo "== round $r"
 	l=$(cli "$RB" pingpong "$H" "$echoport" "$n"); echo "$l"
@@ -125,6 +139,10 @@ for r in $(seq "$rounds"); do
 	taskset -p "$mask" "$src_pid" >/dev/null
 	l=$(cli "$RB" handshakes "$H" 7301 echo "$hs"); echo "$l"
 	hs_s+=("$(echo "$l" | field per_s)")
+	l=$(cli "$RB" handshakes "$H" 7301 echotls "$hs"); echo "TLS: $l"
+	hx_s+=("$(echo "$l" | field per_s)")
+	l=$(cli "$RB" null-tcp "$H" 7301 echotls "$n"); echo "TLS: $l"
+	nx_s+=("$(echo "$l" | field per_s)") nx_m+=("$(echo "$l" | field median_us)")
 	l=$(cli "$RB" derive echo "$iters" 20); echo "$l"
 	dv_m+=("$(echo "$l" | field median_us)")
 	l=$(cli "$RB" pull "$H" "$srcport" "$mib"); echo "fast link, direct:     $l"
@@ -177,6 +195,9 @@ row ratio "" "null calls/s, one core: authenticated TCP direct vs through the re
 row added " us" "null call round trip, median, one core: direct TCP vs redirector" pt_m pr_m
 row added " us" "round trip, median, one core: 1 byte over TCP vs an authenticated null call" p1_m pt_m
 echo "| handshakes/s as umlwatch makes them (client key derivation $(median "${dv_m[@]}") us, $iters iterations) | | $(median "${hs_s[@]}") | |"
+row ratio "" "handshakes/s: clear vs TLS 1.3 (P-256)" hs_s hx_s
+row ratio "" "null calls/s, authenticated TCP: clear vs inside TLS" nt_s nx_s
+row added " us" "null call round trip, median: clear vs inside TLS" nt_m nx_m
 row ratio "" "raw bytes from a monitor's port, fast link, MiB/s: direct vs redirector (splice)" bd_s br_s
 row ratio "" "the same on a 1 Gbit/s link, MiB/s" ld_s lr_s
 echo "| umldir's CPU time per GiB redirected (fast link) | | $(median "${cpu_ms[@]}") ms | |"
