@@ -1045,7 +1045,25 @@ static int handler(void *user, const char *section, const char *key,
 		}
 	}
 	parse_key(p, key, val);
+	{
+		/* for umladmin config: which keys the section gave */
+		char **keys = p->vm ? &p->vm->keys : &p->cfg->global.keys;
+		char *old = *keys;
+
+		*keys = xasprintf("%s%s ", old ? old : " ", key);
+		free(old);
+	}
 	return 1;
+}
+
+int config_given(const char *keys, const char *key)
+{
+	size_t n = strlen(key);
+
+	for (const char *k = keys; k && (k = strstr(k, key)); k += n)
+		if (k[-1] == ' ' && k[n] == ' ')
+			return 1;
+	return 0;
 }
 
 static char *reader(char *buf, int n, void *stream)
@@ -1323,6 +1341,7 @@ struct config *config_load(const char *path, struct err *e)
 
 static void free_vm(struct vm_conf *vm)
 {
+	free(vm->keys);
 	free(vm->name);
 	free(vm->vmuser);
 	free(vm->kernel);
@@ -1357,6 +1376,7 @@ void config_free(struct config *cfg)
 	free(cfg->global.master_password_file);
 	free(cfg->global.umldir_bind);
 	free(cfg->global.umldir_user);
+	free(cfg->global.keys);
 	remote_free(&cfg->global.remote);
 	free(cfg->path);
 	free(cfg);

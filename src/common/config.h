@@ -126,6 +126,7 @@ struct vm_conf {
 	char *password_file;   /* or in this file (its first line) */
 	struct remote_conf remote; /* with [GLOBAL]'s defaults filled in */
 	int nerrors;           /* errors found in this section */
+	char *keys;            /* " key key " given in the section (umladmin config) */
 };
 
 struct global_conf {
@@ -143,6 +144,7 @@ struct global_conf {
 	char *umldir_bind;     /* the address umldir binds; NULL: all */
 	char *umldir_user;     /* umldir runs as this user once bound */
 	int nerrors;
+	char *keys;            /* " key key " given in [GLOBAL] */
 };
 
 struct config {
@@ -165,6 +167,10 @@ void config_free(struct config *cfg);
 struct vm_conf *config_vm(struct config *cfg, const char *name);
 /* Checks that name could be a VM (section) name; e gets the cause. */
 int config_valid_name(const char *name, struct err *e);
+
+/* Whether key ("memory", "ubd0r") was given in a section whose keys
+ * (vm_conf.keys, global_conf.keys) are these. */
+int config_given(const char *keys, const char *key);
 
 /* The config path from -c, $UMLMON_CONFIG, or the default. */
 const char *config_default_path(const char *opt);

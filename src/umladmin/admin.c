@@ -139,6 +139,12 @@ void admin_vm_status(const struct config *cfg, const struct vm_conf *vm,
 			snprintf(st->state, sizeof(st->state), "%s",
 				 vm_state_name(info.state));
 			st->monitor = 1;
+			st->vmstate = info.state;
+			st->monitor_pid = info.monitor_pid;
+			st->kernel_pid = info.kernel_pid;
+			st->uptime_ms = info.uptime_ms;
+			snprintf(st->pending, sizeof(st->pending), "%s",
+				 info.pending ? info.pending : "");
 			xdr_free((xdrproc_t)xdr_um_info, (char *)&info);
 		} else {
 			snprintf(st->state, sizeof(st->state), "unknown");

@@ -3,8 +3,10 @@
 #define UMLMON_ADMIN_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
+#include "umlmonctrl.h"
 #include "common/config.h"
 #include "common/util.h"
 
@@ -37,6 +39,11 @@ struct admin_status {
 	pid_t orphan;          /* no monitor, but this process (the kernel or
 				* its watcher) lives in the VM's jail */
 	char why[256];
+	/* what the monitor said, if it answered */
+	um_state vmstate;
+	pid_t monitor_pid, kernel_pid;
+	uint64_t uptime_ms;    /* 0 unless running */
+	char pending[512];     /* changes waiting for the next boot, or "" */
 };
 void admin_vm_status(const struct config *cfg, const struct vm_conf *vm,
 		     struct admin_status *st);

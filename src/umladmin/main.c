@@ -14,6 +14,11 @@
 #include "common/names.h"
 #include "common/log.h"
 #include "umladmin/admin.h"
+#include "admin/monctl.h"
+#include "admin/showconf.h"
+#include "admin/vmlist.h"
+#include "common/table.h"
+#include "common/rpc_wire.h"
 #include "disk/diskop.h"
 #include "host/image.h"
 
@@ -200,43 +205,261 @@ static int do_check(void *ctx, const struct cmd_call *call)
 	return t.errors ? 1 : 0;
 }
 
+/* The only option of a command that prints a table: --json. */
+static int json_opt(const struct cmd_call *call, int from)
+{
+	int json = 0;
+
+	for (int i = from; i < call->argc; i++) {
+		if (!strcmp(call->argv[i], "--json") || !strcmp(call->argv[i], "-json"))
+			json = 1;
+		else
+			die(2, "%s: unexpected argument '%s' (it takes %s--json)",
+			    call->cmd->name, call->argv[i], from ? "a VM and " : "only ");
+	}
+	return json;
+}
+
+static void print_table(const struct table *t, int json)
+{
+	if (json)
+		table_print_json(t, stdout);
+	else
+		table_print(t, stdout);
+}
+
 static int do_list(void *ctx, const struct cmd_call *call)
 {
 	const char *cfgpath = ((const struct run *)ctx)->cfgpath;
+	int json = json_opt(call, 0);
 	struct config *cfg;
-	int unknown = 0;
+	struct table t;
+	int unknown;
 
-	(void)call; /* no arguments: the table says so */
 	cfg = load(cfgpath, 0);
-	printf("%-20s %-10s %-8s %-7s %s\n", "VM", "STATE", "MEMORY", "START", "NOTES");
-	for (int i = 0; i < cfg->nvms; i++) {
-		struct vm_conf *vm = &cfg->vms[i];
-		struct admin_status st;
-		struct strbuf notes;
-		char sz[32];
-
-		admin_vm_status(cfg, vm, &st);
-		sb_init(&notes);
-		if (st.why[0])
-			sb_printf(&notes, "%s", st.why);
-		if (st.orphan) {
-			/* the VM runs; only its monitor is gone */
-			snprintf(st.state, sizeof(st.state), "running");
-			sb_printf(&notes, "%sno monitor: pid %d runs in its jail",
-				  notes.len ? "; " : "", (int)st.orphan);
-		}
-		if (vm->nerrors)
-			sb_printf(&notes, "%s%d config error%s (umladmin check)",
-				  notes.len ? "; " : "", vm->nerrors,
-				  vm->nerrors == 1 ? "" : "s");
-		unknown += !strcmp(st.state, "unknown");
-		printf("%-20s %-10s %-8s %-7s %s\n", vm->name, st.state,
-		       fmt_size(vm->memory, sz, sizeof(sz)), start_mode_name(vm->start),
-		       notes.len ? notes.buf : "-");
-		sb_free(&notes);
-	}
+	unknown = vmlist_table(cfg, &t);
+	print_table(&t, json);
+	table_free(&t);
 	config_free(cfg);
 	return unknown ? 1 : 0;
+}
+
+static int do_config(void *ctx, const struct cmd_call *call)
+{
+	const char *cfgpath = ((const struct run *)ctx)->cfgpath;
+	int json = json_opt(call, 1);
+	struct config *cfg;
+	struct vm_conf *vm;
+	struct table t;
+
+	cfg = load(cfgpath, 0);
+	vm = config_vm(cfg, call->argv[0]);
+	if (!vm)
+		die(1, "config: %s: unknown VM (no [%s] section in %s)", call->argv[0],
+		    call->argv[0], cfgpath);
+	for (int i = 0; i < cfg->nerrors; i++) {
+		const char *sec = cfg->error_sections[i];
+
+		if (!*sec || !strcmp(sec, "GLOBAL") || !strcmp(sec, vm->name))
+			fprintf(stderr, "umladmin: %s\n", cfg->errors[i]);
+	}
+	showconf_table(cfg, vm, &t);
+	print_table(&t, json);
+	table_free(&t);
+	config_free(cfg);
+	return vm->nerrors || cfg->global.nerrors ? 1 : 0;
+}
+
+/* The VMs named, or with --all those that want: checked against the
+ * configuration before anything is done. */
+static const char **vm_args(const struct config *cfg, const struct cmd_call *call,
+			    int (*want)(const struct config *, const struct vm_conf *),
+			    char **rest, int *nrest, int *n)
+{
+	const char **names = xcalloc((size_t)cfg->nvms + (size_t)call->argc + 1,
+				     sizeof(*names));
+	int all = 0, bad = 0;
+
+	*n = 0;
+	*nrest = 0;
+	for (int i = 0; i < call->argc; i++) {
+		const char *a = call->argv[i];
+
+		if (!strcmp(a, "--all") || !strcmp(a, "-all")) {
+			all = 1;
+		} else if (a[0] == '-') {
+			rest[(*nrest)++] = call->argv[i];
+			if (i + 1 < call->argc)
+				rest[(*nrest)++] = call->argv[++i];
+		} else if (!config_vm((struct config *)cfg, a)) {
+			fprintf(stderr, "umladmin: %s: %s: unknown VM (no [%s] section "
+				"in %s)\n", call->cmd->name, a, a, cfg->path);
+			bad++;
+		} else {
+			int dup = 0;
+
+			for (int k = 0; k < *n; k++)
+				dup |= !strcmp(names[k], a);
+			if (!dup)
+				names[(*n)++] = a;
+		}
+	}
+	if (bad)
+		exit(1);
+	if (all && *n)
+		die(2, "%s: VM names or --all, not both", call->cmd->name);
+	if (all)
+		for (int i = 0; i < cfg->nvms; i++)
+			if (want(cfg, &cfg->vms[i]))
+				names[(*n)++] = cfg->vms[i].name;
+	if (!all && !*n)
+		die(2, "%s: name the VMs, or --all", call->cmd->name);
+	return names;
+}
+
+static int not_off(const struct config *cfg, const struct vm_conf *vm)
+{
+	(void)cfg;
+	return vm->start != START_OFF;
+}
+
+static int has_monitor(const struct config *cfg, const struct vm_conf *vm)
+{
+	struct admin_status st;
+
+	admin_vm_status(cfg, vm, &st);
+	return st.monitor;
+}
+
+static int is_up(const struct admin_status *st)
+{
+	return st->monitor && (st->vmstate == UM_STARTING || st->vmstate == UM_RUNNING ||
+			       st->vmstate == UM_PAUSED);
+}
+
+/* Each VM's answer and the time it took; the number that failed. */
+static int report(const struct cmd_call *call, const struct monctl_result *r, int n)
+{
+	int failed = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (r[i].answered && r[i].status == UM_OK) {
+			printf("%s [%.1f s]\n", r[i].msg, (double)r[i].ms / 1000.0);
+		} else {
+			fprintf(stderr, "umladmin: %s: %s\n", call->cmd->name, r[i].msg);
+			failed++;
+		}
+	}
+	return failed;
+}
+
+static int do_start(void *ctx, const struct cmd_call *call)
+{
+	const char *cfgpath = ((const struct run *)ctx)->cfgpath;
+	struct config *cfg = load(cfgpath, 1);
+	struct monctl_result *r;
+	char *rest[64];
+	int n, nrest, ncall = 0, failed = 0;
+	const char **names = vm_args(cfg, call, not_off, rest, &nrest, &n);
+
+	if (nrest)
+		die(2, "start: unexpected argument '%s'", rest[0]);
+	r = xcalloc((size_t)n + 1, sizeof(*r));
+	for (int i = 0; i < n; i++) {
+		struct vm_conf *vm = config_vm(cfg, names[i]);
+		struct admin_status st;
+		struct err e;
+
+		admin_vm_status(cfg, vm, &st);
+		if (!st.monitor && st.orphan) {
+			fprintf(stderr, "umladmin: start: %s: pid %d of an earlier run "
+				"lives in its jail without a monitor; end it first\n",
+				vm->name, (int)st.orphan);
+			failed++;
+			continue;
+		}
+		if (!st.monitor && !st.denied) {
+			if (monctl_start_monitor(cfgpath, vm->name, &e) < 0) {
+				fprintf(stderr, "umladmin: start: %s\n", e.msg);
+				failed++;
+				continue;
+			}
+			printf("%s: monitor started\n", vm->name);
+			admin_vm_status(cfg, vm, &st);
+		}
+		if (is_up(&st)) {
+			/* a boot VM boots as its monitor starts */
+			printf("%s: %s\n", vm->name, st.state);
+			continue;
+		}
+		r[ncall++].vm = vm->name;
+	}
+	monctl_call_all(cfg, r, ncall, UM_START, (xdrproc_t)xdr_rpc_void, NULL,
+			120 * 1000);
+	failed += report(call, r, ncall);
+	free(r);
+	free(names);
+	config_free(cfg);
+	return failed ? 1 : 0;
+}
+
+static int do_stop(void *ctx, const struct cmd_call *call)
+{
+	const char *cfgpath = ((const struct run *)ctx)->cfgpath;
+	struct config *cfg = load(cfgpath, 0);
+	struct monctl_result *r;
+	um_stop_args a = {.timeout = -1};
+	char *rest[64];
+	long secs;
+	int n, nrest, ncall = 0, failed = 0, longest = 0;
+	const char **names = vm_args(cfg, call, has_monitor, rest, &nrest, &n);
+
+	for (int i = 0; i < nrest; i++) {
+		if (!strcmp(rest[i], "-timeout") && i + 1 < nrest &&
+		    parse_long(rest[i + 1], 0, 3600, &secs) == 0) {
+			a.timeout = (int)secs;
+			i++;
+		} else if (!strcmp(rest[i], "-timeout")) {
+			die(2, "stop: -timeout needs seconds (0 to 3600)%s%s%s",
+			    i + 1 < nrest ? ", not '" : "", i + 1 < nrest ? rest[i + 1] : "",
+			    i + 1 < nrest ? "'" : "");
+		} else {
+			die(2, "stop: unexpected argument '%s'", rest[i]);
+		}
+	}
+	r = xcalloc((size_t)n + 1, sizeof(*r));
+	for (int i = 0; i < n; i++) {
+		struct vm_conf *vm = config_vm(cfg, names[i]);
+		struct admin_status st;
+
+		admin_vm_status(cfg, vm, &st);
+		if (!st.monitor) {
+			if (st.orphan || st.denied || !strcmp(st.state, "unknown")) {
+				fprintf(stderr, "umladmin: stop: %s: %s\n", vm->name,
+					st.orphan ? "its kernel runs without a monitor" :
+					st.why);
+				failed++;
+			} else {
+				printf("%s: no monitor (not running)\n", vm->name);
+			}
+			continue;
+		}
+		if (!is_up(&st) && st.vmstate != UM_STOPPING) {
+			printf("%s: %s already\n", vm->name, st.state);
+			continue;
+		}
+		if ((a.timeout < 0 ? vm->stop_timeout : a.timeout) > longest)
+			longest = a.timeout < 0 ? vm->stop_timeout : a.timeout;
+		r[ncall++].vm = vm->name;
+	}
+	/* all at once; the escalation after the timeout takes its own time */
+	monctl_call_all(cfg, r, ncall, UM_STOP, (xdrproc_t)xdr_um_stop_args, &a,
+			(longest + 120) * 1000);
+	failed += report(call, r, ncall);
+	free(r);
+	free(names);
+	config_free(cfg);
+	return failed ? 1 : 0;
 }
 
 static volatile sig_atomic_t interrupted;
@@ -330,8 +553,21 @@ static const struct cmd commands[] = {
 	 "check the configuration and what a start of each VM would refuse\n"
 	 "(kernel, disks, backing files, taps); warn of memory the host lacks",
 	 NULL, {NULL, NULL}},
-	{"list", 0, 0, "", do_list, NULL,
-	 "the VMs of the configuration: state, memory, start mode, notes",
+	{"list", 0, 1, "[--json]", do_list, NULL,
+	 "the VMs of the configuration: state, memory, start mode, uptime,\n"
+	 "monitor pid, TCP port, disks, notes",
+	 NULL, {NULL, NULL}},
+	{"start", 1, 64, "VM... | --all", do_start, NULL,
+	 "boot the VMs through their monitors, starting a monitor where none\n"
+	 "runs; --all: every VM whose start is not off",
+	 NULL, {NULL, NULL}},
+	{"stop", 1, 64, "VM... | --all [-timeout S]", do_stop, NULL,
+	 "stop the VMs gracefully, all at once (Ctrl-Alt-Del, then after the\n"
+	 "stop timeout the escalation), and wait; --all: every VM with a monitor",
+	 NULL, {NULL, NULL}},
+	{"config", 1, 2, "VM [--json]", do_config, NULL,
+	 "the effective configuration of VM: every key, defaults included,\n"
+	 "and where each value comes from (the VM's section, GLOBAL, default)",
 	 NULL, {NULL, NULL}},
 	{NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, {NULL, NULL}},
 };

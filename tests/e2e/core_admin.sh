@@ -43,7 +43,7 @@ version=$(sed -n "s/^ *version *: *'\([^']*\)'.*/\1/p" "$S/meson.build")
 for m in "$man8" "$S/man/umlmon.5"; do
 	head -n 1 "$m" | grep -F >/dev/null "\"umlmon $version\"" || fail "$m: not version $version"
 done
-expect_fail "list: unexpected argument 'x' \(it takes none\)" "$UMLADMIN" list x
+expect_fail "list: unexpected argument 'x' \(it takes only --json\)" "$UMLADMIN" list x
 expect_fail "check: unexpected argument '-v' \(it takes none\)" "$UMLADMIN" check -v
 rc=0; "$UMLADMIN" list x >/dev/null 2>&1 || rc=$?
 [ $rc = 2 ] || fail "a bad argument: exit status $rc, expected 2"
@@ -131,17 +131,17 @@ printf '%s\n' "$out" | sed 's/^/  | /' >&2
 row() { # VM REGEX (of the rest of its row)
 	printf '%s\n' "$out" | grep -E >/dev/null "^$1 +$2" || fail "list: no row /$1 $2/"
 }
-row VM 'STATE +MEMORY +START +NOTES$'
-row vm1 'stopped +64M +manual +-$'
-row vm2 'running +64M +manual +-$'
-row vm9 'no monitor +64M +manual +-$'
-row bad 'no monitor +128M +manual +1 config error \(umladmin check\)$'
+row VM 'STATE +MEMORY +START +UPTIME +MONITOR +TCP +DISKS +NOTES$'
+row vm1 'stopped +64M +manual +- +[0-9]+ +- +ubd0=/disks/root.dsk +-$'
+row vm2 'running +64M +manual +[0-9]+:[0-9]{2}:[0-9]{2} +[0-9]+ +- +ubd0=/disks/root.cow,/shared/disks/base.dsk +-$'
+row vm9 'no monitor +64M +manual +- +- +- +ubd0=/disks/root.dsk +-$'
+row bad 'no monitor +128M +manual +- +- +- +ubd0=/disks/root.dsk +1 config error \(umladmin check\)$'
 # the same as a user who may not use the control sockets
 rc=0
 out=$(runuser -u nobody -- "$UMLADMIN" list 2>&1) || rc=$?
 [ $rc = 1 ] || fail "list as nobody: exit status $rc, expected 1 ($out)"
-row vm1 "unknown +64M +manual +permission denied \($T/var/vm1/ctrl\)$"
-row vm2 "unknown +64M +manual +permission denied"
+row vm1 "unknown +64M +manual +- +- +- +[^ ]+ +permission denied \($T/var/vm1/ctrl\)$"
+row vm2 "unknown +64M +manual +- +- +- +[^ ]+ +permission denied"
 # check leaves a running VM alone
 out=$("$UMLADMIN" check 2>&1)
 printf '%s\n' "$out" | grep >/dev/null "^umladmin: vm2: running; its disks and taps are its own now and not checked$" ||
@@ -164,7 +164,7 @@ kill -0 "$kernel" || fail "the kernel (pid $kernel) died with its monitor"
 out=$("$UMLADMIN" list 2>&1) || fail "list: $out"
 log "list said:"
 printf '%s\n' "$out" | sed 's/^/  | /' >&2
-row vm2 'running +64M +manual +no monitor: pid [0-9]+ runs in its jail$'
+row vm2 'running +64M +manual +- +- +- +[^ ]+ +no monitor: pid [0-9]+ runs in its jail$'
 rc=0
 out=$("$UMLADMIN" check 2>&1) || rc=$?
 [ $rc = 1 ] || fail "check with an orphaned kernel: exit status $rc ($out)"
