@@ -16,6 +16,7 @@
 #include "umladmin/admin.h"
 #include "admin/monctl.h"
 #include "admin/showconf.h"
+#include "admin/update.h"
 #include "admin/vmlist.h"
 #include "common/table.h"
 #include "common/rpc_wire.h"
@@ -251,6 +252,7 @@ static int do_config(void *ctx, const struct cmd_call *call)
 	struct config *cfg;
 	struct vm_conf *vm;
 	struct table t;
+	int bad;
 
 	cfg = load(cfgpath, 0);
 	vm = config_vm(cfg, call->argv[0]);
@@ -263,11 +265,12 @@ static int do_config(void *ctx, const struct cmd_call *call)
 		if (!*sec || !strcmp(sec, "GLOBAL") || !strcmp(sec, vm->name))
 			fprintf(stderr, "umladmin: %s\n", cfg->errors[i]);
 	}
+	bad = vm->nerrors || cfg->global.nerrors;
 	showconf_table(cfg, vm, &t);
 	print_table(&t, json);
 	table_free(&t);
 	config_free(cfg);
-	return vm->nerrors || cfg->global.nerrors ? 1 : 0;
+	return bad ? 1 : 0;
 }
 
 /* The VMs named, or with --all those that want: checked against the
@@ -335,6 +338,21 @@ static int is_up(const struct admin_status *st)
 {
 	return st->monitor && (st->vmstate == UM_STARTING || st->vmstate == UM_RUNNING ||
 			       st->vmstate == UM_PAUSED);
+}
+
+static int do_update(void *ctx, const struct cmd_call *call)
+{
+	const char *cfgpath = ((const struct run *)ctx)->cfgpath;
+	int json = json_opt(call, 0);
+	struct config *cfg = load(cfgpath, 1);
+	struct table t;
+	int failed;
+
+	failed = update_run(cfg, &t);
+	print_table(&t, json);
+	table_free(&t);
+	config_free(cfg);
+	return failed ? 1 : 0;
 }
 
 /* Each VM's answer and the time it took; the number that failed. */
@@ -564,6 +582,12 @@ static const struct cmd commands[] = {
 	{"stop", 1, 64, "VM... | --all [-timeout S]", do_stop, NULL,
 	 "stop the VMs gracefully, all at once (Ctrl-Alt-Del, then after the\n"
 	 "stop timeout the escalation), and wait; --all: every VM with a monitor",
+	 NULL, {NULL, NULL}},
+	{"update", 0, 1, "[--json]", do_update, NULL,
+	 "after the configuration changed: start monitors of new VMs, end\n"
+	 "those of removed (or off) VMs that do not run, restart idle monitors\n"
+	 "whose section changed; running VMs are left alone (reloaded; what\n"
+	 "needs a restart is listed)",
 	 NULL, {NULL, NULL}},
 	{"config", 1, 2, "VM [--json]", do_config, NULL,
 	 "the effective configuration of VM: every key, defaults included,\n"
