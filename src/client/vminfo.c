@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/json.h"
 #include "common/names.h"
 #include "common/util.h"
 
@@ -124,4 +125,24 @@ void vminfo_print_text(FILE *f, const struct vminfo *v)
 {
 	for (size_t i = 0; i < v->n; i++)
 		fprintf(f, "%-13s %s\n", v->fields[i].name, v->fields[i].value);
+}
+
+void vminfo_print_json(FILE *f, const struct vminfo *v)
+{
+	struct json j;
+
+	json_init(&j, f);
+	json_obj_begin(&j);
+	for (size_t i = 0; i < v->n; i++) {
+		char *key = xstrdup(v->fields[i].name);
+
+		for (char *c = key; *c; c++)
+			if (*c == ' ')
+				*c = '_';
+		json_key(&j, key);
+		json_str(&j, v->fields[i].value);
+		free(key);
+	}
+	json_obj_end(&j);
+	json_end(&j);
 }

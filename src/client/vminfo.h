@@ -29,5 +29,8 @@ void vminfo_free(struct vminfo *v);
 const char *vminfo_time(int64_t t, char *buf, size_t n);
 /* "name          value" lines, the names in a column of 13. */
 void vminfo_print_text(FILE *f, const struct vminfo *v);
+/* One JSON object: the same fields, their names with '_' for ' '
+ * ("kernel_pid"), their values as the text gives them. */
+void vminfo_print_json(FILE *f, const struct vminfo *v);
 
 #endif

@@ -76,6 +76,15 @@ void table_null(struct table *t)
 	table_str(t, NULL);
 }
 
+void table_bool(struct table *t, int v)
+{
+	struct table_cell *c = next(t);
+
+	c->kind = TABLE_BOOL;
+	c->num = !!v;
+	c->text = xstrdup(v ? "yes" : "no");
+}
+
 void table_list(struct table *t, char *const *v, int n, const char *sep)
 {
 	struct table_cell *c = next(t);
@@ -150,6 +159,9 @@ static void row_json(const struct table *t, int r, struct json *j)
 			break;
 		case TABLE_NUM:
 			json_int(j, c->num);
+			break;
+		case TABLE_BOOL:
+			json_bool(j, (int)c->num);
 			break;
 		case TABLE_LIST:
 			json_arr_begin(j);

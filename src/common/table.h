@@ -11,12 +11,12 @@ struct table_col {
 	const char *key;       /* "monitor_pid" */
 };
 
-enum table_kind { TABLE_NULL, TABLE_STR, TABLE_NUM, TABLE_LIST };
+enum table_kind { TABLE_NULL, TABLE_STR, TABLE_NUM, TABLE_LIST, TABLE_BOOL };
 
 struct table_cell {
 	enum table_kind kind;
 	char *text;            /* as the text table shows it */
-	long long num;         /* TABLE_NUM: the JSON value */
+	long long num;         /* TABLE_NUM, TABLE_BOOL: the JSON value */
 	char **list;           /* TABLE_LIST: the JSON array; text joins them */
 	int nlist;
 };
@@ -38,6 +38,8 @@ void table_strf(struct table *t, const char *fmt, ...)
 /* A number; text is what the table shows (NULL: the number itself). */
 void table_num(struct table *t, long long v, const char *text);
 void table_null(struct table *t);
+/* true or false in JSON, "yes" or "no" in the text */
+void table_bool(struct table *t, int v);
 /* Strings: an array in JSON, joined by sep in the text ("-" if none). */
 void table_list(struct table *t, char *const *v, int n, const char *sep);
 int table_rows(const struct table *t);

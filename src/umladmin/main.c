@@ -9,12 +9,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/auth.h"
 #include "common/cmdtab.h"
 #include "common/config.h"
 #include "common/names.h"
 #include "common/log.h"
 #include "umladmin/admin.h"
 #include "admin/monctl.h"
+#include "admin/passwd.h"
 #include "admin/showconf.h"
 #include "admin/update.h"
 #include "admin/vmlist.h"
@@ -371,6 +373,45 @@ static int report(const struct cmd_call *call, const struct monctl_result *r, in
 	return failed;
 }
 
+static int do_password(void *ctx, const struct cmd_call *call)
+{
+	const char *cfgpath = ((const struct run *)ctx)->cfgpath;
+	const char *arg = call->argv[0], *file;
+	int master = !strcmp(arg, "--master") || !strcmp(arg, "-master");
+	struct config *cfg = load(cfgpath, 1);
+	struct vm_conf *vm = master ? NULL : config_vm(cfg, arg);
+	struct monctl_result *r;
+	struct err e;
+	char *pw;
+	int n = 0, failed = 0;
+
+	if (!master && !vm)
+		die(1, "password: %s: unknown VM (no [%s] section in %s)", arg, arg,
+		    cfgpath);
+	if (geteuid() != 0)
+		die(1, "password: needs root (the file is root's, mode 0600)");
+	if (!(file = passwd_file(cfg, vm, &e)))
+		die(1, "password: %s", e.msg);
+	if (!(pw = passwd_read(master ? "the master password" : vm->name, &e)))
+		die(1, "password: %s", e.msg);
+	if (passwd_write(file, pw, &e) < 0) {
+		auth_wipe_free(pw);
+		die(1, "password: %s", e.msg);
+	}
+	auth_wipe_free(pw);
+	printf("umladmin: %s: password set in %s\n", master ? "master" : vm->name, file);
+	/* the monitors read it again now (a reload takes passwords at once) */
+	r = xcalloc((size_t)cfg->nvms + 1, sizeof(*r));
+	for (int i = 0; i < cfg->nvms; i++)
+		if ((master || &cfg->vms[i] == vm) && has_monitor(cfg, &cfg->vms[i]))
+			r[n++].vm = cfg->vms[i].name;
+	monctl_call_all(cfg, r, n, UM_RELOAD, (xdrproc_t)xdr_rpc_void, NULL, 30 * 1000);
+	failed = report(call, r, n);
+	free(r);
+	config_free(cfg);
+	return failed ? 1 : 0;
+}
+
 static int do_start(void *ctx, const struct cmd_call *call)
 {
 	const char *cfgpath = ((const struct run *)ctx)->cfgpath;
@@ -588,6 +629,11 @@ static const struct cmd commands[] = {
 	 "those of removed (or off) VMs that do not run, restart idle monitors\n"
 	 "whose section changed; running VMs are left alone (reloaded; what\n"
 	 "needs a restart is listed)",
+	 NULL, {NULL, NULL}},
+	{"password", 1, 1, "VM | --master", do_password, NULL,
+	 "set the VM's (or the master) password in the file its configuration\n"
+	 "names (password_file, master_password_file): asked twice without\n"
+	 "echo, or read from stdin; mode 0600; the monitors reload it (root)",
 	 NULL, {NULL, NULL}},
 	{"config", 1, 2, "VM [--json]", do_config, NULL,
 	 "the effective configuration of VM: every key, defaults included,\n"

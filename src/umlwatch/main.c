@@ -105,11 +105,14 @@ int main(int argc, char **argv)
 	if (!target.tls_ca && getenv("UMLWATCH_TLS_CA") && *getenv("UMLWATCH_TLS_CA"))
 		target.tls_ca = getenv("UMLWATCH_TLS_CA");
 	if (list) {
-		if (i + 1 != argc || argv[i][0] != '@')
-			return usage_error("%s", "-list takes @HOST[:PORT] and nothing else");
+		int json = i + 2 == argc && !strcmp(argv[i + 1], "--json");
+
+		if ((i + 1 != argc && !json) || i >= argc || argv[i][0] != '@')
+			return usage_error("%s", "-list takes @HOST[:PORT] [--json] and "
+					   "nothing else");
 		if (remote_parse_host(argv[i] + 1, &target, &e) < 0)
 			die(WATCH_USAGE, "%s", e.msg);
-		return watch_list_host(&target);
+		return watch_list_host(&target, json);
 	}
 	if (i >= argc)
 		return usage_error("%s", "no VM named");

@@ -13,6 +13,7 @@
 #include "common/diskargs.h"
 #include "common/mcpolicy.h"
 #include "common/rpc_client.h"
+#include "common/table.h"
 #include "umlmonctrl.h"
 #include "umlwatch/term.h"
 #include "umlwatch/watch_int.h"
@@ -21,6 +22,7 @@ const char *const watch_channels[] = {NULL};
 
 static const char *const connect_flags[] = {"-readonly", NULL};
 static const char *const log_flags[] = {"-follow", "-f", NULL};
+static const char *const info_flags[] = {"--json", NULL};
 
 /* Words of the command line that are options of umlwatch itself: given
  * after the VM name they are a mistake worth naming. */
@@ -63,6 +65,18 @@ static int parse_stop(struct cmd_call *s, struct err *e)
 static int parse_wait(struct cmd_call *s, struct err *e)
 {
 	return parse_timeout(s, 86400, WAIT_DEFAULT, e);
+}
+
+/* -info's one flag: --json (s->flag) */
+static int parse_json(struct cmd_call *s, struct err *e)
+{
+	if (s->argc == 1 && strcmp(s->argv[0], "--json")) {
+		err_code(e, ERR_INVAL, "%s: unexpected argument '%s' (it takes only "
+			 "--json)", s->cmd->name, s->argv[0]);
+		return -1;
+	}
+	s->flag = s->argc == 1;
+	return 0;
 }
 
 static int parse_sysrq(struct cmd_call *s, struct err *e)
@@ -120,8 +134,9 @@ static int show_help(void *ctx, const struct cmd_call *s);
 #define PROC(proc, arg) (&(const struct watch_proc){(proc), (arg)})
 
 const struct cmd watch_cmds[] = {
-	{"info", 0, 0, "", watch_cmd_info, NULL,
-	 "show the configuration and the state", NULL, {NULL, NULL}},
+	{"info", 0, 1, "[--json]", watch_cmd_info, NULL,
+	 "show the configuration and the state; --json: as a JSON object",
+	 parse_json, {info_flags, NULL}},
 	{"start", 0, 0, "", watch_cmd_call, PROC(UM_START, WATCH_ARG_NONE),
 	 "boot the VM", NULL, {NULL, NULL}},
 	{"stop", 0, 1, "[TIMEOUT]", watch_cmd_call, PROC(UM_STOP, WATCH_ARG_TIMEOUT),
@@ -312,8 +327,12 @@ static int remote_open_watch(struct watch *w, struct err *e)
 	return w->rpc ? 0 : -1;
 }
 
-int watch_list_host(struct remote_target *t)
+int watch_list_host(struct remote_target *t, int json)
 {
+	static const struct table_col cols[] = {
+		{"VM", "name"}, {"STATE", "state"}, {"PORT", "port"}, {"TLS", "tls"},
+	};
+	struct table tab;
 	ud_list_res l;
 	struct err e;
 
@@ -322,15 +341,23 @@ int watch_list_host(struct remote_target *t)
 		return e.code == ERR_TIMEDOUT || e.code == ERR_IO ? WATCH_NOMON
 								   : WATCH_FAILED;
 	}
-	printf("%-20s %-10s %6s %s\n", "VM", "STATE", "PORT", "TLS");
+	table_init(&tab, cols, (int)ARRAY_SIZE(cols));
 	for (u_int i = 0; i < l.vms.vms_len; i++) {
 		const ud_entry *v = &l.vms.vms_val[i];
-		char port[16];
 
-		snprintf(port, sizeof(port), "%u", v->port);
-		printf("%-20s %-10s %6s %s\n", v->vm, v->state,
-		       v->port ? port : "-", v->tls ? "yes" : "no");
+		table_str(&tab, v->vm);
+		table_str(&tab, v->state);
+		if (v->port)
+			table_num(&tab, v->port, NULL);
+		else
+			table_null(&tab);
+		table_bool(&tab, v->tls);
 	}
+	if (json)
+		table_print_json(&tab, stdout);
+	else
+		table_print(&tab, stdout);
+	table_free(&tab);
 	remote_list_free(&l);
 	return WATCH_OK;
 }
@@ -437,7 +464,7 @@ void watch_usage(FILE *f, const char *prog)
 	fprintf(f, "usage: %s [-c CONFIG] [-s SOCKET] [-escape KEY] [-redir]\n"
 		"                [-password-file FILE] [-tls] [-tls-ca FILE]\n"
 		"                VM[@HOST[:PORT]] [COMMAND [ARGS]]...\n"
-		"       %s -list @HOST[:PORT]\n"
+		"       %s -list @HOST[:PORT] [--json]\n"
 		"       %s -h | --help | -version\n"
 		"Controls the umlmon monitor of VM. The commands run in order; all are\n"
 		"checked first. Without a command, reads commands from the terminal\n"
@@ -451,7 +478,7 @@ void watch_usage(FILE *f, const char *prog)
 		"  -tls         VM@HOST: TLS, whatever umldir says the monitor speaks\n"
 		"  -tls-ca FILE  VM@HOST: TLS, the certificate verified against FILE\n"
 		"                (else $UMLWATCH_TLS_CA; without either it is not checked)\n"
-		"  -list @HOST  the VMs of HOST (its umldir)\n"
+		"  -list @HOST  the VMs of HOST (its umldir); --json: as JSON\n"
 		"  -h, --help   this text\n"
 		"  -version     the version\n\n"
 		"commands (any unique prefix works):\n", prog, prog, prog);

@@ -60,7 +60,7 @@ int watch_parse_escape(const char *s, int *key, struct err *e);
 
 int watch_open(struct watch *w, struct err *e);
 /* umlwatch -list @HOST: the VMs umldir knows there. */
-int watch_list_host(struct remote_target *t);
+int watch_list_host(struct remote_target *t, int json);
 void watch_close(struct watch *w);
 /* Checks with the monitor what only it knows (the channel names) for
  * all steps, before the first runs. */

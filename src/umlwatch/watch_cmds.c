@@ -111,7 +111,6 @@ int watch_cmd_info(void *ctx, const struct cmd_call *s)
 	um_info r;
 	struct err e;
 
-	(void)s;
 	switch (get_info(w, &r, -1, &e)) {
 	case -1:
 		fprintf(stderr, "umlwatch: %s: %s\n", w->vm, e.msg);
@@ -121,7 +120,10 @@ int watch_cmd_info(void *ctx, const struct cmd_call *s)
 		return WATCH_FAILED;
 	}
 	vminfo_fields(&r, &v);
-	vminfo_print_text(stdout, &v);
+	if (s->flag)
+		vminfo_print_json(stdout, &v);
+	else
+		vminfo_print_text(stdout, &v);
 	vminfo_free(&v);
 	xdr_free((xdrproc_t)xdr_um_info, (char *)&r);
 	return WATCH_OK;

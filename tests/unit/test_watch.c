@@ -165,7 +165,9 @@ static void prompt_lines(void **state)
 	assert_int_equal(line("stop 5 6", &s, &e), -1);
 	assert_string_equal(e.msg, "stop: too many arguments (usage: stop [TIMEOUT])");
 	assert_int_equal(line("info x", &s, &e), -1);
-	assert_string_equal(e.msg, "info: unexpected argument 'x' (it takes none)");
+	assert_string_equal(e.msg, "info: unexpected argument 'x' (it takes only --json)");
+	assert_int_equal(line("info --json", &s, &e), 0);
+	assert_int_equal(s.flag, 1);
 	assert_int_equal(line("conect con1", &s, &e), -1);
 	assert_string_equal(e.msg, "unknown command 'conect' (did you mean connect?)");
 	assert_int_equal(line("connect con1 rw", &s, &e), -1);

@@ -1,0 +1,111 @@
+#!/bin/bash
+# Every --json of umladmin and umlwatch parses (python3 -m json.tool) and
+# holds the fields its table shows, and umladmin password with a real TCP
+# monitor: vm1 (tcp = yes) and umldir in one network namespace, umlwatch
+# in another (remote_lib.sh).
+# - password from stdin and from the prompt (twice, no echo; differing
+#   answers change nothing): the file is root's, mode 0600, holds the
+#   password; the monitor takes it at once over TCP, the old one no more;
+# - umladmin list, config, update --json; umlwatch VM -info --json (the
+#   fields of -info), umlwatch -list @HOST --json (those of -list).
+. "$(dirname "$0")/remote_lib.sh"
+
+remote_setup
+PW0='first-Secret-pw'
+pw1=$(pwfile vm1 "$PW0")
+printf 'tcp = yes\npassword_file = %s\n' "$pw1" >>"$CONF"
+add_vm vm2 'memory = 64M' 'ubd0 = /disks/root.dsk' 'start = off'
+mkimage vm1
+start_umldir
+start_monitor vm1
+wait_listed vm1 stopped
+port=$(tcp_port vm1)
+remote_info() { UMLWATCH_PASSWORD=$1 cwatch "vm1@$SRV_ADDR" -info "${@:2}"; }
+remote_info "$PW0" >/dev/null || fail "-info over TCP with the first password"
+
+# ---- password from stdin ----
+expect_fail "password: vm2: no 'password_file' in \[vm2\] of $CONF" "$UMLADMIN" password vm2 </dev/null
+expect_fail "password: vm1: the password is too short \(8 characters or more\)" \
+	"$UMLADMIN" password vm1 <<<"short"
+PW1='second-Secret-pw'
+out=$("$UMLADMIN" password vm1 <<<"$PW1" 2>&1) || fail "password from stdin: $out"
+log "password said: $out"
+printf '%s\n' "$out" | grep >/dev/null "^umladmin: vm1: password set in $pw1$" || fail "password said: $out"
+printf '%s\n' "$out" | grep -E >/dev/null "^vm1: reload" || fail "password: the monitor did not reload: $out"
+[ "$(stat -c '%a %U %G' "$pw1")" = "600 root root" ] || fail "$pw1: $(stat -c '%a %U %G' "$pw1")"
+[ "$(cat "$pw1")" = "$PW1" ] || fail "$pw1 does not hold the new password"
+remote_info "$PW1" >/dev/null || fail "-info over TCP with the password set from stdin"
+expect_fail "password|authenticat" remote_info "$PW0"
+
+# ---- password at the prompt: twice, without echo ----
+PW2='third-Secret-pw'
+tm_new adm
+tm_send adm "$UMLADMIN password vm1" Enter
+tm_wait adm 'New password for vm1: $'
+tm_send adm "$PW2" Enter
+tm_wait adm 'Again: $'
+tm_send adm "not-$PW2" Enter
+tm_wait adm 'the passwords differ; nothing changed'
+[ "$(cat "$pw1")" = "$PW1" ] || fail "differing answers changed $pw1"
+tm_send adm "$UMLADMIN password vm1" Enter
+tm_wait adm 'New password for vm1: $'
+tm_send adm "$PW2" Enter
+tm_wait adm 'Again: $'
+tm_send adm "$PW2" Enter
+tm_wait adm "password set in $pw1"
+tm_capture adm | grep -F >/dev/null -- "$PW2" && fail "the password was echoed: $(tm_capture adm)"
+[ "$(cat "$pw1")" = "$PW2" ] || fail "$pw1 does not hold the password typed"
+[ "$(stat -c '%a' "$pw1")" = 600 ] || fail "$pw1: mode $(stat -c '%a' "$pw1")"
+remote_info "$PW2" >/dev/null || fail "-info over TCP with the password typed"
+
+# ---- JSON: parses, and holds what the tables show ----
+jcheck() { # WHAT FILE PYTHON [ARGS]: the data is d, ARGS sys.argv[2:]
+	python3 -m json.tool "$2" >/dev/null || fail "$1: not JSON: $(cat "$2")"
+	python3 -c "import json, sys; d = json.load(open(sys.argv[1])); $3" "$2" "${@:4}" ||
+		fail "$1: $(cat "$2")"
+}
+"$UMLADMIN" list --json >"$T/list.json" || fail "list --json"
+jcheck "list --json" "$T/list.json" "
+v = {r['name']: r for r in d}
+assert set(v) == {'vm1', 'vm2'}
+assert all(list(r) == ['name', 'state', 'memory', 'start', 'uptime', 'monitor_pid', 'tcp_port', 'disks', 'notes'] for r in d)
+assert v['vm1']['tcp_port'] == $port, v['vm1']
+assert v['vm1']['state'] == 'stopped'
+"
+heads=$("$UMLADMIN" list | head -n 1 | wc -w)
+[ "$heads" = 9 ] || fail "list shows $heads columns, its JSON 9 keys"
+"$UMLADMIN" config vm1 --json >"$T/config.json" || fail "config --json"
+jcheck "config --json" "$T/config.json" "
+v = {r['key']: r for r in d}
+assert v['password_file'] == {'key': 'password_file', 'value': '$pw1', 'from': 'vm1'}, v['password_file']
+assert v['tcp']['value'] == 'yes'
+"
+rows=$(python3 -c "import json, sys; print(len(json.load(open(sys.argv[1]))))" "$T/config.json")
+[ "$("$UMLADMIN" config vm1 | tail -n +2 | wc -l)" = "$rows" ] ||
+	fail "config: the text and the JSON have different rows"
+"$UMLADMIN" update --json >"$T/update.json" || fail "update --json: $(cat "$T/update.json")"
+jcheck "update --json" "$T/update.json" "
+v = {r['name']: r for r in d}
+assert v['vm1']['action'] == 'unchanged' and v['vm2']['action'] == 'none', v
+"
+# umlwatch -info --json: every field of -info, with the same text
+remote_info "$PW2" --json >"$T/info.json" || fail "-info --json"
+remote_info "$PW2" >"$T/info.txt" || fail "-info"
+jcheck "-info --json" "$T/info.json" "
+text = {}
+for l in open(sys.argv[2]):
+    text[l[:13].rstrip().replace(' ', '_')] = l[14:].rstrip('\n')
+assert d['name'] == 'vm1' and d['state'] == 'stopped', d
+assert list(d) == list(text), (list(d), list(text))
+assert d == text, (d, text)
+" "$T/info.txt"
+watch vm1 -info --json >"$T/info-local.json" || fail "-info --json (local)"
+jcheck "-info --json (local)" "$T/info-local.json" "assert d['monitor_pid'] == '$(monitor_pid vm1)', d"
+expect_fail "unknown command '-jsn'" watch vm1 -info --jsn
+# umlwatch -list @HOST --json
+cwatch -list "@$SRV_ADDR" --json >"$T/hostlist.json" || fail "-list --json"
+jcheck "-list --json" "$T/hostlist.json" "
+assert d == [{'name': 'vm1', 'state': 'stopped', 'port': $port, 'tls': False}], d
+"
+expect_fail "-list takes @HOST\[:PORT\] \[--json\] and nothing else" cwatch -list "@$SRV_ADDR" --xml
+log "PASS"
