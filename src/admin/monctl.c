@@ -61,6 +61,7 @@ void monctl_call_all(const struct config *cfg, struct monctl_result *r, int n,
 		o[i].r = &r[i];
 		o[i].sent = now_ms();
 		o[i].c = rpc_client_unix(sock, UMLMONCTRL_PROG, UMLMONCTRL_V1, &e);
+		free(sock);
 		if (!o[i].c || rpc_client_send(o[i].c, proc, xargs, args,
 					       (xdrproc_t)xdr_um_result,
 					       sizeof(um_result), answered, &o[i],
