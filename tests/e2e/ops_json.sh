@@ -39,6 +39,14 @@ expect_fail "password|authenticat" remote_info "$PW0"
 
 # ---- password at the prompt: twice, without echo ----
 PW2='third-Secret-pw'
+tm_count() { # REGEX N: until the screen of adm has N lines that match
+	for _ in $(seq 300); do
+		[ "$(tm_capture adm | grep -cE -- "$1")" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	tm_capture adm | sed 's/^/  | /' >&2
+	fail "adm: fewer than $2 lines /$1/ on the screen within 30s"
+}
 tm_new adm
 tm_send adm "$UMLADMIN password vm1" Enter
 tm_wait adm 'New password for vm1: $'
@@ -47,10 +55,12 @@ tm_wait adm 'Again: $'
 tm_send adm "not-$PW2" Enter
 tm_wait adm 'the passwords differ; nothing changed'
 [ "$(cat "$pw1")" = "$PW1" ] || fail "differing answers changed $pw1"
+# the prompts of the first try are still on the screen: the second's
+# are counted
 tm_send adm "$UMLADMIN password vm1" Enter
-tm_wait adm 'New password for vm1: $'
+tm_count 'New password for vm1: $' 2
 tm_send adm "$PW2" Enter
-tm_wait adm 'Again: $'
+tm_count 'Again: $' 2
 tm_send adm "$PW2" Enter
 tm_wait adm "password set in $pw1"
 tm_capture adm | grep -F >/dev/null -- "$PW2" && fail "the password was echoed: $(tm_capture adm)"
