@@ -1,5 +1,5 @@
-/* image.c -- the default root image: busybox in an ext4 file system made
- * with mke2fs -d from a staged tree. No download, no loop mount. */
+/* image.c -- root images: the staged tree written as an ext4 file system
+ * with mke2fs -d (no loop mount), and the default one's tree, busybox. */
 #include "host/image.h"
 
 #include <errno.h>
@@ -16,9 +16,11 @@
 
 #include "common/log.h"
 #include "host/elfdeps.h"
+#include "host/image_int.h"
 #include "host/tmpfile.h"
 
 #define DEFAULT_SIZE (64ULL << 20)
+#define DEFAULT_DEBIAN_SIZE (1ULL << 30)
 #define DEFAULT_BUSYBOX "/bin/busybox"
 
 extern char **environ;
@@ -105,8 +107,8 @@ static int is_static_elf(const char *path, struct err *e)
 	return st;
 }
 
-static int put_file(const char *root, const char *rel, const char *text,
-		    mode_t mode, struct err *e)
+int image_put_file(const char *root, const char *rel, const char *text,
+		   mode_t mode, struct err *e)
 {
 	char *path = xasprintf("%s/%s", root, rel);
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -132,19 +134,37 @@ static int rm_entry(const char *path, const struct stat *st, int flag,
 	return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
+/* never into a mount point: nothing may be left mounted in a staged tree,
+ * but if something were, it is not ours to delete */
 static void rm_tree(const char *dir)
 {
-	nftw(dir, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+	nftw(dir, rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
-static void progress(const struct image_opts *o, const char *step)
+void image_progress(const struct image_opts *o, const char *step)
 {
 	if (o->progress)
 		fprintf(stderr, "umladmin: %s: %s\n", o->path, step);
 }
 
-/* The tree of the guest in dir. */
-static int stage(const struct image_opts *o, const char *dir, struct err *e)
+char *image_hash_password(const char *password, struct err *e)
+{
+	/* SHA-512 crypt with a random salt (libxcrypt) */
+	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+	struct crypt_data cd;
+	const char *h;
+
+	memset(&cd, 0, sizeof(cd));
+	if (!crypt_gensalt_rn("$6$", 0, NULL, 0, salt, sizeof(salt)) ||
+	    !(h = crypt_r(password, salt, &cd)) || h[0] != '$') {
+		err_sys(e, "crypt: cannot hash the root password");
+		return NULL;
+	}
+	return xstrdup(h);
+}
+
+/* The busybox tree of the guest in dir. */
+static int stage_busybox(const struct image_opts *o, const char *dir, struct err *e)
 {
 	static const char *dirs[] = {"bin", "sbin", "usr", "usr/bin", "usr/sbin",
 				     "etc", "etc/init.d", "dev", "proc", "sys",
@@ -203,20 +223,8 @@ static int stage(const struct image_opts *o, const char *dir, struct err *e)
 		}
 		free(link);
 	}
-	if (o->root_password) {
-		/* SHA-512 crypt with a random salt (libxcrypt) */
-		char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-		struct crypt_data cd;
-		const char *h;
-
-		memset(&cd, 0, sizeof(cd));
-		if (!crypt_gensalt_rn("$6$", 0, NULL, 0, salt, sizeof(salt)) ||
-		    !(h = crypt_r(o->root_password, salt, &cd)) || h[0] != '$') {
-			err_sys(e, "crypt: cannot hash the root password");
-			goto out;
-		}
-		hash = xstrdup(h);
-	}
+	if (o->root_password && !(hash = image_hash_password(o->root_password, e)))
+		goto out;
 	sb_printf(&text,
 		  "# busybox init, written by umladmin mkimage\n"
 		  "::sysinit:/etc/init.d/rcS\n"
@@ -226,7 +234,7 @@ static int stage(const struct image_opts *o, const char *dir, struct err *e)
 		  "# umlwatch -ctrlaltdel and -stop: power off (the kernel exits 0)\n"
 		  "::ctrlaltdel:/sbin/poweroff\n"
 		  "::shutdown:/bin/umount -a -r\n");
-	if (put_file(dir, "etc/inittab", text.buf, 0644, e) < 0)
+	if (image_put_file(dir, "etc/inittab", text.buf, 0644, e) < 0)
 		goto out;
 	sb_free(&text);
 	sb_printf(&text,
@@ -240,53 +248,40 @@ static int stage(const struct image_opts *o, const char *dir, struct err *e)
 		  "# from the monitor's kernel command line: umlmon.name=VM, the VM's\n"
 		  "# name, and umlmon.net=IF,ADDR[,PEER], the interfaces' addresses\n"
 		  "host=umlvm\n"
-		  "for a in $(cat /proc/cmdline); do\n"
-		  "\tcase \"$a\" in\n"
-		  "\tumlmon.name=?*) host=\"${a#umlmon.name=}\";;\n"
-		  "\tumlmon.net=*)\n"
-		  "\t\tset -- $(echo \"${a#umlmon.net=}\" | tr , ' ')\n"
-		  "\t\tip link set \"$1\" up\n"
-		  "\t\tif [ -n \"$3\" ]; then\n"
-		  "\t\t\tip addr add \"$2\" peer \"$3\" dev \"$1\"\n"
-		  "\t\t\tip route add default via \"$3\" dev \"$1\"\n"
-		  "\t\telse\n"
-		  "\t\t\tip addr add \"$2\" dev \"$1\"\n"
-		  "\t\tfi;;\n"
-		  "\tesac\n"
-		  "done\n"
+		  IMAGE_SH_CMDLINE
 		  "# the image's own name if it has one (mkimage -hostname), else the VM's\n"
 		  "[ -s /etc/hostname ] && host=$(cat /etc/hostname)\n"
 		  "hostname \"$host\"\n"
 		  "# tell the monitor (its log: 'guest notification: ...')\n"
 		  "[ -w /proc/mconsole ] && echo -n \"%s\" >/proc/mconsole\n",
 		  IMAGE_INIT_MARK, IMAGE_READY_MARK);
-	if (put_file(dir, "etc/init.d/rcS", text.buf, 0755, e) < 0)
+	if (image_put_file(dir, "etc/init.d/rcS", text.buf, 0755, e) < 0)
 		goto out;
 	sb_free(&text);
 	if (o->hostname) {
 		sb_printf(&text, "%s\n", o->hostname);
-		if (put_file(dir, "etc/hostname", text.buf, 0644, e) < 0)
+		if (image_put_file(dir, "etc/hostname", text.buf, 0644, e) < 0)
 			goto out;
 	}
 	sb_free(&text);
 	sb_printf(&text, "root:x:0:0:root:/root:/bin/sh\n"
 		  "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n");
-	if (put_file(dir, "etc/passwd", text.buf, 0644, e) < 0)
+	if (image_put_file(dir, "etc/passwd", text.buf, 0644, e) < 0)
 		goto out;
 	sb_free(&text);
 	/* an empty password field: busybox login lets root in at once */
 	sb_printf(&text, "root:%s:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n",
 		  hash ? hash : "");
-	if (put_file(dir, "etc/shadow", text.buf, 0600, e) < 0)
+	if (image_put_file(dir, "etc/shadow", text.buf, 0600, e) < 0)
 		goto out;
-	if (put_file(dir, "etc/group", "root:x:0:\nnogroup:x:65534:\n", 0644, e) < 0 ||
-	    put_file(dir, "etc/fstab",
+	if (image_put_file(dir, "etc/group", "root:x:0:\nnogroup:x:65534:\n", 0644, e) < 0 ||
+	    image_put_file(dir, "etc/fstab",
 		     "/dev/ubda / ext4 defaults 0 1\nproc /proc proc defaults 0 0\n",
 		     0644, e) < 0 ||
-	    put_file(dir, "etc/profile",
+	    image_put_file(dir, "etc/profile",
 		     "export PATH=/bin:/sbin:/usr/bin:/usr/sbin\n"
 		     "export PS1='\\u@\\h:\\w\\$ '\n", 0644, e) < 0 ||
-	    put_file(dir, "etc/issue",
+	    image_put_file(dir, "etc/issue",
 		     "umlmon default image (busybox) \\n \\l\n\n", 0644, e) < 0)
 		goto out;
 	rc = 0;
@@ -298,11 +293,12 @@ out:
 	return rc;
 }
 
-int image_build_busybox_at(int dirfd, const char *name,
-			  const struct image_opts *o, struct err *e)
+int image_build_at(int dirfd, const char *name, const struct image_opts *o,
+		   struct err *e)
 {
 	const char *bb = o->busybox ? o->busybox : DEFAULT_BUSYBOX;
-	uint64_t size = o->size ? o->size : DEFAULT_SIZE;
+	int debian = o->kind == IMAGE_DEBIAN;
+	uint64_t size = o->size ? o->size : debian ? DEFAULT_DEBIAN_SIZE : DEFAULT_SIZE;
 	const char *tmpdir = getenv("TMPDIR");
 	char *staging, sizek[32];
 	struct tmpfile t = {.fd = -1};
@@ -315,7 +311,7 @@ int image_build_busybox_at(int dirfd, const char *name,
 		err_set(e, "%s: exists (use -f to replace it)", o->path);
 		return -1;
 	}
-	if (!is_static_elf(bb, e))
+	if (!debian && !is_static_elf(bb, e))
 		return -1;
 	staging = xasprintf("%s/umlmon-image.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
 	if (!mkdtemp(staging)) {
@@ -324,13 +320,18 @@ int image_build_busybox_at(int dirfd, const char *name,
 		return -1;
 	}
 	sb_init(&errs);
-	progress(o, "staging busybox");
-	if (stage(o, staging, e) < 0)
-		goto out;
+	if (debian) {
+		if (image_stage_debian(o, staging, e) < 0)
+			goto out;
+	} else {
+		image_progress(o, "staging busybox");
+		if (stage_busybox(o, staging, e) < 0)
+			goto out;
+	}
 	/* the image has no name until it is complete and has its owner */
 	if (tmpfile_new(&t, dirfd, name, 0600, o->path, e) < 0)
 		goto out;
-	progress(o, "writing the ext4 file system");
+	image_progress(o, "writing the ext4 file system");
 	snprintf(sizek, sizeof(sizek), "%llu", (unsigned long long)(size >> 10));
 	{
 		/* mke2fs writes through our fd: it opens no name of ours */
@@ -354,12 +355,16 @@ int image_build_busybox_at(int dirfd, const char *name,
 		err_sys(e, "%s: chmod", o->path);
 		goto out;
 	}
+	if (o->interrupted && *o->interrupted) {
+		err_code(e, ERR_STATE, "%s: interrupted; nothing was written", o->path);
+		goto out;
+	}
 	if (tmpfile_commit(&t, o->force, e) < 0) {
 		if (errno == EEXIST)
 			err_set(e, "%s: exists (use -f to replace it)", o->path);
 		goto out;
 	}
-	progress(o, "done");
+	image_progress(o, "done");
 	rc = 0;
 out:
 	tmpfile_abort(&t);
@@ -369,7 +374,7 @@ out:
 	return rc;
 }
 
-int image_build_busybox(const struct image_opts *o, struct err *e)
+int image_build(const struct image_opts *o, struct err *e)
 {
 	const char *slash = strrchr(o->path, '/');
 	char *dir;
@@ -388,7 +393,7 @@ int image_build_busybox(const struct image_opts *o, struct err *e)
 		return -1;
 	}
 	free(dir);
-	rc = image_build_busybox_at(dirfd, slash ? slash + 1 : o->path, o, e);
+	rc = image_build_at(dirfd, slash ? slash + 1 : o->path, o, e);
 	close(dirfd);
 	return rc;
 }

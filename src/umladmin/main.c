@@ -86,13 +86,35 @@ static int valid_hostname(const char *h)
 		      "0123456789-_.") == n;
 }
 
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* Ctrl-C, SIGTERM and a lost terminal stop a long operation, which then
+ * cleans up (no SA_RESTART: a blocked read returns). */
+static void catch_interrupts(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
 static int do_mkimage(void *ctx, const struct cmd_call *call)
 {
 	const char *cfgpath = ((const struct run *)ctx)->cfgpath;
 	int argc = call->argc;
 	char **argv = call->argv;
-	struct image_opts o = {.owner = (uid_t)-1, .group = (gid_t)-1};
-	const char *out = NULL, *vmname = NULL;
+	struct image_opts o = {.owner = (uid_t)-1, .group = (gid_t)-1,
+			       .interrupted = &interrupted};
+	const char *out = NULL, *vmname = NULL, *kind = NULL;
 	struct admin_image t;
 	struct err e;
 	int rc;
@@ -119,25 +141,51 @@ static int do_mkimage(void *ctx, const struct cmd_call *call)
 				    "64 letters, digits, '-', '_' and '.')", o.hostname);
 		} else if (!strcmp(a, "-password") && i + 1 < argc) {
 			o.root_password = argv[++i];
+		} else if (!strcmp(a, "-mirror") && i + 1 < argc) {
+			o.mirror = argv[++i];
+		} else if (!strcmp(a, "-suite") && i + 1 < argc) {
+			o.suite = argv[++i];
+		} else if (!strcmp(a, "-ssh-key") && i + 1 < argc) {
+			o.ssh_key = argv[++i];
+		} else if (!strcmp(a, "-cache") && i + 1 < argc) {
+			o.cache = argv[++i];
 		} else if (!strcmp(a, "-f")) {
 			o.force = 1;
 		} else if (!strcmp(a, "-o") && i + 1 < argc) {
 			out = argv[++i];
-		} else if (a[0] != '-' && !vmname) {
+		} else if (a[0] != '-' && !vmname && !out) {
 			vmname = a;
+		} else if (a[0] != '-' && !kind) {
+			kind = a;
 		} else {
 			die(2, "mkimage: unexpected argument '%s'", a);
 		}
 	}
+	if (out && vmname && !kind) {
+		/* -o FILE debian: the word after -o's file is the kind */
+		kind = vmname;
+		vmname = NULL;
+	}
 	if (!!out == !!vmname)
 		die(2, "mkimage: give either a VM or -o FILE");
+	if (kind && !strcmp(kind, "debian"))
+		o.kind = IMAGE_DEBIAN;
+	else if (kind && strcmp(kind, "busybox"))
+		die(2, "mkimage: '%s': no such image (busybox or debian)", kind);
+	if (o.kind != IMAGE_DEBIAN && (o.mirror || o.suite || o.ssh_key || o.cache))
+		die(2, "mkimage: -mirror, -suite, -ssh-key and -cache are for the "
+		    "debian image");
+	if (o.kind == IMAGE_DEBIAN && geteuid() != 0)
+		die(1, "mkimage: debian: needs root (debootstrap installs packages "
+		    "as root into the tree)");
 	if (vmname && geteuid() != 0)
 		die(1, "mkimage: %s: needs root (the image goes into the VM's jail, "
 		    "owned by its vmuser); -o FILE works for anyone", vmname);
+	catch_interrupts();
 	if (!vmname) {
 		o.path = out;
-		if (image_build_busybox(&o, &e) < 0)
-			die(1, "mkimage: %s", e.msg);
+		if (image_build(&o, &e) < 0)
+			die(interrupted ? 130 : 1, "mkimage: %s", e.msg);
 		printf("umladmin: built %s\n", out);
 		return 0;
 	}
@@ -152,13 +200,13 @@ static int do_mkimage(void *ctx, const struct cmd_call *call)
 	o.path = t.path;
 	o.owner = t.uid;
 	o.group = t.gid;
-	rc = image_build_busybox_at(t.dirfd, t.name, &o, &e);
+	rc = image_build_at(t.dirfd, t.name, &o, &e);
 	if (rc < 0)
 		fprintf(stderr, "umladmin: mkimage: %s\n", e.msg);
 	else
 		printf("umladmin: built %s\n", t.path);
 	admin_image_free(&t);
-	return rc < 0 ? 1 : 0;
+	return rc < 0 ? (interrupted ? 130 : 1) : 0;
 }
 
 struct tally {
@@ -521,14 +569,6 @@ static int do_stop(void *ctx, const struct cmd_call *call)
 	return failed ? 1 : 0;
 }
 
-static volatile sig_atomic_t interrupted;
-
-static void on_sigint(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
-
 /* Progress on the terminal; Ctrl-C stops the operation. */
 static int progress(uint64_t done, uint64_t total, void *arg)
 {
@@ -553,7 +593,6 @@ static int do_disk(void *ctx, const struct cmd_call *call)
 	struct diskjob_args a;
 	struct disk_ctx c;
 	struct config *cfg;
-	struct sigaction sa;
 	struct strbuf text;
 	struct err e;
 	int shown = 0, rc;
@@ -570,10 +609,7 @@ static int do_disk(void *ctx, const struct cmd_call *call)
 		die(1, "disk: %s: no such VM in %s", vm, cfgpath);
 	if (disk_ctx_init(&c, cfg, vm, &e) < 0)
 		die(1, "disk: %s", e.msg);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigint;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	catch_interrupts();
 	sb_init(&text);
 	rc = diskjob_run(&c, &a, progress, &shown, &text, &e);
 	if (shown)
@@ -596,13 +632,21 @@ static const struct cmd commands[] = {
 	 "create the state and shared directories and install the UML\n"
 	 "kernel (default /usr/bin/linux) as SHARED/kernels/linux (root)",
 	 NULL, {NULL, NULL}},
-	{"mkimage", 0, 64, "[-size SIZE] [-hostname NAME] [-password PW] [-f] VM",
+	{"mkimage", 0, 64, "[-size SIZE] [-hostname NAME] [-password PW] [-f] VM "
+	 "[busybox]",
 	 do_mkimage, NULL,
 	 "build the default busybox root image as the VM's ubd0 (in its\n"
 	 "jail, owned by its vmuser; root); SIZE: 8M or more, e.g. 1.5G",
 	 NULL, {NULL, NULL}},
-	{"mkimage", 0, 64, "[-size SIZE] [-hostname NAME] [-password PW] [-f] -o FILE",
+	{"mkimage", 0, 64, "[-size SIZE] [-hostname NAME] [-password PW] [-f] -o FILE "
+	 "[busybox]",
 	 NULL, NULL, "the same, into any file", NULL, {NULL, NULL}},
+	{"mkimage", 0, 64, "[-ssh-key FILE] [-mirror URL] [-suite NAME] [-cache DIR] "
+	 "VM|-o FILE debian",
+	 NULL, NULL,
+	 "a Debian image with systemd (1G by default; -size, -hostname,\n"
+	 "-password and -f as above) made with debootstrap from the mirror\n"
+	 "and release the host's apt uses (root)", NULL, {NULL, NULL}},
 	{"disk", 0, 64, "[-vm VM] OP PATH [ARG]", do_disk, NULL,
 	 "disk images, here rather than through a monitor: info, check,\n"
 	 "create, delete, copy, resize, merge (see umladmin(8)); without\n"

@@ -78,7 +78,7 @@ static void build(void **state)
 	o.path = img;
 	o.size = 32ULL << 20;
 	o.hostname = "testvm";
-	assert_int_equal(image_build_busybox(&o, &e), 0);
+	assert_int_equal(image_build(&o, &e), 0);
 	assert_int_equal(stat(img, &st), 0);
 	assert_int_equal(st.st_size, 32LL << 20);
 	assert_int_equal(entries(dir), 1); /* no temp file left */
@@ -114,7 +114,7 @@ static void build(void **state)
 	free(out);
 
 	/* an existing image is kept */
-	assert_int_equal(image_build_busybox(&o, &e), -1);
+	assert_int_equal(image_build(&o, &e), -1);
 	assert_non_null(strstr(e.msg, img));
 	assert_non_null(strstr(e.msg, "exists (use -f to replace it)"));
 	assert_int_equal(stat(img, &st2), 0);
@@ -127,7 +127,7 @@ static void build(void **state)
 	o.force = 1;
 	o.root_password = "s3cret";
 	o.hostname = NULL;
-	assert_int_equal(image_build_busybox(&o, &e), 0);
+	assert_int_equal(image_build(&o, &e), 0);
 	out = debugfs(img, "cat /etc/shadow");
 	assert_non_null(strstr(out, "root:$6$"));
 	assert_null(strstr(out, "s3cret"));
@@ -151,16 +151,16 @@ static void failures_leave_nothing(void **state)
 	setenv("TMPDIR", tmpdir, 1);
 	o.path = img;
 	o.busybox = "/nonexistent/busybox";
-	assert_int_equal(image_build_busybox(&o, &e), -1);
+	assert_int_equal(image_build(&o, &e), -1);
 	assert_non_null(strstr(e.msg, "/nonexistent/busybox"));
 	/* a dynamic executable is refused, naming it */
 	o.busybox = "/bin/ls";
-	assert_int_equal(image_build_busybox(&o, &e), -1);
+	assert_int_equal(image_build(&o, &e), -1);
 	assert_non_null(strstr(e.msg, "/bin/ls: dynamically linked"));
 	/* mke2fs fails on an absurd size: no temp file, no staging dir */
 	o.busybox = NULL;
 	o.size = 4096;
-	assert_int_equal(image_build_busybox(&o, &e), -1);
+	assert_int_equal(image_build(&o, &e), -1);
 	assert_non_null(strstr(e.msg, "mke2fs failed"));
 	assert_int_equal(entries(tmpdir), 0);
 	unsetenv("TMPDIR");
@@ -189,10 +189,10 @@ static void planted_names(void **state)
 	assert_int_equal(symlink(target, img), 0);
 	o.path = img;
 	o.size = 16ULL << 20;
-	assert_int_equal(image_build_busybox(&o, &e), -1);
+	assert_int_equal(image_build(&o, &e), -1);
 	assert_non_null(strstr(e.msg, "exists (use -f to replace it)"));
 	o.force = 1;
-	assert_int_equal(image_build_busybox(&o, &e), 0);
+	assert_int_equal(image_build(&o, &e), 0);
 	assert_int_equal(lstat(img, &st2), 0);
 	assert_true(S_ISREG(st2.st_mode));
 	assert_int_equal(st2.st_mode & 07777, 0640);
@@ -204,7 +204,7 @@ static void planted_names(void **state)
 	/* a hard link to the target: the name is replaced, the file is not */
 	assert_int_equal(unlink(img), 0);
 	assert_int_equal(link(target, img), 0);
-	assert_int_equal(image_build_busybox(&o, &e), 0);
+	assert_int_equal(image_build(&o, &e), 0);
 	assert_int_equal(stat(target, &st2), 0);
 	assert_int_equal(st2.st_nlink, 1);
 	assert_int_equal(st2.st_size, 8);
@@ -232,13 +232,13 @@ static void at_dirfd(void **state)
 	assert_true(dfd >= 0);
 	o.path = img;
 	o.size = 16ULL << 20;
-	assert_int_equal(image_build_busybox_at(dfd, "at.dsk", &o, &e), 0);
+	assert_int_equal(image_build_at(dfd, "at.dsk", &o, &e), 0);
 	assert_int_equal(stat(img, &st), 0);
 	assert_int_equal(st.st_size, 16LL << 20);
 	close(dfd);
 	unlink(img);
 	o.path = "/nonexistent-umlmon/x.dsk";
-	assert_int_equal(image_build_busybox(&o, &e), -1);
+	assert_int_equal(image_build(&o, &e), -1);
 	assert_non_null(strstr(e.msg, "/nonexistent-umlmon/x.dsk: directory "
 			       "/nonexistent-umlmon: No such file"));
 	assert_int_equal(entries(dir), 0);
