@@ -169,6 +169,7 @@ static int run_tool(const struct image_opts *o, char *const argv[],
 {
 	int p[2], st, status = -1;
 	struct strbuf line;
+	int64_t killed_at = 0;
 	pid_t pid;
 	int killed = 0;
 
@@ -213,6 +214,12 @@ static int run_tool(const struct image_opts *o, char *const argv[],
 		if (o->interrupted && *o->interrupted && !killed) {
 			kill(-pid, SIGTERM);
 			killed = 1;
+			killed_at = now_ms();
+		}
+		/* what holds the pipe and ignores SIGTERM */
+		if (killed == 1 && now_ms() - killed_at > 5000) {
+			kill(-pid, SIGKILL);
+			killed = 2;
 		}
 		/* a second at most: an interrupt is seen without output */
 		if (poll(&pfd, 1, 1000) <= 0)
@@ -265,15 +272,6 @@ static const char *last_line(struct strbuf *tail)
 	return *start ? start : "(no output)";
 }
 
-static int interrupted(const struct image_opts *o, struct err *e)
-{
-	if (o->interrupted && *o->interrupted) {
-		err_code(e, ERR_STATE, "%s: interrupted; nothing was written", o->path);
-		return 1;
-	}
-	return 0;
-}
-
 /* Before a tree is staged: the mirror answers and has the suite. wget's
  * exit status says which (4: network, 8: the server said no). */
 static int check_mirror(const struct image_opts *o, const char *mirror,
@@ -305,16 +303,16 @@ static int check_mirror(const struct image_opts *o, const char *mirror,
 	}
 	if (st == 0)
 		rc = 0;
-	else if (st == 130)
-		interrupted(o, e);
+	else if (st < 0)
+		err_prefix(e, "mirror %s", mirror);
+	else if (image_interrupted(o, e))
+		rc = -1;
 	else if (st == 8)
 		err_code(e, ERR_NOENT, "mirror %s: no release '%s' there (%s: %s)",
 			 mirror, suite, url, last_line(&tail));
-	else if (st > 0)
+	else
 		err_code(e, ERR_IO, "mirror %s: unreachable (%s: %s)",
 			 mirror, url, last_line(&tail));
-	else
-		err_prefix(e, "mirror %s", mirror);
 out:
 	sb_free(&tail);
 	free(url);
@@ -546,7 +544,7 @@ int image_stage_debian(const struct image_opts *o, const char *dir, struct err *
 	}
 	if (st < 0)
 		goto out;
-	if (interrupted(o, e))
+	if (image_interrupted(o, e))
 		goto out;
 	if (st != 0) {
 		err_set(e, "debootstrap %s from %s failed (exit %d): %s", suite, mirror,

@@ -147,6 +147,14 @@ void image_progress(const struct image_opts *o, const char *step)
 		fprintf(stderr, "umladmin: %s: %s\n", o->path, step);
 }
 
+int image_interrupted(const struct image_opts *o, struct err *e)
+{
+	if (!o->interrupted || !*o->interrupted)
+		return 0;
+	err_code(e, ERR_STATE, "%s: interrupted; nothing was written", o->path);
+	return 1;
+}
+
 char *image_hash_password(const char *password, struct err *e)
 {
 	/* SHA-512 crypt with a random salt (libxcrypt) */
@@ -342,8 +350,10 @@ int image_build_at(int dirfd, const char *name, const struct image_opts *o,
 		if (access(argv[0], X_OK) < 0)
 			argv[0] = "/usr/sbin/mke2fs";
 		if (run(argv, t.fd, NULL, &errs) != 0) {
-			err_set(e, "%s: mke2fs failed: %s", o->path,
-				errs.buf ? errs.buf : "(no message)");
+			/* Ctrl-C on the terminal reaches mke2fs too */
+			if (!image_interrupted(o, e))
+				err_set(e, "%s: mke2fs failed: %s", o->path,
+					errs.buf ? errs.buf : "(no message)");
 			goto out;
 		}
 	}
@@ -355,10 +365,8 @@ int image_build_at(int dirfd, const char *name, const struct image_opts *o,
 		err_sys(e, "%s: chmod", o->path);
 		goto out;
 	}
-	if (o->interrupted && *o->interrupted) {
-		err_code(e, ERR_STATE, "%s: interrupted; nothing was written", o->path);
+	if (image_interrupted(o, e))
 		goto out;
-	}
 	if (tmpfile_commit(&t, o->force, e) < 0) {
 		if (errno == EEXIST)
 			err_set(e, "%s: exists (use -f to replace it)", o->path);

@@ -33,6 +33,9 @@ int image_put_file(const char *root, const char *rel, const char *text,
 char *image_hash_password(const char *password, struct err *e);
 /* A step of the build on stderr when o->progress. */
 void image_progress(const struct image_opts *o, const char *step);
+/* 1 with e if the caller's handler saw Ctrl-C or SIGTERM (the build
+ * then stops and leaves nothing); else 0. */
+int image_interrupted(const struct image_opts *o, struct err *e);
 /* Stages the Debian tree in dir (debimage.c). */
 int image_stage_debian(const struct image_opts *o, const char *dir,
 		       struct err *e);

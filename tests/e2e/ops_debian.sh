@@ -32,6 +32,10 @@ expect_fail "mkimage: mirror http://127.0.0.1:9/debian: unreachable" \
 "$UMLADMIN" mkimage -mirror http://127.0.0.1:9/debian deb debian >/dev/null 2>&1
 [ $? = 1 ] || fail "a broken mirror: exit status is not 1"
 no_leftovers "a broken mirror"
+# the mirror answers, but has no such release
+expect_fail "mkimage: mirror http://[^ ]*: no release 'nosuchsuite' there" \
+	"$UMLADMIN" mkimage -suite nosuchsuite deb debian
+no_leftovers "a release the mirror lacks"
 expect_fail "mkimage: 'ubuntu': no such image \(busybox or debian\)" \
 	"$UMLADMIN" mkimage deb ubuntu
 
