@@ -499,6 +499,13 @@ int image_stage_debian(const struct image_opts *o, const char *dir, struct err *
 	if (!suite)
 		goto out;
 	mirror = o->mirror ? xstrdup(o->mirror) : apt_host_mirror("", suite, e);
+	if (!mirror && o->suite) {
+		/* another release from the archive of the host's own */
+		char *own = apt_host_codename("", e);
+
+		mirror = own ? apt_host_mirror("", own, e) : NULL;
+		free(own);
+	}
 	if (!mirror)
 		goto out;
 	/* the key before the long part */
