@@ -167,7 +167,7 @@ static void show_line(const struct image_opts *o, const char *line)
 static int run_tool(const struct image_opts *o, char *const argv[],
 		    struct strbuf *tail, struct err *e)
 {
-	int p[2], st, status = -1;
+	int p[2], st = 0, status;
 	struct strbuf line;
 	int64_t killed_at = 0;
 	pid_t pid;
@@ -185,7 +185,7 @@ static int run_tool(const struct image_opts *o, char *const argv[],
 		return -1;
 	}
 	if (pid == 0) {
-		int null = open("/dev/null", O_RDONLY);
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 		setpgid(0, 0);
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -245,11 +245,21 @@ static int run_tool(const struct image_opts *o, char *const argv[],
 		keep_tail(tail, line.buf);
 	sb_free(&line);
 	close(p[0]);
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			break;
-	/* what it started in its group and left behind */
+	/* once it ended, what it started in its group and left behind; its
+	 * zombie keeps the group's id from being reused until then */
+	{
+		siginfo_t si;
+
+		while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0 &&
+		       errno == EINTR)
+			;
+	}
 	kill(-pid, SIGKILL);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR) {
+			err_sys(e, "%s: wait", argv[0]);
+			return -1;
+		}
 	if (o->progress)
 		fprintf(stderr, "\r\033[K");
 	status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
@@ -392,6 +402,26 @@ out:
 	return rc;
 }
 
+/* A public key (authorized_keys lines), never a private one. */
+static int check_ssh_key(const char *path, struct err *e)
+{
+	char *key = read_file(path, 1 << 16, NULL);
+	int rc = -1;
+
+	if (!key)
+		err_sys(e, "-ssh-key %s", path);
+	else if (strstr(key, "PRIVATE KEY"))
+		err_code(e, ERR_INVAL, "-ssh-key %s: a private key (give the .pub file)",
+			 path);
+	else if (strncmp(key, "ssh-", 4) && strncmp(key, "ecdsa-", 6) &&
+		 strncmp(key, "sk-", 3))
+		err_code(e, ERR_INVAL, "-ssh-key %s: not an OpenSSH public key", path);
+	else
+		rc = 0;
+	free(key);
+	return rc;
+}
+
 static int put_ssh_key(const struct image_opts *o, const char *dir, struct err *e)
 {
 	char *key = read_file(o->ssh_key, 1 << 16, NULL), *d;
@@ -509,10 +539,8 @@ int image_stage_debian(const struct image_opts *o, const char *dir, struct err *
 	if (!mirror)
 		goto out;
 	/* the key before the long part */
-	if (o->ssh_key && access(o->ssh_key, R_OK) < 0) {
-		err_sys(e, "-ssh-key %s", o->ssh_key);
+	if (o->ssh_key && check_ssh_key(o->ssh_key, e) < 0)
 		goto out;
-	}
 	if (access(DEBOOTSTRAP, X_OK) < 0) {
 		err_code(e, ERR_NOENT, "%s: %s (Debian package debootstrap)", DEBOOTSTRAP,
 			 strerror(errno));

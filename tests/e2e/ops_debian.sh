@@ -39,6 +39,12 @@ no_leftovers "a release the mirror lacks"
 expect_fail "mkimage: 'ubuntu': no such image \(busybox or debian\)" \
 	"$UMLADMIN" mkimage deb ubuntu
 
+# a private key is refused before anything is fetched
+ssh-keygen -q -t ed25519 -N '' -C umlmon-test -f "$T/key" || fail "ssh-keygen"
+expect_fail "mkimage: -ssh-key $T/key: a private key \(give the .pub file\)" \
+	"$UMLADMIN" mkimage -ssh-key "$T/key" deb debian
+no_leftovers "a private key"
+
 # ---- interrupted: SIGINT while debootstrap runs ----
 "$UMLADMIN" mkimage -cache "$CACHE" deb debian >"$T/int.out" 2>&1 &
 apid=$!
@@ -61,7 +67,6 @@ no_leftovers "an interrupted build"
 log "interrupted build left nothing"
 
 # ---- the image ----
-ssh-keygen -q -t ed25519 -N '' -C umlmon-test -f "$T/key" || fail "ssh-keygen"
 t0=$(date +%s%N)
 out=$("$UMLADMIN" mkimage -password s3cret -ssh-key "$T/key.pub" -cache "$CACHE" \
 	deb debian 2>&1) || fail "mkimage deb debian: $out"
