@@ -4,15 +4,21 @@
 # tree and no mount; a real build from the host's apt mirror (debootstrap,
 # its packages cached in the build dir across runs) boots under umlmon to
 # a login on con1 with a root password, systemd says "running" (not
-# degraded), the host name is the VM's, root's SSH key is in place, and
-# -stop shuts systemd down (its power-off in the console log).
+# degraded), the host name is the VM's, its address comes from umlmon.net=
+# (host_to_host), root logs in over SSH with the key, and -stop shuts
+# systemd down (its power-off in the console log).
 . "$(dirname "$0")/lib.sh"
 
 command -v debootstrap >/dev/null || need "debootstrap"
 command -v ssh-keygen >/dev/null || need "ssh-keygen (openssh-client)"
 command -v debugfs >/dev/null || need "debugfs (e2fsprogs)"
+command -v ssh >/dev/null || need "ssh (openssh-client)"
 setup
-add_vm deb 'memory = 256M' 'ubd0 = /disks/root.dsk' 'stop_timeout = 60'
+add_vm deb 'memory = 256M' 'ubd0 = /disks/root.dsk' 'stop_timeout = 60' \
+	'eth0 = host_to_host(proxy_if=umdeb0, proxy_addr=10.9.7.1, guest_addr=10.9.7.2)'
+# the monitor's tap in a namespace of the test's own
+netns_new host
+H=$NS
 # the staged trees go here, so that the test sees what is left of them
 export TMPDIR=$T/tmp
 mkdir -p "$TMPDIR"
@@ -86,6 +92,7 @@ dbg 'cat /etc/systemd/system/README.umlmon' | grep >/dev/null '^getty-static.ser
 	fail "the image carries SSH host keys"
 
 # ---- it boots to a login on con1 ----
+MON_NETNS=$H
 start_monitor deb
 out=$(watch deb -start 2>&1) || fail "deb -start: $out"
 remember_vm_pids deb
@@ -115,6 +122,14 @@ tm_wait term '^HOST=deb ROOT=/dev/ubda$' 10
 tm_send term C-] q
 tm_wait term 'left deb con1' 10
 log "logged in on con1; systemd is running"
+
+# ---- the network from umlmon.net=, root's SSH key ----
+out=$(in_ns "$H" ping -c 2 -W 5 10.9.7.2 2>&1) || fail "host -> guest: $out"
+out=$(in_ns "$H" ssh -i "$T/key" -o BatchMode=yes -o StrictHostKeyChecking=no \
+	-o UserKnownHostsFile=/dev/null -o ConnectTimeout=30 root@10.9.7.2 \
+	'echo "SSH-AS=$(id -un) $(systemctl is-active ssh)"' 2>&1) || fail "ssh with the key: $out"
+echo "$out" | grep >/dev/null '^SSH-AS=root active$' || fail "ssh said: $out"
+log "the guest answers on 10.9.7.2; root logs in over SSH with the key"
 
 # ---- -stop: Ctrl-Alt-Del, systemd powers off ----
 out=$(watch deb -stop 2>&1) || fail "-stop: $out"
