@@ -122,7 +122,7 @@ expect $acmds -- "$A" ''
 expect $acmds -- "$A" -c "$tmp/umlmon.conf" ''
 expect -c -h --help -version --version -- "$A" -
 expect -kernel -- "$A" setup -
-expect -size -hostname -password -f -o -- "$A" mkimage -
+expect -size -hostname -password -f -o -ssh-key -mirror -suite -cache -- "$A" mkimage -
 
 # channels: without a monitor con0 con1; not asked of a remote VM
 expect con0 con1 -- "$W" alpha -connect ''
