@@ -48,20 +48,4 @@ struct admin_status {
 void admin_vm_status(const struct config *cfg, const struct vm_conf *vm,
 		     struct admin_status *st);
 
-/* What admin_check() finds: an error is something a start (or a monitor
- * start) would refuse, a warning something that may fail later, a note
- * what was not checked and why. text names the VM or host object and the
- * cause. */
-enum admin_level { ADMIN_ERROR, ADMIN_WARNING, ADMIN_NOTE };
-typedef void (*admin_finding_cb)(void *arg, enum admin_level level,
-				 const char *text);
-
-/* Checks the host (the shared dir) and every VM whose section has no
- * errors as a start would: its kernel, its disks (precheck_disks: they
- * exist, no other kernel holds them, each COW still matches its backing
- * file), its memory against the host's, its taps, bridges and host
- * interfaces in this network namespace. A VM that runs is only noted.
- * Changes nothing. Returns the number of errors. */
-int admin_check(const struct config *cfg, admin_finding_cb cb, void *arg);
-
 #endif

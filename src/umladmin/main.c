@@ -15,6 +15,7 @@
 #include "common/names.h"
 #include "common/log.h"
 #include "umladmin/admin.h"
+#include "admin/hostcheck.h"
 #include "admin/monctl.h"
 #include "admin/passwd.h"
 #include "admin/showconf.h"
@@ -209,53 +210,6 @@ static int do_mkimage(void *ctx, const struct cmd_call *call)
 	return rc < 0 ? (interrupted ? 130 : 1) : 0;
 }
 
-struct tally {
-	int errors, warnings;
-};
-
-static void finding(void *arg, enum admin_level level, const char *text)
-{
-	struct tally *t = arg;
-
-	switch (level) {
-	case ADMIN_ERROR:
-		t->errors++;
-		fprintf(stderr, "umladmin: %s\n", text);
-		break;
-	case ADMIN_WARNING:
-		t->warnings++;
-		fprintf(stderr, "umladmin: warning: %s\n", text);
-		break;
-	case ADMIN_NOTE:
-		printf("umladmin: %s\n", text);
-		break;
-	}
-}
-
-static int do_check(void *ctx, const struct cmd_call *call)
-{
-	const char *cfgpath = ((const struct run *)ctx)->cfgpath;
-	struct tally t = {0, 0};
-	struct config *cfg;
-
-	(void)call; /* no arguments: the table says so */
-	cfg = load(cfgpath, 0);
-	for (int i = 0; i < cfg->nerrors; i++)
-		fprintf(stderr, "umladmin: %s\n", cfg->errors[i]);
-	t.errors = cfg->nerrors;
-	admin_check(cfg, finding, &t);
-	printf("umladmin: %s: %d VM%s, ", cfgpath, cfg->nvms, cfg->nvms == 1 ? "" : "s");
-	if (t.errors)
-		printf("%d error%s", t.errors, t.errors == 1 ? "" : "s");
-	else
-		printf("no errors");
-	if (t.warnings)
-		printf(", %d warning%s", t.warnings, t.warnings == 1 ? "" : "s");
-	printf("\n");
-	config_free(cfg);
-	return t.errors ? 1 : 0;
-}
-
 /* The only option of a command that prints a table: --json. */
 static int json_opt(const struct cmd_call *call, int from)
 {
@@ -277,6 +231,33 @@ static void print_table(const struct table *t, int json)
 		table_print_json(t, stdout);
 	else
 		table_print(t, stdout);
+}
+
+static int do_check(void *ctx, const struct cmd_call *call)
+{
+	const char *cfgpath = ((const struct run *)ctx)->cfgpath;
+	int json = json_opt(call, 0);
+	struct hc_counts n;
+	struct config *cfg;
+	struct table t;
+
+	cfg = load(cfgpath, 0);
+	hostcheck_table(cfg, &t, &n);
+	print_table(&t, json);
+	if (!json) {
+		printf("umladmin: %s: %d VM%s, ", cfgpath, cfg->nvms,
+		       cfg->nvms == 1 ? "" : "s");
+		if (n.fail)
+			printf("%d FAIL%s", n.fail, n.fail == 1 ? "" : "s");
+		else
+			printf("nothing failed");
+		if (n.warn)
+			printf(", %d warning%s", n.warn, n.warn == 1 ? "" : "s");
+		printf("\n");
+	}
+	table_free(&t);
+	config_free(cfg);
+	return n.fail ? 1 : 0;
 }
 
 static int do_list(void *ctx, const struct cmd_call *call)
@@ -652,9 +633,10 @@ static const struct cmd commands[] = {
 	 "create, delete, copy, resize, merge (see umladmin(8)); without\n"
 	 "-vm only /shared/disks",
 	 NULL, {diskjob_ops, NULL}},
-	{"check", 0, 0, "", do_check, NULL,
-	 "check the configuration and what a start of each VM would refuse\n"
-	 "(kernel, disks, backing files, taps); warn of memory the host lacks",
+	{"check", 0, 1, "[--json]", do_check, NULL,
+	 "the host's prerequisites (state and shared dirs, tmpfs, /dev/net/tun,\n"
+	 "ptrace, cgroups, memory, umldir's ports), the configuration and what\n"
+	 "a start of each VM would refuse (kernel, disks, taps): ok, warn or FAIL",
 	 NULL, {NULL, NULL}},
 	{"list", 0, 1, "[--json]", do_list, NULL,
 	 "the VMs of the configuration: state, memory, start mode, uptime,\n"

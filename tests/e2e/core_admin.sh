@@ -2,10 +2,11 @@
 # umladmin with real state:
 # - its help and its man page list the same commands, options and version;
 #   setup as another user than root says it needs root and makes nothing;
-# - check reports what a start would refuse (a missing disk and kernel, a
-#   COW whose backing file changed, a foreign interface at a tap's name, a
-#   missing bridge), warns of memory the host lacks and of a tap left by
-#   an earlier boot, changes nothing, and exits 0 on warnings alone;
+# - check gives ok rows to good VMs and FAIL rows to what a start would
+#   refuse (a missing disk and kernel, a COW whose backing file changed, a
+#   foreign interface at a tap's name, a missing bridge), warns of memory
+#   the host lacks and of a tap left by an earlier boot, changes nothing,
+#   and exits 0 on warnings alone (the host's rows: ops_check);
 # - list tells a running VM, a stopped one, a stopped monitor, a section
 #   with config errors, "permission denied" for a user who may not ask,
 #   and a VM whose kernel runs on after its monitor was SIGKILLed;
@@ -44,7 +45,7 @@ for m in "$man8" "$S/man/umlmon.5"; do
 	head -n 1 "$m" | grep -F >/dev/null "\"umlmon $version\"" || fail "$m: not version $version"
 done
 expect_fail "list: unexpected argument 'x' \(it takes only --json\)" "$UMLADMIN" list x
-expect_fail "check: unexpected argument '-v' \(it takes none\)" "$UMLADMIN" check -v
+expect_fail "check: unexpected argument '-v' \(it takes only --json\)" "$UMLADMIN" check -v
 rc=0; "$UMLADMIN" list x >/dev/null 2>&1 || rc=$?
 [ $rc = 2 ] || fail "a bad argument: exit status $rc, expected 2"
 expect_fail "unknown command 'lst'" "$UMLADMIN" lst
@@ -59,7 +60,13 @@ expect_fail "setup: needs root" runuser -u nobody -- "$UMLADMIN" -c "$T/fresh.co
 
 # ---- check: all is well ----
 out=$("$UMLADMIN" check 2>&1) || fail "check of a good config: $out"
-[ "$out" = "umladmin: $CONF: 2 VMs, no errors" ] || fail "check said: $out"
+printf '%s\n' "$out" | tail -n 1 | grep -E >/dev/null "^umladmin: $CONF: 2 VMs, nothing failed(, [0-9]+ warnings?)?$" ||
+	fail "check said: $out"
+printf '%s\n' "$out" | grep -E >/dev/null "^config +- +ok +$CONF: 2 VMs, no errors$" || fail "check said: $out"
+for v in vm1 vm2; do
+	printf '%s\n' "$out" | grep -E >/dev/null "^kernel +$v +ok " || fail "no ok kernel row of $v: $out"
+	printf '%s\n' "$out" | grep -E >/dev/null "^disk +$v +ok +ubd0: " || fail "no ok disk row of $v: $out"
+done
 
 # ---- check: what a start would refuse ----
 tapx=umlt$$x tapv=umlt$$v tapb=umlt$$b
@@ -88,22 +95,22 @@ log "check said:"
 printf '%s\n' "$out" | sed 's/^/  | /' >&2
 [ $rc = 1 ] || fail "check with errors: exit status $rc"
 has() { printf '%s\n' "$out" | grep -E >/dev/null -- "$1" || fail "check did not say /$1/"; }
-has "^umladmin: vm3: ubd0: /disks/missing.dsk: no such disk"
-has "^umladmin: vm4: ubd0: /disks/root.cow: .*backing file /shared/disks/b4.dsk changed"
-has "^umladmin: vm6: eth0: proxy_if $tapx: already exists and is not a tap of the vmuser \(nobody\); a start refuses it"
-has "^umladmin: warning: vm6: eth1: proxy_if $tapv: a tap left by an earlier boot; a start removes it"
-has "^umladmin: vm6: eth2: bridge_if umlbr$$: no such interface"
-has "^umladmin: vm7: kernel /shared/kernels/nope: not found \($T/shared/kernels/nope\)"
+has "^disk +vm3 +FAIL +ubd0: /disks/missing.dsk: no such disk"
+has "^disk +vm4 +FAIL +ubd0: /disks/root.cow: .*backing file /shared/disks/b4.dsk changed"
+has "^nic +vm6 +FAIL +eth0: proxy_if $tapx: already exists and is not a tap of the vmuser \(nobody\); a start refuses it"
+has "^nic +vm6 +warn +eth1: proxy_if $tapv: a tap left by an earlier boot; a start removes it"
+has "^nic +vm6 +FAIL +eth2: bridge_if umlbr$$: no such interface"
+has "^kernel +vm7 +FAIL +kernel /shared/kernels/nope: not found \($T/shared/kernels/nope\)"
 total_kb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
 avail_kb=$(sed -n 's/^MemAvailable: *\([0-9]*\) kB/\1/p' /proc/meminfo)
 if [ "$total_kb" -lt $((64 << 20)) ]; then
-	has "^umladmin: warning: vm5: memory 64.0 GiB is more than the host has \([0-9.]+ GiB\)"
+	has "^memory +vm5 +warn +memory 64.0 GiB is more than the host has \([0-9.]+ GiB\)"
 elif [ "$avail_kb" -lt $((64 << 20)) ]; then
-	has "^umladmin: warning: vm5: memory 64.0 GiB is more than the host has free now"
+	has "^memory +vm5 +warn +memory 64.0 GiB is more than the host has free now"
 fi
-has "^umladmin: $CONF: 7 VMs, 5 errors, [12] warnings$"
-# no finding about the good VMs, and every line names a VM or is the total
-printf '%s\n' "$out" | grep -E 'vm[12]:' && fail "check found fault with vm1 or vm2"
+has "^umladmin: $CONF: 7 VMs, 5 FAILs, [0-9]+ warnings$"
+# no finding about the good VMs
+printf '%s\n' "$out" | grep -E '^[a-z]+ +vm[12] +(warn|FAIL)' && fail "check found fault with vm1 or vm2"
 # nothing changed: taps, COW, backing file
 ip link show "$tapx" >/dev/null 2>&1 && ip link show "$tapv" >/dev/null 2>&1 ||
 	fail "check removed a tap"
@@ -113,7 +120,8 @@ ip link show "$tapx" >/dev/null 2>&1 && ip link show "$tapv" >/dev/null 2>&1 ||
 { sed -n '/^\[GLOBAL\]/,/^$/p' "$CONF"; printf '[vm5]\nvmuser = nobody\nmemory = 64G\nubd0r = /shared/disks/base.dsk\n'; } >"$T/warn.conf"
 out=$("$UMLADMIN" -c "$T/warn.conf" check 2>&1) || fail "check with warnings only failed: $out"
 if [ "$avail_kb" -lt $((64 << 20)) ]; then
-	printf '%s\n' "$out" | grep >/dev/null "1 VM, no errors, 1 warning$" || fail "check said: $out"
+	printf '%s\n' "$out" | grep -E >/dev/null "^memory +vm5 +warn " || fail "check said: $out"
+	printf '%s\n' "$out" | grep -E >/dev/null "1 VM, nothing failed, [0-9]+ warnings?$" || fail "check said: $out"
 fi
 
 # ---- list ----
@@ -144,7 +152,7 @@ row vm1 "unknown +64M +manual +- +- +- +[^ ]+ +permission denied \($T/var/vm1/ct
 row vm2 "unknown +64M +manual +- +- +- +[^ ]+ +permission denied"
 # check leaves a running VM alone
 out=$("$UMLADMIN" check 2>&1)
-printf '%s\n' "$out" | grep >/dev/null "^umladmin: vm2: running; its disks and taps are its own now and not checked$" ||
+printf '%s\n' "$out" | grep -E >/dev/null "^state +vm2 +ok +running; its disks and taps are its own now and not checked$" ||
 	fail "check of a running VM: $out"
 
 # ---- the clone is named after its VM ----
@@ -168,7 +176,7 @@ row vm2 'running +64M +manual +- +- +- +[^ ]+ +no monitor: pid [0-9]+ runs in it
 rc=0
 out=$("$UMLADMIN" check 2>&1) || rc=$?
 [ $rc = 1 ] || fail "check with an orphaned kernel: exit status $rc ($out)"
-printf '%s\n' "$out" | grep -E >/dev/null "^umladmin: vm2: pid [0-9]+ of an earlier run still lives in its jail and has no monitor" ||
+printf '%s\n' "$out" | grep -E >/dev/null "^state +vm2 +FAIL +pid [0-9]+ of an earlier run still lives in its jail and has no monitor" ||
 	fail "check of the orphaned kernel: $out"
 kill -KILL "$kernel"
 log "PASS"
