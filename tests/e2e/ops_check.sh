@@ -6,8 +6,10 @@
 #   vm1's kernel, disk and memory; exit 0;
 # - --json parses and holds the same rows, field by field;
 # - each of a missing kernel, a kernel that is no ELF, a state dir on a
-#   noexec tmpfs and umldir's port held by another program gives a FAIL
-#   row naming the object and the cause, and exit 1;
+#   noexec tmpfs, a tap NIC without /dev/net/tun (hidden in a mount
+#   namespace) and umldir's port held by another program gives a FAIL row
+#   naming the object and the cause, and exit 1 (no /dev/net/tun and no
+#   tap: a warning, exit 0);
 # - the port held by umldir itself is ok.
 . "$(dirname "$0")/lib.sh"
 
@@ -99,6 +101,27 @@ check "$T/noexec.conf"
 [ $rc = 1 ] || fail "check with a noexec state dir: exit $rc"
 has "^tmpfs +- +FAIL +state dir $T/noexec/var: on a noexec mount; the kernel's loader and libraries in the jails cannot run$"
 umount "$T/noexec" || fail "umount $T/noexec"
+
+# ---- no /dev/net/tun (hidden in a mount namespace of its own) ----
+# a VM with a tap needs it: FAIL; without one it is a warning
+sed "s|^\\[vm1\\]\$|&\\neth0 = host_to_host(proxy_if=umlc$$, proxy_addr=192.0.2.1, guest_addr=192.0.2.2)|" \
+	"$T/good.conf" >"$T/tap.conf"
+notun() { # CONF: check without /dev/net/tun
+	rc=0
+	out=$(in_ns "$NS" unshare -m --propagation private sh -c \
+		'mount -t tmpfs umlmon-check /dev/net && exec "$0" -c "$1" check' \
+		"$UMLADMIN" "$1" 2>&1) || rc=$?
+	log "check -c $1 without /dev/net/tun: exit $rc"
+	printf '%s\n' "$out" | sed 's/^/  | /' >&2
+}
+notun "$T/tap.conf"
+[ $rc = 1 ] || fail "check of a tap NIC without /dev/net/tun: exit $rc"
+has "^tun +- +FAIL +/dev/net/tun: No such file or directory; the VMs' tap NICs cannot be made$"
+has "^nic +vm1 +ok +eth0: proxy_if umlc$$ free$"
+notun "$T/good.conf"
+[ $rc = 0 ] || fail "check without a tap NIC nor /dev/net/tun: exit $rc"
+has "^tun +- +warn +/dev/net/tun: No such file or directory \(no VM has a tap NIC yet\)$"
+[ -c /dev/net/tun ] || fail "the test's mount namespace hid /dev/net/tun from the host"
 
 # ---- umldir's port held by another program ----
 ip netns exec "$NS" python3 -c '
