@@ -9,8 +9,7 @@
 # - stop --all stops both VMs at once (the whole takes less than the sum
 #   of their times), each guest's console shows its power-off;
 # - password: from a prompt without echo (twice) and from stdin, a file
-#   of mode 0600; the monitor accepts it over TCP at once;
-# - check: a verdict per item, --json, exit 1 on a FAIL.
+#   of mode 0600; the monitor accepts it over TCP at once.
 . "$(dirname "$0")/lib.sh"
 
 setup 'start = boot'
