@@ -1,7 +1,6 @@
-/* passwd.c -- setting a password file (see passwd.h). The file keeps the
- * password as its first line, as the monitor reads it (authkeys.c), and
- * the monitor derives its key (PBKDF2) when it loads it: a stored key
- * would need both ends changed. */
+/* passwd.c -- setting a password (see passwd.h). The file gets the keys
+ * derived from it (a key file, common/authfile.h), never the password: the
+ * monitor takes its VM's line as it is (authkeys.c). */
 #include "admin/passwd.h"
 
 #include <errno.h>
@@ -13,10 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/auth.h"
+#include "common/authfile.h"
 #include "host/tmpfile.h"
 
-/* what auth_password_file reads of a line */
+/* what a password read may hold */
 #define PASSWD_MAX 1024
 
 /* One line from stdin, without its newline; echo off on a terminal. */
@@ -114,7 +113,39 @@ const char *passwd_file(const struct config *cfg, const struct vm_conf *vm,
 	return file;
 }
 
-int passwd_write(const char *path, const char *pw, struct err *e)
+char *passwd_keys(const struct config *cfg, const struct vm_conf *vm,
+		  const char *pw, struct err *e)
+{
+	/* a line's longest: tag, name, iterations, the hex key, newline */
+	size_t max = sizeof(AUTHFILE_TAG) + VM_NAME_MAX + 1 + 10 + 1 +
+		     2 * AUTH_KEY_LEN + 1;
+	size_t cap = max * (size_t)(cfg->nvms + 1), len = 0;
+	char *text = xcalloc(1, cap);
+
+	for (int i = 0; i < cfg->nvms; i++) {
+		const struct vm_conf *v = &cfg->vms[i];
+		unsigned iter = (unsigned)v->remote.kdf_iterations;
+		struct auth_key k;
+		char *line;
+
+		if (vm && v != vm)
+			continue;
+		if (auth_derive(pw, v->name, iter, &k, e) < 0) {
+			auth_wipe(text, cap);
+			free(text);
+			return NULL;
+		}
+		line = auth_key_line(v->name, iter, &k);
+		auth_wipe(&k, sizeof(k));
+		/* sized so it never grows: no copy of a key left behind */
+		memcpy(text + len, line, strlen(line) + 1);
+		len += strlen(line);
+		auth_wipe_free(line);
+	}
+	return text;
+}
+
+int passwd_write(const char *path, const char *text, struct err *e)
 {
 	char *d = xstrdup(path), *b = xstrdup(path);
 	const char *dir = dirname(d), *name = basename(b);
@@ -127,8 +158,7 @@ int passwd_write(const char *path, const char *pw, struct err *e)
 	if (tmpfile_new(&t, dirfd, name, 0600, path, e) < 0)
 		goto out;
 	/* its owner is root (us), as the monitor checks */
-	if (fchmod(t.fd, 0600) < 0 || write_all(t.fd, pw, strlen(pw)) < 0 ||
-	    write_all(t.fd, "\n", 1) < 0) {
+	if (fchmod(t.fd, 0600) < 0 || write_all(t.fd, text, strlen(text)) < 0) {
 		err_sys(e, "%s", path);
 		tmpfile_abort(&t);
 		goto out;

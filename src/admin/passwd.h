@@ -17,8 +17,14 @@ char *passwd_read(const char *what, struct err *e);
 const char *passwd_file(const struct config *cfg, const struct vm_conf *vm,
 			struct err *e);
 
-/* Writes pw as the file's one line: a new file of root's, mode 0600, put
- * in place in one rename (the monitors read it as auth_password_file). */
-int passwd_write(const char *path, const char *pw, struct err *e);
+/* The key file of pw (common/authfile.h): the line of vm, or (vm NULL,
+ * the master password) one line for each VM of cfg, each derived at its
+ * VM's kdf_iterations. NULL with e. The caller frees it (auth_wipe_free). */
+char *passwd_keys(const struct config *cfg, const struct vm_conf *vm,
+		  const char *pw, struct err *e);
+
+/* Writes text as the file: a new file of root's, mode 0600, put in place
+ * in one rename (the monitors read it as auth_key_file). */
+int passwd_write(const char *path, const char *text, struct err *e);
 
 #endif

@@ -1,23 +1,18 @@
 /* auth.c -- the key of a password, the handshake's proofs and session
  * keys, the server's side of the handshake, sealed records
- * (docs/PROTOCOL.md). OpenSSL's libcrypto does the cryptography. */
+ * (docs/PROTOCOL.md); password and key files are authfile.c's. OpenSSL's
+ * libcrypto does the cryptography. */
 /* first: see ossl.h */
 #include "common/ossl.h"
 
 #include "common/auth.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* The protocol's name: in the salt of the key and at the head of T. */
 #define AUTH_PROTO "umlmon-auth-1"
-/* A password file's first line may be no longer. */
-#define AUTH_PASSWORD_MAX 1024
 
 int auth_derive(const char *password, const char *vm, unsigned iterations,
 		struct auth_key *out, struct err *e)
@@ -50,105 +45,6 @@ void auth_random(uint8_t *buf, size_t n)
 			"RAND_bytes); cannot go on\n");
 		abort();
 	}
-}
-
-/* "readable", "writable", "readable and writable" or "executable" by
- * group or others: what mode & 077 allows. */
-static const char *mode_cause(mode_t m)
-{
-	int r = (m & 044) != 0, w = (m & 022) != 0;
-
-	if (r && w)
-		return "readable and writable";
-	if (r)
-		return "readable";
-	if (w)
-		return "writable";
-	return "executable";
-}
-
-char *auth_password_file(const char *path, uid_t owner, struct err *e)
-{
-	char buf[AUTH_PASSWORD_MAX + 2];
-	size_t len = 0, line;
-	struct stat st;
-	char *pw;
-	int fd;
-
-	/* non-blocking: a FIFO in its place must not hang the open */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		err_sys(e, "%s", path);
-		return NULL;
-	}
-	if (fstat(fd, &st) < 0) {
-		err_sys(e, "%s", path);
-		close(fd);
-		return NULL;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		err_code(e, ERR_INVAL, "%s: not a regular file (%s)", path,
-			 S_ISDIR(st.st_mode) ? "a directory" : "a special file");
-		close(fd);
-		return NULL;
-	}
-	if (owner != (uid_t)-1 && st.st_uid != owner) {
-		err_code(e, ERR_PERM, "%s: owned by uid %u, not uid %u; chown it",
-			 path, (unsigned)st.st_uid, (unsigned)owner);
-		close(fd);
-		return NULL;
-	}
-	if (st.st_mode & 077) {
-		err_code(e, ERR_PERM, "%s: %s by group or others (mode %04o); "
-			 "chmod 600 it", path, mode_cause(st.st_mode),
-			 (unsigned)(st.st_mode & 07777));
-		close(fd);
-		return NULL;
-	}
-	while (len < sizeof(buf)) {
-		ssize_t r = read(fd, buf + len, sizeof(buf) - len);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err_sys(e, "%s: read", path);
-			OPENSSL_cleanse(buf, sizeof(buf));
-			close(fd);
-			return NULL;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-		if (memchr(buf, '\n', len))
-			break;
-	}
-	close(fd);
-	for (line = 0; line < len && buf[line] != '\n'; line++)
-		;
-	if (line > AUTH_PASSWORD_MAX) {
-		OPENSSL_cleanse(buf, sizeof(buf));
-		err_code(e, ERR_INVAL, "%s: the password (its first line) is "
-			 "longer than %d bytes", path, AUTH_PASSWORD_MAX);
-		return NULL;
-	}
-	if (line < len && line > 0 && buf[line - 1] == '\r')
-		line--;
-	if (line == 0) {
-		OPENSSL_cleanse(buf, sizeof(buf));
-		err_code(e, ERR_INVAL, "%s: empty (the password is its first line)",
-			 path);
-		return NULL;
-	}
-	if (memchr(buf, '\0', line)) {
-		OPENSSL_cleanse(buf, sizeof(buf));
-		err_code(e, ERR_INVAL, "%s: the password holds a NUL byte", path);
-		return NULL;
-	}
-	pw = xmalloc(line + 1);
-	memcpy(pw, buf, line);
-	pw[line] = '\0';
-	OPENSSL_cleanse(buf, sizeof(buf));
-	return pw;
 }
 
 void auth_wipe(void *p, size_t n)

@@ -47,13 +47,6 @@ int auth_derive(const char *password, const char *vm, unsigned iterations,
  * fails: nothing may go on without them. */
 void auth_random(uint8_t *buf, size_t n);
 
-/* Reads the password in a file: its first line without the newline
- * ("\n" or "\r\n"). Refuses a file that is not a regular file, that group
- * or others may read, write or execute (ERR_PERM), or (owner != -1) that
- * another user owns (ERR_PERM); an empty first line, one longer than 1024
- * bytes or with a NUL byte (ERR_INVAL); e names the file and the cause.
- * The caller frees the result (auth_wipe_free). */
-char *auth_password_file(const char *path, uid_t owner, struct err *e);
 /* Clears a secret's bytes (in a way the compiler keeps). */
 void auth_wipe(void *p, size_t n);
 /* Clears a secret string's bytes, then frees it (NULL: nothing). */

@@ -411,7 +411,7 @@ static int do_password(void *ctx, const struct cmd_call *call)
 	struct vm_conf *vm = master ? NULL : config_vm(cfg, arg);
 	struct monctl_result *r;
 	struct err e;
-	char *pw;
+	char *pw, *keys;
 	int n = 0, failed = 0;
 
 	if (!master && !vm)
@@ -423,12 +423,21 @@ static int do_password(void *ctx, const struct cmd_call *call)
 		die(1, "password: %s", e.msg);
 	if (!(pw = passwd_read(master ? "the master password" : vm->name, &e)))
 		die(1, "password: %s", e.msg);
-	if (passwd_write(file, pw, &e) < 0) {
-		auth_wipe_free(pw);
+	keys = passwd_keys(cfg, vm, pw, &e);
+	auth_wipe_free(pw);
+	if (!keys)
+		die(1, "password: %s", e.msg);
+	if (passwd_write(file, keys, &e) < 0) {
+		auth_wipe_free(keys);
 		die(1, "password: %s", e.msg);
 	}
-	auth_wipe_free(pw);
-	printf("umladmin: %s: password set in %s\n", master ? "master" : vm->name, file);
+	auth_wipe_free(keys);
+	printf("umladmin: %s: password set in %s (as its derived keys)\n",
+	       master ? "master" : vm->name, file);
+	if (master)
+		printf("umladmin: master: keys for the %d VM%s of %s; a VM added "
+		       "later needs 'umladmin password --master' again\n", cfg->nvms,
+		       cfg->nvms == 1 ? "" : "s", cfgpath);
 	/* the monitors read it again now (a reload takes passwords at once) */
 	r = xcalloc((size_t)cfg->nvms + 1, sizeof(*r));
 	for (int i = 0; i < cfg->nvms; i++)

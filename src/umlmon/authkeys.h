@@ -14,8 +14,10 @@ struct mon_keys {
 	unsigned iterations;
 };
 
-/* Derives the keys of vm. A password file that group or others may read,
- * or that root does not own, is refused (e names it). */
+/* Derives the keys of vm, or takes them from key files (authfile.h). A
+ * file that group or others may read, or that root does not own, a key
+ * file without vm's line or with one for other than vm's kdf_iterations
+ * is refused (e names the file, the VM and the cause). */
 int mon_keys_load(const struct config *cfg, const struct vm_conf *vm,
 		  struct mon_keys *k, struct err *e);
 void mon_keys_clear(struct mon_keys *k);

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "client/remote.h"
-#include "common/auth.h"
+#include "common/authfile.h"
 #include "common/diskargs.h"
 #include "common/mcpolicy.h"
 #include "common/rpc_client.h"

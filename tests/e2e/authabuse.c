@@ -29,7 +29,7 @@
 
 #include "umldir.h"
 #include "umlmonctrl.h"
-#include "common/auth.h"
+#include "common/authfile.h"
 #include "common/names.h"
 #include "common/util.h"
 #include "common/rpc_wire.h"

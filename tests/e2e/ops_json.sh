@@ -5,10 +5,35 @@
 # in another (remote_lib.sh).
 # - password from stdin and from the prompt (twice, no echo; differing
 #   answers change nothing): the file is root's, mode 0600, holds the
+#   key derived from the password (as Python's hashlib derives it) and no
 #   password; the monitor takes it at once over TCP, the old one no more;
+# - the master password: a key file with a line for each VM lets it in to
+#   two monitors; a VM added later is refused by update until password
+#   --master again; a key for other iterations refuses the monitor's start;
 # - umladmin list, config, update --json; umlwatch VM -info --json (the
 #   fields of -info), umlwatch -list @HOST --json (those of -list).
 . "$(dirname "$0")/remote_lib.sh"
+
+# keyline PASSWORD VM [ITERATIONS]: the key file's line, from Python
+keyline() {
+	python3 -c "import hashlib, sys
+pw, vm, it = sys.argv[1], sys.argv[2], int(sys.argv[3])
+k = hashlib.pbkdf2_hmac('sha256', pw.encode(), b'umlmon-auth-1:' + vm.encode(), it, 32)
+print('umlmon-key-1 %s %d %s' % (vm, it, k.hex()))" "$1" "$2" "${3:-100000}" ||
+		fail "keyline $2"
+}
+# keys_hold FILE PASSWORD VM...: FILE holds the lines of the VMs, root's,
+# mode 0600, and not the password's text
+keys_hold() {
+	local f=$1 pw=$2 want=
+	shift 2
+	for v in "$@"; do
+		want+=$(keyline "$pw" "$v")$'\n'
+	done
+	[ "$(cat "$f")"$'\n' = "$want" ] || fail "$f holds '$(cat "$f")', not '$want'"
+	grep -F >/dev/null -- "$pw" "$f" && fail "$f holds the password's text"
+	[ "$(stat -c '%a %U %G' "$f")" = "600 root root" ] || fail "$f: $(stat -c '%a %U %G' "$f")"
+}
 
 remote_setup
 PW0='first-Secret-pw'
@@ -30,10 +55,9 @@ expect_fail "password: vm1: the password is too short \(8 characters or more\)" 
 PW1='second-Secret-pw'
 out=$("$UMLADMIN" password vm1 <<<"$PW1" 2>&1) || fail "password from stdin: $out"
 log "password said: $out"
-printf '%s\n' "$out" | grep >/dev/null "^umladmin: vm1: password set in $pw1$" || fail "password said: $out"
+printf '%s\n' "$out" | grep >/dev/null "^umladmin: vm1: password set in $pw1 (as its derived keys)$" || fail "password said: $out"
 printf '%s\n' "$out" | grep -E >/dev/null "^vm1: reload" || fail "password: the monitor did not reload: $out"
-[ "$(stat -c '%a %U %G' "$pw1")" = "600 root root" ] || fail "$pw1: $(stat -c '%a %U %G' "$pw1")"
-[ "$(cat "$pw1")" = "$PW1" ] || fail "$pw1 does not hold the new password"
+keys_hold "$pw1" "$PW1" vm1
 remote_info "$PW1" >/dev/null || fail "-info over TCP with the password set from stdin"
 expect_fail "password|authenticat" remote_info "$PW0"
 
@@ -54,7 +78,7 @@ tm_send adm "$PW2" Enter
 tm_wait adm 'Again: $'
 tm_send adm "not-$PW2" Enter
 tm_wait adm 'the passwords differ; nothing changed'
-[ "$(cat "$pw1")" = "$PW1" ] || fail "differing answers changed $pw1"
+keys_hold "$pw1" "$PW1" vm1
 # the prompts of the first try are still on the screen: the second's
 # are counted
 tm_send adm "$UMLADMIN password vm1" Enter
@@ -64,8 +88,7 @@ tm_count 'Again: $' 2
 tm_send adm "$PW2" Enter
 tm_wait adm "password set in $pw1"
 tm_capture adm | grep -F >/dev/null -- "$PW2" && fail "the password was echoed: $(tm_capture adm)"
-[ "$(cat "$pw1")" = "$PW2" ] || fail "$pw1 does not hold the password typed"
-[ "$(stat -c '%a' "$pw1")" = 600 ] || fail "$pw1: mode $(stat -c '%a' "$pw1")"
+keys_hold "$pw1" "$PW2" vm1
 remote_info "$PW2" >/dev/null || fail "-info over TCP with the password typed"
 
 # ---- JSON: parses, and holds what the tables show ----
@@ -118,4 +141,32 @@ jcheck "-list --json" "$T/hostlist.json" "
 assert d == [{'name': 'vm1', 'state': 'stopped', 'port': $port, 'tls': False}], d
 "
 expect_fail "-list takes @HOST\[:PORT\] \[--json\] and nothing else" cwatch -list "@$SRV_ADDR" --xml
+
+# ---- the master password: a line for each VM ----
+MPW='master-Secret-pw'
+master=$T/master.pw
+global_conf "master_password_file = $master"
+add_vm vm3 'memory = 64M' 'ubd0 = /disks/root.dsk' 'tcp = yes'
+out=$("$UMLADMIN" password --master <<<"$MPW" 2>&1) || fail "password --master: $out"
+log "password --master said: $out"
+printf '%s\n' "$out" | grep -F >/dev/null "umladmin: master: keys for the 3 VMs of $CONF; a VM added later needs 'umladmin password --master' again" ||
+	fail "password --master said: $out"
+printf '%s\n' "$out" | grep -E >/dev/null "^vm1: reload" || fail "password --master: vm1 did not reload: $out"
+keys_hold "$master" "$MPW" vm1 vm2 vm3
+start_monitor vm3
+wait_listed vm3 stopped
+remote_info "$MPW" >/dev/null || fail "vm1: -info over TCP with the master password"
+remote_info "$PW2" >/dev/null || fail "vm1: -info over TCP with its own password beside the master's"
+UMLWATCH_PASSWORD=$MPW cwatch "vm3@$SRV_ADDR" -info >/dev/null ||
+	fail "vm3: -info over TCP with the master password"
+expect_fail "password|authenticat" in_ns "$CLI" env UMLWATCH_PASSWORD="$PW2" "$UMLWATCH" "vm3@$SRV_ADDR" -info
+# a VM added after: its monitor refuses to start, update says why
+add_vm vm4 'memory = 64M' 'ubd0 = /disks/root.dsk'
+expect_fail "vm4 .*$master: no key for vm4 .*: run umladmin password --master" "$UMLADMIN" update
+# a key for other iterations than the VM's: refused, naming the file
+stop_monitor vm3
+sed -i '/^\[vm3\]$/a kdf_iterations = 200000' "$CONF"
+expect_fail "vm3: master password: $master: vm3's key is derived for 100000 iterations, kdf_iterations is 200000: run umladmin password --master" \
+	ip netns exec "$SRV" "$UMLMON" vm3
+[ -z "$(monitor_pid vm3)" ] || fail "vm3's monitor started with a stale key"
 log "PASS"

@@ -31,6 +31,10 @@ M = key('master password 1', vm, it)
 print('K (vm1, "correct horse battery")', K.hex())
 print('M (vm1, "master password 1")', M.hex())
 print('M (vm2, "master password 1")', key('master password 1', 'vm2', it).hex())
+# a key file's lines (umladmin password --master, the default iterations)
+for v in ('vm1', 'vm2'):
+    print('key line', repr('umlmon-key-1 %s 100000 %s\n' % (
+        v, key('master password 1', v, 100000).hex())))
 for name, b in (('without TLS', b''), ('binding 40..5f', binding)):
     t = transcript(vm, cnonce, snonce, it, b)
     print(name, 'T', t.hex())

@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "common/auth.h"
+#include "common/authfile.h"
 #include "common/rpc_wire.h"
 #include "testutil.h"
 #include "umldir.h"
@@ -721,6 +721,122 @@ static void password_files(void **state)
 	p = xasprintf("%s/missing", tmpdir);
 	password_refused(p, getuid(), ERR_NOENT, NULL);
 	free(p);
+	/* a key file is no password (umlwatch must not send its text) */
+	p = pwfile("keys", "umlmon-key-1 vm1 10000 00\n", 25, 0600);
+	password_refused(p, getuid(), ERR_INVAL, "holds derived keys");
+	free(p);
+}
+
+/* The lines of umladmin password --master, from Python's hashlib
+ * (auth_vectors.py, "key line"). */
+#define LINE1 "umlmon-key-1 vm1 100000 " \
+	"f8aa62f267f6239b4742297a38c6a81e39b8ecbd1376079f9e03ffc189e4aa90\n"
+#define LINE2 "umlmon-key-1 vm2 100000 " \
+	"3c2bc872bee9e622a1a276ec314f778d514c6b3745d78e7c6cb51677bfb0de38\n"
+
+/* The key of vm from a file with content at iterations, as derived. */
+static void key_ok(const char *content, const char *vm, unsigned iter,
+		   const char *pw)
+{
+	char *p = pwfile("key", content, strlen(content), 0600);
+	struct auth_key got, want;
+	struct err e;
+
+	if (auth_key_file(p, getuid(), vm, iter, &got, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(auth_derive(pw, vm, iter, &want, &e), 0);
+	assert_memory_equal(got.k, want.k, AUTH_KEY_LEN);
+	free(p);
+}
+
+/* Refused with code, naming the file and saying want. */
+static void key_refused(const char *content, const char *vm, unsigned iter,
+			enum err_code code, const char *want)
+{
+	char *p = pwfile("key", content, strlen(content), 0600);
+	struct auth_key k;
+	struct err e;
+
+	assert_int_equal(auth_key_file(p, getuid(), vm, iter, &k, &e), -1);
+	assert_int_equal(e.code, code);
+	if (!strstr(e.msg, p) || !strstr(e.msg, want))
+		fail_msg("said '%s', expected the path and '%s'", e.msg, want);
+	free(p);
+}
+
+static void key_files(void **state)
+{
+	static const struct { const char *line, *says; } bad[] = {
+		{"umlmon-key-1 vm1 100000\n", "line 1: not 'umlmon-key-1 VM ITERATIONS HEX'"},
+		{"umlmon-key-1 vm1 100000 ab cd\n", "not 'umlmon-key-1"},
+		{"umlmon-key-1 vm1 9999 " "f8aa62f267f6239b4742297a38c6a81e39b8ecbd1376079f9e03ffc189e4aa90\n",
+		 "ITERATIONS is not a number in [10000, 10000000]"},
+		{"umlmon-key-1 vm1 1e5 " "f8aa62f267f6239b4742297a38c6a81e39b8ecbd1376079f9e03ffc189e4aa90\n",
+		 "ITERATIONS is not a number"},
+		{"umlmon-key-1 vm1 -100000 " "f8aa62f267f6239b4742297a38c6a81e39b8ecbd1376079f9e03ffc189e4aa90\n",
+		 "ITERATIONS is not a number"},
+		{"umlmon-key-1 vm1 100000 " "F8AA62F267F6239B4742297A38C6A81E39B8ECBD1376079F9E03FFC189E4AA90\n",
+		 "HEX is not 64 lowercase hex digits"},
+		{"umlmon-key-1 vm1 100000 " "f8aa62f267f6239b4742297a38c6a81e39b8ecbd1376079f9e03ffc189e4aa9\n",
+		 "HEX is not 64 lowercase hex digits"},
+		{"umlmon-key-1 vm1 100000 " "f8aa62f267f6239b4742297a38c6a81e39b8ecbd1376079f9e03ffc189e4aa9g\n",
+		 "HEX is not 64 lowercase hex digits"},
+		{LINE2 "the password\n", "line 2: not 'umlmon-key-1"},
+		{LINE1 LINE2 LINE1, "line 3: a second line for vm1"},
+	};
+	struct auth_key k;
+	struct err e;
+	char *line;
+
+	(void)state;
+	/* written as Python derives it */
+	assert_int_equal(auth_derive(MASTER, "vm1", 100000, &k, &e), 0);
+	line = auth_key_line("vm1", 100000, &k);
+	assert_string_equal(line, LINE1);
+	auth_wipe_free(line);
+	assert_int_equal(auth_derive(MASTER, "vm2", 100000, &k, &e), 0);
+	line = auth_key_line("vm2", 100000, &k);
+	assert_string_equal(line, LINE2);
+	auth_wipe_free(line);
+
+	/* read: each VM its own line; CRLF and blank lines pass */
+	key_ok(LINE1 LINE2, "vm1", 100000, MASTER);
+	key_ok(LINE1 LINE2, "vm2", 100000, MASTER);
+	key_ok(LINE2 "\n" LINE1, "vm1", 100000, MASTER);
+	key_ok("umlmon-key-1 vm2 100000 "
+	       "3c2bc872bee9e622a1a276ec314f778d514c6b3745d78e7c6cb51677bfb0de38\r\n",
+	       "vm2", 100000, MASTER);
+	/* a password file's key is derived, as before */
+	key_ok(PASSWORD "\n", "vm1", 10000, PASSWORD);
+	key_ok("umlmon-key-12 is a password\n", "vm1", 10000,
+	       "umlmon-key-12 is a password");
+
+	key_refused(LINE1 LINE2, "vm3", 100000, ERR_NOENT, "no key for vm3");
+	key_refused(LINE1, "vm1", 200000, ERR_INVAL, "vm1's key is derived for "
+		    "100000 iterations, kdf_iterations is 200000");
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		key_refused(bad[i].line, "vm1", 100000, ERR_INVAL, bad[i].says);
+	/* the checks of a password file hold for a key file */
+	{
+		char *p = pwfile("key", LINE1, strlen(LINE1), 0640);
+
+		assert_int_equal(auth_key_file(p, getuid(), "vm1", 100000, &k, &e), -1);
+		assert_int_equal(e.code, ERR_PERM);
+		assert_int_equal(auth_key_file(p, getuid() + 1, "vm1", 100000, &k, &e), -1);
+		assert_int_equal(e.code, ERR_PERM);
+		free(p);
+	}
+	/* too large to be a key file */
+	{
+		size_t n = 300 * 1024;
+		char *big = malloc(n + 1);
+
+		for (size_t i = 0; i < n; i += strlen(LINE2))
+			memcpy(big + i, LINE2, n - i < strlen(LINE2) ? n - i : strlen(LINE2));
+		big[n] = '\0';
+		key_refused(big, "vm2", 100000, ERR_INVAL, "a key file larger than");
+		free(big);
+	}
 }
 
 int main(void)
@@ -735,6 +851,7 @@ int main(void)
 		cmocka_unit_test(seal_limit),
 		cmocka_unit_test(worked_example),
 		cmocka_unit_test(password_files),
+		cmocka_unit_test(key_files),
 	};
 
 	return cmocka_run_group_tests(tests, setup_dir, remove_dir);
