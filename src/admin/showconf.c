@@ -59,8 +59,7 @@ static void vm_rowf(struct show *s, void (*row)(struct show *, const char *,
 	char *v;
 
 	va_start(ap, fmt);
-	if (vasprintf(&v, fmt, ap) < 0)
-		abort();
+	v = xvasprintf(fmt, ap);
 	va_end(ap);
 	row(s, key, v);
 	free(v);

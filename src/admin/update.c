@@ -131,8 +131,7 @@ static void row(struct table *t, const char *vm, const char *action,
 	char *detail;
 
 	va_start(ap, fmt);
-	if (vasprintf(&detail, fmt, ap) < 0)
-		abort();
+	detail = xvasprintf(fmt, ap);
 	va_end(ap);
 	table_str(t, vm);
 	table_str(t, action);

@@ -18,8 +18,7 @@ void ud_set(ud_result *r, ud_status st, const char *fmt, ...)
 	free(r->message);
 	r->status = st;
 	va_start(ap, fmt);
-	if (vasprintf(&r->message, fmt, ap) < 0)
-		r->message = xstrdup("out of memory");
+	r->message = xvasprintf(fmt, ap);
 	va_end(ap);
 }
 

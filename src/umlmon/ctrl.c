@@ -36,8 +36,7 @@ static void set_res(um_result *r, um_status st, const char *fmt, ...)
 	free(r->message);
 	r->status = st;
 	va_start(ap, fmt);
-	if (vasprintf(&r->message, fmt, ap) < 0)
-		r->message = xstrdup("out of memory");
+	r->message = xvasprintf(fmt, ap);
 	va_end(ap);
 }
 
