@@ -99,6 +99,14 @@ static const char *secret(const char *p)
 	return p ? "(set)" : NULL;
 }
 
+/* A size limit as umlmon(5) writes it. */
+static const char *limit_size(uint64_t v, char *buf, size_t len)
+{
+	if (v == UMLMON_LIMIT_INFINITY)
+		return "unlimited";
+	return v ? fmt_size(v, buf, len) : "0";
+}
+
 void showconf_table(const struct config *cfg, const struct vm_conf *vm,
 		    struct table *t)
 {
@@ -159,4 +167,13 @@ void showconf_table(const struct config *cfg, const struct vm_conf *vm,
 	vm_rowf(&s, either_row, "max_unauthenticated", "%d", r->max_unauth);
 	vm_rowf(&s, either_row, "auth_timeout", "%d", r->auth_timeout);
 	vm_rowf(&s, either_row, "kdf_iterations", "%d", r->kdf_iterations);
+	/* the kernel's rlimits, likewise */
+	vm_rowf(&s, either_row, "limit_nofile", "%llu",
+		(unsigned long long)vm->limits.v[LIMIT_NOFILE]);
+	vm_rowf(&s, either_row, "limit_nproc", "%llu",
+		(unsigned long long)vm->limits.v[LIMIT_NPROC]);
+	either_row(&s, "limit_core", limit_size(vm->limits.v[LIMIT_CORE], buf,
+						sizeof(buf)));
+	either_row(&s, "limit_memlock", limit_size(vm->limits.v[LIMIT_MEMLOCK],
+						   buf, sizeof(buf)));
 }

@@ -185,6 +185,14 @@ static void remote_defaults(struct remote_conf *r)
 	r->kdf_iterations = UMLMON_DEFAULT_KDF_ITERATIONS;
 }
 
+static void limits_defaults(struct limits_conf *l)
+{
+	l->v[LIMIT_NOFILE] = UMLMON_DEFAULT_LIMIT_NOFILE;
+	l->v[LIMIT_NPROC] = UMLMON_DEFAULT_LIMIT_NPROC;
+	l->v[LIMIT_CORE] = UMLMON_DEFAULT_LIMIT_CORE;
+	l->v[LIMIT_MEMLOCK] = UMLMON_DEFAULT_LIMIT_MEMLOCK;
+}
+
 static void remote_free(struct remote_conf *r)
 {
 	free(r->tcp_bind);
@@ -206,6 +214,7 @@ static struct vm_conf *new_vm(struct config *cfg, const char *name, int line)
 	vm->log_max = UMLMON_DEFAULT_LOG_MAX;
 	vm->log_keep = UMLMON_DEFAULT_LOG_KEEP;
 	remote_defaults(&vm->remote);
+	limits_defaults(&vm->limits);
 	vm->uid = (uid_t)-1;
 	vm->gid = (gid_t)-1;
 	return vm;
@@ -721,6 +730,60 @@ static int key_remote_limit(struct parse *p, const char *key, const char *val)
 	return 0;
 }
 
+/* The kernel's rlimits: a [GLOBAL] one is the default of every VM; the
+ * same key in a VM's section wins (see inherit_limits). A count, or a
+ * size that may be "unlimited". */
+static int key_limit(struct parse *p, const char *key, const char *val)
+{
+	static const struct {
+		const char *key; enum vm_limit which; int size; uint64_t lo, hi;
+		const char *range;
+	} lim[] = {
+		{"limit_nofile", LIMIT_NOFILE, 0, 64, 1048576, "descriptors from 64 "
+		 "to 1048576"},
+		{"limit_nproc", LIMIT_NPROC, 0, 16, 4194304, "processes from 16 to "
+		 "4194304"},
+		{"limit_core", LIMIT_CORE, 1, 0, 1ULL << 40, "0 to 1T, or unlimited"},
+		{"limit_memlock", LIMIT_MEMLOCK, 1, 0, 64ULL << 30, "0 to 64G, or "
+		 "unlimited"},
+	};
+	struct limits_conf *l = p->in_global ? &p->cfg->global.limits :
+				&p->vm->limits;
+
+	for (size_t i = 0; i < ARRAY_SIZE(lim); i++) {
+		const char *cause;
+		uint64_t v;
+		long n;
+
+		if (strcmp(key, lim[i].key))
+			continue;
+		if (lim[i].size && !strcmp(val, "unlimited")) {
+			v = UMLMON_LIMIT_INFINITY;
+		} else if (lim[i].size) {
+			if (parse_size_cause(val, &v, &cause) < 0) {
+				add_error(p, nerr_of(p), key, "'%s' %s", val, cause);
+				return 0;
+			}
+			if (v < lim[i].lo || v > lim[i].hi) {
+				add_error(p, nerr_of(p), key, "'%s' is out of range (%s)",
+					  val, lim[i].range);
+				return 0;
+			}
+		} else {
+			if (parse_long(val, (long)lim[i].lo, (long)lim[i].hi, &n) < 0) {
+				add_error(p, nerr_of(p), key, "'%s' is not a number of %s",
+					  val, lim[i].range);
+				return 0;
+			}
+			v = (uint64_t)n;
+		}
+		l->v[lim[i].which] = v;
+		l->given |= 1u << lim[i].which;
+		return 1;
+	}
+	return 0;
+}
+
 static int key_password(struct parse *p, const char *key, const char *val)
 {
 	int master = !strncmp(key, "master_", 7);
@@ -805,6 +868,10 @@ static const struct keydef {
 	{"max_unauthenticated", 1, 0, 0, NULL, key_remote_limit},
 	{"auth_timeout", 1, 0, 0, NULL, key_remote_limit},
 	{"kdf_iterations", 1, 0, 0, NULL, key_remote_limit},
+	{"limit_nofile", 1, 0, 0, NULL, key_limit},
+	{"limit_nproc", 1, 0, 0, NULL, key_limit},
+	{"limit_core", 1, 0, 0, NULL, key_limit},
+	{"limit_memlock", 1, 0, 0, NULL, key_limit},
 	{"vmuser", 0, 0, 0, NULL, key_vmuser},
 	{"kernel", 0, 0, 0, NULL, key_kernel},
 	{"memory", 0, 0, 0, NULL, key_memory},
@@ -832,6 +899,10 @@ static const struct keydef {
 	{"max_unauthenticated", 0, 0, 0, NULL, key_remote_limit},
 	{"auth_timeout", 0, 0, 0, NULL, key_remote_limit},
 	{"kdf_iterations", 0, 0, 0, NULL, key_remote_limit},
+	{"limit_nofile", 0, 0, 0, NULL, key_limit},
+	{"limit_nproc", 0, 0, 0, NULL, key_limit},
+	{"limit_core", 0, 0, 0, NULL, key_limit},
+	{"limit_memlock", 0, 0, 0, NULL, key_limit},
 };
 
 /* The entry of key among the keys of one kind of section. For a numbered
@@ -1194,6 +1265,17 @@ static void inherit_remote(struct parse *p, struct vm_conf *vm)
 			  "'master_password' in [GLOBAL])", vm->name);
 }
 
+/* A VM's limit keys not given in its section take [GLOBAL]'s (or the
+ * defaults). */
+static void inherit_limits(struct parse *p, struct vm_conf *vm)
+{
+	const struct limits_conf *d = &p->cfg->global.limits;
+
+	for (int i = 0; i < LIMIT_COUNT; i++)
+		if (!(vm->limits.given & (1u << i)) && (d->given & (1u << i)))
+			vm->limits.v[i] = d->v[i];
+}
+
 /* A port from /etc/services, or the default. */
 static int service_port(const char *name, int dflt)
 {
@@ -1271,6 +1353,7 @@ struct config *config_load(const char *path, struct err *e)
 	}
 	cfg = xcalloc(1, sizeof(*cfg));
 	remote_defaults(&cfg->global.remote);
+	limits_defaults(&cfg->global.limits);
 	cfg->path = xstrdup(path);
 	p->cfg = cfg;
 	r = ini_parse_stream(reader, p, handler, p);
@@ -1329,6 +1412,7 @@ struct config *config_load(const char *path, struct err *e)
 	for (int i = 0; i < cfg->nvms; i++) {
 		finish_vm(p, &cfg->vms[i], &p->given[i]);
 		inherit_remote(p, &cfg->vms[i]);
+		inherit_limits(p, &cfg->vms[i]);
 	}
 	check_nics(p, cfg);
 	sort_errors(cfg, p->error_lines);

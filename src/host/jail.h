@@ -57,6 +57,7 @@ int jail_open(const struct jail *j, const char *path, int flags, struct err *e);
 /* What the jailed child needs. */
 struct jail_exec {
 	const char *hostname;
+	const struct limits_conf *limits; /* the kernel's rlimits */
 	char *const *argv;     /* argv[0]: the kernel inside the jail */
 	char *const *envp;
 	int nfds;              /* the kernel gets src[i] as fd i */
@@ -75,7 +76,7 @@ struct jail_exec {
  * and exactly the descriptors it needs. It becomes the watcher: it runs
  * its named steps (a new session; new mount, PID, IPC and UTS namespaces;
  * / made private; the jail bound onto itself; pivot_root into it, the old
- * root detached; the host name; RLIMIT_CORE 0; the vmuser with no
+ * root detached; the host name; the rlimits; the vmuser with no
  * supplementary groups and no capabilities; no_new_privs; all of it
  * verified), forks the kernel (PID 1 of the namespace) and reports on
  * status_fd, one line each:

@@ -13,6 +13,12 @@ static void put_u32(struct strbuf *sb, uint32_t v)
 	sb_append(sb, b, sizeof(b));
 }
 
+static void put_u64(struct strbuf *sb, uint64_t v)
+{
+	put_u32(sb, (uint32_t)v);
+	put_u32(sb, (uint32_t)(v >> 32));
+}
+
 static void put_str(struct strbuf *sb, const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
@@ -59,6 +65,8 @@ int jailmsg_encode(const struct jail_msg *m, char **buf, size_t *len,
 	put_u32(&sb, m->uid);
 	put_u32(&sb, m->gid);
 	put_str(&sb, m->hostname);
+	for (int i = 0; i < LIMIT_COUNT; i++)
+		put_u64(&sb, m->limits[i]);
 	put_u32(&sb, (uint32_t)m->nfds);
 	put_u32(&sb, (uint32_t)m->argc);
 	for (int i = 0; i < m->argc; i++)
@@ -94,6 +102,16 @@ static int get_u32(struct reader *r, const char *what, uint32_t *v)
 	     (uint32_t)r->p[3] << 24;
 	r->p += 4;
 	r->left -= 4;
+	return 0;
+}
+
+static int get_u64(struct reader *r, const char *what, uint64_t *v)
+{
+	uint32_t lo, hi;
+
+	if (get_u32(r, what, &lo) < 0 || get_u32(r, what, &hi) < 0)
+		return -1;
+	*v = (uint64_t)hi << 32 | lo;
 	return 0;
 }
 
@@ -159,6 +177,10 @@ int jailmsg_decode(const char *buf, size_t len, struct jail_msg *m,
 	if (get_str(&r, "root", &m->root) < 0 || get_u32(&r, "uid", &uid) < 0 ||
 	    get_u32(&r, "gid", &gid) < 0 ||
 	    get_str(&r, "hostname", &m->hostname) < 0 ||
+	    get_u64(&r, "limit_nofile", &m->limits[LIMIT_NOFILE]) < 0 ||
+	    get_u64(&r, "limit_nproc", &m->limits[LIMIT_NPROC]) < 0 ||
+	    get_u64(&r, "limit_core", &m->limits[LIMIT_CORE]) < 0 ||
+	    get_u64(&r, "limit_memlock", &m->limits[LIMIT_MEMLOCK]) < 0 ||
 	    get_u32(&r, "descriptors", &nfds) < 0 ||
 	    get_list(&r, "arguments", JAILMSG_MAX_ARGS, &m->argc, &m->argv) < 0 ||
 	    get_list(&r, "environment variables", JAILMSG_MAX_ARGS, &m->envc,

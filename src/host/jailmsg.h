@@ -1,12 +1,12 @@
 /* jailmsg.h -- what the monitor tells the jail helper (umljail): the jail,
- * the vmuser, the host name, the kernel's argv and environment and how
+ * the vmuser, the host name, the kernel's rlimits, the kernel's argv and environment and how
  * many descriptors it gets. The monitor writes it into a sealed memfd that
  * the helper reads as its fd 0; the rest of the helper's descriptors have
  * a fixed layout (JAIL_FD_*).
  *
  * The format leaves no room for confusion: a magic line with the
  * version, then each field in a fixed order, a number as 4 bytes
- * (little-endian), a string as its length in 4 bytes and its bytes (no NUL
+ * (little-endian; a limit as 8), a string as its length in 4 bytes and its bytes (no NUL
  * inside). A message that does not end exactly after its last field, or
  * whose counts or lengths are out of bounds, is refused as a whole. */
 #ifndef UMLMON_JAILMSG_H
@@ -15,9 +15,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "common/config.h"
 #include "common/util.h"
 
-#define JAILMSG_MAGIC "umljail 1\n"
+#define JAILMSG_MAGIC "umljail 2\n"
 /* the helper's descriptors at its exec */
 #define JAIL_FD_MSG 0      /* this message */
 #define JAIL_FD_STATUS 1   /* the status pipe to the monitor */
@@ -33,6 +34,8 @@ struct jail_msg {
 	uid_t uid;          /* the vmuser; never 0 */
 	gid_t gid;
 	char *hostname;     /* "": keep the helper's */
+	uint64_t limits[LIMIT_COUNT]; /* by enum vm_limit, as 8 bytes each;
+				       * UMLMON_LIMIT_INFINITY: unlimited */
 	int nfds;           /* the kernel's descriptors, at least 3 */
 	int argc;           /* at least 1: argv[0] is the kernel in the jail */
 	char **argv;        /* NULL-terminated */

@@ -188,12 +188,36 @@ static int set_hostname(struct jailer *J)
 	return sethostname(J->m.hostname, strlen(J->m.hostname));
 }
 
+/* The configured limits, soft and hard alike (the vmuser cannot raise
+ * them again). RLIMIT_NPROC counts every process of the vmuser's uid on
+ * the host, not only this VM's. */
 static int set_rlimits(struct jailer *J)
 {
-	struct rlimit none = {0, 0};
+	static const struct { int res; const char *name; } lim[LIMIT_COUNT] = {
+		[LIMIT_NOFILE] = {RLIMIT_NOFILE, "RLIMIT_NOFILE"},
+		[LIMIT_NPROC] = {RLIMIT_NPROC, "RLIMIT_NPROC"},
+		[LIMIT_CORE] = {RLIMIT_CORE, "RLIMIT_CORE"},
+		[LIMIT_MEMLOCK] = {RLIMIT_MEMLOCK, "RLIMIT_MEMLOCK"},
+	};
 
-	J->what = "RLIMIT_CORE";
-	return setrlimit(RLIMIT_CORE, &none);
+	for (int i = 0; i < LIMIT_COUNT; i++) {
+		uint64_t v = J->m.limits[i];
+		struct rlimit r;
+
+		r.rlim_cur = r.rlim_max = v == UMLMON_LIMIT_INFINITY ?
+					  RLIM_INFINITY : (rlim_t)v;
+		if (setrlimit(lim[i].res, &r) < 0) {
+			if (v == UMLMON_LIMIT_INFINITY)
+				snprintf(J->buf, sizeof(J->buf), "%s unlimited",
+					 lim[i].name);
+			else
+				snprintf(J->buf, sizeof(J->buf), "%s %llu", lim[i].name,
+					 (unsigned long long)v);
+			J->what = J->buf;
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* To the vmuser, no supplementary groups, no capabilities, an empty

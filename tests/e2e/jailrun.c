@@ -47,6 +47,7 @@ int main(int argc, char **argv)
 		src[i] = open("/dev/null", O_RDWR | O_CLOEXEC);
 	memset(&x, 0, sizeof(x));
 	x.hostname = vm->name;
+	x.limits = &vm->limits;
 	x.argv = kargv;
 	x.envp = kenv;
 	x.nfds = 3;

@@ -398,6 +398,49 @@ static void remote(void **state)
 	config_free(cfg);
 }
 
+/* The kernel's rlimits: defaults, [GLOBAL] for every VM, a VM's own key
+ * wins; bad values are refused naming the key. */
+static void limits(void **state)
+{
+	struct config *cfg;
+	struct vm_conf *a, *b;
+
+	(void)state;
+	cfg = load_text("[a]\nvmuser = nobody\nubd0 = /disks/r.dsk\n"
+			"limit_nofile = 300\nlimit_core = unlimited\n"
+			"[GLOBAL]\nlimit_nofile = 2048\nlimit_memlock = 1M\n"
+			"[b]\nvmuser = nobody\nubd0 = /disks/r.dsk\nlimit_nproc = 77\n"
+			"[c]\nvmuser = nobody\nubd0 = /disks/r.dsk\n");
+	assert_int_equal(cfg->nerrors, 0);
+	a = config_vm(cfg, "a");
+	b = config_vm(cfg, "b");
+	assert_int_equal(a->limits.v[LIMIT_NOFILE], 300);
+	assert_true(a->limits.v[LIMIT_CORE] == UMLMON_LIMIT_INFINITY);
+	assert_int_equal(a->limits.v[LIMIT_MEMLOCK], 1 << 20);
+	assert_int_equal(a->limits.v[LIMIT_NPROC], UMLMON_DEFAULT_LIMIT_NPROC);
+	assert_int_equal(b->limits.v[LIMIT_NOFILE], 2048);
+	assert_int_equal(b->limits.v[LIMIT_NPROC], 77);
+	assert_int_equal(b->limits.v[LIMIT_CORE], 0);
+	config_free(cfg);
+	cfg = load_text("[a]\nvmuser = nobody\nubd0 = /disks/r.dsk\n"
+			"limit_nofile = 1024\n");
+	a = config_vm(cfg, "a");
+	assert_int_equal(a->limits.v[LIMIT_NOFILE], UMLMON_DEFAULT_LIMIT_NOFILE);
+	assert_int_equal(a->limits.v[LIMIT_MEMLOCK], UMLMON_DEFAULT_LIMIT_MEMLOCK);
+	config_free(cfg);
+
+	cfg = load_text("[GLOBAL]\nlimit_core = 2T\n"
+			"[a]\nvmuser = nobody\nubd0 = /disks/r.dsk\n"
+			"limit_nofile = lots\nlimit_nproc = 3\nlimit_memlock = 1.5x\n"
+			"limit_nofile = 10\n");
+	find_error(cfg, ":2: limit_core: '2T' is out of range (0 to 1T, or unlimited)");
+	find_error(cfg, ":6: limit_nofile: 'lots' is not a number of descriptors "
+		   "from 64 to 1048576");
+	find_error(cfg, ":7: limit_nproc: '3' is not a number of processes");
+	find_error(cfg, ":8: limit_memlock: '1.5x' is not a size");
+	config_free(cfg);
+}
+
 static void names(void **state)
 {
 	struct err e;
@@ -425,6 +468,7 @@ int main(void)
 		cmocka_unit_test(suggestions),
 		cmocka_unit_test(sizes),
 		cmocka_unit_test(remote),
+		cmocka_unit_test(limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

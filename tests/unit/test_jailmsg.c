@@ -19,7 +19,8 @@ static struct jail_msg sample(void)
 {
 	struct jail_msg m = {
 		.root = "/var/lib/umlmon/vm1/jail", .uid = 65534, .gid = 65534,
-		.hostname = "vm1", .nfds = 5, .argc = 4, .argv = kargv, .envc = 2,
+		.hostname = "vm1",
+		.limits = {1024, 300, 0, UMLMON_LIMIT_INFINITY}, .nfds = 5, .argc = 4, .argv = kargv, .envc = 2,
 		.envp = kenv, .fail = "",
 	};
 
@@ -61,6 +62,11 @@ static void round_trip(void **state)
 	assert_int_equal(out.uid, 65534);
 	assert_int_equal(out.gid, 65534);
 	assert_string_equal(out.hostname, "vm1");
+	/* all 8 bytes of each limit, in its place */
+	assert_int_equal(out.limits[LIMIT_NOFILE], 1024);
+	assert_int_equal(out.limits[LIMIT_NPROC], 300);
+	assert_int_equal(out.limits[LIMIT_CORE], 0);
+	assert_true(out.limits[LIMIT_MEMLOCK] == UMLMON_LIMIT_INFINITY);
 	assert_int_equal(out.nfds, 5);
 	assert_int_equal(out.argc, 4);
 	for (int i = 0; i < 4; i++)
@@ -105,7 +111,7 @@ static void cut_or_longer(void **state)
 	more[len] = 'x';
 	refused(more, len + 1, "1 bytes after the end of the message");
 	/* another version */
-	more[8] = '2';
+	more[8] = '3';
 	refused(more, len, "not a message of this version");
 	free(more);
 	free(buf);
@@ -163,7 +169,8 @@ static void bad_fields(void **state)
 	in = sample();
 	encoded(&in, &buf, &len);
 	{
-		size_t at = ml + 4 + strlen(in.root) + 8 + 4 + strlen(in.hostname) + 4;
+		size_t at = ml + 4 + strlen(in.root) + 8 + 4 + strlen(in.hostname) +
+			    8 * LIMIT_COUNT + 4;
 
 		memset(buf + at, 0xff, 4);
 		refused(buf, len, "4294967295 arguments: more than 1024");

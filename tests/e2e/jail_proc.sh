@@ -1,0 +1,72 @@
+#!/bin/bash
+# The kernel's process as the host sees it in /proc: the vmuser's ids, no
+# capability, no_new_privs, mount, PID, IPC and UTS namespaces of its own
+# (not the monitor's), and the rlimits of the configuration (non-default
+# ones, one of them from [GLOBAL]) on every host process of the VM. A bad
+# limit is refused naming its key. Each expected value is read elsewhere:
+# the ids from the user database, the namespaces from the monitor, the
+# limits from the configuration file.
+. "$(dirname "$0")/lib.sh"
+
+setup "limit_nofile = 777" "limit_nproc = 555" "limit_memlock = 128K"
+sed -i '/^\[GLOBAL\]$/a limit_core = 1M' "$CONF"
+mkimage vm1
+start_monitor vm1
+boot vm1
+k=$(info_field vm1 'kernel pid')
+mon=$(monitor_pid vm1)
+[ -n "$k" ] && [ -n "$mon" ] || fail "no kernel pid in -info or no monitor pid"
+field() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"; }
+
+# ---- ids, capabilities, no_new_privs ----
+user=$(sed -n 's/^vmuser *= *//p' "$CONF")
+u=$(id -u "$user")
+g=$(id -g "$user")
+[ "$(field "$k" Uid)" = "$u	$u	$u	$u" ] || fail "kernel uids: $(field "$k" Uid), not $user's $u"
+[ "$(field "$k" Gid)" = "$g	$g	$g	$g" ] || fail "kernel gids: $(field "$k" Gid), not $user's $g"
+for c in CapEff CapBnd; do
+	[ "$(field "$k" $c)" = 0000000000000000 ] || fail "kernel $c: $(field "$k" $c)"
+done
+[ "$(field "$k" NoNewPrivs)" = 1 ] || fail "kernel NoNewPrivs: $(field "$k" NoNewPrivs)"
+
+# ---- namespaces: its own, not the monitor's (nor init's) ----
+for ns in mnt pid ipc uts; do
+	mine=$(readlink "/proc/$k/ns/$ns")
+	[ -n "$mine" ] || fail "no $ns namespace for the kernel"
+	[ "$mine" != "$(readlink "/proc/$mon/ns/$ns")" ] ||
+		fail "the kernel shares its $ns namespace ($mine) with the monitor"
+	[ "$mine" != "$(readlink "/proc/1/ns/$ns")" ] ||
+		fail "the kernel shares its $ns namespace ($mine) with init"
+done
+
+# ---- rlimits: the configured ones, on every host process of the VM ----
+conf_value() { sed -n "s/^$1 *= *//p" "$CONF"; }
+bytes() { # 128K, 1M -> bytes
+	numfmt --from=iec "$1"
+}
+want=("Max open files:$(conf_value limit_nofile)"
+	"Max processes:$(conf_value limit_nproc)"
+	"Max core file size:$(bytes "$(conf_value limit_core)")"
+	"Max locked memory:$(bytes "$(conf_value limit_memlock)")")
+pidns=$(readlink "/proc/$k/ns/pid")
+n=0
+for p in /proc/[0-9]*; do
+	[ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$pidns" ] || continue
+	lim=$(cat "$p/limits" 2>/dev/null) || continue # ended meanwhile
+	for w in "${want[@]}"; do
+		name=${w%%:*}
+		v=${w#*:}
+		got=$(printf '%s\n' "$lim" | sed -n "s/^$name  *\([^ ]*\)  *\([^ ]*\) .*/\1 \2/p")
+		[ "$got" = "$v $v" ] || fail "${p#/proc/} ($(cat "$p/comm")): $name is '$got', configured $v"
+	done
+	n=$((n + 1))
+done
+[ "$n" -ge 2 ] || fail "only $n host processes in the kernel's PID namespace"
+log "ids, capabilities, namespaces and rlimits of $n host processes of vm1 as configured"
+out=$(watch vm1 -halt 2>&1) || fail "-halt: $out"
+wait_state vm1 stopped 30
+
+# ---- a bad limit is refused, naming the key ----
+add_vm vm2 "ubd0 = /disks/root.dsk" "limit_nofile = lots"
+expect_fail "limit_nofile: 'lots' is not a number of descriptors" "$UMLMON" vm2
+log "ok"
