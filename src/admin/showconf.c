@@ -176,4 +176,5 @@ void showconf_table(const struct config *cfg, const struct vm_conf *vm,
 						sizeof(buf)));
 	either_row(&s, "limit_memlock", limit_size(vm->limits.v[LIMIT_MEMLOCK],
 						   buf, sizeof(buf)));
+	either_row(&s, "seccomp", vm->seccomp ? "yes" : "no");
 }

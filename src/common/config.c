@@ -215,6 +215,7 @@ static struct vm_conf *new_vm(struct config *cfg, const char *name, int line)
 	vm->log_keep = UMLMON_DEFAULT_LOG_KEEP;
 	remote_defaults(&vm->remote);
 	limits_defaults(&vm->limits);
+	vm->seccomp = -1; /* [GLOBAL]'s */
 	vm->uid = (uid_t)-1;
 	vm->gid = (gid_t)-1;
 	return vm;
@@ -643,14 +644,15 @@ static struct remote_conf *remote_of(struct parse *p)
 	return p->in_global ? &p->cfg->global.remote : &p->vm->remote;
 }
 
+static const struct choice yes_no[] = {
+	{"yes", 1}, {"no", 0}, {"true", 1}, {"false", 0}, {"on", 1},
+	{"off", 0}, {"1", 1}, {"0", 0},
+};
+
 static int key_tcp(struct parse *p, const char *key, const char *val)
 {
-	static const struct choice c[] = {
-		{"yes", 1}, {"no", 0}, {"true", 1}, {"false", 0}, {"on", 1},
-		{"off", 0}, {"1", 1}, {"0", 0},
-	};
-
-	if (!set_choice(p, key, val, "value", c, ARRAY_SIZE(c), &remote_of(p)->tcp))
+	if (!set_choice(p, key, val, "value", yes_no, ARRAY_SIZE(yes_no),
+			&remote_of(p)->tcp))
 		return 0;
 	remote_of(p)->given |= REMOTE_TCP;
 	return 1;
@@ -728,6 +730,14 @@ static int key_remote_limit(struct parse *p, const char *key, const char *val)
 		return 1;
 	}
 	return 0;
+}
+
+/* The kernel's seccomp filter: [GLOBAL]'s is the default of every VM, a
+ * VM's wins (see config_load). */
+static int key_seccomp(struct parse *p, const char *key, const char *val)
+{
+	return set_choice(p, key, val, "value", yes_no, ARRAY_SIZE(yes_no),
+			  p->in_global ? &p->cfg->global.seccomp : &p->vm->seccomp);
 }
 
 /* The kernel's rlimits: a [GLOBAL] one is the default of every VM; the
@@ -872,6 +882,7 @@ static const struct keydef {
 	{"limit_nproc", 1, 0, 0, NULL, key_limit},
 	{"limit_core", 1, 0, 0, NULL, key_limit},
 	{"limit_memlock", 1, 0, 0, NULL, key_limit},
+	{"seccomp", 1, 0, 0, NULL, key_seccomp},
 	{"vmuser", 0, 0, 0, NULL, key_vmuser},
 	{"kernel", 0, 0, 0, NULL, key_kernel},
 	{"memory", 0, 0, 0, NULL, key_memory},
@@ -903,6 +914,7 @@ static const struct keydef {
 	{"limit_nproc", 0, 0, 0, NULL, key_limit},
 	{"limit_core", 0, 0, 0, NULL, key_limit},
 	{"limit_memlock", 0, 0, 0, NULL, key_limit},
+	{"seccomp", 0, 0, 0, NULL, key_seccomp},
 };
 
 /* The entry of key among the keys of one kind of section. For a numbered
@@ -1354,6 +1366,7 @@ struct config *config_load(const char *path, struct err *e)
 	cfg = xcalloc(1, sizeof(*cfg));
 	remote_defaults(&cfg->global.remote);
 	limits_defaults(&cfg->global.limits);
+	cfg->global.seccomp = 1;
 	cfg->path = xstrdup(path);
 	p->cfg = cfg;
 	r = ini_parse_stream(reader, p, handler, p);
@@ -1413,6 +1426,8 @@ struct config *config_load(const char *path, struct err *e)
 		finish_vm(p, &cfg->vms[i], &p->given[i]);
 		inherit_remote(p, &cfg->vms[i]);
 		inherit_limits(p, &cfg->vms[i]);
+		if (cfg->vms[i].seccomp < 0)
+			cfg->vms[i].seccomp = cfg->global.seccomp;
 	}
 	check_nics(p, cfg);
 	sort_errors(cfg, p->error_lines);

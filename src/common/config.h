@@ -144,6 +144,7 @@ struct vm_conf {
 	char *password_file;   /* or in this file (its first line) */
 	struct remote_conf remote; /* with [GLOBAL]'s defaults filled in */
 	struct limits_conf limits; /* likewise */
+	int seccomp;           /* the kernel's seccomp filter: 1 yes, 0 no */
 	int nerrors;           /* errors found in this section */
 	char *keys;            /* " key key " given in the section (umladmin config) */
 };
@@ -159,6 +160,7 @@ struct global_conf {
 	char *master_password_file;
 	struct remote_conf remote; /* the defaults of every VM */
 	struct limits_conf limits; /* likewise */
+	int seccomp;           /* likewise (default yes) */
 	int umldir_port;       /* "umldir" in /etc/services, else the default */
 	int umlredir_port;     /* "umlredir" likewise */
 	char *umldir_bind;     /* the address umldir binds; NULL: all */

@@ -425,6 +425,7 @@ static int message_fd(const struct jail *j, const struct jail_exec *x,
 	m.gid = j->gid;
 	m.hostname = (char *)(x->hostname ? x->hostname : "");
 	memcpy(m.limits, x->limits->v, sizeof(m.limits));
+	m.seccomp = x->seccomp;
 	m.nfds = x->nfds;
 	m.argv = (char **)x->argv;
 	while (m.argv[m.argc])

@@ -58,6 +58,7 @@ int jail_open(const struct jail *j, const char *path, int flags, struct err *e);
 struct jail_exec {
 	const char *hostname;
 	const struct limits_conf *limits; /* the kernel's rlimits */
+	int seccomp;           /* 1: the seccomp filter on the kernel */
 	char *const *argv;     /* argv[0]: the kernel inside the jail */
 	char *const *envp;
 	int nfds;              /* the kernel gets src[i] as fd i */
@@ -77,7 +78,8 @@ struct jail_exec {
  * its named steps (a new session; new mount, PID, IPC and UTS namespaces;
  * / made private; the jail bound onto itself; pivot_root into it, the old
  * root detached; the host name; the rlimits; the vmuser with no
- * supplementary groups and no capabilities; no_new_privs; all of it
+ * supplementary groups and no capabilities; no_new_privs; the seccomp
+ * filter unless x->seccomp is 0; all of it
  * verified), forks the kernel (PID 1 of the namespace) and reports on
  * status_fd, one line each:
  *   "kernel PID"   the kernel was executed (host pid)

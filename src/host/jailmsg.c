@@ -38,6 +38,8 @@ static int check(const struct jail_msg *m, struct err *e)
 		 m->gid == (gid_t)-1)
 		err_code(e, ERR_INVAL, "vmuser %u:%u: not an unprivileged user",
 			 (unsigned)m->uid, (unsigned)m->gid);
+	else if (m->seccomp != 0 && m->seccomp != 1)
+		err_code(e, ERR_INVAL, "seccomp %d: neither 0 nor 1", m->seccomp);
 	else if (m->nfds < 3 || m->nfds > JAILMSG_MAX_FDS)
 		err_code(e, ERR_INVAL, "%d descriptors for the kernel (3 to %d)",
 			 m->nfds, JAILMSG_MAX_FDS);
@@ -67,6 +69,7 @@ int jailmsg_encode(const struct jail_msg *m, char **buf, size_t *len,
 	put_str(&sb, m->hostname);
 	for (int i = 0; i < LIMIT_COUNT; i++)
 		put_u64(&sb, m->limits[i]);
+	put_u32(&sb, (uint32_t)m->seccomp);
 	put_u32(&sb, (uint32_t)m->nfds);
 	put_u32(&sb, (uint32_t)m->argc);
 	for (int i = 0; i < m->argc; i++)
@@ -164,7 +167,7 @@ int jailmsg_decode(const char *buf, size_t len, struct jail_msg *m,
 {
 	struct reader r = {(const unsigned char *)buf, len, e};
 	size_t ml = strlen(JAILMSG_MAGIC);
-	uint32_t uid, gid, nfds;
+	uint32_t uid, gid, seccomp, nfds;
 
 	memset(m, 0, sizeof(*m));
 	if (len > JAILMSG_MAX || len < ml || memcmp(buf, JAILMSG_MAGIC, ml)) {
@@ -181,6 +184,7 @@ int jailmsg_decode(const char *buf, size_t len, struct jail_msg *m,
 	    get_u64(&r, "limit_nproc", &m->limits[LIMIT_NPROC]) < 0 ||
 	    get_u64(&r, "limit_core", &m->limits[LIMIT_CORE]) < 0 ||
 	    get_u64(&r, "limit_memlock", &m->limits[LIMIT_MEMLOCK]) < 0 ||
+	    get_u32(&r, "seccomp", &seccomp) < 0 ||
 	    get_u32(&r, "descriptors", &nfds) < 0 ||
 	    get_list(&r, "arguments", JAILMSG_MAX_ARGS, &m->argc, &m->argv) < 0 ||
 	    get_list(&r, "environment variables", JAILMSG_MAX_ARGS, &m->envc,
@@ -193,6 +197,11 @@ int jailmsg_decode(const char *buf, size_t len, struct jail_msg *m,
 	}
 	m->uid = uid;
 	m->gid = gid;
+	m->seccomp = seccomp > 1 ? -1 : (int)seccomp;
+	if (m->seccomp < 0) {
+		err_code(e, ERR_INVAL, "seccomp %u: neither 0 nor 1", (unsigned)seccomp);
+		goto fail;
+	}
 	m->nfds = nfds > JAILMSG_MAX_FDS ? -1 : (int)nfds;
 	if (check(m, e) == 0)
 		return 0;

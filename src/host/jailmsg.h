@@ -1,5 +1,6 @@
 /* jailmsg.h -- what the monitor tells the jail helper (umljail): the jail,
- * the vmuser, the host name, the kernel's rlimits, the kernel's argv and environment and how
+ * the vmuser, the host name, the kernel's rlimits, whether to put the
+ * seccomp filter on it, the kernel's argv and environment and how
  * many descriptors it gets. The monitor writes it into a sealed memfd that
  * the helper reads as its fd 0; the rest of the helper's descriptors have
  * a fixed layout (JAIL_FD_*).
@@ -36,6 +37,7 @@ struct jail_msg {
 	char *hostname;     /* "": keep the helper's */
 	uint64_t limits[LIMIT_COUNT]; /* by enum vm_limit, as 8 bytes each;
 				       * UMLMON_LIMIT_INFINITY: unlimited */
+	int seccomp;        /* 1: the filter (umljail/seccomp.c), 0: none */
 	int nfds;           /* the kernel's descriptors, at least 3 */
 	int argc;           /* at least 1: argv[0] is the kernel in the jail */
 	char **argv;        /* NULL-terminated */

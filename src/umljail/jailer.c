@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "host/jailmsg.h"
+#include "umljail/seccomp.h"
 
 struct jailer {
 	struct jail_msg m;
@@ -244,6 +245,17 @@ static int no_new_privs(struct jailer *J)
 	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
+/* The deny list (seccomp.c), inherited by the kernel and every process
+ * it makes; after no_new_privs, which lets an unprivileged process set
+ * it. The watcher carries it too: it only waits and reports. */
+static int seccomp_filter(struct jailer *J)
+{
+	if (!J->m.seccomp)
+		return 0;
+	J->what = "the filter";
+	return seccomp_install();
+}
+
 static int refuse(struct jailer *J, const char *what)
 {
 	J->what = what;
@@ -252,8 +264,8 @@ static int refuse(struct jailer *J, const char *what)
 }
 
 /* Asks the kernel, not libcap-ng's idea of it: the ids, the groups, the
- * capability sets (effective, permitted, inheritable, bounding, ambient)
- * and no_new_privs. */
+ * capability sets (effective, permitted, inheritable, bounding, ambient),
+ * no_new_privs and the seccomp mode. */
 static int verify(struct jailer *J)
 {
 	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
@@ -285,6 +297,9 @@ static int verify(struct jailer *J)
 	}
 	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
 		return refuse(J, "no_new_privs is not set");
+	if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) != (J->m.seccomp ? 2 : 0))
+		return refuse(J, J->m.seccomp ? "the seccomp filter is not in place" :
+			      "a seccomp mode the message did not ask for");
 	return 0;
 }
 
@@ -321,6 +336,7 @@ static const struct step steps[] = {
 	{"rlimits", set_rlimits},
 	{"drop-privileges", drop_privileges},
 	{"no-new-privs", no_new_privs},
+	{"seccomp", seccomp_filter},
 	{"verify", verify},
 	{"fork-kernel", fork_kernel},
 };

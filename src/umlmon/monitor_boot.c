@@ -797,6 +797,7 @@ int monitor_start(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 	memset(&x, 0, sizeof(x));
 	x.hostname = m->vm->name;
 	x.limits = &m->vm->limits;
+	x.seccomp = m->vm->seccomp;
 	x.argv = cl.argv;
 	x.envp = envp;
 	x.nfds = nsrc;

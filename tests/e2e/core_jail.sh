@@ -60,7 +60,7 @@ kill -0 "$w" 2>/dev/null && fail "the watcher outlived its kernel"
 # ---- each step fails, and says which ----
 steps=$("$B/tests/e2e/umljail-faults" --steps) || fail "umljail-faults --steps"
 for s in close-fds unshare private-mounts bind-jail pivot-root detach-old-root \
-	hostname rlimits drop-privileges no-new-privs verify fork-kernel exec-kernel; do
+	hostname rlimits drop-privileges no-new-privs seccomp verify fork-kernel exec-kernel; do
 	printf '%s\n' "$steps" | grep -x >/dev/null -- "$s" || fail "no step '$s' in: $steps"
 done
 jail_root=$(stat -c %d:%i "$(jail_of vm1)")

@@ -2,7 +2,8 @@
 # The kernel's process as the host sees it in /proc: the vmuser's ids, no
 # capability, no_new_privs, mount, PID, IPC and UTS namespaces of its own
 # (not the monitor's), and the rlimits of the configuration (non-default
-# ones, one of them from [GLOBAL]) on every host process of the VM. A bad
+# ones, one of them from [GLOBAL]) and the seccomp filter (Seccomp 2) on
+# every host process of the VM; a VM with seccomp = no has none (0). A bad
 # limit is refused naming its key. Each expected value is read elsewhere:
 # the ids from the user database, the namespaces from the monitor, the
 # limits from the configuration file.
@@ -28,6 +29,8 @@ for c in CapEff CapBnd; do
 	[ "$(field "$k" $c)" = 0000000000000000 ] || fail "kernel $c: $(field "$k" $c)"
 done
 [ "$(field "$k" NoNewPrivs)" = 1 ] || fail "kernel NoNewPrivs: $(field "$k" NoNewPrivs)"
+[ "$(field "$k" Seccomp)" = 2 ] && [ "$(field "$k" Seccomp_filters)" = 1 ] ||
+	fail "kernel Seccomp $(field "$k" Seccomp), filters $(field "$k" Seccomp_filters)"
 
 # ---- namespaces: its own, not the monitor's (nor init's) ----
 for ns in mnt pid ipc uts; do
@@ -59,12 +62,26 @@ for p in /proc/[0-9]*; do
 		got=$(printf '%s\n' "$lim" | sed -n "s/^$name  *\([^ ]*\)  *\([^ ]*\) .*/\1 \2/p")
 		[ "$got" = "$v $v" ] || fail "${p#/proc/} ($(cat "$p/comm")): $name is '$got', configured $v"
 	done
+	s=$(field "${p#/proc/}" Seccomp)
+	[ -z "$s" ] || [ "$s" = 2 ] || fail "${p#/proc/} ($(cat "$p/comm")): Seccomp $s, not 2"
 	n=$((n + 1))
 done
 [ "$n" -ge 2 ] || fail "only $n host processes in the kernel's PID namespace"
-log "ids, capabilities, namespaces and rlimits of $n host processes of vm1 as configured"
+log "ids, capabilities, namespaces, rlimits and seccomp of $n host processes of vm1 as configured"
 out=$(watch vm1 -halt 2>&1) || fail "-halt: $out"
 wait_state vm1 stopped 30
+
+# ---- seccomp = no: no filter ----
+add_vm vm3 "ubd0 = /disks/root.dsk" "seccomp = no"
+mkimage vm3
+start_monitor vm3
+boot vm3
+k=$(info_field vm3 'kernel pid')
+[ -n "$k" ] || fail "no kernel pid for vm3"
+[ "$(field "$k" Seccomp)" = 0 ] || fail "vm3 (seccomp = no): Seccomp $(field "$k" Seccomp)"
+[ "$(field "$k" NoNewPrivs)" = 1 ] || fail "vm3: NoNewPrivs $(field "$k" NoNewPrivs)"
+out=$(watch vm3 -halt 2>&1) || fail "-halt vm3: $out"
+wait_state vm3 stopped 30
 
 # ---- a bad limit is refused, naming the key ----
 add_vm vm2 "ubd0 = /disks/root.dsk" "limit_nofile = lots"

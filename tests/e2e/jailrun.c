@@ -4,8 +4,10 @@
  * helper reports and then how the helper ended: the test core_jail makes
  * each step fail with it. Needs root; the jail is the VM's, its mounts
  * stay in the helper's own namespace. Run by another user, it shows what
- * that user can do with a helper.
- * Usage: jailrun CONFIG VM HELPER [STEP-TO-FAIL] */
+ * that user can do with a helper. Given a KERNEL (a path in the jail),
+ * the helper runs that program instead, with jailrun's standard output as
+ * its 1 and 2 (jail_seccomp runs a probe so).
+ * Usage: jailrun CONFIG VM HELPER [STEP-TO-FAIL|-] [KERNEL] */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -30,8 +32,9 @@ int main(int argc, char **argv)
 	ssize_t n;
 	pid_t pid;
 
-	if (argc < 4 || argc > 5) {
-		fprintf(stderr, "usage: jailrun CONFIG VM HELPER [STEP-TO-FAIL]\n");
+	if (argc < 4 || argc > 6) {
+		fprintf(stderr, "usage: jailrun CONFIG VM HELPER [STEP-TO-FAIL|-] "
+			"[KERNEL]\n");
 		return 2;
 	}
 	cfg = config_load(argv[1], &e);
@@ -44,10 +47,14 @@ int main(int argc, char **argv)
 	if (pipe2(status, O_CLOEXEC) < 0)
 		return 1;
 	for (int i = 0; i < 3; i++)
-		src[i] = open("/dev/null", O_RDWR | O_CLOEXEC);
+		src[i] = i && argc == 6 ? fcntl(1, F_DUPFD_CLOEXEC, 3) :
+			 open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (argc == 6)
+		kargv[0] = argv[5];
 	memset(&x, 0, sizeof(x));
 	x.hostname = vm->name;
 	x.limits = &vm->limits;
+	x.seccomp = vm->seccomp;
 	x.argv = kargv;
 	x.envp = kenv;
 	x.nfds = 3;
@@ -55,7 +62,7 @@ int main(int argc, char **argv)
 	x.status_fd = status[1];
 	sigemptyset(&x.sigmask);
 	x.helper = argv[3];
-	x.fail_step = argc == 5 ? argv[4] : NULL;
+	x.fail_step = argc >= 5 && strcmp(argv[4], "-") ? argv[4] : NULL;
 	pid = jail_spawn(&j, &x, &e);
 	close(status[1]);
 	if (pid < 0) {

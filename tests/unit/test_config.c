@@ -441,6 +441,29 @@ static void limits(void **state)
 	config_free(cfg);
 }
 
+/* seccomp: yes unless said otherwise; [GLOBAL] for every VM, a VM's own
+ * key wins (in either order); a bad value is refused naming the key. */
+static void seccomp(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	cfg = load_text("[a]\nvmuser = nobody\nubd0 = /disks/r.dsk\n");
+	assert_int_equal(cfg->nerrors, 0);
+	assert_int_equal(config_vm(cfg, "a")->seccomp, 1);
+	config_free(cfg);
+	cfg = load_text("[a]\nvmuser = nobody\nubd0 = /disks/r.dsk\nseccomp = yes\n"
+			"[GLOBAL]\nseccomp = no\n"
+			"[b]\nvmuser = nobody\nubd0 = /disks/r.dsk\n");
+	assert_int_equal(cfg->nerrors, 0);
+	assert_int_equal(config_vm(cfg, "a")->seccomp, 1);
+	assert_int_equal(config_vm(cfg, "b")->seccomp, 0);
+	config_free(cfg);
+	cfg = load_text("[a]\nvmuser = nobody\nubd0 = /disks/r.dsk\nseccomp = maybe\n");
+	find_error(cfg, ":4: seccomp: unknown value 'maybe' (expected yes, no,");
+	config_free(cfg);
+}
+
 static void names(void **state)
 {
 	struct err e;
@@ -469,6 +492,7 @@ int main(void)
 		cmocka_unit_test(sizes),
 		cmocka_unit_test(remote),
 		cmocka_unit_test(limits),
+		cmocka_unit_test(seccomp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,7 +20,7 @@ static struct jail_msg sample(void)
 	struct jail_msg m = {
 		.root = "/var/lib/umlmon/vm1/jail", .uid = 65534, .gid = 65534,
 		.hostname = "vm1",
-		.limits = {1024, 300, 0, UMLMON_LIMIT_INFINITY}, .nfds = 5, .argc = 4, .argv = kargv, .envc = 2,
+		.limits = {1024, 300, 0, UMLMON_LIMIT_INFINITY}, .seccomp = 1, .nfds = 5, .argc = 4, .argv = kargv, .envc = 2,
 		.envp = kenv, .fail = "",
 	};
 
@@ -67,6 +67,7 @@ static void round_trip(void **state)
 	assert_int_equal(out.limits[LIMIT_NPROC], 300);
 	assert_int_equal(out.limits[LIMIT_CORE], 0);
 	assert_true(out.limits[LIMIT_MEMLOCK] == UMLMON_LIMIT_INFINITY);
+	assert_int_equal(out.seccomp, 1);
 	assert_int_equal(out.nfds, 5);
 	assert_int_equal(out.argc, 4);
 	for (int i = 0; i < 4; i++)
@@ -170,10 +171,21 @@ static void bad_fields(void **state)
 	encoded(&in, &buf, &len);
 	{
 		size_t at = ml + 4 + strlen(in.root) + 8 + 4 + strlen(in.hostname) +
-			    8 * LIMIT_COUNT + 4;
+			    8 * LIMIT_COUNT + 4 + 4;
 
 		memset(buf + at, 0xff, 4);
 		refused(buf, len, "4294967295 arguments: more than 1024");
+	}
+	free(buf);
+	/* seccomp is 0 or 1: 2 patched in is refused, not taken for yes */
+	in = sample();
+	encoded(&in, &buf, &len);
+	{
+		size_t at = ml + 4 + strlen(in.root) + 8 + 4 + strlen(in.hostname) +
+			    8 * LIMIT_COUNT;
+
+		buf[at] = 2;
+		refused(buf, len, "seccomp 2: neither 0 nor 1");
 	}
 	free(buf);
 }
