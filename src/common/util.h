@@ -22,6 +22,7 @@ enum err_code {
 	ERR_CLOSED = 7,   /* the other side went away */
 	ERR_BUSY = 8,     /* in use, or already in progress */
 	ERR_KERNEL = 9,   /* the UML kernel answered with an error */
+	ERR_UNSAFE = 10,  /* a file the jail depends on is not root's alone */
 };
 
 /* An error for the caller to print and act on; functions that can fail

@@ -284,6 +284,36 @@ static int walk_disks(const struct walk *w, const struct vm_conf *vm,
 	return 0;
 }
 
+char **precheck_shared_backings(const struct config *cfg,
+				const struct vm_conf *vm)
+{
+	char **v = xcalloc((size_t)vm->ndisks + 1, sizeof(*v));
+	struct disk_ctx c;
+	struct err e;
+	int n = 0;
+
+	if (disk_ctx_init(&c, cfg, vm->name, &e) < 0)
+		return v;
+	for (int i = 0; i < vm->ndisks; i++) {
+		const struct disk_conf *d = &vm->disks[i];
+		struct cow_header h;
+		struct disk_ref ref;
+		int fd;
+
+		if (d->backing || disk_resolve(&c, d->path, &ref, &e) < 0)
+			continue;
+		fd = ref.kind == DISK_COW ? disk_open(&ref, O_RDONLY, &e) : -1;
+		if (fd >= 0 && cow_read_header(fd, d->path, &h, &e) == 0 &&
+		    !strncmp(h.backing, "/shared/disks/", 14))
+			v[n++] = xstrdup(h.backing);
+		if (fd >= 0)
+			close(fd);
+		disk_ref_close(&ref);
+	}
+	disk_ctx_free(&c);
+	return v;
+}
+
 int precheck_disks(const struct disk_ctx *c, const struct vm_conf *vm,
 		   struct err *e)
 {

@@ -32,6 +32,15 @@
 int precheck_boot(struct jail *j, const struct config *cfg,
 		  const struct vm_conf *vm, struct disklocks *locks, struct err *e);
 
+/* The backing files named in the headers of vm's COW disks that have
+ * none configured, where they are in /shared/disks: what the jail's
+ * shared dir must hold besides the configured files (jail_mount). Read on
+ * the host, beneath their places; a disk that cannot be read is left out
+ * (the check before the boot names it). NULL-terminated; free each and
+ * the vector. */
+char **precheck_shared_backings(const struct config *cfg,
+				const struct vm_conf *vm);
+
 /* The disks alone, on the host, where the VM's jail need not exist yet
  * (umladmin check): kind, holders, COW headers and backing files, found
  * beneath their places; nothing is given to the vmuser. With c->locks the

@@ -10,6 +10,7 @@
  * interpreter included (libc.so.6 needs ld-linux-x86-64.so.2, which is
  * the interpreter itself) -- is not looked up again. */
 #include "host/elfdeps.h"
+#include "host/safeopen.h"
 #include "host/tmpfile.h"
 
 #include <elf.h>
@@ -683,48 +684,8 @@ void elf_deps_free(struct elf_deps *d)
 
 /* ---- installing into the jail ---------------------------------------- */
 
-/* The directory of len bytes of rel beneath the jail's root (root), made
- * where missing (root's, 0755) and opened one component at a time, none
- * a symlink, "." or "..": a name in the kernel's headers cannot place a
- * copy outside the jail. */
-static int jail_dir(int root, const char *jail, const char *rel, size_t len,
-		    struct err *e)
-{
-	int dfd = fcntl(root, F_DUPFD_CLOEXEC, 0);
-
-	if (dfd < 0)
-		err_sys(e, "jail %s", jail);
-	for (size_t at = 0; dfd >= 0 && at < len;) {
-		size_t n = strcspn(rel + at, "/");
-		char *comp;
-		int next;
-
-		if (n > len - at)
-			n = len - at;
-		comp = xasprintf("%.*s", (int)n, rel + at);
-		if (n == 0 || !strcmp(comp, ".") || !strcmp(comp, "..")) {
-			err_set(e, "jail directory %s/%.*s: empty, '.' or '..' in the "
-				"path", jail, (int)len, rel);
-			next = -1;
-		} else if (mkdirat(dfd, comp, 0755) < 0 && errno != EEXIST) {
-			err_sys(e, "jail directory %s/%.*s", jail, (int)(at + n), rel);
-			next = -1;
-		} else {
-			next = openat(dfd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW |
-				      O_CLOEXEC);
-			if (next < 0)
-				err_sys(e, "jail directory %s/%.*s", jail, (int)(at + n),
-					rel);
-		}
-		free(comp);
-		close(dfd);
-		dfd = next;
-		at += n + 1;
-	}
-	return dfd;
-}
-
-/* Installs one file unless the copy is current (same size and mtime). */
+/* Installs one file unless the copy is current (same size and mtime,
+ * root's, mode 0555: nobody writes it). */
 static int install_one(const struct elf_dep *d, int root, const char *jail,
 		       struct err *e)
 {
@@ -742,16 +703,19 @@ static int install_one(const struct elf_dep *d, int root, const char *jail,
 		err_sys(e, "%s", d->host_path);
 		goto out;
 	}
-	dfd = jail_dir(root, jail, rel, slash ? (size_t)(slash - rel) : 0, e);
+	/* a name in the kernel's headers cannot place a copy outside the
+	 * jail: no symlink, "." or ".." on the way */
+	dfd = so_mkdirs(root, rel, slash ? (size_t)(slash - rel) : 0, 0755, jail, e);
 	if (dfd < 0)
 		goto out;
 	if (fstatat(dfd, name, &cur, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISREG(cur.st_mode) && cur.st_size == src.st_size &&
+	    S_ISREG(cur.st_mode) && cur.st_uid == 0 &&
+	    (cur.st_mode & 07777) == 0555 && cur.st_size == src.st_size &&
 	    cur.st_mtim.tv_sec == src.st_mtim.tv_sec &&
 	    cur.st_mtim.tv_nsec == src.st_mtim.tv_nsec)
 		rc = 0;
 	else
-		rc = tmpfile_copy(d->host_path, dfd, name, 0755, dst, e);
+		rc = tmpfile_copy(d->host_path, dfd, name, 0555, dst, e);
 	close(dfd);
 out:
 	free(dst);

@@ -30,7 +30,7 @@ int elf_deps(const char *exe, const char *const *search, struct elf_deps *out,
 void elf_deps_free(struct elf_deps *d);
 
 /* Copies each dependency into jail (host path of the jail root) at its
- * jail_path, mode 0755, owned by root; skips files whose copy already has
+ * jail_path, mode 0555, owned by root; skips files whose copy already has
  * the same size and mtime; each copy is a new file renamed over the old
  * one (tmpfile.h). The directories on the way are made and opened from
  * the jail's root down, none through a symlink. */

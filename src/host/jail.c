@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -123,79 +124,226 @@ int jail_is_mountpoint(const char *path)
 	return found;
 }
 
-/* The disks in /shared/disks that the VM writes. The shared directory is
- * bound read-only, and the kernel falls back to reading a disk it cannot
- * open for writing without a word: each such file gets a read-write bind
- * of its own on top. It is found beneath the shared directory without
- * following any symbolic link, and bound by its fd. */
-static int bind_shared_rw(struct jail *j, const struct vm_conf *vm, struct err *e)
+/* The mount point of a directory that is bound later (a switch's, made
+ * when the network comes up: jail_share_switches). */
+static int share_dir_later(const struct jail *j, int sh, const char *path,
+			   struct err *e)
 {
-	for (int i = 0; i < vm->ndisks; i++) {
+	const char *rel = path + strlen("/shared/");
+	int fd;
+
+	fd = so_mkdirs(sh, rel, strlen(rel), 0755, j->p.shared_mnt, e);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/* rel has only plain names: none empty, "." or "..". */
+static int plain_path(const char *rel)
+{
+	for (const char *p = rel;;) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 0 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		if (!p[n])
+			return 1;
+		p += n + 1;
+	}
+}
+
+/* A refusal to share d, which the VM writes, for a cause of openat2. */
+static void share_error(const struct jail *j, const struct vm_conf *vm,
+			const struct disk_conf *d, const char *rel, struct err *e)
+{
+	if (errno == ENOENT && d->backing)
+		err_set(e, "ubd%d: %s: a COW file in /shared/disks must exist before "
+			"the start (the VM cannot create files there; make it with "
+			"'umlwatch %s -disk create %s %s')", d->index, d->path, vm->name,
+			d->path, d->backing);
+	else if (errno == ENOENT)
+		err_set(e, "ubd%d: %s: not found (%s/%s)", d->index, d->path,
+			j->p.shared, rel);
+	else if (errno == ELOOP || errno == EXDEV)
+		err_set(e, "ubd%d: %s: a symbolic link; a disk the VM writes in "
+			"/shared/disks must be the file itself", d->index, d->path);
+	else
+		err_sys(e, "ubd%d: %s", d->index, d->path);
+}
+
+/* One file of the shared dir, path as the VM names it (/shared/...),
+ * bound onto the same name in the jail's shared tmpfs (sh): found beneath
+ * the shared dir (for a disk the VM writes, without any symlink), bound
+ * by its descriptor, then made read-only unless the VM writes it, and
+ * noexec unless it is the kernel. A file that is not there is left out,
+ * for the check before the boot to name (d: the disk, whose own messages
+ * are clearer). A directory (a switch's) is bound the same way. */
+static int share_one(struct jail *j, const struct vm_conf *vm, int sh,
+		     const char *path, const struct disk_conf *d, int rw, int exec,
+		     struct err *e)
+{
+	const char *rel = path + strlen("/shared/"), *slash = strrchr(rel, '/');
+	unsigned long flags = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV;
+	struct statvfs vfs;
+	struct open_how how;
+	struct stat st;
+	char src[64], *dst;
+	int dir, fd, pd, r;
+
+	if (strncmp(path, "/shared/", 8) || !plain_path(rel))
+		return 0; /* not in the shared dir: the checks name it */
+	dir = open(j->p.shared, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0) {
+		err_sys(e, "shared dir %s", j->p.shared);
+		return -1;
+	}
+	memset(&how, 0, sizeof(how));
+	how.flags = O_PATH | O_CLOEXEC;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS |
+		      (rw ? RESOLVE_NO_SYMLINKS : 0);
+	fd = (int)syscall(SYS_openat2, dir, rel, &how, sizeof(how));
+	close(dir);
+	if (fd < 0) {
+		if (d && rw) {
+			share_error(j, vm, d, rel, e);
+			return -1;
+		}
+		return 0;
+	}
+	if (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode) &&
+				   !S_ISDIR(st.st_mode))) {
+		/* a FIFO, a socket or a device: the checks refuse it */
+		close(fd);
+		return 0;
+	}
+	pd = so_mkdirs(sh, rel, slash ? (size_t)(slash - rel) : 0, 0755,
+		       j->p.shared_mnt, e);
+	if (pd < 0) {
+		close(fd);
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode))
+		r = mkdirat(pd, slash ? slash + 1 : rel, 0755);
+	else
+		r = mknodat(pd, slash ? slash + 1 : rel, S_IFREG | 0444, 0);
+	close(pd);
+	dst = xasprintf("%s/%s", j->p.shared_mnt, rel);
+	snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
+	if (r < 0 && errno == EEXIST)
+		r = 0; /* named twice (a disk and a backing file) */
+	if (r == 0)
+		r = mount(src, dst, NULL, MS_BIND, NULL);
+	/* a remount sets every flag: the source's noexec and read-only
+	 * (a bind of the host's, say) are kept */
+	if (r == 0 && fstatvfs(fd, &vfs) < 0)
+		r = -1;
+	if (r == 0)
+		r = mount(NULL, dst, NULL, flags |
+			  (!rw || (vfs.f_flag & ST_RDONLY) ? MS_RDONLY : 0) |
+			  (!exec || (vfs.f_flag & ST_NOEXEC) ? MS_NOEXEC : 0), NULL);
+	if (r < 0)
+		err_sys(e, "%s: bind mount on %s", path, dst);
+	free(dst);
+	close(fd);
+	return r;
+}
+
+/* jail/shared: a tmpfs of root's with only what this VM uses of the
+ * shared dir, each bound on its name: the kernel, its disks and their
+ * configured backing files, the files in extra (backing files named in
+ * COW headers), its switches' directories. Read-only but for the disks
+ * the VM writes (the kernel falls back to reading a disk it cannot open
+ * for writing without a word). Then the tmpfs itself is made read-only. */
+static int mount_shared(struct jail *j, const struct vm_conf *vm,
+			const char *const *extra, struct err *e)
+{
+	int sh, r = 0;
+
+	if (mount("umlmon-shared", j->p.shared_mnt, "tmpfs", MS_NOSUID | MS_NODEV |
+		  MS_NOEXEC, "size=64k,nr_inodes=1024,mode=0755,uid=0,gid=0") < 0) {
+		err_sys(e, "%s: mount tmpfs", j->p.shared_mnt);
+		return -1;
+	}
+	j->shared_mounted = 1;
+	sh = open(j->p.shared_mnt, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sh < 0) {
+		err_sys(e, "%s", j->p.shared_mnt);
+		return -1;
+	}
+	r = share_one(j, vm, sh, vm->kernel, NULL, 0, 1, e);
+	for (int i = 0; r == 0 && i < vm->ndisks; i++) {
 		const struct disk_conf *d = &vm->disks[i];
-		const char *rel = d->path + strlen("/shared/");
-		size_t pl = strlen(d->path);
-		int is_dev = pl > 4 && !strcmp(d->path + pl - 4, ".dev");
+
+		r = share_one(j, vm, sh, d->path, d, !strchr(d->flags, 'r'), 0, e);
+		if (r == 0 && d->backing)
+			r = share_one(j, vm, sh, d->backing, NULL, 0, 0, e);
+	}
+	for (int i = 0; r == 0 && extra && extra[i]; i++)
+		r = share_one(j, vm, sh, extra[i], NULL, 0, 0, e);
+	for (int k = 0; r == 0 && k < vm->nnics; k++)
+		if (vm->nics[k].kind == NIC_SWITCHED) {
+			char *dir = xasprintf("/shared/switches/%s", vm->nics[k].sw);
+
+			r = share_dir_later(j, sh, dir, e);
+			free(dir);
+		}
+	close(sh);
+	if (r == 0 && mount(NULL, j->p.shared_mnt, NULL, MS_REMOUNT | MS_RDONLY |
+			    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+		err_sys(e, "%s: remount read-only", j->p.shared_mnt);
+		r = -1;
+	}
+	return r;
+}
+
+int jail_share_switches(struct jail *j, const struct vm_conf *vm, struct err *e)
+{
+	for (int k = 0; k < vm->nnics; k++) {
+		const struct nic_conf *n = &vm->nics[k];
 		struct open_how how;
 		struct stat st;
-		char src[64], *dst;
+		char *rel, *dst, src[64];
 		int dir, fd, r;
 
-		if (strchr(d->flags, 'r') || strncmp(d->path, "/shared/disks/", 14))
+		if (n->kind != NIC_SWITCHED)
 			continue;
-		dir = open(j->p.shared, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (dir < 0) {
-			err_sys(e, "shared dir %s", j->p.shared);
-			return -1;
-		}
+		rel = xasprintf("switches/%s", n->sw);
+		dst = xasprintf("%s/%s", j->p.shared_mnt, rel);
 		memset(&how, 0, sizeof(how));
-		how.flags = O_PATH | O_CLOEXEC;
+		how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
 		how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
 			      RESOLVE_NO_MAGICLINKS;
-		fd = (int)syscall(SYS_openat2, dir, rel, &how, sizeof(how));
-		close(dir);
-		if (fd < 0) {
-			if (errno == ENOENT && d->backing)
-				err_set(e, "ubd%d: %s: a COW file in /shared/disks must "
-					"exist before the start (the VM cannot create "
-					"files there; make it with 'umlwatch %s -disk "
-					"create %s %s')", d->index, d->path, vm->name,
-					d->path, d->backing);
-			else if (errno == ENOENT)
-				err_set(e, "ubd%d: %s: not found (%s/%s)", d->index,
-					d->path, j->p.shared, rel);
-			else if (errno == ELOOP || errno == EXDEV)
-				err_set(e, "ubd%d: %s: a symbolic link; a disk the VM "
-					"writes in /shared/disks must be the file itself",
-					d->index, d->path);
-			else
-				err_sys(e, "ubd%d: %s", d->index, d->path);
-			return -1;
+		dir = open(j->p.shared, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		fd = dir < 0 ? -1 : (int)syscall(SYS_openat2, dir, rel, &how,
+						  sizeof(how));
+		if (dir >= 0)
+			close(dir);
+		r = fd < 0 || fstat(fd, &st) < 0 ? -1 : 0;
+		if (r == 0) {
+			snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
+			r = mount(src, dst, NULL, MS_BIND, NULL);
 		}
-		if (fstat(fd, &st) < 0 ||
-		    (is_dev ? !S_ISBLK(st.st_mode) : !S_ISREG(st.st_mode))) {
-			err_set(e, "ubd%d: %s: not a %s", d->index, d->path,
-				is_dev ? "block device" : "regular file");
-			close(fd);
-			return -1;
-		}
-		snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
-		dst = xasprintf("%s/%s", j->p.shared_mnt, rel);
-		r = mount(src, dst, NULL, MS_BIND, NULL);
+		/* read-only: connecting to the switch's socket is no write */
 		if (r == 0)
-			r = mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID |
-				  MS_NODEV | MS_NOEXEC, NULL);
+			r = mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY |
+				  MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 		if (r < 0)
-			err_sys(e, "ubd%d: %s: read-write bind mount on %s", d->index,
-				d->path, dst);
+			err_sys(e, "eth%d: switch %s: bind mount of %s/%s on %s",
+				n->index, n->sw, j->p.shared, rel, dst);
+		if (fd >= 0)
+			close(fd);
+		free(rel);
 		free(dst);
-		close(fd);
 		if (r < 0)
 			return -1;
 	}
 	return 0;
 }
 
-int jail_mount(struct jail *j, const struct vm_conf *vm, struct err *e)
+int jail_mount(struct jail *j, const struct vm_conf *vm, const char *const *extra,
+	       struct err *e)
 {
 	char opts[128];
 	unsigned long long size = vm->memory + JAIL_TMP_MARGIN;
@@ -219,18 +367,7 @@ int jail_mount(struct jail *j, const struct vm_conf *vm, struct err *e)
 				j->p.shared, errno ? strerror(errno) : "not a directory");
 			goto undo;
 		}
-		if (mount(j->p.shared, j->p.shared_mnt, NULL, MS_BIND | MS_REC, NULL) < 0) {
-			err_sys(e, "%s: bind mount of %s", j->p.shared_mnt, j->p.shared);
-			goto undo;
-		}
-		j->shared_mounted = 1;
-		if (mount(NULL, j->p.shared_mnt, NULL,
-			  MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
-			  NULL) < 0) {
-			err_sys(e, "%s: remount read-only", j->p.shared_mnt);
-			goto undo;
-		}
-		if (bind_shared_rw(j, vm, e) < 0)
+		if (mount_shared(j, vm, extra, e) < 0)
 			goto undo;
 	}
 	return 0;

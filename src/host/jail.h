@@ -8,7 +8,9 @@
  *   VARDIR/VM/jail/       root of the VM (root, 0755)
  *       disks/            the VM's own images (owned by the vmuser)
  *       tmp/              tmpfs of memory size + margin, per boot
- *       shared/           read-only bind mount of the shared dir, per boot
+ *       shared/           tmpfs of root's, read-only, per boot: only what
+ *                         the VM uses of the shared dir, each file bound
+ *                         on its name
  *       lib/, lib64/      the kernel's libraries, copied from the host
  */
 #ifndef UMLMON_JAIL_H
@@ -39,8 +41,18 @@ void jail_free(struct jail *j);
 
 /* Creates the directories (idempotent). */
 int jail_layout(struct jail *j, struct err *e);
-/* Mounts the tmpfs on tmp and the shared dir on shared (read-only). */
-int jail_mount(struct jail *j, const struct vm_conf *vm, struct err *e);
+/* Mounts the tmpfs on tmp, and on shared a read-only tmpfs with only
+ * what the VM uses of the shared dir, each bound on its name: the kernel,
+ * the disks (read-write those the VM writes) and their configured backing
+ * files, the files of extra (NULL-terminated, /shared/... paths: backing
+ * files named in COW headers), mount points for its switches. A file
+ * that is not there is left out for the checks before the boot to name;
+ * a disk the VM writes must be there, reached without a symlink. */
+int jail_mount(struct jail *j, const struct vm_conf *vm, const char *const *extra,
+	       struct err *e);
+/* Binds the directory of each switch of vm (there once the network is
+ * up) read-only on its mount point in shared. */
+int jail_share_switches(struct jail *j, const struct vm_conf *vm, struct err *e);
 /* Unmounts what jail_mount mounted; logs what it cannot. 0 if all gone. */
 int jail_unmount(struct jail *j);
 /* Is path a mount point right now (per /proc/self/mountinfo)? */
@@ -75,7 +87,8 @@ struct jail_exec {
 /* Executes the jail helper, umljail (installed in LIBEXECDIR/umlmon, or
  * next to the running monitor), with a message of what x says (jailmsg.h)
  * and exactly the descriptors it needs. It becomes the watcher: it runs
- * its named steps (a new session; new mount, PID, IPC and UTS namespaces;
+ * its named steps (a new session; new mount, PID, IPC, UTS, cgroup and
+ * time namespaces;
  * / made private; the jail bound onto itself; pivot_root into it, the old
  * root detached; the host name; the rlimits; the vmuser with no
  * supplementary groups and no capabilities; no_new_privs; the seccomp

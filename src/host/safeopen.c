@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -112,4 +114,41 @@ int so_chmod(int pathfd, mode_t mode)
 	}
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pathfd);
 	return chmod(proc, mode);
+}
+
+int so_mkdirs(int dirfd, const char *rel, size_t len, mode_t mode,
+	      const char *show, struct err *e)
+{
+	int dfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+
+	if (dfd < 0)
+		err_sys(e, "%s", show);
+	for (size_t at = 0; dfd >= 0 && at < len;) {
+		size_t n = strcspn(rel + at, "/");
+		char *comp;
+		int next = -1;
+
+		if (n > len - at)
+			n = len - at;
+		comp = xasprintf("%.*s", (int)n, rel + at);
+		if (n == 0 || !strcmp(comp, ".") || !strcmp(comp, ".."))
+			err_set(e, "directory %s/%.*s: empty, '.' or '..' in the path",
+				show, (int)len, rel);
+		else if ((mkdirat(dfd, comp, mode) < 0 && errno != EEXIST) ||
+			 (next = openat(dfd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW |
+					O_CLOEXEC)) < 0 ||
+			 so_chmod(next, mode) < 0) {
+			/* the mode set by the descriptor: the umask is the
+			 * process's */
+			err_sys(e, "directory %s/%.*s", show, (int)(at + n), rel);
+			if (next >= 0)
+				close(next);
+			next = -1;
+		}
+		free(comp);
+		close(dfd);
+		dfd = next;
+		at += n + 1;
+	}
+	return dfd;
 }

@@ -44,6 +44,14 @@ int so_reopen(int pathfd, int flags);
 int so_mkdir(int dirfd, const char *name, const char *show, uid_t uid, gid_t gid,
 	     mode_t mode, struct err *e);
 
+/* The directories of the first len bytes of rel beneath dirfd, made
+ * where missing and opened one component at a time, none a symlink, empty,
+ * "." or "..", each given mode (root's, as the caller is) by its
+ * descriptor. Returns the last one's O_PATH descriptor (dirfd's copy if
+ * len is 0); errors name show/rel. */
+int so_mkdirs(int dirfd, const char *rel, size_t len, mode_t mode,
+	      const char *show, struct err *e);
+
 /* chmod of the file an O_PATH descriptor refers to (fchmod() refuses such
  * descriptors; a symlink's target is not reached). */
 int so_chmod(int pathfd, mode_t mode);

@@ -136,10 +136,20 @@ static int new_session(struct jailer *J)
 	return setsid() < 0 ? -1 : 0;
 }
 
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+/* Mount, PID, IPC, UTS of its own; cgroup too, after the helper joined
+ * its cgroup (the kernel sees it as /); time, which takes effect for the
+ * kernel forked later (UML boots in it: its clocks are the host's, with
+ * no offsets set). The network and user namespaces stay the monitor's:
+ * see umlmon(8) "Namespaces". */
 static int new_namespaces(struct jailer *J)
 {
 	(void)J;
-	return unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS);
+	return unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
+		       CLONE_NEWCGROUP | CLONE_NEWTIME);
 }
 
 /* Nothing mounted from here on reaches the host's namespace. */

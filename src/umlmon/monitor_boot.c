@@ -29,6 +29,7 @@
 #include "net/macpool.h"
 #include "umlmon/mconsole.h"
 #include "disk/precheck.h"
+#include "host/jailcheck.h"
 
 static void kernel_panicked(struct monitor *m, const char *text);
 
@@ -722,6 +723,19 @@ static int disks_ready(struct monitor *m, struct err *e)
 	return precheck_boot(&m->jail, m->cfg, m->vm, &m->b.locks, e);
 }
 
+/* The jail's mounts: its tmp, and in its shared only the files this VM
+ * uses, with the backing files its COW headers name. */
+static int mount_jail(struct monitor *m, struct err *e)
+{
+	char **extra = precheck_shared_backings(m->cfg, m->vm);
+	int r = jail_mount(&m->jail, m->vm, (const char *const *)extra, e);
+
+	for (char **v = extra; *v; v++)
+		free(*v);
+	free(extra);
+	return r;
+}
+
 /* Each channel starts a boot with a blank screen, and its log with a
  * dated line that says which boot follows. */
 static void new_boot_marks(struct monitor *m)
@@ -772,11 +786,11 @@ int monitor_start(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 	    cmdline_build(m->vm, macs, &cl, e) < 0)
 		goto fail;
 	memcpy(m->b.macs, macs, sizeof(macs));
-	if (jail_layout(&m->jail, e) < 0 || jail_mount(&m->jail, m->vm, e) < 0)
+	if (jail_layout(&m->jail, e) < 0 || mount_jail(m, e) < 0)
 		goto fail;
-	if (disks_ready(m, e) < 0 ||
+	if (jailcheck_boot(&m->jail, m->vm->kernel, e) < 0 || disks_ready(m, e) < 0 ||
 	    vmnet_up(&m->b.net, m->cfg, m->vm, m->jail.p.root, e) < 0 ||
-	    open_notify(m, e) < 0)
+	    jail_share_switches(&m->jail, m->vm, e) < 0 || open_notify(m, e) < 0)
 		goto fail;
 	for (int i = 0; i < m->nchans; i++)
 		if (chan_open(m->chans[i], e) < 0)

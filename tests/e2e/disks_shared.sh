@@ -25,8 +25,10 @@ start_monitor vm1
 boot vm1
 jail_mounts vm1 | grep >/dev/null "/shared/disks/data.dsk$" ||
 	fail "no read-write bind of data.dsk: $(jail_mounts vm1)"
-jail_mounts vm1 | grep >/dev/null "/shared/disks/ro.dsk$" &&
-	fail "the read-only disk got a bind of its own"
+findmnt -rn -o TARGET,OPTIONS | grep "/shared/disks/data.dsk rw," >/dev/null ||
+	fail "data.dsk is not bound read-write: $(findmnt -rn -o TARGET,OPTIONS | grep data.dsk)"
+findmnt -rn -o TARGET,OPTIONS | grep "/shared/disks/ro.dsk ro," >/dev/null ||
+	fail "ro.dsk is not bound read-only: $(findmnt -rn -o TARGET,OPTIONS | grep ro.dsk)"
 tm_new term
 tm_login term vm1
 # ubdb is data.dsk, ubdc ro.dsk

@@ -7,28 +7,34 @@
 # of the test dir), sees the jail's tree or nothing: never a marker file
 # planted next to the jail or in another VM's jail; and the guest creates
 # files only where the vmuser may write (/disks, /tmp).
-# The probe runs in the guest from the read-only /shared (reached through
+# Under /shared the guest sees only what its VM uses of the shared dir
+# (its kernel and its own shared disk), not the other files there.
+# The probe runs in the guest from the jail's /disks (reached through
 # hostfs itself) and writes its findings to the jail's /tmp.
 . "$(dirname "$0")/lib.sh"
 
-setup
-add_vm vm2 'ubd0 = /disks/root.dsk'
+setup 'ubd1r = /shared/disks/mine.dsk'
+add_vm vm2 'ubd0 = /disks/root.dsk' 'ubd1r = /shared/disks/other.dsk'
+for d in mine other; do
+	truncate -s 1M "$T/shared/disks/$d.dsk" && chmod 644 "$T/shared/disks/$d.dsk" ||
+		fail "shared disk $d.dsk"
+done
 mkimage vm1
 mkimage vm2
 jail=$(jail_of vm1)
 
 # ---- markers outside vm1's jail: the test dir, vm1's own dir, vm2's jail ----
 tok=hostfs-marker-$$-$RANDOM
-for d in "$T" "$T/var/vm1" "$(jail_of vm2)/disks"; do
+for d in "$T" "$T/var/vm1" "$(jail_of vm2)/disks" "$T/shared" "$T/shared/disks"; do
 	echo "secret of the host" >"$d/$tok" || fail "marker in $d"
 	chmod 644 "$d/$tok"
 done
 # and one inside it, which the probe must find and read: it can look
-echo "a file of the jail" >"$T/shared/$tok-in"
-chmod 644 "$T/shared/$tok-in"
+echo "a file of the jail" >"$jail/disks/$tok-in"
+chmod 644 "$jail/disks/$tok-in"
 
 # the probe: sh PROBE MOUNT-OF-/ TOKEN TESTDIR (busybox in the guest)
-cat >"$T/shared/hostfs-probe.sh" <<'PROBE'
+cat >"$jail/disks/hostfs-probe.sh" <<'PROBE'
 h=$1 tok=$2 t=$3
 o=$h/tmp/hostfs-probe.out
 {
@@ -58,7 +64,7 @@ rm -f "$h/tmp/up" "$h/tmp/abs" "$h/tmp/tdir" "$h/tmp/proc"
 echo "== find $tok"
 find / -name "$tok*" 2>/dev/null
 echo "== read $tok"
-for p in "$h/shared/$tok-in" "$h/../$tok" "$h/$t/$tok" "$h/../../../$tok" "$h/tmp/../../$tok"; do
+for p in "$h/disks/$tok-in" "$h/../$tok" "$h/$t/$tok" "$h/../../../$tok" "$h/tmp/../../$tok"; do
 	cat "$p" 2>/dev/null && echo "read $p"
 done
 echo "== writable"
@@ -81,7 +87,7 @@ echo "== end"
 sync
 mv "$o.part" "$o"
 PROBE
-chmod 644 "$T/shared/hostfs-probe.sh"
+chmod 644 "$jail/disks/hostfs-probe.sh"
 
 start_monitor vm1
 boot vm1
@@ -101,7 +107,7 @@ if tm_capture term | grep -x >/dev/null 'FS=0'; then
 	exit 0
 fi
 log "the kernel has hostfs"
-tm_send term "mkdir -p /h && mount -t hostfs none /h -o / && sh /h/shared/hostfs-probe.sh /h $tok $T; echo PROBE=\$?" Enter
+tm_send term "mkdir -p /h && mount -t hostfs none /h -o / && sh /h/disks/hostfs-probe.sh /h $tok $T; echo PROBE=\$?" Enter
 tm_wait term '^PROBE=' 120
 out=$jail/tmp/hostfs-probe.out
 [ -f "$out" ] || fail "the probe wrote no $out: $(tm_capture term | tail -n 5)"
@@ -113,6 +119,14 @@ want=$(cd "/proc/$kpid/root" && find . | grep -v '^\./tmp/hostfs-probe\.out' | s
 got=$(section 'tree /' | grep -v '^\./tmp/hostfs-probe\.out')
 [ "$got" = "$want" ] || fail "hostfs / is not the jail: $(diff <(echo "$want") <(echo "$got"))"
 log "hostfs / is the jail: $(echo "$got" | wc -l) names"
+# ---- /shared: only what vm1 uses of the shared dir ----
+shared=$(printf '%s\n' "$got" | grep '^\./shared')
+[ "$shared" = "./shared
+./shared/disks
+./shared/disks/mine.dsk
+./shared/kernels
+./shared/kernels/linux" ] || fail "the guest's /shared holds: $shared"
+log "/shared holds only vm1's kernel and shared disk, not other.dsk, the locks or the MAC list"
 
 # ---- no source climbs out: a tree of the jail or a refusal ----
 # (the probe's own names in /tmp left out)
@@ -135,10 +149,10 @@ done
 log "hostfs at / and 6 other paths is the jail; 10 paths out are refused"
 
 # ---- the markers outside the jail: no name, no content ----
-[ "$(section "find $tok")" = "/h/shared/$tok-in" ] ||
-	fail "the guest found by name: '$(section "find $tok")', not only /h/shared/$tok-in"
+[ "$(section "find $tok")" = "/h/disks/$tok-in" ] ||
+	fail "the guest found by name: '$(section "find $tok")', not only /h/disks/$tok-in"
 [ "$(section "read $tok")" = "a file of the jail
-read /h/shared/$tok-in" ] || fail "the guest read: '$(section "read $tok")', not only /h/shared/$tok-in"
+read /h/disks/$tok-in" ] || fail "the guest read: '$(section "read $tok")', not only /h/disks/$tok-in"
 seen=$(grep -v '^== ' "$out" | grep -F "$tok" | grep -Fv "$tok-in" || true)
 [ -z "$seen" ] || fail "the guest saw a marker: $seen"
 log "the markers outside the jail are out of reach; the one inside is found and read"

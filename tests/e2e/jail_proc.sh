@@ -1,7 +1,9 @@
 #!/bin/bash
 # The kernel's process as the host sees it in /proc: the vmuser's ids, no
-# capability, no_new_privs, mount, PID, IPC and UTS namespaces of its own
-# (not the monitor's), and the rlimits of the configuration (non-default
+# capability, no_new_privs, mount, PID, IPC, UTS, cgroup and time
+# namespaces of its own (not the monitor's), the monitor's network and
+# user namespaces (for a VM with a tap too, its monitor in a network
+# namespace the test makes); and the rlimits of the configuration (non-default
 # ones, one of them from [GLOBAL]) and the seccomp filter (Seccomp 2) on
 # every host process of the VM; a VM with seccomp = no has none (0). A bad
 # limit is refused naming its key. Each expected value is read elsewhere:
@@ -33,7 +35,7 @@ done
 	fail "kernel Seccomp $(field "$k" Seccomp), filters $(field "$k" Seccomp_filters)"
 
 # ---- namespaces: its own, not the monitor's (nor init's) ----
-for ns in mnt pid ipc uts; do
+for ns in mnt pid ipc uts cgroup time; do
 	mine=$(readlink "/proc/$k/ns/$ns")
 	[ -n "$mine" ] || fail "no $ns namespace for the kernel"
 	[ "$mine" != "$(readlink "/proc/$mon/ns/$ns")" ] ||
@@ -41,6 +43,13 @@ for ns in mnt pid ipc uts; do
 	[ "$mine" != "$(readlink "/proc/1/ns/$ns")" ] ||
 		fail "the kernel shares its $ns namespace ($mine) with init"
 done
+# (mconsole answers and switch frames go to abstract socket addresses,
+# which belong to the network namespace: see umlmon(8))
+for ns in user net; do
+	[ "$(readlink "/proc/$k/ns/$ns")" = "$(readlink "/proc/$mon/ns/$ns")" ] ||
+		fail "the kernel has a $ns namespace of its own: $(readlink "/proc/$k/ns/$ns")"
+done
+out=$(watch vm1 -mconsole version 2>&1) || fail "mconsole version: $out"
 
 # ---- rlimits: the configured ones, on every host process of the VM ----
 conf_value() { sed -n "s/^$1 *= *//p" "$CONF"; }
@@ -72,15 +81,39 @@ out=$(watch vm1 -halt 2>&1) || fail "-halt: $out"
 wait_state vm1 stopped 30
 
 # ---- seccomp = no: no filter ----
-add_vm vm3 "ubd0 = /disks/root.dsk" "seccomp = no"
+add_vm vm4 "ubd0 = /disks/root.dsk" "seccomp = no"
+mkimage vm4
+start_monitor vm4
+boot vm4
+k=$(info_field vm4 'kernel pid')
+[ -n "$k" ] || fail "no kernel pid for vm4"
+[ "$(field "$k" Seccomp)" = 0 ] || fail "vm4 (seccomp = no): Seccomp $(field "$k" Seccomp)"
+[ "$(field "$k" NoNewPrivs)" = 1 ] || fail "vm4: NoNewPrivs $(field "$k" NoNewPrivs)"
+out=$(watch vm4 -halt 2>&1) || fail "-halt vm4: $out"
+wait_state vm4 stopped 30
+
+# ---- a VM with a tap: the kernel in the monitor's network namespace ----
+add_vm vm3 'memory = 64M' 'ubd0 = /disks/root.dsk' \
+	'eth0 = host_to_host(proxy_if=um3p, proxy_addr=10.9.3.1, guest_addr=10.9.3.2)'
 mkimage vm3
+netns_new host
+MON_NETNS=$NS
 start_monitor vm3
+MON_NETNS=
 boot vm3
-k=$(info_field vm3 'kernel pid')
-[ -n "$k" ] || fail "no kernel pid for vm3"
-[ "$(field "$k" Seccomp)" = 0 ] || fail "vm3 (seccomp = no): Seccomp $(field "$k" Seccomp)"
-[ "$(field "$k" NoNewPrivs)" = 1 ] || fail "vm3: NoNewPrivs $(field "$k" NoNewPrivs)"
-out=$(watch vm3 -halt 2>&1) || fail "-halt vm3: $out"
+k3=$(info_field vm3 'kernel pid')
+[ -n "$k3" ] || fail "no kernel pid for vm3"
+[ "$(readlink "/proc/$k3/ns/net")" = "$(readlink "/proc/$(monitor_pid vm3)/ns/net")" ] ||
+	fail "vm3's kernel is not in its monitor's network namespace (its tap's)"
+[ "$(readlink "/proc/$k3/ns/net")" != "$(readlink /proc/1/ns/net)" ] ||
+	fail "vm3's monitor was not started in the test's network namespace"
+for ns in cgroup time; do
+	[ "$(readlink "/proc/$k3/ns/$ns")" != "$(readlink "/proc/$(monitor_pid vm3)/ns/$ns")" ] ||
+		fail "vm3's kernel shares its $ns namespace with the monitor"
+done
+in_ns "$NS" ip -o link show um3p | grep >/dev/null 'um3p' || fail "no tap um3p in $NS"
+log "vm3 (a tap): the kernel in the monitor's network namespace, cgroup and time its own"
+out=$(watch vm3 -halt 2>&1) || fail "vm3 -halt: $out"
 wait_state vm3 stopped 30
 
 # ---- a bad limit is refused, naming the key ----
