@@ -130,6 +130,7 @@ void showconf_table(const struct config *cfg, const struct vm_conf *vm,
 	vm_rowf(&s, global_row, "umlredir_port", "%d", g->umlredir_port);
 	global_row(&s, "umldir_bind", g->umldir_bind);
 	global_row(&s, "umldir_user", g->umldir_user);
+	global_row(&s, "host_reserve", limit_size(g->host_reserve, buf, sizeof(buf)));
 	/* the VM's own */
 	vm_row(&s, "vmuser", vm->vmuser);
 	vm_row(&s, "kernel", vm->kernel);

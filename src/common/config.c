@@ -513,15 +513,25 @@ static int key_stop_timeout(struct parse *p, const char *key, const char *val)
 	return set_number(p, key, val, 0, 3600, "seconds", &p->vm->stop_timeout);
 }
 
-static int key_log_max(struct parse *p, const char *key, const char *val)
+/* A size value (128M, 1.5G); 0 with the error added if it is none. */
+static int size_value(struct parse *p, const char *key, const char *val,
+		      uint64_t *m)
 {
 	const char *cause;
-	uint64_t m;
 
-	if (parse_size_cause(val, &m, &cause) < 0) {
+	if (parse_size_cause(val, m, &cause) < 0) {
 		add_error(p, nerr_of(p), key, "'%s' %s", val, cause);
 		return 0;
 	}
+	return 1;
+}
+
+static int key_log_max(struct parse *p, const char *key, const char *val)
+{
+	uint64_t m;
+
+	if (!size_value(p, key, val, &m))
+		return 0;
 	if (m && m < 4096) {
 		add_error(p, nerr_of(p), key, "'%s' is too small (0 for no cap, "
 			  "else 4K or more, e.g. 1M)", val);
@@ -529,6 +539,11 @@ static int key_log_max(struct parse *p, const char *key, const char *val)
 	}
 	p->vm->log_max = m;
 	return 1;
+}
+
+static int key_host_reserve(struct parse *p, const char *key, const char *val)
+{
+	return size_value(p, key, val, &p->cfg->global.host_reserve);
 }
 
 static int key_log_keep(struct parse *p, const char *key, const char *val)
@@ -761,7 +776,6 @@ static int key_limit(struct parse *p, const char *key, const char *val)
 				&p->vm->limits;
 
 	for (size_t i = 0; i < ARRAY_SIZE(lim); i++) {
-		const char *cause;
 		uint64_t v;
 		long n;
 
@@ -770,10 +784,8 @@ static int key_limit(struct parse *p, const char *key, const char *val)
 		if (lim[i].size && !strcmp(val, "unlimited")) {
 			v = UMLMON_LIMIT_INFINITY;
 		} else if (lim[i].size) {
-			if (parse_size_cause(val, &v, &cause) < 0) {
-				add_error(p, nerr_of(p), key, "'%s' %s", val, cause);
+			if (!size_value(p, key, val, &v))
 				return 0;
-			}
 			if (v < lim[i].lo || v > lim[i].hi) {
 				add_error(p, nerr_of(p), key, "'%s' is out of range (%s)",
 					  val, lim[i].range);
@@ -883,6 +895,7 @@ static const struct keydef {
 	{"limit_core", 1, 0, 0, NULL, key_limit},
 	{"limit_memlock", 1, 0, 0, NULL, key_limit},
 	{"seccomp", 1, 0, 0, NULL, key_seccomp},
+	{"host_reserve", 1, 0, 0, NULL, key_host_reserve},
 	{"vmuser", 0, 0, 0, NULL, key_vmuser},
 	{"kernel", 0, 0, 0, NULL, key_kernel},
 	{"memory", 0, 0, 0, NULL, key_memory},
@@ -1367,6 +1380,7 @@ struct config *config_load(const char *path, struct err *e)
 	remote_defaults(&cfg->global.remote);
 	limits_defaults(&cfg->global.limits);
 	cfg->global.seccomp = 1;
+	cfg->global.host_reserve = UMLMON_DEFAULT_HOST_RESERVE;
 	cfg->path = xstrdup(path);
 	p->cfg = cfg;
 	r = ini_parse_stream(reader, p, handler, p);

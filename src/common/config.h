@@ -12,6 +12,8 @@
 #define UMLMON_DEFAULT_RUNDIR "/run/umlmon"
 #define UMLMON_DEFAULT_KERNEL "/shared/kernels/linux"
 #define UMLMON_DEFAULT_MEMORY (128ULL << 20)
+/* what admission leaves to the host (umlmon(5) host_reserve) */
+#define UMLMON_DEFAULT_HOST_RESERVE (512ULL << 20)
 #define UMLMON_DEFAULT_STOP_TIMEOUT 30
 #define UMLMON_DEFAULT_LOG_MAX (1ULL << 20)
 #define UMLMON_DEFAULT_LOG_KEEP 2
@@ -161,6 +163,7 @@ struct global_conf {
 	struct remote_conf remote; /* the defaults of every VM */
 	struct limits_conf limits; /* likewise */
 	int seccomp;           /* likewise (default yes) */
+	uint64_t host_reserve; /* bytes of RAM that no VM is admitted to */
 	int umldir_port;       /* "umldir" in /etc/services, else the default */
 	int umlredir_port;     /* "umlredir" likewise */
 	char *umldir_bind;     /* the address umldir binds; NULL: all */

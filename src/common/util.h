@@ -23,6 +23,7 @@ enum err_code {
 	ERR_BUSY = 8,     /* in use, or already in progress */
 	ERR_KERNEL = 9,   /* the UML kernel answered with an error */
 	ERR_UNSAFE = 10,  /* a file the jail depends on is not root's alone */
+	ERR_NOMEM = 11,   /* the host has not enough memory left (admission) */
 };
 
 /* An error for the caller to print and act on; functions that can fail

@@ -21,6 +21,7 @@
 
 #include "common/log.h"
 #include "common/names.h"
+#include "host/admission.h"
 #include "umlmon/cmdline.h"
 #include "umlmon/diskjob.h"
 #include "host/image.h"
@@ -751,6 +752,23 @@ static void new_boot_marks(struct monitor *m)
 		chan_new_boot(m->chans[i], line);
 }
 
+/* The jail's mounts, if the VM's memory fits in what the host has left
+ * (admission.h): decided and mounted under one lock, so that of two
+ * starts racing for the last room only one passes. */
+static int mount_admitted(struct monitor *m, struct err *e)
+{
+	int lock, r;
+
+	lock = admission_enter(m->cfg->global.vardir, m->vm->name, m->jail.p.tmp,
+			       m->vm->memory, JAIL_TMP_MARGIN,
+			       m->cfg->global.host_reserve, e);
+	if (lock < 0)
+		return -1;
+	r = mount_jail(m, e);
+	admission_leave(lock);
+	return r;
+}
+
 int monitor_start(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 {
 	static char *const envp[] = {"TMPDIR=/tmp", "PATH=/", "HOME=/tmp", NULL};
@@ -786,7 +804,7 @@ int monitor_start(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 	    cmdline_build(m->vm, macs, &cl, e) < 0)
 		goto fail;
 	memcpy(m->b.macs, macs, sizeof(macs));
-	if (jail_layout(&m->jail, e) < 0 || mount_jail(m, e) < 0)
+	if (jail_layout(&m->jail, e) < 0 || mount_admitted(m, e) < 0)
 		goto fail;
 	if (jailcheck_boot(&m->jail, m->vm->kernel, e) < 0 || disks_ready(m, e) < 0 ||
 	    vmnet_up(&m->b.net, m->cfg, m->vm, m->jail.p.root, e) < 0 ||

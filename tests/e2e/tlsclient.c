@@ -23,6 +23,7 @@ static const char *const code_names[] = {
 	"ERR_OK", "ERR_INVAL", "ERR_STATE", "ERR_NOENT", "ERR_IO",
 	"ERR_TIMEDOUT", "ERR_PERM", "ERR_CLOSED", "ERR_BUSY", "ERR_KERNEL",
 	"ERR_UNSAFE",
+	"ERR_NOMEM",
 };
 
 static int64_t now_us(void)

@@ -464,6 +464,29 @@ static void seccomp(void **state)
 	config_free(cfg);
 }
 
+/* [GLOBAL] host_reserve: a size, 512M unless given. */
+static void host_reserve(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	cfg = load_text("[a]\nvmuser = nobody\nubd0 = /disks/r.dsk\n");
+	assert_int_equal(cfg->nerrors, 0);
+	assert_true(cfg->global.host_reserve == UMLMON_DEFAULT_HOST_RESERVE);
+	assert_true(UMLMON_DEFAULT_HOST_RESERVE == 512ULL << 20);
+	config_free(cfg);
+	cfg = load_text("[GLOBAL]\nhost_reserve = 1.5G\n");
+	assert_int_equal(cfg->nerrors, 0);
+	assert_true(cfg->global.host_reserve == 3ULL << 29);
+	config_free(cfg);
+	cfg = load_text("[GLOBAL]\nhost_reserve = 0\n[a]\nhost_reserve = 1G\n");
+	assert_true(cfg->global.host_reserve == 0);
+	config_free(cfg);
+	cfg = load_text("[GLOBAL]\nhost_reserve = some\n");
+	find_error(cfg, ":2: host_reserve: 'some' is not a size");
+	config_free(cfg);
+}
+
 static void names(void **state)
 {
 	struct err e;
@@ -493,6 +516,7 @@ int main(void)
 		cmocka_unit_test(remote),
 		cmocka_unit_test(limits),
 		cmocka_unit_test(seccomp),
+		cmocka_unit_test(host_reserve),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
