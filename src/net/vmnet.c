@@ -80,21 +80,30 @@ out:
 	return rc;
 }
 
+/* Removes the tap of n if an earlier boot left it; 1 if there is none
+ * now, 0 if the name is another interface's, -1 with e. */
+static int reap_tap(const struct nic_conf *n, const struct vm_conf *vm,
+		    struct err *e)
+{
+	if (!hostnet_link_exists(n->proxy_if))
+		return 1;
+	if (!stale_tap(n->proxy_if, vm->uid))
+		return 0;
+	log_warn("%s: eth%d: removing the tap %s left by an earlier boot",
+		 vm->name, n->index, n->proxy_if);
+	return hostnet_link_delete(n->proxy_if, e) < 0 ? -1 : 1;
+}
+
 static int tap_up(struct vmnet *v, int k, const struct vm_conf *vm, struct err *e)
 {
 	const struct nic_conf *n = &vm->nics[k];
+	int r = reap_tap(n, vm, e);
 
-	if (hostnet_link_exists(n->proxy_if)) {
-		if (!stale_tap(n->proxy_if, vm->uid)) {
-			err_set(e, "proxy_if %s: already exists and is not a tap of "
-				"this VM's user", n->proxy_if);
-			return -1;
-		}
-		log_warn("%s: eth%d: removing the tap %s left by an earlier boot",
-			 vm->name, n->index, n->proxy_if);
-		if (hostnet_link_delete(n->proxy_if, e) < 0)
-			return -1;
-	}
+	if (r == 0)
+		err_set(e, "proxy_if %s: already exists and is not a tap of this "
+			"VM's user", n->proxy_if);
+	if (r <= 0)
+		return -1;
 	if (hostnet_tap_create(n->proxy_if, vm->uid, vm->gid, e) < 0)
 		return -1;
 	v->tap[k] = 1;
@@ -161,4 +170,23 @@ void vmnet_down(struct vmnet *v, const struct vm_conf *vm)
 		vswitch_leave(v->sw[k]);
 	}
 	memset(v, 0, sizeof(*v));
+}
+
+void vmnet_reap(const struct vm_conf *vm)
+{
+	for (int k = 0; k < vm->nnics; k++) {
+		const struct nic_conf *n = &vm->nics[k];
+		struct err e;
+
+		if (n->kind == NIC_SWITCHED)
+			continue;
+		if (reap_tap(n, vm, &e) < 0)
+			log_warn("%s: eth%d: %s", vm->name, n->index, e.msg);
+		/* the tap's own addresses and routes went with it; the proxy
+		 * entry is on the host's interface (a missing one is no error) */
+		if (n->kind == NIC_HOST_TO_HOST && n->host_if[0] &&
+		    hostnet_link_exists(n->host_if) &&
+		    hostnet_proxy_arp_del(n->host_if, n->guest_addr, &e) < 0)
+			log_warn("%s: eth%d: %s", vm->name, n->index, e.msg);
+	}
 }

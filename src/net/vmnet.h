@@ -21,5 +21,9 @@ int vmnet_up(struct vmnet *v, const struct config *cfg, const struct vm_conf *vm
 	     const char *jail_root, struct err *e);
 /* Removes what vmnet_up made (idempotent). */
 void vmnet_down(struct vmnet *v, const struct vm_conf *vm);
+/* Removes what a boot of vm left when its monitor died (the caller made
+ * sure that no process of it lives): its taps (tun devices of that name
+ * owned by the vmuser) and its proxy ARP entries. Logs what it does. */
+void vmnet_reap(const struct vm_conf *vm);
 
 #endif

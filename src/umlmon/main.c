@@ -162,6 +162,8 @@ int main(int argc, char **argv)
 	if (log_to_file(logpath, fg, monitor_vm(m)->log_max,
 			monitor_vm(m)->log_keep) < 0)
 		log_warn("%s: %s", logpath, strerror(errno));
+	/* after the log is open: what it removes is in the VM's log */
+	monitor_clean_left(m);
 	if (monitor_listen(m, &e) < 0) {
 		monitor_free(m);
 		daemon_ready(report_fd, e.msg);

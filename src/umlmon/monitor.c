@@ -452,8 +452,6 @@ struct monitor *monitor_new(struct config *cfg, const char *name, struct err *e)
 			goto fail_keep_mounts;
 		}
 	}
-	/* mounts left by a monitor that died are ours to clean */
-	jail_unmount(&m->jail);
 	m->logw = logw_new(e);
 	if (!m->logw)
 		goto fail;
@@ -480,6 +478,14 @@ fail_keep_mounts:
 	config_free(m->cfg);
 	free(m);
 	return NULL;
+}
+
+void monitor_clean_left(struct monitor *m)
+{
+	/* no process of an earlier run lives (monitor_new checked): its
+	 * mounts, taps and proxy entries are ours to remove */
+	jail_unmount(&m->jail);
+	vmnet_reap(m->vm);
 }
 
 void monitor_free(struct monitor *m)
