@@ -98,30 +98,38 @@ static uint64_t meminfo(const char *key)
 	return (uint64_t)kb << 10;
 }
 
-/* What the other VMs hold: the sizes of their tmpfs. */
-static uint64_t held_by_others(const char *vardir, const char *self_tmp, int *count)
+/* What the other VMs hold: the sizes of their tmpfs; -1 if the mounts
+ * cannot be read. */
+static int held_by_others(const char *vardir, const char *self_tmp,
+			  uint64_t *sum, int *count)
 {
 	char *info = read_file("/proc/self/mountinfo", 16u << 20, NULL);
-	char **v;
-	uint64_t sum = 0;
+	/* mountinfo has the paths without symlinks; both exist */
+	char *real = realpath(vardir, NULL), **v = NULL;
+	char *self = self_tmp ? realpath(self_tmp, NULL) : NULL;
 
+	*sum = 0;
 	*count = 0;
-	if (!info)
-		return 0;
-	v = admission_tmpfs_mounts(info, vardir, self_tmp);
+	if (info)
+		v = admission_tmpfs_mounts(info, real ? real : vardir,
+					   self ? self : self_tmp);
 	free(info);
+	free(real);
+	free(self);
+	if (!v)
+		return -1;
 	for (int i = 0; v[i]; i++) {
 		struct statfs sf;
 
-		/* a stacked or lazily gone one: the next sees it or not */
+		/* one unmounted meanwhile no longer holds anything */
 		if (statfs(v[i], &sf) == 0) {
-			sum += (uint64_t)sf.f_blocks * (uint64_t)sf.f_bsize;
+			*sum += (uint64_t)sf.f_blocks * (uint64_t)sf.f_bsize;
 			(*count)++;
 		}
 		free(v[i]);
 	}
 	free(v);
-	return sum;
+	return 0;
 }
 
 /* Sizes in the message: MiB, rounded down (what is left) or exact. */
@@ -157,7 +165,12 @@ int admission_enter(const char *vardir, const char *vm, const char *self_tmp,
 		close(fd);
 		return -1;
 	}
-	held = held_by_others(vardir, self_tmp, &n);
+	if (held_by_others(vardir, self_tmp, &held, &n) < 0) {
+		err_sys(e, "/proc/self/mountinfo: the memory the running VMs hold "
+			"cannot be read");
+		close(fd);
+		return -1;
+	}
 	left = total > held + reserve ? total - held - reserve : 0;
 	if (need > left) {
 		err_code(e, ERR_NOMEM, "not enough memory left on the host: "
