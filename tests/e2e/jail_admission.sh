@@ -50,11 +50,32 @@ boot vm2
 watch vm2 -halt >/dev/null || fail "vm2 -halt"
 
 # ---- two starts racing for the last room: exactly one boots ----
+# In round 1 the test holds the admission lock until both monitors wait
+# for it (/proc/locks), so that they race at the same instant and a start
+# that does not take the lock shows; rounds 2 and 3 race freely.
+waiting() { # blocked flock waiters on VARDIR/admission
+	local ino
+	ino=$(stat -c %i "$T/var/admission")
+	grep -cE -- "-> FLOCK +ADVISORY +WRITE +[0-9]+ [0-9a-f]+:[0-9a-f]+:$ino " /proc/locks
+}
 for round in 1 2 3; do
-	watch vm1 -start >"$T/start1" 2>&1 &
+	if [ $round = 1 ]; then
+		exec 9>>"$T/var/admission"
+		flock 9 || fail "flock $T/var/admission"
+	fi
+	watch vm1 -start >"$T/start1" 2>&1 9>&- &
 	p1=$!
-	watch vm2 -start >"$T/start2" 2>&1 &
+	watch vm2 -start >"$T/start2" 2>&1 9>&- &
 	p2=$!
+	if [ $round = 1 ]; then
+		for _ in $(seq 300); do
+			[ "$(waiting)" = 2 ] && break
+			sleep 0.1
+		done
+		[ "$(waiting)" = 2 ] || fail "the starts do not wait for the admission lock ($(waiting) waiting)"
+		[ -z "$(jail_mounts vm1)$(jail_mounts vm2)" ] || fail "a tmpfs mounted without the admission lock"
+		exec 9>&-
+	fi
 	r1=0 r2=0
 	wait $p1 || r1=$?
 	wait $p2 || r2=$?
