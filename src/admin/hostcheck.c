@@ -26,6 +26,7 @@
 #include "host/elfdeps.h"
 #include "host/hostnet_query.h"
 #include "host/jail.h"
+#include "host/vmuser.h"
 #include "umladmin/admin.h"
 
 #ifndef CGROUP_SUPER_MAGIC
@@ -242,8 +243,12 @@ static void check_ptrace(struct hc *c)
 	free(scope);
 	for (int i = 0; i < c->cfg->nvms; i++)
 		if (!c->cfg->vms[i].nerrors) {
-			uid = c->cfg->vms[i].uid;
-			gid = c->cfg->vms[i].gid;
+			/* a VM without a uid yet gets the range's */
+			uid = c->cfg->vms[i].uid != (uid_t)-1 ? c->cfg->vms[i].uid :
+			      c->cfg->global.uid_first;
+			gid = (gid_t)uid;
+			if (c->cfg->vms[i].uid != (uid_t)-1)
+				gid = c->cfg->vms[i].gid;
 			break;
 		}
 	fflush(NULL);
@@ -617,6 +622,32 @@ static void check_memory(struct hc *c, const struct vm_conf *vm)
 		    human(vm->memory, a, sizeof(a)), human(c->mem_avail, b, sizeof(b)));
 }
 
+/* As a start: the VM's user is its own, or vmuser_shared says so. A VM
+ * that has no uid yet gets one at its first start. */
+static void check_vmuser(struct hc *c, const struct vm_conf *vm)
+{
+	char user[96];
+	struct err e;
+	struct jail j;
+	int rc;
+
+	if (jail_init(&j, c->cfg, vm, &e) < 0) {
+		row(c, HC_FAIL, "%s", e.msg);
+		return;
+	}
+	rc = vmuser_check(c->cfg, vm, j.p.root, &e);
+	jail_free(&j);
+	if (rc < 0)
+		row(c, HC_FAIL, "%s", e.msg);
+	else if (vm->uid == (uid_t)-1)
+		row(c, HC_OK, "%s: a uid of vm_uid_range at its first start",
+		    vm->vmuser);
+	else
+		row(c, vm->vmuser_shared ? HC_WARN : HC_OK, "%s%s",
+		    vmuser_text(vm, user, sizeof(user)), vm->vmuser_shared ?
+		    ": vmuser_shared = yes" : ": its own");
+}
+
 /* As vmnet.c's start: a tap name must be free, or a tap of the vmuser
  * left by an earlier boot (removed then); bridges and host interfaces
  * must exist. */
@@ -664,6 +695,7 @@ static const struct {
 	const char *name;
 	void (*run)(struct hc *c, const struct vm_conf *vm);
 } vm_checks[] = {
+	{"vmuser", check_vmuser},
 	{"kernel", check_kernel},
 	{"disk", check_disks},
 	{"memory", check_memory},

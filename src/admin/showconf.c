@@ -8,6 +8,7 @@
 
 #include "common/names.h"
 #include "common/netconf.h"
+#include "host/vmuser.h"
 
 static const struct table_col cols[] = {
 	{"KEY", "key"},
@@ -131,8 +132,11 @@ void showconf_table(const struct config *cfg, const struct vm_conf *vm,
 	global_row(&s, "umldir_bind", g->umldir_bind);
 	global_row(&s, "umldir_user", g->umldir_user);
 	global_row(&s, "host_reserve", limit_size(g->host_reserve, buf, sizeof(buf)));
+	vm_rowf(&s, global_row, "vm_uid_range", "%u-%u", (unsigned)g->uid_first,
+		(unsigned)g->uid_last);
 	/* the VM's own */
-	vm_row(&s, "vmuser", vm->vmuser);
+	vm_row(&s, "vmuser", vmuser_text(vm, buf, sizeof(buf)));
+	either_row(&s, "vmuser_shared", vm->vmuser_shared ? "yes" : "no");
 	vm_row(&s, "kernel", vm->kernel);
 	vm_row(&s, "memory", fmt_size(vm->memory, buf, sizeof(buf)));
 	for (int i = 0; i < vm->ndisks; i++) {

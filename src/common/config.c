@@ -109,8 +109,9 @@ int config_valid_name(const char *name, struct err *e)
 			return -1;
 		}
 	}
-	/* VARDIR/shared, VARDIR/umldir are not a VM's */
+	/* VARDIR/shared, VARDIR/umldir, VARDIR/uids are not a VM's */
 	if (!strcmp(name, "shared") || !strcmp(name, "umldir") ||
+	    !strcmp(name, "uids") ||
 	    !strcasecmp(name, "GLOBAL")) {
 		err_set(e, "'%s' is reserved", name);
 		return -1;
@@ -218,6 +219,7 @@ static struct vm_conf *new_vm(struct config *cfg, const char *name, int line)
 	vm->seccomp = -1; /* [GLOBAL]'s */
 	vm->uid = (uid_t)-1;
 	vm->gid = (gid_t)-1;
+	vm->vmuser_shared = -1;
 	return vm;
 }
 
@@ -399,9 +401,16 @@ static int key_mac_pool(struct parse *p, const char *key, const char *val)
 
 static int key_vmuser(struct parse *p, const char *key, const char *val)
 {
-	struct passwd *pw = getpwnam(val);
+	struct passwd *pw;
 
-	if (!pw) {
+	if (!strcmp(val, "auto")) {
+		set_str(&p->vm->vmuser, val);
+		p->vm->uid_auto = 1;
+		p->vm->uid = (uid_t)-1;
+		p->vm->gid = (gid_t)-1;
+		return 1;
+	}
+	if (!(pw = getpwnam(val))) {
 		add_error(p, nerr_of(p), key, "no such user '%s'", val);
 		return 0;
 	}
@@ -411,6 +420,7 @@ static int key_vmuser(struct parse *p, const char *key, const char *val)
 		return 0;
 	}
 	set_str(&p->vm->vmuser, val);
+	p->vm->uid_auto = 0;
 	p->vm->uid = pw->pw_uid;
 	p->vm->gid = pw->pw_gid;
 	return 1;
@@ -554,6 +564,11 @@ static int key_log_keep(struct parse *p, const char *key, const char *val)
 /* One of a few words (in the order the message lists them), into *dst. */
 struct choice { const char *name; int value; };
 
+static const struct choice yes_no[] = {
+	{"yes", 1}, {"no", 0}, {"true", 1}, {"false", 0}, {"on", 1},
+	{"off", 0}, {"1", 1}, {"0", 0},
+};
+
 static int set_choice(struct parse *p, const char *key, const char *val,
 		      const char *what, const struct choice *c, size_t n, int *dst)
 {
@@ -658,11 +673,6 @@ static struct remote_conf *remote_of(struct parse *p)
 {
 	return p->in_global ? &p->cfg->global.remote : &p->vm->remote;
 }
-
-static const struct choice yes_no[] = {
-	{"yes", 1}, {"no", 0}, {"true", 1}, {"false", 0}, {"on", 1},
-	{"off", 0}, {"1", 1}, {"0", 0},
-};
 
 static int key_tcp(struct parse *p, const char *key, const char *val)
 {
@@ -858,6 +868,38 @@ static int key_umldir_user(struct parse *p, const char *key, const char *val)
 	return 1;
 }
 
+/* FIRST-LAST: the uids of the VMs without a user of their own; neither
+ * root nor -1 (no user), nor beyond 2^31 (signed ids in some tools). */
+static int key_uid_range(struct parse *p, const char *key, const char *val)
+{
+	char first[16];
+	const char *dash = strchr(val, '-');
+	long a, b;
+
+	if (!dash || (size_t)(dash - val) >= sizeof(first)) {
+		add_error(p, nerr_of(p), key, "'%s' is not FIRST-LAST (e.g. %d-%d)",
+			  val, UMLMON_DEFAULT_UID_FIRST, UMLMON_DEFAULT_UID_LAST);
+		return 0;
+	}
+	snprintf(first, sizeof(first), "%.*s", (int)(dash - val), val);
+	if (parse_long(first, 1, 2147483646L, &a) < 0 ||
+	    parse_long(dash + 1, 1, 2147483646L, &b) < 0 || a > b) {
+		add_error(p, nerr_of(p), key, "'%s': FIRST and LAST must be uids "
+			  "from 1 to 2147483646, FIRST <= LAST", val);
+		return 0;
+	}
+	p->cfg->global.uid_first = (uid_t)a;
+	p->cfg->global.uid_last = (uid_t)b;
+	return 1;
+}
+
+static int key_vmuser_shared(struct parse *p, const char *key, const char *val)
+{
+	return set_choice(p, key, val, "value", yes_no, ARRAY_SIZE(yes_no),
+			  p->in_global ? &p->cfg->global.vmuser_shared :
+			  &p->vm->vmuser_shared);
+}
+
 _Static_assert(VM_MAX_DISKS == 16 && VM_MAX_CON == 16 && VM_MAX_SSL == 64 &&
 	       VM_MAX_NICS == 8, "update the ranges in keys[]");
 
@@ -881,6 +923,8 @@ static const struct keydef {
 	{"umlredir_port", 1, 0, 0, NULL, key_port},
 	{"umldir_bind", 1, 0, 0, NULL, key_umldir_bind},
 	{"umldir_user", 1, 0, 0, NULL, key_umldir_user},
+	{"vm_uid_range", 1, 0, 0, NULL, key_uid_range},
+	{"vmuser_shared", 1, 0, 0, NULL, key_vmuser_shared},
 	{"tcp", 1, 0, 0, NULL, key_tcp},
 	{"tcp_bind", 1, 0, 0, NULL, key_tcp_bind},
 	{"tls_cert", 1, 0, 0, NULL, key_tls},
@@ -897,6 +941,7 @@ static const struct keydef {
 	{"seccomp", 1, 0, 0, NULL, key_seccomp},
 	{"host_reserve", 1, 0, 0, NULL, key_host_reserve},
 	{"vmuser", 0, 0, 0, NULL, key_vmuser},
+	{"vmuser_shared", 0, 0, 0, NULL, key_vmuser_shared},
 	{"kernel", 0, 0, 0, NULL, key_kernel},
 	{"memory", 0, 0, 0, NULL, key_memory},
 	{"ubd", 0, VM_MAX_DISKS, 1, "the kernel has ubd0 to ubd15", key_ubd},
@@ -1223,9 +1268,13 @@ static void finish_vm(struct parse *p, struct vm_conf *vm,
 
 	p->line = vm->line;
 	snprintf(p->section, sizeof(p->section), "%s", vm->name);
-	if (!vm->vmuser && !given->vmuser)
-		add_error(p, &vm->nerrors, NULL, "[%s]: 'vmuser' is missing "
-			  "(the unprivileged user the VM runs as)", vm->name);
+	/* without one, a user of its own (uidalloc.h) */
+	if (!vm->vmuser && !given->vmuser) {
+		vm->vmuser = xstrdup("auto");
+		vm->uid_auto = 1;
+	}
+	if (vm->vmuser_shared < 0)
+		vm->vmuser_shared = p->cfg->global.vmuser_shared;
 	if (!vm->kernel)
 		vm->kernel = xstrdup(UMLMON_DEFAULT_KERNEL);
 	if (vm->ndisks == 0 && !given->disk)
@@ -1436,6 +1485,10 @@ struct config *config_load(const char *path, struct err *e)
 							 UMLMON_DEFAULT_UMLREDIR_PORT);
 	if (!cfg->global.umldir_user)
 		cfg->global.umldir_user = xstrdup("nobody");
+	if (!cfg->global.uid_first) {
+		cfg->global.uid_first = UMLMON_DEFAULT_UID_FIRST;
+		cfg->global.uid_last = UMLMON_DEFAULT_UID_LAST;
+	}
 	for (int i = 0; i < cfg->nvms; i++) {
 		finish_vm(p, &cfg->vms[i], &p->given[i]);
 		inherit_remote(p, &cfg->vms[i]);

@@ -45,6 +45,11 @@
 #define UMLMON_DEFAULT_LIMIT_MEMLOCK (64ULL << 10)
 /* "unlimited" (RLIM_INFINITY) */
 #define UMLMON_LIMIT_INFINITY UINT64_MAX
+/* The default range of the VMs' own uids (vmuser = auto), 0x70000-0x7ffff:
+ * above 16 bits and below 2^21 (ustar's and cpio's limits, far from 2^31),
+ * in what systemd leaves unused (umlmon(5) vm_uid_range says why). */
+#define UMLMON_DEFAULT_UID_FIRST 458752
+#define UMLMON_DEFAULT_UID_LAST 524287
 /* The default MAC pool: locally administered, "UML" in the middle. */
 #define UMLMON_DEFAULT_MAC_POOL "02:55:4d:4c:00:00-02:55:4d:4c:ff:ff"
 
@@ -124,9 +129,11 @@ struct limits_conf {
 struct vm_conf {
 	char *name;
 	int line;              /* of the [name] header */
-	char *vmuser;
-	uid_t uid;
-	gid_t gid;
+	char *vmuser;          /* a user's name, or "auto" */
+	int uid_auto;          /* vmuser = auto: a uid of vm_uid_range */
+	uid_t uid;             /* auto: (uid_t)-1 until uidalloc_resolve() */
+	gid_t gid;             /* auto: the uid */
+	int vmuser_shared;     /* vmuser_shared (or [GLOBAL]'s) */
 	char *kernel;          /* inside the jail */
 	uint64_t memory;       /* bytes */
 	struct disk_conf disks[VM_MAX_DISKS];
@@ -168,6 +175,8 @@ struct global_conf {
 	int umlredir_port;     /* "umlredir" likewise */
 	char *umldir_bind;     /* the address umldir binds; NULL: all */
 	char *umldir_user;     /* umldir runs as this user once bound */
+	uid_t uid_first, uid_last; /* vm_uid_range */
+	int vmuser_shared;     /* the default of every VM */
 	int nerrors;
 	char *keys;            /* " key key " given in [GLOBAL] */
 };

@@ -24,6 +24,7 @@ enum err_code {
 	ERR_KERNEL = 9,   /* the UML kernel answered with an error */
 	ERR_UNSAFE = 10,  /* a file the jail depends on is not root's alone */
 	ERR_NOMEM = 11,   /* the host has not enough memory left (admission) */
+	ERR_SHARED = 12,  /* the VM's user is another's (vmuser_shared) */
 };
 
 /* An error for the caller to print and act on; functions that can fail

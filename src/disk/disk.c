@@ -6,6 +6,7 @@
 #include "disk/extents.h"
 #include "host/safeopen.h"
 #include "host/tmpfile.h"
+#include "host/uidalloc.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -73,6 +74,12 @@ int disk_ctx_reload(struct disk_ctx *c, struct err *e)
 	if (!c->own) {
 		*e = c->cfg_err;
 		return -1;
+	}
+	/* the VMs' own uids (vmuser = auto); without the table, unknown */
+	{
+		struct err ignored;
+
+		uidalloc_resolve(c->own, NULL, &ignored);
 	}
 	c->cfg = c->own;
 	return 0;

@@ -18,6 +18,7 @@
 #include "common/rpc_client.h"
 #include "common/rpc_wire.h"
 #include "host/tmpfile.h"
+#include "host/uidalloc.h"
 
 int admin_setup(const struct config *cfg, const char *kernel, struct err *e)
 {
@@ -49,10 +50,10 @@ int admin_setup(const struct config *cfg, const char *kernel, struct err *e)
 	return r;
 }
 
-int admin_image_target(const struct config *cfg, const char *name,
+int admin_image_target(struct config *cfg, const char *name,
 		       struct admin_image *t, struct err *e)
 {
-	struct vm_conf *vm = config_vm((struct config *)cfg, name);
+	struct vm_conf *vm = config_vm(cfg, name);
 	const struct disk_conf *d = NULL;
 	struct jail j;
 	char *rel;
@@ -65,10 +66,13 @@ int admin_image_target(const struct config *cfg, const char *name,
 			cfg->path);
 		return -1;
 	}
+	/* the image is the vmuser's: a VM of its own user gets its uid now */
 	if (!vm->vmuser) {
 		err_set(e, "%s: no vmuser in %s", name, cfg->path);
 		return -1;
 	}
+	if (uidalloc_resolve(cfg, name, e) < 0)
+		return -1;
 	for (int i = 0; i < vm->ndisks; i++)
 		if (vm->disks[i].index == 0)
 			d = &vm->disks[i];

@@ -26,7 +26,7 @@ struct admin_image {
 	uid_t uid;
 	gid_t gid;
 };
-int admin_image_target(const struct config *cfg, const char *vm,
+int admin_image_target(struct config *cfg, const char *vm,
 		       struct admin_image *t, struct err *e);
 void admin_image_free(struct admin_image *t);
 

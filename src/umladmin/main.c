@@ -25,6 +25,7 @@
 #include "common/rpc_wire.h"
 #include "disk/diskop.h"
 #include "host/image.h"
+#include "host/uidalloc.h"
 
 /* What every command gets. */
 struct run {
@@ -46,6 +47,9 @@ static struct config *load(const char *path, int strict)
 				fprintf(stderr, "umladmin: %s\n", cfg->errors[i]);
 		die(1, "%s: errors in [GLOBAL]", path);
 	}
+	/* the uids of the VMs with vmuser = auto that have one */
+	if (uidalloc_resolve(cfg, NULL, &e) < 0)
+		fprintf(stderr, "umladmin: %s\n", e.msg);
 	return cfg;
 }
 

@@ -47,7 +47,8 @@ _Static_assert(ERR_OK == (int)UM_OK && ERR_INVAL == (int)UM_EINVAL &&
 	       ERR_PERM == (int)UM_EPERM && ERR_CLOSED == (int)UM_ECLOSED &&
 	       ERR_BUSY == (int)UM_EBUSY && ERR_KERNEL == (int)UM_EKERNEL &&
 	       ERR_UNSAFE == (int)UM_EUNSAFE &&
-	       ERR_NOMEM == (int)UM_ENOMEM,
+	       ERR_NOMEM == (int)UM_ENOMEM &&
+	       ERR_SHARED == (int)UM_ESHARED,
 	       "enum err_code and um_status differ");
 
 static void cancel_call(struct rpc_call *call, void *arg)

@@ -20,6 +20,8 @@
 #include "common/names.h"
 #include "common/paths.h"
 #include "common/tlsctx.h"
+#include "host/uidalloc.h"
+#include "host/vmuser.h"
 #include "umlmon/ctrl.h"
 #include "umlmon/dirlink.h"
 #include "umlmon/diskjob.h"
@@ -438,7 +440,10 @@ struct monitor *monitor_new(struct config *cfg, const char *name, struct err *e)
 		free(m);
 		return NULL;
 	}
-	if (jail_init(&m->jail, cfg, vm, e) < 0 || jail_layout(&m->jail, e) < 0)
+	/* a user of its own (vmuser = auto): allocated here, kept in
+	 * VARDIR/uids */
+	if (uidalloc_resolve(cfg, vm->name, e) < 0 ||
+	    jail_init(&m->jail, cfg, vm, e) < 0 || jail_layout(&m->jail, e) < 0)
 		goto fail;
 	{
 		/* a VM left running by a monitor that died keeps its jail */
@@ -452,6 +457,8 @@ struct monitor *monitor_new(struct config *cfg, const char *name, struct err *e)
 			goto fail_keep_mounts;
 		}
 	}
+	if (vmuser_check(cfg, vm, m->jail.p.root, e) < 0)
+		goto fail;
 	m->logw = logw_new(e);
 	if (!m->logw)
 		goto fail;

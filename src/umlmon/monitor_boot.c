@@ -25,6 +25,7 @@
 #include "umlmon/cmdline.h"
 #include "umlmon/diskjob.h"
 #include "host/image.h"
+#include "host/vmuser.h"
 #include "umlmon/logw.h"
 #include "serve/loop.h"
 #include "net/macpool.h"
@@ -799,6 +800,9 @@ int monitor_start(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 			 diskjob_what(m->op.disk_job));
 		return -1;
 	}
+	/* a process of the vmuser's that came up since the monitor started */
+	if (vmuser_check(m->cfg, m->vm, m->jail.p.root, e) < 0)
+		return -1;
 	memset(&cl, 0, sizeof(cl));
 	if (macpool_assign(m->cfg, m->vm, macs, e) < 0 ||
 	    cmdline_build(m->vm, macs, &cl, e) < 0)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/names.h"
+#include "host/vmuser.h"
 #include "umlmon/cmdline.h"
 
 const struct mon_keys *monitor_keys(const struct monitor *m)
@@ -74,6 +75,7 @@ void monitor_info(struct monitor *m, um_info *r)
 {
 	struct vm_conf *vm = m->vm;
 	const struct vm_exit *x = &m->last_exit;
+	char user[96];
 
 	r->name = xstrdup(vm->name);
 	r->state = m->state;
@@ -82,7 +84,7 @@ void monitor_info(struct monitor *m, um_info *r)
 	r->kernel_pid = (int)m->b.kernel;
 	r->started = m->state == UM_STOPPED || m->state == UM_CRASHED ? 0 : m->b.started;
 	r->uptime_ms = r->started ? (u_quad_t)(now_ms() - m->b.started_ms) : 0;
-	r->vmuser = xstrdup(vm->vmuser);
+	r->vmuser = xstrdup(vmuser_text(vm, user, sizeof(user)));
 	r->kernel = xstrdup(vm->kernel);
 	r->memory = vm->memory;
 	r->vardir = xstrdup(m->jail.p.vmdir);

@@ -9,6 +9,8 @@
 
 #include "common/log.h"
 #include "common/names.h"
+#include "host/uidalloc.h"
+#include "host/vmuser.h"
 #include "umlmon/monitor_int.h"
 
 /* One key of a VM section as text, for the comparison. */
@@ -50,10 +52,10 @@ static char *nic_text(const struct nic_conf *n)
 /* The section as key/value texts, in a fixed order. */
 static void render(const struct vm_conf *vm, struct kvs *k)
 {
-	char key[16];
+	char key[16], user[96];
 
 	k->n = 0;
-	put(k, "vmuser", xstrdup(vm->vmuser ? vm->vmuser : ""));
+	put(k, "vmuser", xstrdup(vmuser_text(vm, user, sizeof(user))));
 	put(k, "kernel", xstrdup(vm->kernel ? vm->kernel : ""));
 	put(k, "memory", size_text(vm->memory));
 	for (int i = 0; i < vm->ndisks; i++) {
@@ -248,6 +250,12 @@ int monitor_reload(struct monitor *m, struct strbuf *text, struct err *e)
 		err_set(e, "%s: reload: vardir or rundir changed in %s; a monitor "
 			"keeps its directories: restart it to move the VM; nothing "
 			"changed", name, path);
+		goto refuse;
+	}
+	/* the processes of a shared uid are looked at by the next start */
+	if (uidalloc_resolve(n, name, e) < 0 || vmuser_check(n, vm, NULL, e) < 0) {
+		err_prefix(e, "%s: reload", name);
+		sb_printf(text, "%s; nothing changed\n", e->msg);
 		goto refuse;
 	}
 	{

@@ -24,6 +24,7 @@ static const char *const code_names[] = {
 	"ERR_TIMEDOUT", "ERR_PERM", "ERR_CLOSED", "ERR_BUSY", "ERR_KERNEL",
 	"ERR_UNSAFE",
 	"ERR_NOMEM",
+	"ERR_SHARED",
 };
 
 static int64_t now_us(void)

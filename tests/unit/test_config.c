@@ -156,8 +156,10 @@ static void missing_and_syntax(void **state)
 			"ubd0 = /disks/r.dsk\nthis is not a key value line\n"
 			"[vm3]\nvmuser = nosuchuser_umlmon\nubd0 = /disks/r.dsk\n"
 			"[empty]\n");
-	snprintf(want, sizeof(want), "%s:1: [vm1]: 'vmuser' is missing", path);
-	assert_non_null(find_error(cfg, want));
+	/* no vmuser: a user of its own (vmuser = auto), not an error */
+	assert_string_equal(config_vm(cfg, "vm1")->vmuser, "auto");
+	assert_true(config_vm(cfg, "vm1")->uid_auto);
+	assert_int_equal(config_vm(cfg, "vm1")->uid, (uid_t)-1);
 	snprintf(want, sizeof(want), "%s:6: syntax error", path);
 	assert_non_null(find_error(cfg, want));
 	snprintf(want, sizeof(want), "%s:8: vmuser: no such user 'nosuchuser_umlmon'",
@@ -167,6 +169,7 @@ static void missing_and_syntax(void **state)
 	assert_non_null(find_error(cfg, want));
 	/* the syntax error belongs to vm2, not to vm1 or [GLOBAL] */
 	assert_int_equal(config_vm(cfg, "vm2")->nerrors, 1);
+	assert_int_equal(config_vm(cfg, "vm1")->nerrors, 0);
 	assert_int_equal(cfg->global.nerrors, 0);
 	config_free(cfg);
 	assert_null(config_load("/nonexistent/umlmon.conf", &e));
@@ -226,7 +229,6 @@ static void no_cascade(void **state)
 	cfg = load_text("[vm1]\nmemory = 64M\n");
 	all = all_errors(cfg);
 	assert_string_equal(all,
-		"1: [vm1]: 'vmuser' is missing (the unprivileged user the VM runs as)\n"
 		"1: [vm1]: no disk (set ubd0 = /disks/root.dsk or similar)\n");
 	free(all);
 	config_free(cfg);
@@ -252,7 +254,6 @@ static void line_order(void **state)
 			"start = never\n");                               /* 11 */
 	all = all_errors(cfg);
 	assert_string_equal(all,
-		"1: [vm1]: 'vmuser' is missing (the unprivileged user the VM runs as)\n"
 		"1: [vm1]: no disk (set ubd0 = /disks/root.dsk or similar)\n"
 		"2: memory: 'lots' is not a size (a number with an optional "
 		"fraction and unit: 4096, 512K, 128M, 1.5G, 2T)\n"
@@ -279,7 +280,7 @@ static void suggestions(void **state)
 		{0, "eht0 = switched(switch=a)", "eht0: unknown key; did you mean 'eth0'?"},
 		{0, "ubd = /disks/a.dsk", "ubd: needs a number (ubd0, ubd1, ...)"},
 		{0, "vardir = /srv", "vardir: a key of [GLOBAL], not of a VM section"},
-		{0, "colour = blue", "colour: unknown key (expected vmuser, kernel, "
+		{0, "colour = blue", "colour: unknown key (expected vmuser, vmuser_shared, kernel, "
 		 "memory, ubdN, conN, sslN, ethN, netdriver, args, stop_timeout, "
 		 "log_max, log_keep, start, on_panic, password, password_file, tcp, "
 		 "tcp_bind, tls_cert, tls_key, max_clients, max_clients_per_peer, "
@@ -295,7 +296,7 @@ static void suggestions(void **state)
 		{1, "colour = blue", "colour: unknown key in [GLOBAL] (expected vardir, "
 		 "shared, rundir, ctrl_group, mac_pool, master_password, "
 		 "master_password_file, umldir_port, umlredir_port, umldir_bind, "
-		 "umldir_user, tcp, tcp_bind, tls_cert, tls_key, max_clients, "
+		 "umldir_user, vm_uid_range, vmuser_shared, tcp, tcp_bind, tls_cert, tls_key, max_clients, "
 		 "max_clients_per_peer, max_unauthenticated, auth_timeout, "
 		 "kdf_iterations)"},
 	};
@@ -395,6 +396,63 @@ static void remote(void **state)
 	find_error(cfg, ":6: tcp_bind: 'example.org' is not a numeric IPv4 or IPv6");
 	find_error(cfg, ":10: password: too short (at least 8 characters");
 	find_error(cfg, ":11: kdf_iterations: '5' is not a number of iterations");
+	config_free(cfg);
+}
+
+/* The VMs' users: no vmuser or "auto" is a user of its own (no uid until
+ * uidalloc); vm_uid_range's default and bad values; vmuser_shared from
+ * [GLOBAL], a VM's own wins. */
+static void vm_users(void **state)
+{
+	struct config *cfg;
+	char *all;
+
+	(void)state;
+	cfg = load_text("[a]\nubd0 = /disks/r.dsk\n"
+			"[b]\nvmuser = auto\nubd0 = /disks/r.dsk\nvmuser_shared = yes\n"
+			"[c]\nvmuser = nobody\nubd0 = /disks/r.dsk\n");
+	assert_int_equal(cfg->nerrors, 0);
+	assert_int_equal(cfg->global.uid_first, UMLMON_DEFAULT_UID_FIRST);
+	assert_int_equal(cfg->global.uid_last, UMLMON_DEFAULT_UID_LAST);
+	for (int i = 0; i < 2; i++) {
+		assert_string_equal(cfg->vms[i].vmuser, "auto");
+		assert_true(cfg->vms[i].uid_auto);
+		assert_int_equal(cfg->vms[i].uid, (uid_t)-1);
+	}
+	assert_false(config_vm(cfg, "a")->vmuser_shared);
+	assert_true(config_vm(cfg, "b")->vmuser_shared);
+	assert_false(config_vm(cfg, "c")->uid_auto);
+	assert_int_equal(config_vm(cfg, "c")->uid, 65534);
+	config_free(cfg);
+
+	cfg = load_text("[GLOBAL]\nvm_uid_range = 200000-200009\nvmuser_shared = yes\n"
+			"[a]\nubd0 = /disks/r.dsk\n"
+			"[b]\nubd0 = /disks/r.dsk\nvmuser_shared = no\n");
+	assert_int_equal(cfg->nerrors, 0);
+	assert_int_equal(cfg->global.uid_first, 200000);
+	assert_int_equal(cfg->global.uid_last, 200009);
+	assert_true(config_vm(cfg, "a")->vmuser_shared);
+	assert_false(config_vm(cfg, "b")->vmuser_shared);
+	config_free(cfg);
+
+	cfg = load_text("[GLOBAL]\nvm_uid_range = 5\n"              /* 2 */
+			"[x]\nubd0 = /disks/r.dsk\nvmuser_shared = maybe\n" /* 3-5 */
+			"[GLOBAL]\nvm_uid_range = 0-10\n"                 /* 6-7 */
+			"[GLOBAL]\nvm_uid_range = 20-10\n");              /* 8-9 */
+	all = all_errors(cfg);
+	assert_string_equal(all,
+		"2: vm_uid_range: '5' is not FIRST-LAST (e.g. 458752-524287)\n"
+		"5: vmuser_shared: unknown value 'maybe' (expected yes, no, true, "
+		"false, on, off, 1, 0)\n"
+		"7: vm_uid_range: '0-10': FIRST and LAST must be uids from 1 to "
+		"2147483646, FIRST <= LAST\n"
+		"9: vm_uid_range: '20-10': FIRST and LAST must be uids from 1 to "
+		"2147483646, FIRST <= LAST\n");
+	free(all);
+	config_free(cfg);
+	/* VARDIR/uids is not a VM's */
+	cfg = load_text("[uids]\nubd0 = /disks/r.dsk\n");
+	assert_non_null(find_error(cfg, "'uids' is reserved"));
 	config_free(cfg);
 }
 
@@ -517,6 +575,7 @@ int main(void)
 		cmocka_unit_test(limits),
 		cmocka_unit_test(seccomp),
 		cmocka_unit_test(host_reserve),
+		cmocka_unit_test(vm_users),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
