@@ -667,9 +667,11 @@ static void check_network(struct hc *c, const struct vm_conf *vm)
 			    "boot; a start removes it", n->index, n->proxy_if);
 			bad = 1;
 		} else if (hostnet_link_exists(n->proxy_if)) {
+			char user[96];
+
 			row(c, HC_FAIL, "eth%d: proxy_if %s: already exists and is not a "
-			    "tap of the vmuser (%s); a start refuses it", n->index,
-			    n->proxy_if, vm->vmuser);
+			    "tap of vmuser %s; a start refuses it", n->index,
+			    n->proxy_if, vmuser_text(vm, user, sizeof(user)));
 			bad = 1;
 		}
 		if (n->kind == NIC_BRIDGED && !hostnet_link_exists(n->bridge_if)) {

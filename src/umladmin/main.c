@@ -618,6 +618,57 @@ static int do_disk(void *ctx, const struct cmd_call *call)
 	return rc < 0 ? 1 : 0;
 }
 
+/* VARDIR/uids: its lines; -free VM removes one whose VM left the
+ * configuration and whose uid no process has (uidalloc.h). */
+static int do_uid(void *ctx, const struct cmd_call *call)
+{
+	const char *cfgpath = ((const struct run *)ctx)->cfgpath;
+	struct config *cfg = load(cfgpath, 1);
+	const char *vardir = cfg->global.vardir;
+	struct uid_table t;
+	struct err e;
+	char who[128];
+	uid_t u;
+
+	if (call->argc == 0) {
+		if (uidtab_read(vardir, &t, &e) < 0)
+			die(1, "uid: %s", e.msg);
+		printf("%-*s %-10s %s\n", VM_NAME_MAX, "VM", "UID", "VMUSER");
+		for (int i = 0; i < t.n; i++) {
+			const struct vm_conf *vm = config_vm(cfg, t.rows[i].name);
+
+			printf("%-*s %-10u %s\n", VM_NAME_MAX, t.rows[i].name,
+			       (unsigned)t.rows[i].uid, !vm ? "(not in the configuration)" :
+			       vm->uid_auto ? "auto" : vm->vmuser);
+		}
+		uidtab_free(&t);
+		config_free(cfg);
+		return 0;
+	}
+	if (call->argc != 2 || strcmp(call->argv[0], "-free"))
+		die(2, "uid: usage: umladmin uid [-free VM]");
+	if (geteuid() != 0)
+		die(1, "uid: -free: needs root (%s/uids is root's)", vardir);
+	if (config_vm(cfg, call->argv[1]) && config_vm(cfg, call->argv[1])->uid_auto)
+		die(1, "uid: %s: still in %s with vmuser = auto; its uid is kept "
+		    "while it is there", call->argv[1], cfgpath);
+	if (uidtab_read(vardir, &t, &e) < 0)
+		die(1, "uid: %s", e.msg);
+	if (!uidtab_find(&t, call->argv[1]))
+		die(1, "uid: %s: no uid in %s/uids", call->argv[1], vardir);
+	u = uidtab_find(&t, call->argv[1])->uid;
+	uidtab_free(&t);
+	if (uid_process(u, NULL, who, sizeof(who)))
+		die(1, "uid: %s: uid %u is in use by %s; end it first", call->argv[1],
+		    (unsigned)u, who);
+	if (uidalloc_free(vardir, call->argv[1], &u, &e) < 0)
+		die(1, "uid: %s", e.msg);
+	printf("%s: uid %u freed; files it owns (%s/%s) stay its\n",
+	       call->argv[1], (unsigned)u, vardir, call->argv[1]);
+	config_free(cfg);
+	return 0;
+}
+
 /* One table: dispatch, the usage text and (kept in step by hand, checked
  * by the tests) umladmin(8). The commands that take options check them
  * themselves. */
@@ -673,6 +724,11 @@ static const struct cmd commands[] = {
 	 "set the VM's (or the master) password in the file its configuration\n"
 	 "names (password_file, master_password_file): asked twice without\n"
 	 "echo, or read from stdin; mode 0600; the monitors reload it (root)",
+	 NULL, {NULL, NULL}},
+	{"uid", 0, 2, "[-free VM]", do_uid, NULL,
+	 "the VMs' own uids (vmuser = auto) in VARDIR/uids; -free VM: remove\n"
+	 "the line of a VM that left the configuration and whose uid no\n"
+	 "process has, so the uid may go to another VM (root)",
 	 NULL, {NULL, NULL}},
 	{"config", 1, 2, "VM [--json]", do_config, NULL,
 	 "the effective configuration of VM: every key, defaults included,\n"

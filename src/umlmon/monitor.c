@@ -421,7 +421,10 @@ struct monitor *monitor_new(struct config *cfg, const char *name, struct err *e)
 		return NULL;
 	}
 	m->vm = vm;
-	if (mon_keys_load(cfg, vm, &m->keys, e) < 0) {
+	/* a user of its own (vmuser = auto): allocated here, kept in
+	 * VARDIR/uids */
+	if (uidalloc_resolve(cfg, vm->name, e) < 0 ||
+	    mon_keys_load(cfg, vm, &m->keys, e) < 0) {
 		config_free(cfg);
 		free(m);
 		return NULL;
@@ -440,10 +443,7 @@ struct monitor *monitor_new(struct config *cfg, const char *name, struct err *e)
 		free(m);
 		return NULL;
 	}
-	/* a user of its own (vmuser = auto): allocated here, kept in
-	 * VARDIR/uids */
-	if (uidalloc_resolve(cfg, vm->name, e) < 0 ||
-	    jail_init(&m->jail, cfg, vm, e) < 0 || jail_layout(&m->jail, e) < 0)
+	if (jail_init(&m->jail, cfg, vm, e) < 0 || jail_layout(&m->jail, e) < 0)
 		goto fail;
 	{
 		/* a VM left running by a monitor that died keeps its jail */

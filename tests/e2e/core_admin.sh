@@ -72,12 +72,14 @@ done
 tapx=umlt$$x tapv=umlt$$v tapb=umlt$$b
 trap 'rc=$?; for t in $tapx $tapv; do ip link del "$t" 2>/dev/null; done; (exit $rc); cleanup' EXIT
 ip tuntap add dev "$tapx" mode tap || fail "ip tuntap add $tapx"
-ip tuntap add dev "$tapv" mode tap user nobody || fail "ip tuntap add $tapv"
+# vm4 and vm6 have their uids before a start (a line of VARDIR/uids)
+printf 'vm4 %s\nvm6 %s\n' $((UID_LAST - 1)) "$UID_LAST" >>"$T/var/uids"
+ip tuntap add dev "$tapv" mode tap user "$UID_LAST" || fail "ip tuntap add $tapv"
 add_vm vm3 'memory = 64M' 'ubd0 = /disks/missing.dsk'
 add_vm vm4 'memory = 64M' 'ubd0 = /disks/root.cow'
 "$UMLADMIN" disk create /shared/disks/b4.dsk 16M >/dev/null || fail "create b4.dsk"
 chmod 0644 "$T/shared/disks/b4.dsk"
-install -d -o nobody -g nogroup -m 0750 "$(jail_of vm4)/disks"
+install -d -o $((UID_LAST - 1)) -g $((UID_LAST - 1)) -m 0750 "$(jail_of vm4)/disks"
 "$UMLADMIN" disk -vm vm4 create /disks/root.cow /shared/disks/b4.dsk >/dev/null ||
 	fail "create vm4's COW"
 touch -d '2001-02-03 04:05:06' "$T/shared/disks/b4.dsk"
@@ -97,7 +99,7 @@ printf '%s\n' "$out" | sed 's/^/  | /' >&2
 has() { printf '%s\n' "$out" | grep -E >/dev/null -- "$1" || fail "check did not say /$1/"; }
 has "^disk +vm3 +FAIL +ubd0: /disks/missing.dsk: no such disk"
 has "^disk +vm4 +FAIL +ubd0: /disks/root.cow: .*backing file /shared/disks/b4.dsk changed"
-has "^nic +vm6 +FAIL +eth0: proxy_if $tapx: already exists and is not a tap of the vmuser \(nobody\); a start refuses it"
+has "^nic +vm6 +FAIL +eth0: proxy_if $tapx: already exists and is not a tap of vmuser auto \(uid $UID_LAST\); a start refuses it"
 has "^nic +vm6 +warn +eth1: proxy_if $tapv: a tap left by an earlier boot; a start removes it"
 has "^nic +vm6 +FAIL +eth2: bridge_if umlbr$$: no such interface"
 has "^kernel +vm7 +FAIL +kernel /shared/kernels/nope: not found \($T/shared/kernels/nope\)"
@@ -117,7 +119,7 @@ ip link show "$tapx" >/dev/null 2>&1 && ip link show "$tapv" >/dev/null 2>&1 ||
 [ "$before" = "$(sha256sum <"$cow4") $(stat -c %Y "$T/shared/disks/b4.dsk")" ] ||
 	fail "check changed the COW or its backing file"
 # warnings alone: exit 0
-{ sed -n '/^\[GLOBAL\]/,/^$/p' "$CONF"; printf '[vm5]\nvmuser = nobody\nmemory = 64G\nubd0r = /shared/disks/base.dsk\n'; } >"$T/warn.conf"
+{ sed -n '/^\[GLOBAL\]/,/^$/p' "$CONF"; printf '[vm5]\nmemory = 64G\nubd0r = /shared/disks/base.dsk\n'; } >"$T/warn.conf"
 out=$("$UMLADMIN" -c "$T/warn.conf" check 2>&1) || fail "check with warnings only failed: $out"
 if [ "$avail_kb" -lt $((64 << 20)) ]; then
 	printf '%s\n' "$out" | grep -E >/dev/null "^memory +vm5 +warn " || fail "check said: $out"

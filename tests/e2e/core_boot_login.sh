@@ -19,10 +19,10 @@ kpid=$(info_field vm1 'kernel pid')
 log "kernel pid $kpid"
 
 # ---- the kernel runs as the VM user, in the jail, with nothing else ----
-nobody=$(id -u nobody)
-grep -Eq "^Uid:\s+$nobody\s+$nobody\s+$nobody\s+$nobody$" /proc/$kpid/status ||
+u=$(vm_uid vm1)
+grep -Eq "^Uid:\s+$u\s+$u\s+$u\s+$u$" /proc/$kpid/status ||
 	fail "kernel uids: $(grep ^Uid /proc/$kpid/status)"
-grep -Eq "^Gid:\s+$(id -g nobody)\s" /proc/$kpid/status ||
+grep -Eq "^Gid:\s+$u\s" /proc/$kpid/status ||
 	fail "kernel gids: $(grep ^Gid /proc/$kpid/status)"
 grep -Eq '^CapEff:\s+0+$' /proc/$kpid/status || fail "kernel has capabilities"
 grep -Eq '^CapBnd:\s+0+$' /proc/$kpid/status || fail "kernel has a bounding set"

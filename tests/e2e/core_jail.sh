@@ -25,8 +25,8 @@ exe=$(readlink "/proc/$w/exe")
 	fail "the watcher (pid $w) runs '$exe', not the helper $B/src/umljail"
 [ "$(cat "/proc/$w/comm")" = umljail ] || fail "the watcher is '$(cat "/proc/$w/comm")'"
 field() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"; }
-u=$(id -u nobody)
-g=$(id -g nobody)
+u=$(vm_uid vm1)
+g=$u
 [ "$(field "$w" Uid)" = "$u	$u	$u	$u" ] || fail "watcher uids: $(field "$w" Uid)"
 [ "$(field "$w" Gid)" = "$g	$g	$g	$g" ] || fail "watcher gids: $(field "$w" Gid)"
 [ -z "$(field "$w" Groups)" ] || fail "watcher groups: $(field "$w" Groups)"

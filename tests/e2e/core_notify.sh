@@ -16,6 +16,7 @@ boot vm1
 kp=$(info_field vm1 'kernel pid')
 mlog=$T/var/vm1/log/monitor.log
 sock=$(jail_of vm1)/tmp/umlmon.notify
+u=$(vm_uid vm1)
 
 # struct mconsole_notify in host byte order: magic 0xcafebabe, version 2,
 # type, len, data
@@ -23,7 +24,8 @@ forge() { # TYPE-BYTE TEXT
 	local n
 	n=$(printf '%02x' "${#2}")
 	printf "\\xbe\\xba\\xfe\\xca\\x02\\x00\\x00\\x00\\x$1\\x00\\x00\\x00\\x$n\\x00\\x00\\x00%s" "$2" |
-		runuser -u nobody -- socat -u STDIN "UNIX-SENDTO:$sock" ||
+		setpriv --reuid="$u" --regid="$u" --clear-groups \
+			socat -u STDIN "UNIX-SENDTO:$sock" ||
 		fail "could not send a forged notification"
 }
 forge 01 "forged-panic-text"

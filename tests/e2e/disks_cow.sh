@@ -16,7 +16,7 @@ sed -i 's|^ubd0 = /disks/root.dsk$|ubd0 = /disks/root.cow|' "$CONF"
 add_vm vm2 'memory = 64M' 'ubd0 = /disks/k.cow,/shared/disks/base.dsk'
 base=$T/shared/disks/base.dsk
 "$UMLADMIN" mkimage -o "$base" >/dev/null || fail "mkimage -o $base"
-chmod 0644 "$base" # the VMs read it as nobody
+chmod 0644 "$base" # the VMs read it, each as its own uid
 sum0=$(sha256sum <"$base")
 start_monitor vm1
 start_monitor vm2

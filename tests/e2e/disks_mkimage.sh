@@ -13,6 +13,14 @@ command -v debugfs >/dev/null || need "debugfs (e2fsprogs)"
 command -v perl >/dev/null || need "perl"
 setup
 add_vm vm2 'memory = 64M' 'ubd0 = /disks/sub/root.dsk'
+# the VMs' own uids before anything ran: lines of VARDIR/uids
+u1=$UID_FIRST u2=$((UID_FIRST + 1))
+printf 'vm1 %s\nvm2 %s\n' "$u1" "$u2" >"$T/var/uids"
+as() { # UID CMD...: as that uid and gid, no other group
+	local u=$1
+	shift
+	setpriv --reuid="$u" --regid="$u" --clear-groups "$@"
+}
 
 # the host file a guest would aim at: root's, 0600, known content
 secret=$T/secret
@@ -29,14 +37,14 @@ check_secret() { # WHEN
 # the VM's /disks as its layout makes it: the vmuser's
 disks=$(jail_of vm1)/disks
 mkdir -p "$disks"
-chown nobody:nogroup "$disks"
+chown "$u1:$u1" "$disks"
 chmod 0750 "$disks"
 
 # As the guest (the vmuser): symlinks to the host file at NAME and at
 # NAME.tmp.PID for every pid, the temporary names of the old builder.
 pid_max=$(cat /proc/sys/kernel/pid_max)
-plant() { # DIR NAME
-	runuser -u nobody -- perl -e '
+plant() { # DIR NAME UID
+	as "$3" perl -e '
 		my ($dir, $name, $target, $max) = @ARGV;
 		for my $p (1 .. $max - 1) {
 			symlink($target, "$dir/$name.tmp.$p") or die "symlink $p: $!\n";
@@ -46,7 +54,7 @@ plant() { # DIR NAME
 }
 
 # ---- symlinks at root.dsk.tmp.PID and at root.dsk itself ----
-plant "$disks" root.dsk
+plant "$disks" root.dsk "$u1"
 planted=$(find "$disks" -maxdepth 1 -type l -lname "$secret" | wc -l)
 [ "$planted" = "$pid_max" ] || fail "planted $planted symlinks, expected $pid_max"
 log "planted $planted symlinks to $secret in $disks"
@@ -62,8 +70,8 @@ out=$("$UMLADMIN" mkimage -f vm1 2>&1) || fail "mkimage -f vm1: $out"
 check_secret "mkimage -f"
 img=$disks/root.dsk
 [ -f "$img" ] && [ ! -L "$img" ] || fail "root.dsk is not a regular file: $(ls -l "$img")"
-[ "$(stat -c '%U:%G:%a:%h' "$img")" = "nobody:nogroup:640:1" ] ||
-	fail "image owner, mode or links: $(stat -c '%U:%G:%a:%h' "$img")"
+[ "$(stat -c '%u:%g:%a:%h' "$img")" = "$u1:$u1:640:1" ] ||
+	fail "image owner, mode or links: $(stat -c '%u:%g:%a:%h' "$img")"
 [ "$(stat -c %s "$img")" = $((64 << 20)) ] || fail "image size $(stat -c %s "$img")"
 debugfs -R 'cat /etc/init.d/rcS' "$img" 2>/dev/null | grep >/dev/null 'umlmon-guest: init started' ||
 	fail "the image has no rcS"
@@ -83,7 +91,7 @@ check_secret "mkimage over a hard link, without -f"
 out=$("$UMLADMIN" mkimage -f vm1 2>&1) || fail "mkimage -f over a hard link: $out"
 [ "$(stat -c %h "$secret")" = 1 ] || fail "the host file still has $(stat -c %h "$secret") links"
 want_secret="$(state "$secret") $(sha256sum <"$secret")"
-[ "$(stat -c '%U:%a' "$img")" = "nobody:640" ] || fail "image: $(stat -c '%U:%a' "$img")"
+[ "$(stat -c '%u:%a' "$img")" = "$u1:640" ] || fail "image: $(stat -c '%u:%a' "$img")"
 check_secret "mkimage -f over a hard link"
 
 # ---- a symlinked directory on the way: vm2's ubd0 is /disks/sub/root.dsk
@@ -92,22 +100,22 @@ hostdir=$T/hostdir
 mkdir "$hostdir"
 disks2=$(jail_of vm2)/disks
 mkdir -p "$disks2"
-chown nobody:nogroup "$disks2"
-runuser -u nobody -- ln -s "$hostdir" "$disks2/sub" || fail "planting sub"
+chown "$u2:$u2" "$disks2"
+as "$u2" ln -s "$hostdir" "$disks2/sub" || fail "planting sub"
 expect_fail "mkimage: $disks2/sub/root.dsk: a symlink or '..' on the way" \
 	"$UMLADMIN" mkimage -f vm2
 [ -z "$(ls -A "$hostdir")" ] || fail "mkimage wrote into $hostdir: $(ls -A "$hostdir")"
 # a real directory works
 rm "$disks2/sub"
-runuser -u nobody -- mkdir "$disks2/sub"
+as "$u2" mkdir "$disks2/sub"
 "$UMLADMIN" mkimage vm2 >/dev/null || fail "mkimage vm2 in a subdirectory"
-[ "$(stat -c '%U:%a' "$disks2/sub/root.dsk")" = "nobody:640" ] || fail "vm2's image"
+[ "$(stat -c '%u:%a' "$disks2/sub/root.dsk")" = "$u2:640" ] || fail "vm2's image"
 
 # ---- -o FILE in a directory someone else writes ----
 out=$T/out
 mkdir "$out"
 chown nobody:nogroup "$out"
-plant "$out" x.dsk
+plant "$out" x.dsk "$(id -u nobody)"
 expect_fail "mkimage: $out/x.dsk: exists \(use -f to replace it\)" \
 	"$UMLADMIN" mkimage -o "$out/x.dsk"
 "$UMLADMIN" mkimage -f -o "$out/x.dsk" >/dev/null || fail "mkimage -f -o"

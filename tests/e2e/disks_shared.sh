@@ -14,7 +14,7 @@ add_vm vm4 'memory = 64M' 'ubd0 = /disks/root.dsk' 'ubd1 = /shared/disks/link.ds
 mkimage vm1
 sd=$T/shared/disks
 truncate -s 1M "$sd/data.dsk"
-chown nobody:nogroup "$sd/data.dsk"
+chown "$(vm_uid vm1):$(vm_uid vm1)" "$sd/data.dsk"
 chmod 0600 "$sd/data.dsk"
 printf 'READONLY-DATA-7' >"$sd/ro.dsk"
 truncate -s 1M "$sd/ro.dsk"

@@ -7,7 +7,7 @@
 # ones, one of them from [GLOBAL]) and the seccomp filter (Seccomp 2) on
 # every host process of the VM; a VM with seccomp = no has none (0). A bad
 # limit is refused naming its key. Each expected value is read elsewhere:
-# the ids from the user database, the namespaces from the monitor, the
+# the ids from VARDIR/uids, the namespaces from the monitor, the
 # limits from the configuration file.
 . "$(dirname "$0")/lib.sh"
 
@@ -22,11 +22,10 @@ mon=$(monitor_pid vm1)
 field() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"; }
 
 # ---- ids, capabilities, no_new_privs ----
-user=$(sed -n 's/^vmuser *= *//p' "$CONF")
-u=$(id -u "$user")
-g=$(id -g "$user")
-[ "$(field "$k" Uid)" = "$u	$u	$u	$u" ] || fail "kernel uids: $(field "$k" Uid), not $user's $u"
-[ "$(field "$k" Gid)" = "$g	$g	$g	$g" ] || fail "kernel gids: $(field "$k" Gid), not $user's $g"
+u=$(vm_uid vm1)
+g=$u
+[ "$(field "$k" Uid)" = "$u	$u	$u	$u" ] || fail "kernel uids: $(field "$k" Uid), not vm1's $u"
+[ "$(field "$k" Gid)" = "$g	$g	$g	$g" ] || fail "kernel gids: $(field "$k" Gid), not vm1's $g"
 for c in CapEff CapBnd; do
 	[ "$(field "$k" $c)" = 0000000000000000 ] || fail "kernel $c: $(field "$k" $c)"
 done

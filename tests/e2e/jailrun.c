@@ -18,6 +18,7 @@
 
 #include "common/config.h"
 #include "host/jail.h"
+#include "host/uidalloc.h"
 
 int main(int argc, char **argv)
 {
@@ -39,7 +40,9 @@ int main(int argc, char **argv)
 	}
 	cfg = config_load(argv[1], &e);
 	/* as another user than root: the jail as root left it */
-	if (!cfg || !(vm = config_vm(cfg, argv[2])) || jail_init(&j, cfg, vm, &e) < 0 ||
+	if (!cfg || !(vm = config_vm(cfg, argv[2])) ||
+	    uidalloc_resolve(cfg, geteuid() == 0 ? vm->name : NULL, &e) < 0 ||
+	    jail_init(&j, cfg, vm, &e) < 0 ||
 	    (geteuid() == 0 && jail_layout(&j, &e) < 0)) {
 		fprintf(stderr, "jailrun: %s\n", cfg ? e.msg : "no configuration");
 		return 1;

@@ -102,8 +102,14 @@ cleanup() {
 	exit $rc
 }
 
+# The VMs' own uids (vmuser = auto): 16 of the default range for each
+# test, by its pid, so that tests that run at once (each with its own
+# VARDIR/uids) do not hand out one uid twice.
+UID_FIRST=$((458752 + ($$ % 4000) * 16))
+UID_LAST=$((UID_FIRST + 15))
+
 # Creates the test dir, a configuration with VM vm1 (plus the lines given
-# as arguments) and the shared dir.
+# as arguments) and the shared dir. Every VM runs as a user of its own.
 setup() {
 	check_prereqs
 	T=$(mktemp -d /tmp/umlmon-e2e.XXXXXX)
@@ -116,9 +122,9 @@ setup() {
 vardir = $T/var
 shared = $T/shared
 rundir = $T/run
+vm_uid_range = $UID_FIRST-$UID_LAST
 
 [vm1]
-vmuser = nobody
 memory = 64M
 ubd0 = /disks/root.dsk
 stop_timeout = 20
@@ -133,7 +139,7 @@ add_vm() {
 	local name=$1
 	shift
 	{
-		printf '\n[%s]\nvmuser = nobody\n' "$name"
+		printf '\n[%s]\n' "$name"
 		printf '%s\n' "$@"
 	} >>"$CONF"
 }
@@ -143,6 +149,15 @@ mkimage() { # VM
 }
 
 monitor_pid() { cat "$T/run/$1.pid" 2>/dev/null; }
+
+# The uid of a VM of its own user (VARDIR/uids; given by its first start
+# or mkimage), or fail.
+vm_uid() { # VM
+	local u
+	u=$(awk -v vm="$1" '$1 == vm { print $2 }' "$T/var/uids" 2>/dev/null)
+	[ -n "$u" ] || fail "$1: no uid in $T/var/uids"
+	echo "$u"
+}
 
 # Starts the monitor of a VM (it daemonizes once its socket is ready).
 start_monitor() { # VM

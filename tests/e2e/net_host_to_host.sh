@@ -34,7 +34,7 @@ boot vm2
 # ---- the host side ----
 ip -n "$H" -o addr show dev um0p | grep >/dev/null 'inet 10.9.0.1 peer 10.9.0.2/32' ||
 	fail "um0p: $(ip -n "$H" -o addr show dev um0p)"
-[ "$(in_ns "$H" cat /sys/class/net/um0p/owner)" = "$(id -u nobody)" ] ||
+[ "$(in_ns "$H" cat /sys/class/net/um0p/owner)" = "$(vm_uid vm1)" ] ||
 	fail "um0p is not owned by the vmuser"
 ip -n "$H" route show 10.9.0.2 | grep >/dev/null 'dev um0p' || fail "no host route to the guest"
 ip -n "$H" neigh show proxy | grep >/dev/null '^10.9.0.2 dev uplink' ||

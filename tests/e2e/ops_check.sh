@@ -45,7 +45,9 @@ has "^statedir +- +ok +state dir $T/var: a directory of root's, mode 0755$"
 has "^shareddir +- +ok +shared dir $T/shared: a directory of root's, mode 0755$"
 has "^tmpfs +- +ok +tmpfs available for the jails' /tmp; state dir $T/var allows exec$"
 has "^tun +- +ok +/dev/net/tun: opens \(no VM has a tap NIC\)$"
-has "^ptrace +- +ok +ptrace: uid $(id -u nobody) traces its child \((no Yama|Yama ptrace_scope [0-9])\)$"
+# as vm1's uid, or the range's first before vm1 has one
+u=$(awk '$1 == "vm1" { print $2 }' "$T/var/uids" 2>/dev/null)
+has "^ptrace +- +ok +ptrace: uid ${u:-$UID_FIRST} traces its child \((no Yama|Yama ptrace_scope [0-9])\)$"
 has "^cgroups +- +(ok|warn) +cgroups: "
 has "^memory +- +ok +memory: 1 stopped VM that may start \(boot, manual\): 64 MiB; the host has [0-9.]+ [MG]iB available$"
 has "^port +- +ok +port 7391 \(umldir\): free$"

@@ -79,8 +79,9 @@ out=$("$UMLADMIN" mkimage -password s3cret -ssh-key "$T/key.pub" -cache "$CACHE"
 t1=$(date +%s%N)
 ms=$(((t1 - t0) / 1000000))
 log "built the debian image in $((ms / 1000)).$(printf %03d $((ms % 1000)))s"
-[ "$(stat -c '%U:%G:%a:%s' "$img")" = "nobody:nogroup:640:$((1 << 30))" ] ||
-	fail "image owner, mode or size: $(stat -c '%U:%G:%a:%s' "$img")"
+u=$(vm_uid deb)
+[ "$(stat -c '%u:%g:%a:%s' "$img")" = "$u:$u:640:$((1 << 30))" ] ||
+	fail "image owner, mode or size: $(stat -c '%u:%g:%a:%s' "$img")"
 [ -z "$(ls -A "$TMPDIR")" ] || fail "left in TMPDIR: $(ls -A "$TMPDIR")"
 e2fsck -fn "$img" >/dev/null 2>&1 || fail "e2fsck finds errors in the image"
 dbg() { debugfs -R "$1" "$img" 2>/dev/null; }

@@ -44,11 +44,11 @@ python3 - "$CONF" <<'PY'
 import re, sys
 p = sys.argv[1]
 s = open(p).read()
-s = s.replace("[vm1]\nvmuser = nobody\nmemory = 64M", "[vm1]\nvmuser = nobody\nmemory = 96M")
-s = s.replace("[vm2]\nvmuser = nobody\nmemory = 64M", "[vm2]\nvmuser = nobody\nmemory = 80M")
+s = s.replace("[vm1]\nmemory = 64M", "[vm1]\nmemory = 96M")
+s = s.replace("[vm2]\nmemory = 64M", "[vm2]\nmemory = 80M")
 s = re.sub(r"\n\[vm9\]\n(?:[^\[]*)", "\n", s)
-s += "\n[vm4]\nvmuser = nobody\nmemory = 64M\nubd0 = /disks/root.dsk\n"
-s += "\n[vm5]\nvmuser = nobody\nmemory = 64M\nubd0 = /disks/root.dsk\nstart = off\n"
+s += "\n[vm4]\nmemory = 64M\nubd0 = /disks/root.dsk\n"
+s += "\n[vm5]\nmemory = 64M\nubd0 = /disks/root.dsk\nstart = off\n"
 open(p, "w").write(s)
 PY
 grep -q '^\[vm9\]' "$CONF" && fail "vm9 still in $CONF"
