@@ -126,4 +126,25 @@ printf '\n[vm6]\nubd0 = /disks/root.dsk\n' >>"$T/full.conf"
 expect_fail "vm6: no free uid in vm_uid_range $ua-$ua \(1 held by VMs" \
 	"$UMLMON" -c "$T/full.conf" vm6
 grep -q '^vm6 ' "$T/var/uids" && fail "vm6 got a line in $T/var/uids"
+
+# ---- umladmin uid: the lines; -free only for a VM gone, its uid unused ----
+"$UMLADMIN" uid | grep -E "^vm1 +$ua +auto$" >/dev/null || fail "umladmin uid: $("$UMLADMIN" uid)"
+expect_fail "uid: vm2: still in $CONF with vmuser = auto" "$UMLADMIN" uid -free vm2
+python3 - "$CONF" "$T/less.conf" <<'PY'
+import re, sys
+s = open(sys.argv[1]).read()
+open(sys.argv[2], "w").write(re.sub(r"\n\[vm2\]\n[^\[]*", "\n", s))
+PY
+"$UMLADMIN" -c "$T/less.conf" uid | grep -E "^vm2 +$ub +\(not in the configuration\)$" >/dev/null ||
+	fail "umladmin uid: $("$UMLADMIN" -c "$T/less.conf" uid)"
+expect_fail "uid: vm2: uid $ub is in use by pid [0-9]+" "$UMLADMIN" -c "$T/less.conf" uid -free vm2
+out=$(watch vm2 -halt 2>&1) || fail "vm2 -halt: $out"
+wait_state vm2 stopped 30
+for _ in $(seq 1 100); do # the watcher's end may follow the state's
+	pgrep -U "$ub" >/dev/null || break
+	sleep 0.1
+done
+out=$("$UMLADMIN" -c "$T/less.conf" uid -free vm2 2>&1) || fail "uid -free vm2: $out"
+grep -q '^vm2 ' "$T/var/uids" && fail "vm2's line is still in $T/var/uids"
+grep -q "^vm1 $ua$" "$T/var/uids" || fail "vm1's line went: $(cat "$T/var/uids")"
 log "ok"
