@@ -6,8 +6,10 @@
 # on the image its rival had just locked). Several rounds.
 . "$(dirname "$0")/lib.sh"
 
-setup
-add_vm vm2 'memory = 64M' 'ubd0 = /disks/root.dsk'
+# one image under two names is one user's: vm1 and vm2 share nobody on
+# purpose (vmuser_shared), or neither would be given the image
+setup 'vmuser = nobody' 'vmuser_shared = yes'
+add_vm vm2 'memory = 64M' 'ubd0 = /disks/root.dsk' 'vmuser = nobody' 'vmuser_shared = yes'
 mkimage vm1
 mkdir -p "$(jail_of vm2)/disks"
 ln "$(jail_of vm1)/disks/root.dsk" "$(jail_of vm2)/disks/root.dsk"

@@ -7,8 +7,10 @@
 # read.
 . "$(dirname "$0")/lib.sh"
 
-setup
-add_vm vm2 'memory = 64M' 'ubd0 = /disks/root.dsk'
+# one image under two names is one user's: vm1 and vm2 share nobody on
+# purpose (vmuser_shared), or neither would be given the image
+setup 'vmuser = nobody' 'vmuser_shared = yes'
+add_vm vm2 'memory = 64M' 'ubd0 = /disks/root.dsk' 'vmuser = nobody' 'vmuser_shared = yes'
 add_vm vm3 'memory = 64M' 'ubd0 = /disks/c.cow'
 mkimage vm1
 base=$T/shared/disks/base.dsk
