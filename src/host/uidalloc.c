@@ -83,7 +83,10 @@ pid_t uid_process(uid_t uid, const char *root_skip, char *who, size_t len)
 		snprintf(path, sizeof(path), "/proc/%s/status", de->d_name);
 		if (!(status = read_file(path, 8192, NULL)))
 			continue; /* it ended */
-		if (!ids_hold(status, "\nUid:", uid) && !ids_hold(status, "\nGid:", uid)) {
+		/* a zombie (a killed monitor's watcher, until something reaps
+		 * it) holds no memory or file and can do nothing */
+		if ((!ids_hold(status, "\nUid:", uid) && !ids_hold(status, "\nGid:", uid)) ||
+		    strstr(status, "\nState:\tZ") || strstr(status, "\nState:\tX")) {
 			free(status);
 			continue;
 		}

@@ -17,7 +17,7 @@ setup
 mkimage vm1
 start_monitor vm1
 jail=$(jail_of vm1)
-vmuser=$(sed -n 's/^vmuser *= *//p' "$CONF" | head -n 1)
+vmuser=$(vm_uid vm1) # its own uid (vmuser = auto): no name
 boot vm1
 
 # ---- the files and modes of a booted jail ----
@@ -36,8 +36,8 @@ bad=$(find $libs ! -perm 0555) # word splitting: no blanks in these paths
 bad=$(find "$jail" -path "$jail/disks" -prune -o -path "$jail/tmp" -prune \
 	-o -path "$jail/shared" -prune -o -type d ! -perm 0755 -print)
 [ -z "$bad" ] || fail "jail directories not mode 0755: $bad"
-[ "$(stat -c '%U %a' "$jail/disks")" = "$vmuser 750" ] ||
-	fail "disks/: $(stat -c '%U %a' "$jail/disks")"
+[ "$(stat -c '%u %a' "$jail/disks")" = "$vmuser 750" ] ||
+	fail "disks/: $(stat -c '%u %a' "$jail/disks")"
 for m in tmp shared; do
 	findmnt -rn -o TARGET | grep -x >/dev/null "$jail/$m" || fail "$m/ is not a mount"
 done
@@ -66,7 +66,7 @@ refused_until "jail file $lib: writable by its group \(mode 0575" chmod g-w "$li
 # ---- a library replaced by one of the vmuser's (same size and time) ----
 cp -p "$lib" "$lib.new" && chown "$vmuser" "$lib.new" && mv "$lib.new" "$lib" ||
 	fail "replacing $lib"
-refused_until "jail file $lib: owned by uid $(id -u "$vmuser"), not root" rm "$lib"
+refused_until "jail file $lib: owned by uid $vmuser, not root" rm "$lib"
 [ "$(stat -c '%U %a' "$lib")" = "root 555" ] || fail "$lib not installed again as root 0555"
 
 # ---- a kernel others may write, on the host ----
