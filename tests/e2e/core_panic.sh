@@ -29,6 +29,8 @@ start_monitor vm4
 out=$(watch vm1 -start 2>&1) || fail "vm1 -start: $out"
 remember_vm_pids vm1
 wait_state vm1 crashed 60
+# crashed at the panic; the last exit is final once the kernel is reaped
+wait_info vm1 'last exit' 'ended by the monitor' 60
 reason=$(info_field vm1 'last exit')
 log "vm1: $reason"
 printf '%s\n' "$reason" | grep -E >/dev/null \
@@ -43,6 +45,8 @@ grep >/dev/null "vm1: kernel panic: Requested init" "$T/var/vm1/log/monitor.log"
 out=$(watch vm4 -start 2>&1) || fail "vm4 -start: $out"
 remember_vm_pids vm4
 wait_state vm4 crashed 60
+# crashed at the panic; the last exit is final once the kernel is reaped
+wait_info vm4 'last exit' 'ended by the monitor' 60
 reason=$(info_field vm4 'last exit')
 log "vm4: $reason"
 printf '%s\n' "$reason" | grep -E >/dev/null '^the kernel panicked: .+; ended by the monitor \(SIGKILL\)' ||

@@ -278,6 +278,18 @@ wait_state() { # VM STATE [SECONDS]
 	fail "$1: state '$st', expected '$want' within ${secs}s"
 }
 
+# Until a field of -info matches (e.g. a last exit that is final: the state
+# can be crashed before the kernel is reaped).
+wait_info() { # VM FIELD REGEX [SECONDS]
+	local secs=${4:-60} v=
+	for _ in $(seq 1 $((secs * 10))); do
+		v=$(info_field "$1" "$2")
+		printf '%s\n' "$v" | grep -E >/dev/null -- "$3" && return 0
+		sleep 0.1
+	done
+	fail "$1: -info's $2 '$v' did not match /$3/ within ${secs}s"
+}
+
 jail_of() { echo "$T/var/$1/jail"; }
 
 # Mount points under the VM's jail right now.
