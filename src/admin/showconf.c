@@ -134,6 +134,7 @@ void showconf_table(const struct config *cfg, const struct vm_conf *vm,
 	global_row(&s, "host_reserve", limit_size(g->host_reserve, buf, sizeof(buf)));
 	vm_rowf(&s, global_row, "vm_uid_range", "%u-%u", (unsigned)g->uid_first,
 		(unsigned)g->uid_last);
+	global_row(&s, "cgroup_parent", g->cgroup_parent);
 	/* the VM's own */
 	vm_row(&s, "vmuser", vmuser_text(vm, buf, sizeof(buf)));
 	either_row(&s, "vmuser_shared", vm->vmuser_shared ? "yes" : "no");
@@ -182,4 +183,18 @@ void showconf_table(const struct config *cfg, const struct vm_conf *vm,
 	either_row(&s, "limit_memlock", limit_size(vm->limits.v[LIMIT_MEMLOCK],
 						   buf, sizeof(buf)));
 	either_row(&s, "seccomp", vm->seccomp ? "yes" : "no");
+	/* its cgroup's, likewise */
+	either_row(&s, "memory_allowance",
+		   fmt_size(vm->cgroup.v[CG_MEM_ALLOWANCE], buf, sizeof(buf)));
+	vm_rowf(&s, either_row, "cpu_weight", "%llu",
+		(unsigned long long)vm->cgroup.v[CG_CPU_WEIGHT]);
+	if (vm->cgroup.v[CG_CPU_QUOTA])
+		vm_rowf(&s, either_row, "cpu_quota", "%llu",
+			(unsigned long long)vm->cgroup.v[CG_CPU_QUOTA]);
+	else
+		either_row(&s, "cpu_quota", "none");
+	vm_rowf(&s, either_row, "pids_max", "%llu",
+		(unsigned long long)vm->cgroup.v[CG_PIDS_MAX]);
+	vm_rowf(&s, either_row, "io_weight", "%llu",
+		(unsigned long long)vm->cgroup.v[CG_IO_WEIGHT]);
 }

@@ -52,6 +52,33 @@ static void add_chan(struct vminfo *v, const um_chan *c)
 	    *c->log ? ", log " : "", c->log);
 }
 
+/* A number of the cgroup's, "max" for none. */
+static const char *cg_num(unsigned long long n, char *buf, size_t len)
+{
+	if (n == ~0ULL)
+		return "max";
+	snprintf(buf, len, "%llu", n);
+	return buf;
+}
+
+/* Exact numbers (bytes, counts): they are compared with the cgroup's files. */
+static void add_cgroup(struct vminfo *v, const um_cgroup *c)
+{
+	char a[32], b[32];
+
+	if (!c->path || !*c->path)
+		return; /* no boot yet */
+	add(v, "cgroup", "%s (%s%s)", c->path, c->hierarchy,
+	    c->live ? "" : ", at the last end");
+	add(v, "cgroup memory", "limit %s bytes, current %llu, peak %llu, "
+	    "oom kills %llu", cg_num(c->mem_limit, a, sizeof(a)),
+	    (unsigned long long)c->mem_current, (unsigned long long)c->mem_peak,
+	    (unsigned long long)c->oom_kills);
+	add(v, "cgroup pids", "current %llu, max %s, limit hits %llu",
+	    (unsigned long long)c->pids_current, cg_num(c->pids_max, b, sizeof(b)),
+	    (unsigned long long)c->pids_hits);
+}
+
 void vminfo_fields(const um_info *r, struct vminfo *v)
 {
 	int up = r->state == UM_STARTING || r->state == UM_RUNNING ||
@@ -106,6 +133,7 @@ void vminfo_fields(const um_info *r, struct vminfo *v)
 	for (u_int i = 0; i < r->chans.chans_len; i++)
 		add_chan(v, &r->chans.chans_val[i]);
 	add(v, "cmdline", "%s", r->cmdline);
+	add_cgroup(v, &r->cgroup);
 	if (r->last_exit.valid)
 		add(v, "last exit", "%s at %s", r->last_exit.reason,
 		    vminfo_time(r->last_exit.ended, buf, sizeof(buf)));

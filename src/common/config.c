@@ -194,6 +194,15 @@ static void limits_defaults(struct limits_conf *l)
 	l->v[LIMIT_MEMLOCK] = UMLMON_DEFAULT_LIMIT_MEMLOCK;
 }
 
+static void cgroup_defaults(struct cgroup_conf *c)
+{
+	c->v[CG_MEM_ALLOWANCE] = UMLMON_DEFAULT_MEMORY_ALLOWANCE;
+	c->v[CG_CPU_WEIGHT] = UMLMON_DEFAULT_CPU_WEIGHT;
+	c->v[CG_CPU_QUOTA] = UMLMON_DEFAULT_CPU_QUOTA;
+	c->v[CG_PIDS_MAX] = UMLMON_DEFAULT_PIDS_MAX;
+	c->v[CG_IO_WEIGHT] = UMLMON_DEFAULT_IO_WEIGHT;
+}
+
 static void remote_free(struct remote_conf *r)
 {
 	free(r->tcp_bind);
@@ -217,6 +226,7 @@ static struct vm_conf *new_vm(struct config *cfg, const char *name, int line)
 	remote_defaults(&vm->remote);
 	limits_defaults(&vm->limits);
 	vm->seccomp = -1; /* [GLOBAL]'s */
+	cgroup_defaults(&vm->cgroup);
 	vm->uid = (uid_t)-1;
 	vm->gid = (gid_t)-1;
 	vm->vmuser_shared = -1;
@@ -765,38 +775,56 @@ static int key_seccomp(struct parse *p, const char *key, const char *val)
 			  p->in_global ? &p->cfg->global.seccomp : &p->vm->seccomp);
 }
 
-/* The kernel's rlimits: a [GLOBAL] one is the default of every VM; the
- * same key in a VM's section wins (see inherit_limits). A count, or a
- * size that may be "unlimited". */
+/* The kernel's rlimits and its cgroup's limits: a [GLOBAL] one is the
+ * default of every VM; the same key in a VM's section wins (see
+ * inherit_limits). A count, or a size that may be "unlimited"; a
+ * percentage that may be "none". */
 static int key_limit(struct parse *p, const char *key, const char *val)
 {
+	enum { COUNT, SIZE, PERCENT };
 	static const struct {
-		const char *key; enum vm_limit which; int size; uint64_t lo, hi;
+		const char *key; int cg, which, kind; uint64_t lo, hi;
 		const char *range;
 	} lim[] = {
-		{"limit_nofile", LIMIT_NOFILE, 0, 64, 1048576, "descriptors from 64 "
-		 "to 1048576"},
-		{"limit_nproc", LIMIT_NPROC, 0, 16, 4194304, "processes from 16 to "
-		 "4194304"},
-		{"limit_core", LIMIT_CORE, 1, 0, 1ULL << 40, "0 to 1T, or unlimited"},
-		{"limit_memlock", LIMIT_MEMLOCK, 1, 0, 64ULL << 30, "0 to 64G, or "
+		{"limit_nofile", 0, LIMIT_NOFILE, COUNT, 64, 1048576, "descriptors "
+		 "from 64 to 1048576"},
+		{"limit_nproc", 0, LIMIT_NPROC, COUNT, 16, 4194304, "processes from "
+		 "16 to 4194304"},
+		{"limit_core", 0, LIMIT_CORE, SIZE, 0, 1ULL << 40, "0 to 1T, or "
 		 "unlimited"},
+		{"limit_memlock", 0, LIMIT_MEMLOCK, SIZE, 0, 64ULL << 30, "0 to 64G, "
+		 "or unlimited"},
+		{"memory_allowance", 1, CG_MEM_ALLOWANCE, SIZE, 0, 64ULL << 30,
+		 "0 to 64G"},
+		{"cpu_weight", 1, CG_CPU_WEIGHT, COUNT, 1, 10000, "1 to 10000"},
+		{"cpu_quota", 1, CG_CPU_QUOTA, PERCENT, 1, 100000, "percent of one "
+		 "CPU from 1 to 100000, or none"},
+		{"pids_max", 1, CG_PIDS_MAX, COUNT, 16, 4194304, "processes from 16 "
+		 "to 4194304"},
+		{"io_weight", 1, CG_IO_WEIGHT, COUNT, 1, 10000, "1 to 10000"},
 	};
-	struct limits_conf *l = p->in_global ? &p->cfg->global.limits :
-				&p->vm->limits;
+	struct vm_conf *vm = p->vm;
+	struct global_conf *g = &p->cfg->global;
 
 	for (size_t i = 0; i < ARRAY_SIZE(lim); i++) {
-		uint64_t v;
+		uint64_t *v = lim[i].cg ? (p->in_global ? g->cgroup.v : vm->cgroup.v) :
+			      (p->in_global ? g->limits.v : vm->limits.v);
+		unsigned *given = lim[i].cg ?
+				  (p->in_global ? &g->cgroup.given : &vm->cgroup.given) :
+				  (p->in_global ? &g->limits.given : &vm->limits.given);
+		uint64_t n64;
 		long n;
 
 		if (strcmp(key, lim[i].key))
 			continue;
-		if (lim[i].size && !strcmp(val, "unlimited")) {
-			v = UMLMON_LIMIT_INFINITY;
-		} else if (lim[i].size) {
-			if (!size_value(p, key, val, &v))
+		if (lim[i].kind == SIZE && !lim[i].cg && !strcmp(val, "unlimited")) {
+			n64 = UMLMON_LIMIT_INFINITY;
+		} else if (lim[i].kind == PERCENT && !strcmp(val, "none")) {
+			n64 = 0;
+		} else if (lim[i].kind == SIZE) {
+			if (!size_value(p, key, val, &n64))
 				return 0;
-			if (v < lim[i].lo || v > lim[i].hi) {
+			if (n64 < lim[i].lo || n64 > lim[i].hi) {
 				add_error(p, nerr_of(p), key, "'%s' is out of range (%s)",
 					  val, lim[i].range);
 				return 0;
@@ -807,13 +835,27 @@ static int key_limit(struct parse *p, const char *key, const char *val)
 					  val, lim[i].range);
 				return 0;
 			}
-			v = (uint64_t)n;
+			n64 = (uint64_t)n;
 		}
-		l->v[lim[i].which] = v;
-		l->given |= 1u << lim[i].which;
+		v[lim[i].which] = n64;
+		*given |= 1u << lim[i].which;
 		return 1;
 	}
 	return 0;
+}
+
+/* The VMs' cgroups are PARENT/VM under each hierarchy's root: one
+ * directory name. */
+static int key_cgroup_parent(struct parse *p, const char *key, const char *val)
+{
+	if (!val[0] || strchr(val, '/') || !strcmp(val, ".") || !strcmp(val, "..") ||
+	    strlen(val) > 64) {
+		add_error(p, nerr_of(p), key, "'%s' is not a directory name (no '/', "
+			  "at most 64 characters)", val);
+		return 0;
+	}
+	set_str(&p->cfg->global.cgroup_parent, val);
+	return 1;
 }
 
 static int key_password(struct parse *p, const char *key, const char *val)
@@ -940,6 +982,12 @@ static const struct keydef {
 	{"limit_memlock", 1, 0, 0, NULL, key_limit},
 	{"seccomp", 1, 0, 0, NULL, key_seccomp},
 	{"host_reserve", 1, 0, 0, NULL, key_host_reserve},
+	{"memory_allowance", 1, 0, 0, NULL, key_limit},
+	{"cpu_weight", 1, 0, 0, NULL, key_limit},
+	{"cpu_quota", 1, 0, 0, NULL, key_limit},
+	{"pids_max", 1, 0, 0, NULL, key_limit},
+	{"io_weight", 1, 0, 0, NULL, key_limit},
+	{"cgroup_parent", 1, 0, 0, NULL, key_cgroup_parent},
 	{"vmuser", 0, 0, 0, NULL, key_vmuser},
 	{"vmuser_shared", 0, 0, 0, NULL, key_vmuser_shared},
 	{"kernel", 0, 0, 0, NULL, key_kernel},
@@ -973,6 +1021,11 @@ static const struct keydef {
 	{"limit_core", 0, 0, 0, NULL, key_limit},
 	{"limit_memlock", 0, 0, 0, NULL, key_limit},
 	{"seccomp", 0, 0, 0, NULL, key_seccomp},
+	{"memory_allowance", 0, 0, 0, NULL, key_limit},
+	{"cpu_weight", 0, 0, 0, NULL, key_limit},
+	{"cpu_quota", 0, 0, 0, NULL, key_limit},
+	{"pids_max", 0, 0, 0, NULL, key_limit},
+	{"io_weight", 0, 0, 0, NULL, key_limit},
 };
 
 /* The entry of key among the keys of one kind of section. For a numbered
@@ -1344,10 +1397,14 @@ static void inherit_remote(struct parse *p, struct vm_conf *vm)
 static void inherit_limits(struct parse *p, struct vm_conf *vm)
 {
 	const struct limits_conf *d = &p->cfg->global.limits;
+	const struct cgroup_conf *c = &p->cfg->global.cgroup;
 
 	for (int i = 0; i < LIMIT_COUNT; i++)
 		if (!(vm->limits.given & (1u << i)) && (d->given & (1u << i)))
 			vm->limits.v[i] = d->v[i];
+	for (int i = 0; i < CG_COUNT; i++)
+		if (!(vm->cgroup.given & (1u << i)) && (c->given & (1u << i)))
+			vm->cgroup.v[i] = c->v[i];
 }
 
 /* A port from /etc/services, or the default. */
@@ -1430,6 +1487,7 @@ struct config *config_load(const char *path, struct err *e)
 	limits_defaults(&cfg->global.limits);
 	cfg->global.seccomp = 1;
 	cfg->global.host_reserve = UMLMON_DEFAULT_HOST_RESERVE;
+	cgroup_defaults(&cfg->global.cgroup);
 	cfg->path = xstrdup(path);
 	p->cfg = cfg;
 	r = ini_parse_stream(reader, p, handler, p);
@@ -1461,6 +1519,8 @@ struct config *config_load(const char *path, struct err *e)
 	fclose(p->f);
 	if (!cfg->global.vardir)
 		cfg->global.vardir = xstrdup(UMLMON_DEFAULT_VARDIR);
+	if (!cfg->global.cgroup_parent)
+		cfg->global.cgroup_parent = xstrdup(UMLMON_DEFAULT_CGROUP_PARENT);
 	if (!cfg->global.shared)
 		cfg->global.shared = xasprintf("%s/shared", cfg->global.vardir);
 	if (!cfg->global.rundir)
@@ -1542,6 +1602,7 @@ void config_free(struct config *cfg)
 	free(cfg->global.master_password_file);
 	free(cfg->global.umldir_bind);
 	free(cfg->global.umldir_user);
+	free(cfg->global.cgroup_parent);
 	free(cfg->global.keys);
 	remote_free(&cfg->global.remote);
 	free(cfg->path);

@@ -50,6 +50,14 @@
  * in what systemd leaves unused (umlmon(5) vm_uid_range says why). */
 #define UMLMON_DEFAULT_UID_FIRST 458752
 #define UMLMON_DEFAULT_UID_LAST 524287
+/* A VM's cgroup (umlmon(5) cgroup_parent, memory_allowance, cpu_weight,
+ * cpu_quota, pids_max, io_weight; umlmon(8) has the measured needs). */
+#define UMLMON_DEFAULT_CGROUP_PARENT "umlmon"
+#define UMLMON_DEFAULT_MEMORY_ALLOWANCE (64ULL << 20)
+#define UMLMON_DEFAULT_CPU_WEIGHT 100
+#define UMLMON_DEFAULT_CPU_QUOTA 0 /* percent of one CPU; 0: none */
+#define UMLMON_DEFAULT_PIDS_MAX 1024
+#define UMLMON_DEFAULT_IO_WEIGHT 100
 /* The default MAC pool: locally administered, "UML" in the middle. */
 #define UMLMON_DEFAULT_MAC_POOL "02:55:4d:4c:00:00-02:55:4d:4c:ff:ff"
 
@@ -126,6 +134,15 @@ struct limits_conf {
 	unsigned given;          /* 1 << enum vm_limit of the keys given here */
 };
 
+/* The limits of a VM's cgroup, kept like limits_conf. */
+enum vm_cglimit { CG_MEM_ALLOWANCE, CG_CPU_WEIGHT, CG_CPU_QUOTA, CG_PIDS_MAX,
+		  CG_IO_WEIGHT, CG_COUNT };
+
+struct cgroup_conf {
+	uint64_t v[CG_COUNT];    /* bytes, a weight, percent (0: none), a count */
+	unsigned given;          /* 1 << enum vm_cglimit of the keys given here */
+};
+
 struct vm_conf {
 	char *name;
 	int line;              /* of the [name] header */
@@ -154,6 +171,7 @@ struct vm_conf {
 	struct remote_conf remote; /* with [GLOBAL]'s defaults filled in */
 	struct limits_conf limits; /* likewise */
 	int seccomp;           /* the kernel's seccomp filter: 1 yes, 0 no */
+	struct cgroup_conf cgroup; /* likewise */
 	int nerrors;           /* errors found in this section */
 	char *keys;            /* " key key " given in the section (umladmin config) */
 };
@@ -171,6 +189,8 @@ struct global_conf {
 	struct limits_conf limits; /* likewise */
 	int seccomp;           /* likewise (default yes) */
 	uint64_t host_reserve; /* bytes of RAM that no VM is admitted to */
+	struct cgroup_conf cgroup; /* likewise */
+	char *cgroup_parent;   /* the VMs' cgroups go in it (no '/') */
 	int umldir_port;       /* "umldir" in /etc/services, else the default */
 	int umlredir_port;     /* "umlredir" likewise */
 	char *umldir_bind;     /* the address umldir binds; NULL: all */

@@ -563,6 +563,9 @@ static int message_fd(const struct jail *j, const struct jail_exec *x,
 	m.hostname = (char *)(x->hostname ? x->hostname : "");
 	memcpy(m.limits, x->limits->v, sizeof(m.limits));
 	m.seccomp = x->seccomp;
+	m.cgroups = (char **)(x->cgroups ? x->cgroups : none);
+	while (m.cgroups[m.ncgroups])
+		m.ncgroups++;
 	m.nfds = x->nfds;
 	m.argv = (char **)x->argv;
 	while (m.argv[m.argc])

@@ -71,6 +71,8 @@ struct jail_exec {
 	const char *hostname;
 	const struct limits_conf *limits; /* the kernel's rlimits */
 	int seccomp;           /* 1: the seccomp filter on the kernel */
+	char *const *cgroups;  /* cgroup.procs files to join first (NULL-
+				* terminated), or NULL */
 	char *const *argv;     /* argv[0]: the kernel inside the jail */
 	char *const *envp;
 	int nfds;              /* the kernel gets src[i] as fd i */
@@ -87,8 +89,8 @@ struct jail_exec {
 /* Executes the jail helper, umljail (installed in LIBEXECDIR/umlmon, or
  * next to the running monitor), with a message of what x says (jailmsg.h)
  * and exactly the descriptors it needs. It becomes the watcher: it runs
- * its named steps (a new session; new mount, PID, IPC, UTS, cgroup and
- * time namespaces;
+ * its named steps (its cgroup joined; a new session; new mount, PID, IPC,
+ * UTS, cgroup and time namespaces;
  * / made private; the jail bound onto itself; pivot_root into it, the old
  * root detached; the host name; the rlimits; the vmuser with no
  * supplementary groups and no capabilities; no_new_privs; the seccomp

@@ -46,11 +46,22 @@ static int check(const struct jail_msg *m, struct err *e)
 	else if (m->argc < 1 || m->argc > JAILMSG_MAX_ARGS || m->argv[0][0] != '/')
 		err_code(e, ERR_INVAL, "kernel command of %d words (1 to %d, the "
 			 "first an absolute path)", m->argc, JAILMSG_MAX_ARGS);
+	else if (m->ncgroups < 0 || m->ncgroups > JAILMSG_MAX_CGROUPS)
+		err_code(e, ERR_INVAL, "%d cgroups to join (at most %d)", m->ncgroups,
+			 JAILMSG_MAX_CGROUPS);
 	else if (m->envc < 0 || m->envc > JAILMSG_MAX_ARGS)
 		err_code(e, ERR_INVAL, "%d environment variables (at most %d)",
 			 m->envc, JAILMSG_MAX_ARGS);
 	else
-		return 0;
+		for (int i = 0;; i++) {
+			if (i == m->ncgroups)
+				return 0;
+			if (m->cgroups[i][0] != '/') {
+				err_code(e, ERR_INVAL, "cgroup file '%s': not an "
+					 "absolute path", m->cgroups[i]);
+				break;
+			}
+		}
 	return -1;
 }
 
@@ -70,6 +81,9 @@ int jailmsg_encode(const struct jail_msg *m, char **buf, size_t *len,
 	for (int i = 0; i < LIMIT_COUNT; i++)
 		put_u64(&sb, m->limits[i]);
 	put_u32(&sb, (uint32_t)m->seccomp);
+	put_u32(&sb, (uint32_t)m->ncgroups);
+	for (int i = 0; i < m->ncgroups; i++)
+		put_str(&sb, m->cgroups[i]);
 	put_u32(&sb, (uint32_t)m->nfds);
 	put_u32(&sb, (uint32_t)m->argc);
 	for (int i = 0; i < m->argc; i++)
@@ -185,6 +199,8 @@ int jailmsg_decode(const char *buf, size_t len, struct jail_msg *m,
 	    get_u64(&r, "limit_core", &m->limits[LIMIT_CORE]) < 0 ||
 	    get_u64(&r, "limit_memlock", &m->limits[LIMIT_MEMLOCK]) < 0 ||
 	    get_u32(&r, "seccomp", &seccomp) < 0 ||
+	    get_list(&r, "cgroups", JAILMSG_MAX_CGROUPS, &m->ncgroups,
+		     &m->cgroups) < 0 ||
 	    get_u32(&r, "descriptors", &nfds) < 0 ||
 	    get_list(&r, "arguments", JAILMSG_MAX_ARGS, &m->argc, &m->argv) < 0 ||
 	    get_list(&r, "environment variables", JAILMSG_MAX_ARGS, &m->envc,
@@ -221,6 +237,7 @@ void jailmsg_free(struct jail_msg *m)
 {
 	free(m->root);
 	free(m->hostname);
+	free_list(m->cgroups);
 	free_list(m->argv);
 	free_list(m->envp);
 	free(m->fail);

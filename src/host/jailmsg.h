@@ -1,6 +1,7 @@
 /* jailmsg.h -- what the monitor tells the jail helper (umljail): the jail,
  * the vmuser, the host name, the kernel's rlimits, whether to put the
- * seccomp filter on it, the kernel's argv and environment and how
+ * seccomp filter on it, the cgroup.procs files to join, the kernel's argv
+ * and environment and how
  * many descriptors it gets. The monitor writes it into a sealed memfd that
  * the helper reads as its fd 0; the rest of the helper's descriptors have
  * a fixed layout (JAIL_FD_*).
@@ -29,6 +30,7 @@
 #define JAILMSG_MAX (1u << 20)
 #define JAILMSG_MAX_FDS 128
 #define JAILMSG_MAX_ARGS 1024
+#define JAILMSG_MAX_CGROUPS 8
 
 struct jail_msg {
 	char *root;         /* the jail's root on the host */
@@ -38,6 +40,8 @@ struct jail_msg {
 	uint64_t limits[LIMIT_COUNT]; /* by enum vm_limit, as 8 bytes each;
 				       * UMLMON_LIMIT_INFINITY: unlimited */
 	int seccomp;        /* 1: the filter (umljail/seccomp.c), 0: none */
+	int ncgroups;       /* cgroup.procs files the helper joins first */
+	char **cgroups;     /* NULL-terminated; absolute paths */
 	int nfds;           /* the kernel's descriptors, at least 3 */
 	int argc;           /* at least 1: argv[0] is the kernel in the jail */
 	char **argv;        /* NULL-terminated */

@@ -112,6 +112,28 @@ static int injected(const struct jailer *J, const char *step)
 
 /* ---- the watcher's steps, in order ---------------------------------- */
 
+/* Into the VM's cgroup before anything else: the kernel and every host
+ * process it makes are counted and limited from the start. */
+static int join_cgroup(struct jailer *J)
+{
+	for (int i = 0; i < J->m.ncgroups; i++) {
+		int fd = open(J->m.cgroups[i], O_WRONLY | O_CLOEXEC);
+
+		J->what = J->m.cgroups[i];
+		if (fd < 0)
+			return -1;
+		if (write(fd, "0", 1) != 1) {
+			int err = errno;
+
+			close(fd);
+			errno = err;
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
 /* The kernel's descriptors are there; everything else is closed, the
  * message's fd becomes /dev/null (0, 1 and 2 stay taken). */
 static int close_fds(struct jailer *J)
@@ -333,6 +355,7 @@ static int fork_kernel(struct jailer *J)
 }
 
 static const struct step steps[] = {
+	{"cgroup", join_cgroup},
 	{"close-fds", close_fds},
 	{"setsid", new_session},
 	{"unshare", new_namespaces},

@@ -459,6 +459,12 @@ struct monitor *monitor_new(struct config *cfg, const char *name, struct err *e)
 	}
 	if (vmuser_check(cfg, vm, m->jail.p.root, e) < 0)
 		goto fail;
+	/* a cgroup left by a monitor that died is removed by the next start
+	 * before it makes a fresh one */
+	if (cgroup_init(&m->cg, cfg->global.cgroup_parent, vm->name, e) < 0) {
+		err_prefix(e, "%s", vm->name);
+		goto fail;
+	}
 	m->logw = logw_new(e);
 	if (!m->logw)
 		goto fail;
@@ -532,6 +538,7 @@ void monitor_free(struct monitor *m)
 	logw_free(m->logw);
 	free(m->b.cmdline);
 	jail_free(&m->jail);
+	cgroup_free(&m->cg);
 	loop_free(m->loop);
 	disklocks_free(&m->b.locks);
 	config_free(m->pending);

@@ -171,6 +171,16 @@ static void open_mconsole(struct monitor *m)
 	snprintf(m->b.mc_path, sizeof(m->b.mc_path), "/proc/self/fd/%d", fd);
 }
 
+/* Empties and removes the VM's cgroup; what stays is removed by the
+ * next start. */
+static void remove_cgroup(struct monitor *m)
+{
+	struct err e;
+
+	if (cgroup_remove(&m->cg, &e) < 0)
+		log_warn("%s: %s (the next start removes it)", m->vm->name, e.msg);
+}
+
 /* Undoes what a start set up on the host. */
 void teardown(struct monitor *m)
 {
@@ -192,6 +202,7 @@ void teardown(struct monitor *m)
 	disklocks_release(&m->b.locks);
 	vmnet_down(&m->b.net, m->vm);
 	jail_unmount(&m->jail);
+	remove_cgroup(m);
 }
 
 /* The monitor's own readers of a channel's output (a login prompt, a
@@ -286,6 +297,17 @@ static void kernel_ended(struct monitor *m, int st)
 		return;
 	m->b.exit_seen = 1;
 	describe_exit(m, st, &m->last_exit);
+	cgroup_stats(&m->cg, &m->cg_end);
+	if (st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL &&
+	    m->cg_end.oom_kills > 0) {
+		/* the cgroup is fresh per boot: any OOM kill is this boot's */
+		snprintf(m->last_exit.reason, sizeof(m->last_exit.reason),
+			 "killed by the memory limit (%llu bytes) of its cgroup",
+			 (unsigned long long)m->cg_end.mem_limit);
+		log_warn("%s: killed by the memory limit (%llu bytes) of its cgroup "
+			 "%s", m->vm->name, (unsigned long long)m->cg_end.mem_limit,
+			 m->cg.dir[CGC_MEMORY]);
+	}
 	m->b.kernel = 0;
 	teardown(m);
 	monitor_set_state(m, m->last_exit.requested || m->op.rebooting ? UM_STOPPED : UM_CRASHED);
@@ -774,8 +796,10 @@ int monitor_start(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 {
 	static char *const envp[] = {"TMPDIR=/tmp", "PATH=/", "HOME=/tmp", NULL};
 	int src[3 + VM_MAX_CHANS], nsrc = 3, pipefd[2] = {-1, -1}, devnull = -1;
+	char *cgfiles[CGROUP_MAX_DIRS + 1];
 	struct jail_exec x;
 	struct cmdline cl;
+	int ncg;
 	char macs[VM_MAX_NICS][18];
 	pid_t pid;
 
@@ -840,7 +864,16 @@ int monitor_start(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 	x.src = src;
 	x.status_fd = pipefd[1];
 	x.sigmask = m->orig_mask;
+	/* last, so that nothing before can leave it behind: the helper's
+	 * first step joins it */
+	if (cgroup_create(&m->cg, &m->vm->cgroup, m->vm->memory, e) < 0)
+		goto fail;
+	ncg = cgroup_procs_files(&m->cg, cgfiles);
+	cgfiles[ncg] = NULL;
+	x.cgroups = cgfiles;
 	pid = jail_spawn(&m->jail, &x, e);
+	for (int i = 0; i < ncg; i++)
+		free(cgfiles[i]);
 	if (pid < 0)
 		goto fail;
 	close(pipefd[1]);
@@ -889,6 +922,7 @@ fail:
 	}
 	vmnet_down(&m->b.net, m->vm);
 	jail_unmount(&m->jail);
+	remove_cgroup(m);
 	disklocks_release(&m->b.locks);
 	cmdline_free(&cl);
 	/* the refusal is the VM's, whatever object it names */

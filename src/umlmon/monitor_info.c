@@ -71,6 +71,32 @@ int monitor_chan_readers(const struct monitor *m, const struct chan *ch)
 	return chan_nwaiters(ch) - (m->b.login_chan == ch) - (m->b.panic_chan == ch);
 }
 
+/* The live figures while a kernel runs, else those of the last end. */
+static void info_cgroup(const struct monitor *m, um_cgroup *c)
+{
+	struct cgroup_stats live;
+	const struct cgroup_stats *s = &m->cg_end;
+
+	c->live = 0;
+	if (m->b.watcher) {
+		cgroup_stats(&m->cg, &live);
+		if (live.valid) {
+			s = &live;
+			c->live = 1;
+		}
+	}
+	c->path = xstrdup(s->valid && m->cg.dir[CGC_MEMORY] ? m->cg.dir[CGC_MEMORY] :
+			  "");
+	c->hierarchy = xstrdup(cgroup_version(&m->cg));
+	c->mem_limit = s->mem_limit;
+	c->mem_current = s->mem_current;
+	c->mem_peak = s->mem_peak;
+	c->oom_kills = s->oom_kills;
+	c->pids_current = s->pids_current;
+	c->pids_max = s->pids_max;
+	c->pids_hits = s->pids_hits;
+}
+
 void monitor_info(struct monitor *m, um_info *r)
 {
 	struct vm_conf *vm = m->vm;
@@ -158,4 +184,5 @@ void monitor_info(struct monitor *m, um_info *r)
 	r->boot = m->boots;
 	r->ready_ms = m->b.ready_ms > 0 && r->started ? (u_quad_t)m->b.ready_ms : 0;
 	r->pending = xstrdup(m->pending_note ? m->pending_note : "");
+	info_cgroup(m, &r->cgroup);
 }

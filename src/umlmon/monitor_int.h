@@ -18,6 +18,7 @@
 #include "common/ratelimit.h"
 #include "umlmon/chan.h"
 #include "disk/disklock.h"
+#include "host/cgroup.h"
 #include "host/jail.h"
 #include "net/vmnet.h"
 
@@ -113,6 +114,8 @@ struct monitor {
 	struct config *cfg;
 	struct vm_conf *vm;
 	struct jail jail;
+	struct cgroup cg;           /* the VM's, per boot (host/cgroup.h) */
+	struct cgroup_stats cg_end; /* its figures when the last boot ended */
 	struct config *pending;
 	char *pending_note;
 	struct mon_keys keys;       /* of TCP clients; a reload sets them at once */

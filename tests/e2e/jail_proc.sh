@@ -5,14 +5,17 @@
 # user namespaces (for a VM with a tap too, its monitor in a network
 # namespace the test makes); and the rlimits of the configuration (non-default
 # ones, one of them from [GLOBAL]) and the seccomp filter (Seccomp 2) on
-# every host process of the VM; a VM with seccomp = no has none (0). A bad
+# every host process of the VM, all of them in the VM's cgroup (memory,
+# cpu, pids) whose files hold the configured limits, as -info shows them,
+# no cgroup left after a halt; a VM with seccomp = no has no filter (0). A bad
 # limit is refused naming its key. Each expected value is read elsewhere:
 # the ids from VARDIR/uids, the namespaces from the monitor, the
 # limits from the configuration file.
 . "$(dirname "$0")/lib.sh"
 
-setup "limit_nofile = 777" "limit_nproc = 555" "limit_memlock = 128K"
-sed -i '/^\[GLOBAL\]$/a limit_core = 1M' "$CONF"
+setup "limit_nofile = 777" "limit_nproc = 555" "limit_memlock = 128K" \
+	"memory_allowance = 48M" "cpu_weight = 200" "cpu_quota = 50"
+sed -i '/^\[GLOBAL\]$/a limit_core = 1M\npids_max = 300' "$CONF"
 mkimage vm1
 start_monitor vm1
 boot vm1
@@ -76,8 +79,60 @@ for p in /proc/[0-9]*; do
 done
 [ "$n" -ge 2 ] || fail "only $n host processes in the kernel's PID namespace"
 log "ids, capabilities, namespaces, rlimits and seccomp of $n host processes of vm1 as configured"
+
+# ---- its cgroup: PARENT/vm1 in memory, cpu and pids, for every host
+# process of the VM; the limits files hold the configured values ----
+cgline=$(watch vm1 -info | sed -n 's/^cgroup  *//p')
+hier=$(printf '%s\n' "$cgline" | sed -n 's/.*(\(v[12]\)).*/\1/p')
+[ -n "$hier" ] || fail "-info shows no cgroup: '$cgline'"
+for p in /proc/[0-9]*; do
+	[ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$pidns" ] || continue
+	cgs=$(cat "$p/cgroup" 2>/dev/null) || continue
+	if [ "$hier" = v1 ]; then
+		for c in memory cpu pids; do
+			printf '%s\n' "$cgs" | grep -E >/dev/null "^[0-9]+:([^:]*,)?$c(,[^:]*)?:/$CG_PARENT/vm1\$" ||
+				fail "${p#/proc/}: not in $CG_PARENT/vm1 of $c: $cgs"
+		done
+	else
+		printf '%s\n' "$cgs" | grep -x >/dev/null "0::/$CG_PARENT/vm1" ||
+			fail "${p#/proc/}: not in $CG_PARENT/vm1: $cgs"
+	fi
+done
+mem=$(( (64 + 48) << 20 ))
+cgpath=${cgline%% (*} # the memory controller's, as -info shows it
+case $cgpath in */$CG_PARENT/vm1) ;; *) fail "-info's cgroup $cgpath is not $CG_PARENT/vm1" ;; esac
+cgdir() { # CONTROLLER
+	if [ "$hier" = v1 ]; then echo "${cgpath%/*/*/*}/$1/$CG_PARENT/vm1"
+	else echo "$cgpath"; fi
+}
+want_file() { # FILE VALUE
+	[ "$(cat "$1")" = "$2" ] || fail "$1: '$(cat "$1")', configured '$2'"
+}
+if [ "$hier" = v1 ]; then
+	want_file "$(cgdir memory)/memory.limit_in_bytes" $mem
+	[ ! -f "$(cgdir memory)/memory.memsw.limit_in_bytes" ] ||
+		want_file "$(cgdir memory)/memory.memsw.limit_in_bytes" $mem
+	want_file "$(cgdir cpu)/cpu.shares" 2048
+	want_file "$(cgdir cpu)/cpu.cfs_period_us" 100000
+	want_file "$(cgdir cpu)/cpu.cfs_quota_us" 50000
+else
+	want_file "$(cgdir memory)/memory.max" $mem
+	want_file "$(cgdir cpu)/cpu.weight" 200
+	want_file "$(cgdir cpu)/cpu.max" "50000 100000"
+fi
+want_file "$(cgdir pids)/pids.max" 300
+# -info's figures are the files'
+lim=$(watch vm1 -info | sed -n 's/^cgroup memory *limit \([0-9]*\) bytes.*/\1/p')
+[ "$lim" = $mem ] || fail "-info's memory limit '$lim', not $mem"
+pmax=$(watch vm1 -info | sed -n 's/^cgroup pids *current [0-9]*, max \([0-9]*\),.*/\1/p')
+[ "$pmax" = 300 ] || fail "-info's pids max '$pmax', not 300"
+log "cgroup ($hier): the host processes in $CG_PARENT/vm1, limits as configured"
 out=$(watch vm1 -halt 2>&1) || fail "-halt: $out"
 wait_state vm1 stopped 30
+# removed when the kernel ended
+for c in memory cpu pids; do
+	[ ! -e "$(cgdir $c)" ] || fail "$(cgdir $c) is left after the halt"
+done
 
 # ---- seccomp = no: no filter ----
 add_vm vm4 "ubd0 = /disks/root.dsk" "seccomp = no"

@@ -25,6 +25,7 @@ VM_PIDS=()
 TMUX_SESSIONS=()
 NETNS=()       # network namespaces this test made (deleted at the end)
 MON_NETNS=     # the namespace monitors start in (see start_monitor)
+CG_PARENT=     # this test's cgroup_parent (tests run in parallel)
 
 log() { printf '[%s] %s\n' "$TNAME" "$*" >&2; }
 fail() {
@@ -99,6 +100,7 @@ cleanup() {
 	for ns in "${NETNS[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 	done
+	cg_cleanup
 	exit $rc
 }
 
@@ -107,6 +109,35 @@ cleanup() {
 # VARDIR/uids) do not hand out one uid twice.
 UID_FIRST=$((458752 + ($$ % 4000) * 16))
 UID_LAST=$((UID_FIRST + 15))
+# This test's cgroup parents in every hierarchy (cgroup_parent is
+# per test: the VMs of tests running at once have the same names).
+cg_parents() {
+	[ -n "$CG_PARENT" ] || return 0
+	local d
+	for d in /sys/fs/cgroup/*/"$CG_PARENT" /sys/fs/cgroup/"$CG_PARENT"; do
+		[ -d "$d" ] && printf '%s\n' "$d"
+	done
+	true
+}
+
+# Removes what the monitors left of this test's cgroups (only processes
+# in them are killed).
+cg_cleanup() {
+	local d c p
+	for d in $(cg_parents); do
+		for c in "$d"/*/; do
+			[ -d "$c" ] || continue
+			for _ in $(seq 1 50); do
+				for p in $(cat "$c/cgroup.procs" 2>/dev/null); do
+					kill -KILL "$p" 2>/dev/null
+				done
+				rmdir "$c" 2>/dev/null && break
+				sleep 0.1
+			done
+		done
+		rmdir "$d" 2>/dev/null || log "cannot remove the cgroup $d"
+	done
+}
 
 # Creates the test dir, a configuration with VM vm1 (plus the lines given
 # as arguments) and the shared dir. Every VM runs as a user of its own.
@@ -117,12 +148,14 @@ setup() {
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
 	CONF=$T/umlmon.conf
+	CG_PARENT=umlmon-e2e-${T##*.}
 	cat >"$CONF" <<EOF
 [GLOBAL]
 vardir = $T/var
 shared = $T/shared
 rundir = $T/run
 vm_uid_range = $UID_FIRST-$UID_LAST
+cgroup_parent = $CG_PARENT
 
 [vm1]
 memory = 64M

@@ -255,7 +255,9 @@ static void xdr_seeds(void)
 			.chans = {2, chans},
 			.last_exit = {1, 0, 0, 1, 1700000000, "halted"},
 			.boot = 1,
-			.pending = ""};
+			.pending = "",
+			.cgroup = {"/sys/fs/cgroup/memory/umlmon/vm1", "v1", 1,
+				   200 << 20, 150 << 20, 160 << 20, 0, 9, 1024, 0}};
 	um_text_res text = {ok, "OK 6.1.0"};
 	um_open_res open_res = {ok, 10, 100, 0, 1};
 	um_read_res read_res = {ok, 5, {4, "abcd"}};

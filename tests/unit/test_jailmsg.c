@@ -14,13 +14,16 @@
 
 static char *kargv[] = {"/shared/kernels/linux", "mem=64M", "umid=vm1", "", NULL};
 static char *kenv[] = {"TMPDIR=/tmp", "PATH=/", NULL};
+static char *cgs[] = {"/sys/fs/cgroup/memory/umlmon/vm1/cgroup.procs",
+		      "/sys/fs/cgroup/pids/umlmon/vm1/cgroup.procs", NULL};
 
 static struct jail_msg sample(void)
 {
 	struct jail_msg m = {
 		.root = "/var/lib/umlmon/vm1/jail", .uid = 65534, .gid = 65534,
 		.hostname = "vm1",
-		.limits = {1024, 300, 0, UMLMON_LIMIT_INFINITY}, .seccomp = 1, .nfds = 5, .argc = 4, .argv = kargv, .envc = 2,
+		.limits = {1024, 300, 0, UMLMON_LIMIT_INFINITY}, .seccomp = 1,
+		.ncgroups = 2, .cgroups = cgs, .nfds = 5, .argc = 4, .argv = kargv, .envc = 2,
 		.envp = kenv, .fail = "",
 	};
 
@@ -68,6 +71,10 @@ static void round_trip(void **state)
 	assert_int_equal(out.limits[LIMIT_CORE], 0);
 	assert_true(out.limits[LIMIT_MEMLOCK] == UMLMON_LIMIT_INFINITY);
 	assert_int_equal(out.seccomp, 1);
+	assert_int_equal(out.ncgroups, 2);
+	assert_string_equal(out.cgroups[0], cgs[0]);
+	assert_string_equal(out.cgroups[1], cgs[1]);
+	assert_null(out.cgroups[2]);
 	assert_int_equal(out.nfds, 5);
 	assert_int_equal(out.argc, 4);
 	for (int i = 0; i < 4; i++)
@@ -156,6 +163,14 @@ static void bad_fields(void **state)
 	in = sample();
 	in.root = "jail";
 	assert_int_equal(jailmsg_encode(&in, &buf, &len, &e), -1);
+	/* a cgroup file must be absolute; at most JAILMSG_MAX_CGROUPS */
+	in = sample();
+	in.cgroups = (char *[]){"cgroup.procs", NULL};
+	in.ncgroups = 1;
+	assert_int_equal(jailmsg_encode(&in, &buf, &len, &e), -1);
+	assert_non_null(strstr(e.msg, "cgroup file 'cgroup.procs': not an absolute"));
+	in.ncgroups = JAILMSG_MAX_CGROUPS + 1;
+	assert_int_equal(jailmsg_encode(&in, &buf, &len, &e), -1);
 	/* and the helper refuses them too: uid 0 patched in */
 	in = sample();
 	encoded(&in, &buf, &len);
@@ -171,7 +186,8 @@ static void bad_fields(void **state)
 	encoded(&in, &buf, &len);
 	{
 		size_t at = ml + 4 + strlen(in.root) + 8 + 4 + strlen(in.hostname) +
-			    8 * LIMIT_COUNT + 4 + 4;
+			    8 * LIMIT_COUNT + 4 + 4 + 4 + strlen(cgs[0]) + 4 +
+			    strlen(cgs[1]) + 4;
 
 		memset(buf + at, 0xff, 4);
 		refused(buf, len, "4294967295 arguments: more than 1024");

@@ -50,6 +50,8 @@ static void running(void **state)
 		.disks = {2, disks}, .nics = {1, nics}, .chans = {3, chans},
 		.last_exit = {1, 0, 0, 1, 60, "halted by a client"},
 		.boot = 2, .ready_ms = 1250, .pending = "memory",
+		.cgroup = {"/sys/fs/cgroup/memory/umlmon/vm1", "v1", 1, 100 << 20,
+			   50 << 20, 60 << 20, 0, 9, ~0ULL, 2},
 	};
 	char *t;
 
@@ -81,6 +83,10 @@ static void running(void **state)
 		"con1          pty  open   5 bytes of output, 1 reader\n"
 		"ssl0          null\n"
 		"cmdline       mem=64M con0=fd:0,fd:1\n"
+		"cgroup        /sys/fs/cgroup/memory/umlmon/vm1 (v1)\n"
+		"cgroup memory limit 104857600 bytes, current 52428800, peak 62914560, "
+		"oom kills 0\n"
+		"cgroup pids   current 9, max max, limit hits 2\n"
 		"last exit     halted by a client at 1970-01-01 00:01:00\n");
 	free(t);
 }
