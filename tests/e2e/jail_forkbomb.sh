@@ -19,7 +19,7 @@ tm_new a
 tm_login a vm1
 tm_new b
 tm_login b vm2
-cg=$(watch vm1 -info | sed -n 's/^cgroup  *\(\/[^ ]*\) .*/\1/p')
+cg=$(cg_of vm1)
 pids=${cg/\/memory\//\/pids\/} # v1: the pids hierarchy's; v2: the same
 [ -f "$pids/pids.max" ] || fail "no pids.max in vm1's cgroup $pids"
 [ "$(cat "$pids/pids.max")" = 64 ] || fail "vm1's pids.max is $(cat "$pids/pids.max"), not 64"
@@ -42,10 +42,7 @@ ih=$(info_hits)
 log "vm1's fork bomb held at $cur host processes, $h forks refused (-info: $ih)"
 
 # vm2 keeps answering while the bomb runs
-tok=$RANDOM
-tm_send b "echo ANSWER=\$(($tok + 1))" Enter
-tm_wait b "^ANSWER=$((tok + 1))" 30
-log "vm2 answers"
+guest_answers b vm2
 
 # vm1 stops through its monitor and leaves nothing
 out=$(watch vm1 -stop 2>&1) || fail "vm1 -stop: $out"
@@ -54,6 +51,5 @@ wait_state vm1 stopped 60
 for d in "$cg" "$pids"; do
 	[ ! -e "$d" ] || fail "vm1's cgroup $d is left after the stop"
 done
-tm_send b "echo ANSWER=\$(($tok + 2))" Enter
-tm_wait b "^ANSWER=$((tok + 2))" 30
+guest_answers b vm2
 log "ok"

@@ -23,18 +23,9 @@ tm_login a vm1
 tm_new b
 tm_login b vm2
 
-# the memory controller's directory of a VM, as -info shows it
-cg_of() { watch "$1" -info | sed -n 's/^cgroup  *\(\/[^ ]*\) .*/\1/p'; }
 # a number of -info's "cgroup memory" line: cg_info VM limit|peak|oom kills
 cg_info() {
 	watch "$1" -info | sed -n "s/^cgroup memory .*$2 \([0-9]*\).*/\1/p"
-}
-# asserts that a guest still runs commands: answers NAME VM
-answers() {
-	local tok=$RANDOM
-	tm_send "$1" "echo ANSWER=\$(($tok + 1))" Enter
-	tm_wait "$1" "^ANSWER=$((tok + 1))" 30
-	log "$2 answers"
 }
 
 # ---- vm1: a tmpfs of all its RAM, filled in the guest ----
@@ -42,8 +33,8 @@ tm_send a 'mkdir -p /hog && mount -t tmpfs -o size=100% none /hog && dd if=/dev/
 tm_wait a '^HOG=[0-9]+' 120
 log "vm1's hog: $(tm_capture a | grep -E '^(HOG=|Killed|dd: )' | tr '\n' ' ')"
 wait_state vm1 running 5
-answers a vm1
-answers b vm2
+guest_answers a vm1
+guest_answers b vm2
 tm_send a 'rm -f /hog/f; umount /hog' Enter
 cg=$(cg_of vm1)
 [ -d "$cg" ] || fail "vm1's cgroup '$cg' (-info) is not a directory"
@@ -78,8 +69,8 @@ watch vm3 -info | grep -x >/dev/null "last exit     killed by the memory limit (
 [ "$(cg_info vm3 'oom kills')" -ge 1 ] || fail "vm3's -info shows no OOM kill"
 [ ! -e "$cgdir3" ] || fail "vm3's cgroup $cgdir3 is left after its end"
 log "vm3 killed by its cgroup: $(info_field vm3 'last exit')"
-answers a vm1
-answers b vm2
+guest_answers a vm1
+guest_answers b vm2
 # the next start finds nothing in its way
 boot vm3
 out=$(watch vm3 -halt 2>&1) || fail "vm3 -halt: $out"

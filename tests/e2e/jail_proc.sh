@@ -7,7 +7,8 @@
 # ones, one of them from [GLOBAL]) and the seccomp filter (Seccomp 2) on
 # every host process of the VM, all of them in the VM's cgroup (memory,
 # cpu, pids) whose files hold the configured limits, as -info shows them,
-# no cgroup left after a halt; a VM with seccomp = no has no filter (0). A bad
+# no cgroup left after a halt, and a stale one (with a process in it)
+# emptied and replaced by a start; a VM with seccomp = no has no filter (0). A bad
 # limit is refused naming its key. Each expected value is read elsewhere:
 # the ids from VARDIR/uids, the namespaces from the monitor, the
 # limits from the configuration file.
@@ -133,6 +134,30 @@ wait_state vm1 stopped 30
 for c in memory cpu pids; do
 	[ ! -e "$(cgdir $c)" ] || fail "$(cgdir $c) is left after the halt"
 done
+log "no cgroup left after the halt"
+
+# ---- a stale cgroup (of a monitor that died) is emptied and replaced by
+# the next start: a process of the test's own in it is killed ----
+sleep 600 &
+stale=$!
+PIDS_TO_KILL+=("$stale")
+for c in memory cpu pids; do
+	mkdir -p "$(cgdir $c)" || fail "mkdir $(cgdir $c)"
+	echo $stale >"$(cgdir $c)/cgroup.procs" || fail "sleep into $(cgdir $c)"
+done
+boot vm1
+for _ in $(seq 1 50); do
+	[ "$(ps -o stat= -p $stale | cut -c1)" != S ] && break
+	sleep 0.1
+done
+[ "$(ps -o stat= -p $stale | cut -c1)" != S ] || fail "the process in the stale cgroup lives on"
+wait $stale 2>/dev/null
+k=$(info_field vm1 'kernel pid')
+grep -E >/dev/null "memory(,[^:]*)?:/$CG_PARENT/vm1\$|^0::/$CG_PARENT/vm1\$" "/proc/$k/cgroup" ||
+	fail "the new kernel is not in $CG_PARENT/vm1: $(cat "/proc/$k/cgroup")"
+log "a stale cgroup was emptied and replaced by the next start"
+out=$(watch vm1 -halt 2>&1) || fail "-halt: $out"
+wait_state vm1 stopped 30
 
 # ---- seccomp = no: no filter ----
 add_vm vm4 "ubd0 = /disks/root.dsk" "seccomp = no"

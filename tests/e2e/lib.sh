@@ -120,6 +120,19 @@ cg_parents() {
 	true
 }
 
+# The memory controller's directory of a VM's cgroup, as -info shows it.
+cg_of() { # VM
+	watch "$1" -info | sed -n 's/^cgroup  *\(\/[^ ]*\) .*/\1/p'
+}
+
+# Asserts that the guest logged in on a tmux session still runs commands.
+guest_answers() { # NAME VM
+	local tok=$RANDOM
+	tm_send "$1" "echo ANSWER=\$(($tok + 1))" Enter
+	tm_wait "$1" "^ANSWER=$((tok + 1))" 30
+	log "$2 answers"
+}
+
 # Removes what the monitors left of this test's cgroups (only processes
 # in them are killed).
 cg_cleanup() {

@@ -545,6 +545,55 @@ static void host_reserve(void **state)
 	config_free(cfg);
 }
 
+/* The cgroup's limits, kept like the rlimits; cgroup_parent in [GLOBAL]
+ * only, one directory name. */
+static void cgroup_keys(void **state)
+{
+	struct config *cfg;
+	struct vm_conf *a, *b;
+
+	(void)state;
+	cfg = load_text("[GLOBAL]\ncpu_weight = 300\npids_max = 200\n"
+			"cgroup_parent = vms\n"
+			"[a]\nvmuser = nobody\nubd0 = /disks/r.dsk\n"
+			"memory_allowance = 0\ncpu_quota = 150\npids_max = 64\n"
+			"[b]\nvmuser = nobody\nubd0 = /disks/r.dsk\ncpu_quota = none\n"
+			"io_weight = 500\n");
+	assert_int_equal(cfg->nerrors, 0);
+	assert_string_equal(cfg->global.cgroup_parent, "vms");
+	a = config_vm(cfg, "a");
+	b = config_vm(cfg, "b");
+	assert_int_equal(a->cgroup.v[CG_MEM_ALLOWANCE], 0);
+	assert_int_equal(a->cgroup.v[CG_CPU_QUOTA], 150);
+	assert_int_equal(a->cgroup.v[CG_PIDS_MAX], 64);
+	assert_int_equal(a->cgroup.v[CG_CPU_WEIGHT], 300);
+	assert_int_equal(a->cgroup.v[CG_IO_WEIGHT], UMLMON_DEFAULT_IO_WEIGHT);
+	assert_int_equal(b->cgroup.v[CG_MEM_ALLOWANCE], UMLMON_DEFAULT_MEMORY_ALLOWANCE);
+	assert_int_equal(b->cgroup.v[CG_CPU_QUOTA], 0);
+	assert_int_equal(b->cgroup.v[CG_PIDS_MAX], 200);
+	assert_int_equal(b->cgroup.v[CG_IO_WEIGHT], 500);
+	config_free(cfg);
+	cfg = load_text("[a]\nvmuser = nobody\nubd0 = /disks/r.dsk\n");
+	assert_string_equal(cfg->global.cgroup_parent, UMLMON_DEFAULT_CGROUP_PARENT);
+	a = config_vm(cfg, "a");
+	assert_int_equal(a->cgroup.v[CG_PIDS_MAX], UMLMON_DEFAULT_PIDS_MAX);
+	assert_int_equal(a->cgroup.v[CG_CPU_WEIGHT], UMLMON_DEFAULT_CPU_WEIGHT);
+	assert_int_equal(a->cgroup.v[CG_CPU_QUOTA], UMLMON_DEFAULT_CPU_QUOTA);
+	config_free(cfg);
+
+	cfg = load_text("[GLOBAL]\ncgroup_parent = a/b\n"
+			"[a]\nvmuser = nobody\nubd0 = /disks/r.dsk\n"
+			"cpu_weight = 0\ncpu_quota = lots\npids_max = 8\n"
+			"memory_allowance = 65G\ncgroup_parent = x\n");
+	find_error(cfg, ":2: cgroup_parent: 'a/b' is not a directory name");
+	find_error(cfg, ":6: cpu_weight: '0' is not a number of 1 to 10000");
+	find_error(cfg, ":7: cpu_quota: 'lots' is not a number of percent of one CPU");
+	find_error(cfg, ":8: pids_max: '8' is not a number of processes from 16");
+	find_error(cfg, ":9: memory_allowance: '65G' is out of range (0 to 64G)");
+	find_error(cfg, ":10: cgroup_parent");
+	config_free(cfg);
+}
+
 static void names(void **state)
 {
 	struct err e;
@@ -576,6 +625,7 @@ int main(void)
 		cmocka_unit_test(seccomp),
 		cmocka_unit_test(host_reserve),
 		cmocka_unit_test(vm_users),
+		cmocka_unit_test(cgroup_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
