@@ -15,7 +15,7 @@
 . "$(dirname "$0")/lib.sh"
 
 setup "limit_nofile = 777" "limit_nproc = 555" "limit_memlock = 128K" \
-	"memory_allowance = 48M" "cpu_weight = 200" "cpu_quota = 50"
+	"memory_allowance = 48M" "cpu_weight = 200" "cpu_quota = 50" "io_weight = 300"
 sed -i '/^\[GLOBAL\]$/a limit_core = 1M\npids_max = 300' "$CONF"
 mkimage vm1
 start_monitor vm1
@@ -122,16 +122,31 @@ else
 	want_file "$(cgdir cpu)/cpu.max" "50000 100000"
 fi
 want_file "$(cgdir pids)/pids.max" 300
+# the I/O weight where the host has a file for it (else a log line)
+iow=
+for f in "$(cgdir blkio)/blkio.bfq.weight" "$(cgdir blkio)/blkio.weight" \
+	"$(cgdir io)/io.bfq.weight" "$(cgdir io)/io.weight"; do
+	[ -f "$f" ] && { iow=$f; break; }
+done
+if [ -n "$iow" ]; then
+	case $(cat "$iow") in
+	300 | "default 300") ;;
+	*) fail "$iow: '$(cat "$iow")', configured 300" ;;
+	esac
+else
+	wait_file "$T/var/vm1/log/monitor.log" "io_weight not applied" 5
+	iow="(none: logged)"
+fi
 # -info's figures are the files'
 lim=$(watch vm1 -info | sed -n 's/^cgroup memory *limit \([0-9]*\) bytes.*/\1/p')
 [ "$lim" = $mem ] || fail "-info's memory limit '$lim', not $mem"
 pmax=$(watch vm1 -info | sed -n 's/^cgroup pids *current [0-9]*, max \([0-9]*\),.*/\1/p')
 [ "$pmax" = 300 ] || fail "-info's pids max '$pmax', not 300"
-log "cgroup ($hier): the host processes in $CG_PARENT/vm1, limits as configured"
+log "cgroup ($hier): the host processes in $CG_PARENT/vm1, limits as configured, I/O weight in $iow"
 out=$(watch vm1 -halt 2>&1) || fail "-halt: $out"
 wait_state vm1 stopped 30
 # removed when the kernel ended
-for c in memory cpu pids; do
+for c in memory cpu pids blkio; do
 	[ ! -e "$(cgdir $c)" ] || fail "$(cgdir $c) is left after the halt"
 done
 log "no cgroup left after the halt"
