@@ -299,8 +299,9 @@ static void kernel_ended(struct monitor *m, int st)
 	describe_exit(m, st, &m->last_exit);
 	cgroup_stats(&m->cg, &m->cg_end);
 	if (st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL &&
-	    m->cg_end.oom_kills > 0) {
-		/* the cgroup is fresh per boot: any OOM kill is this boot's */
+	    m->cg_end.oom_kills > 0 && m->op.stage_max < STAGE_KILL) {
+		/* the cgroup is fresh per boot: any OOM kill is this boot's;
+		 * a SIGKILL of the monitor's own is not the cgroup's */
 		snprintf(m->last_exit.reason, sizeof(m->last_exit.reason),
 			 "killed by the memory limit (%llu bytes) of its cgroup",
 			 (unsigned long long)m->cg_end.mem_limit);

@@ -206,9 +206,33 @@ vm_uid() { # VM
 }
 
 # Starts the monitor of a VM (it daemonizes once its socket is ready).
+# Runs a command in a network namespace as "ip netns exec" does, with the
+# host's cgroup hierarchies mounted again: ip netns exec mounts a fresh
+# /sys (for the namespace's /sys/class/net) without them, and a monitor
+# needs them for its VM's cgroup (the same hierarchies, so the same cgroups).
+in_ns_cg() { # NS CMD...
+	local ns=$1 mounts
+	shift
+	mounts=$(awk '{ for (i = 7; $i != "-"; i++); t = $(i + 1); o = $(i + 3)
+		sub(/^r[ow],?/, "", o)
+		if (t == "cgroup2") print "cgroup2", $5, "-"
+		else if (t == "cgroup" && o !~ /name=/) print "cgroup", $5, o
+		}' /proc/self/mountinfo)
+	ip netns exec "$ns" sh -c '
+		m=$1; shift
+		mount -t tmpfs -o mode=755 cgroup_root /sys/fs/cgroup || exit 1
+		printf "%s\n" "$m" | while read -r t dir opts; do
+			[ -n "$t" ] || continue
+			mkdir -p "$dir" || exit 1
+			if [ "$t" = cgroup2 ]; then mount -t cgroup2 none "$dir" || exit 1
+			else mount -t cgroup -o "$opts" cgroup "$dir" || exit 1; fi
+		done || exit 1
+		exec "$@"' sh "$mounts" "$@"
+}
+
 start_monitor() { # VM
 	if [ -n "$MON_NETNS" ]; then
-		ip netns exec "$MON_NETNS" "$UMLMON" "$1" || fail "umlmon $1 did not start in $MON_NETNS"
+		in_ns_cg "$MON_NETNS" "$UMLMON" "$1" || fail "umlmon $1 did not start in $MON_NETNS"
 	else
 		"$UMLMON" "$1" || fail "umlmon $1 did not start"
 	fi

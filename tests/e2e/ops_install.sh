@@ -139,7 +139,7 @@ fi
 # test's configuration (vm1: boot), in a namespace of the test's
 mkimage vm1
 netns_new real
-rinit() { UMLMON_CONFIG=$CONF UMLMON_DEFAULTS=$T/none ip netns exec "$NS" /etc/init.d/umlmon "$@"; }
+rinit() { UMLMON_CONFIG=$CONF UMLMON_DEFAULTS=$T/none in_ns_cg "$NS" /etc/init.d/umlmon "$@"; }
 out=$(rinit start 2>&1) || fail "/etc/init.d/umlmon start: $out"
 for d in umldir:umldir vm1:umlmon; do
 	p=$(cat "$T/run/${d%:*}.pid" 2>/dev/null)

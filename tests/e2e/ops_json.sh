@@ -167,6 +167,6 @@ expect_fail "vm4 .*$master: no key for vm4 .*: run umladmin password --master" "
 stop_monitor vm3
 sed -i '/^\[vm3\]$/a kdf_iterations = 200000' "$CONF"
 expect_fail "vm3: master password: $master: vm3's key is derived for 100000 iterations, kdf_iterations is 200000: run umladmin password --master" \
-	ip netns exec "$SRV" "$UMLMON" vm3
+	in_ns_cg "$SRV" "$UMLMON" vm3
 [ -z "$(monitor_pid vm3)" ] || fail "vm3's monitor started with a stale key"
 log "PASS"
