@@ -2,7 +2,7 @@
 # Clean-up after any end. For each of: kill -9 of the kernel; kill -9 of
 # the monitor and the kernel together; kill -9 of the monitor alone (its
 # VM lives on until the kernel is killed too): what the old boot left
-# (mounts under the VM's directory, its tap and proxy ARP entry, processes
+# (mounts under the VM's directory, its cgroup, its tap and proxy ARP entry, processes
 # whose root is the jail, the kernel's files in its tmp) is gone before
 # the next boot -- removed by the monitor itself, or by the next monitor
 # as it starts when the old one died -- a stale control socket does not
@@ -24,10 +24,14 @@ ip -n "$H" link add uplink type veth peer name uplinkpeer || fail "veth uplink"
 ip -n "$H" link set uplink up
 VMS="vm1 vm2"
 
-# The cgroups of a VM (wt-cgroups: /sys/fs/cgroup/*/umlmon/VM); a hook
-# for that check, empty until the VMs have cgroups.
+# The VM's cgroup in each hierarchy (PARENT/VM; lib.sh gives each test a
+# cgroup_parent of its own).
 cgroup_leftovers() { # VM
-	:
+	local d
+	for d in $(cg_parents); do
+		[ ! -d "$d/$1" ] || echo "$d/$1"
+	done
+	true
 }
 
 # Host processes whose root is the VM's jail (a kernel, a watcher).
@@ -126,6 +130,7 @@ wait_no_procs "monitors and kernels killed"
 # what the dead monitors could not remove; the next ones do
 [ -n "$(jail_mounts vm1)" ] || fail "vm1: no mounts left to clean: the test shows nothing"
 [ -n "$(ip -n "$H" -o link show umk9p 2>/dev/null)" ] || fail "vm2: no tap left to clean"
+[ -n "$(cgroup_leftovers vm1)" ] || fail "vm1: no cgroup left to clean: the test shows nothing"
 for vm in $VMS; do
 	[ -S "$T/var/$vm/ctrl" ] || fail "$vm: no stale control socket left"
 done
