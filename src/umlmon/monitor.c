@@ -495,10 +495,14 @@ fail_keep_mounts:
 
 void monitor_clean_left(struct monitor *m)
 {
+	struct err e;
+
 	/* no process of an earlier run lives (monitor_new checked): its
-	 * mounts, taps and proxy entries are ours to remove */
+	 * mounts, taps, proxy entries and cgroup are ours to remove */
 	jail_unmount(&m->jail);
 	vmnet_reap(m->vm);
+	if (cgroup_remove(&m->cg, &e) < 0)
+		log_warn("%s: %s", m->vm->name, e.msg);
 }
 
 void monitor_free(struct monitor *m)

@@ -33,7 +33,7 @@ typedef void (*mon_done_cb)(struct monitor *m, um_status st, const char *msg,
  * then on (a reload replaces it), also when this fails. */
 struct monitor *monitor_new(struct config *cfg, const char *name, struct err *e);
 /* Removes what a boot left on the host when its monitor died (mounts
- * under the jail, taps, proxy ARP entries; monitor_new refused if one of
+ * under the jail, taps, proxy ARP entries, its cgroup; monitor_new refused if one of
  * its processes lives); logs what it removes. */
 void monitor_clean_left(struct monitor *m);
 /* Serves the control RPC on VARDIR/VM/ctrl, and with tcp = yes on an
