@@ -385,9 +385,13 @@ tm_resize() { tmux resize-window -t "=$(tm_id "$1"):" -x "$2" -y "$3"; }
 tm_login() { # NAME VM
 	tm_send "$1" "$UMLWATCH $2 -connect con1" Enter
 	tm_wait "$1" "connected to $2 con1"
-	# the login prompt may have been printed before we attached: it is replayed
+	# a prompt printed before we attached is replayed, but its getty may
+	# be restarting (and would drop what we type): Enter, then the name
+	# only at a prompt printed after it
+	local n
+	n=$(tm_capture "$1" | grep -c 'login:')
 	tm_send "$1" Enter
-	tm_wait "$1" 'login:' 30
+	tm_wait_count "$1" 'login:' $((n + 1)) 30
 	tm_send "$1" root Enter
 	tm_wait "$1" '# $' 20
 }
@@ -401,6 +405,17 @@ tm_wait() { # NAME REGEX [SECONDS]
 	log "screen of $1:"
 	tm_capture "$1" | sed 's/^/  | /' >&2
 	fail "$1: no '$2' on the screen within ${secs}s"
+}
+
+tm_wait_count() { # NAME REGEX N [SECONDS]: until N lines match
+	local secs=${4:-30}
+	for _ in $(seq 1 $((secs * 10))); do
+		[ "$(tm_capture "$1" | grep -cE -- "$2")" -ge "$3" ] && return 0
+		sleep 0.1
+	done
+	log "screen of $1:"
+	tm_capture "$1" | sed 's/^/  | /' >&2
+	fail "$1: fewer than $3 lines with '$2' on the screen within ${secs}s"
 }
 
 # Asserts that a command fails with a message matching a regex:
