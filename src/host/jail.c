@@ -566,6 +566,7 @@ static int message_fd(const struct jail *j, const struct jail_exec *x,
 	m.cgroups = (char **)(x->cgroups ? x->cgroups : none);
 	while (m.cgroups[m.ncgroups])
 		m.ncgroups++;
+	m.own_net = x->own_net;
 	m.nfds = x->nfds;
 	m.argv = (char **)x->argv;
 	while (m.argv[m.argc])

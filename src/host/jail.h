@@ -73,6 +73,7 @@ struct jail_exec {
 	int seccomp;           /* 1: the seccomp filter on the kernel */
 	char *const *cgroups;  /* cgroup.procs files to join first (NULL-
 				* terminated), or NULL */
+	int own_net;           /* 1: a network namespace of its own */
 	char *const *argv;     /* argv[0]: the kernel inside the jail */
 	char *const *envp;
 	int nfds;              /* the kernel gets src[i] as fd i */
@@ -90,7 +91,7 @@ struct jail_exec {
  * next to the running monitor), with a message of what x says (jailmsg.h)
  * and exactly the descriptors it needs. It becomes the watcher: it runs
  * its named steps (its cgroup joined; a new session; new mount, PID, IPC,
- * UTS, cgroup and time namespaces;
+ * UTS, cgroup and time namespaces, and a network namespace with x->own_net;
  * / made private; the jail bound onto itself; pivot_root into it, the old
  * root detached; the host name; the rlimits; the vmuser with no
  * supplementary groups and no capabilities; no_new_privs; the seccomp

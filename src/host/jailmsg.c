@@ -40,6 +40,9 @@ static int check(const struct jail_msg *m, struct err *e)
 			 (unsigned)m->uid, (unsigned)m->gid);
 	else if (m->seccomp != 0 && m->seccomp != 1)
 		err_code(e, ERR_INVAL, "seccomp %d: neither 0 nor 1", m->seccomp);
+	else if (m->own_net != 0 && m->own_net != 1)
+		err_code(e, ERR_INVAL, "network namespace %d: neither 0 nor 1",
+			 m->own_net);
 	else if (m->nfds < 3 || m->nfds > JAILMSG_MAX_FDS)
 		err_code(e, ERR_INVAL, "%d descriptors for the kernel (3 to %d)",
 			 m->nfds, JAILMSG_MAX_FDS);
@@ -84,6 +87,7 @@ int jailmsg_encode(const struct jail_msg *m, char **buf, size_t *len,
 	put_u32(&sb, (uint32_t)m->ncgroups);
 	for (int i = 0; i < m->ncgroups; i++)
 		put_str(&sb, m->cgroups[i]);
+	put_u32(&sb, (uint32_t)m->own_net);
 	put_u32(&sb, (uint32_t)m->nfds);
 	put_u32(&sb, (uint32_t)m->argc);
 	for (int i = 0; i < m->argc; i++)
@@ -181,7 +185,7 @@ int jailmsg_decode(const char *buf, size_t len, struct jail_msg *m,
 {
 	struct reader r = {(const unsigned char *)buf, len, e};
 	size_t ml = strlen(JAILMSG_MAGIC);
-	uint32_t uid, gid, seccomp, nfds;
+	uint32_t uid, gid, seccomp, own_net, nfds;
 
 	memset(m, 0, sizeof(*m));
 	if (len > JAILMSG_MAX || len < ml || memcmp(buf, JAILMSG_MAGIC, ml)) {
@@ -201,6 +205,7 @@ int jailmsg_decode(const char *buf, size_t len, struct jail_msg *m,
 	    get_u32(&r, "seccomp", &seccomp) < 0 ||
 	    get_list(&r, "cgroups", JAILMSG_MAX_CGROUPS, &m->ncgroups,
 		     &m->cgroups) < 0 ||
+	    get_u32(&r, "network namespace", &own_net) < 0 ||
 	    get_u32(&r, "descriptors", &nfds) < 0 ||
 	    get_list(&r, "arguments", JAILMSG_MAX_ARGS, &m->argc, &m->argv) < 0 ||
 	    get_list(&r, "environment variables", JAILMSG_MAX_ARGS, &m->envc,
@@ -216,6 +221,12 @@ int jailmsg_decode(const char *buf, size_t len, struct jail_msg *m,
 	m->seccomp = seccomp > 1 ? -1 : (int)seccomp;
 	if (m->seccomp < 0) {
 		err_code(e, ERR_INVAL, "seccomp %u: neither 0 nor 1", (unsigned)seccomp);
+		goto fail;
+	}
+	m->own_net = own_net > 1 ? -1 : (int)own_net;
+	if (m->own_net < 0) {
+		err_code(e, ERR_INVAL, "network namespace %u: neither 0 nor 1",
+			 (unsigned)own_net);
 		goto fail;
 	}
 	m->nfds = nfds > JAILMSG_MAX_FDS ? -1 : (int)nfds;

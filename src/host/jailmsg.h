@@ -1,7 +1,7 @@
 /* jailmsg.h -- what the monitor tells the jail helper (umljail): the jail,
  * the vmuser, the host name, the kernel's rlimits, whether to put the
- * seccomp filter on it, the cgroup.procs files to join, the kernel's argv
- * and environment and how
+ * seccomp filter on it, the cgroup.procs files to join, whether it gets a
+ * network namespace of its own, the kernel's argv and environment and how
  * many descriptors it gets. The monitor writes it into a sealed memfd that
  * the helper reads as its fd 0; the rest of the helper's descriptors have
  * a fixed layout (JAIL_FD_*).
@@ -42,6 +42,8 @@ struct jail_msg {
 	int seccomp;        /* 1: the filter (umljail/seccomp.c), 0: none */
 	int ncgroups;       /* cgroup.procs files the helper joins first */
 	char **cgroups;     /* NULL-terminated; absolute paths */
+	int own_net;        /* 1: a network namespace of its own (the VM has
+			     * no interface), 0: the monitor's */
 	int nfds;           /* the kernel's descriptors, at least 3 */
 	int argc;           /* at least 1: argv[0] is the kernel in the jail */
 	char **argv;        /* NULL-terminated */

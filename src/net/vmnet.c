@@ -155,6 +155,11 @@ int vmnet_up(struct vmnet *v, const struct config *cfg, const struct vm_conf *vm
 	return 0;
 }
 
+int vmnet_needs_host_netns(const struct vm_conf *vm)
+{
+	return vm->nnics > 0;
+}
+
 void vmnet_down(struct vmnet *v, const struct vm_conf *vm)
 {
 	for (int k = 0; k < vm->nnics; k++) {

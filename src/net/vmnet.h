@@ -19,6 +19,12 @@ struct vmnet {
  * which interface failed and why. */
 int vmnet_up(struct vmnet *v, const struct config *cfg, const struct vm_conf *vm,
 	     const char *jail_root, struct err *e);
+/* Does the kernel of vm need the host's network namespace (the
+ * monitor's)? A tap is an interface there; a switch too, measured: UML's
+ * daemon transport binds its data socket in the abstract namespace,
+ * which is per network namespace, so uml_switch's frames never reach a
+ * kernel in another one. Only a VM without interfaces gets its own. */
+int vmnet_needs_host_netns(const struct vm_conf *vm);
 /* Removes what vmnet_up made (idempotent). */
 void vmnet_down(struct vmnet *v, const struct vm_conf *vm);
 /* Removes what a boot of vm left when its monitor died (the caller made

@@ -165,13 +165,17 @@ static int new_session(struct jailer *J)
 /* Mount, PID, IPC, UTS of its own; cgroup too, after the helper joined
  * its cgroup (the kernel sees it as /); time, which takes effect for the
  * kernel forked later (UML boots in it: its clocks are the host's, with
- * no offsets set). The network and user namespaces stay the monitor's:
- * see umlmon(8) "Namespaces". */
+ * no offsets set). A network namespace of its own (only a loopback,
+ * down) when the message says the VM has no interface; the user
+ * namespace stays the monitor's: see umlmon(8) "Namespaces". */
 static int new_namespaces(struct jailer *J)
 {
-	(void)J;
-	return unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
-		       CLONE_NEWCGROUP | CLONE_NEWTIME);
+	int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
+		    CLONE_NEWCGROUP | CLONE_NEWTIME;
+
+	if (J->m.own_net)
+		flags |= CLONE_NEWNET;
+	return unshare(flags);
 }
 
 /* Nothing mounted from here on reaches the host's namespace. */

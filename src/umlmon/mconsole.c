@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "serve/loop.h"
 
 #define REPLY_HDR offsetof(struct mconsole_reply, data)
@@ -120,7 +122,7 @@ void mconsole_answer_free(struct mconsole_answer *a)
 	a->kernel_err = 0;
 }
 
-int mconsole_socket(struct err *e)
+static int autobound_socket(struct err *e)
 {
 	struct sockaddr_un sun;
 	int fd;
@@ -138,6 +140,47 @@ int mconsole_socket(struct err *e)
 		err_sys(e, "mconsole client socket: bind to an abstract address");
 		close(fd);
 		return -1;
+	}
+	return fd;
+}
+
+/* The calling thread's own network namespace, opened once: where
+ * mconsole_socket() returns to. */
+static int own_netns(struct err *e)
+{
+	static int fd = -1;
+
+	if (fd < 0) {
+		fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			err_sys(e, "mconsole client socket: open the monitor's "
+				"network namespace (/proc/thread-self/ns/net)");
+	}
+	return fd;
+}
+
+int mconsole_socket(int netns, struct err *e)
+{
+	int own, fd;
+
+	if (netns < 0)
+		return autobound_socket(e);
+	own = own_netns(e);
+	if (own < 0)
+		return -1;
+	if (setns(netns, CLONE_NEWNET) < 0) {
+		err_sys(e, "mconsole client socket: enter the kernel's network "
+			"namespace");
+		return -1;
+	}
+	fd = autobound_socket(e);
+	/* the monitor's taps, switches and clients are all in its own: it
+	 * cannot go on in the kernel's */
+	if (setns(own, CLONE_NEWNET) < 0) {
+		log_err("mconsole client socket: return to the monitor's "
+			"network namespace: %s", strerror(errno));
+		die(1, "mconsole client socket: return to the monitor's network "
+		    "namespace: %s", strerror(errno));
 	}
 	return fd;
 }
@@ -297,7 +340,7 @@ int mconsole_call(const char *path, const char *cmd, int timeout_ms,
 	ans->len = 0;
 	if (timeout_ms < 0)
 		timeout_ms = 0;
-	fd = mconsole_socket(e);
+	fd = mconsole_socket(-1, e);
 	if (fd < 0)
 		return -1;
 	mconsole_collect_init(&c);
@@ -491,7 +534,7 @@ static void on_failed(struct loop *l, void *arg)
 	op_finish(op, NULL, &op->error);
 }
 
-struct mconsole_op *mconsole_async(struct loop *l, const char *path,
+struct mconsole_op *mconsole_async(struct loop *l, const char *path, int netns,
 				   const char *cmd, int timeout_ms,
 				   mconsole_cb cb, void *arg)
 {
@@ -507,7 +550,7 @@ struct mconsole_op *mconsole_async(struct loop *l, const char *path,
 	op->arg = arg;
 	mconsole_collect_init(&op->col);
 
-	op->fd = mconsole_socket(&e);
+	op->fd = mconsole_socket(netns, &e);
 	if (op->fd < 0)
 		goto fail;
 	if (send_cmd(op->fd, path, cmd, 1, &e) < 0)

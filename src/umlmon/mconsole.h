@@ -76,8 +76,13 @@ void mconsole_collect_free(struct mconsole_collect *c);
 void mconsole_answer_free(struct mconsole_answer *a);
 
 /* A datagram socket bound to an autobound abstract address,
- * SOCK_CLOEXEC | SOCK_NONBLOCK. */
-int mconsole_socket(struct err *e);
+ * SOCK_CLOEXEC | SOCK_NONBLOCK, in the network namespace netns (an open
+ * /proc/PID/ns/net of the kernel's; -1: the caller's). The kernel answers
+ * at the sender's address, and an abstract address belongs to a network
+ * namespace, so the socket must be in the kernel's: the calling thread
+ * enters it for the socket and the bind and returns to its own (setns is
+ * per thread; the socket stays in netns). Not returning is fatal. */
+int mconsole_socket(int netns, struct err *e);
 /* Sends cmd to the kernel's socket at path. */
 int mconsole_send(int fd, const char *path, const char *cmd, struct err *e);
 
@@ -97,12 +102,13 @@ int mconsole_notify_parse(const void *buf, size_t n, struct mconsole_notify *out
  * (never from inside mconsole_async()), with ans when the kernel answered
  * (kernel_err may be set) or with an error naming the socket and the cause
  * (a local failure, or ERR_TIMEDOUT). The answer is freed after cb returns,
- * and so is the op. */
+ * and so is the op. netns: the kernel's network namespace, as for
+ * mconsole_socket(). */
 struct loop;
 struct mconsole_op;
 typedef void (*mconsole_cb)(const struct mconsole_answer *ans,
 			    const struct err *error, void *arg);
-struct mconsole_op *mconsole_async(struct loop *l, const char *path,
+struct mconsole_op *mconsole_async(struct loop *l, const char *path, int netns,
 				   const char *cmd, int timeout_ms,
 				   mconsole_cb cb, void *arg);
 /* Cancels a pending call: cb is not run. */

@@ -190,7 +190,8 @@ static int request(struct monitor *m, const char *cmd, int then, const char *sai
 		snprintf(r->said, sizeof(r->said), "%s: %s", m->vm->name, said);
 	r->next = m->op.reqs;
 	m->op.reqs = r;
-	r->op = mconsole_async(m->loop, m->b.mc_path, cmd, 5000, on_req, r);
+	r->op = mconsole_async(m->loop, m->b.mc_path, m->b.kernel_netns, cmd,
+			       5000, on_req, r);
 	return 0;
 }
 
@@ -432,6 +433,7 @@ struct monitor *monitor_new(struct config *cfg, const char *name, struct err *e)
 	m->b.status_fd = -1;
 	m->b.notify_fd = -1;
 	m->b.mc_fd = -1;
+	m->b.kernel_netns = -1;
 	m->state = UM_STOPPED;
 	m->notify_limit = (struct ratelimit)RATELIMIT_INIT(10, 1000);
 	sb_init(&m->b.status_in);

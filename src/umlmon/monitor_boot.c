@@ -135,6 +135,62 @@ static void close_mconsole(struct monitor *m)
 	snprintf(m->b.mc_path, sizeof(m->b.mc_path), "(no mconsole socket)");
 }
 
+/* The pid of a process's parent, from /proc; 0 if unknown. */
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], *buf, *p;
+	pid_t pp = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	buf = read_file(path, 4096, NULL);
+	/* "pid (comm) state ppid ...": comm may hold anything, even ')' */
+	if (buf && (p = strrchr(buf, ')')))
+		sscanf(p + 1, " %*c %d", &pp);
+	free(buf);
+	return pp;
+}
+
+static void close_kernel_netns(struct monitor *m)
+{
+	if (m->b.kernel_netns >= 0)
+		close(m->b.kernel_netns);
+	m->b.kernel_netns = -1;
+}
+
+/* The kernel's own network namespace (a VM without interfaces), held for
+ * the boot: the monitor's mconsole client sockets are made in it, since
+ * the kernel answers at an abstract address, which is per namespace.
+ * The pid is the kernel's while the watcher, our unreaped child, is its
+ * parent (or we are, the subreaper): checked after the open, so the
+ * namespace opened is the kernel's, not that of a process that got its
+ * pid after it ended. */
+static void open_kernel_netns(struct monitor *m)
+{
+	char path[64];
+	pid_t pp;
+	int fd;
+
+	close_kernel_netns(m);
+	if (vmnet_needs_host_netns(m->vm))
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)m->b.kernel);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		log_err("%s: the kernel's network namespace %s: %s (its mconsole "
+			"will not answer)", m->vm->name, path, strerror(errno));
+		return;
+	}
+	pp = parent_of(m->b.kernel);
+	if (pp <= 0 || (pp != m->b.watcher && pp != getpid())) {
+		log_err("%s: the kernel's network namespace %s: pid %d is no "
+			"longer the kernel (its parent is %d)", m->vm->name, path,
+			(int)m->b.kernel, (int)pp);
+		close(fd);
+		return;
+	}
+	m->b.kernel_netns = fd;
+}
+
 /* The kernel's mconsole socket, held open: the jail's tmp is the guest's
  * to change, so the monitor finds it once, beneath tmp without following
  * any symbolic link, and from then on talks to that very socket through
@@ -199,6 +255,7 @@ void teardown(struct monitor *m)
 	}
 	sb_free(&m->b.status_in);
 	close_mconsole(m);
+	close_kernel_netns(m);
 	disklocks_release(&m->b.locks);
 	vmnet_down(&m->b.net, m->vm);
 	jail_unmount(&m->jail);
@@ -350,6 +407,7 @@ static void status_line(struct monitor *m, char *line)
 		char msg[128];
 
 		m->b.kernel = (pid_t)atoi(line + 7);
+		open_kernel_netns(m);
 		log_info("%s: kernel started, pid %d", m->vm->name, (int)m->b.kernel);
 		snprintf(msg, sizeof(msg), "%s: started (kernel pid %d)",
 			 m->vm->name, (int)m->b.kernel);
@@ -585,21 +643,6 @@ static int note_ok(struct monitor *m)
 			 "second)", m->vm->name, (unsigned long long)held,
 			 m->notify_limit.burst);
 	return 1;
-}
-
-/* The pid of a process's parent, from /proc; 0 if unknown. */
-static pid_t parent_of(pid_t pid)
-{
-	char path[64], *buf, *p;
-	pid_t pp = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	buf = read_file(path, 4096, NULL);
-	/* "pid (comm) state ppid ...": comm may hold anything, even ')' */
-	if (buf && (p = strrchr(buf, ')')))
-		sscanf(p + 1, " %*c %d", &pp);
-	free(buf);
-	return pp;
 }
 
 /* Notifications are believed only from this boot's kernel: any process
@@ -859,6 +902,7 @@ int monitor_start(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 	x.hostname = m->vm->name;
 	x.limits = &m->vm->limits;
 	x.seccomp = m->vm->seccomp;
+	x.own_net = !vmnet_needs_host_netns(m->vm);
 	x.argv = cl.argv;
 	x.envp = envp;
 	x.nfds = nsrc;

@@ -63,6 +63,9 @@ struct vm_boot {
 	int notify_fd;              /* mconsole notifications */
 	int mc_fd;                  /* the kernel's mconsole socket (O_PATH) */
 	char mc_path[64];           /* its name for sendto: /proc/self/fd/N */
+	int kernel_netns;           /* the kernel's own network namespace, where
+				     * mconsole client sockets are made; -1:
+				     * the monitor's */
 	time_t started;
 	int64_t started_ms;
 	int64_t ready_ms;           /* the guest was up after this many ms */

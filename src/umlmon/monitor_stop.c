@@ -99,8 +99,8 @@ static void stop_mc(struct monitor *m, const char *cmd)
 {
 	if (m->op.stop_op)
 		mconsole_async_cancel(m->op.stop_op);
-	m->op.stop_op = mconsole_async(m->loop, m->b.mc_path, cmd,
-				    STOP_MC_TIMEOUT_MS, on_stop_mc, m);
+	m->op.stop_op = mconsole_async(m->loop, m->b.mc_path, m->b.kernel_netns,
+				    cmd, STOP_MC_TIMEOUT_MS, on_stop_mc, m);
 }
 
 void stop_enter(struct monitor *m, enum stop_stage s)
@@ -196,8 +196,8 @@ int begin_stop(struct monitor *m, enum stop_stage first, int timeout,
 		first = STAGE_TERM;
 	}
 	if (m->state == UM_PAUSED)
-		mconsole_async(m->loop, m->b.mc_path, "go", STOP_MC_TIMEOUT_MS,
-			       on_resume_for_stop, m);
+		mconsole_async(m->loop, m->b.mc_path, m->b.kernel_netns, "go",
+			       STOP_MC_TIMEOUT_MS, on_resume_for_stop, m);
 	monitor_set_state(m, UM_STOPPING);
 	stop_enter(m, first);
 	return 0;

@@ -1,9 +1,11 @@
 #!/bin/bash
 # The kernel's process as the host sees it in /proc: the vmuser's ids, no
 # capability, no_new_privs, mount, PID, IPC, UTS, cgroup and time
-# namespaces of its own (not the monitor's), the monitor's network and
-# user namespaces (for a VM with a tap too, its monitor in a network
-# namespace the test makes); and the rlimits of the configuration (non-default
+# namespaces of its own (not the monitor's), the monitor's user namespace;
+# a network namespace of its own holding only a loopback for a VM without
+# interfaces, whose mconsole still answers the monitor (its client sockets
+# are made in the kernel's namespace), the monitor's for a VM with a tap
+# (its monitor in a network namespace the test makes); and the rlimits of the configuration (non-default
 # ones, one of them from [GLOBAL]) and the seccomp filter (Seccomp 2) on
 # every host process of the VM, all of them in the VM's cgroup (memory,
 # cpu, pids) whose files hold the configured limits, as -info shows them,
@@ -38,7 +40,7 @@ done
 	fail "kernel Seccomp $(field "$k" Seccomp), filters $(field "$k" Seccomp_filters)"
 
 # ---- namespaces: its own, not the monitor's (nor init's) ----
-for ns in mnt pid ipc uts cgroup time; do
+for ns in mnt pid ipc uts cgroup time net; do
 	mine=$(readlink "/proc/$k/ns/$ns")
 	[ -n "$mine" ] || fail "no $ns namespace for the kernel"
 	[ "$mine" != "$(readlink "/proc/$mon/ns/$ns")" ] ||
@@ -46,13 +48,22 @@ for ns in mnt pid ipc uts cgroup time; do
 	[ "$mine" != "$(readlink "/proc/1/ns/$ns")" ] ||
 		fail "the kernel shares its $ns namespace ($mine) with init"
 done
-# (mconsole answers and switch frames go to abstract socket addresses,
-# which belong to the network namespace: see umlmon(8))
-for ns in user net; do
-	[ "$(readlink "/proc/$k/ns/$ns")" = "$(readlink "/proc/$mon/ns/$ns")" ] ||
-		fail "the kernel has a $ns namespace of its own: $(readlink "/proc/$k/ns/$ns")"
-done
+[ "$(readlink "/proc/$k/ns/user")" = "$(readlink "/proc/$mon/ns/user")" ] ||
+	fail "the kernel has a user namespace of its own: $(readlink "/proc/$k/ns/user")"
+# vm1 has no interface: its namespace holds a loopback and nothing else
+links=$(nsenter --net="/proc/$k/ns/net" ip -o link show | awk '{print $2, $3}')
+[ "$links" = "lo: <LOOPBACK>" ] || fail "the kernel's network namespace has: $links"
+# the mconsole answers at the monitor's client sockets (abstract addresses,
+# which belong to the kernel's namespace); the monitor found the socket
+# through the kernel's notification to a path in the jail's /tmp, which
+# crosses network namespaces
 out=$(watch vm1 -mconsole version 2>&1) || fail "mconsole version: $out"
+echo "$out" | grep >/dev/null '^Linux ' || fail "mconsole version said: $out"
+out=$(watch vm1 -pause 2>&1) || fail "-pause: $out"
+[ "$(info_field vm1 state)" = paused ] || fail "state after -pause: $(info_field vm1 state)"
+out=$(watch vm1 -resume 2>&1) || fail "-resume: $out"
+[ "$(info_field vm1 state)" = running ] || fail "state after -resume: $(info_field vm1 state)"
+log "vm1 (no interface): a network namespace of its own with only lo; mconsole version, pause, resume answered"
 
 # ---- rlimits: the configured ones, on every host process of the VM ----
 conf_value() { sed -n "s/^$1 *= *//p" "$CONF"; }

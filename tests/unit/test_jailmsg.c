@@ -23,7 +23,8 @@ static struct jail_msg sample(void)
 		.root = "/var/lib/umlmon/vm1/jail", .uid = 65534, .gid = 65534,
 		.hostname = "vm1",
 		.limits = {1024, 300, 0, UMLMON_LIMIT_INFINITY}, .seccomp = 1,
-		.ncgroups = 2, .cgroups = cgs, .nfds = 5, .argc = 4, .argv = kargv, .envc = 2,
+		.ncgroups = 2, .cgroups = cgs, .own_net = 1, .nfds = 5, .argc = 4,
+		.argv = kargv, .envc = 2,
 		.envp = kenv, .fail = "",
 	};
 
@@ -75,6 +76,7 @@ static void round_trip(void **state)
 	assert_string_equal(out.cgroups[0], cgs[0]);
 	assert_string_equal(out.cgroups[1], cgs[1]);
 	assert_null(out.cgroups[2]);
+	assert_int_equal(out.own_net, 1);
 	assert_int_equal(out.nfds, 5);
 	assert_int_equal(out.argc, 4);
 	for (int i = 0; i < 4; i++)
@@ -91,8 +93,10 @@ static void round_trip(void **state)
 	in.envp = (char *[]){NULL};
 	in.hostname = NULL;
 	in.fail = "verify";
+	in.own_net = 0;
 	encoded(&in, &buf, &len);
 	assert_int_equal(jailmsg_decode(buf, len, &out, &e), 0);
+	assert_int_equal(out.own_net, 0);
 	assert_int_equal(out.envc, 0);
 	assert_null(out.envp[0]);
 	assert_string_equal(out.hostname, "");
@@ -187,7 +191,7 @@ static void bad_fields(void **state)
 	{
 		size_t at = ml + 4 + strlen(in.root) + 8 + 4 + strlen(in.hostname) +
 			    8 * LIMIT_COUNT + 4 + 4 + 4 + strlen(cgs[0]) + 4 +
-			    strlen(cgs[1]) + 4;
+			    strlen(cgs[1]) + 4 + 4;
 
 		memset(buf + at, 0xff, 4);
 		refused(buf, len, "4294967295 arguments: more than 1024");
@@ -204,6 +208,23 @@ static void bad_fields(void **state)
 		refused(buf, len, "seccomp 2: neither 0 nor 1");
 	}
 	free(buf);
+	/* so is the network namespace flag */
+	in = sample();
+	encoded(&in, &buf, &len);
+	{
+		size_t at = ml + 4 + strlen(in.root) + 8 + 4 + strlen(in.hostname) +
+			    8 * LIMIT_COUNT + 4 + 4 + 4 + strlen(cgs[0]) + 4 +
+			    strlen(cgs[1]);
+
+		buf[at] = 2;
+		refused(buf, len, "network namespace 2: neither 0 nor 1");
+	}
+	free(buf);
+	/* and the monitor never sends one out of range */
+	in = sample();
+	in.own_net = 3;
+	assert_int_equal(jailmsg_encode(&in, &buf, &len, &e), -1);
+	assert_string_equal(e.msg, "network namespace 3: neither 0 nor 1");
 }
 
 int main(void)

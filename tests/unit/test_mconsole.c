@@ -554,7 +554,7 @@ static void send_unconnected(void **state)
 {
 	struct mconsole_reply r;
 	struct err e;
-	int fd = mconsole_socket(&e);
+	int fd = mconsole_socket(-1, &e);
 	ssize_t n;
 	int tries = 0;
 
@@ -632,9 +632,9 @@ static void async_answers(void **state)
 	memset(&rl, 0, sizeof(rl));
 	memset(&rk, 0, sizeof(rk));
 	pending = 3;
-	assert_non_null(mconsole_async(l, sockpath, "version", 2000, on_done, &rv));
-	assert_non_null(mconsole_async(l, sockpath, "long", 2000, on_done, &rl));
-	assert_non_null(mconsole_async(l, sockpath, "nope", 2000, on_done, &rk));
+	assert_non_null(mconsole_async(l, sockpath, -1, "version", 2000, on_done, &rv));
+	assert_non_null(mconsole_async(l, sockpath, -1, "long", 2000, on_done, &rl));
+	assert_non_null(mconsole_async(l, sockpath, -1, "nope", 2000, on_done, &rk));
 	/* never from inside mconsole_async() */
 	assert_int_equal(rv.calls + rl.calls + rk.calls, 0);
 	run_loop(l, 5000);
@@ -659,7 +659,7 @@ static void async_timeout(void **state)
 	(void)state;
 	memset(&r, 0, sizeof(r));
 	pending = 1;
-	assert_non_null(mconsole_async(l, sockpath, "silent", 200, on_done, &r));
+	assert_non_null(mconsole_async(l, sockpath, -1, "silent", 200, on_done, &r));
 	run_loop(l, 5000);
 	dt = now_ms() - t0;
 	assert_int_equal(r.calls, 1);
@@ -685,9 +685,9 @@ static void async_failure(void **state)
 	memset(cmd, 'x', MCONSOLE_MAX_DATA);
 	cmd[MCONSOLE_MAX_DATA] = '\0';
 	pending = 3;
-	assert_non_null(mconsole_async(l, path, "version", 2000, on_done, &r));
-	assert_non_null(mconsole_async(l, sockpath, "bad", 2000, on_done, &rbad));
-	assert_non_null(mconsole_async(l, sockpath, cmd, 2000, on_done, &rlong));
+	assert_non_null(mconsole_async(l, path, -1, "version", 2000, on_done, &r));
+	assert_non_null(mconsole_async(l, sockpath, -1, "bad", 2000, on_done, &rbad));
+	assert_non_null(mconsole_async(l, sockpath, -1, cmd, 2000, on_done, &rlong));
 	/* the immediate failures too are reported from the loop */
 	assert_int_equal(r.calls, 0);
 	assert_int_equal(rlong.calls, 0);
@@ -716,9 +716,9 @@ static void async_cancel(void **state)
 	memset(&r4, 0, sizeof(r4));
 	snprintf(path, sizeof(path), "%s/nothing", tmpdir);
 	pending = 1;
-	op1 = mconsole_async(l, sockpath, "version", 2000, on_done, &r1);
-	op2 = mconsole_async(l, sockpath, "silent", 100, on_done, &r2);
-	op3 = mconsole_async(l, path, "version", 2000, on_done, &r3);
+	op1 = mconsole_async(l, sockpath, -1, "version", 2000, on_done, &r1);
+	op2 = mconsole_async(l, sockpath, -1, "silent", 100, on_done, &r2);
+	op3 = mconsole_async(l, path, -1, "version", 2000, on_done, &r3);
 	/* cancelled at once: the answer, the timeout and the failure report
 	 * never reach a callback */
 	mconsole_async_cancel(op1);
@@ -726,7 +726,7 @@ static void async_cancel(void **state)
 	mconsole_async_cancel(op3);
 	mconsole_async_cancel(NULL);
 	/* one that cancels itself from inside its callback */
-	r4.self = mconsole_async(l, sockpath, "slow", 2000, on_done, &r4);
+	r4.self = mconsole_async(l, sockpath, -1, "slow", 2000, on_done, &r4);
 	run_loop(l, 5000);
 	assert_int_equal(r4.calls, 1);
 	assert_string_equal(r4.text, "OK slow");
