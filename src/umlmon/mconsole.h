@@ -4,7 +4,8 @@
  * replies in chunks with err/more/len; host byte order).
  *
  * The client binds its own socket to an autobound abstract address, so that
- * a kernel in a chroot jail running as another user can answer it.  Every
+ * a kernel in a chroot jail running as another user can answer it, in the
+ * kernel's network namespace (abstract addresses are per namespace).  Every
  * call has a timeout: a sick kernel may never answer (uml_mconsole then
  * hangs forever; we do not). */
 #ifndef UMLMON_MCONSOLE_H

@@ -160,31 +160,32 @@ static void close_kernel_netns(struct monitor *m)
 /* The kernel's own network namespace (a VM without interfaces), held for
  * the boot: the monitor's mconsole client sockets are made in it, since
  * the kernel answers at an abstract address, which is per namespace.
- * The pid is the kernel's while the watcher, our unreaped child, is its
- * parent (or we are, the subreaper): checked after the open, so the
- * namespace opened is the kernel's, not that of a process that got its
- * pid after it ended. */
-static void open_kernel_netns(struct monitor *m)
+ * kpid is the kernel's, from the watcher's report or, should the
+ * mconsole's notification come first, from its sender; it stays the
+ * kernel's while the watcher, our unreaped child, is its parent (or we
+ * are, the subreaper): checked after the open, so the namespace opened
+ * is the kernel's, not that of a process that got its pid after it
+ * ended. */
+static void open_kernel_netns(struct monitor *m, pid_t kpid)
 {
 	char path[64];
 	pid_t pp;
 	int fd;
 
-	close_kernel_netns(m);
-	if (vmnet_needs_host_netns(m->vm))
+	if (m->b.kernel_netns >= 0 || vmnet_needs_host_netns(m->vm))
 		return;
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)m->b.kernel);
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)kpid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		log_err("%s: the kernel's network namespace %s: %s (its mconsole "
 			"will not answer)", m->vm->name, path, strerror(errno));
 		return;
 	}
-	pp = parent_of(m->b.kernel);
+	pp = parent_of(kpid);
 	if (pp <= 0 || (pp != m->b.watcher && pp != getpid())) {
 		log_err("%s: the kernel's network namespace %s: pid %d is no "
 			"longer the kernel (its parent is %d)", m->vm->name, path,
-			(int)m->b.kernel, (int)pp);
+			(int)kpid, (int)pp);
 		close(fd);
 		return;
 	}
@@ -407,7 +408,7 @@ static void status_line(struct monitor *m, char *line)
 		char msg[128];
 
 		m->b.kernel = (pid_t)atoi(line + 7);
-		open_kernel_netns(m);
+		open_kernel_netns(m, m->b.kernel);
 		log_info("%s: kernel started, pid %d", m->vm->name, (int)m->b.kernel);
 		snprintf(msg, sizeof(msg), "%s: started (kernel pid %d)",
 			 m->vm->name, (int)m->b.kernel);
@@ -705,6 +706,7 @@ static void on_notify(struct loop *l, int fd, uint32_t events, void *arg)
 		case MCONSOLE_NOTIFY_SOCKET:
 			/* a new boot of the kernel has a new socket */
 			open_mconsole(m);
+			open_kernel_netns(m, sender);
 			if (m->state == UM_STARTING) {
 				/* from now on a panic is notified */
 				stop_panic_watch(m);
