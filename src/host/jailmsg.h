@@ -20,7 +20,7 @@
 #include "common/config.h"
 #include "common/util.h"
 
-#define JAILMSG_MAGIC "umljail 2\n"
+#define JAILMSG_MAGIC "umljail 3\n"
 /* the helper's descriptors at its exec */
 #define JAIL_FD_MSG 0      /* this message */
 #define JAIL_FD_STATUS 1   /* the status pipe to the monitor */

@@ -84,7 +84,7 @@ out=$("$B/tests/e2e/jailrun" "$CONF" vm1 "$B/src/umljail" verify 2>&1)
 helper exit 1" ] || fail "umljail asked to fail a step: '$out'"
 out=$("$B/src/umljail" --steps 2>&1) && fail "umljail took --steps: $out"
 out=$("$B/src/umljail" </dev/null 2>&1) && fail "umljail ran without a message: $out"
-[ "$out" = "error message: not a message of this version (umljail 2)" ] || fail "umljail without a message: '$out'"
+[ "$out" = "error message: not a message of this version (umljail 3)" ] || fail "umljail without a message: '$out'"
 # run as the monitor runs it, it fails at the kernel that is not there
 out=$("$B/tests/e2e/jailrun" "$CONF" vm1 "$B/src/umljail" 2>&1)
 [ "$out" = "error exec-kernel: /nonexistent-kernel: No such file or directory

@@ -123,7 +123,7 @@ static void cut_or_longer(void **state)
 	more[len] = 'x';
 	refused(more, len + 1, "1 bytes after the end of the message");
 	/* another version */
-	more[8] = '3';
+	more[8] = '2'; /* the version before */
 	refused(more, len, "not a message of this version");
 	free(more);
 	free(buf);
