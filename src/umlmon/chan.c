@@ -28,6 +28,8 @@ struct chan *chan_new(struct loop *l, const char *name, enum chan_mode mode,
 	ch->ring_size = o->ring_size ? o->ring_size : CHAN_RING_SIZE;
 	ch->ring = xmalloc(ch->ring_size);
 	ch->waiters_end = &ch->waiters;
+	ch->drained = o->drained;
+	ch->drained_arg = o->drained_arg;
 	sb_init(&ch->in);
 	if (mode == CHAN_NULL)
 		return ch;
@@ -125,10 +127,44 @@ static void flush_input(struct chan *ch)
 	}
 }
 
+/* A flood stalls without this: UML writes its console to the slave
+ * without blocking and waits for a SIGIO (O_ASYNC, edge-triggered epoll) to
+ * write the rest. The host's pty sends that SIGIO once per blocked write,
+ * at our first read of the master, before its worker has moved the slave's
+ * bytes on and made room; UML's epoll then finds the slave not writable,
+ * and no second SIGIO comes for the room that follows: the kernel sleeps
+ * with output until the next input byte. So when the master has stayed
+ * empty CHAN_KICK_MS after output (the room is there by then), a stop and
+ * start of the slave's output wakes its writers (re-arming UML's epoll,
+ * and sending the SIGIO a blocked write asked for), and the owner sends
+ * the kernel a SIGIO of its own (drained): UML looks, writes, and the next
+ * stall, if any, ends the same way. */
+static void on_kick(struct loop *l, void *arg)
+{
+	struct chan *ch = arg;
+	char *name;
+	int fd;
+
+	(void)l;
+	ch->kick_timer = NULL;
+	if (ch->master < 0)
+		return;
+	name = ptsname(ch->master);
+	fd = name ? open(name, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC) : -1;
+	if (fd >= 0) {
+		tcflow(fd, TCOOFF);
+		tcflow(fd, TCOON);
+		close(fd);
+	}
+	if (ch->drained)
+		ch->drained(ch, ch->drained_arg);
+}
+
 static void on_master(struct loop *l, int fd, uint32_t events, void *arg)
 {
 	struct chan *ch = arg;
 	uint8_t buf[16384];
+	int got = 0;
 
 	(void)l;
 	if (events & EPOLLOUT) {
@@ -143,15 +179,21 @@ static void on_master(struct loop *l, int fd, uint32_t events, void *arg)
 
 		if (r > 0) {
 			chan_output(ch, buf, (size_t)r);
+			got = 1;
 			continue;
 		}
 		if (r < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
+			break;
 		/* EIO: the last slave is closed, the kernel is gone */
 		chan_close(ch);
 		if (ch->on_close)
 			ch->on_close(ch, ch->on_close_arg);
 		return;
+	}
+	if (got) {
+		/* the kick comes once the master is quiet */
+		loop_timer_cancel(ch->loop, ch->kick_timer);
+		ch->kick_timer = loop_timer_add(ch->loop, CHAN_KICK_MS, on_kick, ch);
 	}
 }
 
@@ -209,6 +251,8 @@ void chan_slave_done(struct chan *ch)
 void chan_close(struct chan *ch)
 {
 	chan_slave_done(ch);
+	loop_timer_cancel(ch->loop, ch->kick_timer);
+	ch->kick_timer = NULL;
 	if (ch->master >= 0) {
 		loop_del_fd(ch->loop, ch->master);
 		close(ch->master);

@@ -26,6 +26,8 @@
 #define SCREEN_BUDGET (128u << 10)
 #define SCREEN_WINDOW_MS 100
 #define SCREEN_REPLAY (32u << 10)
+/* A quiet pty this long after output gets the kernel a SIGIO (chan.c) */
+#define CHAN_KICK_MS 10
 
 struct loop;
 struct chan;
@@ -43,6 +45,11 @@ struct chan_opts {
 	uint64_t log_max;      /* 0: no cap */
 	int log_keep;          /* rotated files kept */
 	size_t ring_size;      /* 0: CHAN_RING_SIZE */
+	/* Called when the pty stayed empty CHAN_KICK_MS after output: the
+	 * kernel may hold output it will not write until it gets a SIGIO
+	 * (see kick in chan.c); NULL: nothing to do. */
+	void (*drained)(struct chan *ch, void *arg);
+	void *drained_arg;
 };
 
 /* A reader waiting for output beyond its offset. The callback runs once,
@@ -91,6 +98,9 @@ struct chan {
 	uint64_t wait_seq;     /* waiters ever added */
 	void (*on_close)(struct chan *ch, void *arg);
 	void *on_close_arg;
+	void (*drained)(struct chan *ch, void *arg);
+	void *drained_arg;
+	struct loop_timer *kick_timer;
 };
 
 struct chan *chan_new(struct loop *l, const char *name, enum chan_mode mode,

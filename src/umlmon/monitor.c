@@ -326,6 +326,18 @@ int monitor_mconsole(struct monitor *m, const char *cmd, mon_done_cb cb,
  * settings are the same (their output offsets go on), made anew where
  * they are not, dropped where the configuration has them no more. Only
  * while the VM is down. On failure nothing changes. */
+/* A channel's pty stayed empty after output: a SIGIO makes the kernel look
+ * whether it can write the console output it holds (see chan.c). The pid
+ * is the kernel's while exit_seen is not set, as for the stop's SIGTERM. */
+static void kick_kernel(struct chan *ch, void *arg)
+{
+	struct monitor *m = arg;
+
+	(void)ch;
+	if (m->b.kernel && !m->b.exit_seen)
+		kill(m->b.kernel, SIGIO);
+}
+
 int monitor_make_chans(struct monitor *m, struct err *e)
 {
 	const struct vm_conf *vm = m->vm;
@@ -335,7 +347,8 @@ int monitor_make_chans(struct monitor *m, struct err *e)
 
 	for (int i = 0; i < vm->nchans; i++) {
 		struct chan_opts o = {.logdir = m->jail.p.logdir, .logw = m->logw,
-				      .log_max = vm->log_max, .log_keep = vm->log_keep};
+				      .log_max = vm->log_max, .log_keep = vm->log_keep,
+				      .drained = kick_kernel, .drained_arg = m};
 
 		made[i] = NULL;
 		for (int k = 0; k < m->nchans && !made[i]; k++) {
