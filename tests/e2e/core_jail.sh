@@ -67,7 +67,7 @@ jail_root=$(stat -c %d:%i "$(jail_of vm1)")
 for s in $steps; do
 	out=$("$B/tests/e2e/jailrun" "$CONF" vm1 "$B/tests/e2e/umljail-faults" "$s" 2>&1) ||
 		fail "jailrun $s: $out"
-	printf '%s\n' "$out" | head -n 1 | grep -E >/dev/null "^error $s: (.*: )?Operation canceled\$" ||
+	printf '%s\n' "$out" | sed -n 1p | grep -E >/dev/null "^error $s: (.*: )?Operation canceled\$" ||
 		fail "step $s failed as '$out'"
 	[ "$(printf '%s\n' "$out" | sed 1d)" = "helper exit 1" ] || fail "after step $s: '$out'"
 done
@@ -92,7 +92,7 @@ helper exit 1" ] || fail "umljail with a missing kernel: '$out'"
 # an unprivileged user: no namespace, with either helper
 for h in "$B/src/umljail" "$B/tests/e2e/umljail-faults"; do
 	out=$(runuser -u nobody -- "$B/tests/e2e/jailrun" "$CONF" vm1 "$h" verify 2>&1)
-	printf '%s\n' "$out" | head -n 1 |
+	printf '%s\n' "$out" | sed -n 1p |
 		grep -E >/dev/null "^error (unshare: Operation not permitted|message: asks to fail)" ||
 		fail "$h run by nobody: '$out'"
 done
