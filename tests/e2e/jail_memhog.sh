@@ -1,7 +1,9 @@
 #!/bin/bash
 # A guest that allocates past its memory is contained. vm1 (the default
-# memory_allowance) fills a tmpfs of all its RAM inside the guest: its own
-# kernel stops the hog (ENOSPC or its OOM killer), vm1 keeps running and
+# memory_allowance) runs six processes that touch more than its RAM
+# together (dd with a 16M buffer each in a 64M guest): its own kernel's OOM
+# killer stops the hog (the largest processes; a hog in a guest tmpfs instead cannot be reclaimed
+# and can leave the guest nothing but init to kill), vm1 keeps running and
 # answering, vm2 keeps answering, and vm1's -info shows its cgroup's
 # figures as its files hold them. vm3 has memory_allowance = 0 and writes
 # through hostfs into its jail's /tmp (host memory outside the guest's
@@ -28,14 +30,13 @@ cg_info() {
 	watch "$1" -info | sed -n "s/^cgroup memory .*$2 \([0-9]*\).*/\1/p"
 }
 
-# ---- vm1: a tmpfs of all its RAM, filled in the guest ----
-tm_send a 'mkdir -p /hog && mount -t tmpfs -o size=100% none /hog && dd if=/dev/zero of=/hog/f bs=1M; echo HOG=$?' Enter
+# ---- vm1: a process that touches more than the guest's RAM ----
+tm_send a '(for i in 1 2 3 4 5 6; do dd if=/dev/zero of=/dev/null bs=16M count=20 & done; wait); echo HOG=$?' Enter
 tm_wait a '^HOG=[0-9]+' 120
 log "vm1's hog: $(tm_capture a | grep -E '^(HOG=|Killed|dd: )' | tr '\n' ' ')"
 wait_state vm1 running 5
 guest_answers a vm1
 guest_answers b vm2
-tm_send a 'rm -f /hog/f; umount /hog' Enter
 cg=$(cg_of vm1)
 [ -d "$cg" ] || fail "vm1's cgroup '$cg' (-info) is not a directory"
 if [ -f "$cg/memory.limit_in_bytes" ]; then # v1

@@ -34,7 +34,7 @@ UMLADMIN=$UMLADMIN
 UMLMON_VMS=$B/dist/umlmon-vms
 EOF2
 # the init script's environment: no UMLMON_CONFIG, its defaults file
-init() { env -u UMLMON_CONFIG UMLMON_DEFAULTS="$T/default" ip netns exec "$NS" "$INIT" "$@"; }
+init() { in_ns_cg "$NS" env -u UMLMON_CONFIG UMLMON_DEFAULTS="$T/default" "$INIT" "$@"; } # the host's cgroups: see in_ns_cg
 alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
 pid_of() { cat "$T/run/$1.pid" 2>/dev/null; }
 

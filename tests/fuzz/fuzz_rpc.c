@@ -142,7 +142,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fuzz_die("%s: %m", conf);
 	fprintf(f,
 		"[GLOBAL]\nvardir = %s/var\nrundir = %s/run\nshared = %s/shared\n"
-		"[fuzz]\nvmuser = nobody\nmemory = 32M\n"
+		"[fuzz]\nvmuser = nobody\nvmuser_shared = yes\nmemory = 32M\n"
 		"kernel = /shared/kernels/none\n"
 		"ubd0 = /disks/root.dsk\nubd1 = /disks/data.cow,/shared/disks/base.dsk\n"
 		"con1 = pty\nssl0 = log\n",
