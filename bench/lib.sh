@@ -33,13 +33,13 @@ bench_host() {
 	"$B/umladmin" setup >/dev/null
 }
 
-# bench_vm NAME [KEY = VALUE lines...]: a VM section (vmuser nobody, ubd0
-# /disks/root.dsk) with the lines given.
+# bench_vm NAME [KEY = VALUE lines...]: a VM section (a user of its own,
+# ubd0 /disks/root.dsk) with the lines given.
 bench_vm() {
 	local name=$1
 	shift
 	{
-		printf '[%s]\nvmuser = nobody\nubd0 = /disks/root.dsk\n' "$name"
+		printf '[%s]\nubd0 = /disks/root.dsk\n' "$name"
 		printf '%s\n' "$@"
 	} >>"$UMLMON_CONFIG"
 	BENCH_VMS+=("$name")
