@@ -73,8 +73,11 @@ static void done_text(struct monitor *m, um_status st, const char *msg, void *ar
 	if (st == UM_OK) {
 		set_res(&res->res, st, "ok");
 		res->text = xstrdup(msg);
-	} else {
+	} else if (st == UM_EKERNEL) {
 		set_res(&res->res, st, "%s: mconsole: %s", monitor_name(m), msg);
+	} else {
+		/* the monitor's own failure: it names the VM and the command */
+		set_res(&res->res, st, "%s", msg);
 		res->text = xstrdup("");
 	}
 	rpc_call_reply(call);
@@ -132,6 +135,16 @@ static enum rpc_outcome p_mconsole(struct rpc_call *call, void *args, void *res)
 	}
 	rpc_call_on_cancel(call, cancel_call, m);
 	return RPC_DEFER;
+}
+
+static enum rpc_outcome p_stop_steps(struct rpc_call *call, void *args, void *res)
+{
+	um_text_res *r = res;
+
+	(void)args;
+	r->text = xstrdup(monitor_stop_steps(rpc_call_ctx(call)));
+	set_res(&r->res, UM_OK, "ok");
+	return RPC_REPLY;
 }
 
 /* ---- consoles -------------------------------------------------------- */
@@ -644,6 +657,8 @@ static const struct rpc_proc procs[] = {
 	     MON_REBOOT),
 	PROC(UM_WAIT, "wait", um_wait_args, um_result, p_wait, RPC_READ, 0),
 	PROC(UM_RELOAD, "reload", um_void, um_result, p_reload, RPC_ROOT, 0),
+	PROC(UM_STOP_STEPS, "stop_steps", um_void, um_text_res, p_stop_steps,
+	     RPC_READ, 0),
 	PROC(UM_AUTH_HELLO, "auth_hello", um_auth_hello, um_auth_challenge,
 	     ctrl_auth_hello, RPC_AUTH, 0),
 	PROC(UM_AUTH_PROVE, "auth_prove", um_auth_proof, um_auth_result,

@@ -38,8 +38,13 @@ struct mon_req {
 	void *arg;
 	int then;             /* um_state to enter on success, or -1 */
 	char said[128];       /* the answer on success ("" : the kernel's) */
+	char cmd[80];         /* for the timeout's message */
 	struct mon_req *next;
 };
+
+/* How long a client's mconsole call may wait for the kernel: a hung or
+ * stopped kernel never answers (umlmon(8) MCONSOLE). */
+#define MC_CALL_TIMEOUT_MS 5000
 
 void add_waiter(struct mon_waiter **list, mon_done_cb cb, void *arg)
 {
@@ -139,6 +144,7 @@ static void on_req(const struct mconsole_answer *ans, const struct err *error,
 	struct monitor *m = r->m;
 	um_status st = UM_OK;
 	const char *msg;
+	char buf[1200];
 
 	for (struct mon_req **pp = &m->op.reqs; *pp; pp = &(*pp)->next) {
 		if (*pp == r) {
@@ -146,9 +152,17 @@ static void on_req(const struct mconsole_answer *ans, const struct err *error,
 			break;
 		}
 	}
-	if (error) {
+	if (error && error->code == ERR_TIMEDOUT) {
+		st = UM_ETIMEDOUT;
+		snprintf(buf, sizeof(buf), "%s: mconsole '%s': no answer in %.1f s "
+			 "(the kernel is hung or stopped)", m->vm->name, r->cmd,
+			 MC_CALL_TIMEOUT_MS / 1000.0);
+		msg = buf;
+		log_warn("%s", msg);
+	} else if (error) {
 		st = (um_status)error->code;
-		msg = error->msg;
+		snprintf(buf, sizeof(buf), "%s: %s", m->vm->name, error->msg);
+		msg = buf;
 	} else {
 		msg = ans->text;
 		if (ans->kernel_err)
@@ -186,12 +200,13 @@ static int request(struct monitor *m, const char *cmd, int then, const char *sai
 	r->cb = cb;
 	r->arg = arg;
 	r->then = then;
+	snprintf(r->cmd, sizeof(r->cmd), "%s", cmd);
 	if (said)
 		snprintf(r->said, sizeof(r->said), "%s: %s", m->vm->name, said);
 	r->next = m->op.reqs;
 	m->op.reqs = r;
 	r->op = mconsole_async(m->loop, m->b.mc_path, m->b.kernel_netns, cmd,
-			       5000, on_req, r);
+			       MC_CALL_TIMEOUT_MS, on_req, r);
 	return 0;
 }
 

@@ -70,6 +70,9 @@ struct mon_request {
 	const char *key;      /* MON_SYSRQ */
 };
 
+/* The steps of the running or the last stop, one a line, each with its
+ * time ("" before the first stop). */
+const char *monitor_stop_steps(const struct monitor *m);
 int monitor_do(struct monitor *m, const struct mon_request *r, mon_done_cb cb,
 	       void *arg, struct err *e);
 /* The start of umlmon's main (start = boot): as MON_START. */

@@ -101,6 +101,11 @@ static void describe_exit(struct monitor *m, int status, struct vm_exit *x)
 	else
 		snprintf(x->reason, sizeof(x->reason), "exited with code %d",
 			 x->code);
+	if (x->requested && m->op.mc_silent && m->op.stage_max >= STAGE_TERM) {
+		n = strlen(x->reason);
+		snprintf(x->reason + n, sizeof(x->reason) - n, "; its mconsole "
+			 "did not answer (the kernel hung or was stopped)");
+	}
 	if (m->b.panic[0]) {
 		n = strlen(x->reason);
 		snprintf(x->reason + n, sizeof(x->reason) - n, "; panic: %s",
@@ -349,7 +354,7 @@ static void after_end(struct monitor *m)
 /* The kernel of this boot has ended with wait status st. */
 static void kernel_ended(struct monitor *m, int st)
 {
-	char msg[640];
+	char msg[2048];
 
 	if (m->b.exit_seen)
 		return;
@@ -375,7 +380,10 @@ static void kernel_ended(struct monitor *m, int st)
 	snprintf(msg, sizeof(msg), "%s: the kernel ended during the start: %s",
 		 m->vm->name, m->last_exit.reason);
 	finish_waiters(m, &m->op.start_waiters, UM_EIO, msg);
-	snprintf(msg, sizeof(msg), "%s: %s", m->vm->name, m->last_exit.reason);
+	stop_ended(m);
+	/* the stop's steps, then how it ended */
+	snprintf(msg, sizeof(msg), "%s%s: %s", m->op.steps, m->vm->name,
+		 m->last_exit.reason);
 	finish_waiters(m, &m->op.stop_waiters, UM_OK, msg);
 	after_end(m);
 }

@@ -90,6 +90,10 @@ struct mon_op {
 	int64_t stop_deadline;      /* end of the ctrl-alt-del grace */
 	struct loop_timer *stop_timer;
 	struct mconsole_op *stop_op;
+	int64_t stop_start_ms;      /* when this stop began */
+	int mc_silent;              /* a stop's mconsole call went unanswered */
+	int unanswered;             /* the step that ends did so unanswered */
+	char steps[1024];           /* the stop's steps so far, one a line */
 	int restart;                /* a client asked for a reboot */
 	int rebooting;              /* the guest rebooted */
 	struct mon_waiter *start_waiters;
@@ -143,6 +147,9 @@ static inline int is_up(const struct monitor *m)
 /* The state changes (umldir is told). */
 void monitor_set_state(struct monitor *m, um_state st);
 void add_waiter(struct mon_waiter **list, mon_done_cb cb, void *arg);
+/* The stop's last step ("SIGKILL: ended after 6.1 s") and the steps so
+ * far, for the stop's answer; when the kernel ended during a stop. */
+void stop_ended(struct monitor *m);
 void finish_waiters(struct monitor *m, struct mon_waiter **list, um_status st,
 		    const char *msg);
 int monitor_make_chans(struct monitor *m, struct err *e);

@@ -1,7 +1,10 @@
 /* monitor_stop.c -- the escalating stop: Ctrl-Alt-Del, repeated until
  * the stop timeout; then sysrq s, sysrq u and mconsole halt; then SIGTERM
  * and SIGKILL. Every step has a timeout; the end of the kernel is known
- * from waitpid (monitor_boot.c), never from the mconsole. */
+ * from waitpid (monitor_boot.c), never from the mconsole. A kernel that
+ * does not answer the mconsole (hung, or SIGSTOPped) goes from its first
+ * unanswered sysrq or halt to SIGTERM. Each step is logged as it ends and
+ * kept, with its time, for the stop's answer. */
 #include "umlmon/monitor_int.h"
 
 #include <errno.h>
@@ -27,6 +30,41 @@
 #define TERM_GRACE_MS 5000
 
 static void stop_mc(struct monitor *m, const char *cmd);
+
+/* The steps by stage, as the log and the stop's answer name them. */
+static const char *const step_name[] = {
+	[STAGE_NONE] = "none",
+	[STAGE_CAD] = "ctrl-alt-del",
+	[STAGE_SYNC] = "sysrq s (sync)",
+	[STAGE_UMOUNT] = "sysrq u (read-only remount)",
+	[STAGE_HALT] = "mconsole halt",
+	[STAGE_TERM] = "SIGTERM",
+	[STAGE_KILL] = "SIGKILL",
+};
+
+/* Records how the current step ended ("no end", "ended") and when. */
+static void step_done(struct monitor *m, const char *how)
+{
+	size_t n = strlen(m->op.steps);
+	char line[160];
+
+	snprintf(line, sizeof(line), "%s: %s: %s after %.1f s", m->vm->name,
+		 step_name[m->op.stage], how,
+		 (now_ms() - m->op.stop_start_ms) / 1000.0);
+	log_warn("stop: %s", line);
+	snprintf(m->op.steps + n, sizeof(m->op.steps) - n, "%s\n", line);
+}
+
+const char *monitor_stop_steps(const struct monitor *m)
+{
+	return m->op.steps;
+}
+
+void stop_ended(struct monitor *m)
+{
+	if (m->op.stage != STAGE_NONE)
+		step_done(m, "ended");
+}
 
 void stop_cancel(struct monitor *m)
 {
@@ -83,6 +121,16 @@ static void on_stop_mc(const struct mconsole_answer *ans, const struct err *erro
 		log_warn("%s: stop: %s", m->vm->name, error->msg);
 	else if (ans->kernel_err)
 		log_warn("%s: stop: the kernel said: %s", m->vm->name, ans->text);
+	if (error && error->code == ERR_TIMEDOUT)
+		m->op.mc_silent = 1;
+	if (error && error->code == ERR_TIMEDOUT && m->op.stage >= STAGE_SYNC &&
+	    m->op.stage <= STAGE_HALT) {
+		/* it answers nothing: the rest of the mconsole steps would
+		 * only wait their timeouts too */
+		m->op.unanswered = 1;
+		stop_enter(m, STAGE_TERM);
+		return;
+	}
 	switch (m->op.stage) {
 	case STAGE_SYNC:
 		stop_enter(m, STAGE_UMOUNT);
@@ -107,6 +155,14 @@ void stop_enter(struct monitor *m, enum stop_stage s)
 {
 	loop_timer_cancel(m->loop, m->op.stop_timer);
 	m->op.stop_timer = NULL;
+	if (m->op.stage == STAGE_NONE) {
+		m->op.stop_start_ms = now_ms();
+		m->op.steps[0] = '\0';
+		m->op.mc_silent = 0;
+	} else if (m->op.stage != s) {
+		step_done(m, m->op.unanswered ? "no answer, no end" : "no end");
+	}
+	m->op.unanswered = 0;
 	m->op.stage = s;
 	if (s > m->op.stage_max)
 		m->op.stage_max = s;

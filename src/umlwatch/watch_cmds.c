@@ -129,6 +129,110 @@ int watch_cmd_info(void *ctx, const struct cmd_call *s)
 	return WATCH_OK;
 }
 
+/* ---- stop and halt: their steps as they happen ---------------------- */
+
+struct stepped_wait {
+	int done;
+	um_status status;
+	char *message;
+	char *error;
+};
+
+static void on_stepped_reply(struct rpc_client *c, void *res, const char *err,
+			     void *arg)
+{
+	struct stepped_wait *sw = arg;
+	um_result *r = res;
+
+	(void)c;
+	sw->done = 1;
+	if (err) {
+		sw->error = xstrdup(err);
+		return;
+	}
+	sw->status = r->status;
+	sw->message = xstrdup(r->message ? r->message : "");
+}
+
+/* Prints the stop's steps beyond the first *shown bytes. 0: the monitor
+ * does not tell them (an older one): ask no more. */
+static int show_steps(struct watch *w, struct strbuf *shown)
+{
+	um_text_res t;
+	struct err e;
+	int ok;
+
+	memset(&t, 0, sizeof(t));
+	ok = rpc_client_call(w->rpc, UM_STOP_STEPS, NOARGS,
+			     (xdrproc_t)xdr_um_text_res, &t, -1, &e) == 0 &&
+	     t.res.status == UM_OK && t.text;
+	if (ok && strlen(t.text) > shown->len) {
+		fputs(t.text + shown->len, stdout);
+		fflush(stdout);
+		sb_puts(shown, t.text + shown->len);
+	}
+	xdr_free((xdrproc_t)xdr_um_text_res, (char *)&t);
+	return ok;
+}
+
+/* A stop or halt: the call waits until the VM is down, and meanwhile
+ * the steps of its escalation show as they happen (UM_STOP_STEPS); the
+ * answer repeats them, so only what is new of it is printed. */
+static int stepped(struct watch *w, uint32_t proc, xdrproc_t xa, void *a)
+{
+	struct stepped_wait sw;
+	struct err e;
+	struct strbuf shown;
+	int asking = 1, rc;
+	int64_t next = now_ms() + 250;
+	um_result r;
+
+	memset(&sw, 0, sizeof(sw));
+	sb_init(&shown);
+	if (rpc_client_send(w->rpc, proc, xa, a, (xdrproc_t)xdr_um_result,
+			    sizeof(um_result), on_stepped_reply, &sw, &e) < 0) {
+		fprintf(stderr, "umlwatch: %s: %s\n", w->vm, e.msg);
+		return WATCH_NOMON;
+	}
+	while (!sw.done) {
+		struct pollfd pfd = {rpc_client_sockfd(w->rpc), POLLIN, 0};
+		int64_t left = next - now_ms();
+
+		if (rpc_client_flush(w->rpc, &e) < 0) {
+			sw.error = xstrdup(e.msg);
+			break;
+		}
+		if (rpc_client_want_write(w->rpc))
+			pfd.events |= POLLOUT;
+		/* the reply wakes the poll; its timeout paces the steps' query */
+		if (poll(&pfd, 1, asking ? (int)(left > 0 ? left : 0) : -1) > 0 &&
+		    (pfd.revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    rpc_client_input(w->rpc, &e) < 0 && !sw.done) {
+			sw.error = xstrdup(e.msg);
+			break;
+		}
+		if (!sw.done && asking && now_ms() >= next) {
+			next = now_ms() + 250;
+			asking = show_steps(w, &shown);
+		}
+	}
+	if (sw.error) {
+		fprintf(stderr, "umlwatch: %s: %s\n", w->vm, sw.error);
+		free(sw.error);
+		sb_free(&shown);
+		return WATCH_NOMON;
+	}
+	r.status = sw.status;
+	r.message = sw.message;
+	/* the answer begins with the steps shown already */
+	if (shown.len && !strncmp(r.message, shown.buf, shown.len))
+		r.message += shown.len;
+	rc = watch_report(&r);
+	free(sw.message);
+	sb_free(&shown);
+	return rc;
+}
+
 int watch_cmd_call(void *ctx, const struct cmd_call *c)
 {
 	const struct watch_proc *p = c->cmd->data;
@@ -140,6 +244,8 @@ int watch_cmd_call(void *ctx, const struct cmd_call *c)
 	switch (p->arg) {
 	case WATCH_ARG_TIMEOUT:
 		stop.timeout = (int)c->num;
+		if (p->proc == UM_STOP)
+			return stepped(w, p->proc, (xdrproc_t)xdr_um_stop_args, &stop);
 		return watch_simple(w, p->proc, (xdrproc_t)xdr_um_stop_args, &stop);
 	case WATCH_ARG_WAIT:
 		wait.timeout_ms = (u_int)c->num * 1000;
@@ -151,6 +257,8 @@ int watch_cmd_call(void *ctx, const struct cmd_call *c)
 		word = c->argv[0];
 		return watch_simple(w, p->proc, (xdrproc_t)xdr_wrapstring, &word);
 	case WATCH_ARG_NONE:
+		if (p->proc == UM_HALT)
+			return stepped(w, p->proc, NOARGS);
 		break;
 	}
 	return watch_simple(w, p->proc, NOARGS);

@@ -111,6 +111,7 @@ static void rpc_seeds(void)
 		{"reboot", UM_REBOOT, A(um_stop_args, &stop_args)},
 		{"wait", UM_WAIT, A(um_wait_args, &wait_args)},
 		{"reload", UM_RELOAD, V},
+		{"stop_steps", UM_STOP_STEPS, V},
 		{"auth_hello", UM_AUTH_HELLO, A(um_auth_hello, &hello)},
 		{"auth_prove", UM_AUTH_PROVE, A(um_auth_proof, &proof)},
 	};
