@@ -1,10 +1,10 @@
 #!/bin/bash
-# A hung guest: its kernel is SIGSTOPped. An mconsole call ends with a
-# timeout error naming the VM and the command within its bound (5 s);
-# `-stop 3` still ends the VM within its documented bound (umlmon(8),
-# Stopping: N + 7 s for a kernel that answers nothing), its answer lists
-# each step with its time as it happens, -info's last exit says SIGKILL, nothing of the
-# boot is left on the host, and the next start boots.
+# A hung guest: its kernel is SIGSTOPped. An mconsole call (-mconsole,
+# -sysrq) ends with a timeout error naming the VM and the command within
+# its bound (5 s); `-stop 3` still ends the VM within its documented bound
+# (umlmon(8), Stopping: N + 7 s for a kernel that answers nothing), it
+# prints each step with its time as it happens, -info's last exit says
+# SIGKILL, nothing of the boot is left on the host, the next start boots.
 . "$(dirname "$0")/lib.sh"
 
 N=3            # -stop's timeout, seconds
@@ -32,6 +32,8 @@ log "-mconsole version: timed out after $ms ms"
 [ $ms -le $(((MC_BOUND + SLACK) * 1000)) ] || fail "-mconsole version took $ms ms (bound ${MC_BOUND}s)"
 grep >/dev/null "vm1: mconsole 'version': no answer" "$T/var/vm1/log/monitor.log" ||
 	fail "the timeout is not in the monitor's log"
+# the monitor's own commands through the mconsole too
+expect_fail "^umlwatch: vm1: mconsole 'sysrq s': no answer in 5\.0 s" watch vm1 -sysrq s
 
 # ---- -stop 3 escalates to SIGKILL, telling each step as it happens ----
 t0=$(date +%s%N)
