@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 static const char *prog = "umlmon";
@@ -21,6 +22,10 @@ static int filefd = -1;
 static char *filepath;
 static uint64_t filesize, filemax;
 static int filekeep;
+/* an outage of the file (a full disk): its errno, the messages lost */
+static int fileerr;
+static unsigned long filelost;
+static int filecut;     /* the last write ended mid-line */
 
 void log_init(const char *name, enum log_level max)
 {
@@ -79,6 +84,62 @@ static void rotate(void)
 	}
 }
 
+/* All of line, or -1 with errno (a short write is retried for its cause). */
+static int file_write(const char *line, size_t n)
+{
+	size_t done = 0;
+
+	if (filemax && filesize + n > filemax && filesize)
+		rotate();
+	while (done < n) {
+		ssize_t w = write(filefd, line + done, n - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			return -1;
+		}
+		filesize += (uint64_t)w;
+		done += (size_t)w;
+		filecut = 1;
+	}
+	filecut = 0;
+	return 0;
+}
+
+/* A full log disk must not stop the program: the first failure is said
+ * where it can still be seen (stderr, syslog), once; the messages lost
+ * are counted and noted in the file when it takes writes again. Under
+ * file_mu. */
+static void file_put(const char *line, size_t n)
+{
+	if (fileerr) {
+		char note[200];
+		int k = snprintf(note, sizeof(note), "%s[%s: %lu messages not "
+				 "logged: %s]\n", filecut ? "\n" : "", prog,
+				 filelost, strerror(fileerr));
+
+		if (file_write(note, (size_t)k) < 0) {
+			filelost++;
+			return;
+		}
+		fileerr = 0;
+		filelost = 0;
+	}
+	if (file_write(line, n) == 0)
+		return;
+	fileerr = errno;
+	filelost = 1;
+	if (to_stderr)
+		fprintf(stderr, "%s: log %s: %s (messages are lost until it can "
+			"be written)\n", prog, filepath, strerror(fileerr));
+	syslog(LOG_DAEMON | LOG_ERR, "%s[%d]: log %s: %s (messages are lost "
+	       "until it can be written)", prog, (int)getpid(), filepath,
+	       strerror(fileerr));
+}
+
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
 	static const char *names[] = {"error", "warning", "info", "debug"};
@@ -105,15 +166,20 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 		if (n >= (int)sizeof(line))
 			n = (int)sizeof(line) - 1;
 		pthread_mutex_lock(&file_mu);
-		if (filefd >= 0 && n > 0) {
-			if (filemax && filesize + (uint64_t)n > filemax && filesize)
-				rotate();
-			if (write(filefd, line, (size_t)n) == n)
-				filesize += (uint64_t)n;
-			/* else: a full log disk must not stop the monitor */
-		}
+		if (filefd >= 0 && n > 0)
+			file_put(line, (size_t)n);
 		pthread_mutex_unlock(&file_mu);
 	}
+}
+
+int log_file_error(void)
+{
+	int r;
+
+	pthread_mutex_lock(&file_mu);
+	r = fileerr;
+	pthread_mutex_unlock(&file_mu);
+	return r;
 }
 
 void die(int status, const char *fmt, ...)

@@ -13,6 +13,9 @@ void log_init(const char *prog, enum log_level max);
  * file is rotated as the console logs are: path -> path.1 ... up to
  * path.keep (keep 0: it starts anew). */
 int log_to_file(const char *path, int keep_stderr, uint64_t max, int keep);
+/* The errno of the file's outage in progress (a full disk), 0 if none:
+ * messages are lost until a write succeeds (see log.c). */
+int log_file_error(void);
 
 void log_msg(enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -22,7 +22,8 @@ struct logw_file {
 	uint64_t dropped;      /* total */
 	uint64_t unreported;   /* dropped and not yet noted in the file */
 	int closing;
-	int failed;            /* a write failed: logging stopped */
+	int err;               /* errno of the outage in progress, 0: none */
+	uint64_t lost;         /* bytes lost to it, not yet noted in the file */
 	uint64_t done_size;    /* size and tag after the last entry written, */
 	uint64_t done_tag;     /* read and written under the lock */
 };
@@ -61,36 +62,93 @@ static void rotate(struct logw_file *f)
 	close(f->fd);
 	f->fd = open(f->path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0640);
 	f->size = 0;
-	if (f->fd < 0) {
-		log_err("log %s: %s (logging stops)", f->path, strerror(errno));
-		f->failed = 1;
-	}
 }
 
-static void put(struct logw_file *f, const char *data, size_t n)
+/* A write or an open failed (a full disk, most often): said once per
+ * outage; what cannot be written is counted until it can. */
+static void outage(struct logw_file *f, int err, size_t n)
 {
-	while (n && !f->failed) {
-		size_t k = n;
+	if (!f->err) {
+		log_err("log %s: %s (output is counted, not logged, until it can "
+			"be written)", f->path, strerror(err));
+		f->err = err;
+	}
+	f->lost += n;
+}
+
+/* The file again after a rotation that could not open it; 0 if open. */
+static int reopen(struct logw_file *f)
+{
+	struct stat st;
+
+	if (f->fd >= 0)
+		return 0;
+	f->fd = open(f->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (f->fd < 0)
+		return -1;
+	f->size = fstat(f->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	return 0;
+}
+
+/* Writes what it can of data, rotating at the cap; returns how much, with
+ * errno set when that is not all. */
+static ssize_t put_raw(struct logw_file *f, const char *data, size_t n)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		size_t k = n - done;
 		ssize_t w;
 
 		if (f->max && f->size >= f->max)
 			rotate(f);
-		if (f->failed)
-			return;
+		if (reopen(f) < 0)
+			break;
 		if (f->max && k > f->max - f->size)
 			k = (size_t)(f->max - f->size);
-		w = write(f->fd, data, k);
+		w = write(f->fd, data + done, k);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w < 0) {
-			log_err("log %s: %s (logging stops)", f->path, strerror(errno));
-			f->failed = 1;
-			return;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			break;
 		}
 		f->size += (uint64_t)w;
-		data += w;
-		n -= (size_t)w;
+		done += (size_t)w;
 	}
+	return (ssize_t)done;
+}
+
+/* After an outage, the first write that succeeds is this note. */
+static int note_lost(struct logw_file *f)
+{
+	char note[160];
+	int k = snprintf(note, sizeof(note), "\r\n[umlmon: %llu bytes not logged: "
+			 "%s]\r\n", (unsigned long long)f->lost, strerror(f->err));
+
+	if (put_raw(f, note, (size_t)k) != k)
+		return -1;
+	log_info("log %s: written again; %llu bytes were lost (%s)", f->path,
+		 (unsigned long long)f->lost, strerror(f->err));
+	f->err = 0;
+	f->lost = 0;
+	return 0;
+}
+
+/* Each write tries the disk again: a full one resumes once there is room,
+ * with a note of what was lost first. */
+static void put(struct logw_file *f, const char *data, size_t n)
+{
+	ssize_t w;
+
+	if (f->err && note_lost(f) < 0) {
+		f->lost += n;
+		return;
+	}
+	w = put_raw(f, data, n);
+	if (w < (ssize_t)n)
+		outage(f, errno, n - (size_t)w);
 }
 
 static void *run(void *arg)

@@ -174,6 +174,19 @@ int main(int argc, char **argv)
 		daemon_null_stdio();
 	log_info("%s: monitor running (pid %d, control socket %s)", name,
 		 (int)getpid(), monitor_paths(m)->ctrl);
+	if (log_file_error()) {
+		/* a monitor that cannot log even its start is refused: said
+		 * here, to its starter, and not left running unheard. Later
+		 * a full disk only costs lines (umlmon(8), LOGS). */
+		char msg[600];
+
+		snprintf(msg, sizeof(msg), "%s: cannot write its log %s: %s (free "
+			 "space under the state directory, then start it again)",
+			 name, logpath, strerror(log_file_error()));
+		monitor_free(m);
+		unlink(pidpath);
+		daemon_ready(report_fd, msg);
+	}
 	daemon_ready(report_fd, NULL);
 	if (monitor_vm(m)->start == START_BOOT && monitor_start(m, NULL, NULL, &e) < 0)
 		log_err("%s", e.msg);

@@ -1,6 +1,8 @@
 /* Unit tests of console channels: the output ring (offsets, wrap, readers
  * that fall behind), the attach offset, input to a real pty, waiters. */
+#include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -439,6 +441,58 @@ static void many_waiters_leave(void **state)
 	loop_free(l);
 }
 
+/* A write that fails (here a file size limit: EFBIG; a full disk is
+ * ENOSPC) does not stop the log: what is lost is counted, and the first
+ * write that succeeds again is a note of it. */
+static void log_outage(void **state)
+{
+	char dir[] = "/tmp/umlmon-full-XXXXXX", path[128], buf[1000], want[200];
+	struct err e;
+	struct logw *lw = logw_new(&e);
+	struct logw_file *f;
+	struct rlimit old, lim;
+	FILE *in;
+	char *got;
+	int n;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/con0", dir);
+	f = logw_open(lw, path, 1 << 20, 1, &e);
+	assert_non_null(f);
+	memset(buf, 'x', sizeof(buf));
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = 2500;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	for (int i = 0; i < 5; i++)
+		logw_write(lw, f, buf, sizeof(buf), 0);
+	logw_sync(lw);
+	assert_int_equal(fsize(dir, "con0"), 2500);
+	/* still no room: the note cannot be written either */
+	logw_write(lw, f, "lost", 4, 0);
+	logw_sync(lw);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	logw_write(lw, f, "back", 4, 0);
+	logw_sync(lw);
+	n = snprintf(want, sizeof(want), "\r\n[umlmon: %d bytes not logged: %s]\r\nback",
+		     5000 - 2500 + 4, strerror(EFBIG));
+	assert_int_equal(fsize(dir, "con0"), 2500 + n);
+	got = xcalloc(1, 2500 + (size_t)n + 1);
+	in = fopen(path, "r");
+	assert_non_null(in);
+	assert_int_equal(fread(got, 1, 2500 + (size_t)n, in), 2500 + (size_t)n);
+	fclose(in);
+	assert_string_equal(got + 2500, want);
+	free(got);
+	logw_close(lw, f);
+	logw_free(lw);
+	signal(SIGXFSZ, SIG_DFL);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	assert_int_equal(system(path), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -447,6 +501,7 @@ int main(void)
 		cmocka_unit_test(pty_io),
 		cmocka_unit_test(input_cap),
 		cmocka_unit_test(log_rotation),
+		cmocka_unit_test(log_outage),
 		cmocka_unit_test(screen_state),
 		cmocka_unit_test(screen_deferred),
 		cmocka_unit_test(waiters_change_during_wake),
