@@ -6,7 +6,9 @@
 # once there is room again con1's log resumes with a line that says how
 # many bytes were lost, and the monitor's log says the same of its lines.
 # A VM larger than the host's memory (and its tmpfs) is refused with a
-# message that says so. (A pty or descriptor shortage: core_rpc_abuse.)
+# message that says so. A monitor out of descriptors refuses a boot with
+# a message that says why, and boots once it has them again (clients
+# beyond its descriptors: core_rpc_abuse).
 . "$(dirname "$0")/lib.sh"
 
 setup
@@ -75,6 +77,21 @@ grep -F >/dev/null "$said" "$L/monitor.log" ||
 	fail "the monitor's log says nothing of the outage: $(tail -n 5 "$L/monitor.log")"
 [ "$(grep -cF "$said" "$L/monitor.log")" -le 1 ] || fail "the outage is said more than once"
 log "monitor.log: $(grep -E 'messages not logged|counted, not logged|written again' "$L/monitor.log" | tr '\n' ' ')"
+watch vm1 -halt >/dev/null || fail "vm1 -halt"
+rm -f "$L"/con*
+
+# ---- out of descriptors at a boot (as with no free pty: the host's pty
+# limit is host-wide and not for a test to lower): refused, said, and the
+# monitor goes on; with descriptors again the VM boots ----
+mon=$(monitor_pid vm1)
+top=$(ls "/proc/$mon/fd" | sort -n | tail -n 1)
+read -r soft hard < <(prlimit --pid "$mon" --nofile --output SOFT,HARD --noheadings)
+prlimit --pid "$mon" --nofile="$((top + 3)):$hard" || fail "prlimit"
+expect_fail "^umlwatch: vm1: .*Too many open files" watch vm1 -start
+[ "$(info_field vm1 state)" = stopped ] || fail "vm1: state $(info_field vm1 state) after the refused start"
+[ -z "$(jail_mounts vm1)" ] || fail "mounts after the refused start: $(jail_mounts vm1)"
+prlimit --pid "$mon" --nofile="$soft:$hard" || fail "prlimit"
+boot vm1
 watch vm1 -halt >/dev/null || fail "vm1 -halt"
 
 # ---- larger than the host's memory: refused, and said ----
