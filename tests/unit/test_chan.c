@@ -442,8 +442,8 @@ static void many_waiters_leave(void **state)
 }
 
 /* A write that fails (here a file size limit: EFBIG; a full disk is
- * ENOSPC) does not stop the log: what is lost is counted, and the first
- * write that succeeds again is a note of it. */
+ * ENOSPC) does not stop the log: what is lost is counted, the first write
+ * that succeeds again is a note of it, and rotation goes on. */
 static void log_outage(void **state)
 {
 	char dir[] = "/tmp/umlmon-full-XXXXXX", path[128], buf[1000], want[200];
@@ -458,7 +458,7 @@ static void log_outage(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/con0", dir);
-	f = logw_open(lw, path, 1 << 20, 1, &e);
+	f = logw_open(lw, path, 3000, 1, &e);
 	assert_non_null(f);
 	memset(buf, 'x', sizeof(buf));
 	signal(SIGXFSZ, SIG_IGN);
@@ -486,6 +486,11 @@ static void log_outage(void **state)
 	fclose(in);
 	assert_string_equal(got + 2500, want);
 	free(got);
+	/* and rotation at the cap goes on */
+	logw_write(lw, f, buf, sizeof(buf), 0);
+	logw_sync(lw);
+	assert_int_equal(fsize(dir, "con0.1"), 3000);
+	assert_int_equal(fsize(dir, "con0"), 2500 + n + 1000 - 3000);
 	logw_close(lw, f);
 	logw_free(lw);
 	signal(SIGXFSZ, SIG_DFL);
