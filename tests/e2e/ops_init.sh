@@ -39,16 +39,20 @@ alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
 pid_of() { cat "$T/run/$1.pid" 2>/dev/null; }
 
 # ---- start ----
-out=$(init start 2>&1) || fail "init start: $out"
+rc=0
+out=$(init start 2>&1) || rc=$?
+# what it started is ended by the cleanup, also when the start failed
+for p in umldir vm1 vm2 vm3; do
+	[ -z "$(pid_of $p)" ] || PIDS_TO_KILL+=("$(pid_of $p)")
+done
+[ $rc = 0 ] || fail "init start: $out"
 log "start said: $out"
 dir_pid=$(pid_of umldir)
 alive "$dir_pid" || fail "umldir does not run after start"
-PIDS_TO_KILL+=("$dir_pid")
 [ "$(cat /proc/"$dir_pid"/comm)" = umldir ] || fail "pid $dir_pid is not umldir"
 for vm in vm1 vm2 vm3; do
 	p=$(pid_of $vm)
 	alive "$p" || fail "no monitor of $vm after start"
-	PIDS_TO_KILL+=("$p")
 done
 [ ! -e "$T/run/vm4.pid" ] || fail "vm4 (start = off) got a monitor"
 [ "$(pgrep -c -f "^$UMLMON -c $CONF vm" || true)" = 3 ] ||
