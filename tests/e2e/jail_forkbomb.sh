@@ -9,12 +9,7 @@
 
 setup "pids_max = 64"
 add_vm vm2 "memory = 64M" "ubd0 = /disks/root.dsk"
-mkimage vm1
-mkimage vm2
-start_monitor vm1
-start_monitor vm2
-boot vm1
-boot vm2
+vms_up vm1 vm2
 tm_new a
 tm_login a vm1
 tm_new b

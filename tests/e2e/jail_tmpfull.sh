@@ -10,12 +10,7 @@
 
 setup
 add_vm vm2 'memory = 64M' 'ubd0 = /disks/root.dsk' 'stop_timeout = 20'
-mkimage vm1
-mkimage vm2
-start_monitor vm1
-start_monitor vm2
-boot vm1
-boot vm2
+vms_up vm1 vm2
 J1=$(jail_of vm1)
 J2=$(jail_of vm2)
 

@@ -205,6 +205,15 @@ vm_uid() { # VM
 	echo "$u"
 }
 
+# Builds the default image of each VM, starts their monitors, then boots
+# them (each waits for its guest's ready notice).
+vms_up() { # VM...
+	local v
+	for v; do mkimage "$v"; done
+	for v; do start_monitor "$v"; done
+	for v; do boot "$v"; done
+}
+
 # Starts the monitor of a VM (it daemonizes once its socket is ready).
 # Runs a command in a network namespace as "ip netns exec" does, with the
 # host's cgroup hierarchies mounted again: ip netns exec mounts a fresh

@@ -24,12 +24,7 @@ ip -n "$H" link set uplink up
 ip -n "$L" addr add 10.9.0.5/24 dev lanif
 ip -n "$L" link set lanif up
 MON_NETNS=$H
-mkimage vm1
-mkimage vm2
-start_monitor vm1
-start_monitor vm2
-boot vm1
-boot vm2
+vms_up vm1 vm2
 
 # ---- the host side ----
 ip -n "$H" -o addr show dev um0p | grep >/dev/null 'inet 10.9.0.1 peer 10.9.0.2/32' ||
