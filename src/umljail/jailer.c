@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -416,6 +417,20 @@ static int kernel_fds(struct jailer *J)
 	return close_range((unsigned)n + 1, ~0u, 0);
 }
 
+/* UML puts the host's gap between its bss and the (randomized) heap start
+ * into guest memory and must hold that gap's memory map in guest RAM: up
+ * to 16 MiB here, which made small VMs fail at random. Without address
+ * randomization the heap follows the bss and the gap is empty. */
+static int kernel_no_randomize(struct jailer *J)
+{
+	(void)J;
+	int cur = personality(0xffffffff);
+
+	if (cur < 0)
+		return -1;
+	return personality((unsigned long)cur | ADDR_NO_RANDOMIZE) < 0 ? -1 : 0;
+}
+
 static int exec_kernel(struct jailer *J)
 {
 	J->what = J->m.argv[0];
@@ -427,6 +442,7 @@ static const struct step kernel_steps[] = {
 	{"kernel-setsid", kernel_session},
 	{"kernel-parent-death", parent_death},
 	{"kernel-fds", kernel_fds},
+	{"kernel-no-randomize", kernel_no_randomize},
 	{"exec-kernel", exec_kernel},
 };
 
