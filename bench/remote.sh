@@ -67,7 +67,7 @@ srv() { ip netns exec "$SRV" "$@"; }
 cli() { ip netns exec "$CLI" "$@"; }
 
 (umask 077 && printf '%s\n' "$PW" >"$T/echo.pw")
-bench_vm echo 'memory = 16M' 'kernel = /shared/kernels/bench-echo' 'ssl0 = null' \
+bench_vm echo 'memory = 32M' 'kernel = /shared/kernels/bench-echo' 'ssl0 = null' \
 	'tcp = yes' "password_file = $T/echo.pw"
 cp "$BD/bench/guestbench" "$T/shared/kernels/bench-echo"
 mkdir -p "$T/var/echo/jail/disks"
@@ -78,7 +78,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	-keyout "$T/tls.key" -out "$T/tls.crt" -days 2 -subj "/CN=$H" \
 	-addext "subjectAltName=IP:$H" 2>/dev/null
 chmod 600 "$T/tls.key"
-bench_vm echotls 'memory = 16M' 'kernel = /shared/kernels/bench-echo' 'ssl0 = null' \
+bench_vm echotls 'memory = 32M' 'kernel = /shared/kernels/bench-echo' 'ssl0 = null' \
 	'tcp = yes' "password_file = $T/echo.pw" "tls_cert = $T/tls.crt" \
 	"tls_key = $T/tls.key"
 iters=$(sed -n 's/^kdf_iterations *= *//p' "$UMLMON_CONFIG")

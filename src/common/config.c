@@ -467,8 +467,16 @@ static int key_memory(struct parse *p, const char *key, const char *val)
 		add_error(p, nerr_of(p), key, "'%s' %s", val, cause);
 		return 0;
 	}
-	if (m < (16ULL << 20) || m > (64ULL << 30)) {
-		add_error(p, nerr_of(p), key, "'%s' is out of range (16M to 64G)", val);
+	if (m < UMLMON_MIN_MEMORY) {
+		/* too little fails at random, by the host's heap placement */
+		add_error(p, nerr_of(p), key, "'%s' is below the minimum of %lluM "
+			  "(the kernel does not boot reliably with less)", val,
+			  (unsigned long long)(UMLMON_MIN_MEMORY >> 20));
+		return 0;
+	}
+	if (m > UMLMON_MAX_MEMORY) {
+		add_error(p, nerr_of(p), key, "'%s' is above the maximum of %lluG",
+			  val, (unsigned long long)(UMLMON_MAX_MEMORY >> 30));
 		return 0;
 	}
 	if (m & ((1ULL << 20) - 1)) {

@@ -12,6 +12,14 @@
 #define UMLMON_DEFAULT_RUNDIR "/run/umlmon"
 #define UMLMON_DEFAULT_KERNEL "/shared/kernels/linux"
 #define UMLMON_DEFAULT_MEMORY (128ULL << 20)
+/* The least memory a VM may have (umlmon(5) memory), measured
+ * (docs/PERFORMANCE.md, "The minimum memory"). With the host's address
+ * randomization the kernel added a random gap of up to 1 GiB to its
+ * memory and failed at random below 48M; the jail now runs it without
+ * (ADDR_NO_RANDOMIZE): 24M always logged in, 20M never; 32M leaves a
+ * margin. */
+#define UMLMON_MIN_MEMORY (32ULL << 20)
+#define UMLMON_MAX_MEMORY (64ULL << 30)
 /* what admission leaves to the host (umlmon(5) host_reserve) */
 #define UMLMON_DEFAULT_HOST_RESERVE (512ULL << 20)
 #define UMLMON_DEFAULT_STOP_TIMEOUT 30

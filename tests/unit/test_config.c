@@ -326,7 +326,12 @@ static void sizes(void **state)
 		{"memory = 64.5", "memory: '64.5' is not a whole number of MiB", 0, 0},
 		{"memory = 100.1M", "memory: '100.1M' is not a whole number of bytes", 0, 0},
 		{"memory = 64G", NULL, 64ULL << 30, 0},
-		{"memory = 64.5G", "memory: '64.5G' is out of range (16M to 64G)", 0, 0},
+		{"memory = 64.5G", "memory: '64.5G' is above the maximum of 64G", 0, 0},
+		/* the minimum (UMLMON_MIN_MEMORY): at it taken, below refused */
+		{"memory = 32M", NULL, 32ULL << 20, 0},
+		{"memory = 31", "memory: '31' is below the minimum of 32M (the kernel "
+		 "does not boot reliably with less)", 0, 0},
+		{"memory = 16M", "memory: '16M' is below the minimum of 32M", 0, 0},
 		{"memory = 99999999999999999999", "is too large", 0, 0},
 		{"log_max = 0.5M", NULL, 0, 512ULL << 10},
 		{"log_max = 1.1K", "log_max: '1.1K' is not a whole number of bytes", 0, 0},
