@@ -11,7 +11,8 @@
  * $host and the interfaces' addresses (umlmon.net=IF,ADDR[,PEER]) from
  * the kernel command line that the monitor builds. */
 #define IMAGE_SH_CMDLINE \
-	"for a in $(cat /proc/cmdline); do\n" \
+	"read -r cmdline </proc/cmdline\n" \
+	"for a in $cmdline; do\n" \
 	"\tcase \"$a\" in\n" \
 	"\tumlmon.name=?*) host=\"${a#umlmon.name=}\";;\n" \
 	"\tumlmon.net=*)\n" \

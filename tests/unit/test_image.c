@@ -93,8 +93,15 @@ static void build(void **state)
 	assert_non_null(strstr(out, "#!/bin/sh\necho \"" IMAGE_INIT_MARK "\"\n"));
 	/* the host name: the VM's (umlmon.name=), unless the image has its own */
 	assert_non_null(strstr(out, "\tumlmon.name=?*) host=\"${a#umlmon.name=}\";;\n"));
-	assert_non_null(strstr(out, "[ -s /etc/hostname ] && host=$(cat /etc/hostname)\n"
-			       "hostname \"$host\"\n"));
+	assert_non_null(strstr(out, "[ -s /etc/hostname ] && read -r host </etc/hostname\n"
+			       "echo \"$host\" >/proc/sys/kernel/hostname\n"));
+	/* no process for what a builtin does (each costs a UML guest) */
+	assert_null(strstr(out, "$(cat"));
+	assert_non_null(strstr(out, "mkdir -p /dev/pts\nmount -a -t proc,sysfs,devpts\n"));
+	free(out);
+	out = debugfs(img, "cat /etc/fstab");
+	assert_non_null(strstr(out, "sysfs /sys sysfs defaults 0 0\n"));
+	assert_non_null(strstr(out, "devpts /dev/pts devpts defaults 0 0\n"));
 	free(out);
 	out = debugfs(img, "cat /etc/hostname");
 	assert_string_equal(out, "testvm\n");
