@@ -183,6 +183,7 @@ void showconf_table(const struct config *cfg, const struct vm_conf *vm,
 	either_row(&s, "limit_memlock", limit_size(vm->limits.v[LIMIT_MEMLOCK],
 						   buf, sizeof(buf)));
 	either_row(&s, "seccomp", vm->seccomp ? "yes" : "no");
+	either_row(&s, "fastboot", vm->fastboot ? "yes" : "no");
 	/* its cgroup's, likewise */
 	either_row(&s, "memory_allowance",
 		   fmt_size(vm->cgroup.v[CG_MEM_ALLOWANCE], buf, sizeof(buf)));

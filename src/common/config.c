@@ -226,6 +226,7 @@ static struct vm_conf *new_vm(struct config *cfg, const char *name, int line)
 	remote_defaults(&vm->remote);
 	limits_defaults(&vm->limits);
 	vm->seccomp = -1; /* [GLOBAL]'s */
+	vm->fastboot = -1; /* likewise */
 	cgroup_defaults(&vm->cgroup);
 	vm->uid = (uid_t)-1;
 	vm->gid = (gid_t)-1;
@@ -783,6 +784,14 @@ static int key_seccomp(struct parse *p, const char *key, const char *val)
 			  p->in_global ? &p->cfg->global.seccomp : &p->vm->seccomp);
 }
 
+/* The kernel switches that cut what a UML guest does not need from its
+ * boot (cmdline.c): likewise [GLOBAL]'s for every VM, a VM's wins. */
+static int key_fastboot(struct parse *p, const char *key, const char *val)
+{
+	return set_choice(p, key, val, "value", yes_no, ARRAY_SIZE(yes_no),
+			  p->in_global ? &p->cfg->global.fastboot : &p->vm->fastboot);
+}
+
 /* The kernel's rlimits and its cgroup's limits: a [GLOBAL] one is the
  * default of every VM; the same key in a VM's section wins (see
  * inherit_limits). A count, or a size that may be "unlimited"; a
@@ -989,6 +998,7 @@ static const struct keydef {
 	{"limit_core", 1, 0, 0, NULL, key_limit},
 	{"limit_memlock", 1, 0, 0, NULL, key_limit},
 	{"seccomp", 1, 0, 0, NULL, key_seccomp},
+	{"fastboot", 1, 0, 0, NULL, key_fastboot},
 	{"host_reserve", 1, 0, 0, NULL, key_host_reserve},
 	{"memory_allowance", 1, 0, 0, NULL, key_limit},
 	{"cpu_weight", 1, 0, 0, NULL, key_limit},
@@ -1029,6 +1039,7 @@ static const struct keydef {
 	{"limit_core", 0, 0, 0, NULL, key_limit},
 	{"limit_memlock", 0, 0, 0, NULL, key_limit},
 	{"seccomp", 0, 0, 0, NULL, key_seccomp},
+	{"fastboot", 0, 0, 0, NULL, key_fastboot},
 	{"memory_allowance", 0, 0, 0, NULL, key_limit},
 	{"cpu_weight", 0, 0, 0, NULL, key_limit},
 	{"cpu_quota", 0, 0, 0, NULL, key_limit},
@@ -1494,6 +1505,7 @@ struct config *config_load(const char *path, struct err *e)
 	remote_defaults(&cfg->global.remote);
 	limits_defaults(&cfg->global.limits);
 	cfg->global.seccomp = 1;
+	cfg->global.fastboot = 1;
 	cfg->global.host_reserve = UMLMON_DEFAULT_HOST_RESERVE;
 	cgroup_defaults(&cfg->global.cgroup);
 	cfg->path = xstrdup(path);
@@ -1563,6 +1575,8 @@ struct config *config_load(const char *path, struct err *e)
 		inherit_limits(p, &cfg->vms[i]);
 		if (cfg->vms[i].seccomp < 0)
 			cfg->vms[i].seccomp = cfg->global.seccomp;
+		if (cfg->vms[i].fastboot < 0)
+			cfg->vms[i].fastboot = cfg->global.fastboot;
 	}
 	check_nics(p, cfg);
 	sort_errors(cfg, p->error_lines);

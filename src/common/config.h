@@ -179,6 +179,7 @@ struct vm_conf {
 	struct remote_conf remote; /* with [GLOBAL]'s defaults filled in */
 	struct limits_conf limits; /* likewise */
 	int seccomp;           /* the kernel's seccomp filter: 1 yes, 0 no */
+	int fastboot;          /* the boot cuts of cmdline.c: 1 yes, 0 no */
 	struct cgroup_conf cgroup; /* likewise */
 	int nerrors;           /* errors found in this section */
 	char *keys;            /* " key key " given in the section (umladmin config) */
@@ -196,6 +197,7 @@ struct global_conf {
 	struct remote_conf remote; /* the defaults of every VM */
 	struct limits_conf limits; /* likewise */
 	int seccomp;           /* likewise (default yes) */
+	int fastboot;          /* likewise (default yes) */
 	uint64_t host_reserve; /* bytes of RAM that no VM is admitted to */
 	struct cgroup_conf cgroup; /* likewise */
 	char *cgroup_parent;   /* the VMs' cgroups go in it (no '/') */

@@ -74,6 +74,7 @@ static void render(const struct vm_conf *vm, struct kvs *k)
 	}
 	put(k, "netdriver", xstrdup(vm->netdriver == NET_TUNTAP ? "tuntap" : "vector"));
 	put(k, "args", xstrdup(vm->args ? vm->args : ""));
+	put(k, "fastboot", xstrdup(vm->fastboot ? "yes" : "no"));
 	put(k, "stop_timeout", xasprintf("%d", vm->stop_timeout));
 	put(k, "log_max", size_text(vm->log_max));
 	put(k, "log_keep", xasprintf("%d", vm->log_keep));

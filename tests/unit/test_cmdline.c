@@ -50,6 +50,17 @@ static void build(void **state)
 	assert_int_equal(cl.fds[1].fd, 4);
 	cmdline_free(&cl);
 
+	/* the boot cuts, before the operator's args (a module parameter
+	 * given there wins) */
+	vm.fastboot = 1;
+	assert_int_equal(cmdline_build(&vm, NULL, &cl, &e), 0);
+	assert_non_null(strstr(cl.text, " ssl0=fd:4,fd:4 "
+			       "initcall_blacklist=raid6_select_algo "
+			       "initcall_blacklist=init_zswap pty.legacy_count=0 "
+			       "quiet init=/bin/sh -x"));
+	cmdline_free(&cl);
+	vm.fastboot = 0;
+
 	vm.args = "ubd3=/etc/shadow";
 	assert_int_equal(cmdline_build(&vm, NULL, &cl, &e), -1);
 	assert_non_null(strstr(e.msg, "'ubd3=/etc/shadow' is set by the monitor"));

@@ -504,27 +504,47 @@ static void limits(void **state)
 	config_free(cfg);
 }
 
-/* seccomp: yes unless said otherwise; [GLOBAL] for every VM, a VM's own
- * key wins (in either order); a bad value is refused naming the key. */
-static void seccomp(void **state)
+/* A yes/no key of [GLOBAL] and the VMs (the int at off in vm_conf): yes
+ * unless said otherwise; [GLOBAL] for every VM, a VM's own key wins (in
+ * either order); a bad value is refused naming the key. */
+static void yes_no_inherited(const char *key, size_t off)
 {
 	struct config *cfg;
+	char text[256];
 
-	(void)state;
+#define FIELD(vm) (*(const int *)((const char *)(vm) + off))
 	cfg = load_text("[a]\nvmuser = nobody\nubd0 = /disks/r.dsk\n");
 	assert_int_equal(cfg->nerrors, 0);
-	assert_int_equal(config_vm(cfg, "a")->seccomp, 1);
+	assert_int_equal(FIELD(config_vm(cfg, "a")), 1);
 	config_free(cfg);
-	cfg = load_text("[a]\nvmuser = nobody\nubd0 = /disks/r.dsk\nseccomp = yes\n"
-			"[GLOBAL]\nseccomp = no\n"
-			"[b]\nvmuser = nobody\nubd0 = /disks/r.dsk\n");
+	snprintf(text, sizeof(text), "[a]\nvmuser = nobody\nubd0 = /disks/r.dsk\n"
+		 "%s = yes\n[GLOBAL]\n%s = no\n"
+		 "[b]\nvmuser = nobody\nubd0 = /disks/r.dsk\n", key, key);
+	cfg = load_text(text);
 	assert_int_equal(cfg->nerrors, 0);
-	assert_int_equal(config_vm(cfg, "a")->seccomp, 1);
-	assert_int_equal(config_vm(cfg, "b")->seccomp, 0);
+	assert_int_equal(FIELD(config_vm(cfg, "a")), 1);
+	assert_int_equal(FIELD(config_vm(cfg, "b")), 0);
 	config_free(cfg);
-	cfg = load_text("[a]\nvmuser = nobody\nubd0 = /disks/r.dsk\nseccomp = maybe\n");
-	find_error(cfg, ":4: seccomp: unknown value 'maybe' (expected yes, no,");
+	snprintf(text, sizeof(text), "[a]\nvmuser = nobody\nubd0 = /disks/r.dsk\n"
+		 "%s = maybe\n", key);
+	cfg = load_text(text);
+	snprintf(text, sizeof(text), ":4: %s: unknown value 'maybe' (expected yes, "
+		 "no,", key);
+	find_error(cfg, text);
 	config_free(cfg);
+#undef FIELD
+}
+
+static void seccomp(void **state)
+{
+	(void)state;
+	yes_no_inherited("seccomp", offsetof(struct vm_conf, seccomp));
+}
+
+static void fastboot(void **state)
+{
+	(void)state;
+	yes_no_inherited("fastboot", offsetof(struct vm_conf, fastboot));
 }
 
 /* [GLOBAL] host_reserve: a size, 512M unless given. */
@@ -628,6 +648,7 @@ int main(void)
 		cmocka_unit_test(remote),
 		cmocka_unit_test(limits),
 		cmocka_unit_test(seccomp),
+		cmocka_unit_test(fastboot),
 		cmocka_unit_test(host_reserve),
 		cmocka_unit_test(vm_users),
 		cmocka_unit_test(cgroup_keys),
