@@ -3,8 +3,9 @@
 
 Variants (each given once or more):
   --bare NAME IMAGE 'ARGS'   /usr/bin/linux by hand: IMAGE as ubd0, con0,
-                             con1 and ssl0 on ptys of its own (as the
-                             monitor gives them), ARGS added; timed from
+                             con1 and ssl0 on ptys of its own and no
+                             address randomization (as the monitor gives
+                             them, umlmon(8)), ARGS added; timed from
                              the spawn to "login:" on con1; stopped with
                              mconsole cad (a clean power-off, so that no
                              boot replays a journal)
@@ -13,7 +14,7 @@ Variants (each given once or more):
 The variants take turns, so that the host's load falls on all of them
 alike. Prints a table (median, p90, min, ratios to the first variant) and
 writes every time to --json."""
-import argparse, json, os, pty, select, shutil, signal, statistics
+import argparse, ctypes, json, os, pty, select, shutil, statistics
 import subprocess, sys, tempfile, time
 
 UMLWATCH = os.environ.get("UMLWATCH", "umlwatch")
@@ -31,6 +32,9 @@ def bare_boot(image, args, udir):
 
     def child():
         os.setsid()
+        # ADDR_NO_RANDOMIZE, as umljail's kernel-no-randomize step
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.personality(libc.personality(0xffffffff) | 0x0040000)
         os.dup2(slaves[1], 3)
         os.dup2(slaves[2], 4)
 

@@ -1,11 +1,11 @@
 #!/bin/bash
 # Time from start to the login prompt on con1 of the default image: the
 # bare kernel run by hand (/usr/bin/linux on a copy of the image, con0,
-# con1 and ssl0 on ptys, no umlmon), the same with the monitor's boot
-# switches, and "umlwatch VM -start" with them (fastboot = yes, the
-# default) and without (fastboot = no). The four take turns (boottime.py),
-# so that the host's load falls on all alike. Needs root, uml_mconsole
-# (uml-utilities), python3, a build in ../build.
+# con1 and ssl0 on ptys, no address randomization, no umlmon), the same
+# with the monitor's boot switches, and "umlwatch VM -start" with them
+# (fastboot = yes, the default) and without (fastboot = no). The four take
+# turns (boottime.py), so that the host's load falls on all alike. Needs
+# root, uml_mconsole (uml-utilities), python3, a build in ../build.
 # Usage: bench/boottime.sh [RUNS]   (MEM=64M by default; JSON=FILE keeps
 # every time)
 set -euo pipefail
