@@ -5,8 +5,8 @@
 # reason; login but no answer within 60 s), the exec-shield gap the kernel
 # added to its memory (the host's randomized heap start), the time to the
 # login prompt and the load. Memory below today's minimum is refused by
-# the configuration: measure it with a build from before the check
-# (UMLMON_BUILD=...; docs/PERFORMANCE.md has the commit).
+# the configuration: measure it with a build whose UMLMON_MIN_MEMORY
+# (src/common/config.h) is lowered, as UMLMON_BUILD=DIR.
 # Needs root and a build. Usage: bench/minmem.sh RUNS MEMORY...
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
