@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/procstat.h"
 
 #define UML_SWITCH "/usr/bin/uml_switch"
 
@@ -153,18 +154,11 @@ out:
 /* Running, not a zombie waiting for its parent (another monitor). */
 static int alive(pid_t pid)
 {
-	char path[64], *st, *paren;
-	int z = 0;
+	struct proc_stat ps;
 
 	if (kill(pid, 0) < 0)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	st = read_file(path, 4096, NULL);
-	paren = st ? strrchr(st, ')') : NULL;
-	if (paren && paren[1] == ' ' && paren[2] == 'Z')
-		z = 1;
-	free(st);
-	return !z;
+	return proc_stat(pid, &ps) < 0 || ps.state != 'Z';
 }
 
 static void stop_switch(const char *dir, const char *name)

@@ -8,6 +8,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "common/procstat.h"
 
 struct registry {
 	struct dir_vm **v;   /* by name */
@@ -29,39 +30,12 @@ void registry_free(struct registry *r)
 	free(r);
 }
 
-/* The state letter and start time (clock ticks after boot) of a process,
- * from /proc/PID/stat; -1 if there is no such process. */
-static int proc_stat(pid_t pid, char *state, uint64_t *start)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long t;
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* the command name in parentheses may hold anything: after its end */
-	p = strrchr(buf, ')');
-	/* state is field 3, starttime field 22 */
-	if (!p || sscanf(p + 1, " %c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
-			 "%*s %*s %*s %*s %*s %*s %*s %llu", state, &t) != 2)
-		return -1;
-	*start = t;
-	return 0;
-}
-
 static int alive(const struct dir_vm *d)
 {
-	uint64_t t;
-	char st;
+	struct proc_stat ps;
 
-	return proc_stat(d->pid, &st, &t) == 0 && st != 'Z' && st != 'X' &&
-	       t == d->start_time;
+	return proc_stat(d->pid, &ps) == 0 && ps.state != 'Z' && ps.state != 'X' &&
+	       ps.start == d->start_time;
 }
 
 static void drop_at(struct registry *r, int i, const char *why)
@@ -153,13 +127,12 @@ int registry_register(struct registry *r, const ud_register_args *a,
 		      const void *conn, pid_t caller_pid, struct err *e)
 {
 	struct dir_vm *d;
-	uint64_t start;
+	struct proc_stat ps;
 	int found, i;
-	char st;
 
 	if (!args_ok(a, caller_pid, e))
 		return -1;
-	if (proc_stat(a->pid, &st, &start) < 0 || st == 'Z' || st == 'X') {
+	if (proc_stat(a->pid, &ps) < 0 || ps.state == 'Z' || ps.state == 'X') {
 		err_code(e, ERR_INVAL, "%s: no process %d", a->vm, (int)a->pid);
 		return -1;
 	}
@@ -195,7 +168,7 @@ int registry_register(struct registry *r, const ud_register_args *a,
 	d->tls = a->tls ? 1 : 0;
 	d->pid = a->pid;
 	d->conn = conn;
-	d->start_time = start;
+	d->start_time = ps.start;
 	if (d->port)
 		log_info("%s: registered (monitor pid %d, %s, port %u on %s%s)",
 			 d->vm, (int)d->pid, d->state, d->port,
