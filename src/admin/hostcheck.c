@@ -730,7 +730,7 @@ static void check_vm(struct hc *c, const struct vm_conf *vm)
 	c->check = "state";
 	if (s.orphan) {
 		row(c, HC_FAIL, "pid %d of an earlier run still lives in its jail and "
-		    "has no monitor; a monitor refuses to start until it ends",
+		    "has no monitor; starting its monitor re-attaches to it",
 		    (int)s.orphan);
 		return;
 	}

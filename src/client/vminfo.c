@@ -107,6 +107,9 @@ void vminfo_fields(const um_info *r, struct vminfo *v)
 		    vminfo_time(r->started, buf, sizeof(buf)), t / 3600, t / 60 % 60,
 		    t % 60);
 	}
+	if (r->reattached)
+		add(v, "re-attached", "%s (%s)", vminfo_time(r->reattached, buf,
+		    sizeof(buf)), r->reattach_how);
 	if (*r->pending)
 		add(v, "pending", "at the next boot: %s", r->pending);
 	add(v, "vmuser", "%s", r->vmuser);

@@ -66,6 +66,7 @@ int vm_paths_init(struct vm_paths *p, const char *vardir, const char *shared,
 	p->shared_mnt = xasprintf("%s/shared", p->root);
 	p->mconsole = xasprintf("%s%s/%s/mconsole", p->root, JAIL_UML_DIR, vm);
 	p->notify = xasprintf("%s%s", p->root, JAIL_NOTIFY_SOCKET);
+	p->runstate = xasprintf("%s/run-state", p->vmdir);
 	p->pidfile = rundir ? vm_pid_path(rundir, vm) : NULL;
 	p->shared = xstrdup(shared);
 	p->shared_disks = shared_disks_path(shared);
@@ -90,7 +91,8 @@ void vm_paths_free(struct vm_paths *p)
 {
 	char **v[] = {&p->vmdir, &p->ctrl, &p->logdir, &p->monitor_log, &p->root,
 		      &p->disks, &p->tmp, &p->shared_mnt, &p->mconsole, &p->notify,
-		      &p->pidfile, &p->shared, &p->shared_disks, &p->locks};
+		      &p->runstate, &p->pidfile, &p->shared, &p->shared_disks,
+		      &p->locks};
 
 	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
 		free(*v[i]);

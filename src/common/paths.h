@@ -5,12 +5,14 @@
  *   VARDIR/VM/ctrl         the control socket
  *   VARDIR/VM/log/         console logs and monitor.log
  *   VARDIR/VM/jail/        the VM's root: disks/, tmp/, shared/
+ *   VARDIR/VM/run-state    what a new monitor needs of the running boot
  *   RUNDIR/VM.pid          the monitor's pid file
  *   SHARED/disks/, SHARED/locks/
  *   VARDIR/umldir/         umldir's: its socket "sock" and umldir.log
  *   RUNDIR/umldir.pid      its pid file
  * Inside the jail the kernel has uml_dir=/tmp (its mconsole socket is
- * /tmp/VM/mconsole) and sends notifications to /tmp/umlmon.notify. */
+ * /tmp/VM/mconsole) and sends notifications to /tmp/umlmon.notify; the
+ * watcher hands the pty masters over on /tmp/umlmon.handover. */
 #ifndef UMLMON_PATHS_H
 #define UMLMON_PATHS_H
 
@@ -19,6 +21,7 @@
 /* Inside the jail. */
 #define JAIL_UML_DIR "/tmp"
 #define JAIL_NOTIFY_SOCKET "/tmp/umlmon.notify"
+#define JAIL_HANDOVER_SOCKET "/tmp/umlmon.handover"
 
 struct vm_paths {
 	char *vmdir;
@@ -31,6 +34,7 @@ struct vm_paths {
 	char *shared_mnt;    /* root/shared */
 	char *mconsole;      /* the kernel's mconsole socket, seen from the host */
 	char *notify;        /* the monitor's notification socket, likewise */
+	char *runstate;      /* VARDIR/VM/run-state (root's, 0600) */
 	char *pidfile;       /* NULL without a rundir */
 	char *shared;        /* [GLOBAL] shared */
 	char *shared_disks;

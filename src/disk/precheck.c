@@ -411,3 +411,63 @@ int precheck_boot(struct jail *j, const struct config *cfg,
 	disk_ctx_free(&c);
 	return rc;
 }
+
+/* One image of a running boot locked again; one that is not there (a
+ * COW the kernel has not made) is skipped. */
+static int relock_one(const struct walk *w, const char *path, int excl,
+		      struct err *e)
+{
+	int symlinked, fd = open_in_jail(w, path, &symlinked, e), r;
+	char name[4200];
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	snprintf(name, sizeof(name), "%s: %s", path, "in use by the running boot");
+	r = disklock_take(w->c->locks, fd, name, excl, e);
+	close(fd);
+	return r;
+}
+
+int precheck_relock(struct jail *j, const struct config *cfg,
+		    const struct vm_conf *vm, struct disklocks *locks,
+		    struct err *e)
+{
+	struct walk w = {.j = j, .root = -1};
+	struct disk_ctx c;
+	int rc = 0;
+
+	if (disk_ctx_init(&c, cfg, vm->name, e) < 0)
+		return -1;
+	c.locks = locks;
+	w.c = &c;
+	w.root = open(j->p.root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (w.root < 0) {
+		err_sys(e, "%s", j->p.root);
+		rc = -1;
+	}
+	for (int i = 0; rc == 0 && i < vm->ndisks; i++) {
+		const struct disk_conf *d = &vm->disks[i];
+		const char *backing = d->backing;
+		struct cow_header h;
+		struct disk_ref ref;
+		int fd;
+
+		rc = relock_one(&w, d->path, !strchr(d->flags, 'r'), e);
+		if (rc == 0 && !backing && disk_resolve(&c, d->path, &ref, e) == 0) {
+			fd = ref.kind == DISK_COW ? disk_open(&ref, O_RDONLY, e) : -1;
+			if (fd >= 0 && cow_read_header(fd, d->path, &h, e) == 0)
+				backing = h.backing;
+			if (fd >= 0)
+				close(fd);
+			disk_ref_close(&ref);
+		}
+		if (rc == 0 && backing)
+			rc = relock_one(&w, backing, 0, e);
+		if (rc < 0)
+			err_prefix(e, "ubd%d", d->index);
+	}
+	if (w.root >= 0)
+		close(w.root);
+	disk_ctx_free(&c);
+	return rc;
+}

@@ -26,6 +26,13 @@
 #include "disk/disklock.h"
 #include "host/jail.h"
 
+/* The locks of a boot whose kernel still runs, taken again by a new
+ * monitor (its predecessor's died with it): no check, the images only
+ * found as the kernel found them and locked, shared or exclusive as at
+ * the boot. -1 with e naming the disk and the cause. */
+int precheck_relock(struct jail *j, const struct config *cfg,
+		    const struct vm_conf *vm, struct disklocks *locks,
+		    struct err *e);
 /* Before a boot of vm in its jail j (mounted: the shared dir is seen
  * there). The images stay locked in locks (disklock.h) for the caller
  * to release when the boot ends. */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/procstat.h"
 #include "host/jailmsg.h"
 #include "host/safeopen.h"
 
@@ -457,9 +458,20 @@ int jail_unmount(struct jail *j)
 	return r;
 }
 
+/* Is pid's root the jail (root: its stat)? */
+static int in_jail(const struct stat *root, pid_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/root", (int)pid);
+	return stat(path, &st) == 0 && st.st_dev == root->st_dev &&
+	       st.st_ino == root->st_ino;
+}
+
 pid_t jail_find_process(const struct jail *j)
 {
-	struct stat root, st;
+	struct stat root;
 	struct dirent *de;
 	pid_t found = 0;
 	DIR *d;
@@ -467,17 +479,25 @@ pid_t jail_find_process(const struct jail *j)
 	if (stat(j->p.root, &root) < 0 || !(d = opendir("/proc")))
 		return 0;
 	while (!found && (de = readdir(d))) {
-		char path[300];
-
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s/root", de->d_name);
-		if (stat(path, &st) == 0 && st.st_dev == root.st_dev &&
-		    st.st_ino == root.st_ino)
+		if (in_jail(&root, (pid_t)atoi(de->d_name)))
 			found = (pid_t)atoi(de->d_name);
 	}
 	closedir(d);
 	return found;
+}
+
+pid_t jail_top_process(const struct jail *j, pid_t pid)
+{
+	struct stat root;
+	pid_t pp;
+
+	if (stat(j->p.root, &root) < 0 || !in_jail(&root, pid))
+		return 0;
+	while ((pp = proc_parent(pid)) > 1 && in_jail(&root, pp))
+		pid = pp;
+	return pid;
 }
 
 int jail_open(const struct jail *j, const char *path, int flags, struct err *e)
@@ -568,6 +588,9 @@ static int message_fd(const struct jail *j, const struct jail_exec *x,
 		m.ncgroups++;
 	m.own_net = x->own_net;
 	m.nfds = x->nfds;
+	m.nkeep = x->nkeep;
+	m.keep = (char **)(x->keep_names ? x->keep_names : none);
+	m.handover = (char *)(x->handover ? x->handover : "");
 	m.argv = (char **)x->argv;
 	while (m.argv[m.argc])
 		m.argc++;
@@ -597,7 +620,7 @@ pid_t jail_spawn(const struct jail *j, const struct jail_exec *x, struct err *e)
 	/* each source moved above every target first, so that placing one
 	 * never overwrites another that is still to be placed */
 	int want[JAIL_FD_KERNEL + JAILMSG_MAX_FDS], high[ARRAY_SIZE(want)];
-	int n = JAIL_FD_KERNEL + x->nfds, nhigh = 0, r = -1;
+	int n = JAIL_FD_KERNEL + x->nfds + x->nkeep, nhigh = 0, r = -1;
 	char *const argv[] = {"umljail", NULL};
 	char path[PATH_MAX];
 	posix_spawn_file_actions_t fa;
@@ -605,9 +628,10 @@ pid_t jail_spawn(const struct jail *j, const struct jail_exec *x, struct err *e)
 	sigset_t all;
 	pid_t pid = -1;
 
-	if (x->nfds > JAILMSG_MAX_FDS) {
+	if (x->nfds < 0 || x->nkeep < 0 || x->nfds + x->nkeep > JAILMSG_MAX_FDS) {
 		err_code(e, ERR_INVAL, "jail helper: %d descriptors for the kernel "
-			 "(at most %d)", x->nfds, JAILMSG_MAX_FDS);
+			 "and %d masters (at most %d in all)", x->nfds, x->nkeep,
+			 JAILMSG_MAX_FDS);
 		return -1;
 	}
 	if (x->helper)
@@ -621,6 +645,8 @@ pid_t jail_spawn(const struct jail *j, const struct jail_exec *x, struct err *e)
 	want[JAIL_FD_NULL] = open("/dev/null", O_RDWR | O_CLOEXEC);
 	for (int i = 0; i < x->nfds; i++)
 		want[JAIL_FD_KERNEL + i] = x->src[i];
+	for (int i = 0; i < x->nkeep; i++)
+		want[JAIL_FD_KERNEL + x->nfds + i] = x->keep[i];
 	posix_spawn_file_actions_init(&fa);
 	posix_spawnattr_init(&at);
 	for (nhigh = 0; nhigh < n; nhigh++) {

@@ -61,6 +61,10 @@ int jail_is_mountpoint(const char *path);
 /* A process whose root is this jail (a kernel or watcher left by a monitor
  * that died), or 0. */
 pid_t jail_find_process(const struct jail *j);
+/* Going up from pid, a process of the jail, the last one whose parent
+ * is not in the jail: the watcher, or, if the watcher is gone, the
+ * kernel (reparented); 0 if pid is not in the jail. */
+pid_t jail_top_process(const struct jail *j, pid_t pid);
 
 /* Opens path as seen from inside the jail: symlinks and ".." cannot lead
  * out of it (openat2 RESOLVE_IN_ROOT). flags as for open(2). */
@@ -78,6 +82,13 @@ struct jail_exec {
 	char *const *envp;
 	int nfds;              /* the kernel gets src[i] as fd i */
 	const int *src;
+	int nkeep;             /* the watcher holds keep[i], a channel's pty
+				* master named keep_names[i], while the
+				* kernel lives */
+	const int *keep;
+	char *const *keep_names;
+	const char *handover;  /* the watcher's hand-over socket inside the
+				* jail (JAIL_HANDOVER_SOCKET), or NULL */
 	int status_fd;         /* write end of the pipe to the monitor */
 	sigset_t sigmask;      /* to restore in the child */
 	/* for tests only; NULL in the monitor: another helper program, and
@@ -101,6 +112,8 @@ struct jail_exec {
  *   "kernel PID"   the kernel was executed (host pid)
  *   "error TEXT"   the start failed; TEXT is "STEP: [OBJECT: ]cause"
  *   "exit STATUS"  the kernel ended (wait status, decimal)
+ * It holds the masters of x->keep for the kernel's life, and hands them
+ * over on x->handover to a monitor that connects (handover.h).
  * Returns the watcher's pid, or -1 if the helper could not be executed. */
 pid_t jail_spawn(const struct jail *j, const struct jail_exec *x, struct err *e);
 

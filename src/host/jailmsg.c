@@ -27,6 +27,25 @@ static void put_str(struct strbuf *sb, const char *s)
 	sb_append(sb, s ? s : "", n);
 }
 
+/* A kept master's name is a word: the hand-over message lists them
+ * separated by spaces. */
+static int check_names(const struct jail_msg *m, struct err *e)
+{
+	for (int i = 0; i < m->nkeep; i++) {
+		const char *n = m->keep[i];
+		size_t len = strlen(n);
+		int ok = len > 0 && len <= JAILMSG_NAME_MAX;
+
+		for (size_t k = 0; ok && k < len; k++)
+			ok = (n[k] >= 'a' && n[k] <= 'z') || (n[k] >= '0' && n[k] <= '9');
+		if (!ok) {
+			err_code(e, ERR_INVAL, "kept master '%s': not a channel name", n);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* The same bounds on both sides: the monitor never sends what the helper
  * would refuse. */
 static int check(const struct jail_msg *m, struct err *e)
@@ -52,13 +71,21 @@ static int check(const struct jail_msg *m, struct err *e)
 	else if (m->ncgroups < 0 || m->ncgroups > JAILMSG_MAX_CGROUPS)
 		err_code(e, ERR_INVAL, "%d cgroups to join (at most %d)", m->ncgroups,
 			 JAILMSG_MAX_CGROUPS);
+	else if (m->nkeep < 0 || m->nkeep > JAILMSG_MAX_KEEP ||
+		 m->nfds + m->nkeep > JAILMSG_MAX_FDS)
+		err_code(e, ERR_INVAL, "%d masters to keep (at most %d, and %d "
+			 "descriptors in all)", m->nkeep, JAILMSG_MAX_KEEP,
+			 JAILMSG_MAX_FDS);
+	else if (m->handover && m->handover[0] && m->handover[0] != '/')
+		err_code(e, ERR_INVAL, "hand-over socket '%s': not an absolute path",
+			 m->handover);
 	else if (m->envc < 0 || m->envc > JAILMSG_MAX_ARGS)
 		err_code(e, ERR_INVAL, "%d environment variables (at most %d)",
 			 m->envc, JAILMSG_MAX_ARGS);
 	else
 		for (int i = 0;; i++) {
 			if (i == m->ncgroups)
-				return 0;
+				return check_names(m, e);
 			if (m->cgroups[i][0] != '/') {
 				err_code(e, ERR_INVAL, "cgroup file '%s': not an "
 					 "absolute path", m->cgroups[i]);
@@ -89,6 +116,10 @@ int jailmsg_encode(const struct jail_msg *m, char **buf, size_t *len,
 		put_str(&sb, m->cgroups[i]);
 	put_u32(&sb, (uint32_t)m->own_net);
 	put_u32(&sb, (uint32_t)m->nfds);
+	put_u32(&sb, (uint32_t)m->nkeep);
+	for (int i = 0; i < m->nkeep; i++)
+		put_str(&sb, m->keep[i]);
+	put_str(&sb, m->handover);
 	put_u32(&sb, (uint32_t)m->argc);
 	for (int i = 0; i < m->argc; i++)
 		put_str(&sb, m->argv[i]);
@@ -207,6 +238,8 @@ int jailmsg_decode(const char *buf, size_t len, struct jail_msg *m,
 		     &m->cgroups) < 0 ||
 	    get_u32(&r, "network namespace", &own_net) < 0 ||
 	    get_u32(&r, "descriptors", &nfds) < 0 ||
+	    get_list(&r, "kept masters", JAILMSG_MAX_KEEP, &m->nkeep, &m->keep) < 0 ||
+	    get_str(&r, "hand-over socket", &m->handover) < 0 ||
 	    get_list(&r, "arguments", JAILMSG_MAX_ARGS, &m->argc, &m->argv) < 0 ||
 	    get_list(&r, "environment variables", JAILMSG_MAX_ARGS, &m->envc,
 		     &m->envp) < 0 ||
@@ -249,6 +282,8 @@ void jailmsg_free(struct jail_msg *m)
 	free(m->root);
 	free(m->hostname);
 	free_list(m->cgroups);
+	free_list(m->keep);
+	free(m->handover);
 	free_list(m->argv);
 	free_list(m->envp);
 	free(m->fail);

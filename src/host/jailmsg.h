@@ -1,8 +1,9 @@
 /* jailmsg.h -- what the monitor tells the jail helper (umljail): the jail,
  * the vmuser, the host name, the kernel's rlimits, whether to put the
  * seccomp filter on it, the cgroup.procs files to join, whether it gets a
- * network namespace of its own, the kernel's argv and environment and how
- * many descriptors it gets. The monitor writes it into a sealed memfd that
+ * network namespace of its own, the kernel's argv and environment, how
+ * many descriptors it gets, the channels whose pty masters the watcher
+ * keeps and the socket it hands them over on. The monitor writes it into a sealed memfd that
  * the helper reads as its fd 0; the rest of the helper's descriptors have
  * a fixed layout (JAIL_FD_*).
  *
@@ -20,17 +21,20 @@
 #include "common/config.h"
 #include "common/util.h"
 
-#define JAILMSG_MAGIC "umljail 3\n"
+#define JAILMSG_MAGIC "umljail 4\n"
 /* the helper's descriptors at its exec */
 #define JAIL_FD_MSG 0      /* this message */
 #define JAIL_FD_STATUS 1   /* the status pipe to the monitor */
 #define JAIL_FD_NULL 2     /* /dev/null */
-#define JAIL_FD_KERNEL 3   /* the kernel's fd i is the helper's 3 + i */
+#define JAIL_FD_KERNEL 3   /* the kernel's fd i is the helper's 3 + i; the
+			    * masters the watcher keeps follow them */
 /* bounds the helper holds a message to */
 #define JAILMSG_MAX (1u << 20)
 #define JAILMSG_MAX_FDS 128
 #define JAILMSG_MAX_ARGS 1024
 #define JAILMSG_MAX_CGROUPS 8
+#define JAILMSG_MAX_KEEP 32     /* pty masters the watcher keeps */
+#define JAILMSG_NAME_MAX 15     /* a kept master's channel name */
 
 struct jail_msg {
 	char *root;         /* the jail's root on the host */
@@ -45,6 +49,14 @@ struct jail_msg {
 	int own_net;        /* 1: a network namespace of its own (the VM has
 			     * no interface), 0: the monitor's */
 	int nfds;           /* the kernel's descriptors, at least 3 */
+	int nkeep;          /* pty masters the watcher holds for the kernel's
+			     * life (the helper's fds 3 + nfds + i), so that
+			     * the kernel's consoles outlive the monitor */
+	char **keep;        /* NULL-terminated: their channel names (a word
+			     * of at most JAILMSG_NAME_MAX letters and digits) */
+	char *handover;     /* "": none; else the Unix socket, inside the
+			     * jail, on which the watcher hands the kernel's
+			     * pid and the masters to a new monitor */
 	int argc;           /* at least 1: argv[0] is the kernel in the jail */
 	char **argv;        /* NULL-terminated */
 	int envc;

@@ -177,6 +177,30 @@ void vmnet_down(struct vmnet *v, const struct vm_conf *vm)
 	memset(v, 0, sizeof(*v));
 }
 
+void vmnet_adopt(struct vmnet *v, const struct config *cfg,
+		 const struct vm_conf *vm)
+{
+	memset(v, 0, sizeof(*v));
+	for (int k = 0; k < vm->nnics; k++) {
+		const struct nic_conf *n = &vm->nics[k];
+		struct err e;
+
+		if (n->kind == NIC_SWITCHED) {
+			v->sw[k] = vswitch_join(cfg->global.shared, n->sw, &e);
+			if (!v->sw[k])
+				log_warn("%s: eth%d: %s", vm->name, n->index, e.msg);
+			continue;
+		}
+		if (!hostnet_link_exists(n->proxy_if) || !stale_tap(n->proxy_if, vm->uid)) {
+			log_warn("%s: eth%d: the tap %s of the running boot is not "
+				 "there", vm->name, n->index, n->proxy_if);
+			continue;
+		}
+		v->tap[k] = 1;
+		v->proxy_arp[k] = n->kind == NIC_HOST_TO_HOST && n->host_if[0];
+	}
+}
+
 void vmnet_reap(const struct vm_conf *vm)
 {
 	for (int k = 0; k < vm->nnics; k++) {

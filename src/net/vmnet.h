@@ -25,6 +25,13 @@ int vmnet_up(struct vmnet *v, const struct config *cfg, const struct vm_conf *vm
  * which is per network namespace, so uml_switch's frames never reach a
  * kernel in another one. Only a VM without interfaces gets its own. */
 int vmnet_needs_host_netns(const struct vm_conf *vm);
+/* Takes over what vmnet_up made for a boot whose kernel still runs (its
+ * monitor died or re-executed itself): the taps of vm that exist as tun
+ * devices of the vmuser, their proxy ARP entries, its switches joined
+ * again. vmnet_down removes them when the kernel ends. Logs what it
+ * does not find. */
+void vmnet_adopt(struct vmnet *v, const struct config *cfg,
+		 const struct vm_conf *vm);
 /* Removes what vmnet_up made (idempotent). */
 void vmnet_down(struct vmnet *v, const struct vm_conf *vm);
 /* Removes what a boot of vm left when its monitor died (the caller made

@@ -4,7 +4,11 @@
  * descriptors (jailmsg.h) and a message on fd 0; each step that fails is
  * reported on the status pipe as "error STEP: cause", and the kernel is
  * never started. Then it watches: "kernel PID" once the kernel was
- * executed, "exit STATUS" when it ends.
+ * executed, "exit STATUS" when it ends. It keeps a copy of each console's
+ * pty master for the kernel's life (it never reads them), so that the
+ * consoles outlive a monitor that dies or re-executes itself, and hands
+ * them over, with the kernel's pid, to the next monitor that connects to
+ * its hand-over socket; that connection then carries the status lines.
  *
  * It is a program of its own, not a fork of the monitor: the monitor has
  * threads (the log writer, disk jobs), and a child of a threaded process
@@ -22,6 +26,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -32,7 +37,10 @@
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,6 +52,7 @@ struct jailer {
 	const char *what;      /* the object of the step that failed, or NULL */
 	char buf[128];         /* room for what */
 	int check[2];          /* the kernel's exec check: EOF once it ran */
+	int listen_fd;         /* the hand-over socket, or -1 */
 	pid_t kernel;
 };
 
@@ -135,16 +144,21 @@ static int join_cgroup(struct jailer *J)
 	return 0;
 }
 
-/* The kernel's descriptors are there; everything else is closed, the
- * message's fd becomes /dev/null (0, 1 and 2 stay taken). */
+/* The kernel's descriptors and the masters to keep are there;
+ * everything else is closed, the message's fd becomes /dev/null (0, 1 and
+ * 2 stay taken). */
 static int close_fds(struct jailer *J)
 {
-	int top = JAIL_FD_KERNEL + J->m.nfds;
+	int top = JAIL_FD_KERNEL + J->m.nfds + J->m.nkeep;
 
 	for (int fd = JAIL_FD_KERNEL; fd < top; fd++)
 		if (fcntl(fd, F_GETFD) < 0) {
-			snprintf(J->buf, sizeof(J->buf), "the kernel's descriptor %d",
-				 fd - JAIL_FD_KERNEL);
+			if (fd < JAIL_FD_KERNEL + J->m.nfds)
+				snprintf(J->buf, sizeof(J->buf), "the kernel's "
+					 "descriptor %d", fd - JAIL_FD_KERNEL);
+			else
+				snprintf(J->buf, sizeof(J->buf), "the master of %s",
+					 J->m.keep[fd - JAIL_FD_KERNEL - J->m.nfds]);
 			J->what = J->buf;
 			return -1;
 		}
@@ -340,6 +354,40 @@ static int verify(struct jailer *J)
 	return 0;
 }
 
+/* The socket a new monitor fetches the kernel's pid and the masters
+ * from (see watch()); made as the vmuser in the jail's tmp, mode 0600,
+ * so that it is reached from the host beneath the jail. */
+static int handover_socket(struct jailer *J)
+{
+	struct sockaddr_un sa;
+	int fd, saved;
+
+	J->listen_fd = -1;
+	if (!J->m.handover[0])
+		return 0;
+	J->what = J->m.handover;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(J->m.handover) >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sa.sun_path, J->m.handover);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	unlink(J->m.handover);
+	if (fchmod(fd, 0600) < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, 4) < 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	J->listen_fd = fd;
+	return 0;
+}
+
 static void __attribute__((noreturn)) run_kernel(struct jailer *J);
 
 /* The kernel, PID 1 of the new PID namespace. */
@@ -353,7 +401,8 @@ static int fork_kernel(struct jailer *J)
 	if (J->kernel == 0)
 		run_kernel(J);
 	close(J->check[1]);
-	/* the kernel's alone: a pty's master sees EIO when the kernel ends */
+	/* the kernel's alone: a pty's master sees EIO when the kernel ends
+	 * (the masters the watcher keeps do not count: only slaves do) */
 	for (int i = 0; i < J->m.nfds; i++)
 		close(JAIL_FD_KERNEL + i);
 	return 0;
@@ -376,6 +425,7 @@ static const struct step steps[] = {
 	{"no-new-privs", no_new_privs},
 	{"seccomp", seccomp_filter},
 	{"verify", verify},
+	{"handover-socket", handover_socket},
 	{"fork-kernel", fork_kernel},
 };
 
@@ -465,6 +515,93 @@ static void __attribute__((noreturn)) run_kernel(struct jailer *J)
 
 /* ---- the watcher ------------------------------------------------------ */
 
+/* A monitor connected: only root's (a process of the vmuser's, the
+ * guest's kernel among them, must never get the masters). It gets
+ * "handover KPID NAME..." with the masters in that order, and from now on
+ * the status lines: the connection takes the status pipe's place. */
+static void hand_over(struct jailer *J, int c)
+{
+	int n = J->m.nkeep;
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int) * JAILMSG_MAX_KEEP)];
+	} ctl;
+	struct ucred cr;
+	socklen_t cl = sizeof(cr);
+	char line[64 + JAILMSG_MAX_KEEP * (JAILMSG_NAME_MAX + 1)];
+	struct iovec iov;
+	struct msghdr mh;
+	size_t len;
+	ssize_t r;
+
+	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0 || cr.uid != 0) {
+		close(c);
+		return;
+	}
+	len = (size_t)snprintf(line, sizeof(line), "handover %d", (int)J->kernel);
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(line + len, sizeof(line) - len, " %s",
+					J->m.keep[i]);
+	line[len++] = '\n';
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = line;
+	iov.iov_len = len;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (n) {
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = &ctl;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n);
+		ctl.h.cmsg_level = SOL_SOCKET;
+		ctl.h.cmsg_type = SCM_RIGHTS;
+		ctl.h.cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
+		for (int i = 0; i < n; i++) {
+			int fd = JAIL_FD_KERNEL + J->m.nfds + i;
+
+			memcpy(CMSG_DATA(&ctl.h) + sizeof(int) * (size_t)i, &fd,
+			       sizeof(fd));
+		}
+	}
+	do
+		r = sendmsg(c, &mh, MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+	if (r == (ssize_t)len)
+		dup2(c, JAIL_FD_STATUS);
+	close(c);
+}
+
+/* Until the kernel ends: hands the masters over to each monitor that
+ * connects (the kernel's end is seen through a pidfd). */
+static void serve_handover(struct jailer *J)
+{
+	int pfd = (int)syscall(SYS_pidfd_open, J->kernel, 0);
+	struct pollfd p[2];
+
+	if (pfd < 0)
+		return; /* no hand-over then: waitpid as before */
+	p[0] = (struct pollfd){.fd = pfd, .events = POLLIN};
+	p[1] = (struct pollfd){.fd = J->listen_fd, .events = POLLIN};
+	for (;;) {
+		int c;
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[0].revents)
+			break;
+		if (!(p[1].revents & POLLIN))
+			continue;
+		c = accept4(J->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (c >= 0)
+			hand_over(J, c);
+	}
+	close(pfd);
+	close(J->listen_fd);
+	J->listen_fd = -1;
+}
+
 static void __attribute__((noreturn)) watch(struct jailer *J)
 {
 	struct kernel_failure f;
@@ -489,6 +626,11 @@ static void __attribute__((noreturn)) watch(struct jailer *J)
 		       J->m.argv[0] : NULL, f.err);
 	}
 	report("kernel %d", (int)J->kernel);
+	/* the monitor may die or re-execute itself: its status pipe may
+	 * break, which must not end the watcher (nor so the kernel) */
+	signal(SIGPIPE, SIG_IGN);
+	if (J->listen_fd >= 0)
+		serve_handover(J);
 	while (waitpid(J->kernel, &st, 0) < 0)
 		if (errno != EINTR)
 			failed("wait-kernel", NULL, errno);

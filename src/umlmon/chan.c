@@ -241,6 +241,22 @@ fail:
 	return -1;
 }
 
+int chan_adopt(struct chan *ch, int master, struct err *e)
+{
+	chan_close(ch);
+	ch->master = master;
+	fd_nonblock(master);
+	fd_cloexec(master);
+	if (loop_add_fd(ch->loop, master, EPOLLIN, on_master, ch) < 0) {
+		err_sys(e, "%s: epoll", ch->name);
+		close(master);
+		ch->master = -1;
+		return -1;
+	}
+	ch->in.len = ch->in_off = 0;
+	return 0;
+}
+
 void chan_slave_done(struct chan *ch)
 {
 	if (ch->slave >= 0)

@@ -111,6 +111,11 @@ int chan_log_same(const struct chan *ch, const struct chan_opts *o);
 
 /* Creates the pty pair for a boot; the slave is for the kernel. */
 int chan_open(struct chan *ch, struct err *e);
+/* Takes master, the pty master of a running kernel's channel that the
+ * watcher handed over (a new monitor re-attaching): read and written as
+ * one chan_open() made. -1 with e if the loop refuses it (master is
+ * closed then). */
+int chan_adopt(struct chan *ch, int master, struct err *e);
 /* The monitor's copy of the slave is no longer needed (the kernel has it). */
 void chan_slave_done(struct chan *ch);
 /* A new boot of the VM begins: the screen starts blank, and the log gets

@@ -1,6 +1,8 @@
 /* umlmon -- the monitor daemon of one UML virtual machine. See umlmon(8). */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,16 +11,21 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "common/names.h"
 #include "common/paths.h"
 #include "umlmon/monitor.h"
 #include "common/rpc_client.h"
 #include "common/rpc_wire.h"
 #include "serve/daemon.h"
 
+/* How long -upgrade waits for the new image to answer. */
+#define UPGRADE_WAIT_MS 30000
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: umlmon [-fg] [-c CONFIG] [-d] VM\n"
 		"       umlmon -reload [-c CONFIG] VM\n"
+		"       umlmon -upgrade [-c CONFIG] VM\n"
 		"Runs the monitor of VM: prepares its jail, serves the control\n"
 		"socket VARDIR/VM/ctrl; the VM boots on 'umlwatch VM -start' (or at\n"
 		"once with start = boot in the configuration).\n\n"
@@ -28,6 +35,9 @@ static void usage(FILE *f)
 		"  -reload            have the running monitor of VM read the\n"
 		"                     configuration again (as SIGHUP does) and say\n"
 		"                     what changes at the VM's next boot\n"
+		"  -upgrade           have the running monitor of VM execute its\n"
+		"                     program again in place (as SIGUSR2 does); it\n"
+		"                     re-attaches to the running VM\n"
 		"  -version           print the version\n"
 		"  -h, --help         this text\n", UMLMON_DEFAULT_CONFIG);
 }
@@ -68,6 +78,90 @@ static int reload(const struct config *cfg, const char *name)
 	return rc;
 }
 
+/* The monitor's pid from its pid file, if that process runs. */
+static pid_t monitor_pid(const struct config *cfg, const char *name)
+{
+	char *path = vm_pid_path(cfg->global.rundir, name), *s;
+	long pid = 0;
+
+	s = read_file(path, 64, NULL);
+	if (s && parse_long(strtok(s, "\n"), 2, 1 << 30, &pid) < 0)
+		pid = 0;
+	if (pid > 0 && kill((pid_t)pid, 0) < 0)
+		pid = 0;
+	free(s);
+	free(path);
+	return (pid_t)pid;
+}
+
+/* UM_INFO of the monitor of name; -1 if it does not answer. */
+static int get_info(const char *sock, um_info *r)
+{
+	struct rpc_client *c;
+	struct err e;
+	int rc;
+
+	c = rpc_client_unix(sock, UMLMONCTRL_PROG, UMLMONCTRL_V1, &e);
+	if (!c)
+		return -1;
+	memset(r, 0, sizeof(*r));
+	rc = rpc_client_call(c, UM_INFO, (xdrproc_t)xdr_rpc_void, NULL,
+			     (xdrproc_t)xdr_um_info, r, 2000, &e);
+	rpc_client_free(c);
+	return rc;
+}
+
+/* umlmon -upgrade: SIGUSR2 to the running monitor, then until its new
+ * image answers (it re-attached, or there was no VM to attach to). */
+static int upgrade(const struct config *cfg, const char *name)
+{
+	char *sock = vm_ctrl_path(cfg->global.vardir, name);
+	pid_t pid = monitor_pid(cfg, name);
+	struct timespec ts;
+	int64_t asked;
+	um_info r;
+	int rc = 1;
+
+	if (!pid) {
+		fprintf(stderr, "umlmon: %s: no monitor to upgrade\n", name);
+		free(sock);
+		return 1;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	asked = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (kill(pid, SIGUSR2) < 0) {
+		fprintf(stderr, "umlmon: %s: monitor pid %d: %s\n", name, (int)pid,
+			strerror(errno));
+		free(sock);
+		return 1;
+	}
+	/* the control socket goes away and comes back with the new image */
+	for (int i = 0; i < UPGRADE_WAIT_MS / 100 && rc; i++) {
+		if (get_info(sock, &r) == 0) {
+			if (r.image_started_ms >= asked) {
+				if (r.reattached)
+					printf("%s: upgraded: monitor pid %d executed again, "
+					       "re-attached to kernel pid %d\n", name,
+					       r.monitor_pid, r.kernel_pid);
+				else
+					printf("%s: upgraded: monitor pid %d executed again "
+					       "(state %s)\n", name, r.monitor_pid,
+					       vm_state_name(r.state));
+				rc = 0;
+			}
+			xdr_free((xdrproc_t)xdr_um_info, (char *)&r);
+		}
+		if (rc)
+			usleep(100000);
+	}
+	if (rc)
+		fprintf(stderr, "umlmon: %s: the monitor (pid %d) did not execute "
+			"itself again within %d s (its log says why)\n", name,
+			(int)pid, UPGRADE_WAIT_MS / 1000);
+	free(sock);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -78,10 +172,15 @@ int main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{"reload", no_argument, NULL, 'R'},
+		{"upgrade", no_argument, NULL, 'U'},
+		{"upgraded", no_argument, NULL, 'u'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *cfgpath = NULL;
 	int fg = 0, debug = 0, opt, bad = 0, report_fd = -1, pidfd, do_reload = 0;
+	int do_upgrade = 0, upgraded = 0;
+	char self[PATH_MAX];
+	ssize_t n;
 	struct config *cfg;
 	struct vm_conf *vm;
 	struct monitor *m;
@@ -90,6 +189,9 @@ int main(int argc, char **argv)
 
 	daemon_close_inherited();
 	log_init("umlmon", LOG_LVL_INFO);
+	/* the path, not the file: an upgrade executes what is there then */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[n > 0 ? n : 0] = '\0';
 	while ((opt = getopt_long_only(argc, argv, "c:dh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'f': fg = 1; break;
@@ -98,6 +200,8 @@ int main(int argc, char **argv)
 		case 'V': printf("umlmon %s\n", UMLMON_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		case 'R': do_reload = 1; break;
+		case 'U': do_upgrade = 1; break;
+		case 'u': upgraded = 1; break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -112,13 +216,13 @@ int main(int argc, char **argv)
 	if (!cfg)
 		die(1, "%s", e.msg);
 	vm = config_vm(cfg, argv[optind]);
-	if (do_reload) {
+	if (do_reload || do_upgrade) {
 		int rc;
 
 		/* the monitor reads the file and reports its errors itself */
 		if (config_valid_name(argv[optind], &e) < 0)
 			die(2, "%s: %s", argv[optind], e.msg);
-		rc = reload(cfg, argv[optind]);
+		rc = do_reload ? reload(cfg, argv[optind]) : upgrade(cfg, argv[optind]);
 		config_free(cfg);
 		return rc;
 	}
@@ -149,15 +253,17 @@ int main(int argc, char **argv)
 	pidfd = pidfile_lock(pidpath, "a monitor", &e);
 	if (pidfd < 0)
 		die(1, "%s: %s", vm->name, e.msg);
-	if (!fg)
+	/* an upgraded image is the daemon already: nobody waits for it */
+	if (!fg && !upgraded)
 		report_fd = daemon_fork("umlmon");
 	/* everything from here on belongs to the daemon process */
 	/* the monitor owns the configuration from here on (a reload
 	 * replaces it) */
 	snprintf(name, sizeof(name), "%s", vm->name);
-	m = monitor_new(cfg, name, &e);
+	m = monitor_new(cfg, name, upgraded, &e);
 	if (!m)
 		daemon_ready(report_fd, e.msg);
+	monitor_set_program(m, self, argv);
 	logpath = xstrdup(monitor_paths(m)->monitor_log);
 	if (log_to_file(logpath, fg, monitor_vm(m)->log_max,
 			monitor_vm(m)->log_keep) < 0)
@@ -188,7 +294,8 @@ int main(int argc, char **argv)
 		daemon_ready(report_fd, msg);
 	}
 	daemon_ready(report_fd, NULL);
-	if (monitor_vm(m)->start == START_BOOT && monitor_start(m, NULL, NULL, &e) < 0)
+	if (monitor_vm(m)->start == START_BOOT && !monitor_reattached(m) &&
+	    monitor_start(m, NULL, NULL, &e) < 0)
 		log_err("%s", e.msg);
 	monitor_run(m);
 	monitor_free(m);

@@ -121,6 +121,9 @@ void monitor_set_state(struct monitor *m, um_state st)
 		return;
 	m->state = st;
 	dirlink_state(m->dirlink, vm_state_name(st));
+	/* a new monitor finds it paused (monitor_attach.c) */
+	if ((st == UM_PAUSED || st == UM_RUNNING) && m->b.kernel)
+		runstate_write(m);
 }
 
 void monitor_chan_list(const struct monitor *m, struct strbuf *names)
@@ -416,6 +419,13 @@ static void on_quit(struct loop *l, int sig, void *arg)
 		loop_quit(l);
 }
 
+static void on_upgrade(struct loop *l, int sig, void *arg)
+{
+	(void)l;
+	(void)sig;
+	monitor_upgrade(arg);
+}
+
 static void on_hup(struct loop *l, int sig, void *arg)
 {
 	struct monitor *m = arg;
@@ -436,10 +446,12 @@ static void on_hup(struct loop *l, int sig, void *arg)
 	sb_free(&text);
 }
 
-struct monitor *monitor_new(struct config *cfg, const char *name, struct err *e)
+struct monitor *monitor_new(struct config *cfg, const char *name, int upgraded,
+			    struct err *e)
 {
 	struct monitor *m = xcalloc(1, sizeof(*m));
 	struct vm_conf *vm = config_vm(cfg, name);
+	pid_t left = 0;
 
 	m->cfg = cfg;
 	if (!vm) {
@@ -459,10 +471,17 @@ struct monitor *monitor_new(struct config *cfg, const char *name, struct err *e)
 		return NULL;
 	}
 	m->b.status_fd = -1;
+	m->b.kernel_pidfd = -1;
 	m->b.notify_fd = -1;
 	m->b.mc_fd = -1;
 	m->b.kernel_netns = -1;
 	m->state = UM_STOPPED;
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		m->image_started_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	}
 	m->notify_limit = (struct ratelimit)RATELIMIT_INIT(10, 1000);
 	sb_init(&m->b.status_in);
 	sigprocmask(SIG_SETMASK, NULL, &m->orig_mask);
@@ -475,58 +494,68 @@ struct monitor *monitor_new(struct config *cfg, const char *name, struct err *e)
 	}
 	if (jail_init(&m->jail, cfg, vm, e) < 0 || jail_layout(&m->jail, e) < 0)
 		goto fail;
-	{
-		/* a VM left running by a monitor that died keeps its jail */
-		pid_t left = jail_find_process(&m->jail);
-
-		if (left) {
-			err_set(e, "%s: a process of an earlier run still lives in the "
-				"jail %s (pid %d); re-attaching to it is not supported "
-				"yet: stop it (kill %d) and start the monitor again",
-				vm->name, m->jail.p.root, (int)left, (int)left);
-			goto fail_keep_mounts;
-		}
-	}
-	if (vmuser_check(cfg, vm, m->jail.p.root, e) < 0)
+	/* a VM left running by a monitor that died (or re-executed itself)
+	 * keeps its jail: this monitor takes it over (monitor_attach.c) */
+	left = jail_find_process(&m->jail);
+	if (!left && vmuser_check(cfg, vm, m->jail.p.root, e) < 0)
 		goto fail;
 	/* a cgroup left by a monitor that died is removed by the next start
-	 * before it makes a fresh one */
+	 * before it makes a fresh one; a running boot's is adopted */
 	if (cgroup_init(&m->cg, cfg->global.cgroup_parent, vm->name, e) < 0) {
 		err_prefix(e, "%s", vm->name);
-		goto fail;
+		goto fail_keep_boot;
 	}
 	m->logw = logw_new(e);
 	if (!m->logw)
-		goto fail;
+		goto fail_keep_boot;
 	if (monitor_make_chans(m, e) < 0)
-		goto fail;
-	/* orphans of the jailed child (the kernel, if the child dies) come to
-	 * us, so that their end is seen */
-	prctl(PR_SET_CHILD_SUBREAPER, 1);
+		goto fail_keep_boot;
 	if (loop_signal(m->loop, SIGCHLD, mon_on_sigchld, m) < 0 ||
 	    loop_signal(m->loop, SIGTERM, on_quit, m) < 0 ||
 	    loop_signal(m->loop, SIGINT, on_quit, m) < 0 ||
-	    loop_signal(m->loop, SIGHUP, on_hup, m) < 0) {
+	    loop_signal(m->loop, SIGHUP, on_hup, m) < 0 ||
+	    loop_signal(m->loop, SIGUSR2, on_upgrade, m) < 0) {
 		err_sys(e, "signalfd");
-		goto fail;
+		goto fail_keep_boot;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	m->upgraded = upgraded;
+	if (left && monitor_attach(m, left, e) < 0)
+		goto fail_keep_boot;
+	/* orphans of the jailed child (the kernel, if the child dies) come to
+	 * us, so that their end is seen */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	return m;
 fail:
 	monitor_free(m);
 	return NULL;
-fail_keep_mounts:
-	jail_free(&m->jail);
-	loop_free(m->loop);
-	config_free(m->cfg);
-	free(m);
+fail_keep_boot:
+	/* a VM that runs keeps what its boot holds */
+	m->keep_boot = left != 0;
+	monitor_free(m);
 	return NULL;
+}
+
+int monitor_reattached(const struct monitor *m)
+{
+	return m->reattached != 0;
+}
+
+void monitor_set_program(struct monitor *m, const char *exe, char **argv)
+{
+	m->self_exe = exe;
+	m->argv = argv;
 }
 
 void monitor_clean_left(struct monitor *m)
 {
 	struct err e;
 
+	if (m->reattached) {
+		/* they are the running boot's */
+		log_info("%s: %s", m->vm->name, m->reattach_note);
+		return;
+	}
 	/* no process of an earlier run lives (monitor_new checked): its
 	 * mounts, taps, proxy entries and cgroup are ours to remove */
 	jail_unmount(&m->jail);
@@ -535,17 +564,10 @@ void monitor_clean_left(struct monitor *m)
 		log_warn("%s: %s", m->vm->name, e.msg);
 }
 
-void monitor_free(struct monitor *m)
+void monitor_drop_links(struct monitor *m)
 {
-	if (!m)
-		return;
-	rpc_server_free(m->rpc);
-	m->rpc = NULL;
 	dirlink_free(m->dirlink);
 	m->dirlink = NULL;
-	if (m->op.disk_job)
-		diskjob_abort(m->op.disk_job);
-	m->op.disk_job = NULL;
 	while (m->op.reqs) {
 		struct mon_req *r = m->op.reqs;
 
@@ -553,15 +575,28 @@ void monitor_free(struct monitor *m)
 		mconsole_async_cancel(r->op);
 		free(r);
 	}
+}
+
+void monitor_free(struct monitor *m)
+{
+	if (!m)
+		return;
+	rpc_server_free(m->rpc);
+	m->rpc = NULL;
+	if (m->op.disk_job)
+		diskjob_abort(m->op.disk_job);
+	m->op.disk_job = NULL;
+	monitor_drop_links(m);
 	stop_login_watch(m);
 	stop_panic_watch(m);
 	finish_waiters(m, &m->op.start_waiters, UM_ECLOSED, "the monitor is exiting");
 	finish_waiters(m, &m->op.stop_waiters, UM_ECLOSED, "the monitor is exiting");
 	finish_waiters(m, &m->op.ready_waiters, UM_ECLOSED, "the monitor is exiting");
 	finish_waiters(m, &m->op.reboot_waiters, UM_ECLOSED, "the monitor is exiting");
-	teardown(m);
+	if (!m->keep_boot)
+		teardown(m);
 	/* the watcher exits right after it reported the kernel's end */
-	for (int i = 0; m->b.watcher > 0 && i < 200; i++) {
+	for (int i = 0; !m->keep_boot && m->b.watcher > 0 && i < 200; i++) {
 		if (waitpid(m->b.watcher, NULL, WNOHANG) != 0)
 			m->b.watcher = 0;
 		else

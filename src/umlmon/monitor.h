@@ -30,11 +30,21 @@ typedef void (*mon_done_cb)(struct monitor *m, um_status st, const char *msg,
 			    void *arg);
 
 /* Sets up everything but the control socket. The monitor owns cfg from
- * then on (a reload replaces it), also when this fails. */
-struct monitor *monitor_new(struct config *cfg, const char *name, struct err *e);
+ * then on (a reload replaces it), also when this fails. If the VM still
+ * runs (its monitor was killed, or upgraded: this image was executed by
+ * -upgrade), it re-attaches to it (monitor_attach.c), or fails saying
+ * why it cannot. */
+struct monitor *monitor_new(struct config *cfg, const char *name, int upgraded,
+			    struct err *e);
+/* It re-attached to a VM that ran on. */
+int monitor_reattached(const struct monitor *m);
+/* Where its program is (readlink of /proc/self/exe at its start) and its
+ * arguments: -upgrade (SIGUSR2) executes them again. Kept, not copied. */
+void monitor_set_program(struct monitor *m, const char *exe, char **argv);
 /* Removes what a boot left on the host when its monitor died (mounts
- * under the jail, taps, proxy ARP entries, its cgroup; monitor_new refused if one of
- * its processes lives); logs what it removes. */
+ * under the jail, taps, proxy ARP entries, its cgroup), unless it
+ * re-attached to a VM that runs (then it logs that); logs what it
+ * removes. */
 void monitor_clean_left(struct monitor *m);
 /* Serves the control RPC on VARDIR/VM/ctrl, and with tcp = yes on an
  * anonymous TCP port too (tcp_bind, or all addresses). */

@@ -21,6 +21,7 @@
 
 #include "common/log.h"
 #include "common/names.h"
+#include "common/procstat.h"
 #include "host/admission.h"
 #include "umlmon/cmdline.h"
 #include "umlmon/diskjob.h"
@@ -140,21 +141,6 @@ static void close_mconsole(struct monitor *m)
 	snprintf(m->b.mc_path, sizeof(m->b.mc_path), "(no mconsole socket)");
 }
 
-/* The pid of a process's parent, from /proc; 0 if unknown. */
-static pid_t parent_of(pid_t pid)
-{
-	char path[64], *buf, *p;
-	pid_t pp = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	buf = read_file(path, 4096, NULL);
-	/* "pid (comm) state ppid ...": comm may hold anything, even ')' */
-	if (buf && (p = strrchr(buf, ')')))
-		sscanf(p + 1, " %*c %d", &pp);
-	free(buf);
-	return pp;
-}
-
 static void close_kernel_netns(struct monitor *m)
 {
 	if (m->b.kernel_netns >= 0)
@@ -186,7 +172,7 @@ static void open_kernel_netns(struct monitor *m, pid_t kpid)
 			"will not answer)", m->vm->name, path, strerror(errno));
 		return;
 	}
-	pp = parent_of(kpid);
+	pp = proc_parent(kpid);
 	if (pp <= 0 || (pp != m->b.watcher && pp != getpid())) {
 		log_err("%s: the kernel's network namespace %s: pid %d is no "
 			"longer the kernel (its parent is %d)", m->vm->name, path,
@@ -260,6 +246,12 @@ void teardown(struct monitor *m)
 		m->b.status_fd = -1;
 	}
 	sb_free(&m->b.status_in);
+	if (m->b.kernel_pidfd >= 0) {
+		loop_del_fd(m->loop, m->b.kernel_pidfd);
+		close(m->b.kernel_pidfd);
+		m->b.kernel_pidfd = -1;
+	}
+	runstate_remove(m);
 	close_mconsole(m);
 	close_kernel_netns(m);
 	disklocks_release(&m->b.locks);
@@ -373,6 +365,12 @@ static void kernel_ended(struct monitor *m, int st)
 			 m->cg.dir[CGC_MEMORY]);
 	}
 	m->b.kernel = 0;
+	if (m->b.adopted) {
+		/* it exits right after telling; if it is not our child, no
+		 * SIGCHLD says so */
+		m->b.adopted = 0;
+		m->b.watcher = 0;
+	}
 	teardown(m);
 	monitor_set_state(m, m->last_exit.requested || m->op.rebooting ? UM_STOPPED : UM_CRASHED);
 	log_info("%s: %s: %s", m->vm->name, vm_state_name(m->state),
@@ -418,6 +416,7 @@ static void status_line(struct monitor *m, char *line)
 		m->b.kernel = (pid_t)atoi(line + 7);
 		open_kernel_netns(m, m->b.kernel);
 		log_info("%s: kernel started, pid %d", m->vm->name, (int)m->b.kernel);
+		runstate_write(m);
 		snprintf(msg, sizeof(msg), "%s: started (kernel pid %d)",
 			 m->vm->name, (int)m->b.kernel);
 		finish_waiters(m, &m->op.start_waiters, UM_OK, msg);
@@ -428,6 +427,38 @@ static void status_line(struct monitor *m, char *line)
 	} else {
 		log_warn("%s: watcher said '%s'", m->vm->name, line);
 	}
+}
+
+static void on_kernel_pidfd(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct monitor *m = arg;
+
+	(void)l;
+	(void)fd;
+	(void)events;
+	kernel_ended(m, -1);
+}
+
+/* A watcher that was handed over (maybe not our child) closed its
+ * connection without telling the kernel's end: the kernel, which halts
+ * at its watcher's death, is watched through a pidfd (it is not our
+ * child either, so its status stays unknown). */
+static void adopted_watcher_gone(struct monitor *m)
+{
+	int fd;
+
+	m->b.adopted = 0;
+	m->b.watcher = 0;
+	log_warn("%s: the watcher ended before the kernel (pid %d)", m->vm->name,
+		 (int)m->b.kernel);
+	fd = (int)syscall(SYS_pidfd_open, m->b.kernel, 0);
+	if (fd < 0 || loop_add_fd(m->loop, fd, EPOLLIN, on_kernel_pidfd, m) < 0) {
+		if (fd >= 0)
+			close(fd);
+		kernel_ended(m, -1);
+		return;
+	}
+	m->b.kernel_pidfd = fd;
 }
 
 static void on_status(struct loop *l, int fd, uint32_t events, void *arg)
@@ -448,6 +479,8 @@ static void on_status(struct loop *l, int fd, uint32_t events, void *arg)
 		m->b.status_fd = -1;
 		if (!m->b.exit_seen && m->b.kernel == 0)
 			start_failed(m, "the jailed child died before the kernel ran");
+		else if (m->b.adopted && !m->b.exit_seen)
+			adopted_watcher_gone(m);
 		/* else: the kernel, orphaned to us (subreaper), is reaped later */
 		return;
 	}
@@ -526,6 +559,7 @@ static void guest_ready(struct monitor *m, const char *how)
 	if (m->b.ready_ms <= 0)
 		m->b.ready_ms = 1;
 	stop_login_watch(m);
+	runstate_write(m);
 	log_info("%s: the guest is up after %lld ms (%s)", m->vm->name,
 		 (long long)m->b.ready_ms, how);
 	snprintf(msg, sizeof(msg), "%s: up %.1f s after the start (%s)",
@@ -663,7 +697,7 @@ static int from_kernel(const struct monitor *m, pid_t pid)
 		return 0;
 	if (m->b.kernel)
 		return pid == m->b.kernel;
-	return m->b.watcher && parent_of(pid) == m->b.watcher;
+	return m->b.watcher && proc_parent(pid) == m->b.watcher;
 }
 
 static void on_notify(struct loop *l, int fd, uint32_t events, void *arg)
@@ -850,6 +884,8 @@ int monitor_start(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 {
 	static char *const envp[] = {"TMPDIR=/tmp", "PATH=/", "HOME=/tmp", NULL};
 	int src[3 + VM_MAX_CHANS], nsrc = 3, pipefd[2] = {-1, -1}, devnull = -1;
+	int keep[VM_MAX_CHANS], nkeep = 0;
+	char *keep_names[VM_MAX_CHANS + 1];
 	char *cgfiles[CGROUP_MAX_DIRS + 1];
 	struct jail_exec x;
 	struct cmdline cl;
@@ -904,6 +940,14 @@ int monitor_start(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 		src[i] = cl.con0_chan >= 0 ? m->chans[cl.con0_chan]->slave : devnull;
 	for (int k = 0; k < cl.nfds; k++)
 		src[nsrc++] = m->chans[cl.fds[k].chan]->slave;
+	/* the watcher keeps a copy of each master: the consoles outlive
+	 * this monitor, and a new one gets them (monitor_attach.c) */
+	for (int i = 0; i < m->nchans; i++)
+		if (chan_is_open(m->chans[i])) {
+			keep[nkeep] = m->chans[i]->master;
+			keep_names[nkeep++] = m->chans[i]->name;
+		}
+	keep_names[nkeep] = NULL;
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
 		err_sys(e, "pipe");
 		goto fail;
@@ -917,6 +961,10 @@ int monitor_start(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 	x.envp = envp;
 	x.nfds = nsrc;
 	x.src = src;
+	x.nkeep = nkeep;
+	x.keep = keep;
+	x.keep_names = keep_names;
+	x.handover = JAIL_HANDOVER_SOCKET;
 	x.status_fd = pipefd[1];
 	x.sigmask = m->orig_mask;
 	/* last, so that nothing before can leave it behind: the helper's
@@ -939,6 +987,7 @@ int monitor_start(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 	fd_nonblock(m->b.status_fd);
 	loop_add_fd(m->loop, m->b.status_fd, EPOLLIN, on_status, m);
 	m->b.watcher = pid;
+	m->b.adopted = 0;
 	m->b.kernel = 0;
 	m->b.exit_seen = 0;
 	m->b.panic[0] = '\0';
@@ -996,5 +1045,34 @@ int monitor_wait_ready(struct monitor *m, mon_done_cb cb, void *arg,
 		return -1;
 	}
 	add_waiter(&m->op.ready_waiters, cb, arg);
+	return 0;
+}
+
+int boot_adopt(struct monitor *m, struct err *e)
+{
+	fd_nonblock(m->b.status_fd);
+	if (loop_add_fd(m->loop, m->b.status_fd, EPOLLIN, on_status, m) < 0) {
+		err_sys(e, "the watcher's connection: epoll");
+		return -1;
+	}
+	m->b.adopted = 1;
+	m->b.exit_seen = 0;
+	/* the kernel sends its notifications to the socket's name: bound
+	 * again, they reach this monitor */
+	if (open_notify(m, e) < 0)
+		return -1;
+	open_kernel_netns(m, m->b.kernel);
+	if (!jail_is_mountpoint(m->jail.p.tmp) || access(m->jail.p.mconsole, F_OK) < 0) {
+		/* its mconsole is not up yet: the notification says when */
+		monitor_set_state(m, UM_STARTING);
+		watch_chan(m, "con0", &m->b.panic_chan, &m->b.panic_watch,
+			   on_boot_output);
+	} else {
+		open_mconsole(m);
+		monitor_set_state(m, UM_RUNNING);
+	}
+	if (!m->b.ready_ms)
+		watch_chan(m, "con1", &m->b.login_chan, &m->b.login_watch,
+			   on_login_output);
 	return 0;
 }

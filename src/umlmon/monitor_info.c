@@ -185,4 +185,7 @@ void monitor_info(struct monitor *m, um_info *r)
 	r->ready_ms = m->b.ready_ms > 0 && r->started ? (u_quad_t)m->b.ready_ms : 0;
 	r->pending = xstrdup(m->pending_note ? m->pending_note : "");
 	info_cgroup(m, &r->cgroup);
+	r->image_started_ms = m->image_started_ms;
+	r->reattached = m->reattached;
+	r->reattach_how = xstrdup(m->reattach_how);
 }

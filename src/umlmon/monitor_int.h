@@ -55,10 +55,15 @@ enum stop_stage {
 
 /* One boot: set up by the start, torn down when the kernel ends; what
  * -info tells of the last start (command line, MACs) stays until the
- * next. Re-attaching after a monitor restart would rebuild this. */
+ * next. A monitor that re-attaches rebuilds it (monitor_attach.c). */
 struct vm_boot {
 	pid_t watcher, kernel;
-	int status_fd;              /* the watcher's status pipe */
+	int adopted;                /* the watcher was handed over, not
+				     * started: maybe not our child */
+	int kernel_pidfd;           /* an adopted kernel whose watcher ended
+				     * without telling its end, or -1 */
+	int status_fd;              /* the watcher's status pipe, or its
+				     * hand-over connection */
 	struct strbuf status_in;
 	int notify_fd;              /* mconsole notifications */
 	int mc_fd;                  /* the kernel's mconsole socket (O_PATH) */
@@ -126,6 +131,15 @@ struct monitor {
 	struct config *pending;
 	char *pending_note;
 	struct mon_keys keys;       /* of TCP clients; a reload sets them at once */
+	const char *self_exe;       /* the path it was started from (-upgrade
+				     * executes it again) */
+	char **argv;                /* its arguments, for the same */
+	int upgraded;               /* this image was executed by -upgrade */
+	int keep_boot;              /* monitor_free leaves the running boot */
+	int64_t image_started_ms;   /* Unix time (ms) this program image began */
+	time_t reattached;          /* when it re-attached to a running VM, or 0 */
+	char reattach_how[128];     /* "monitor restart, pid N" */
+	char reattach_note[256];    /* for the log, once it is open */
 
 	/* the VM */
 	um_state state;
@@ -164,6 +178,11 @@ int monitor_sysrq(struct monitor *m, const char *key, mon_done_cb cb, void *arg,
 
 /* monitor_boot.c */
 void mon_on_sigchld(struct loop *l, int sig, void *arg);
+/* A boot handed over by its watcher (m->b has the pids and the status
+ * connection): the notification socket bound again, the mconsole socket
+ * and the kernel's network namespace opened; state running, or starting
+ * if the kernel's mconsole is not up yet. -1 with e. */
+int boot_adopt(struct monitor *m, struct err *e);
 void teardown(struct monitor *m);
 void stop_login_watch(struct monitor *m);
 void stop_panic_watch(struct monitor *m);
@@ -178,6 +197,23 @@ int monitor_stop(struct monitor *m, int timeout, mon_done_cb cb, void *arg,
 int monitor_halt(struct monitor *m, mon_done_cb cb, void *arg, struct err *e);
 int monitor_reboot(struct monitor *m, int timeout, mon_done_cb cb, void *arg,
 		   struct err *e);
+
+/* monitor_attach.c: the VM's kernel still runs (pid left lives in the
+ * jail): take it over from its watcher. -1 with e if it cannot be (the
+ * watcher is gone, its mounts are in another namespace...). */
+int monitor_attach(struct monitor *m, pid_t left, struct err *e);
+/* SIGUSR2 (umlmon -upgrade): the monitor executes its program again, in
+ * place, which re-attaches; refused (logged) during a start, stop,
+ * reboot or disk operation. Returns only if it did not happen. */
+void monitor_upgrade(struct monitor *m);
+/* The registration with umldir and the clients' mconsole calls ended (the
+ * monitor exits or executes itself again). */
+void monitor_drop_links(struct monitor *m);
+/* The facts of the running boot a new monitor needs, in VARDIR/VM/
+ * run-state (root's, 0600), written when they change (kernel pid, the
+ * guest up, paused); removed at the boot's end. */
+void runstate_write(struct monitor *m);
+void runstate_remove(struct monitor *m);
 
 /* monitor_reload.c: the pending configuration put in place (the VM is
  * down) */

@@ -2,8 +2,9 @@
 # The jail helper. The watcher of a running VM is the program umljail,
 # executed (its /proc/PID/exe), not a fork of the threaded monitor: one
 # thread, the vmuser's ids, no capability in any set, no_new_privs, the
-# jail as its root, no environment, no descriptor but its status pipe and
-# /dev/null; it links neither libnl nor libvterm nor libtirpc.
+# jail as its root, no environment, no descriptor but its status pipe,
+# /dev/null, a pty master of each open channel, its hand-over socket and
+# the kernel's pidfd; it links neither libnl nor libvterm nor libtirpc.
 # A failure in each step of its sequence is reported with that step's
 # name and the kernel never runs: every step, through the monitor's own
 # start code with a helper built for tests; a real one (exec of a kernel
@@ -38,8 +39,22 @@ done
 [ "$(field "$k" PPid)" = "$w" ] || fail "the kernel's parent is $(field "$k" PPid), not the watcher"
 [ "$(stat -L -c %d:%i "/proc/$w/root")" = "$(stat -c %d:%i "$(jail_of vm1)")" ] ||
 	fail "the watcher's root is not the jail"
-fds=$(ls "/proc/$w/fd" | sort -n | tr '\n' ' ')
+fds=$(ls "/proc/$w/fd" | sort -n | head -n 3 | tr '\n' ' ')
 [ "$fds" = "0 1 2 " ] || fail "the watcher holds descriptors $fds"
+# the rest: the masters it keeps for a new monitor (one per open channel),
+# its hand-over socket, the kernel's pidfd; nothing else
+open_chans=$(watch vm1 -info | grep -cE '^(con|ssl)[0-9]+ +[a-z]+ +open ')
+others=$(for f in /proc/$w/fd/*; do
+	case ${f##*/} in 0 | 1 | 2) continue ;; esac
+	case $(readlink "$f") in
+	/dev/ptmx | /dev/pts/ptmx) echo master ;;
+	socket:*) echo socket ;;
+	anon_inode:\[pidfd\]) echo pidfd ;;
+	*) echo "other:$(readlink "$f")" ;;
+	esac
+done | sort | uniq -c | awk '{ printf "%s %s, ", $1, $2 }')
+[ "$others" = "$open_chans master, 1 pidfd, 1 socket, " ] ||
+	fail "the watcher holds besides 0, 1, 2: $others (expected $open_chans masters, its pidfd and socket)"
 [ "$(readlink "/proc/$w/fd/0")" = /dev/null ] && [ "$(readlink "/proc/$w/fd/2")" = /dev/null ] ||
 	fail "the watcher's 0 and 2 are not /dev/null"
 case $(readlink "/proc/$w/fd/1") in
@@ -60,7 +75,8 @@ kill -0 "$w" 2>/dev/null && fail "the watcher outlived its kernel"
 # ---- each step fails, and says which ----
 steps=$("$B/tests/e2e/umljail-faults" --steps) || fail "umljail-faults --steps"
 for s in close-fds unshare private-mounts bind-jail pivot-root detach-old-root \
-	hostname rlimits drop-privileges no-new-privs seccomp verify fork-kernel exec-kernel; do
+	hostname rlimits drop-privileges no-new-privs seccomp verify handover-socket fork-kernel \
+	exec-kernel; do
 	printf '%s\n' "$steps" | grep -x >/dev/null -- "$s" || fail "no step '$s' in: $steps"
 done
 jail_root=$(stat -c %d:%i "$(jail_of vm1)")
@@ -84,7 +100,7 @@ out=$("$B/tests/e2e/jailrun" "$CONF" vm1 "$B/src/umljail" verify 2>&1)
 helper exit 1" ] || fail "umljail asked to fail a step: '$out'"
 out=$("$B/src/umljail" --steps 2>&1) && fail "umljail took --steps: $out"
 out=$("$B/src/umljail" </dev/null 2>&1) && fail "umljail ran without a message: $out"
-[ "$out" = "error message: not a message of this version (umljail 3)" ] || fail "umljail without a message: '$out'"
+[ "$out" = "error message: not a message of this version (umljail 4)" ] || fail "umljail without a message: '$out'"
 # run as the monitor runs it, it fails at the kernel that is not there
 out=$("$B/tests/e2e/jailrun" "$CONF" vm1 "$B/src/umljail" 2>&1)
 [ "$out" = "error exec-kernel: /nonexistent-kernel: No such file or directory

@@ -1,7 +1,9 @@
 #!/bin/bash
 # Clean-up after any end. For each of: kill -9 of the kernel; kill -9 of
 # the monitor and the kernel together; kill -9 of the monitor alone (its
-# VM lives on until the kernel is killed too): what the old boot left
+# VM lives on: the next monitor re-attaches, and its stop leaves nothing;
+# where the jail's mounts went with the monitor's own mount namespace, the
+# next monitor refuses until the kernel is killed too): what the old boot left
 # (mounts under the VM's directory, its cgroup, its tap and proxy ARP entry, processes
 # whose root is the jail, the kernel's files in its tmp) is gone before
 # the next boot -- removed by the monitor itself, or by the next monitor
@@ -138,20 +140,33 @@ start_monitors
 none_left "the next monitor started, after kill -9 of the monitor and the kernel"
 boot_and_login both
 
-# ---- kill -9 of the monitor alone: its VM lives on, and the next monitor
-# refuses its jail; once the kernel is killed too, it cleans up ----
+# ---- kill -9 of the monitor alone: its VM lives on. vm1's next monitor
+# re-attaches to it (umlmon(8) "Re-attaching"), and its stop then leaves
+# nothing; vm2's monitor ran in a mount namespace of its own, which took
+# the jail's mounts with it, so its successor refuses, naming the pid,
+# and cleans up once the kernel is killed too ----
+mp1=$(monitor_pid vm1)
+kp1=$(info_field vm1 'kernel pid')
+kp2=$(info_field vm2 'kernel pid')
 mp=$(monitors)
-kp=$(kernels)
 kill -9 $mp
 for p in $mp; do wait_gone "$p" "a killed monitor"; done
-kill -0 $kp || fail "a kernel died with its monitor"
-expect_fail "vm1: a process of an earlier run still lives in the jail $(jail_of vm1) \(pid [0-9]+\)" \
-	"$UMLMON" vm1
-[ -n "$(jail_mounts vm1)" ] || fail "the refused monitor took the running VM's mounts"
-kill -9 $kp
-wait_no_procs "monitors, then kernels killed"
-start_monitors
-none_left "the next monitor started, after kill -9 of the monitor alone"
+kill -0 $kp1 $kp2 || fail "a kernel died with its monitor"
+start_monitor vm1
+info_field vm1 're-attached' | grep -E >/dev/null "\(monitor restart, pid $mp1\)$" ||
+	fail "vm1: -info's re-attached: '$(info_field vm1 're-attached')'"
+[ "$(info_field vm1 'kernel pid')" = "$kp1" ] || fail "vm1: not the kernel that ran on"
+[ "$(info_field vm1 state)" = running ] || fail "vm1: state $(info_field vm1 state) after re-attaching"
+expect_fail "vm2: a process of an earlier run \(pid [0-9]+\) still lives in the jail $(jail_of vm2), but the jail's mounts are not in this monitor's mount namespace" \
+	in_ns_cg "$H" "$UMLMON" vm2
+watch vm1 -stop >/dev/null || fail "vm1: -stop after re-attaching"
+wait_state vm1 stopped 30
+kill -9 $kp2
+wait_no_procs "vm1 stopped, vm2's kernel killed"
+MON_NETNS=$H
+start_monitor vm2
+MON_NETNS=
+none_left "vm1 stopped by the monitor that re-attached, vm2's next monitor started"
 boot_and_login monitor
 
 # ---- a clean end leaves nothing ----

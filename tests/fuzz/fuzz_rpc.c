@@ -159,7 +159,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	verbose = getenv("FUZZ_VERBOSE") != NULL;
 	if (!verbose && log_to_file(log, 0, 1 << 20, 0) < 0)
 		fuzz_die("%s: %m", log);
-	mon = monitor_new(cfg, "fuzz", &e);
+	mon = monitor_new(cfg, "fuzz", 0, &e);
 	if (!mon)
 		fuzz_die("the monitor: %s", e.msg);
 	make_disks();

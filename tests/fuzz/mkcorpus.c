@@ -258,7 +258,10 @@ static void xdr_seeds(void)
 			.boot = 1,
 			.pending = "",
 			.cgroup = {"/sys/fs/cgroup/memory/umlmon/vm1", "v1", 1,
-				   200 << 20, 150 << 20, 160 << 20, 0, 9, 1024, 0}};
+				   200 << 20, 150 << 20, 160 << 20, 0, 9, 1024, 0},
+			.image_started_ms = 1700000000000LL,
+			.reattached = 1700000001,
+			.reattach_how = "monitor restart, pid 42"};
 	um_text_res text = {ok, "OK 6.1.0"};
 	um_open_res open_res = {ok, 10, 100, 0, 1};
 	um_read_res read_res = {ok, 5, {4, "abcd"}};

@@ -1,7 +1,8 @@
 /* Unit tests of the message from the monitor to the jail helper
  * (jailmsg.h): what is encoded is decoded as it was, and a message that is
  * cut anywhere, has bytes after its end, a NUL in a string, a length past
- * its end, or a field out of bounds is refused as a whole. */
+ * its end, or a field out of bounds (the masters to keep among them) is
+ * refused as a whole. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,8 @@ static char *kargv[] = {"/shared/kernels/linux", "mem=64M", "umid=vm1", "", NULL
 static char *kenv[] = {"TMPDIR=/tmp", "PATH=/", NULL};
 static char *cgs[] = {"/sys/fs/cgroup/memory/umlmon/vm1/cgroup.procs",
 		      "/sys/fs/cgroup/pids/umlmon/vm1/cgroup.procs", NULL};
+static char *kept[] = {"con0", "ssl1", NULL};
+#define HANDOVER "/tmp/umlmon.handover"
 
 static struct jail_msg sample(void)
 {
@@ -23,7 +26,8 @@ static struct jail_msg sample(void)
 		.root = "/var/lib/umlmon/vm1/jail", .uid = 65534, .gid = 65534,
 		.hostname = "vm1",
 		.limits = {1024, 300, 0, UMLMON_LIMIT_INFINITY}, .seccomp = 1,
-		.ncgroups = 2, .cgroups = cgs, .own_net = 1, .nfds = 5, .argc = 4,
+		.ncgroups = 2, .cgroups = cgs, .own_net = 1, .nfds = 5,
+		.nkeep = 2, .keep = kept, .handover = HANDOVER, .argc = 4,
 		.argv = kargv, .envc = 2,
 		.envp = kenv, .fail = "",
 	};
@@ -78,6 +82,11 @@ static void round_trip(void **state)
 	assert_null(out.cgroups[2]);
 	assert_int_equal(out.own_net, 1);
 	assert_int_equal(out.nfds, 5);
+	assert_int_equal(out.nkeep, 2);
+	assert_string_equal(out.keep[0], "con0");
+	assert_string_equal(out.keep[1], "ssl1");
+	assert_null(out.keep[2]);
+	assert_string_equal(out.handover, HANDOVER);
 	assert_int_equal(out.argc, 4);
 	for (int i = 0; i < 4; i++)
 		assert_string_equal(out.argv[i], kargv[i]);
@@ -193,8 +202,40 @@ static void bad_fields(void **state)
 			    8 * LIMIT_COUNT + 4 + 4 + 4 + strlen(cgs[0]) + 4 +
 			    strlen(cgs[1]) + 4 + 4;
 
+		/* the count of masters first, then the arguments' */
+		memset(buf + at, 0xff, 4);
+		refused(buf, len, "4294967295 kept masters: more than 32");
+		memset(buf + at, 0, 4);
+		buf[at] = 2;
+		at += 4 + 4 + strlen(kept[0]) + 4 + strlen(kept[1]) + 4 +
+		      strlen(HANDOVER);
 		memset(buf + at, 0xff, 4);
 		refused(buf, len, "4294967295 arguments: more than 1024");
+	}
+	free(buf);
+	/* a kept master's name is a word; the masters and the kernel's
+	 * descriptors together within bounds; the socket a path */
+	in = sample();
+	in.keep = (char *[]){"con0", "con 1", NULL};
+	assert_int_equal(jailmsg_encode(&in, &buf, &len, &e), -1);
+	assert_string_equal(e.msg, "kept master 'con 1': not a channel name");
+	in = sample();
+	in.nfds = JAILMSG_MAX_FDS - 1;
+	assert_int_equal(jailmsg_encode(&in, &buf, &len, &e), -1);
+	in = sample();
+	in.handover = "umlmon.handover";
+	assert_int_equal(jailmsg_encode(&in, &buf, &len, &e), -1);
+	assert_non_null(strstr(e.msg, "not an absolute path"));
+	/* the helper refuses a bad name too (patched in) */
+	in = sample();
+	encoded(&in, &buf, &len);
+	{
+		size_t at = ml + 4 + strlen(in.root) + 8 + 4 + strlen(in.hostname) +
+			    8 * LIMIT_COUNT + 4 + 4 + 4 + strlen(cgs[0]) + 4 +
+			    strlen(cgs[1]) + 4 + 4 + 4 + 4;
+
+		buf[at] = '/';
+		refused(buf, len, "kept master '/on0': not a channel name");
 	}
 	free(buf);
 	/* seccomp is 0 or 1: 2 patched in is refused, not taken for yes */

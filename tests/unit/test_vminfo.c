@@ -52,6 +52,7 @@ static void running(void **state)
 		.boot = 2, .ready_ms = 1250, .pending = "memory",
 		.cgroup = {"/sys/fs/cgroup/memory/umlmon/vm1", "v1", 1, 100 << 20,
 			   50 << 20, 60 << 20, 0, 9, ~0ULL, 2},
+		.reattached = 3700, .reattach_how = "monitor restart, pid 99",
 	};
 	char *t;
 
@@ -67,6 +68,7 @@ static void running(void **state)
 		"watcher pid   101\n"
 		"monitor pid   100\n"
 		"started       1970-01-01 01:00:00 (up 1:02:03)\n"
+		"re-attached   1970-01-01 01:01:40 (monitor restart, pid 99)\n"
 		"pending       at the next boot: memory\n"
 		"vmuser        nobody\n"
 		"kernel        /shared/kernels/linux\n"
