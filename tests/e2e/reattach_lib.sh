@@ -43,7 +43,7 @@ guest_uptime() { # TAG
 }
 
 reattach_case() { # kill9 | upgrade
-	local how=$1 log=$T/var/vm1/log/con1 mp kp wp started up1 up2 c0 c1 bad left
+	local how=$1 log=$T/var/vm1/log/con1 mp kp wp started up1 up2 c0 c1 bad left t0 ms out
 	mkimage vm1
 	start_monitor vm1
 	boot vm1
@@ -72,13 +72,17 @@ reattach_case() { # kill9 | upgrade
 		tm_wait client "lost|closed|ended" 20
 		kill -0 "$kp" || fail "the kernel (pid $kp) died with its monitor"
 		kill -0 "$wp" || fail "the watcher (pid $wp) died with its monitor"
+		t0=$(date +%s%N)
 		start_monitor vm1
+		ms=$((($(date +%s%N) - t0) / 1000000))
 		[ "$(monitor_pid vm1)" != "$mp" ] || fail "the pid file still names the killed monitor"
 		info_field vm1 're-attached' | grep -E >/dev/null \
 			"^[0-9-]+ [0-9:]+ \(monitor restart, pid $mp\)$" ||
 			fail "-info's re-attached: '$(info_field vm1 're-attached')'"
 	else
+		t0=$(date +%s%N)
 		out=$("$UMLMON" -upgrade vm1 2>&1) || fail "umlmon -upgrade vm1: $out"
+		ms=$((($(date +%s%N) - t0) / 1000000))
 		log "$out"
 		printf '%s\n' "$out" | grep -E >/dev/null "^vm1: upgraded: monitor pid $mp executed again, re-attached to kernel pid $kp$" ||
 			fail "umlmon -upgrade said: $out"
@@ -104,7 +108,7 @@ reattach_case() { # kill9 | upgrade
 	# every number once, in order: no gap across the restart
 	bad=$(counts | awk 'NR > 1 && $1 != prev + 1 { print "after " prev " came " $1; exit } { prev = $1 }')
 	[ -z "$bad" ] || fail "the counter in con1's log has a gap: $bad"
-	log "counter $c0 at the $how, $c1 after, no gap; guest uptime $up1 s then $up2 s"
+	log "counter $c0 at the $how, $c1 after, no gap; guest uptime $up1 s then $up2 s; the new monitor served after $ms ms"
 	# a client connects again and types
 	tm_send client "$UMLWATCH vm1 -connect con1" Enter
 	tm_wait_count client "connected to vm1 con1" 2 20
