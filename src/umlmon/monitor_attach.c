@@ -255,7 +255,8 @@ fail:
 
 /* May the monitor execute itself again now? Not while a start, a stop, a
  * reboot or a disk operation is under way: each is a step a new image
- * could not finish. */
+ * could not finish; nor with a panicked kernel kept (on_panic = keep),
+ * which a new image would take for a running one. */
 static int upgrade_refused(const struct monitor *m, char *why, size_t len)
 {
 	if (m->quitting || m->state == UM_STOPPING)
@@ -266,6 +267,8 @@ static int upgrade_refused(const struct monitor *m, char *why, size_t len)
 		snprintf(why, len, "a reboot is under way");
 	else if (m->op.disk_job)
 		snprintf(why, len, "a disk operation is running");
+	else if (m->state == UM_CRASHED && m->b.watcher)
+		snprintf(why, len, "a panicked kernel is kept for inspection");
 	else if (!m->self_exe || access(m->self_exe, X_OK) < 0)
 		snprintf(why, len, "%s: %s", m->self_exe ? m->self_exe : "(unknown)",
 			 m->self_exe ? strerror(errno) : "not known");
