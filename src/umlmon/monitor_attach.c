@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "common/procstat.h"
 #include "disk/precheck.h"
+#include "net/macpool.h"
 #include "serve/loop.h"
 #include "serve/rpc_server.h"
 #include "umlmon/handover.h"
@@ -214,6 +215,9 @@ int monitor_attach(struct monitor *m, pid_t left, struct err *e)
 		monitor_set_state(m, UM_PAUSED);
 	/* what the boot holds on the host is this monitor's to remove */
 	vmnet_adopt(&m->b.net, m->cfg, m->vm);
+	/* the addresses it had, for -info (the pool keeps them) */
+	if (macpool_assign(m->cfg, m->vm, m->b.macs, &ve) < 0)
+		log_warn("%s: %s", m->vm->name, ve.msg);
 	snprintf(who, sizeof(who), "the monitor of %s", m->vm->name);
 	disklocks_free(&m->b.locks);
 	disklocks_init(&m->b.locks, m->cfg->global.shared, who);

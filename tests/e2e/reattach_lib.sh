@@ -43,7 +43,7 @@ guest_uptime() { # TAG
 }
 
 reattach_case() { # kill9 | upgrade
-	local how=$1 log=$T/var/vm1/log/con1 mp kp wp started up1 up2 c0 c1 bad left t0 ms out
+	local how=$1 log=$T/var/vm1/log/con1 mp kp wp started up1 up2 c0 c1 bad left t0 ms out cmdline boots
 	mkimage vm1
 	start_monitor vm1
 	boot vm1
@@ -62,6 +62,8 @@ reattach_case() { # kill9 | upgrade
 	kp=$(info_field vm1 'kernel pid')
 	wp=$(info_field vm1 'watcher pid')
 	started=$(info_field vm1 started | sed 's/ (up.*//')
+	cmdline=$(info_field vm1 cmdline)
+	boots=$(info_field vm1 boot)
 	[ -n "$kp" ] && [ -n "$wp" ] && [ -n "$started" ] || fail "no kernel, watcher or start in -info"
 	c0=$(last_count)
 	if [ "$how" = kill9 ]; then
@@ -99,6 +101,12 @@ reattach_case() { # kill9 | upgrade
 	[ "$(info_field vm1 'watcher pid')" = "$wp" ] || fail "watcher pid changed"
 	[ "$(info_field vm1 started | sed 's/ (up.*//')" = "$started" ] ||
 		fail "the start time changed: $(info_field vm1 started), was $started"
+	# the boot's facts from run-state
+	[ "$(info_field vm1 cmdline)" = "$cmdline" ] ||
+		fail "the command line is '$(info_field vm1 cmdline)', was '$cmdline'"
+	[ "$(info_field vm1 boot)" = "$boots" ] || fail "boot '$(info_field vm1 boot)', was '$boots'"
+	info_field vm1 'guest up' | grep -E >/dev/null '^[0-9.]+ s after the start$' ||
+		fail "guest up: '$(info_field vm1 'guest up')' after re-attaching"
 	wait_file "$T/var/vm1/log/monitor.log" "vm1: re-attached: the kernel answers" 20
 	# the counter goes on, past what the pty held while no monitor read
 	wait_count $((c0 + 30)) 30
