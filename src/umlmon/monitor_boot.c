@@ -499,9 +499,21 @@ static void on_status(struct loop *l, int fd, uint32_t events, void *arg)
 	}
 }
 
+/* A wait status in words, for the log. */
+static const char *describe_status(int st, char *buf, size_t len)
+{
+	if (WIFSIGNALED(st))
+		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(st),
+			 strsignal(WTERMSIG(st)));
+	else
+		snprintf(buf, len, "exit code %d", WEXITSTATUS(st));
+	return buf;
+}
+
 void mon_on_sigchld(struct loop *l, int sig, void *arg)
 {
 	struct monitor *m = arg;
+	char why[64];
 	pid_t pid;
 	int st;
 
@@ -517,8 +529,14 @@ void mon_on_sigchld(struct loop *l, int sig, void *arg)
 				 kill(m->b.kernel, 0) < 0 && errno == ESRCH)
 				/* it reaped the kernel but died before telling */
 				kernel_ended(m, -1);
-			/* else the kernel is now ours (subreaper) and its end
-			 * comes as a SIGCHLD */
+			else if (!m->b.exit_seen && m->b.kernel)
+				/* the kernel is now ours (subreaper) and its end
+				 * comes as a SIGCHLD; it halts at the watcher's
+				 * death (PR_SET_PDEATHSIG) */
+				log_warn("%s: the watcher (pid %d) ended before the "
+					 "kernel (pid %d): %s", m->vm->name, (int)pid,
+					 (int)m->b.kernel, describe_status(st, why,
+									   sizeof(why)));
 			restart_if_due(m);
 		} else if (m->b.kernel && pid == m->b.kernel) {
 			/* the watcher died first; we are the kernel's reaper */
