@@ -131,6 +131,11 @@ void showconf_table(const struct config *cfg, const struct vm_conf *vm,
 	vm_rowf(&s, global_row, "umlredir_port", "%d", g->umlredir_port);
 	global_row(&s, "umldir_bind", g->umldir_bind);
 	global_row(&s, "umldir_user", g->umldir_user);
+	global_row(&s, "web_bind", g->web_bind);
+	vm_rowf(&s, global_row, "web_port", "%d", g->web_port);
+	global_row(&s, "web_user", g->web_user);
+	global_row(&s, "web_tls_cert", g->web_tls_cert);
+	global_row(&s, "web_tls_key", g->web_tls_key);
 	global_row(&s, "host_reserve", limit_size(g->host_reserve, buf, sizeof(buf)));
 	vm_rowf(&s, global_row, "vm_uid_range", "%u-%u", (unsigned)g->uid_first,
 		(unsigned)g->uid_last);

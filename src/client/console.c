@@ -263,6 +263,11 @@ int console_writable(const struct console *c)
 	return c->writable;
 }
 
+void console_seek(struct console *c, uint64_t offset)
+{
+	c->offset = offset;
+}
+
 void console_start(struct console *c)
 {
 	send_read(c);

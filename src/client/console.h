@@ -10,6 +10,7 @@
 #define UMLMON_CONSOLE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/util.h"
 
@@ -53,6 +54,10 @@ int console_open(struct rpc_client *rpc, const char *chan, int readonly,
 const char *console_notice(const struct console *c);
 /* Whether what is typed reaches the guest (not -readonly, not log-only). */
 int console_writable(const struct console *c);
+/* Before console_start: the output starts at this offset of the channel
+ * instead of the monitor's (the web console first draws the screen,
+ * which shows the output up to its um_screen_res.head). */
+void console_seek(struct console *c, uint64_t offset);
 /* Sends the first read; the output comes from then on. */
 void console_start(struct console *c);
 /* The terminal's size, for the guest's pty (if writable). */

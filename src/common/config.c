@@ -927,6 +927,33 @@ static int key_umldir_user(struct parse *p, const char *key, const char *val)
 	return 1;
 }
 
+static int key_web(struct parse *p, const char *key, const char *val)
+{
+	struct global_conf *g = &p->cfg->global;
+
+	if (!strcmp(key, "web_port"))
+		return set_number(p, key, val, 1, 65535, "a port", &g->web_port);
+	if (!strcmp(key, "web_bind")) {
+		if (!bind_addr_ok(p, key, val))
+			return 0;
+		set_str(&g->web_bind, val);
+		return 1;
+	}
+	if (!strcmp(key, "web_user")) {
+		if (!getpwnam(val)) {
+			add_error(p, nerr_of(p), key, "no such user '%s'", val);
+			return 0;
+		}
+		set_str(&g->web_user, val);
+		return 1;
+	}
+	if (!host_path_ok(p, key, val))
+		return 0;
+	set_str(!strcmp(key, "web_tls_cert") ? &g->web_tls_cert : &g->web_tls_key,
+		val);
+	return 1;
+}
+
 /* FIRST-LAST: the uids of the VMs without a user of their own; neither
  * root nor -1 (no user), nor beyond 2^31 (signed ids in some tools). */
 static int key_uid_range(struct parse *p, const char *key, const char *val)
@@ -982,6 +1009,11 @@ static const struct keydef {
 	{"umlredir_port", 1, 0, 0, NULL, key_port},
 	{"umldir_bind", 1, 0, 0, NULL, key_umldir_bind},
 	{"umldir_user", 1, 0, 0, NULL, key_umldir_user},
+	{"web_bind", 1, 0, 0, NULL, key_web},
+	{"web_port", 1, 0, 0, NULL, key_web},
+	{"web_user", 1, 0, 0, NULL, key_web},
+	{"web_tls_cert", 1, 0, 0, NULL, key_web},
+	{"web_tls_key", 1, 0, 0, NULL, key_web},
 	{"vm_uid_range", 1, 0, 0, NULL, key_uid_range},
 	{"vmuser_shared", 1, 0, 0, NULL, key_vmuser_shared},
 	{"tcp", 1, 0, 0, NULL, key_tcp},
@@ -1565,6 +1597,19 @@ struct config *config_load(const char *path, struct err *e)
 							 UMLMON_DEFAULT_UMLREDIR_PORT);
 	if (!cfg->global.umldir_user)
 		cfg->global.umldir_user = xstrdup("nobody");
+	if (!cfg->global.web_bind)
+		cfg->global.web_bind = xstrdup(UMLMON_DEFAULT_WEB_BIND);
+	if (!cfg->global.web_port)
+		cfg->global.web_port = service_port("umlweb",
+						    UMLMON_DEFAULT_WEB_PORT);
+	if (!cfg->global.web_user)
+		cfg->global.web_user = xstrdup(UMLMON_DEFAULT_WEB_USER);
+	if (!cfg->global.web_tls_cert != !cfg->global.web_tls_key) {
+		p->line = 0;
+		snprintf(p->section, sizeof(p->section), "GLOBAL");
+		add_error(p, &cfg->global.nerrors, NULL, "[GLOBAL]: 'web_tls_cert' "
+			  "and 'web_tls_key' go together (both or neither)");
+	}
 	if (!cfg->global.uid_first) {
 		cfg->global.uid_first = UMLMON_DEFAULT_UID_FIRST;
 		cfg->global.uid_last = UMLMON_DEFAULT_UID_LAST;
@@ -1624,6 +1669,10 @@ void config_free(struct config *cfg)
 	free(cfg->global.master_password_file);
 	free(cfg->global.umldir_bind);
 	free(cfg->global.umldir_user);
+	free(cfg->global.web_bind);
+	free(cfg->global.web_user);
+	free(cfg->global.web_tls_cert);
+	free(cfg->global.web_tls_key);
 	free(cfg->global.cgroup_parent);
 	free(cfg->global.keys);
 	remote_free(&cfg->global.remote);
@@ -1637,4 +1686,19 @@ struct vm_conf *config_vm(struct config *cfg, const char *name)
 		if (!strcmp(cfg->vms[i].name, name))
 			return &cfg->vms[i];
 	return NULL;
+}
+
+int config_global_errors(const struct config *cfg, const char *prog)
+{
+	int bad = 0;
+
+	for (int i = 0; i < cfg->nerrors; i++) {
+		const char *sec = cfg->error_sections[i];
+
+		if (!*sec || !strcmp(sec, "GLOBAL")) {
+			fprintf(stderr, "%s: %s\n", prog, cfg->errors[i]);
+			bad++;
+		}
+	}
+	return bad;
 }

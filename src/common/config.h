@@ -38,6 +38,10 @@
  * a monitor's TCP listener. */
 #define UMLMON_DEFAULT_UMLDIR_PORT 7301
 #define UMLMON_DEFAULT_UMLREDIR_PORT 7302
+/* The web console (umlweb(8)): loopback unless told otherwise. */
+#define UMLMON_DEFAULT_WEB_BIND "127.0.0.1"
+#define UMLMON_DEFAULT_WEB_PORT 7380
+#define UMLMON_DEFAULT_WEB_USER "umlweb"
 #define UMLMON_DEFAULT_MAX_CLIENTS 64
 #define UMLMON_DEFAULT_MAX_CLIENTS_PER_PEER 16
 #define UMLMON_DEFAULT_MAX_UNAUTH 16
@@ -205,6 +209,11 @@ struct global_conf {
 	int umlredir_port;     /* "umlredir" likewise */
 	char *umldir_bind;     /* the address umldir binds; NULL: all */
 	char *umldir_user;     /* umldir runs as this user once bound */
+	char *web_bind;        /* umlweb(8) listens there (default 127.0.0.1) */
+	int web_port;          /* "umlweb" in /etc/services, else the default */
+	char *web_user;        /* umlweb runs as this user once bound */
+	char *web_tls_cert;    /* PEM certificate and key: HTTPS; NULL: HTTP */
+	char *web_tls_key;
 	uid_t uid_first, uid_last; /* vm_uid_range */
 	int vmuser_shared;     /* the default of every VM */
 	int nerrors;
@@ -235,6 +244,11 @@ int config_valid_name(const char *name, struct err *e);
 /* Whether key ("memory", "ubd0r") was given in a section whose keys
  * (vm_conf.keys, global_conf.keys) are these. */
 int config_given(const char *keys, const char *key);
+
+/* Prints the errors of [GLOBAL] (and before any section) on stderr,
+ * "PROG: file:line: ...", and counts them: a daemon that serves every VM
+ * refuses to run with any; a VM's errors are its monitor's business. */
+int config_global_errors(const struct config *cfg, const char *prog);
 
 /* The config path from -c, $UMLMON_CONFIG, or the default. */
 const char *config_default_path(const char *opt);

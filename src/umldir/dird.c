@@ -15,7 +15,7 @@
 #include "serve/rpc_server.h"
 #include "serve/rpc_tcp.h"
 #include "umldir/dirrpc.h"
-#include "umldir/privdrop.h"
+#include "serve/privdrop.h"
 #include "umldir/redir.h"
 #include "umldir/registry.h"
 

@@ -39,7 +39,7 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *cfgpath = NULL;
-	int fg = 0, opt, bad = 0, report_fd = -1, pidfd;
+	int fg = 0, opt, bad, report_fd = -1, pidfd;
 	struct config *cfg;
 	struct dird *d;
 	char *pidpath;
@@ -65,15 +65,7 @@ int main(int argc, char **argv)
 	cfg = config_load(cfgpath, &e);
 	if (!cfg)
 		die(1, "%s", e.msg);
-	/* a VM's errors are its monitor's business */
-	for (int i = 0; i < cfg->nerrors; i++) {
-		const char *sec = cfg->error_sections[i];
-
-		if (!*sec || !strcmp(sec, "GLOBAL")) {
-			fprintf(stderr, "umldir: %s\n", cfg->errors[i]);
-			bad++;
-		}
-	}
+	bad = config_global_errors(cfg, "umldir");
 	if (bad)
 		die(1, "refusing to run with %d error%s in [GLOBAL] of %s", bad,
 		    bad > 1 ? "s" : "", cfgpath);

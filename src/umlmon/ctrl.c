@@ -343,9 +343,14 @@ static enum rpc_outcome p_screen(struct rpc_call *call, void *args, void *res)
 
 	if (!ch) {
 		r->text = xstrdup("");
+		r->ansi = xstrdup("");
 		return RPC_REPLY;
 	}
 	r->text = screen_text(chan_screen(ch), &row, &col);
+	r->ansi = screen_ansi(chan_screen(ch));
+	if (strlen(r->ansi) > UM_SCREEN_MAX)
+		r->ansi[0] = '\0';
+	r->head = ch->head;
 	screen_size(ch->screen, &rows, &cols);
 	r->rows = (u_int)rows;
 	r->cols = (u_int)cols;

@@ -8,7 +8,7 @@
 
 #include "common/auth.h"
 #include "common/log.h"
-#include "umlmon/authkeys.h"
+#include "common/authkeys.h"
 #include "umlmon/monitor.h"
 #include "umlmonctrl.h"
 

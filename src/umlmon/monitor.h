@@ -119,7 +119,7 @@ int monitor_disk_cancel(struct monitor *m, char *what, size_t len, struct err *e
 
 /* What the monitor tells about itself and the VM. */
 const char *monitor_name(const struct monitor *m);
-/* The keys TCP clients authenticate with (umlmon/authkeys.h). */
+/* The keys TCP clients authenticate with (common/authkeys.h). */
 const struct mon_keys *monitor_keys(const struct monitor *m);
 um_state monitor_state(const struct monitor *m);
 struct loop *monitor_loop(const struct monitor *m);

@@ -13,7 +13,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "umlmon/authkeys.h"
+#include "common/authkeys.h"
 #include "umlmon/monitor.h"
 #include "common/ratelimit.h"
 #include "umlmon/chan.h"

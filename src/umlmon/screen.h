@@ -18,5 +18,9 @@ void screen_size(const struct screen *s, int *rows, int *cols);
 /* The rows as UTF-8 text joined by '\n', trailing blanks of each row and
  * empty rows at the end cut; malloc'd. The cursor's position too. */
 char *screen_text(struct screen *s, int *cursor_row, int *cursor_col);
+/* The screen as escape sequences that draw it on a terminal of its size:
+ * every cell with its colours and attributes, then the cursor in place
+ * (the web console opens on it); malloc'd. */
+char *screen_ansi(struct screen *s);
 
 #endif

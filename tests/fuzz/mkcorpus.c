@@ -265,7 +265,8 @@ static void xdr_seeds(void)
 	um_text_res text = {ok, "OK 6.1.0"};
 	um_open_res open_res = {ok, 10, 100, 0, 1};
 	um_read_res read_res = {ok, 5, {4, "abcd"}};
-	um_screen_res screen = {ok, 24, 80, 1, 2, "login:", 1, 1, 0};
+	um_screen_res screen = {ok, 24, 80, 1, 2, "login:", 1, 1, 0, 6,
+				"\033[0m\033[H\033[2Jlogin:"};
 	um_log_res log_res = {ok, 0, 4, 100, {4, "boot"}};
 	um_disk_res disk_res = {ok, "disk /disks/root.dsk\n"};
 	um_progress_res progress = {ok, "copy /disks/a.dsk", 1, 2};

@@ -1,5 +1,5 @@
 /* privdrop.c -- root given up (see privdrop.h). */
-#include "umldir/privdrop.h"
+#include "serve/privdrop.h"
 
 #include <errno.h>
 #include <grp.h>

@@ -1,5 +1,5 @@
 /* authkeys.c -- a monitor's keys for its TCP clients. */
-#include "umlmon/authkeys.h"
+#include "common/authkeys.h"
 
 #include <stdio.h>
 #include <string.h>

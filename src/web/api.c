@@ -1,0 +1,606 @@
+/* api.c -- umlweb's JSON API: login and logout, the session, the VM list,
+ * the actions (start, stop, ctrl-alt-del, halt) and the console logs. One
+ * table of routes says what each needs: a session, the CSRF token. */
+#include "web/web_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/auth.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/names.h"
+#include "umlmonctrl.h"
+
+#define LOG_MAX (64ULL << 20)     /* the most of a log one request sends */
+
+struct route_args {
+	struct web *w;
+	const struct api_req *q;
+	struct api_reply *r;
+	struct session *s;           /* NULL for login */
+	char vm[65];                 /* /api/vm/VM/... */
+	char rest[128];              /* what follows VM/ */
+};
+
+typedef void (*route_fn)(struct route_args *a);
+
+/* --- replies --- */
+
+static void reply(struct api_reply *r, int status, const char *type, char *body)
+{
+	r->status = status;
+	r->type = type;
+	r->body = body;
+	r->len = strlen(body);
+}
+
+/* {"error": MESSAGE, "code": CODE} */
+static void fail(struct api_reply *r, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void fail(struct api_reply *r, int status, const char *fmt, ...)
+{
+	struct json j;
+	char *buf = NULL, *msg;
+	size_t n = 0;
+	va_list ap;
+	FILE *f = open_memstream(&buf, &n);
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	json_init(&j, f);
+	json_obj_begin(&j);
+	json_key(&j, "error");
+	json_str(&j, msg);
+	json_obj_end(&j);
+	json_end(&j);
+	fclose(f);
+	free(msg);
+	reply(r, status, "application/json", buf);
+}
+
+/* The HTTP status of an error's code. */
+static int http_of(enum err_code c)
+{
+	switch (c) {
+	case ERR_INVAL: return 400;
+	case ERR_PERM: return 403;
+	case ERR_NOENT: return 404;
+	case ERR_STATE: case ERR_BUSY: return 409;
+	case ERR_CLOSED: return 503;
+	case ERR_TIMEDOUT: return 504;
+	default: return 500;
+	}
+}
+
+/* --- the form of a POST --- */
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The value of name in an application/x-www-form-urlencoded body,
+ * decoded, malloc'd; NULL if absent. */
+static char *form_value(const char *body, size_t len, const char *name)
+{
+	size_t nl = strlen(name), i = 0;
+
+	while (i < len) {
+		size_t end = i;
+
+		while (end < len && body[end] != '&')
+			end++;
+		if (end - i > nl && !strncmp(body + i, name, nl) && body[i + nl] == '=') {
+			char *out = xmalloc(end - i), *o = out;
+
+			for (size_t k = i + nl + 1; k < end; k++) {
+				int h, l;
+
+				if (body[k] == '+') {
+					*o++ = ' ';
+				} else if (body[k] == '%' && k + 2 < end + 1 &&
+					   (h = hexval(body[k + 1])) >= 0 &&
+					   (l = hexval(body[k + 2])) >= 0) {
+					*o++ = (char)(h << 4 | l);
+					k += 2;
+				} else {
+					*o++ = body[k];
+				}
+			}
+			*o = '\0';
+			return out;
+		}
+		i = end + 1;
+	}
+	return NULL;
+}
+
+/* --- helpers --- */
+
+int web_vm_index(const struct web *w, const char *vm)
+{
+	for (int i = 0; i < w->cfg->nvms; i++)
+		if (!strcmp(w->cfg->vms[i].name, vm))
+			return i;
+	return -1;
+}
+
+int web_origin_ok(const struct web *w, const char *origin, const char *host)
+{
+	const char *scheme = w->tls ? "https://" : "http://";
+	size_t sl = strlen(scheme);
+
+	return origin && host && *host && !strncmp(origin, scheme, sl) &&
+	       !strcmp(origin + sl, host);
+}
+
+static char *session_cookie(const struct web *w, const char *id, int end)
+{
+	return xasprintf("%s=%s; Path=/; HttpOnly; SameSite=Strict%s%s",
+			 SESSION_COOKIE, end ? "" : id, w->tls ? "; Secure" : "",
+			 end ? "; Max-Age=0" : "");
+}
+
+static void session_json(struct api_reply *r, const struct session *s)
+{
+	struct json j;
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+
+	json_init(&j, f);
+	json_obj_begin(&j);
+	json_key(&j, "vm");
+	json_str(&j, s->vm[0] ? s->vm : NULL);
+	json_key(&j, "csrf");
+	json_str(&j, s->csrf);
+	json_obj_end(&j);
+	json_end(&j);
+	fclose(f);
+	reply(r, 200, "application/json", buf);
+}
+
+/* --- the routes --- */
+
+/* Which password it is: the VM's (scope vm) or the master password
+ * (scope ""). Both keys are compared whatever the first gave. -1: none. */
+static int check_password(struct web *w, const char *vm, const char *pw,
+			  char *scope, size_t n)
+{
+	struct auth_key k;
+	struct err e;
+	int i = vm[0] ? web_vm_index(w, vm) : -1, by_vm, by_master;
+
+	if (!vm[0]) {
+		/* the master password: checked against the first VM's key */
+		for (int x = 0; x < w->cfg->nvms && i < 0; x++)
+			if (w->keys[x].has_master)
+				i = x;
+	}
+	if (i < 0)
+		return -1;
+	if (auth_derive(pw, w->cfg->vms[i].name, w->keys[i].iterations, &k, &e) < 0)
+		return -1;
+	by_vm = vm[0] && w->keys[i].has_vm &&
+		auth_equal(k.k, w->keys[i].vm.k, sizeof(k.k));
+	by_master = w->keys[i].has_master &&
+		    auth_equal(k.k, w->keys[i].master.k, sizeof(k.k));
+	auth_wipe(&k, sizeof(k));
+	if (by_master)
+		snprintf(scope, n, "%s", "");
+	else if (by_vm)
+		snprintf(scope, n, "%s", vm);
+	return by_master || by_vm ? 0 : -1;
+}
+
+static void r_login(struct route_args *a)
+{
+	char *vm = form_value(a->q->body, a->q->body_len, "vm");
+	char *pw = form_value(a->q->body, a->q->body_len, "password");
+	int64_t now = now_ms();
+	char scope[65];
+	int wait = login_wait(a->w->sessions, a->q->peer, now);
+	struct session *s;
+
+	if (wait) {
+		fail(a->r, 429, "too many failed logins from %s: wait %d s",
+		     a->q->peer, wait);
+	} else if (!pw || (vm && strlen(vm) > 64) ||
+		   check_password(a->w, vm ? vm : "", pw, scope, sizeof(scope)) < 0) {
+		login_result(a->w->sessions, a->q->peer, 0, now);
+		log_warn("login%s%s from %s refused: wrong password", vm && *vm ?
+			 " to " : "", vm && *vm ? vm : "", a->q->peer);
+		fail(a->r, 403, "%s: wrong password", vm && *vm ? vm : "master");
+	} else {
+		login_result(a->w->sessions, a->q->peer, 1, now);
+		s = session_create(a->w->sessions, scope, now);
+		log_info("login from %s: %s", a->q->peer, scope[0] ? scope : "every VM");
+		a->r->cookie = session_cookie(a->w, s->id, 0);
+		session_json(a->r, s);
+	}
+	free(vm);
+	auth_wipe_free(pw);
+}
+
+static void r_logout(struct route_args *a)
+{
+	session_end(a->w->sessions, a->s);
+	a->r->cookie = session_cookie(a->w, NULL, 1);
+	reply(a->r, 200, "application/json", xstrdup("{}\n"));
+}
+
+static void r_session(struct route_args *a)
+{
+	session_json(a->r, a->s);
+}
+
+static void vm_json(struct web *w, struct json *j, int i)
+{
+	const char *vm = w->cfg->vms[i].name;
+	um_info info;
+	struct err e;
+
+	memset(&info, 0, sizeof(info));
+	json_obj_begin(j);
+	json_key(j, "name");
+	json_str(j, vm);
+	json_key(j, "note");
+	json_str(j, w->notes[i]);
+	if (monrpc_call(w, vm, UM_INFO, (xdrproc_t)xdr_rpc_void, NULL,
+			(xdrproc_t)xdr_um_info, &info, &e) < 0) {
+		json_key(j, "state");
+		json_str(j, "no monitor");
+		json_key(j, "error");
+		json_str(j, e.msg);
+		json_obj_end(j);
+		return;
+	}
+	json_key(j, "state");
+	json_str(j, vm_state_name(info.state));
+	json_key(j, "memory");
+	json_int(j, (long long)info.memory);
+	json_key(j, "uptime_ms");
+	json_int(j, (long long)info.uptime_ms);
+	json_key(j, "boot");
+	json_int(j, info.boot);
+	json_key(j, "disks");
+	json_arr_begin(j);
+	for (u_int d = 0; d < info.disks.disks_len; d++) {
+		um_disk *k = &info.disks.disks_val[d];
+
+		json_obj_begin(j);
+		json_key(j, "dev");
+		json_str(j, k->dev);
+		json_key(j, "flags");
+		json_str(j, k->flags);
+		json_key(j, "path");
+		json_str(j, k->path);
+		json_key(j, "backing");
+		json_str(j, k->backing[0] ? k->backing : NULL);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_key(j, "nics");
+	json_arr_begin(j);
+	for (u_int d = 0; d < info.nics.nics_len; d++) {
+		um_nic *n = &info.nics.nics_val[d];
+
+		json_obj_begin(j);
+		json_key(j, "name");
+		json_str(j, n->name);
+		json_key(j, "kind");
+		json_str(j, n->kind);
+		json_key(j, "host");
+		json_str(j, n->host);
+		json_key(j, "mac");
+		json_str(j, n->mac[0] ? n->mac : NULL);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_key(j, "chans");
+	json_arr_begin(j);
+	for (u_int d = 0; d < info.chans.chans_len; d++) {
+		um_chan *c = &info.chans.chans_val[d];
+
+		if (c->mode == UM_CHAN_NULL)
+			continue;
+		json_obj_begin(j);
+		json_key(j, "name");
+		json_str(j, c->name);
+		json_key(j, "mode");
+		json_str(j, chan_mode_name((enum chan_mode)c->mode));
+		json_key(j, "open");
+		json_bool(j, c->open);
+		json_key(j, "log");
+		json_bool(j, c->log[0] != '\0');
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+	xdr_free((xdrproc_t)xdr_um_info, (char *)&info);
+}
+
+static void r_vms(struct route_args *a)
+{
+	struct json j;
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+
+	json_init(&j, f);
+	json_obj_begin(&j);
+	json_key(&j, "vms");
+	json_arr_begin(&j);
+	for (int i = 0; i < a->w->cfg->nvms; i++)
+		if (session_may(a->s, a->w->cfg->vms[i].name))
+			vm_json(a->w, &j, i);
+	json_arr_end(&j);
+	json_obj_end(&j);
+	json_end(&j);
+	fclose(f);
+	reply(a->r, 200, "application/json", buf);
+}
+
+/* --- actions: answered at once; how they end shows in the list --- */
+
+struct action {
+	const char *name;
+	uint32_t proc;
+	xdrproc_t xargs;
+};
+
+static const struct action actions[] = {
+	{"start", UM_START, (xdrproc_t)xdr_rpc_void},
+	{"stop", UM_STOP, (xdrproc_t)xdr_um_stop_args},
+	{"ctrlaltdel", UM_CTRLALTDEL, (xdrproc_t)xdr_rpc_void},
+	{"halt", UM_HALT, (xdrproc_t)xdr_rpc_void},
+};
+
+struct job {
+	struct web *w;
+	int vm;
+	const struct action *act;
+	struct monrpc *m;
+	int done;
+	lws_sorted_usec_list_t sul;
+};
+
+static void set_note(struct web *w, int vm, char *text)
+{
+	free(w->notes[vm]);
+	w->notes[vm] = text;
+}
+
+static void job_free_cb(lws_sorted_usec_list_t *sul)
+{
+	struct job *j = lws_container_of(sul, struct job, sul);
+
+	monrpc_close(j->m, 1);
+	free(j);
+}
+
+/* Freed from the loop, not from inside the connection's callback. */
+static void job_done(struct job *j)
+{
+	j->done = 1;
+	lws_sul_schedule(j->w->ctx, 0, &j->sul, job_free_cb, 1);
+}
+
+static void job_lost(void *arg, const char *why)
+{
+	struct job *j = arg;
+
+	if (!why || j->done)
+		return;
+	set_note(j->w, j->vm, xasprintf("%s: %s", j->act->name, why));
+	job_done(j);
+}
+
+static void job_reply(struct rpc_client *c, void *res, const char *err, void *arg)
+{
+	struct job *j = arg;
+	um_result *r = res;
+
+	(void)c;
+	if (err)
+		set_note(j->w, j->vm, xasprintf("%s: %s", j->act->name, err));
+	else if (r->status == UM_OK)
+		set_note(j->w, j->vm, xasprintf("%s: done", j->act->name));
+	else
+		set_note(j->w, j->vm, xasprintf("%s: %s", j->act->name, r->message));
+	log_info("%s %s: %s", j->w->cfg->vms[j->vm].name, j->act->name,
+		 j->w->notes[j->vm]);
+	job_done(j);
+}
+
+static void r_action(struct route_args *a)
+{
+	um_stop_args stop = {-1};
+	const struct action *act = NULL;
+	struct job *j;
+	struct err e;
+	int i = web_vm_index(a->w, a->vm);
+
+	for (size_t k = 0; k < ARRAY_SIZE(actions); k++)
+		if (!strcmp(actions[k].name, a->rest))
+			act = &actions[k];
+	if (!act) {
+		fail(a->r, 404, "%s: no action '%s' (start, stop, ctrlaltdel, halt)",
+		     a->vm, a->rest);
+		return;
+	}
+	j = xcalloc(1, sizeof(*j));
+	j->w = a->w;
+	j->vm = i;
+	j->act = act;
+	j->m = monrpc_open(a->w, a->vm, job_lost, j, &e);
+	if (!j->m) {
+		free(j);
+		fail(a->r, http_of(e.code), "%s", e.msg);
+		return;
+	}
+	if (rpc_client_send(monrpc_client(j->m), act->proc, act->xargs, &stop,
+			    (xdrproc_t)xdr_um_result, sizeof(um_result), job_reply,
+			    j, &e) < 0) {
+		monrpc_close(j->m, 1);
+		free(j);
+		fail(a->r, 500, "%s: %s: %s", a->vm, act->name, e.msg);
+		return;
+	}
+	monrpc_flush(j->m);
+	set_note(a->w, i, xasprintf("%s: asked", act->name));
+	log_info("%s: %s asked from %s", a->vm, act->name, a->q->peer);
+	reply(a->r, 202, "application/json", xstrdup("{}\n"));
+}
+
+/* GET /api/vm/VM/log/CHAN[/download]: the current log file. */
+static void r_log(struct route_args *a)
+{
+	struct strbuf sb;
+	char chan[65];
+	int download = 0;
+	um_log_args la;
+	um_log_res lr;
+	struct err e;
+	const char *slash;
+
+	if (strncmp(a->rest, "log/", 4) || !a->rest[4]) {
+		fail(a->r, 404, "%s: no such resource '%s'", a->vm, a->rest);
+		return;
+	}
+	slash = strchr(a->rest + 4, '/');
+	if (slash && strcmp(slash, "/download")) {
+		fail(a->r, 404, "%s: no such resource '%s'", a->vm, a->rest);
+		return;
+	}
+	download = slash != NULL;
+	snprintf(chan, sizeof(chan), "%.*s", slash ? (int)(slash - a->rest - 4) :
+		 (int)strlen(a->rest + 4), a->rest + 4);
+	sb_init(&sb);
+	sb_append(&sb, "", 0);
+	la.chan = chan;
+	la.offset = 0;
+	la.max = UM_DATA_MAX;
+	for (;;) {
+		memset(&lr, 0, sizeof(lr));
+		if (monrpc_call(a->w, a->vm, UM_LOG_READ, (xdrproc_t)xdr_um_log_args, &la,
+				(xdrproc_t)xdr_um_log_res, &lr, &e) < 0) {
+			sb_free(&sb);
+			fail(a->r, http_of(e.code), "%s", e.msg);
+			return;
+		}
+		if (lr.res.status != UM_OK) {
+			sb_free(&sb);
+			fail(a->r, http_of(monrpc_err(lr.res.status)), "%s", lr.res.message);
+			xdr_free((xdrproc_t)xdr_um_log_res, (char *)&lr);
+			return;
+		}
+		sb_append(&sb, lr.data.data_val, lr.data.data_len);
+		la.offset = lr.offset + lr.data.data_len;
+		xdr_free((xdrproc_t)xdr_um_log_res, (char *)&lr);
+		if (!lr.data.data_len || la.offset >= lr.size || sb.len >= LOG_MAX)
+			break;
+	}
+	a->r->status = 200;
+	a->r->type = "text/plain; charset=utf-8";
+	a->r->len = sb.len;
+	a->r->body = sb_steal(&sb);
+	if (download)
+		a->r->disposition = xasprintf("attachment; filename=\"%s-%s.log\"",
+					      a->vm, chan);
+}
+
+static void r_vm(struct route_args *a)
+{
+	if (a->q->post)
+		r_action(a);
+	else
+		r_log(a);
+}
+
+/* What each request needs before its handler runs. */
+static const struct route {
+	int post;
+	const char *path;            /* exact, or a prefix ending in '/' */
+	int session;                 /* a live session */
+	int csrf;                    /* and its CSRF token */
+	route_fn fn;
+} routes[] = {
+	{1, "/api/login", 0, 0, r_login},
+	{1, "/api/logout", 1, 1, r_logout},
+	{0, "/api/session", 1, 0, r_session},
+	{0, "/api/vms", 1, 0, r_vms},
+	{1, "/api/vm/", 1, 1, r_vm},
+	{0, "/api/vm/", 1, 0, r_vm},
+};
+
+void api_handle(struct web *w, const struct api_req *q, struct api_reply *r)
+{
+	struct route_args a = {.w = w, .q = q, .r = r};
+	const struct route *rt = NULL;
+
+	memset(r, 0, sizeof(*r));
+	for (size_t i = 0; i < ARRAY_SIZE(routes) && !rt; i++) {
+		size_t n = strlen(routes[i].path);
+
+		if (routes[i].post == q->post &&
+		    (routes[i].path[n - 1] == '/' ? !strncmp(q->path, routes[i].path, n)
+		     : !strcmp(q->path, routes[i].path)))
+			rt = &routes[i];
+	}
+	if (!rt) {
+		fail(r, 404, "%s %s: no such API call", q->post ? "POST" : "GET", q->path);
+		return;
+	}
+	/* a POST from another site's page is refused whatever it carries */
+	if (q->post && q->origin && !web_origin_ok(w, q->origin, q->host)) {
+		fail(r, 403, "%s: origin %s is not this server's", q->path, q->origin);
+		return;
+	}
+	if (rt->session) {
+		a.s = session_find(w->sessions, q->cookie, now_ms());
+		if (!a.s) {
+			fail(r, 401, "%s: not logged in", q->path);
+			return;
+		}
+		if (rt->csrf && !session_csrf_ok(a.s, q->csrf)) {
+			fail(r, 403, "%s: no valid CSRF token (X-CSRF-Token)", q->path);
+			return;
+		}
+	}
+	if (!strncmp(q->path, "/api/vm/", 8)) {
+		const char *vm = q->path + 8, *slash = strchr(vm, '/');
+
+		if (!slash || (size_t)(slash - vm) >= sizeof(a.vm) ||
+		    strlen(slash + 1) >= sizeof(a.rest)) {
+			fail(r, 404, "%s: no such API call", q->path);
+			return;
+		}
+		snprintf(a.vm, sizeof(a.vm), "%.*s", (int)(slash - vm), vm);
+		snprintf(a.rest, sizeof(a.rest), "%s", slash + 1);
+		/* another VM's is as if it did not exist */
+		if (web_vm_index(w, a.vm) < 0 || !session_may(a.s, a.vm)) {
+			fail(r, 404, "%s: no such VM", a.vm);
+			return;
+		}
+	}
+	rt->fn(&a);
+}
+
+void api_reply_free(struct api_reply *r)
+{
+	free(r->body);
+	free(r->cookie);
+	free(r->disposition);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,190 @@
+/* monrpc.c -- the monitors' RPC from umlweb: quick calls on a fresh
+ * connection, and connections that stay (consoles, actions that wait)
+ * watched by the server's own loop: libwebsockets adopts a duplicate of
+ * the socket as a "raw file", whose readiness comes back here and goes
+ * to the RPC client. */
+#include "web/web_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/paths.h"
+#include "umlmonctrl.h"
+
+struct monrpc {
+	struct web *w;
+	struct rpc_client *rpc;
+	struct lws *wsi;             /* the adopted duplicate, or NULL */
+	void (*on_event)(void *arg, const char *why);
+	void *arg;
+	int lost;
+};
+
+enum err_code monrpc_err(um_status s)
+{
+	static const enum err_code map[] = {
+		[UM_OK] = ERR_OK, [UM_EINVAL] = ERR_INVAL, [UM_ESTATE] = ERR_STATE,
+		[UM_ENOENT] = ERR_NOENT, [UM_EIO] = ERR_IO,
+		[UM_ETIMEDOUT] = ERR_TIMEDOUT, [UM_EPERM] = ERR_PERM,
+		[UM_ECLOSED] = ERR_CLOSED, [UM_EBUSY] = ERR_BUSY,
+		[UM_EKERNEL] = ERR_KERNEL, [UM_EUNSAFE] = ERR_UNSAFE,
+		[UM_ENOMEM] = ERR_NOMEM, [UM_ESHARED] = ERR_SHARED,
+	};
+
+	return (unsigned)s < ARRAY_SIZE(map) ? map[s] : ERR_IO;
+}
+
+static struct rpc_client *connect_vm(struct web *w, const char *vm, struct err *e)
+{
+	char *path = vm_ctrl_path(w->cfg->global.vardir, vm);
+	struct rpc_client *c = rpc_client_unix(path, UMLMONCTRL_PROG,
+					       UMLMONCTRL_V1, e);
+
+	if (!c) {
+		/* no monitor is the usual cause: say so with the code */
+		e->code = ERR_CLOSED;
+		err_prefix(e, "%s: monitor", vm);
+	}
+	free(path);
+	return c;
+}
+
+int monrpc_call(struct web *w, const char *vm, uint32_t proc, xdrproc_t xa,
+		void *a, xdrproc_t xr, void *r, struct err *e)
+{
+	struct rpc_client *c = connect_vm(w, vm, e);
+	int ret;
+
+	if (!c)
+		return -1;
+	ret = rpc_client_call(c, proc, xa, a, xr, r, WEB_RPC_TIMEOUT_MS, e);
+	if (ret < 0)
+		err_prefix(e, "%s: monitor", vm);
+	rpc_client_free(c);
+	return ret;
+}
+
+static void lost(struct monrpc *m, const char *why)
+{
+	if (m->lost)
+		return;
+	m->lost = 1;
+	if (m->on_event)
+		m->on_event(m->arg, why);
+}
+
+struct monrpc *monrpc_open(struct web *w, const char *vm,
+			   void (*on_event)(void *arg, const char *why), void *arg,
+			   struct err *e)
+{
+	struct monrpc *m;
+	lws_sock_file_fd_type fd;
+
+	m = xcalloc(1, sizeof(*m));
+	m->w = w;
+	m->on_event = on_event;
+	m->arg = arg;
+	m->rpc = connect_vm(w, vm, e);
+	if (!m->rpc) {
+		free(m);
+		return NULL;
+	}
+	/* libwebsockets closes what it adopted: it gets a duplicate, the
+	 * RPC client keeps its own descriptor */
+	fd.filefd = fcntl(rpc_client_sockfd(m->rpc), F_DUPFD_CLOEXEC, 3);
+	if (fd.filefd < 0) {
+		err_sys(e, "%s: monitor connection", vm);
+		rpc_client_free(m->rpc);
+		free(m);
+		return NULL;
+	}
+	m->wsi = lws_adopt_descriptor_vhost(w->vh, LWS_ADOPT_RAW_FILE_DESC, fd,
+					    WEB_PROTO_RPC, NULL);
+	if (!m->wsi) {
+		err_code(e, ERR_IO, "%s: monitor connection: not watched "
+			 "(libwebsockets refused it)", vm);
+		rpc_client_free(m->rpc);
+		free(m);
+		return NULL;
+	}
+	lws_set_opaque_user_data(m->wsi, m);
+	return m;
+}
+
+struct rpc_client *monrpc_client(struct monrpc *m)
+{
+	return m->rpc;
+}
+
+void monrpc_flush(struct monrpc *m)
+{
+	struct err e;
+	int r;
+
+	if (m->lost)
+		return;
+	r = rpc_client_flush(m->rpc, &e);
+	if (r < 0)
+		lost(m, e.msg);
+	else if (r > 0 && m->wsi)
+		lws_callback_on_writable(m->wsi);
+}
+
+void monrpc_close(struct monrpc *m, int free_rpc)
+{
+	if (!m)
+		return;
+	if (m->wsi) {
+		lws_set_opaque_user_data(m->wsi, NULL);
+		lws_set_timeout(m->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT,
+				LWS_TO_KILL_ASYNC);
+	}
+	m->lost = 1;
+	if (free_rpc)
+		rpc_client_free(m->rpc);
+	free(m);
+}
+
+int monrpc_callback(struct lws *wsi, enum lws_callback_reasons reason,
+		    void *user, void *in, size_t len)
+{
+	struct monrpc *m = lws_get_opaque_user_data(wsi);
+	struct err e;
+
+	(void)user;
+	(void)in;
+	(void)len;
+	switch (reason) {
+	case LWS_CALLBACK_RAW_RX_FILE:
+		if (!m)
+			return -1;
+		if (rpc_client_input(m->rpc, &e) < 0) {
+			lost(m, e.msg);
+			return 0;
+		}
+		monrpc_flush(m);
+		if (!m->lost && m->on_event)
+			m->on_event(m->arg, NULL);
+		return 0;
+	case LWS_CALLBACK_RAW_WRITEABLE_FILE:
+		if (m)
+			monrpc_flush(m);
+		return 0;
+	case LWS_CALLBACK_RAW_CLOSE_FILE:
+		if (!m)
+			return 0;
+		m->wsi = NULL;
+		/* what is left to read, then the end */
+		if (rpc_client_input(m->rpc, &e) < 0)
+			lost(m, e.msg);
+		else
+			lost(m, "connection closed");
+		return 0;
+	default:
+		return 0;
+	}
+}

@@ -1,0 +1,101 @@
+/* web_int.h -- what the parts of umlweb share: the daemon's state, the
+ * monitors' RPC from the server's loop (monrpc.c), the JSON API (api.c),
+ * the console WebSockets (term.c). */
+#ifndef UMLMON_WEB_INT_H
+#define UMLMON_WEB_INT_H
+
+/* OpenSSL's ERR_STATE renamed (common/ossl.h): first in every file */
+#include "common/ossl.h"
+#define ERR_STATE OPENSSL_ERR_STATE
+#include <libwebsockets.h>
+#undef ERR_STATE
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "common/authkeys.h"
+#include "common/config.h"
+#include "common/rpc_client.h"
+#include "common/rpc_wire.h"
+#include "umlmonctrl.h"
+#include "web/session.h"
+
+#define WEB_RPC_TIMEOUT_MS 3000      /* a monitor's answer to a quick call */
+#define WEB_PROTO_CONSOLE "umlweb-console"
+#define WEB_PROTO_RPC "umlweb-rpc"
+
+struct web {
+	struct config *cfg;
+	char *root;                  /* the front end's files */
+	struct mon_keys *keys;       /* one per cfg->vms[i] */
+	struct sessions *sessions;
+	struct lws_context *ctx;
+	struct lws_vhost *vh;
+	int tls;
+	uid_t uid;
+	gid_t gid;
+	char **notes;                /* per VM: how its last action ended */
+};
+
+/* --- monrpc.c: a monitor's connection watched by the server's loop --- */
+struct monrpc;
+/* Connects to vm's monitor (its control socket) and watches the
+ * connection; on_event(arg, NULL) after each input that the RPC client's
+ * callbacks took, on_event(arg, why) once when it is gone. Neither may
+ * close it (from the loop: lws_sul). */
+struct monrpc *monrpc_open(struct web *w, const char *vm,
+			   void (*on_event)(void *arg, const char *why), void *arg,
+			   struct err *e);
+struct rpc_client *monrpc_client(struct monrpc *m);
+/* After calls were queued: writes them, or waits to. */
+void monrpc_flush(struct monrpc *m);
+/* free_rpc 0: the RPC client went to another owner (a console). */
+void monrpc_close(struct monrpc *m, int free_rpc);
+/* A blocking call on a fresh connection (quick calls only). e->code
+ * from the monitor's status; ERR_CLOSED when the monitor is not there. */
+int monrpc_call(struct web *w, const char *vm, uint32_t proc, xdrproc_t xa,
+		void *a, xdrproc_t xr, void *r, struct err *e);
+/* ERR_* of a um_status */
+enum err_code monrpc_err(um_status s);
+/* The lws protocol of the watched connections. */
+int monrpc_callback(struct lws *wsi, enum lws_callback_reasons reason,
+		    void *user, void *in, size_t len);
+
+/* --- api.c: the JSON API --- */
+struct api_req {
+	int post;
+	const char *path;            /* "/api/vms" */
+	const char *body;            /* POST: form-urlencoded */
+	size_t body_len;
+	const char *cookie, *csrf, *origin, *host, *peer;
+};
+
+struct api_reply {
+	int status;                  /* HTTP */
+	const char *type;            /* Content-Type */
+	char *body;
+	size_t len;
+	char *cookie;                /* Set-Cookie, or NULL */
+	char *disposition;           /* Content-Disposition, or NULL */
+};
+
+void api_handle(struct web *w, const struct api_req *q, struct api_reply *r);
+void api_reply_free(struct api_reply *r);
+/* The index of vm in the configuration, or -1. */
+int web_vm_index(const struct web *w, const char *vm);
+/* Whether origin is this server's own (scheme and the Host header). */
+int web_origin_ok(const struct web *w, const char *origin, const char *host);
+
+/* --- term.c: a console over a WebSocket --- */
+struct term;
+/* The WebSocket wsi asks for vm's chan, rows x cols; -1 with e (HTTP
+ * status in e->code's mapping) if it may not. */
+struct term *term_open(struct web *w, struct lws *wsi, const char *vm,
+		       const char *chan, unsigned rows, unsigned cols,
+		       struct err *e);
+/* A message from the browser. */
+void term_receive(struct term *t, const void *data, size_t n);
+/* The WebSocket may be written. -1: close it. */
+int term_writable(struct term *t);
+void term_close(struct term *t);
+
+#endif

@@ -1,0 +1,152 @@
+// lib.js -- the web suite's browser helpers: Debian's chromium through
+// puppeteer-core, the terminal's text as the page's xterm.js has it,
+// waits on events (polled page state with a deadline, never a fixed
+// sleep), raw HTTP and WebSocket upgrades for the refusals.
+'use strict';
+const http = require('http');
+const path = require('path');
+const puppeteer = require('puppeteer-core');
+
+const URL = process.env.WEB_URL;
+const SHOTS = process.env.WEB_SHOTS;
+const TNAME = process.env.TNAME || path.basename(process.argv[1], '.js');
+
+function log(...a) { console.error(`[${TNAME}]`, ...a); }
+function fail(msg) { throw new Error(msg); }
+
+async function launch() {
+  return puppeteer.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    // root in CI: chromium's sandbox needs an unprivileged user
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    defaultViewport: { width: 1100, height: 800 },
+  });
+}
+
+async function until(what, fn, secs = 30) {
+  const end = Date.now() + secs * 1000;
+  let last;
+  for (;;) {
+    last = await fn();
+    if (last) return last;
+    if (Date.now() > end) fail(`no ${what} within ${secs}s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+// The terminal's lines (the active buffer, scrollback included).
+async function termText(page) {
+  return page.evaluate(() => {
+    const b = window.umlweb.term.buffer.active;
+    const out = [];
+    for (let i = 0; i < b.length; i++) out.push(b.getLine(i).translateToString(true));
+    return out.join('\n');
+  });
+}
+
+// The visible screen's lines, and the cursor.
+async function termScreen(page) {
+  return page.evaluate(() => {
+    const t = window.umlweb.term, b = t.buffer.active;
+    const rows = [];
+    for (let i = 0; i < t.rows; i++) rows.push(b.getLine(b.viewportY + i).translateToString(true));
+    return { rows, x: b.cursorX, y: b.cursorY };
+  });
+}
+
+async function waitTerm(page, re, secs = 30) {
+  try {
+    return await until(`${re} in the terminal`, async () => re.test(await termText(page)), secs);
+  } catch (e) {
+    log('terminal:\n' + (await termText(page)).split('\n').filter((l) => l).slice(-20).join('\n'));
+    throw e;
+  }
+}
+
+async function count(page, re) {
+  return (await termText(page)).split('\n').filter((l) => re.test(l)).length;
+}
+
+async function shot(page, name) {
+  const f = path.join(SHOTS, `${TNAME}-${name}.png`);
+  await page.screenshot({ path: f });
+  log(`screenshot ${f}`);
+}
+
+async function login(page, vm, pw) {
+  await page.goto(URL);
+  await page.waitForSelector('#login:not([hidden])');
+  await page.type('#login-vm', vm);
+  await page.type('#login-pw', pw);
+  await page.click('#login-go');
+  await page.waitForSelector('#main:not([hidden])');
+}
+
+async function vmState(page, vm) {
+  return page.evaluate((vm) => {
+    const td = document.querySelector(`tr[data-vm="${vm}"] td.state`);
+    return td ? td.textContent : null;
+  }, vm);
+}
+
+async function waitState(page, vm, state, secs = 60) {
+  await until(`${vm} ${state} in the list`, async () => (await vmState(page, vm)) === state, secs);
+}
+
+// Types into the terminal as a user does (xterm.js' textarea).
+async function typeTerm(page, text) {
+  await page.focus('#term textarea');
+  await page.keyboard.type(text);
+}
+
+// A plain HTTP request: {status, headers, body}.
+function request(method, p, { headers = {}, body = null } = {}) {
+  return new Promise((resolve, reject) => {
+    const u = new global.URL(p, URL);
+    const req = http.request({ method, host: u.hostname, port: u.port, path: u.pathname + u.search, headers }, (res) => {
+      let data = '';
+      res.on('data', (d) => { data += d; });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: data }));
+    });
+    req.on('error', reject);
+    if (body) req.write(body);
+    req.end();
+  });
+}
+
+// A WebSocket upgrade: the status (101: accepted).
+function upgrade(p, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const u = new global.URL(p, URL);
+    const req = http.request({
+      host: u.hostname, port: u.port, path: u.pathname + u.search,
+      headers: Object.assign({
+        Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Protocol': 'umlweb-console',
+      }, headers),
+    });
+    req.on('upgrade', (res, sock) => { sock.destroy(); resolve(101); });
+    req.on('response', (res) => { res.resume(); resolve(res.statusCode); });
+    req.on('error', (e) => (e.code === 'ECONNRESET' ? resolve(0) : reject(e)));
+    req.end();
+  });
+}
+
+async function apiLogin(vm, pw, headers = {}) {
+  const r = await request('POST', '/api/login', {
+    headers: Object.assign({ 'Content-Type': 'application/x-www-form-urlencoded' }, headers),
+    body: new URLSearchParams({ vm, password: pw }).toString(),
+  });
+  const c = r.headers['set-cookie'];
+  r.cookie = c ? c[0].split(';')[0] : null;
+  r.json = (() => { try { return JSON.parse(r.body); } catch (e) { return null; } })();
+  return r;
+}
+
+function main(fn) {
+  fn().then(() => process.exit(0), (e) => { log('FAIL:', e.message); process.exit(1); });
+}
+
+module.exports = { URL, log, fail, launch, until, termText, termScreen, waitTerm, count, shot,
+  login, vmState, waitState, typeTerm, request, upgrade, apiLogin, main };
