@@ -300,7 +300,11 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 
 	switch (reason) {
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-		return ws_allowed(w, wsi, &a) ? 0 : 1;
+		if (ws_allowed(w, wsi, &a))
+			return 0;
+		/* a 403 rather than a reset: the browser tells why */
+		lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, NULL);
+		return 1;
 	case LWS_CALLBACK_ESTABLISHED:
 		if (ws_args(wsi, &a) < 0)
 			return -1;

@@ -104,13 +104,15 @@ async function typeTerm(page, text) {
 function request(method, p, { headers = {}, body = null } = {}) {
   return new Promise((resolve, reject) => {
     const u = new global.URL(p, URL);
-    const req = http.request({ method, host: u.hostname, port: u.port, path: u.pathname + u.search, headers }, (res) => {
+    // a length, as browsers send (not chunked)
+    if (body !== null) headers = Object.assign({ 'Content-Length': Buffer.byteLength(body) }, headers);
+    const req = http.request({ agent: false, method, host: u.hostname, port: u.port, path: u.pathname + u.search, headers }, (res) => {
       let data = '';
       res.on('data', (d) => { data += d; });
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: data }));
     });
     req.on('error', reject);
-    if (body) req.write(body);
+    if (body !== null) req.write(body);
     req.end();
   });
 }
@@ -120,7 +122,7 @@ function upgrade(p, headers = {}) {
   return new Promise((resolve, reject) => {
     const u = new global.URL(p, URL);
     const req = http.request({
-      host: u.hostname, port: u.port, path: u.pathname + u.search,
+      agent: false, host: u.hostname, port: u.port, path: u.pathname + u.search,
       headers: Object.assign({
         Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13',
         'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Protocol': 'umlweb-console',
