@@ -21,6 +21,7 @@ fail() {
 progs=(
 	"umlmon man/umlmon.8"
 	"umldir man/umldir.8"
+	"umlweb man/umlweb.8"
 	"umlwatch man/umlwatch.1"
 	"umladmin man/umladmin.8"
 )
