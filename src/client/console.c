@@ -27,6 +27,8 @@ struct console {
 	int writes_pending;
 	int closing;            /* being freed: callbacks are cancellations */
 	int menu;               /* 1: after the escape key, 2: after "s" */
+	int held;               /* the front end takes no more output now */
+	int deferred;           /* a read waits for the hold to end */
 };
 
 /* "[umlwatch: TEXT]" on a line of its own; nl: after a line end (the
@@ -84,6 +86,8 @@ static void on_read(struct rpc_client *rpc, void *res, const char *err, void *ar
 		end(c, CONSOLE_CLOSED, r->res.message);
 	else if (r->res.status != UM_OK)
 		end(c, CONSOLE_REFUSED, r->res.message);
+	else if (c->held)
+		c->deferred = 1;
 	else
 		send_read(c);
 }
@@ -266,6 +270,15 @@ int console_writable(const struct console *c)
 void console_seek(struct console *c, uint64_t offset)
 {
 	c->offset = offset;
+}
+
+void console_hold(struct console *c, int hold)
+{
+	c->held = hold;
+	if (!hold && c->deferred && !c->end) {
+		c->deferred = 0;
+		send_read(c);
+	}
 }
 
 void console_start(struct console *c)

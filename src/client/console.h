@@ -60,6 +60,10 @@ int console_writable(const struct console *c);
 void console_seek(struct console *c, uint64_t offset);
 /* Sends the first read; the output comes from then on. */
 void console_start(struct console *c);
+/* hold 1: the front end cannot take more output for now (a slow
+ * browser): the next read waits; 0: it goes on. The monitor keeps the
+ * output meanwhile, up to its ring. */
+void console_hold(struct console *c, int hold);
 /* The terminal's size, for the guest's pty (if writable). */
 void console_winsize(struct console *c, unsigned rows, unsigned cols);
 /* Bytes typed: for the guest, or for the escape menu. */

@@ -16,7 +16,12 @@
 #include "common/log.h"
 #include "umlmonctrl.h"
 
-#define TERM_OUT_MAX (8U << 20)      /* output the browser has not taken */
+/* Output the browser has not taken: above HIGH the console holds its
+ * reads, below LOW it goes on (backpressure, not a closed console); MAX
+ * is what a hold cannot exceed (one read more). */
+#define TERM_OUT_HIGH (1U << 20)
+#define TERM_OUT_LOW (256U << 10)
+#define TERM_OUT_MAX (8U << 20)
 #define TERM_FRAME 65536             /* the most of one frame */
 
 struct term {
@@ -28,6 +33,7 @@ struct term {
 	struct strbuf out;           /* frames' payloads to send: kind + bytes */
 	size_t sent;                 /* of out */
 	int ended;                   /* the 'c' frame is queued */
+	int held;                    /* the console's reads are held */
 	int closing;
 };
 
@@ -61,6 +67,10 @@ static int on_output(void *arg, const void *buf, size_t n)
 		}
 		buf = (const char *)buf + k;
 		n -= k;
+	}
+	if (t->c && !t->held && t->out.len - t->sent > TERM_OUT_HIGH) {
+		t->held = 1;
+		console_hold(t->c, 1);
 	}
 	return 0;
 }
@@ -250,6 +260,11 @@ int term_writable(struct term *t)
 		memmove(t->out.buf, t->out.buf + t->sent, t->out.len - t->sent);
 		t->out.len -= t->sent;
 		t->sent = 0;
+	}
+	if (t->held && t->out.len - t->sent < TERM_OUT_LOW) {
+		t->held = 0;
+		console_hold(t->c, 0);
+		monrpc_flush(t->m);
 	}
 	if (t->sent < t->out.len)
 		lws_callback_on_writable(t->wsi);
