@@ -41,14 +41,17 @@ cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) * 1000 / hz }' "/
 
 echo "== keystroke round trip, $n keys, $rounds rounds"
 "$B/umlwatch" echo -start >/dev/null
-declare -a um up wm wp
+declare -a um up wm wp nm np
 for r in $(seq "$rounds"); do
 	u=$("$BD/bench/ttybench" rtt-cmd "$n" "$B/umlwatch" echo -connect con1)
 	w=$(node "$here/webclient.js" rtt "$n" echo)
-	echo "umlwatch: $u"
-	echo "web:      $w"
+	x=$(node --experimental-websocket --no-warnings "$here/webclient.js" rtt-node "$n" echo)
+	echo "umlwatch:       $u"
+	echo "web (chromium): $w"
+	echo "web (node):     $x"
 	um+=("$(echo "$u" | field median_us)") up+=("$(echo "$u" | field p99_us)")
 	wm+=("$(echo "$w" | field median_us)") wp+=("$(echo "$w" | field p99_us)")
+	nm+=("$(echo "$x" | field median_us)") np+=("$(echo "$x" | field p99_us)")
 done
 "$B/umlwatch" echo -halt >/dev/null
 
@@ -97,5 +100,9 @@ a=$(median "${um[@]}"); b=$(median "${wm[@]}")
 echo "| keystroke RTT, median | ${a} us | ${b} us | $(awk -v a="$a" -v b="$b" 'BEGIN{printf "%+.1f", b-a}') us |"
 a=$(median "${up[@]}"); b=$(median "${wp[@]}")
 echo "| keystroke RTT, p99 | ${a} us | ${b} us | $(awk -v a="$a" -v b="$b" 'BEGIN{printf "%+.1f", b-a}') us |"
+a=$(median "${um[@]}"); b=$(median "${nm[@]}")
+echo "| keystroke RTT, median, node's WebSocket | ${a} us | ${b} us | $(awk -v a="$a" -v b="$b" 'BEGIN{printf "%+.1f", b-a}') us |"
+a=$(median "${up[@]}"); b=$(median "${np[@]}")
+echo "| keystroke RTT, p99, node's WebSocket | ${a} us | ${b} us | $(awk -v a="$a" -v b="$b" 'BEGIN{printf "%+.1f", b-a}') us |"
 a=$(median "${uc[@]}"); b=$(median "${wc[@]}")
 echo "| CPU of the client during a 64 MiB flood | ${a} ms | ${b} ms | $(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.2f", (a ? b/a : 0)}') |"
