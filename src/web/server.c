@@ -402,6 +402,11 @@ int web_listen(struct web *w, struct err *e)
 	if (g->web_tls_cert) {
 		info.ssl_cert_filepath = g->web_tls_cert;
 		info.ssl_private_key_filepath = g->web_tls_key;
+		/* a vhost of an explicit-vhost context speaks TLS only so */
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		/* HTTP/1.1 only: the consoles are WebSockets of HTTP/1.1, and
+		 * the origin check reads the Host header (HTTP/2 has none) */
+		info.alpn = "http/1.1";
 		w->tls = 1;
 	}
 	info.keepalive_timeout = 30;

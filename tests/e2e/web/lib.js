@@ -3,7 +3,9 @@
 // waits on events (polled page state with a deadline, never a fixed
 // sleep), raw HTTP and WebSocket upgrades for the refusals.
 'use strict';
+const fs = require('fs');
 const http = require('http');
+const https = require('https');
 const path = require('path');
 const puppeteer = require('puppeteer-core');
 
@@ -80,7 +82,11 @@ async function login(page, vm, pw) {
   await page.type('#login-vm', vm);
   await page.type('#login-pw', pw);
   await page.click('#login-go');
-  await page.waitForSelector('#main:not([hidden])');
+  try {
+    await page.waitForSelector('#main:not([hidden])', { timeout: 20000 });
+  } catch (e) {
+    fail(`login: ${await page.evaluate(() => document.getElementById('login-error').textContent)}`);
+  }
 }
 
 async function vmState(page, vm) {
@@ -100,13 +106,19 @@ async function typeTerm(page, text) {
   await page.keyboard.type(text);
 }
 
-// A plain HTTP request: {status, headers, body}.
+// HTTP or HTTPS as the URL says; the server's certificate checked against
+// WEB_CERT.
+const tls = new global.URL(URL).protocol === 'https:';
+const transport = tls ? https : http;
+const ca = tls ? fs.readFileSync(process.env.WEB_CERT) : undefined;
+
+// A request: {status, headers, body}.
 function request(method, p, { headers = {}, body = null } = {}) {
   return new Promise((resolve, reject) => {
     const u = new global.URL(p, URL);
     // a length, as browsers send (not chunked)
     if (body !== null) headers = Object.assign({ 'Content-Length': Buffer.byteLength(body) }, headers);
-    const req = http.request({ agent: false, method, host: u.hostname, port: u.port, path: u.pathname + u.search, headers }, (res) => {
+    const req = transport.request({ agent: false, ca, method, host: u.hostname, port: u.port, path: u.pathname + u.search, headers }, (res) => {
       let data = '';
       res.on('data', (d) => { data += d; });
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: data }));
@@ -121,8 +133,8 @@ function request(method, p, { headers = {}, body = null } = {}) {
 function upgrade(p, headers = {}) {
   return new Promise((resolve, reject) => {
     const u = new global.URL(p, URL);
-    const req = http.request({
-      agent: false, host: u.hostname, port: u.port, path: u.pathname + u.search,
+    const req = transport.request({
+      agent: false, ca, host: u.hostname, port: u.port, path: u.pathname + u.search,
       headers: Object.assign({
         Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13',
         'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Protocol': 'umlweb-console',
