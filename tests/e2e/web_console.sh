@@ -20,7 +20,18 @@ grep -Eq '^CapEff:\s+0+$' "/proc/$WEB_PID/status" || fail "umlweb has capabiliti
 ss -ltnp | grep "127.0.0.1:$WEB_PORT " | grep >/dev/null "pid=$WEB_PID," ||
 	fail "umlweb does not listen on 127.0.0.1:$WEB_PORT: $(ss -ltnp | grep ":$WEB_PORT ")"
 
+fds() { find "/proc/$WEB_PID/fd" -mindepth 1 | wc -l; }
+fds_before=$(fds)
 web_node console || fail "the browser test failed (umlweb's log: $(tail -n 20 "$T/umlweb.log"))"
 remember_vm_pids vm1
 kill -0 "$WEB_PID" || fail "umlweb died"
+# the browsers gone, umlweb holds what it held before them: no socket of
+# a browser or of a monitor's connection left behind
+for _ in $(seq 100); do
+	[ "$(fds)" -le "$fds_before" ] && break
+	sleep 0.1
+done
+[ "$(fds)" -le "$fds_before" ] ||
+	fail "umlweb holds $(fds) descriptors after the browsers left, $fds_before before: $(ls -l "/proc/$WEB_PID/fd")"
+log "umlweb: $fds_before descriptors before the browsers, $(fds) after"
 log "ok"

@@ -2,7 +2,8 @@
  * test is the monitor at the other end of a socket pair and reads the
  * calls the engine makes as they are on the wire (rpc_wire.c), then
  * answers them. One read in flight that follows the offsets, the typed
- * bytes as writes, the window size, the escape menu, and each end. */
+ * bytes as writes, the window size, the escape menu, each end, and the
+ * web console's seek and hold. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -414,6 +415,39 @@ static void ends(void **state)
 	close_con(&x);
 }
 
+/* The web console's seek and hold: reads start where it says, and a
+ * hold lets the read in flight answer but sends no next one until the
+ * hold ends. */
+static void seek_and_hold(void **state)
+{
+	struct fixture x;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(open_con(&x, 0, CONSOLE_ESCAPE_NONE, UM_OK, "ok", 1, &e), 0);
+	console_seek(x.c, 150);
+	console_start(x.c);
+	answer_read(&x.p, 150, 150, "abc", UM_OK, "ok");
+	console_hold(x.c, 1);
+	ready(&x);
+	assert_int_equal(x.f.nout, 3);
+	/* held: no read on the wire */
+	no_call(&x.p);
+	console_hold(x.c, 1);
+	no_call(&x.p);
+	/* released: the next read, from where the output stopped */
+	console_hold(x.c, 0);
+	answer_read(&x.p, 153, 153, "d", UM_OK, "ok");
+	ready(&x);
+	assert_int_equal(x.f.nout, 4);
+	/* a hold and its end between two answers change nothing */
+	console_hold(x.c, 1);
+	console_hold(x.c, 0);
+	answer_read(&x.p, 154, 154, "", UM_OK, "ok");
+	no_call(&x.p);
+	close_con(&x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -421,6 +455,7 @@ int main(void)
 		cmocka_unit_test(typed_and_escape_menu),
 		cmocka_unit_test(no_escape_and_readonly),
 		cmocka_unit_test(ends),
+		cmocka_unit_test(seek_and_hold),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
