@@ -67,7 +67,7 @@ echo "# the administrator's" >>"$D/etc/umlmon"
 cp "$D/etc/umlmon" "$T/umlmon.mine"
 install_into "$D"
 cmp "$T/umlmon.mine" "$D/etc/umlmon" || fail "a second install changed etc/umlmon"
-for s in umldir umlredir; do
+for s in umldir umlredir umlweb; do
 	n=$(grep -c "^$s[[:space:]]" "$D/etc/services")
 	[ "$n" = 1 ] || fail "etc/services has $n lines of $s after a second install"
 done
@@ -82,7 +82,7 @@ printf '[GLOBAL]\n' >"$D2/etc/umlmon"
 install_into "$D2"
 [ "$(head -n 3 "$D2/etc/services")" = "$(cat "$T/services.mine")" ] ||
 	fail "the host's services lines changed: $(cat "$D2/etc/services")"
-[ "$(tail -n +4 "$D2/etc/services")" = "$(grep '^umlredir' "$S/dist/services")" ] ||
+[ "$(tail -n +4 "$D2/etc/services")" = "$(grep -E '^(umlredir|umlweb)' "$S/dist/services")" ] ||
 	fail "added to etc/services: $(tail -n +4 "$D2/etc/services")"
 [ "$(cat "$D2/etc/umlmon")" = "[GLOBAL]" ] || fail "an existing etc/umlmon was overwritten"
 

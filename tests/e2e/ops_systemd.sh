@@ -2,7 +2,7 @@
 # The systemd units and generator as `meson install` puts them (into a
 # DESTDIR of the test's; this machine has no systemd as PID 1, so they
 # are checked, not run):
-# - systemd-analyze verify says nothing about umldir.service,
+# - systemd-analyze verify says nothing about umldir.service, umlweb.service,
 #   umlmon.target and an instance umlmon@vm1.service (their programs
 #   pointed at the DESTDIR's);
 # - the generator, run by hand against a test configuration, makes
@@ -38,7 +38,7 @@ verify() { # UNIT...: no word from systemd-analyze
 		fail "systemd-analyze verify $*: $out"
 	[ -z "$out" ] || fail "systemd-analyze verify $*: $out"
 }
-verify umldir.service umlmon.target umlmon@vm1.service
+verify umldir.service umlweb.service umlmon.target umlmon@vm1.service
 # a broken unit is noticed (the check can fail)
 cp "$W/umldir.service" "$T/umldir.good"
 echo 'Typo = 1' >>"$W/umldir.service"
