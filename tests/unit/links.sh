@@ -8,7 +8,10 @@
 # same checks find the daemon's code and libraries in umlmon, so that
 # they can fail. umldir holds its own and the server's code, none of the
 # monitor, its network, disks, root's host work or the clients.
-# usage: links.sh UMLWATCH UMLADMIN UMLMON UMLDIR
+# umlweb holds its own, the client's and the server's code, none of the
+# monitor's, its network, disks, root's host work, umlwatch's or
+# umladmin's; it alone links libwebsockets.
+# usage: links.sh UMLWATCH UMLADMIN UMLMON UMLDIR UMLWEB
 set -u -o pipefail
 export LC_ALL=C
 
@@ -17,9 +20,9 @@ fail() {
 	exit 1
 }
 
-[ $# -eq 4 ] || fail "usage: links.sh UMLWATCH UMLADMIN UMLMON UMLDIR"
-watch=$1 admin=$2 mon=$3 dir=$4
-for b in "$watch" "$admin" "$mon" "$dir"; do
+[ $# -eq 5 ] || fail "usage: links.sh UMLWATCH UMLADMIN UMLMON UMLDIR UMLWEB"
+watch=$1 admin=$2 mon=$3 dir=$4 web=$5
+for b in "$watch" "$admin" "$mon" "$dir" "$web"; do
 	[ -f "$b" ] && [ -x "$b" ] || fail "$b: no such program (build it first)"
 done
 
@@ -80,6 +83,9 @@ has_some "$admin" DISK
 has_some "$watch" CLIENT
 has_some "$dir" DIR
 has_some "$dir" SERVE
+has_some "$web" WEB
+has_some "$web" CLIENT
+needs "$web" libwebsockets || fail "umlweb: libwebsockets not seen by ldd"
 
 has_none "$watch" DAEMON SERVE NET DISK HOST ADMIN DIR
 links_none "$watch" libvterm libnl-3 libnl-route-3 libcap-ng libcrypt
@@ -89,4 +95,10 @@ has_none "$mon" CLIENT WATCH ADMIN DIR
 links_none "$mon" libedit
 has_none "$dir" DAEMON NET DISK HOST CLIENT WATCH ADMIN
 links_none "$dir" libvterm libnl-3 libnl-route-3 libedit libcap-ng libcrypt
-echo "links: umlwatch, umladmin, umlmon and umldir hold only the code of their roles"
+has_none "$web" DAEMON NET DISK HOST WATCH ADMIN DIR
+links_none "$web" libvterm libnl-3 libnl-route-3 libedit libcap-ng libcrypt
+for p in "$watch" "$admin" "$mon" "$dir"; do
+	has_none "$p" WEB
+	links_none "$p" libwebsockets
+done
+echo "links: umlwatch, umladmin, umlmon, umldir and umlweb hold only the code of their roles"
