@@ -108,7 +108,7 @@ static char *form_value(const char *body, size_t len, const char *name)
 
 				if (body[k] == '+') {
 					*o++ = ' ';
-				} else if (body[k] == '%' && k + 2 < end + 1 &&
+				} else if (body[k] == '%' && k + 2 < end &&
 					   (h = hexval(body[k + 1])) >= 0 &&
 					   (l = hexval(body[k + 2])) >= 0) {
 					*o++ = (char)(h << 4 | l);
@@ -187,8 +187,12 @@ static int check_password(struct web *w, const char *vm, const char *pw,
 			if (w->keys[x].has_master)
 				i = x;
 	}
-	if (i < 0)
+	if (i < 0) {
+		/* as long as a known VM's refusal: the time tells no names */
+		if (auth_derive(pw, "-", UMLMON_DEFAULT_KDF_ITERATIONS, &k, &e) == 0)
+			auth_wipe(&k, sizeof(k));
 		return -1;
+	}
 	if (auth_derive(pw, w->cfg->vms[i].name, w->keys[i].iterations, &k, &e) < 0)
 		return -1;
 	by_vm = vm[0] && w->keys[i].has_vm &&
