@@ -134,6 +134,7 @@ void showconf_table(const struct config *cfg, const struct vm_conf *vm,
 	global_row(&s, "web_bind", g->web_bind);
 	vm_rowf(&s, global_row, "web_port", "%d", g->web_port);
 	global_row(&s, "web_user", g->web_user);
+	global_row(&s, "web_remote", g->web_remote);
 	global_row(&s, "web_tls_cert", g->web_tls_cert);
 	global_row(&s, "web_tls_key", g->web_tls_key);
 	global_row(&s, "host_reserve", limit_size(g->host_reserve, buf, sizeof(buf)));

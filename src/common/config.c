@@ -939,6 +939,11 @@ static int key_web(struct parse *p, const char *key, const char *val)
 		set_str(&g->web_bind, val);
 		return 1;
 	}
+	if (!strcmp(key, "web_remote")) {
+		/* HOST[:PORT] words; umlweb checks each (client/remote.c) */
+		set_str(&g->web_remote, val);
+		return 1;
+	}
 	if (!strcmp(key, "web_user")) {
 		if (!getpwnam(val)) {
 			add_error(p, nerr_of(p), key, "no such user '%s'", val);
@@ -1012,6 +1017,7 @@ static const struct keydef {
 	{"web_bind", 1, 0, 0, NULL, key_web},
 	{"web_port", 1, 0, 0, NULL, key_web},
 	{"web_user", 1, 0, 0, NULL, key_web},
+	{"web_remote", 1, 0, 0, NULL, key_web},
 	{"web_tls_cert", 1, 0, 0, NULL, key_web},
 	{"web_tls_key", 1, 0, 0, NULL, key_web},
 	{"vm_uid_range", 1, 0, 0, NULL, key_uid_range},
@@ -1671,6 +1677,7 @@ void config_free(struct config *cfg)
 	free(cfg->global.umldir_user);
 	free(cfg->global.web_bind);
 	free(cfg->global.web_user);
+	free(cfg->global.web_remote);
 	free(cfg->global.web_tls_cert);
 	free(cfg->global.web_tls_key);
 	free(cfg->global.cgroup_parent);

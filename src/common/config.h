@@ -212,6 +212,7 @@ struct global_conf {
 	char *web_bind;        /* umlweb(8) listens there (default 127.0.0.1) */
 	int web_port;          /* "umlweb" in /etc/services, else the default */
 	char *web_user;        /* umlweb runs as this user once bound */
+	char *web_remote;      /* other hosts' umldir, "HOST[:PORT] ...", or NULL */
 	char *web_tls_cert;    /* PEM certificate and key: HTTPS; NULL: HTTP */
 	char *web_tls_key;
 	uid_t uid_first, uid_last; /* vm_uid_range */

@@ -20,7 +20,7 @@ struct route_args {
 	const struct api_req *q;
 	struct api_reply *r;
 	struct session *s;           /* NULL for login */
-	char vm[65];                 /* /api/vm/VM/... */
+	char vm[200];                /* /api/vm/VM/..., VM@HOST too */
 	char rest[128];              /* what follows VM/ */
 };
 
@@ -170,6 +170,40 @@ static void session_json(struct api_reply *r, const struct session *s)
 	reply(r, 200, "application/json", buf);
 }
 
+/* --- each VM's note: how its last action here ended --- */
+
+static const char *note_of(const struct web *w, const char *vm)
+{
+	for (int i = 0; i < w->nnotes; i++)
+		if (!strcmp(w->notes[i].vm, vm))
+			return w->notes[i].text;
+	return NULL;
+}
+
+static void set_note(struct web *w, const char *vm, char *text)
+{
+	for (int i = 0; i < w->nnotes; i++) {
+		if (!strcmp(w->notes[i].vm, vm)) {
+			free(w->notes[i].text);
+			w->notes[i].text = text;
+			return;
+		}
+	}
+	w->notes = xrealloc(w->notes, (size_t)(w->nnotes + 1) * sizeof(*w->notes));
+	w->notes[w->nnotes].vm = xstrdup(vm);
+	w->notes[w->nnotes].text = text;
+	w->nnotes++;
+}
+
+void web_notes_free(struct web *w)
+{
+	for (int i = 0; i < w->nnotes; i++) {
+		free(w->notes[i].vm);
+		free(w->notes[i].text);
+	}
+	free(w->notes);
+}
+
 /* --- the routes --- */
 
 /* Which password it is: the VM's (scope vm) or the master password
@@ -188,10 +222,18 @@ static int check_password(struct web *w, const char *vm, const char *pw,
 				i = x;
 	}
 	if (i < 0) {
-		/* as long as a known VM's refusal: the time tells no names */
-		if (auth_derive(pw, "-", UMLMON_DEFAULT_KDF_ITERATIONS, &k, &e) == 0)
-			auth_wipe(&k, sizeof(k));
-		return -1;
+		/* no VM of this host knows the master password: the one of
+		 * web_remote; else as long as a known VM's refusal (the time
+		 * tells no names) */
+		if (auth_derive(pw, WEB_LOGIN_SALT, UMLMON_DEFAULT_KDF_ITERATIONS,
+				&k, &e) < 0)
+			return -1;
+		by_master = !vm[0] && w->has_login_key &&
+			    auth_equal(k.k, w->login_key.k, sizeof(k.k));
+		auth_wipe(&k, sizeof(k));
+		if (by_master)
+			snprintf(scope, n, "%s", "");
+		return by_master ? 0 : -1;
 	}
 	if (auth_derive(pw, w->cfg->vms[i].name, w->keys[i].iterations, &k, &e) < 0)
 		return -1;
@@ -248,9 +290,8 @@ static void r_session(struct route_args *a)
 	session_json(a->r, a->s);
 }
 
-static void vm_json(struct web *w, struct json *j, int i)
+static void vm_json(struct web *w, struct json *j, const char *vm)
 {
-	const char *vm = w->cfg->vms[i].name;
 	um_info info;
 	struct err e;
 
@@ -259,7 +300,7 @@ static void vm_json(struct web *w, struct json *j, int i)
 	json_key(j, "name");
 	json_str(j, vm);
 	json_key(j, "note");
-	json_str(j, w->notes[i]);
+	json_str(j, note_of(w, vm));
 	if (monrpc_call(w, vm, UM_INFO, (xdrproc_t)xdr_rpc_void, NULL,
 			(xdrproc_t)xdr_um_info, &info, &e) < 0) {
 		json_key(j, "state");
@@ -347,7 +388,10 @@ static void r_vms(struct route_args *a)
 	json_arr_begin(&j);
 	for (int i = 0; i < a->w->cfg->nvms; i++)
 		if (session_may(a->s, a->w->cfg->vms[i].name))
-			vm_json(a->w, &j, i);
+			vm_json(a->w, &j, a->w->cfg->vms[i].name);
+	/* other hosts' VMs: the master password's sessions only */
+	if (!a->s->vm[0])
+		hosts_list(a->w, &j, vm_json);
 	json_arr_end(&j);
 	json_obj_end(&j);
 	json_end(&j);
@@ -372,18 +416,14 @@ static const struct action actions[] = {
 
 struct job {
 	struct web *w;
-	int vm;
+	char vm[200];
 	const struct action *act;
 	struct monrpc *m;
 	int done;
 	lws_sorted_usec_list_t sul;
 };
 
-static void set_note(struct web *w, int vm, char *text)
-{
-	free(w->notes[vm]);
-	w->notes[vm] = text;
-}
+
 
 static void job_free_cb(lws_sorted_usec_list_t *sul)
 {
@@ -422,8 +462,7 @@ static void job_reply(struct rpc_client *c, void *res, const char *err, void *ar
 		set_note(j->w, j->vm, xasprintf("%s: done", j->act->name));
 	else
 		set_note(j->w, j->vm, xasprintf("%s: %s", j->act->name, r->message));
-	log_info("%s %s: %s", j->w->cfg->vms[j->vm].name, j->act->name,
-		 j->w->notes[j->vm]);
+	log_info("%s %s: %s", j->vm, j->act->name, note_of(j->w, j->vm));
 	job_done(j);
 }
 
@@ -433,7 +472,6 @@ static void r_action(struct route_args *a)
 	const struct action *act = NULL;
 	struct job *j;
 	struct err e;
-	int i = web_vm_index(a->w, a->vm);
 
 	for (size_t k = 0; k < ARRAY_SIZE(actions); k++)
 		if (!strcmp(actions[k].name, a->rest))
@@ -445,7 +483,7 @@ static void r_action(struct route_args *a)
 	}
 	j = xcalloc(1, sizeof(*j));
 	j->w = a->w;
-	j->vm = i;
+	snprintf(j->vm, sizeof(j->vm), "%s", a->vm);
 	j->act = act;
 	j->m = monrpc_open(a->w, a->vm, job_lost, j, &e);
 	if (!j->m) {
@@ -462,7 +500,7 @@ static void r_action(struct route_args *a)
 		return;
 	}
 	monrpc_flush(j->m);
-	set_note(a->w, i, xasprintf("%s: asked", act->name));
+	set_note(a->w, a->vm, xasprintf("%s: asked", act->name));
 	log_info("%s: %s asked from %s", a->vm, act->name, a->q->peer);
 	reply(a->r, 202, "application/json", xstrdup("{}\n"));
 }
@@ -593,7 +631,7 @@ void api_handle(struct web *w, const struct api_req *q, struct api_reply *r)
 		snprintf(a.vm, sizeof(a.vm), "%.*s", (int)(slash - vm), vm);
 		snprintf(a.rest, sizeof(a.rest), "%s", slash + 1);
 		/* another VM's is as if it did not exist */
-		if (web_vm_index(w, a.vm) < 0 || !session_may(a.s, a.vm)) {
+		if (!web_vm_known(w, a.s, a.vm)) {
 			fail(r, 404, "%s: no such VM", a.vm);
 			return;
 		}

@@ -40,9 +40,13 @@ enum err_code monrpc_err(um_status s)
 
 static struct rpc_client *connect_vm(struct web *w, const char *vm, struct err *e)
 {
-	char *path = vm_ctrl_path(w->cfg->global.vardir, vm);
-	struct rpc_client *c = rpc_client_unix(path, UMLMONCTRL_PROG,
-					       UMLMONCTRL_V1, e);
+	char *path;
+	struct rpc_client *c;
+
+	if (hosts_is_remote(vm))
+		return hosts_connect(w, vm, e);
+	path = vm_ctrl_path(w->cfg->global.vardir, vm);
+	c = rpc_client_unix(path, UMLMONCTRL_PROG, UMLMONCTRL_V1, e);
 
 	if (!c) {
 		/* no monitor is the usual cause: say so with the code */
@@ -56,9 +60,22 @@ static struct rpc_client *connect_vm(struct web *w, const char *vm, struct err *
 int monrpc_call(struct web *w, const char *vm, uint32_t proc, xdrproc_t xa,
 		void *a, xdrproc_t xr, void *r, struct err *e)
 {
-	struct rpc_client *c = connect_vm(w, vm, e);
+	struct rpc_client *c;
 	int ret;
 
+	if (hosts_is_remote(vm)) {
+		/* the connection kept: a new one costs a handshake */
+		c = hosts_kept(w, vm, e);
+		if (!c)
+			return -1;
+		ret = rpc_client_call(c, proc, xa, a, xr, r, WEB_RPC_TIMEOUT_MS, e);
+		if (ret < 0) {
+			hosts_drop(w, vm);
+			err_prefix(e, "%s: monitor", vm);
+		}
+		return ret;
+	}
+	c = connect_vm(w, vm, e);
 	if (!c)
 		return -1;
 	ret = rpc_client_call(c, proc, xa, a, xr, r, WEB_RPC_TIMEOUT_MS, e);

@@ -235,7 +235,7 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
 
 /* The console's URL: /ws?vm=VM&chan=CHAN&rows=R&cols=C */
 struct ws_args {
-	char vm[65], chan[65];
+	char vm[200], chan[65];
 	unsigned rows, cols;
 };
 
@@ -282,8 +282,7 @@ static int ws_allowed(struct web *w, struct lws *wsi, struct ws_args *a)
 		log_warn("console from %s refused: not logged in", peer);
 		return 0;
 	}
-	if (ws_args(wsi, a) < 0 || web_vm_index(w, a->vm) < 0 ||
-	    !session_may(s, a->vm)) {
+	if (ws_args(wsi, a) < 0 || !web_vm_known(w, s, a->vm)) {
 		log_warn("console from %s refused: no such VM or channel", peer);
 		return 0;
 	}
@@ -357,7 +356,6 @@ struct web *web_new(struct config *cfg, const char *root, struct err *e)
 	w->root = xstrdup(root);
 	w->sessions = sessions_new();
 	w->keys = xcalloc((size_t)(cfg->nvms ? cfg->nvms : 1), sizeof(*w->keys));
-	w->notes = xcalloc((size_t)(cfg->nvms ? cfg->nvms : 1), sizeof(char *));
 	for (int i = 0; i < cfg->nvms; i++) {
 		if (mon_keys_load(cfg, &cfg->vms[i], &w->keys[i], e) < 0) {
 			web_free(w);
@@ -366,6 +364,10 @@ struct web *web_new(struct config *cfg, const char *root, struct err *e)
 	}
 	if (privdrop_lookup(cfg->global.web_user, &w->uid, &w->gid, e) < 0) {
 		err_prefix(e, "web_user");
+		web_free(w);
+		return NULL;
+	}
+	if (hosts_init(w, e) < 0) {
 		web_free(w);
 		return NULL;
 	}
@@ -451,9 +453,8 @@ void web_free(struct web *w)
 	quit_ctx = NULL;
 	for (int i = 0; w->keys && i < w->cfg->nvms; i++)
 		mon_keys_clear(&w->keys[i]);
-	for (int i = 0; w->notes && i < w->cfg->nvms; i++)
-		free(w->notes[i]);
-	free(w->notes);
+	web_notes_free(w);
+	hosts_free(w);
 	free(w->keys);
 	sessions_free(w->sessions);
 	config_free(w->cfg);

@@ -27,7 +27,7 @@
 struct term {
 	struct web *w;
 	struct lws *wsi;
-	char vm[65], chan[65];
+	char vm[200], chan[65];
 	struct monrpc *m;
 	struct console *c;           /* NULL: the VM does not run */
 	struct strbuf out;           /* frames' payloads to send: kind + bytes */

@@ -15,6 +15,7 @@
 #include "common/authkeys.h"
 #include "common/config.h"
 #include "common/rpc_client.h"
+#include "client/remote.h"
 #include "common/rpc_wire.h"
 #include "umlmonctrl.h"
 #include "web/session.h"
@@ -22,6 +23,7 @@
 #define WEB_RPC_TIMEOUT_MS 3000      /* a monitor's answer to a quick call */
 #define WEB_PROTO_CONSOLE "umlweb-console"
 #define WEB_PROTO_RPC "umlweb-rpc"
+#define WEB_LOGIN_SALT "-"           /* no VM's name (config_valid_name) */
 
 struct web {
 	struct config *cfg;
@@ -33,8 +35,38 @@ struct web {
 	int tls;
 	uid_t uid;
 	gid_t gid;
-	char **notes;                /* per VM: how its last action ended */
+	struct web_note *notes;      /* per VM: how its last action ended */
+	int nnotes;
+	struct web_host *hosts;      /* web_remote (hosts.c) */
+	int nhosts;
+	char *master_pw;             /* with web_remote only */
+	struct auth_key login_key;   /* the master password's, for a login
+					when no VM of this host has one */
+	int has_login_key;
+	struct kept *kept;           /* connections kept to remote VMs */
+	int nkept;
 };
+
+struct web_note {
+	char *vm, *text;
+};
+
+/* --- hosts.c: the VMs of other hosts, "VM@HOST" --- */
+struct json;
+int hosts_init(struct web *w, struct err *e);
+void hosts_free(struct web *w);
+int hosts_is_remote(const char *vm);
+/* Whether s may see vm (this host's or another's). */
+int web_vm_known(const struct web *w, const struct session *s, const char *vm);
+/* A new authenticated connection to a remote VM's monitor. */
+struct rpc_client *hosts_connect(struct web *w, const char *vm, struct err *e);
+/* The connection kept for quick calls (made if none); hosts_drop after a
+ * call on it failed. */
+struct rpc_client *hosts_kept(struct web *w, const char *vm, struct err *e);
+void hosts_drop(struct web *w, const char *vm);
+/* one(w, j, "VM@HOST") for each VM that umldir of each host lists. */
+void hosts_list(struct web *w, struct json *j,
+		void (*one)(struct web *w, struct json *j, const char *vm));
 
 /* --- monrpc.c: a monitor's connection watched by the server's loop --- */
 struct monrpc;
@@ -82,6 +114,7 @@ void api_handle(struct web *w, const struct api_req *q, struct api_reply *r);
 void api_reply_free(struct api_reply *r);
 /* The index of vm in the configuration, or -1. */
 int web_vm_index(const struct web *w, const char *vm);
+void web_notes_free(struct web *w);
 /* Whether origin is this server's own (scheme and the Host header). */
 int web_origin_ok(const struct web *w, const char *origin, const char *host);
 

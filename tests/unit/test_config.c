@@ -296,7 +296,7 @@ static void suggestions(void **state)
 		{1, "colour = blue", "colour: unknown key in [GLOBAL] (expected vardir, "
 		 "shared, rundir, ctrl_group, mac_pool, master_password, "
 		 "master_password_file, umldir_port, umlredir_port, umldir_bind, "
-		 "umldir_user, web_bind, web_port, web_user, web_tls_cert, web_tls_key, vm_uid_range, vmuser_shared, tcp, tcp_bind, tls_cert, tls_key, max_clients, "
+		 "umldir_user, web_bind, web_port, web_user, web_remote, web_tls_cert, web_tls_key, vm_uid_range, vmuser_shared, tcp, tcp_bind, tls_cert, tls_key, max_clients, "
 		 "max_clients_per_peer, max_unauthenticated, auth_timeout, "
 		 "kdf_iterations)"},
 	};

@@ -14,20 +14,7 @@ L.main(async () => {
     await L.login(page, '', process.env.MASTER_PW);
     await L.waitState(page, 'vm1', 'stopped', 20);
     await L.waitState(page, 'vm2', 'no monitor', 20);
-    await page.click('tr[data-vm="vm1"] button.act-start');
-    await L.waitState(page, 'vm1', 'running', 90);
-    L.log('vm1 running');
-    await page.click('tr[data-vm="vm1"] a.vm');
-    await page.waitForFunction(() => window.umlweb.state.chan === 'con1' && window.umlweb.state.open);
-
-    // a prompt may be on the screen already; one printed after Enter is
-    // sure to be read by a getty that runs
-    await L.waitTerm(page, /login:/, 90);
-    const n = await L.count(page, /login:/);
-    await L.typeTerm(page, '\r');
-    await L.until('a new login prompt', async () => (await L.count(page, /login:/)) > n, 30);
-    await L.typeTerm(page, 'root\r');
-    await L.waitTerm(page, /^root@vm1:.*# *$/m, 30);
+    await L.startAndLogin(page, 'vm1');
     await L.typeTerm(page, 'echo RESULT=$((6 * 7)); printf "\\033[31mRED\\033[0m\\n"\r');
     await L.waitTerm(page, /^RESULT=42/m, 20);
     await L.waitTerm(page, /^RED/m, 20);

@@ -112,6 +112,24 @@ const tls = new global.URL(URL).protocol === 'https:';
 const transport = tls ? https : http;
 const ca = tls ? fs.readFileSync(process.env.WEB_CERT) : undefined;
 
+// Starts VM from the list, opens its console (con1) and logs in as root
+// (the default image has no root password).
+async function startAndLogin(page, vm) {
+  await page.click(`tr[data-vm="${vm}"] button.act-start`);
+  await waitState(page, vm, 'running', 90);
+  log(`${vm} running`);
+  await page.click(`tr[data-vm="${vm}"] a.vm`);
+  await page.waitForFunction(() => window.umlweb.state.chan === 'con1' && window.umlweb.state.open);
+  // a prompt may be on the screen already; one printed after Enter is
+  // sure to be read by a getty that runs
+  await waitTerm(page, /login:/, 90);
+  const n = await count(page, /login:/);
+  await typeTerm(page, '\r');
+  await until('a new login prompt', async () => (await count(page, /login:/)) > n, 30);
+  await typeTerm(page, 'root\r');
+  await waitTerm(page, /^root@vm1:.*# *$/m, 30);
+}
+
 // A request: {status, headers, body}.
 function request(method, p, { headers = {}, body = null } = {}) {
   return new Promise((resolve, reject) => {
@@ -163,4 +181,4 @@ function main(fn) {
 }
 
 module.exports = { URL, log, fail, launch, until, termText, termScreen, waitTerm, count, shot,
-  login, vmState, waitState, typeTerm, request, upgrade, apiLogin, main };
+  login, vmState, waitState, typeTerm, startAndLogin, request, upgrade, apiLogin, main };
