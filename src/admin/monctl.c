@@ -144,40 +144,49 @@ static const char *umlmon_path(char *buf, size_t n)
 	return "umlmon";
 }
 
-int monctl_start_monitor(const char *cfgpath, const char *vm, struct err *e)
+int monctl_spawn_monitor(const char *cfgpath, const char *vm, pid_t *pid,
+			 int *outfd, struct err *e)
 {
-	char exe[PATH_MAX], out[1024];
-	int p[2], status;
-	ssize_t len = 0, got;
-	pid_t pid;
+	char exe[PATH_MAX];
+	int p[2];
 
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		err_sys(e, "%s: pipe", vm);
 		return -1;
 	}
 	umlmon_path(exe, sizeof(exe));
-	pid = fork();
-	if (pid < 0) {
+	*pid = fork();
+	if (*pid < 0) {
 		err_sys(e, "%s: fork", vm);
 		close(p[0]);
 		close(p[1]);
 		return -1;
 	}
-	if (pid == 0) {
+	if (*pid == 0) {
 		dup2(p[1], STDERR_FILENO);
 		execlp(exe, "umlmon", "-c", cfgpath, vm, (char *)NULL);
 		fprintf(stderr, "%s: %s", exe, strerror(errno));
 		_exit(127);
 	}
 	close(p[1]);
+	*outfd = p[0];
+	return 0;
+}
+
+int monctl_reap_monitor(const char *vm, pid_t pid, int outfd, struct err *e)
+{
+	char out[1024];
+	ssize_t len = 0, got;
+	int status;
+
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	/* the daemon it left may hold the pipe: take what is there */
-	fd_nonblock(p[0]);
+	fd_nonblock(outfd);
 	while (len < (ssize_t)sizeof(out) - 1 &&
-	       (got = read(p[0], out + len, sizeof(out) - 1 - (size_t)len)) > 0)
+	       (got = read(outfd, out + len, sizeof(out) - 1 - (size_t)len)) > 0)
 		len += got;
-	close(p[0]);
+	close(outfd);
 	while (len > 0 && out[len - 1] == '\n')
 		len--;
 	out[len] = '\0';
@@ -186,6 +195,16 @@ int monctl_start_monitor(const char *cfgpath, const char *vm, struct err *e)
 	err_code(e, ERR_IO, "%s: the monitor did not start: %s", vm,
 		 len ? out : "umlmon failed without a message");
 	return -1;
+}
+
+int monctl_start_monitor(const char *cfgpath, const char *vm, struct err *e)
+{
+	pid_t pid;
+	int fd;
+
+	if (monctl_spawn_monitor(cfgpath, vm, &pid, &fd, e) < 0)
+		return -1;
+	return monctl_reap_monitor(vm, pid, fd, e);
 }
 
 int monctl_end_monitor(const char *vm, pid_t pid, int timeout_ms, struct err *e)

@@ -30,6 +30,12 @@ void monctl_call_all(const struct config *cfg, struct monctl_result *r, int n,
  * one in PATH), which returns once its monitor is ready or has failed:
  * -1 with e naming the VM and umlmon's own message. */
 int monctl_start_monitor(const char *cfgpath, const char *vm, struct err *e);
+/* The same in two halves, for a caller that waits for many at once: the
+ * umlmon process (*pid) and its stderr (*outfd); then, once it exited (or
+ * to wait for it), its status and message. */
+int monctl_spawn_monitor(const char *cfgpath, const char *vm, pid_t *pid,
+			 int *outfd, struct err *e);
+int monctl_reap_monitor(const char *vm, pid_t pid, int outfd, struct err *e);
 
 /* SIGTERM to a monitor (it stops its VM first, if one runs) and waits,
  * up to timeout_ms, until the process has gone. */

@@ -138,6 +138,7 @@ void showconf_table(const struct config *cfg, const struct vm_conf *vm,
 	global_row(&s, "web_tls_cert", g->web_tls_cert);
 	global_row(&s, "web_tls_key", g->web_tls_key);
 	global_row(&s, "host_reserve", limit_size(g->host_reserve, buf, sizeof(buf)));
+	vm_rowf(&s, global_row, "start_concurrency", "%d", g->start_concurrency);
 	vm_rowf(&s, global_row, "vm_uid_range", "%u-%u", (unsigned)g->uid_first,
 		(unsigned)g->uid_last);
 	global_row(&s, "cgroup_parent", g->cgroup_parent);

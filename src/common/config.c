@@ -575,6 +575,11 @@ static int key_host_reserve(struct parse *p, const char *key, const char *val)
 	return size_value(p, key, val, &p->cfg->global.host_reserve);
 }
 
+static int key_start_concurrency(struct parse *p, const char *key, const char *val)
+{
+	return set_number(p, key, val, 0, 4096, "VMs", &p->cfg->global.start_concurrency);
+}
+
 static int key_log_keep(struct parse *p, const char *key, const char *val)
 {
 	return set_number(p, key, val, 0, 100, "files", &p->vm->log_keep);
@@ -1038,6 +1043,7 @@ static const struct keydef {
 	{"seccomp", 1, 0, 0, NULL, key_seccomp},
 	{"fastboot", 1, 0, 0, NULL, key_fastboot},
 	{"host_reserve", 1, 0, 0, NULL, key_host_reserve},
+	{"start_concurrency", 1, 0, 0, NULL, key_start_concurrency},
 	{"memory_allowance", 1, 0, 0, NULL, key_limit},
 	{"cpu_weight", 1, 0, 0, NULL, key_limit},
 	{"cpu_quota", 1, 0, 0, NULL, key_limit},
@@ -1545,6 +1551,7 @@ struct config *config_load(const char *path, struct err *e)
 	cfg->global.seccomp = 1;
 	cfg->global.fastboot = 1;
 	cfg->global.host_reserve = UMLMON_DEFAULT_HOST_RESERVE;
+	cfg->global.start_concurrency = UMLMON_DEFAULT_START_CONCURRENCY;
 	cgroup_defaults(&cfg->global.cgroup);
 	cfg->path = xstrdup(path);
 	p->cfg = cfg;

@@ -22,6 +22,8 @@
 #define UMLMON_MAX_MEMORY (64ULL << 30)
 /* what admission leaves to the host (umlmon(5) host_reserve) */
 #define UMLMON_DEFAULT_HOST_RESERVE (512ULL << 20)
+/* umladmin start boots this many VMs at a time (PERFORMANCE "Many VMs") */
+#define UMLMON_DEFAULT_START_CONCURRENCY 4
 #define UMLMON_DEFAULT_STOP_TIMEOUT 30
 #define UMLMON_DEFAULT_LOG_MAX (1ULL << 20)
 #define UMLMON_DEFAULT_LOG_KEEP 2
@@ -203,6 +205,7 @@ struct global_conf {
 	int seccomp;           /* likewise (default yes) */
 	int fastboot;          /* likewise (default yes) */
 	uint64_t host_reserve; /* bytes of RAM that no VM is admitted to */
+	int start_concurrency; /* umladmin start: VMs booting at once; 0: all */
 	struct cgroup_conf cgroup; /* likewise */
 	char *cgroup_parent;   /* the VMs' cgroups go in it (no '/') */
 	int umldir_port;       /* "umldir" in /etc/services, else the default */

@@ -172,3 +172,9 @@ void admin_vm_status(const struct config *cfg, const struct vm_conf *vm,
 		st->orphan = jail_find_process(&j);
 	jail_free(&j);
 }
+
+int admin_vm_up(const struct admin_status *st)
+{
+	return st->monitor && (st->vmstate == UM_STARTING || st->vmstate == UM_RUNNING ||
+			       st->vmstate == UM_PAUSED);
+}

@@ -47,5 +47,7 @@ struct admin_status {
 };
 void admin_vm_status(const struct config *cfg, const struct vm_conf *vm,
 		     struct admin_status *st);
+/* The monitor answered and its VM is starting, running or paused. */
+int admin_vm_up(const struct admin_status *st);
 
 #endif

@@ -19,6 +19,7 @@
 #include "admin/monctl.h"
 #include "admin/passwd.h"
 #include "admin/showconf.h"
+#include "admin/startq.h"
 #include "admin/update.h"
 #include "admin/vmlist.h"
 #include "common/table.h"
@@ -369,12 +370,6 @@ static int has_monitor(const struct config *cfg, const struct vm_conf *vm)
 	return st.monitor;
 }
 
-static int is_up(const struct admin_status *st)
-{
-	return st->monitor && (st->vmstate == UM_STARTING || st->vmstate == UM_RUNNING ||
-			       st->vmstate == UM_PAUSED);
-}
-
 static int do_update(void *ctx, const struct cmd_call *call)
 {
 	const char *cfgpath = ((const struct run *)ctx)->cfgpath;
@@ -458,47 +453,29 @@ static int do_start(void *ctx, const struct cmd_call *call)
 {
 	const char *cfgpath = ((const struct run *)ctx)->cfgpath;
 	struct config *cfg = load(cfgpath, 1);
-	struct monctl_result *r;
+	struct startq_opts o = {cfg->global.start_concurrency, 300 * 1000};
 	char *rest[64];
-	int n, nrest, ncall = 0, failed = 0;
+	long v;
+	int n, nrest, failed;
 	const char **names = vm_args(cfg, call, not_off, rest, &nrest, &n);
 
-	if (nrest)
-		die(2, "start: unexpected argument '%s'", rest[0]);
-	r = xcalloc((size_t)n + 1, sizeof(*r));
-	for (int i = 0; i < n; i++) {
-		struct vm_conf *vm = config_vm(cfg, names[i]);
-		struct admin_status st;
-		struct err e;
+	for (int i = 0; i < nrest; i += 2) {
+		int jobs = !strcmp(rest[i], "-j");
 
-		admin_vm_status(cfg, vm, &st);
-		if (!st.monitor && st.orphan) {
-			fprintf(stderr, "umladmin: start: %s: pid %d of an earlier run "
-				"lives in its jail without a monitor; end it first\n",
-				vm->name, (int)st.orphan);
-			failed++;
-			continue;
-		}
-		if (!st.monitor && !st.denied) {
-			if (monctl_start_monitor(cfgpath, vm->name, &e) < 0) {
-				fprintf(stderr, "umladmin: start: %s\n", e.msg);
-				failed++;
-				continue;
-			}
-			printf("%s: monitor started\n", vm->name);
-			admin_vm_status(cfg, vm, &st);
-		}
-		if (is_up(&st)) {
-			/* a boot VM boots as its monitor starts */
-			printf("%s: %s\n", vm->name, st.state);
-			continue;
-		}
-		r[ncall++].vm = vm->name;
+		if (!jobs && strcmp(rest[i], "-timeout"))
+			die(2, "start: unexpected argument '%s'", rest[i]);
+		if (i + 1 >= nrest || parse_long(rest[i + 1], 0, jobs ? 4096 : 3600, &v) < 0)
+			die(2, "start: %s needs %s%s%s%s", rest[i],
+			    jobs ? "the number of VMs booting at once (0 to 4096, 0: all)" :
+			    "seconds (0 to 3600, 0: do not wait until the guests are up)",
+			    i + 1 < nrest ? ", not '" : "", i + 1 < nrest ? rest[i + 1] : "",
+			    i + 1 < nrest ? "'" : "");
+		if (jobs)
+			o.jobs = (int)v;
+		else
+			o.up_ms = (int)v * 1000;
 	}
-	monctl_call_all(cfg, r, ncall, UM_START, (xdrproc_t)xdr_rpc_void, NULL,
-			120 * 1000);
-	failed += report(call, r, ncall);
-	free(r);
+	failed = startq_run(cfg, names, n, &o, stdout, stderr);
 	free(names);
 	config_free(cfg);
 	return failed ? 1 : 0;
@@ -545,7 +522,7 @@ static int do_stop(void *ctx, const struct cmd_call *call)
 			}
 			continue;
 		}
-		if (!is_up(&st) && st.vmstate != UM_STOPPING) {
+		if (!admin_vm_up(&st) && st.vmstate != UM_STOPPING) {
 			printf("%s: %s already\n", vm->name, st.state);
 			continue;
 		}
@@ -706,9 +683,11 @@ static const struct cmd commands[] = {
 	 "the VMs of the configuration: state, memory, start mode, uptime,\n"
 	 "monitor pid, TCP port, disks, notes",
 	 NULL, {NULL, NULL}},
-	{"start", 1, 64, "VM... | --all", do_start, NULL,
+	{"start", 1, 64, "VM... | --all [-j N] [-timeout S]", do_start, NULL,
 	 "boot the VMs through their monitors, starting a monitor where none\n"
-	 "runs; --all: every VM whose start is not off",
+	 "runs, N at a time (start_concurrency), each until its guest is up\n"
+	 "(at most S seconds, 300; 0: until its kernel runs); --all: every VM\n"
+	 "whose start is not off",
 	 NULL, {NULL, NULL}},
 	{"stop", 1, 64, "VM... | --all [-timeout S]", do_stop, NULL,
 	 "stop the VMs gracefully, all at once (Ctrl-Alt-Del, then after the\n"

@@ -547,6 +547,26 @@ static void fastboot(void **state)
 	yes_no_inherited("fastboot", offsetof(struct vm_conf, fastboot));
 }
 
+/* [GLOBAL] start_concurrency: VMs booting at once, 0 for all. */
+static void start_concurrency(void **state)
+{
+	struct config *cfg = load_text("[GLOBAL]\n");
+
+	(void)state;
+	assert_int_equal(cfg->global.start_concurrency, UMLMON_DEFAULT_START_CONCURRENCY);
+	config_free(cfg);
+	cfg = load_text("[GLOBAL]\nstart_concurrency = 0\n");
+	assert_int_equal(cfg->nerrors, 0);
+	assert_int_equal(cfg->global.start_concurrency, 0);
+	config_free(cfg);
+	cfg = load_text("[GLOBAL]\nstart_concurrency = -1\n");
+	find_error(cfg, ":2: start_concurrency: '-1' is not a number of VMs from 0 to 4096");
+	config_free(cfg);
+	cfg = load_text("[GLOBAL]\n[a]\nstart_concurrency = 2\n");
+	assert_true(cfg->nerrors > 0);
+	config_free(cfg);
+}
+
 /* [GLOBAL] host_reserve: a size, 512M unless given. */
 static void host_reserve(void **state)
 {
@@ -650,6 +670,7 @@ int main(void)
 		cmocka_unit_test(seccomp),
 		cmocka_unit_test(fastboot),
 		cmocka_unit_test(host_reserve),
+		cmocka_unit_test(start_concurrency),
 		cmocka_unit_test(vm_users),
 		cmocka_unit_test(cgroup_keys),
 	};
