@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "umldir.h"
+#include "common/nameidx.h"
 #include "common/names.h"
 #include "common/paths.h"
 #include "common/rpc_client.h"
@@ -49,12 +50,20 @@ static ud_list_res *dir_list(const struct config *cfg)
 	return NULL;
 }
 
-static const ud_entry *dir_entry(const ud_list_res *l, const char *vm)
+/* umldir's entry of vm, through an index of its list (one walk per VM
+ * would make the table quadratic in the VMs). */
+static const ud_entry *dir_entry(const ud_list_res *l, struct nameidx *x,
+				 const char *vm)
 {
-	for (u_int i = 0; l && i < l->vms.vms_len; i++)
-		if (!strcmp(l->vms.vms_val[i].vm, vm))
-			return &l->vms.vms_val[i];
-	return NULL;
+	int i;
+
+	if (!l)
+		return NULL;
+	if (!x->n)
+		for (u_int k = 0; k < l->vms.vms_len; k++)
+			nameidx_put(x, l->vms.vms_val[k].vm, (int)k);
+	i = nameidx_get(x, vm);
+	return i >= 0 ? &l->vms.vms_val[i] : NULL;
 }
 
 static void disks_cell(struct table *t, const struct vm_conf *vm)
@@ -75,12 +84,13 @@ static void disks_cell(struct table *t, const struct vm_conf *vm)
 int vmlist_table(const struct config *cfg, struct table *t)
 {
 	ud_list_res *dir = dir_list(cfg);
+	struct nameidx byvm = {0};
 	int unknown = 0;
 
 	table_init(t, cols, (int)ARRAY_SIZE(cols));
 	for (int i = 0; i < cfg->nvms; i++) {
 		const struct vm_conf *vm = &cfg->vms[i];
-		const ud_entry *de = dir_entry(dir, vm->name);
+		const ud_entry *de = dir_entry(dir, &byvm, vm->name);
 		struct admin_status st;
 		struct strbuf notes;
 		char buf[64];
@@ -129,6 +139,7 @@ int vmlist_table(const struct config *cfg, struct table *t)
 		table_str(t, notes.len ? notes.buf : NULL);
 		sb_free(&notes);
 	}
+	nameidx_free(&byvm);
 	if (dir) {
 		xdr_free((xdrproc_t)xdr_ud_list_res, (char *)dir);
 		free(dir);

@@ -1478,38 +1478,47 @@ static int service_port(const char *name, int dflt)
 	return se ? ntohs((uint16_t)se->s_port) : dflt;
 }
 
+/* An interface that holds the value key already: its error. */
+static void nic_taken(struct parse *p, struct config *cfg, struct nameidx *x,
+		      const char *key, int me, const char *what)
+{
+	int w = nameidx_put(x, key, me);
+	struct vm_conf *vm = &cfg->vms[me / VM_MAX_NICS];
+	const struct nic_conf *n = &vm->nics[me % VM_MAX_NICS];
+	const struct vm_conf *o;
+	const struct nic_conf *m;
+	char name[16];
+
+	if (w < 0)
+		return;
+	o = &cfg->vms[w / VM_MAX_NICS];
+	m = &o->nics[w % VM_MAX_NICS];
+	snprintf(name, sizeof(name), "eth%d", n->index);
+	p->line = n->line;
+	snprintf(p->section, sizeof(p->section), "%s", vm->name);
+	add_error(p, &vm->nerrors, name, "%s %s is already %s's eth%d (line %d)",
+		  what, key, o->name, m->index, m->line);
+}
+
 /* Across VMs: a host interface or an explicit MAC address belongs to one
- * interface only. */
+ * interface only. One index each, not every pair of interfaces: a file
+ * of many VMs is read in linear time. */
 static void check_nics(struct parse *p, struct config *cfg)
 {
-	for (int i = 0; i < cfg->nvms; i++) {
-		struct vm_conf *vm = &cfg->vms[i];
+	struct nameidx ifs = {0}, macs = {0};
 
-		for (int a = 0; a < vm->nnics; a++) {
-			const struct nic_conf *n = &vm->nics[a];
+	for (int i = 0; i < cfg->nvms; i++)
+		for (int a = 0; a < cfg->vms[i].nnics; a++) {
+			const struct nic_conf *n = &cfg->vms[i].nics[a];
 
-			for (int j = 0; j <= i; j++) {
-				const struct vm_conf *o = &cfg->vms[j];
-
-				for (int b = 0; b < (j == i ? a : o->nnics); b++) {
-					const struct nic_conf *m = &o->nics[b];
-					char key[16];
-
-					snprintf(key, sizeof(key), "eth%d", n->index);
-					p->line = n->line;
-					snprintf(p->section, sizeof(p->section), "%s", vm->name);
-					if (n->proxy_if[0] && !strcmp(n->proxy_if, m->proxy_if))
-						add_error(p, &vm->nerrors, key, "proxy_if %s is "
-							  "already %s's eth%d (line %d)",
-							  n->proxy_if, o->name, m->index, m->line);
-					if (n->mac[0] && !strcmp(n->mac, m->mac))
-						add_error(p, &vm->nerrors, key, "mac %s is "
-							  "already %s's eth%d (line %d)", n->mac,
-							  o->name, m->index, m->line);
-				}
-			}
+			if (n->proxy_if[0])
+				nic_taken(p, cfg, &ifs, n->proxy_if, i * VM_MAX_NICS + a,
+					  "proxy_if");
+			if (n->mac[0])
+				nic_taken(p, cfg, &macs, n->mac, i * VM_MAX_NICS + a, "mac");
 		}
-	}
+	nameidx_free(&ifs);
+	nameidx_free(&macs);
 }
 
 /* Into line order (stable: one line's errors keep theirs): the checks
@@ -1691,12 +1700,25 @@ void config_free(struct config *cfg)
 	free(cfg->global.keys);
 	remote_free(&cfg->global.remote);
 	free(cfg->path);
+	nameidx_free(&cfg->byname);
 	free(cfg);
 }
 
 struct vm_conf *config_vm(struct config *cfg, const char *name)
 {
-	for (int i = 0; i < cfg->nvms; i++)
+	int i;
+
+	/* VMs are only ever added: the index takes those it lacks */
+	while ((int)cfg->byname.n < cfg->nvms) {
+		i = (int)cfg->byname.n;
+		if (nameidx_put(&cfg->byname, cfg->vms[i].name, i) >= 0)
+			break; /* a name given twice, which the parse refused */
+	}
+	i = nameidx_get(&cfg->byname, name);
+	if (i >= 0)
+		return &cfg->vms[i];
+	/* after a name given twice: the index stopped there */
+	for (i = (int)cfg->byname.n; i < cfg->nvms; i++)
 		if (!strcmp(cfg->vms[i].name, name))
 			return &cfg->vms[i];
 	return NULL;

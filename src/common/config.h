@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/nameidx.h"
 #include "common/util.h"
 
 #define UMLMON_DEFAULT_CONFIG "/etc/umlmon"
@@ -232,6 +233,7 @@ struct config {
 	char **errors;         /* "file:line: key: cause" */
 	char **error_sections; /* the section of each error ("" before any) */
 	int nerrors;
+	struct nameidx byname; /* vms[0 .. byname.n - 1] by name (config_vm) */
 };
 
 /* Parses the file. Returns NULL only when it cannot be read (e says why);

@@ -132,14 +132,26 @@ void uidtab_free(struct uid_table *t)
 	free(t->rows);
 	t->rows = NULL;
 	t->n = 0;
+	nameidx_free(&t->byname);
 }
 
 const struct uid_row *uidtab_find(const struct uid_table *t, const char *vm)
 {
-	for (int i = 0; i < t->n; i++)
-		if (!strcmp(t->rows[i].name, vm))
-			return &t->rows[i];
-	return NULL;
+	int i = nameidx_get(&t->byname, vm);
+
+	return i >= 0 ? &t->rows[i] : NULL;
+}
+
+/* Appends r (the rows grow by doubling); -1 if its VM has a row. */
+static int row_add(struct uid_table *t, const struct uid_row *r)
+{
+	if (nameidx_put(&t->byname, r->name, t->n) >= 0)
+		return -1;
+	if (t->n == 0 || (t->n >= 16 && !(t->n & (t->n - 1))))
+		t->rows = xrealloc(t->rows, sizeof(*t->rows) *
+				   (size_t)(t->n ? 2 * t->n : 16));
+	t->rows[t->n++] = *r;
+	return 0;
 }
 
 static int parse_row(char *line, struct uid_row *r)
@@ -195,13 +207,11 @@ int uidtab_read(const char *vardir, struct uid_table *t, struct err *e)
 		line[strcspn(line, "\n")] = '\0';
 		if (!line[0] || line[0] == '#')
 			continue;
-		if (parse_row(line, &r) < 0 || uidtab_find(t, r.name)) {
+		if (parse_row(line, &r) < 0 || row_add(t, &r) < 0) {
 			err_code(e, ERR_INVAL, "%s:%d: '%s': not 'VM UID' of a VM "
 				 "not listed before", path, lineno, line);
 			goto out;
 		}
-		t->rows = xrealloc(t->rows, sizeof(*t->rows) * (size_t)(t->n + 1));
-		t->rows[t->n++] = r;
 	}
 	rc = 0;
 out:
@@ -260,12 +270,10 @@ static int uidtab_write(int dirfd, const char *vardir,
 	return rc;
 }
 
-static int row_holds(const struct uid_table *t, uid_t uid)
+static const char *uid_key(char *buf, size_t len, uid_t uid)
 {
-	for (int i = 0; i < t->n; i++)
-		if (t->rows[i].uid == uid)
-			return 1;
-	return 0;
+	snprintf(buf, len, "%u", (unsigned)uid);
+	return buf;
 }
 
 int uidalloc_get(const char *vardir, uid_t first, uid_t last, const char *vm,
@@ -273,7 +281,9 @@ int uidalloc_get(const char *vardir, uid_t first, uid_t last, const char *vm,
 {
 	struct uid_table t;
 	const struct uid_row *r;
-	char who[128];
+	struct uid_row row;
+	struct nameidx uids = {0};
+	char who[128], k[16];
 	int fd, rc = -1, held = 0, other = 0;
 	uid_t u;
 
@@ -288,8 +298,11 @@ int uidalloc_get(const char *vardir, uid_t first, uid_t last, const char *vm,
 	}
 	if (!taken)
 		taken = uid_taken;
+	/* the table's uids, looked up once each instead of walked per uid */
+	for (int i = 0; i < t.n; i++)
+		nameidx_put(&uids, uid_key(k, sizeof(k), t.rows[i].uid), i);
 	for (u = first; ; u++) {
-		if (row_holds(&t, u))
+		if (nameidx_get(&uids, uid_key(k, sizeof(k), u)) >= 0)
 			held++;
 		else if (taken(u, who, sizeof(who), arg))
 			other++;
@@ -303,14 +316,15 @@ int uidalloc_get(const char *vardir, uid_t first, uid_t last, const char *vm,
 			goto out;
 		}
 	}
-	t.rows = xrealloc(t.rows, sizeof(*t.rows) * (size_t)(t.n + 1));
-	snprintf(t.rows[t.n].name, sizeof(t.rows[t.n].name), "%s", vm);
-	t.rows[t.n++].uid = u;
+	snprintf(row.name, sizeof(row.name), "%s", vm);
+	row.uid = u;
+	row_add(&t, &row);
 	if (uidtab_write(fd, vardir, &t, e) < 0)
 		goto out;
 	*uid = u;
 	rc = 0;
 out:
+	nameidx_free(&uids);
 	uidtab_free(&t);
 out_close:
 	close(fd);

@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include "common/config.h"
+#include "common/nameidx.h"
 #include "common/util.h"
 
 struct uid_row {
@@ -29,6 +30,7 @@ struct uid_row {
 struct uid_table {
 	struct uid_row *rows;
 	int n;
+	struct nameidx byname;  /* rows by VM name (uidtab_find) */
 };
 
 /* Whether a uid is taken outside the table (returns 1 and a short

@@ -5,9 +5,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
+#include "common/nameidx.h"
 #include "common/util.h"
 
 static void sizes(void **state)
@@ -113,12 +115,44 @@ static void error_codes(void **state)
 	assert_int_equal((int)edit_distance("Start", "start"), 0);
 }
 
+/* The name index: a name's number, the first kept, set over, many. */
+static void name_index(void **state)
+{
+	struct nameidx x = {0};
+	char k[32];
+
+	(void)state;
+	assert_int_equal(nameidx_get(&x, "vm1"), -1);
+	assert_int_equal(nameidx_put(&x, "vm1", 7), -1);
+	assert_int_equal(nameidx_put(&x, "vm1", 8), 7);
+	assert_int_equal(nameidx_get(&x, "vm1"), 7);
+	nameidx_set(&x, "vm1", 9);
+	assert_int_equal(nameidx_get(&x, "vm1"), 9);
+	assert_int_equal(nameidx_get(&x, "vm"), -1);
+	assert_int_equal(nameidx_get(&x, ""), -1);
+	for (int i = 0; i < 5000; i++) {
+		snprintf(k, sizeof(k), "vm%d", i + 2);
+		assert_int_equal(nameidx_put(&x, k, i), -1);
+	}
+	assert_int_equal((int)x.n, 5001);
+	assert_true(x.cap >= 2 * x.n);
+	for (int i = 0; i < 5000; i++) {
+		snprintf(k, sizeof(k), "vm%d", i + 2);
+		assert_int_equal(nameidx_get(&x, k), i);
+	}
+	assert_int_equal(nameidx_get(&x, "vm1"), 9);
+	assert_int_equal(nameidx_get(&x, "vm5002"), -1);
+	nameidx_free(&x);
+	assert_int_equal(nameidx_get(&x, "vm1"), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sizes),
 		cmocka_unit_test(refused),
 		cmocka_unit_test(error_codes),
+		cmocka_unit_test(name_index),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
