@@ -10,13 +10,16 @@
 # pids, uids, fds). Every monitor is running before a timed start (umladmin
 # update started them), so a figure is the boots alone.
 # Needs root and a build. Usage: bench/scale.sh [N [MAX]]
-# (JOBS="default 0 2 8" for the concurrencies of the timed starts).
+# (JOBS="default 0 2 8" for the concurrencies of the timed starts; the
+# console log of a boot that failed is kept in SCALE_KEEP, by default
+# /tmp/umlmon-scale-failed).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 N=${1:-50}
 MAX=${2:-100}
 JOBS=${JOBS:-default 0}
 cores=$(nproc)
+KEEP=${SCALE_KEEP:-/tmp/umlmon-scale-failed}
 
 bench_host scale
 # uids above those the e2e tests take (458752 + 16 * (pid % 4000)); a
@@ -58,6 +61,11 @@ timed_start() { # LABEL ARGS...
 	up=$(printf '%s\n' "$out" | grep -c ': up ')
 	echo "$label: $up up in $total ms (rc $rc)"
 	[ $rc = 0 ] || printf '%s\n' "$out" | grep -v ': up \|: started \|monitor started' | head -n 5
+	# a failed boot's console log, kept for its cause (SCALE_KEEP)
+	for v in $(printf '%s\n' "$out" | sed -n 's/^umladmin: start: \(s[0-9]*\): .*/\1/p'); do
+		mkdir -p "$KEEP"
+		cp "$T/var/$v/log/con0" "$KEEP/$v-$(date +%s).con0" 2>/dev/null
+	done
 	LAST_MS=$total
 }
 
