@@ -12,6 +12,10 @@ BENCH_VMS=()
 
 bench_cleanup() {
 	set +e
+	# also the monitors that umladmin started (their pid files)
+	for f in "$T"/run/*.pid; do
+		[ -f "$f" ] && BENCH_MONITORS+=("$(cat "$f")")
+	done
 	for vm in "${BENCH_VMS[@]}"; do "$B/umlwatch" "$vm" -halt >/dev/null 2>&1; done
 	for p in "${BENCH_MONITORS[@]}"; do kill -TERM "$p" 2>/dev/null; done
 	for p in "${BENCH_MONITORS[@]}"; do

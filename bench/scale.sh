@@ -12,7 +12,8 @@
 # Needs root and a build. Usage: bench/scale.sh [N [MAX]]
 # (JOBS="default 0 2 8" for the concurrencies of the timed starts; the
 # console log of a boot that failed is kept in SCALE_KEEP, by default
-# /tmp/umlmon-scale-failed).
+# /tmp/umlmon-scale-failed; SCALE_ARGS: kernel switches for every VM, the
+# args key).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 N=${1:-50}
@@ -22,10 +23,10 @@ cores=$(nproc)
 KEEP=${SCALE_KEEP:-/tmp/umlmon-scale-failed}
 
 bench_host scale
-# uids above those the e2e tests take (458752 + 16 * (pid % 4000)); a
-# cgroup parent of its own
+# uids above those the e2e tests take (458752 + 16 * (pid % 4000)) and
+# below bench/soak.sh's; a cgroup parent of its own
 CG=umlmon-bench-scale-$$
-sed -i "/^\[GLOBAL\]/a vm_uid_range = 523000-524287\ncgroup_parent = $CG" "$UMLMON_CONFIG"
+sed -i "/^\[GLOBAL\]/a vm_uid_range = 523000-524199\ncgroup_parent = $CG" "$UMLMON_CONFIG"
 NS=umlmon-bench-scale-$$
 trap 'bench_cleanup; ip netns del $NS 2>/dev/null; for d in /sys/fs/cgroup/*/$CG /sys/fs/cgroup/$CG; do [ -d "$d" ] && rmdir "$d"; done' EXIT
 # umldir, as on a host that runs VMs (without it each monitor tries to
@@ -41,11 +42,12 @@ meminfo() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
 remember() { for f in "$T"/run/*.pid; do BENCH_MONITORS+=("$(cat "$f")"); done; }
 define() { # FIRST LAST
 	for i in $(seq "$1" "$2"); do
-		bench_vm "s$i" "memory = 32M" "stop_timeout = 30"
+		bench_vm "s$i" "memory = 32M" "stop_timeout = 30" \
+			${SCALE_ARGS:+"args = $SCALE_ARGS"}
 	done
 	seq "$1" "$2" | xargs -P "$cores" -I{} "$B/umladmin" mkimage s{} >/dev/null ||
 		{ echo "mkimage failed"; exit 1; }
-	A update >/dev/null || { echo "umladmin update failed"; exit 1; }
+	out=$(A update 2>&1) || { echo "umladmin update failed: $out"; exit 1; }
 }
 stop_all() {
 	A stop --all >/dev/null 2>&1 || echo "note: stop --all failed"
@@ -156,6 +158,6 @@ if [ "$MAX" -gt "$N" ]; then
 	echo "ptys: the monitors hold $masters ($((masters / MAX)) a VM); in use on the host $ptys of $(cat /proc/sys/kernel/pty/max) (others' too)"
 	echo "host processes of the VMs: $procs, tasks (pids.current): $threads; pid_max $(cat /proc/sys/kernel/pid_max), threads-max $(cat /proc/sys/kernel/threads-max)"
 	echo "monitors' fds: $fds in all ($((fds / MAX)) each); file-nr $(cut -f1 /proc/sys/fs/file-nr) of $(cut -f3 /proc/sys/fs/file-nr)"
-	echo "uids: $MAX of the range's $((524287 - 523000 + 1)) (default range 65536)"
+	echo "uids: $MAX of the range's $((524199 - 523000 + 1)) (default range 65536)"
 	echo "500 idle VMs would take $((per * 500 / 1024)) MiB (MemTotal $(( $(meminfo MemTotal) / 1024 )) MiB), $((masters * 500 / MAX)) ptys"
 fi

@@ -13,7 +13,7 @@ CYCLES=${1:-200}
 
 bench_host soak
 CG=umlmon-bench-soak-$$
-sed -i "/^\[GLOBAL\]/a vm_uid_range = 523000-524287\ncgroup_parent = $CG" "$UMLMON_CONFIG"
+sed -i "/^\[GLOBAL\]/a vm_uid_range = 524200-524287\ncgroup_parent = $CG" "$UMLMON_CONFIG"
 trap 'bench_cleanup; for d in /sys/fs/cgroup/*/$CG /sys/fs/cgroup/$CG; do [ -d "$d" ] && rmdir "$d"; done' EXIT
 bench_vm k1 "memory = 32M" "stop_timeout = 30"
 "$B/umladmin" mkimage k1 >/dev/null || { echo "mkimage failed"; exit 1; }

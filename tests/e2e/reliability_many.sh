@@ -23,13 +23,19 @@ printf '%s\n' "$out" | grep -E >/dev/null '^start_concurrency +2 +GLOBAL$' ||
 expect_fail "start: -j needs the number of VMs booting at once \(0 to 4096, 0: all\), not 'x'" \
 	"$UMLADMIN" start --all -j x
 
-# the VMs whose lines came before their "up" line, at each line, at most
+# the VMs whose lines came before their "up" line (or their failure), at
+# each line, at most
 max_booting() { # OUTPUT
 	printf '%s\n' "$1" | awk -F: '/^vm[0-9]+: / {
 		if (!($1 in seen)) { seen[$1] = 1; open++ }
 		if ($2 ~ /^ up /) open--
 		if (open > max) max = open
-	} END { print max + 0 }'
+	}
+	/^umladmin: start: vm[0-9]+: / {
+		v = $3; sub(/^ /, "", v)
+		if (v in seen) open--; else seen[v] = 1
+	}
+	END { print max + 0 }'
 }
 
 # every guest logs in on con1 and answers a command of its own
