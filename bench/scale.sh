@@ -131,6 +131,11 @@ echo "idle monitor RSS: $(stat3 "$rss"); Pss: $(stat3 "$pss")"
 echo "idle monitors' CPU over ${secs} s: $ticks ticks of $hz/s in all ($busy of $N monitors used any), $(awk -v t="$ticks" -v h="$hz" -v s="$secs" -v n="$N" 'BEGIN { printf "%.4f%%", 100 * t / h / s / n }') each on average"
 echo "host memory per idle VM: MemAvailable $(( (avail0 - avail1) / N )) KiB; the VMs' cgroups' memory.current $((cgsum / N / 1024)) KiB"
 
+# ---- listing N running VMs ----
+t0=$(date +%s%N)
+A list >/dev/null || echo "note: umladmin list failed"
+echo "umladmin list of $N running VMs: $(ms "$t0") ms"
+
 # ---- up to MAX: what the count uses of the host's limits ----
 if [ "$MAX" -gt "$N" ]; then
 	define $((N + 1)) "$MAX"
@@ -158,6 +163,9 @@ if [ "$MAX" -gt "$N" ]; then
 	echo "ptys: the monitors hold $masters ($((masters / MAX)) a VM); in use on the host $ptys of $(cat /proc/sys/kernel/pty/max) (others' too)"
 	echo "host processes of the VMs: $procs, tasks (pids.current): $threads; pid_max $(cat /proc/sys/kernel/pid_max), threads-max $(cat /proc/sys/kernel/threads-max)"
 	echo "monitors' fds: $fds in all ($((fds / MAX)) each); file-nr $(cut -f1 /proc/sys/fs/file-nr) of $(cut -f3 /proc/sys/fs/file-nr)"
+	t0=$(date +%s%N)
+	A list >/dev/null || echo "note: umladmin list failed"
+	echo "umladmin list of $MAX running VMs: $(ms "$t0") ms"
 	echo "uids: $MAX of the range's $((524199 - 523000 + 1)) (default range 65536)"
 	echo "500 idle VMs would take $((per * 500 / 1024)) MiB (MemTotal $(( $(meminfo MemTotal) / 1024 )) MiB), $((masters * 500 / MAX)) ptys"
 fi

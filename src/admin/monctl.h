@@ -1,6 +1,6 @@
 /* monctl.h -- umladmin and the monitors: one call to many monitors at
- * once (start, stop, reload of several VMs in parallel), starting a
- * monitor process and ending one. */
+ * once (stop, reload of several VMs in parallel; start has its own
+ * bounded loop, startq.h), starting a monitor process and ending one. */
 #ifndef UMLMON_MONCTL_H
 #define UMLMON_MONCTL_H
 
