@@ -33,7 +33,9 @@ struct chan *chan_new(struct loop *l, const char *name, enum chan_mode mode,
 	sb_init(&ch->in);
 	if (mode == CHAN_NULL)
 		return ch;
-	ch->screen = screen_new(CHAN_ROWS, CHAN_COLS);
+	/* the screen is made when it is first asked for (chan_screen), from
+	 * the ring: a libvterm screen is 140 KiB, most of an idle monitor's
+	 * heap, and most screens are never looked at */
 	ch->log_max = o->log_max;
 	ch->log_keep = o->log_keep;
 	if (o->logdir && o->logw) {
@@ -284,8 +286,9 @@ void chan_new_boot(struct chan *ch, const char *line)
 		loop_timer_cancel(ch->loop, ch->screen_timer);
 		ch->screen_timer = NULL;
 		screen_reset(ch->screen);
-		ch->screen_fed = ch->head;
 	}
+	/* without a screen yet: where the one made later begins */
+	ch->screen_fed = ch->head;
 	if (ch->log) {
 		/* on a line of its own */
 		if (ch->head && ch->ring[(ch->head - 1) % ch->ring_size] != '\n')
@@ -330,6 +333,10 @@ static void on_screen_timer(struct loop *l, void *arg)
 
 struct screen *chan_screen(struct chan *ch)
 {
+	/* blank, then fed from screen_fed: this boot's output, or its last
+	 * SCREEN_REPLAY bytes */
+	if (!ch->screen && ch->mode != CHAN_NULL)
+		ch->screen = screen_new(CHAN_ROWS, CHAN_COLS);
 	if (ch->screen && ch->screen_fed != ch->head) {
 		loop_timer_cancel(ch->loop, ch->screen_timer);
 		ch->screen_timer = NULL;
@@ -343,6 +350,8 @@ static void screen_output(struct chan *ch, const void *data, size_t n)
 {
 	int64_t now = ch->clock();
 
+	if (!ch->screen)
+		return; /* nobody asked yet: chan_screen replays the ring */
 	if (now - ch->budget_start >= SCREEN_WINDOW_MS) {
 		ch->budget_start = now;
 		ch->budget_used = 0;

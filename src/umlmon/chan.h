@@ -81,8 +81,10 @@ struct chan {
 	char *logpath;
 	uint64_t log_max;      /* as given to chan_new() */
 	int log_keep;
-	struct screen *screen; /* what the screen shows (see chan_screen) */
-	uint64_t screen_fed;   /* output the screen has seen */
+	struct screen *screen; /* what the screen shows (see chan_screen); NULL
+				* until first asked for */
+	uint64_t screen_fed;   /* output the screen has seen (or will start
+				* from, before there is one) */
 	int64_t budget_start;  /* this window of the screen's budget */
 	int64_t (*clock)(void); /* milliseconds; now_ms, or a test's */
 	size_t budget_used;
