@@ -125,3 +125,20 @@ void daemon_null_stdio(void)
 		close(null);
 	}
 }
+
+struct config *daemon_load_global(const char **cfgpath, const char *prog)
+{
+	struct config *cfg;
+	struct err e;
+	int bad;
+
+	*cfgpath = config_default_path(*cfgpath);
+	cfg = config_load(*cfgpath, &e);
+	if (!cfg)
+		die(1, "%s", e.msg);
+	bad = config_global_errors(cfg, prog);
+	if (bad)
+		die(1, "refusing to run with %d error%s in [GLOBAL] of %s", bad,
+		    bad > 1 ? "s" : "", *cfgpath);
+	return cfg;
+}

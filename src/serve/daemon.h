@@ -1,9 +1,10 @@
-/* daemon.h -- what a daemon of umlmon (umlmon, umldir) does at its start:
+/* daemon.h -- what a daemon of umlmon (umlmon, umldir, umlweb) does at its start:
  * it closes what it inherited, holds a locked pid file, forks into the
  * background and tells its parent when it is ready or why it failed. */
 #ifndef UMLMON_DAEMON_H
 #define UMLMON_DAEMON_H
 
+#include "common/config.h"
 #include "common/util.h"
 
 /* Closes every fd above 2 and puts /dev/null where 0, 1 or 2 is missing,
@@ -24,5 +25,9 @@ int daemon_fork(const char *prog);
 void daemon_ready(int fd, const char *error);
 /* Points 0, 1 and 2 at /dev/null (a daemon in the background). */
 void daemon_null_stdio(void);
+/* The configuration of a daemon that serves the whole host (umldir,
+ * umlweb): *cfgpath from -c, $UMLMON_CONFIG or the default, whose
+ * [GLOBAL] must be free of errors (each is logged); else exits 1. */
+struct config *daemon_load_global(const char **cfgpath, const char *prog);
 
 #endif

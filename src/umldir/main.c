@@ -39,7 +39,7 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *cfgpath = NULL;
-	int fg = 0, opt, bad, report_fd = -1, pidfd;
+	int fg = 0, opt, report_fd = -1, pidfd;
 	struct config *cfg;
 	struct dird *d;
 	char *pidpath;
@@ -61,14 +61,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	cfgpath = config_default_path(cfgpath);
-	cfg = config_load(cfgpath, &e);
-	if (!cfg)
-		die(1, "%s", e.msg);
-	bad = config_global_errors(cfg, "umldir");
-	if (bad)
-		die(1, "refusing to run with %d error%s in [GLOBAL] of %s", bad,
-		    bad > 1 ? "s" : "", cfgpath);
+	cfg = daemon_load_global(&cfgpath, "umldir");
 	if (geteuid() != 0)
 		die(1, "must run as root (it binds its ports, then runs as %s)",
 		    cfg->global.umldir_user);

@@ -42,7 +42,7 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *cfgpath = NULL, *root = UMLWEB_ROOT;
-	int fg = 0, opt, bad, report_fd = -1;
+	int fg = 0, opt, report_fd = -1;
 	struct config *cfg;
 	struct web *w;
 	struct err e;
@@ -64,14 +64,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	cfgpath = config_default_path(cfgpath);
-	cfg = config_load(cfgpath, &e);
-	if (!cfg)
-		die(1, "%s", e.msg);
-	bad = config_global_errors(cfg, "umlweb");
-	if (bad)
-		die(1, "refusing to run with %d error%s in [GLOBAL] of %s", bad,
-		    bad > 1 ? "s" : "", cfgpath);
+	cfg = daemon_load_global(&cfgpath, "umlweb");
 	if (geteuid() != 0)
 		die(1, "must run as root (it reads the passwords' keys and binds "
 		    "its port, then runs as %s)", cfg->global.web_user);
