@@ -56,7 +56,18 @@ cleanup() {
 	for s in "${TMUX_SESSIONS[@]}"; do
 		tmux kill-session -t "=$s" 2>/dev/null
 	done
-	# monitors first: they stop their VMs and unmount
+	# monitors first: they stop their VMs and unmount; also those that
+	# umladmin or an init script started for the test (their pid files in
+	# our rundir, the process still one of ours: its config is ours)
+	if [ -n "$T" ] && [ -d "$T/run" ]; then
+		for f in "$T"/run/*.pid; do
+			[ -f "$f" ] || continue
+			p=$(cat "$f" 2>/dev/null)
+			case $p in '' | *[!0-9]*) continue ;; esac
+			tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "$T/" &&
+				PIDS_TO_KILL+=("$p")
+		done
+	fi
 	for p in "${PIDS_TO_KILL[@]}"; do
 		kill -TERM "$p" 2>/dev/null
 	done
