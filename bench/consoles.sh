@@ -17,15 +17,7 @@ n=${1:-2000}
 rounds=${2:-3}
 
 bench_host cbench
-bench_vm echo 'memory = 32M' 'kernel = /shared/kernels/bench-echo' 'ssl0 = null'
-bench_vm flood 'memory = 32M' 'kernel = /shared/kernels/bench-flood' 'ssl0 = null' \
-	'log_max = 0'
-for vm in echo flood; do
-	cp "$BD/bench/guestbench" "$T/shared/kernels/bench-$vm"
-	mkdir -p "$T/var/$vm/jail/disks"
-	truncate -s 1M "$T/var/$vm/jail/disks/root.dsk"
-	bench_monitor "$vm"
-done
+bench_guest_vms
 
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
 

@@ -54,3 +54,19 @@ bench_monitor() {
 	"$B/umlmon" "$1"
 	BENCH_MONITORS+=("$(cat "$T/run/$1.pid")")
 }
+
+# bench_guest_vms: the VMs echo and flood, whose "kernel" is
+# bench/guestbench (bench-echo answers what it reads, bench-flood writes
+# lines), on a 1 MiB disk they never read, with their monitors running.
+bench_guest_vms() {
+	bench_vm echo 'memory = 32M' 'kernel = /shared/kernels/bench-echo' 'ssl0 = null'
+	bench_vm flood 'memory = 32M' 'kernel = /shared/kernels/bench-flood' 'ssl0 = null' \
+		'log_max = 0'
+	local vm
+	for vm in echo flood; do
+		cp "$BD/bench/guestbench" "$T/shared/kernels/bench-$vm"
+		mkdir -p "$T/var/$vm/jail/disks"
+		truncate -s 1M "$T/var/$vm/jail/disks/root.dsk"
+		bench_monitor "$vm"
+	done
+}

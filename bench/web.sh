@@ -20,15 +20,7 @@ S=$(cd "$here/.." && pwd)
 bench_host webbench
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 sed -i "/^\[GLOBAL\]/a master_password = bench-master-pw\nctrl_group = nogroup\nweb_user = nobody\nweb_port = $port" "$UMLMON_CONFIG"
-bench_vm echo 'memory = 32M' 'kernel = /shared/kernels/bench-echo' 'ssl0 = null'
-bench_vm flood 'memory = 32M' 'kernel = /shared/kernels/bench-flood' 'ssl0 = null' \
-	'log_max = 0'
-for vm in echo flood; do
-	cp "$BD/bench/guestbench" "$T/shared/kernels/bench-$vm"
-	mkdir -p "$T/var/$vm/jail/disks"
-	truncate -s 1M "$T/var/$vm/jail/disks/root.dsk"
-	bench_monitor "$vm"
-done
+bench_guest_vms
 "$B/umlweb" -fg -root "$BD/web" 2>"$T/umlweb.log" &
 web=$!
 BENCH_MONITORS+=("$web")
