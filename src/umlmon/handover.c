@@ -29,7 +29,7 @@ static int connect_watcher(pid_t watcher, uid_t uid, int timeout_ms,
 		 JAIL_HANDOVER_SOCKET);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		err_sys(e, "hand-over socket");
+		err_sys(e, "the watcher (pid %d): a socket for its hand-over", (int)watcher);
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
