@@ -9,6 +9,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "common/paths.h"
@@ -16,9 +17,16 @@
 
 void disklocks_init(struct disklocks *l, const char *shared, const char *who)
 {
+	struct utsname u;
+
 	memset(l, 0, sizeof(*l));
 	l->dir = shared_locks_path(shared);
-	snprintf(l->who, sizeof(l->who), "%s", who);
+	/* the host too: on shared storage (NFS) the holder may be another
+	 * node, where our /proc/locks and pids say nothing */
+	if (uname(&u) == 0)
+		snprintf(l->who, sizeof(l->who), "%s on %s", who, u.nodename);
+	else
+		snprintf(l->who, sizeof(l->who), "%s", who);
 }
 
 /* The process holding the lock file, from /proc/locks (its holder may

@@ -35,7 +35,9 @@ struct disklocks {
 };
 
 /* shared: the shared directory; who: what holds the locks, for others'
- * messages ("vm1 starting", "vm2: merge /disks/a.cow"). */
+ * messages ("vm1 starting", "vm2: merge /disks/a.cow"), written into the
+ * lock files with this host's name and our pid ("vm1 starting on node1
+ * (pid 123)"). */
 void disklocks_init(struct disklocks *l, const char *shared, const char *who);
 /* Locks the image open as fd (any fd of it, O_PATH is enough), named
  * name in messages; excl for writing. Taking an image twice is fine (the

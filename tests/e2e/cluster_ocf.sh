@@ -141,6 +141,10 @@ cp -p "$T/var/uids" "$T/var2/uids"
 trap 'rc=$?; p=$(cat "$T/run2/vm1.pid" 2>/dev/null) && kill -TERM "$p" 2>/dev/null
 	c=$CG_PARENT; CG_PARENT=$c-node2; cg_cleanup; CG_PARENT=$c; (exit $rc); cleanup' EXIT
 kpid=$(json_field vm1 kernel_pid)
+# what a node that does not see this one's kernels reads: the registry's
+# lock file names the monitor, this host and its pid
+grep -x "the monitor of vm1 on $(uname -n) (pid $m2)" "$T"/shared/locks/* >/dev/null ||
+	fail "no lock file names vm1's monitor on $(uname -n): $(head -n 1 "$T"/shared/locks/*)"
 expect_rc 1 start OCF_RESKEY_config="$N2"
 said "ubd0: /shared/disks/vm1.dsk: cannot boot: in use by vm1 \(read-write, kernel pid $kpid\)"
 [ -z "$(findmnt -rn -o TARGET | grep "^$T/var2/")" ] || fail "node 2's refused start left mounts"

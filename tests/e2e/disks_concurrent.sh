@@ -35,7 +35,7 @@ for round in 1 2 3 4; do
 	else
 		fail "round $round: both starts $([ $r1 -eq 0 ] && echo accepted || echo refused)"
 	fi
-	grep -E >/dev/null "^umlwatch: $lose: cannot start: ubd0: /disks/root.dsk: cannot boot: in use by ($win \\(read-write|the monitor of $win \\(pid [0-9]+\\))" "$out" ||
+	grep -E >/dev/null "^umlwatch: $lose: cannot start: ubd0: /disks/root.dsk: cannot boot: in use by ($win \\(read-write|the monitor of $win on $(uname -n) \\(pid [0-9]+\\))" "$out" ||
 		fail "round $round: $lose said '$(cat "$out")'"
 	remember_vm_pids $win
 	wait_inits $win $((n + 1))
