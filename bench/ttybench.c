@@ -26,13 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
+#include "rtt.h"
 
 static void die(const char *what)
 {
@@ -99,13 +93,6 @@ static int wait_text(int fd, const char *text, int timeout_ms)
 	}
 }
 
-static int cmp_ll(const void *a, const void *b)
-{
-	long long x = *(const long long *)a, y = *(const long long *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static void rtt(int fd, int n)
 {
 	long long *t = calloc((size_t)n, sizeof(*t));
@@ -126,9 +113,7 @@ static void rtt(int fd, int n)
 			die("echo");
 		t[i] = now_ns() - t0;
 	}
-	qsort(t, (size_t)n, sizeof(*t), cmp_ll);
-	printf("rtt n=%d median_us=%.1f p99_us=%.1f max_us=%.1f\n", n,
-	       t[n / 2] / 1000.0, t[(int)(n * 0.99)] / 1000.0, t[n - 1] / 1000.0);
+	rtt_print(t, n);
 	free(t);
 }
 

@@ -5,6 +5,9 @@
 #     over the console's WebSocket, through umlweb, the monitor and the
 #     VM's pty to the guest side (bench-echo) and back into the page,
 #     against a key typed into umlwatch -connect (bench/ttybench rtt-cmd);
+#     the same from node's WebSocket and from bench/wsbench (a WebSocket
+#     client in C): what umlweb adds, told apart from what the JavaScript
+#     runtime of the browser (or node) adds;
 #  2. a console flood (bench-flood, 64 MiB of lines): the CPU time umlweb
 #     spends passing it to one browser, against umlwatch -connect -readonly
 #     passing it to a terminal.
@@ -33,17 +36,20 @@ cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) * 1000 / hz }' "/
 
 echo "== keystroke round trip, $n keys, $rounds rounds"
 "$B/umlwatch" echo -start >/dev/null
-declare -a um up wm wp nm np
+declare -a um up wm wp nm np cm cp
 for r in $(seq "$rounds"); do
 	u=$("$BD/bench/ttybench" rtt-cmd "$n" "$B/umlwatch" echo -connect con1)
 	w=$(node "$here/webclient.js" rtt "$n" echo)
 	x=$(node --experimental-websocket --no-warnings "$here/webclient.js" rtt-node "$n" echo)
+	c=$("$BD/bench/wsbench" rtt "$n" "$port" echo)
 	echo "umlwatch:       $u"
 	echo "web (chromium): $w"
 	echo "web (node):     $x"
+	echo "web (C client): $c"
 	um+=("$(echo "$u" | field median_us)") up+=("$(echo "$u" | field p99_us)")
 	wm+=("$(echo "$w" | field median_us)") wp+=("$(echo "$w" | field p99_us)")
 	nm+=("$(echo "$x" | field median_us)") np+=("$(echo "$x" | field p99_us)")
+	cm+=("$(echo "$c" | field median_us)") cp+=("$(echo "$c" | field p99_us)")
 done
 "$B/umlwatch" echo -halt >/dev/null
 
@@ -88,13 +94,18 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int(
 echo
 echo "| figure | umlwatch -connect | web console | added / ratio |"
 echo "|---|---|---|---|"
-a=$(median "${um[@]}"); b=$(median "${wm[@]}")
-echo "| keystroke RTT, median | ${a} us | ${b} us | $(awk -v a="$a" -v b="$b" 'BEGIN{printf "%+.1f", b-a}') us |"
-a=$(median "${up[@]}"); b=$(median "${wp[@]}")
-echo "| keystroke RTT, p99 | ${a} us | ${b} us | $(awk -v a="$a" -v b="$b" 'BEGIN{printf "%+.1f", b-a}') us |"
-a=$(median "${um[@]}"); b=$(median "${nm[@]}")
-echo "| keystroke RTT, median, node's WebSocket | ${a} us | ${b} us | $(awk -v a="$a" -v b="$b" 'BEGIN{printf "%+.1f", b-a}') us |"
-a=$(median "${up[@]}"); b=$(median "${np[@]}")
-echo "| keystroke RTT, p99, node's WebSocket | ${a} us | ${b} us | $(awk -v a="$a" -v b="$b" 'BEGIN{printf "%+.1f", b-a}') us |"
+# row LABEL UMLWATCH_FIGURES WEB_FIGURES: the medians of the rounds, the difference
+row() {
+	local -n x=$2 y=$3
+	local a b
+	a=$(median "${x[@]}") b=$(median "${y[@]}")
+	echo "| $1 | ${a} us | ${b} us | $(awk -v a="$a" -v b="$b" 'BEGIN{printf "%+.1f", b-a}') us |"
+}
+row "keystroke RTT, median" um wm
+row "keystroke RTT, p99" up wp
+row "keystroke RTT, median, node's WebSocket" um nm
+row "keystroke RTT, p99, node's WebSocket" up np
+row "keystroke RTT, median, C WebSocket client (bench/wsbench)" um cm
+row "keystroke RTT, p99, C WebSocket client (bench/wsbench)" up cp
 a=$(median "${uc[@]}"); b=$(median "${wc[@]}")
 echo "| CPU of the client during a 64 MiB flood | ${a} ms | ${b} ms | $(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.2f", (a ? b/a : 0)}') |"
