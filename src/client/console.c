@@ -222,11 +222,29 @@ void console_input(struct console *c, const void *data, size_t n)
 	}
 }
 
+/* The console of an opening's answer; the caller has checked its status. */
+static struct console *console_new(struct rpc_client *rpc, const char *chan,
+				   int escape, const struct console_io *io,
+				   const um_open_res *or)
+{
+	struct console *c = xcalloc(1, sizeof(*c));
+
+	c->rpc = rpc;
+	c->io = *io;
+	c->chan = xstrdup(chan);
+	c->offset = or->offset;
+	c->writable = or->writable;
+	c->escape = escape;
+	console_escape_name(escape, c->escname, sizeof(c->escname));
+	if (strcmp(or->res.message, "ok"))
+		c->notice = xstrdup(or->res.message);
+	return c;
+}
+
 int console_open(struct rpc_client *rpc, const char *chan, int readonly,
 		 int escape, const struct console_io *io, struct console **out,
 		 struct err *e)
 {
-	struct console *c;
 	um_open_args oa;
 	um_open_res or;
 
@@ -242,19 +260,81 @@ int console_open(struct rpc_client *rpc, const char *chan, int readonly,
 		xdr_free((xdrproc_t)xdr_um_open_res, (char *)&or);
 		return -2;
 	}
-	c = xcalloc(1, sizeof(*c));
-	c->rpc = rpc;
-	c->io = *io;
-	c->chan = xstrdup(chan);
-	c->offset = or.offset;
-	c->writable = or.writable;
-	c->escape = escape;
-	console_escape_name(escape, c->escname, sizeof(c->escname));
-	if (strcmp(or.res.message, "ok"))
-		c->notice = xstrdup(or.res.message);
+	*out = console_new(rpc, chan, escape, io, &or);
 	xdr_free((xdrproc_t)xdr_um_open_res, (char *)&or);
-	*out = c;
 	return 0;
+}
+
+struct console_opening {
+	struct rpc_client *rpc;
+	char *chan;
+	int escape;
+	struct console_io io;
+	console_opened_fn opened;    /* NULL: cancelled */
+	void *arg;
+};
+
+static void on_open(struct rpc_client *rpc, void *res, const char *err, void *arg)
+{
+	struct console_opening *o = arg;
+	um_open_res *or = res;
+	struct err e;
+
+	(void)rpc;
+	if (!o->opened) {
+		/* cancelled */
+	} else if (err) {
+		err_code(&e, ERR_CLOSED, "%s", err);
+		o->opened(o->arg, NULL, -1, &e);
+	} else if (or->res.status != UM_OK) {
+		err_code(&e, (enum err_code)or->res.status, "%s", or->res.message);
+		o->opened(o->arg, NULL, -2, &e);
+	} else {
+		o->opened(o->arg, console_new(o->rpc, o->chan, o->escape, &o->io, or),
+			  0, NULL);
+	}
+	free(o->chan);
+	free(o);
+}
+
+struct console_opening *console_open_send(struct rpc_client *rpc, const char *chan,
+					  int readonly, int escape,
+					  const struct console_io *io,
+					  console_opened_fn opened, void *arg,
+					  struct err *e)
+{
+	struct console_opening *o = xcalloc(1, sizeof(*o));
+	int inflight = rpc_client_inflight(rpc);
+	um_open_args oa;
+
+	o->rpc = rpc;
+	o->chan = xstrdup(chan);
+	o->escape = escape;
+	o->io = *io;
+	o->opened = opened;
+	o->arg = arg;
+	oa.chan = (char *)chan;
+	oa.readonly = readonly;
+	if (rpc_client_send(rpc, UM_CONSOLE_OPEN, (xdrproc_t)xdr_um_open_args, &oa,
+			    (xdrproc_t)xdr_um_open_res, sizeof(um_open_res), on_open,
+			    o, e) < 0) {
+		/* a call queued but not written gets its callback (a
+		 * cancellation) when rpc is freed */
+		if (rpc_client_inflight(rpc) > inflight) {
+			o->opened = NULL;
+		} else {
+			free(o->chan);
+			free(o);
+		}
+		return NULL;
+	}
+	return o;
+}
+
+void console_open_cancel(struct console_opening *o)
+{
+	if (o)
+		o->opened = NULL;
 }
 
 const char *console_notice(const struct console *c)

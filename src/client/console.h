@@ -49,6 +49,20 @@ struct console_io {
 int console_open(struct rpc_client *rpc, const char *chan, int readonly,
 		 int escape, const struct console_io *io, struct console **out,
 		 struct err *e);
+/* The same without waiting (umlweb's loop): the call is queued on rpc
+ * (flush it), and opened(arg, c, r, e) runs from rpc_client_input() with
+ * console_open's c, return value and e, unless console_open_cancel came
+ * first (before rpc is freed, which runs the callback). NULL with e: not
+ * queued. */
+typedef void (*console_opened_fn)(void *arg, struct console *c, int r,
+				  const struct err *e);
+struct console_opening;
+struct console_opening *console_open_send(struct rpc_client *rpc, const char *chan,
+					  int readonly, int escape,
+					  const struct console_io *io,
+					  console_opened_fn opened, void *arg,
+					  struct err *e);
+void console_open_cancel(struct console_opening *o);
 /* The monitor's word on the opening when it is not plain "ok" (log-only,
  * paused ...), else NULL. */
 const char *console_notice(const struct console *c);
