@@ -10,10 +10,8 @@
 #include "common/auth.h"
 #include "common/json.h"
 #include "common/log.h"
-#include "common/names.h"
 #include "umlmonctrl.h"
 
-#define LOG_MAX (64ULL << 20)     /* the most of a log one request sends */
 
 struct route_args {
 	struct web *w;
@@ -60,6 +58,21 @@ static void fail(struct api_reply *r, int status, const char *fmt, ...)
 	fclose(f);
 	free(msg);
 	reply(r, status, "application/json", buf);
+}
+
+/* The HTTP status of an error's code. */
+static int http_of(enum err_code c);
+
+void api_fail(struct api_reply *r, enum err_code code, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	fail(r, http_of(code), "%s", msg);
+	free(msg);
 }
 
 /* The HTTP status of an error's code. */
@@ -172,7 +185,7 @@ static void session_json(struct api_reply *r, const struct session *s)
 
 /* --- each VM's note: how its last action here ended --- */
 
-static const char *note_of(const struct web *w, const char *vm)
+const char *web_note_of(const struct web *w, const char *vm)
 {
 	for (int i = 0; i < w->nnotes; i++)
 		if (!strcmp(w->notes[i].vm, vm))
@@ -290,113 +303,9 @@ static void r_session(struct route_args *a)
 	session_json(a->r, a->s);
 }
 
-static void vm_json(struct web *w, struct json *j, const char *vm)
-{
-	um_info info;
-	struct err e;
-
-	memset(&info, 0, sizeof(info));
-	json_obj_begin(j);
-	json_key(j, "name");
-	json_str(j, vm);
-	json_key(j, "note");
-	json_str(j, note_of(w, vm));
-	if (monrpc_call(w, vm, UM_INFO, (xdrproc_t)xdr_rpc_void, NULL,
-			(xdrproc_t)xdr_um_info, &info, &e) < 0) {
-		json_key(j, "state");
-		json_str(j, "no monitor");
-		json_key(j, "error");
-		json_str(j, e.msg);
-		json_obj_end(j);
-		return;
-	}
-	json_key(j, "state");
-	json_str(j, vm_state_name(info.state));
-	json_key(j, "memory");
-	json_int(j, (long long)info.memory);
-	json_key(j, "uptime_ms");
-	json_int(j, (long long)info.uptime_ms);
-	json_key(j, "boot");
-	json_int(j, info.boot);
-	json_key(j, "disks");
-	json_arr_begin(j);
-	for (u_int d = 0; d < info.disks.disks_len; d++) {
-		um_disk *k = &info.disks.disks_val[d];
-
-		json_obj_begin(j);
-		json_key(j, "dev");
-		json_str(j, k->dev);
-		json_key(j, "flags");
-		json_str(j, k->flags);
-		json_key(j, "path");
-		json_str(j, k->path);
-		json_key(j, "backing");
-		json_str(j, k->backing[0] ? k->backing : NULL);
-		json_obj_end(j);
-	}
-	json_arr_end(j);
-	json_key(j, "nics");
-	json_arr_begin(j);
-	for (u_int d = 0; d < info.nics.nics_len; d++) {
-		um_nic *n = &info.nics.nics_val[d];
-
-		json_obj_begin(j);
-		json_key(j, "name");
-		json_str(j, n->name);
-		json_key(j, "kind");
-		json_str(j, n->kind);
-		json_key(j, "host");
-		json_str(j, n->host);
-		json_key(j, "mac");
-		json_str(j, n->mac[0] ? n->mac : NULL);
-		json_obj_end(j);
-	}
-	json_arr_end(j);
-	json_key(j, "chans");
-	json_arr_begin(j);
-	for (u_int d = 0; d < info.chans.chans_len; d++) {
-		um_chan *c = &info.chans.chans_val[d];
-
-		if (c->mode == UM_CHAN_NULL)
-			continue;
-		json_obj_begin(j);
-		json_key(j, "name");
-		json_str(j, c->name);
-		json_key(j, "mode");
-		json_str(j, chan_mode_name((enum chan_mode)c->mode));
-		json_key(j, "open");
-		json_bool(j, c->open);
-		json_key(j, "log");
-		json_bool(j, c->log[0] != '\0');
-		json_obj_end(j);
-	}
-	json_arr_end(j);
-	json_obj_end(j);
-	xdr_free((xdrproc_t)xdr_um_info, (char *)&info);
-}
-
 static void r_vms(struct route_args *a)
 {
-	struct json j;
-	char *buf = NULL;
-	size_t n = 0;
-	FILE *f = open_memstream(&buf, &n);
-
-	json_init(&j, f);
-	json_obj_begin(&j);
-	json_key(&j, "vms");
-	json_arr_begin(&j);
-	for (int i = 0; i < a->w->cfg->nvms; i++)
-		if (session_may(a->s, a->w->cfg->vms[i].name))
-			vm_json(a->w, &j, a->w->cfg->vms[i].name);
-	/* other hosts' VMs: the master password's sessions only */
-	if (!a->s->vm[0])
-		hosts_list(a->w, &j, vm_json);
-	json_arr_end(&j);
-	json_obj_end(&j);
-	json_end(&j);
-	fclose(f);
-	reply(a->r, 200, "application/json", buf);
+	vmlist_start(a->w, a->s, a->q->wsi, a->r);
 }
 
 /* --- actions: answered at once; how they end shows in the list --- */
@@ -462,7 +371,7 @@ static void job_reply(struct rpc_client *c, void *res, const char *err, void *ar
 		set_note(j->w, j->vm, xasprintf("%s: done", j->act->name));
 	else
 		set_note(j->w, j->vm, xasprintf("%s: %s", j->act->name, r->message));
-	log_info("%s %s: %s", j->vm, j->act->name, note_of(j->w, j->vm));
+	log_info("%s %s: %s", j->vm, j->act->name, web_note_of(j->w, j->vm));
 	job_done(j);
 }
 
@@ -505,16 +414,11 @@ static void r_action(struct route_args *a)
 	reply(a->r, 202, "application/json", xstrdup("{}\n"));
 }
 
-/* GET /api/vm/VM/log/CHAN[/download]: the current log file. */
+/* GET /api/vm/VM/log/CHAN[/download]: the current log file (logdl.c). */
 static void r_log(struct route_args *a)
 {
-	struct strbuf sb;
-	char chan[65];
-	int download = 0;
-	um_log_args la;
-	um_log_res lr;
-	struct err e;
 	const char *slash;
+	char chan[65];
 
 	if (strncmp(a->rest, "log/", 4) || !a->rest[4]) {
 		fail(a->r, 404, "%s: no such resource '%s'", a->vm, a->rest);
@@ -525,41 +429,9 @@ static void r_log(struct route_args *a)
 		fail(a->r, 404, "%s: no such resource '%s'", a->vm, a->rest);
 		return;
 	}
-	download = slash != NULL;
 	snprintf(chan, sizeof(chan), "%.*s", slash ? (int)(slash - a->rest - 4) :
 		 (int)strlen(a->rest + 4), a->rest + 4);
-	sb_init(&sb);
-	sb_append(&sb, "", 0);
-	la.chan = chan;
-	la.offset = 0;
-	la.max = UM_DATA_MAX;
-	for (;;) {
-		memset(&lr, 0, sizeof(lr));
-		if (monrpc_call(a->w, a->vm, UM_LOG_READ, (xdrproc_t)xdr_um_log_args, &la,
-				(xdrproc_t)xdr_um_log_res, &lr, &e) < 0) {
-			sb_free(&sb);
-			fail(a->r, http_of(e.code), "%s", e.msg);
-			return;
-		}
-		if (lr.res.status != UM_OK) {
-			sb_free(&sb);
-			fail(a->r, http_of(monrpc_err(lr.res.status)), "%s", lr.res.message);
-			xdr_free((xdrproc_t)xdr_um_log_res, (char *)&lr);
-			return;
-		}
-		sb_append(&sb, lr.data.data_val, lr.data.data_len);
-		la.offset = lr.offset + lr.data.data_len;
-		xdr_free((xdrproc_t)xdr_um_log_res, (char *)&lr);
-		if (!lr.data.data_len || la.offset >= lr.size || sb.len >= LOG_MAX)
-			break;
-	}
-	a->r->status = 200;
-	a->r->type = "text/plain; charset=utf-8";
-	a->r->len = sb.len;
-	a->r->body = sb_steal(&sb);
-	if (download)
-		a->r->disposition = xasprintf("attachment; filename=\"%s-%s.log\"",
-					      a->vm, chan);
+	logdl_start(a->w, a->q->wsi, a->r, a->vm, chan, slash != NULL);
 }
 
 static void r_vm(struct route_args *a)
@@ -641,6 +513,9 @@ void api_handle(struct web *w, const struct api_req *q, struct api_reply *r)
 
 void api_reply_free(struct api_reply *r)
 {
+	/* an answer still to come is cancelled */
+	if (r->src && r->src_free)
+		r->src_free(r->src);
 	free(r->body);
 	free(r->cookie);
 	free(r->disposition);

@@ -9,6 +9,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -38,23 +40,44 @@ enum err_code monrpc_err(um_status s)
 	return (unsigned)s < ARRAY_SIZE(map) ? map[s] : ERR_IO;
 }
 
-static struct rpc_client *connect_vm(struct web *w, const char *vm, struct err *e)
+/* A connection to a local monitor's control socket that does not wait:
+ * a monitor that takes no connections (stopped, hung) has filled its
+ * queue, and a blocking connect would stall the loop. */
+static struct rpc_client *connect_local(struct web *w, const char *vm,
+					struct err *e)
 {
-	char *path;
-	struct rpc_client *c;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char *path = vm_ctrl_path(w->cfg->global.vardir, vm);
+	int fd = -1;
 
-	if (hosts_is_remote(vm))
-		return hosts_connect(w, vm, e);
-	path = vm_ctrl_path(w->cfg->global.vardir, vm);
-	c = rpc_client_unix(path, UMLMONCTRL_PROG, UMLMONCTRL_V1, e);
-
-	if (!c) {
-		/* no monitor is the usual cause: say so with the code */
-		e->code = ERR_CLOSED;
-		err_prefix(e, "%s: monitor", vm);
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		err_code(e, ERR_INVAL, "%s: monitor: %s: socket path too long", vm, path);
+		goto fail;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		err_sys(e, "%s: monitor: socket", vm);
+		goto fail;
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err_sys(e, "%s: monitor: %s", vm, path);
+		/* a full queue: there, but not answering; else not there */
+		e->code = errno == EAGAIN ? ERR_TIMEDOUT : ERR_CLOSED;
+		goto fail;
 	}
 	free(path);
-	return c;
+	return rpc_client_fd(fd, UMLMONCTRL_PROG, UMLMONCTRL_V1);
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return NULL;
+}
+
+static struct rpc_client *connect_vm(struct web *w, const char *vm, struct err *e)
+{
+	return hosts_is_remote(vm) ? hosts_connect(w, vm, e) : connect_local(w, vm, e);
 }
 
 int monrpc_call(struct web *w, const char *vm, uint32_t proc, xdrproc_t xa,
@@ -204,4 +227,109 @@ int monrpc_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	default:
 		return 0;
 	}
+}
+
+/* --- one call that the loop does not wait for --- */
+
+struct monrpc_ask {
+	struct web *w;
+	struct monrpc *m;
+	monrpc_done done;            /* NULL once called or cancelled */
+	void *arg;
+	int timeout_ms;
+	lws_sorted_usec_list_t sul;  /* the deadline, then the freeing */
+};
+
+static void ask_free(lws_sorted_usec_list_t *sul)
+{
+	struct monrpc_ask *q = lws_container_of(sul, struct monrpc_ask, sul);
+
+	/* the call in flight, if any, is cancelled with the connection */
+	monrpc_close(q->m, 1);
+	free(q);
+}
+
+/* Calls done once; the rest is freed from the loop, not from inside the
+ * connection's callback. */
+static void ask_end(struct monrpc_ask *q, void *res, const struct err *e)
+{
+	monrpc_done done = q->done;
+
+	q->done = NULL;
+	lws_sul_schedule(q->w->ctx, 0, &q->sul, ask_free, 1);
+	if (done)
+		done(q->arg, res, e);
+}
+
+static void ask_reply(struct rpc_client *c, void *res, const char *why, void *arg)
+{
+	struct monrpc_ask *q = arg;
+	struct err e;
+
+	(void)c;
+	if (!q->done)
+		return;
+	if (why)
+		err_code(&e, ERR_CLOSED, "%s", why);
+	ask_end(q, why ? NULL : res, why ? &e : NULL);
+}
+
+static void ask_event(void *arg, const char *why)
+{
+	struct monrpc_ask *q = arg;
+	struct err e;
+
+	if (!why || !q->done)
+		return;
+	err_code(&e, ERR_CLOSED, "%s", why);
+	ask_end(q, NULL, &e);
+}
+
+static void ask_deadline(lws_sorted_usec_list_t *sul)
+{
+	struct monrpc_ask *q = lws_container_of(sul, struct monrpc_ask, sul);
+	struct err e;
+
+	err_code(&e, ERR_TIMEDOUT, "not answering (nothing in %d ms)", q->timeout_ms);
+	ask_end(q, NULL, &e);
+}
+
+struct monrpc_ask *monrpc_ask(struct web *w, const char *vm, uint32_t proc,
+			      xdrproc_t xa, void *a, xdrproc_t xr, size_t rsize,
+			      int timeout_ms, monrpc_done done, void *arg,
+			      struct err *e)
+{
+	struct monrpc_ask *q = xcalloc(1, sizeof(*q));
+
+	q->w = w;
+	q->done = done;
+	q->arg = arg;
+	q->timeout_ms = timeout_ms;
+	q->m = monrpc_open(w, vm, ask_event, q, e);
+	if (!q->m) {
+		free(q);
+		return NULL;
+	}
+	if (rpc_client_send(monrpc_client(q->m), proc, xa, a, xr, rsize, ask_reply,
+			    q, e) < 0) {
+		err_prefix(e, "%s: monitor", vm);
+		/* a call queued but not written is cancelled with the
+		 * connection: its callback must not end q */
+		q->done = NULL;
+		monrpc_close(q->m, 1);
+		free(q);
+		return NULL;
+	}
+	monrpc_flush(q->m);
+	lws_sul_schedule(w->ctx, 0, &q->sul, ask_deadline,
+			 (lws_usec_t)timeout_ms * LWS_US_PER_MS);
+	return q;
+}
+
+void monrpc_ask_cancel(struct monrpc_ask *q)
+{
+	if (!q || !q->done)
+		return;
+	q->done = NULL;
+	lws_sul_schedule(q->w->ctx, 0, &q->sul, ask_free, 1);
 }

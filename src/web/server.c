@@ -51,7 +51,8 @@ struct http_pss {
 	int too_big;
 	struct api_reply r;
 	size_t off;
-	int replying;
+	int waiting;                 /* for r (r.later) */
+	int replying;                /* the headers went out */
 };
 
 struct ws_pss {
@@ -110,13 +111,39 @@ static int serve_page(struct web *w, struct lws *wsi, const char *url)
 	return 0;
 }
 
-/* The API's answer: the headers now, the body when writable. */
-static int api_answer(struct web *w, struct lws *wsi, struct http_pss *ps)
+/* The API's answer's headers; the body when writable. */
+static int api_headers(struct lws *wsi, struct http_pss *ps)
 {
 	unsigned char buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *p = start,
 		      *end = buf + sizeof(buf) - 1;
+
+	if (ps->r.status < 0)
+		return -1;
+	if (lws_add_http_common_headers(wsi, (unsigned)ps->r.status, ps->r.type,
+					ps->r.total ? ps->r.total : ps->r.len, &p, end) ||
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+					(const unsigned char *)"no-store", 8, &p, end) ||
+	    add_safety(wsi, &p, end) < 0 ||
+	    (ps->r.cookie && lws_add_http_header_by_name(wsi,
+		(const unsigned char *)"set-cookie:", (unsigned char *)ps->r.cookie,
+		(int)strlen(ps->r.cookie), &p, end)) ||
+	    (ps->r.disposition && lws_add_http_header_by_name(wsi,
+		(const unsigned char *)"content-disposition:",
+		(unsigned char *)ps->r.disposition, (int)strlen(ps->r.disposition),
+		&p, end)) ||
+	    lws_finalize_write_http_header(wsi, start, &p, end))
+		return -1;
+	ps->replying = 1;
+	ps->off = 0;
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+/* The API's answer: now, or when api.c has it (ps->r.later). */
+static int api_answer(struct web *w, struct lws *wsi, struct http_pss *ps)
+{
 	char cookie[8192], csrf[128], origin[512], host[512], peer[128];
-	struct api_req q = {.post = ps->post, .path = ps->path};
+	struct api_req q = {.post = ps->post, .path = ps->path, .wsi = wsi};
 
 	hdr(wsi, WSI_TOKEN_HTTP_COOKIE, cookie, sizeof(cookie));
 	lws_hdr_custom_copy(wsi, csrf, sizeof(csrf), "x-csrf-token:", 13);
@@ -141,47 +168,46 @@ static int api_answer(struct web *w, struct lws *wsi, struct http_pss *ps)
 	} else {
 		api_handle(w, &q, &ps->r);
 	}
-	if (lws_add_http_common_headers(wsi, (unsigned)ps->r.status, ps->r.type,
-					ps->r.len, &p, end) ||
-	    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
-					(const unsigned char *)"no-store", 8, &p, end) ||
-	    add_safety(wsi, &p, end) < 0 ||
-	    (ps->r.cookie && lws_add_http_header_by_name(wsi,
-		(const unsigned char *)"set-cookie:", (unsigned char *)ps->r.cookie,
-		(int)strlen(ps->r.cookie), &p, end)) ||
-	    (ps->r.disposition && lws_add_http_header_by_name(wsi,
-		(const unsigned char *)"content-disposition:",
-		(unsigned char *)ps->r.disposition, (int)strlen(ps->r.disposition),
-		&p, end)) ||
-	    lws_finalize_write_http_header(wsi, start, &p, end))
-		return -1;
-	ps->replying = 1;
-	ps->off = 0;
-	lws_callback_on_writable(wsi);
-	return 0;
+	if (ps->r.later) {
+		/* the loop goes on; api.c makes the wsi writable */
+		ps->waiting = 1;
+		return 0;
+	}
+	return api_headers(wsi, ps);
 }
 
 static int api_write(struct lws *wsi, struct http_pss *ps)
 {
-	size_t k = ps->r.len - ps->off;
+	struct api_reply *r = &ps->r;
+	size_t k = r->len - ps->off;
 	unsigned char *buf;
 	int fin, n;
 
 	if (k > 65536)
 		k = 65536;
-	fin = ps->off + k == ps->r.len;
+	/* streamed: the last piece's end is the answer's */
+	fin = ps->off + k == r->len && (!r->total || r->sent + k == r->total);
 	buf = xmalloc(LWS_PRE + k + 1);
-	memcpy(buf + LWS_PRE, ps->r.body + ps->off, k);
+	memcpy(buf + LWS_PRE, r->body + ps->off, k);
 	n = lws_write(wsi, buf + LWS_PRE, k, fin ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP);
 	free(buf);
 	if (n < (int)k)
 		return -1;
 	ps->off += k;
-	if (!fin) {
+	r->sent += k;
+	if (!fin && ps->off < r->len) {
 		lws_callback_on_writable(wsi);
 		return 0;
 	}
-	api_reply_free(&ps->r);
+	if (!fin) {
+		/* the piece went out: the next one, when it comes */
+		if (!r->more || r->more(r) < 0)
+			return -1;
+		ps->off = 0;
+		ps->waiting = 1;
+		return 0;
+	}
+	api_reply_free(r);
 	sb_free(&ps->body);
 	ps->replying = 0;
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
@@ -217,6 +243,15 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
 		return api_answer(w, wsi, ps);
 	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (ps && ps->waiting && !ps->r.later) {
+			ps->waiting = 0;
+			if (ps->r.status < 0)
+				return -1;
+			if (!ps->replying)
+				return api_headers(wsi, ps);
+		}
+		if (ps && ps->waiting)
+			return 0;
 		if (!ps || !ps->replying)
 			return 0;
 		return api_write(wsi, ps);
@@ -224,6 +259,7 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		return lws_http_transaction_completed(wsi) ? -1 : 0;
 	case LWS_CALLBACK_CLOSED_HTTP:
 		if (ps) {
+			/* a reply still to come is cancelled */
 			api_reply_free(&ps->r);
 			sb_free(&ps->body);
 		}

@@ -29,12 +29,17 @@ struct term {
 	struct lws *wsi;
 	char vm[200], chan[65];
 	struct monrpc *m;
-	struct console *c;           /* NULL: the VM does not run */
+	struct console_opening *opening;  /* UM_CONSOLE_OPEN asked */
+	struct console *c;           /* NULL: not (yet) open */
+	unsigned rows, cols;
+	char *stopped;               /* the VM does not run: why */
+	int drawn;                   /* the screen came, or the open ended */
+	lws_sorted_usec_list_t sul;  /* the opening's deadline */
 	struct strbuf out;           /* frames' payloads to send: kind + bytes */
 	size_t sent;                 /* of out */
 	int ended;                   /* the 'c' frame is queued */
 	int held;                    /* the console's reads are held */
-	int closing;
+	int closing;                 /* callbacks are cancellations */
 };
 
 /* Queues a frame: kind, then the bytes. */
@@ -105,50 +110,100 @@ static void on_event(void *arg, const char *why)
 	}
 }
 
-/* The screen, drawn; *head: where the output after it starts. */
-static int draw_screen(struct term *t, struct rpc_client *rpc, uint64_t *head,
-		       struct err *e)
+/* The screen, drawn; then the console goes on where it ends (its head),
+ * or, the VM not running, why there is no more. */
+static void on_screen(struct rpc_client *rpc, void *res, const char *err, void *arg)
 {
-	um_screen_res r;
-	char *name = t->chan;
-	int ret;
+	struct term *t = arg;
+	um_screen_res *r = res;
 
-	memset(&r, 0, sizeof(r));
-	if (rpc)
-		ret = rpc_client_call(rpc, UM_CONSOLE_SCREEN, (xdrproc_t)xdr_wrapstring,
-				      &name, (xdrproc_t)xdr_um_screen_res, &r,
-				      WEB_RPC_TIMEOUT_MS, e);
-	else
-		ret = monrpc_call(t->w, t->vm, UM_CONSOLE_SCREEN,
-				  (xdrproc_t)xdr_wrapstring, &name,
-				  (xdrproc_t)xdr_um_screen_res, &r, e);
-	if (ret < 0)
-		return -1;
-	if (r.res.status != UM_OK) {
-		err_code(e, monrpc_err(r.res.status), "%s", r.res.message);
-		xdr_free((xdrproc_t)xdr_um_screen_res, (char *)&r);
-		return -1;
+	(void)rpc;
+	if (t->closing || t->drawn)
+		return;
+	t->drawn = 1;
+	lws_sul_cancel(&t->sul);
+	if (err || r->res.status != UM_OK) {
+		end_with(t, err ? err : r->res.message);
+		return;
 	}
-	if (r.ansi && *r.ansi) {
-		queue(t, 'o', r.ansi, strlen(r.ansi));
+	if (r->ansi && *r->ansi) {
+		queue(t, 'o', r->ansi, strlen(r->ansi));
 	} else {
 		/* a monitor without the escape sequences: the text, the cursor */
 		struct strbuf sb;
 
 		sb_init(&sb);
 		sb_puts(&sb, "\033[0m\033[H\033[2J");
-		for (const char *p = r.text; *p; p++) {
+		for (const char *p = r->text; *p; p++) {
 			if (*p == '\n')
 				sb_append(&sb, "\r", 1);
 			sb_append(&sb, p, 1);
 		}
-		sb_printf(&sb, "\033[%u;%uH", r.cursor_row + 1, r.cursor_col + 1);
+		sb_printf(&sb, "\033[%u;%uH", r->cursor_row + 1, r->cursor_col + 1);
 		queue(t, 'o', sb.buf, sb.len);
 		sb_free(&sb);
 	}
-	*head = r.head;
-	xdr_free((xdrproc_t)xdr_um_screen_res, (char *)&r);
-	return 0;
+	if (t->c) {
+		console_seek(t->c, r->head);
+		console_start(t->c);
+		monrpc_flush(t->m);
+	} else {
+		end_with(t, t->stopped);
+	}
+}
+
+static void ask_screen(struct term *t)
+{
+	char *name = t->chan;
+	struct err e;
+
+	if (rpc_client_send(monrpc_client(t->m), UM_CONSOLE_SCREEN,
+			    (xdrproc_t)xdr_wrapstring, &name,
+			    (xdrproc_t)xdr_um_screen_res, sizeof(um_screen_res),
+			    on_screen, t, &e) < 0) {
+		t->drawn = 1;
+		end_with(t, e.msg);
+		return;
+	}
+	monrpc_flush(t->m);
+}
+
+static void on_opened(void *arg, struct console *c, int r, const struct err *e)
+{
+	struct term *t = arg;
+
+	t->opening = NULL;
+	if (c) {
+		t->c = c;
+		/* the guest's pty at the browser's size, before the screen is
+		 * taken (the monitor answers in order) */
+		console_winsize(c, t->rows, t->cols);
+		ask_screen(t);
+	} else if (r == -2 && e->code == ERR_CLOSED) {
+		/* the VM does not run: its last screen, and why no more */
+		t->stopped = xstrdup(e->msg);
+		ask_screen(t);
+	} else {
+		/* no answer, no such channel, or not allowed */
+		t->drawn = 1;
+		lws_sul_cancel(&t->sul);
+		end_with(t, e->msg);
+	}
+}
+
+/* The monitor did not answer the opening in time (stopped, hung): the
+ * browser is told; a late answer is ignored. */
+static void open_deadline(lws_sorted_usec_list_t *sul)
+{
+	struct term *t = lws_container_of(sul, struct term, sul);
+	char msg[300];
+
+	console_open_cancel(t->opening);
+	t->opening = NULL;
+	t->drawn = 1;
+	snprintf(msg, sizeof(msg), "%s: monitor not answering (nothing in %d ms)",
+		 t->vm, WEB_RPC_TIMEOUT_MS);
+	end_with(t, msg);
 }
 
 struct term *term_open(struct web *w, struct lws *wsi, const char *vm,
@@ -157,14 +212,13 @@ struct term *term_open(struct web *w, struct lws *wsi, const char *vm,
 {
 	struct console_io io = {on_output, on_note, NULL, "umlweb"};
 	struct term *t = xcalloc(1, sizeof(*t));
-	uint64_t head = 0;
-	struct err oe;
-	int r;
 
 	t->w = w;
 	t->wsi = wsi;
 	snprintf(t->vm, sizeof(t->vm), "%s", vm);
 	snprintf(t->chan, sizeof(t->chan), "%s", chan);
+	t->rows = rows;
+	t->cols = cols;
 	sb_init(&t->out);
 	io.arg = t;
 	t->m = monrpc_open(w, vm, on_event, t, e);
@@ -173,45 +227,17 @@ struct term *term_open(struct web *w, struct lws *wsi, const char *vm,
 		free(t);
 		return NULL;
 	}
-	r = console_open(monrpc_client(t->m), chan, 0, CONSOLE_ESCAPE_NONE, &io,
-			 &t->c, &oe);
-	if (r == -1) {
-		*e = oe;
-		monrpc_close(t->m, 1);
-		sb_free(&t->out);
-		free(t);
+	/* the answers come to the loop: it does not wait for a monitor */
+	t->opening = console_open_send(monrpc_client(t->m), chan, 0,
+				       CONSOLE_ESCAPE_NONE, &io, on_opened, t, e);
+	if (!t->opening) {
+		err_prefix(e, "%s: monitor", vm);
+		term_close(t);
 		return NULL;
 	}
-	if (r < 0 && oe.code != ERR_CLOSED) {
-		/* no such channel, or not allowed */
-		*e = oe;
-		monrpc_close(t->m, 1);
-		sb_free(&t->out);
-		free(t);
-		return NULL;
-	}
-	if (t->c) {
-		/* the guest's pty at the browser's size, before the screen is
-		 * taken (the monitor answers in order) */
-		console_winsize(t->c, rows, cols);
-		if (draw_screen(t, monrpc_client(t->m), &head, e) < 0) {
-			term_close(t);
-			return NULL;
-		}
-		console_seek(t->c, head);
-		console_start(t->c);
-		monrpc_flush(t->m);
-	} else {
-		/* the VM does not run: its last screen, and why there is no more */
-		monrpc_close(t->m, 1);
-		t->m = NULL;
-		if (draw_screen(t, NULL, &head, e) < 0) {
-			sb_free(&t->out);
-			free(t);
-			return NULL;
-		}
-		end_with(t, oe.msg);
-	}
+	monrpc_flush(t->m);
+	lws_sul_schedule(w->ctx, 0, &t->sul, open_deadline,
+			 (lws_usec_t)WEB_RPC_TIMEOUT_MS * LWS_US_PER_MS);
 	return t;
 }
 
@@ -221,6 +247,17 @@ void term_receive(struct term *t, const void *data, size_t n)
 	unsigned rows, cols;
 	char buf[32];
 
+	if (n && p[0] == 'r' && !t->c && n < sizeof(buf)) {
+		/* a size while the console opens: the one it opens with */
+		memcpy(buf, p + 1, n - 1);
+		buf[n - 1] = '\0';
+		if (sscanf(buf, "%u %u", &rows, &cols) == 2 && rows && cols &&
+		    rows <= 1000 && cols <= 1000) {
+			t->rows = rows;
+			t->cols = cols;
+		}
+		return;
+	}
 	if (!n || !t->c || t->ended)
 		return;
 	if (p[0] == 'i') {
@@ -275,6 +312,10 @@ void term_close(struct term *t)
 {
 	if (!t)
 		return;
+	t->closing = 1;
+	lws_sul_cancel(&t->sul);
+	console_open_cancel(t->opening);
+	free(t->stopped);
 	if (t->c) {
 		/* the console owns the RPC client */
 		monrpc_close(t->m, 0);

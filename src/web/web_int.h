@@ -21,6 +21,8 @@
 #include "web/session.h"
 
 #define WEB_RPC_TIMEOUT_MS 3000      /* a monitor's answer to a quick call */
+#define WEB_LIST_TIMEOUT_MS 1000     /* UM_INFO for the list (the page asks
+					every second) */
 #define WEB_PROTO_CONSOLE "umlweb-console"
 #define WEB_PROTO_RPC "umlweb-rpc"
 #define WEB_LOGIN_SALT "-"           /* no VM's name (config_valid_name) */
@@ -86,6 +88,19 @@ void monrpc_close(struct monrpc *m, int free_rpc);
  * from the monitor's status; ERR_CLOSED when the monitor is not there. */
 int monrpc_call(struct web *w, const char *vm, uint32_t proc, xdrproc_t xa,
 		void *a, xdrproc_t xr, void *r, struct err *e);
+/* One call that the loop does not wait for: done(arg, res, NULL) with
+ * the answer (res is freed after done returns: take what is kept, and
+ * zero it), or done(arg, NULL, e) when the connection failed or no answer
+ * came within timeout_ms (ERR_TIMEDOUT). done runs once, never from
+ * inside monrpc_ask (NULL with e: no connection), and not after
+ * monrpc_ask_cancel; the rest is freed by the loop. */
+struct monrpc_ask;
+typedef void (*monrpc_done)(void *arg, void *res, const struct err *e);
+struct monrpc_ask *monrpc_ask(struct web *w, const char *vm, uint32_t proc,
+			      xdrproc_t xa, void *a, xdrproc_t xr, size_t rsize,
+			      int timeout_ms, monrpc_done done, void *arg,
+			      struct err *e);
+void monrpc_ask_cancel(struct monrpc_ask *q);
 /* ERR_* of a um_status */
 enum err_code monrpc_err(um_status s);
 /* The lws protocol of the watched connections. */
@@ -99,19 +114,44 @@ struct api_req {
 	const char *body;            /* POST: form-urlencoded */
 	size_t body_len;
 	const char *cookie, *csrf, *origin, *host, *peer;
+	struct lws *wsi;             /* the request's */
 };
 
 struct api_reply {
-	int status;                  /* HTTP */
+	int status;                  /* HTTP; -1: end the connection (a
+					streamed answer failed midway) */
 	const char *type;            /* Content-Type */
-	char *body;
+	char *body;                  /* all of it, or the piece in hand */
 	size_t len;
 	char *cookie;                /* Set-Cookie, or NULL */
 	char *disposition;           /* Content-Disposition, or NULL */
+	uint64_t total;              /* streamed: the length; 0: len is */
+	uint64_t sent;               /* streamed: what went out */
+	int later;                   /* not in place yet: the request's wsi
+					is made writable when it is */
+	void *src;                   /* what makes it (vmlist, logdl), */
+	void (*src_free)(void *src); /* freed with the reply */
+	/* Streamed: asks for the next piece (later set). -1: cannot. */
+	int (*more)(struct api_reply *r);
 };
 
 void api_handle(struct web *w, const struct api_req *q, struct api_reply *r);
 void api_reply_free(struct api_reply *r);
+/* An error answer: {"error": ...} with code's HTTP status. */
+void api_fail(struct api_reply *r, enum err_code code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* How vm's last action here ended, or NULL. */
+const char *web_note_of(const struct web *w, const char *vm);
+
+/* --- vmlist.c: GET /api/vms, every monitor asked at once --- */
+/* Starts r's answer (r->later set); it comes within WEB_LIST_TIMEOUT_MS
+ * (and the remote VMs' calls). */
+void vmlist_start(struct web *w, const struct session *s, struct lws *wsi,
+		  struct api_reply *r);
+
+/* --- logdl.c: GET /api/vm/VM/log/CHAN[/download], in pieces --- */
+void logdl_start(struct web *w, struct lws *wsi, struct api_reply *r,
+		 const char *vm, const char *chan, int download);
 /* The index of vm in the configuration, or -1. */
 int web_vm_index(const struct web *w, const char *vm);
 void web_notes_free(struct web *w);

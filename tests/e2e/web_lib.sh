@@ -51,5 +51,5 @@ web_node() { # FILE [args]
 	shift
 	WEB_URL=$WEB_URL MASTER_PW=$MASTER_PW VM1_PW=$VM1_PW VM2_PW=$VM2_PW \
 		WEB_SHOTS=$WEB_SHOTS WEB_CERT=${WEB_CERT:-} NODE_PATH=$S/web/node_modules \
-		node "$S/tests/e2e/web/$f.js" "$@"
+		node --experimental-websocket --no-warnings "$S/tests/e2e/web/$f.js" "$@"
 }
