@@ -59,7 +59,7 @@ L.main(async () => {
     b2 = await L.launch();
     const page2 = await b2.newPage();
     await L.login(page2, 'vm1', process.env.VM1_PW);
-    await page2.click('tr[data-vm="vm1"] a.vm');
+    await L.click(page2, 'tr[data-vm="vm1"] a.vm');
     await page2.waitForFunction(() => window.umlweb.state.open);
     await L.waitTerm(page2, /^RESULT=42/m, 20);
     await L.typeTerm(page2, 'echo TWO=$((40 + 2))\r');

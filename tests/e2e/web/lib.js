@@ -100,6 +100,13 @@ async function waitState(page, vm, state, secs = 60) {
   await until(`${vm} ${state} in the list`, async () => (await vmState(page, vm)) === state, secs);
 }
 
+// Clicks sel once it is there: the list is drawn by the page's first
+// refresh, after the login.
+async function click(page, sel, secs = 20) {
+  await page.waitForSelector(sel, { timeout: secs * 1000 });
+  await page.click(sel);
+}
+
 // Types into the terminal as a user does (xterm.js' textarea).
 async function typeTerm(page, text) {
   await page.focus('#term textarea');
@@ -115,7 +122,7 @@ const ca = tls ? fs.readFileSync(process.env.WEB_CERT) : undefined;
 // Starts VM from the list, opens its console (con1) and logs in as root
 // (the default image has no root password).
 async function startAndLogin(page, vm) {
-  await page.click(`tr[data-vm="${vm}"] button.act-start`);
+  await click(page, `tr[data-vm="${vm}"] button.act-start`);
   await waitState(page, vm, 'running', 90);
   log(`${vm} running`);
   await page.click(`tr[data-vm="${vm}"] a.vm`);
@@ -181,4 +188,4 @@ function main(fn) {
 }
 
 module.exports = { URL, log, fail, launch, until, termText, termScreen, waitTerm, count, shot,
-  login, vmState, waitState, typeTerm, startAndLogin, request, upgrade, apiLogin, main };
+  click, login, vmState, waitState, typeTerm, startAndLogin, request, upgrade, apiLogin, main };

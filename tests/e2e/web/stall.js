@@ -5,7 +5,9 @@
 //     vm2's log (refused as not answering). Each wait of umlweb on vm2
 //     lasts its deadline; the echoes that come meanwhile show that its
 //     loop went on.
-//   resumed: vm2's monitor runs again: the list shows it answering.
+//   resumed: vm2's monitor runs again: the list shows it answering; a
+//     log of many pieces (UM_DATA_MAX each) comes whole: root on vm1's
+//     console prints 40000 lines, the log has them all.
 'use strict';
 const L = require('./lib');
 
@@ -97,6 +99,13 @@ async function stalled(cookie) {
   vm1.close();
 }
 
+// Types text into ws (no echo awaited) and waits for re in its output.
+async function typeAndWait(ws, text, re, secs = 60) {
+  const mark = ws.text.length;
+  ws.send(Buffer.concat([Buffer.from('i'), Buffer.from(text)]));
+  await L.until(`${re} on vm1's console`, async () => re.test(ws.text.slice(mark)), secs);
+}
+
 async function resumed(cookie) {
   // the monitor answers the connections that waited, then the new ones
   const vms = await L.until('vm2 answering in the list', async () => {
@@ -104,6 +113,26 @@ async function resumed(cookie) {
     return v.vm2.state !== 'no monitor' && v;
   }, 60);
   L.log(`vm2 answers again: ${vms.vm2.state}`);
+
+  const vm1 = consoleOf('vm1', cookie);
+  await vm1.opened;
+  await typeAndWait(vm1, '\r', /login:/);
+  // (the shell's prompt ends in a cursor query that a browser answers)
+  await typeAndWait(vm1, 'root\r', /root@vm1:[^\n]*# /);
+  await typeAndWait(vm1, 'seq 1 40000; echo SEQ-$((6*7))-DONE\r', /SEQ-42-DONE/);
+  vm1.close();
+  const log = await L.request('GET', '/api/vm/vm1/log/con1/download', { headers: { Cookie: cookie } });
+  if (log.status !== 200) L.fail(`vm1's log: HTTP ${log.status}: ${log.body}`);
+  const len = Number(log.headers['content-length']);
+  if (len < 3 * 65536) L.fail(`vm1's log: only ${len} bytes`);
+  // every line of seq once, in order, across the pieces' seams
+  const lines = log.body.split(/\r?\n/);
+  const i = lines.findIndex((l, k) => l === '1' && lines[k + 1] === '2');
+  if (i < 0) L.fail(`vm1's log (${len} bytes) has no seq output`);
+  for (let k = 0; k < 40000; k++)
+    if (lines[i + k] !== String(k + 1)) L.fail(`vm1's log (${len} bytes): line ${k + 1} of seq is '${lines[i + k]}'`);
+  if (lines[i + 40000] !== 'SEQ-42-DONE') L.fail(`vm1's log: after seq comes '${lines[i + 40000]}'`);
+  L.log(`vm1's log: ${len} bytes in one answer, whole`);
 }
 
 L.main(async () => {

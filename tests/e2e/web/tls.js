@@ -46,7 +46,7 @@ L.main(async () => {
     const page = await browser.newPage();
     await L.login(page, '', process.env.MASTER_PW);
     await L.waitState(page, 'vm1', 'stopped', 20);
-    await page.click('tr[data-vm="vm1"] a.vm');
+    await L.click(page, 'tr[data-vm="vm1"] a.vm');
     // a VM that never ran: its console opens, draws the (empty) screen and says why it closed
     await page.waitForFunction(() => /console closed: .*not connected/.test(document.getElementById('status').textContent),
       { timeout: 20000 });
