@@ -84,8 +84,10 @@ struct rpc_client *monrpc_client(struct monrpc *m);
 void monrpc_flush(struct monrpc *m);
 /* free_rpc 0: the RPC client went to another owner (a console). */
 void monrpc_close(struct monrpc *m, int free_rpc);
-/* A blocking call on a fresh connection (quick calls only). e->code
- * from the monitor's status; ERR_CLOSED when the monitor is not there. */
+/* A blocking call (WEB_RPC_TIMEOUT_MS at most): on the connection kept
+ * to another host's VM (the list's), else on a fresh one; local VMs use
+ * monrpc_ask, which the loop does not wait for. e->code from the
+ * monitor's status; ERR_CLOSED when the monitor is not there. */
 int monrpc_call(struct web *w, const char *vm, uint32_t proc, xdrproc_t xa,
 		void *a, xdrproc_t xr, void *r, struct err *e);
 /* One call that the loop does not wait for: done(arg, res, NULL) with
