@@ -44,6 +44,28 @@ static int usage_error(const char *fmt, const char *arg)
 	return WATCH_USAGE;
 }
 
+/* -list @HOST1,@HOST2...: each a target like the proto's (timeout, TLS). */
+static int list_nodes(char *arg, const struct remote_target *proto, int json)
+{
+	struct remote_target t[WATCH_MAX_NODES];
+	const char *nodes[WATCH_MAX_NODES];
+	struct err e;
+	int n = 0;
+
+	for (char *save = NULL, *tok = strtok_r(arg, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (tok[0] != '@' || !tok[1])
+			return usage_error("-list: '%s': each host is @HOST[:PORT]", tok);
+		if (n == WATCH_MAX_NODES)
+			die(WATCH_USAGE, "-list: more than %d hosts", WATCH_MAX_NODES);
+		t[n] = *proto;
+		if (remote_parse_host(tok + 1, &t[n], &e) < 0)
+			die(WATCH_USAGE, "%s", e.msg);
+		nodes[n++] = tok + 1;
+	}
+	return watch_list_nodes(t, nodes, n, json);
+}
+
 int main(int argc, char **argv)
 {
 	const char *cfgpath = NULL, *sock = NULL;
@@ -110,6 +132,8 @@ int main(int argc, char **argv)
 		if ((i + 1 != argc && !json) || i >= argc || argv[i][0] != '@')
 			return usage_error("%s", "-list takes @HOST[:PORT] [--json] and "
 					   "nothing else");
+		if (strchr(argv[i], ','))
+			return list_nodes(argv[i], &target, json);
 		if (remote_parse_host(argv[i] + 1, &target, &e) < 0)
 			die(WATCH_USAGE, "%s", e.msg);
 		return watch_list_host(&target, json);

@@ -327,6 +327,33 @@ static int remote_open_watch(struct watch *w, struct err *e)
 	return w->rpc ? 0 : -1;
 }
 
+/* The exit status of a umldir that did not answer the list. */
+static int list_status(const struct err *e)
+{
+	return e->code == ERR_TIMEDOUT || e->code == ERR_IO ? WATCH_NOMON : WATCH_FAILED;
+}
+
+/* A row's cells of one VM of umldir's list: VM, STATE, PORT, TLS. */
+static void list_cells(struct table *tab, const ud_entry *v)
+{
+	table_str(tab, v->vm);
+	table_str(tab, v->state);
+	if (v->port)
+		table_num(tab, v->port, NULL);
+	else
+		table_null(tab);
+	table_bool(tab, v->tls);
+}
+
+static void list_print(struct table *tab, int json)
+{
+	if (json)
+		table_print_json(tab, stdout);
+	else
+		table_print(tab, stdout);
+	table_free(tab);
+}
+
 int watch_list_host(struct remote_target *t, int json)
 {
 	static const struct table_col cols[] = {
@@ -338,28 +365,51 @@ int watch_list_host(struct remote_target *t, int json)
 
 	if (remote_list(t, &l, &e) < 0) {
 		fprintf(stderr, "umlwatch: %s\n", e.msg);
-		return e.code == ERR_TIMEDOUT || e.code == ERR_IO ? WATCH_NOMON
-								   : WATCH_FAILED;
+		return list_status(&e);
 	}
 	table_init(&tab, cols, (int)ARRAY_SIZE(cols));
-	for (u_int i = 0; i < l.vms.vms_len; i++) {
-		const ud_entry *v = &l.vms.vms_val[i];
-
-		table_str(&tab, v->vm);
-		table_str(&tab, v->state);
-		if (v->port)
-			table_num(&tab, v->port, NULL);
-		else
-			table_null(&tab);
-		table_bool(&tab, v->tls);
-	}
-	if (json)
-		table_print_json(&tab, stdout);
-	else
-		table_print(&tab, stdout);
-	table_free(&tab);
+	for (u_int i = 0; i < l.vms.vms_len; i++)
+		list_cells(&tab, &l.vms.vms_val[i]);
+	list_print(&tab, json);
 	remote_list_free(&l);
 	return WATCH_OK;
+}
+
+int watch_list_nodes(const struct remote_target *t, const char *const *nodes,
+		     int n, int json)
+{
+	static const struct table_col cols[] = {
+		{"NODE", "node"}, {"VM", "name"}, {"STATE", "state"}, {"PORT", "port"},
+		{"TLS", "tls"}, {"ERROR", "error"},
+	};
+	struct table tab;
+	int rc = WATCH_OK;
+
+	table_init(&tab, cols, (int)ARRAY_SIZE(cols));
+	for (int k = 0; k < n; k++) {
+		ud_list_res l;
+		struct err e;
+
+		/* a node that does not answer is a row of its own: the
+		 * others are listed all the same */
+		if (remote_list(&t[k], &l, &e) < 0) {
+			table_str(&tab, nodes[k]);
+			for (int c = 0; c < 4; c++)
+				table_null(&tab);
+			table_str(&tab, e.msg);
+			if (rc == WATCH_OK || list_status(&e) == WATCH_NOMON)
+				rc = list_status(&e);
+			continue;
+		}
+		for (u_int i = 0; i < l.vms.vms_len; i++) {
+			table_str(&tab, nodes[k]);
+			list_cells(&tab, &l.vms.vms_val[i]);
+			table_null(&tab);
+		}
+		remote_list_free(&l);
+	}
+	list_print(&tab, json);
+	return rc;
 }
 
 int watch_open(struct watch *w, struct err *e)
@@ -464,7 +514,7 @@ void watch_usage(FILE *f, const char *prog)
 	fprintf(f, "usage: %s [-c CONFIG] [-s SOCKET] [-escape KEY] [-redir]\n"
 		"                [-password-file FILE] [-tls] [-tls-ca FILE]\n"
 		"                VM[@HOST[:PORT]] [COMMAND [ARGS]]...\n"
-		"       %s -list @HOST[:PORT] [--json]\n"
+		"       %s -list @HOST[:PORT][,@HOST[:PORT]...] [--json]\n"
 		"       %s -h | --help | -version\n"
 		"Controls the umlmon monitor of VM. The commands run in order; all are\n"
 		"checked first. Without a command, reads commands from the terminal\n"
@@ -478,7 +528,8 @@ void watch_usage(FILE *f, const char *prog)
 		"  -tls         VM@HOST: TLS, whatever umldir says the monitor speaks\n"
 		"  -tls-ca FILE  VM@HOST: TLS, the certificate verified against FILE\n"
 		"                (else $UMLWATCH_TLS_CA; without either it is not checked)\n"
-		"  -list @HOST  the VMs of HOST (its umldir); --json: as JSON\n"
+		"  -list @HOST[,@HOST]...  the VMs of HOST (its umldir); of several,\n"
+		"               with their node; --json: as JSON\n"
 		"  -h, --help   this text\n"
 		"  -version     the version\n\n"
 		"commands (any unique prefix works):\n", prog, prog, prog);

@@ -61,6 +61,12 @@ int watch_parse_escape(const char *s, int *key, struct err *e);
 int watch_open(struct watch *w, struct err *e);
 /* umlwatch -list @HOST: the VMs umldir knows there. */
 int watch_list_host(struct remote_target *t, int json);
+#define WATCH_MAX_NODES 64
+/* The VMs of several hosts (t[k] named nodes[k] in the NODE column);
+ * a host whose umldir does not answer is a row with its error, and the
+ * exit status then says so (3 if one did not answer, else 1). */
+int watch_list_nodes(const struct remote_target *t, const char *const *nodes,
+		     int n, int json);
 void watch_close(struct watch *w);
 /* Checks with the monitor what only it knows (the channel names) for
  * all steps, before the first runs. */
