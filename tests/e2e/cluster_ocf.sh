@@ -62,19 +62,27 @@ said() { # REGEX: the agent's last output matches
 json_field() { # VM FIELD
 	watch "$1" -info --json | sed -n "s/.*\"$2\":\"\([0-9]*\)\".*/\1/p"
 }
+# Whether a process lives: a zombie does not (the monitor's parent is
+# init, which may take its time to reap it).
+alive() { # PID
+	local st
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	st=${st##*) }
+	[ "${st%% *}" != Z ]
+}
 # Nothing of vm1 on the node: no monitor, kernel or watcher, no mounts
 # under its jail, no disk lock held.
 nothing_left() { # PID...
 	local p f
 	for p; do
-		! kill -0 "$p" 2>/dev/null || fail "pid $p ($(cat /proc/$p/comm 2>/dev/null)) lives on after the stop"
+		! alive "$p" || fail "pid $p ($(cat "/proc/$p/comm" 2>/dev/null)) lives on after the stop"
 	done
 	[ -z "$(jail_mounts vm1)" ] || fail "mounts left after the stop: $(jail_mounts vm1)"
 	for f in "$T"/shared/locks/*; do
 		[ -f "$f" ] || continue
 		flock -n -x "$f" true || fail "the disk lock $f is held after the stop"
 	done
-	[ -z "$(monitor_pid vm1)" ] || ! kill -0 "$(monitor_pid vm1)" 2>/dev/null ||
+	[ -z "$(monitor_pid vm1)" ] || ! alive "$(monitor_pid vm1)" ||
 		fail "a monitor of vm1 runs after the stop"
 }
 
