@@ -73,7 +73,7 @@ cleanup() {
 	done
 	for p in "${PIDS_TO_KILL[@]}"; do
 		for _ in $(seq 1 100); do
-			kill -0 "$p" 2>/dev/null || break
+			pid_gone "$p" && break
 			sleep 0.1
 		done
 		kill -KILL "$p" 2>/dev/null
@@ -285,10 +285,19 @@ netns_new() { # SUFFIX
 in_ns() { ip netns exec "$@"; }
 
 # SIGTERM to a daemon, then until it exited.
+# A process that has exited: gone, or a zombie (a daemon's parent is init,
+# which on some hosts reaps a second or more late).
+pid_gone() { # PID
+	local st
+	kill -0 "$1" 2>/dev/null || return 0
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 0
+	[ "${st%% *}" = Z ]
+}
+
 stop_pid() { # PID WHAT [SECONDS]
 	kill -TERM "$1"
 	for _ in $(seq 1 $((${3:-30} * 10))); do
-		kill -0 "$1" 2>/dev/null || return 0
+		pid_gone "$1" && return 0
 		sleep 0.1
 	done
 	fail "$2 (pid $1) did not exit"
