@@ -114,7 +114,15 @@ void vminfo_fields(const um_info *r, struct vminfo *v)
 		add(v, "pending", "at the next boot: %s", r->pending);
 	add(v, "vmuser", "%s", r->vmuser);
 	add(v, "kernel", "%s", r->kernel);
-	add(v, "memory", "%s", fmt_size(r->memory, buf, sizeof(buf)));
+	if (r->mem_guest && r->mem_guest != r->memory) {
+		char now[32];
+
+		add(v, "memory", "%s (the guest has %s now: -mem)",
+		    fmt_size(r->memory, buf, sizeof(buf)),
+		    fmt_size(r->mem_guest, now, sizeof(now)));
+	} else {
+		add(v, "memory", "%s", fmt_size(r->memory, buf, sizeof(buf)));
+	}
 	add(v, "stop timeout", "%d s", r->stop_timeout);
 	add(v, "vardir", "%s", r->vardir);
 	add(v, "jail", "%s", r->jail);
@@ -135,6 +143,8 @@ void vminfo_fields(const um_info *r, struct vminfo *v)
 	}
 	for (u_int i = 0; i < r->chans.chans_len; i++)
 		add_chan(v, &r->chans.chans_val[i]);
+	if (r->hotplug && *r->hotplug)
+		add(v, "hot-plug", "%s", r->hotplug);
 	add(v, "cmdline", "%s", r->cmdline);
 	add_cgroup(v, &r->cgroup);
 	if (r->last_exit.valid)

@@ -1373,14 +1373,14 @@ static const struct chan_conf *vm_chan(const struct vm_conf *vm, const char *nam
 /* Defaults that hold for every VM, then the checks across keys. A key
  * that was given but refused is one error already, not also a missing
  * one. */
+static void order_chans(struct vm_conf *vm);
+
 static void finish_vm(struct parse *p, struct vm_conf *vm,
 		      const struct given *given)
 {
 	static const struct { const char *name; enum chan_mode mode; } defaults[] = {
 		{"con0", CHAN_LOG}, {"con1", CHAN_PTY}, {"ssl0", CHAN_PTY},
 	};
-	struct chan_conf keep[VM_MAX_CHANS];
-	int n = 0;
 
 	p->line = vm->line;
 	snprintf(p->section, sizeof(p->section), "%s", vm->name);
@@ -1399,7 +1399,16 @@ static void finish_vm(struct parse *p, struct vm_conf *vm,
 	for (size_t i = 0; i < ARRAY_SIZE(defaults); i++)
 		if (!vm_chan(vm, defaults[i].name))
 			set_chan(vm, defaults[i].name, defaults[i].mode, 0);
-	/* order: con0..con15, then ssl0..ssl63 */
+	order_chans(vm);
+}
+
+/* The channels in the order of the command line and -info: con0..con15,
+ * then ssl0..ssl63. */
+static void order_chans(struct vm_conf *vm)
+{
+	struct chan_conf keep[VM_MAX_CHANS];
+	int n = 0;
+
 	for (int kind = 0; kind < 2; kind++) {
 		for (int idx = 0; idx < (kind ? VM_MAX_SSL : VM_MAX_CON); idx++) {
 			char name[16];
@@ -1737,4 +1746,140 @@ int config_global_errors(const struct config *cfg, const char *prog)
 		}
 	}
 	return bad;
+}
+
+/* The error a one-key parse collected, without its "file:line: " (the
+ * key is not on a line of the file). */
+static void first_error(const struct config *scratch, struct err *e)
+{
+	const char *msg = scratch->errors[0];
+	const char *at = strstr(msg, ": ");
+
+	err_code(e, ERR_INVAL, "%s", at ? at + 2 : msg);
+}
+
+/* Whether an interface of another VM holds what n would take: its tap
+ * or its MAC address (as check_nics, for one interface). */
+static int nic_clash(const struct config *cfg, const struct vm_conf *vm,
+		     const struct nic_conf *n, struct err *e)
+{
+	for (int i = 0; i < cfg->nvms; i++)
+		for (int k = 0; k < cfg->vms[i].nnics; k++) {
+			const struct vm_conf *o = &cfg->vms[i];
+			const struct nic_conf *m = &o->nics[k];
+
+			if (o == vm && m->index == n->index)
+				continue;
+			if (n->proxy_if[0] && !strcmp(m->proxy_if, n->proxy_if)) {
+				err_code(e, ERR_INVAL, "eth%d: proxy_if %s is already "
+					 "%s's eth%d", n->index, n->proxy_if, o->name,
+					 m->index);
+				return -1;
+			}
+			if (n->mac[0] && !strcmp(m->mac, n->mac)) {
+				err_code(e, ERR_INVAL, "eth%d: mac %s is already %s's "
+					 "eth%d", n->index, n->mac, o->name, m->index);
+				return -1;
+			}
+		}
+	return 0;
+}
+
+int config_vm_set(const struct config *cfg, struct vm_conf *vm, const char *key,
+		  const char *val, struct err *e)
+{
+	struct config *scratch = xcalloc(1, sizeof(*scratch));
+	struct parse *p = xcalloc(1, sizeof(*p));
+	const struct keydef *k;
+	const struct chan_conf *c;
+	int rc = -1, nnics = vm->nnics;
+
+	scratch->path = xstrdup("");
+	p->cfg = scratch;
+	p->vm = vm;
+	snprintf(p->section, sizeof(p->section), "%s", vm->name);
+	k = key_find(key, 0, &p->idx, &p->rest);
+	if (!k || (k->count && p->idx < 0)) {
+		err_code(e, ERR_INVAL, "%s: not a key of a VM", key);
+		goto out;
+	}
+	if (p->idx == -2) {
+		err_code(e, ERR_INVAL, "%s: %s", key, k->range);
+		goto out;
+	}
+	if (!*val) {
+		err_code(e, ERR_INVAL, "%s: empty value", key);
+		goto out;
+	}
+	if (k->fn == key_eth) {
+		for (int i = 0; i < vm->nnics; i++)
+			if (vm->nics[i].index == p->idx) {
+				err_code(e, ERR_INVAL, "%s: eth%d is already given",
+					 key, p->idx);
+				goto out;
+			}
+	} else if (k->fn == key_chan && (c = vm_chan(vm, key)) &&
+		   c->mode != CHAN_NULL) {
+		err_code(e, ERR_INVAL, "%s: already connected (%s)", key,
+			 chan_mode_name(c->mode));
+		goto out;
+	}
+	k->fn(p, key, val);
+	if (scratch->nerrors) {
+		first_error(scratch, e);
+		goto out;
+	}
+	if (k->fn == key_chan)
+		order_chans(vm);
+	if (k->fn == key_eth && vm->nnics > nnics) {
+		for (int i = 0; i < vm->nnics; i++)
+			if (vm->nics[i].index == p->idx &&
+			    nic_clash(cfg, vm, &vm->nics[i], e) < 0) {
+				config_vm_unset(vm, key, NULL);
+				goto out;
+			}
+	}
+	rc = 0;
+out:
+	free(p->error_lines);
+	free(p);
+	config_free(scratch);
+	return rc;
+}
+
+int config_vm_unset(struct vm_conf *vm, const char *key, struct err *e)
+{
+	int idx;
+	const char *rest;
+	const struct keydef *k = key_find(key, 0, &idx, &rest);
+
+	if (k && k->fn == key_ubd && idx >= 0) {
+		for (int i = 0; i < vm->ndisks; i++) {
+			if (vm->disks[i].index != idx)
+				continue;
+			free(vm->disks[i].path);
+			free(vm->disks[i].backing);
+			memmove(&vm->disks[i], &vm->disks[i + 1],
+				sizeof(vm->disks[0]) * (size_t)(vm->ndisks - i - 1));
+			vm->ndisks--;
+			return 0;
+		}
+	} else if (k && k->fn == key_eth && idx >= 0) {
+		for (int i = 0; i < vm->nnics; i++) {
+			if (vm->nics[i].index != idx)
+				continue;
+			memmove(&vm->nics[i], &vm->nics[i + 1],
+				sizeof(vm->nics[0]) * (size_t)(vm->nnics - i - 1));
+			vm->nnics--;
+			return 0;
+		}
+	} else {
+		if (e)
+			err_code(e, ERR_INVAL, "%s: only a disk (ubdN) or an interface "
+				 "(ethN) can be removed", key);
+		return -1;
+	}
+	if (e)
+		err_code(e, ERR_NOENT, "%s: the VM has none", key);
+	return -1;
 }

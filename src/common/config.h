@@ -244,6 +244,17 @@ void config_free(struct config *cfg);
 
 /* The VM section, or NULL. */
 struct vm_conf *config_vm(struct config *cfg, const char *name);
+/* key = val applied to vm as a line of its section would be (the same
+ * parsers and checks: a disk's place, kind and flags, an interface's
+ * form and its tap and MAC against cfg's other VMs, a channel's mode),
+ * for a device plugged into a running VM. -1 with e (ERR_INVAL) naming
+ * the key and the cause; vm is then unchanged. */
+int config_vm_set(const struct config *cfg, struct vm_conf *vm, const char *key,
+		  const char *val, struct err *e);
+/* A disk (ubdN) or an interface (ethN) taken out of vm. -1 with e (may
+ * be NULL): ERR_NOENT if vm has none, ERR_INVAL for another key. */
+int config_vm_unset(struct vm_conf *vm, const char *key, struct err *e);
+
 /* Checks that name could be a VM (section) name; e gets the cause. */
 int config_valid_name(const char *name, struct err *e);
 

@@ -146,6 +146,24 @@ int disklock_take(struct disklocks *l, int fd, const char *name, int excl,
 	return 0;
 }
 
+void disklock_drop(struct disklocks *l, int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return;
+	for (int i = 0; i < l->n; i++) {
+		if (l->v[i].dev != st.st_dev || l->v[i].ino != st.st_ino)
+			continue;
+		if (l->v[i].excl && ftruncate(l->v[i].fd, 0) < 0) {
+			/* only a message depends on it */
+		}
+		close(l->v[i].fd);
+		l->v[i] = l->v[--l->n];
+		return;
+	}
+}
+
 void disklocks_release(struct disklocks *l)
 {
 	for (int i = 0; i < l->n; i++) {

@@ -44,6 +44,8 @@ void disklocks_init(struct disklocks *l, const char *shared, const char *who);
  * stronger mode wins). -1 with e naming the image and its holder. */
 int disklock_take(struct disklocks *l, int fd, const char *name, int excl,
 		  struct err *e);
+/* Drops the lock of the image open as fd, if l holds one. */
+void disklock_drop(struct disklocks *l, int fd);
 /* Drops every lock; the set can be used again. */
 void disklocks_release(struct disklocks *l);
 void disklocks_free(struct disklocks *l);

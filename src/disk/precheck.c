@@ -412,6 +412,69 @@ int precheck_boot(struct jail *j, const struct config *cfg,
 	return rc;
 }
 
+/* A walk in the jail j of vm (w->c is c, with locks): -1 with e if its
+ * root does not open. walk_end undoes it. */
+static int walk_begin(struct walk *w, struct disk_ctx *c, struct jail *j,
+		      const struct config *cfg, const struct vm_conf *vm,
+		      struct disklocks *locks, struct err *e)
+{
+	memset(w, 0, sizeof(*w));
+	w->j = j;
+	w->root = -1;
+	if (disk_ctx_init(c, cfg, vm->name, e) < 0)
+		return -1;
+	c->locks = locks;
+	w->c = c;
+	w->root = open(j->p.root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (w->root >= 0)
+		return 0;
+	err_sys(e, "%s", j->p.root);
+	disk_ctx_free(c);
+	return -1;
+}
+
+static void walk_end(struct walk *w, struct disk_ctx *c)
+{
+	close(w->root);
+	disk_ctx_free(c);
+}
+
+int precheck_disk_add(struct jail *j, const struct config *cfg,
+		      const struct vm_conf *vm, const struct disk_conf *d,
+		      struct disklocks *locks, struct err *e)
+{
+	struct walk w;
+	struct disk_ctx c;
+	int rc;
+
+	if (walk_begin(&w, &c, j, cfg, vm, locks, e) < 0)
+		return -1;
+	if ((rc = check_disk(&w, d, e)) < 0)
+		err_prefix(e, "ubd%d", d->index);
+	walk_end(&w, &c);
+	return rc;
+}
+
+int precheck_disk_unlock(struct jail *j, const struct config *cfg,
+			 const struct vm_conf *vm, const struct disk_conf *d,
+			 struct disklocks *locks)
+{
+	struct walk w;
+	struct disk_ctx c;
+	struct err e;
+	int symlinked, fd;
+
+	if (walk_begin(&w, &c, j, cfg, vm, NULL, &e) < 0)
+		return -1;
+	fd = open_in_jail(&w, d->path, &symlinked, &e);
+	if (fd >= 0) {
+		disklock_drop(locks, fd);
+		close(fd);
+	}
+	walk_end(&w, &c);
+	return fd < 0 ? -1 : 0;
+}
+
 /* One image of a running boot locked again; one that is not there (a
  * COW the kernel has not made) is skipped. */
 static int relock_one(const struct walk *w, const char *path, int excl,
@@ -432,19 +495,12 @@ int precheck_relock(struct jail *j, const struct config *cfg,
 		    const struct vm_conf *vm, struct disklocks *locks,
 		    struct err *e)
 {
-	struct walk w = {.j = j, .root = -1};
+	struct walk w;
 	struct disk_ctx c;
 	int rc = 0;
 
-	if (disk_ctx_init(&c, cfg, vm->name, e) < 0)
+	if (walk_begin(&w, &c, j, cfg, vm, locks, e) < 0)
 		return -1;
-	c.locks = locks;
-	w.c = &c;
-	w.root = open(j->p.root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (w.root < 0) {
-		err_sys(e, "%s", j->p.root);
-		rc = -1;
-	}
 	for (int i = 0; rc == 0 && i < vm->ndisks; i++) {
 		const struct disk_conf *d = &vm->disks[i];
 		const char *backing = d->backing;
@@ -466,8 +522,6 @@ int precheck_relock(struct jail *j, const struct config *cfg,
 		if (rc < 0)
 			err_prefix(e, "ubd%d", d->index);
 	}
-	if (w.root >= 0)
-		close(w.root);
-	disk_ctx_free(&c);
+	walk_end(&w, &c);
 	return rc;
 }

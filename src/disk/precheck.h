@@ -39,6 +39,19 @@ int precheck_relock(struct jail *j, const struct config *cfg,
 int precheck_boot(struct jail *j, const struct config *cfg,
 		  const struct vm_conf *vm, struct disklocks *locks, struct err *e);
 
+/* A disk d plugged into vm's running kernel: the checks of a boot for
+ * that disk alone (its place, kind, the vmuser's, its lock in locks, no
+ * other kernel's, its COW's backing file). -1 with e naming ubdN. */
+int precheck_disk_add(struct jail *j, const struct config *cfg,
+		      const struct vm_conf *vm, const struct disk_conf *d,
+		      struct disklocks *locks, struct err *e);
+/* The lock of d's image dropped from locks (d left the running kernel;
+ * a COW's backing file stays locked until the boot ends). -1 if the
+ * image is not found. */
+int precheck_disk_unlock(struct jail *j, const struct config *cfg,
+			 const struct vm_conf *vm, const struct disk_conf *d,
+			 struct disklocks *locks);
+
 /* The backing files named in the headers of vm's COW disks that have
  * none configured, where they are in /shared/disks: what the jail's
  * shared dir must hold besides the configured files (jail_mount). Read on

@@ -343,6 +343,47 @@ int jail_share_switches(struct jail *j, const struct vm_conf *vm, struct err *e)
 	return 0;
 }
 
+/* A devpts of the jail's own at ROOT/dev/pts: ptys for the channels
+ * plugged into the running kernel (chan_open_at), which opens them by
+ * name; mounted before the jail's namespace is made, so it is there too.
+ * Its ptmx is root's alone; its ptys the vmuser's. */
+static int mount_devpts(struct jail *j, struct err *e)
+{
+	char *dev = xasprintf("%s/dev", j->p.root), *pts = xasprintf("%s/pts", dev);
+	char opts[128];
+	int rfd = -1, dfd = -1, pfd = -1, rc = -1;
+
+	if (jail_is_mountpoint(pts)) {
+		rc = 0;
+		goto out;
+	}
+	rfd = open(j->p.root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rfd < 0) {
+		err_sys(e, "%s", j->p.root);
+		goto out;
+	}
+	if ((dfd = so_mkdir(rfd, "dev", dev, 0, 0, 0755, e)) < 0 ||
+	    (pfd = so_mkdir(dfd, "pts", pts, 0, 0, 0755, e)) < 0)
+		goto out;
+	snprintf(opts, sizeof(opts), "newinstance,ptmxmode=0600,mode=0600,uid=%u,"
+		 "gid=%u", (unsigned)j->uid, (unsigned)j->gid);
+	if (mount("umlmon-devpts", pts, "devpts", MS_NOSUID | MS_NOEXEC, opts) < 0) {
+		err_sys(e, "%s: mount devpts", pts);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (pfd >= 0)
+		close(pfd);
+	if (dfd >= 0)
+		close(dfd);
+	if (rfd >= 0)
+		close(rfd);
+	free(dev);
+	free(pts);
+	return rc;
+}
+
 int jail_mount(struct jail *j, const struct vm_conf *vm, const char *const *extra,
 	       struct err *e)
 {
@@ -371,6 +412,8 @@ int jail_mount(struct jail *j, const struct vm_conf *vm, const char *const *extr
 		if (mount_shared(j, vm, extra, e) < 0)
 			goto undo;
 	}
+	if (mount_devpts(j, e) < 0)
+		goto undo;
 	return 0;
 undo:
 	jail_unmount(j);

@@ -130,29 +130,89 @@ static int tap_up(struct vmnet *v, int k, const struct vm_conf *vm, struct err *
 	return 0;
 }
 
+/* The host side of interface k. */
+static int nic_up(struct vmnet *v, const struct config *cfg,
+		  const struct vm_conf *vm, int k, const char *jail_root,
+		  struct err *e)
+{
+	const struct nic_conf *n = &vm->nics[k];
+	int r;
+
+	if (n->kind == NIC_SWITCHED) {
+		v->sw[k] = vswitch_join(cfg->global.shared, n->sw, e);
+		r = v->sw[k] ? 0 : -1;
+	} else {
+		r = jail_tun(jail_root, e);
+		if (r == 0)
+			r = tap_up(v, k, vm, e);
+	}
+	if (r < 0)
+		err_prefix(e, "eth%d", n->index);
+	return r;
+}
+
+/* Undoes nic_up of interface k (idempotent). */
+static void nic_down(struct vmnet *v, const struct vm_conf *vm, int k)
+{
+	const struct nic_conf *n = &vm->nics[k];
+	struct err e;
+
+	if (v->proxy_arp[k] &&
+	    hostnet_proxy_arp_del(n->host_if, n->guest_addr, &e) < 0)
+		log_warn("%s: eth%d: %s", vm->name, n->index, e.msg);
+	/* the tap's addresses and routes go with it */
+	if (v->tap[k] && hostnet_link_delete(n->proxy_if, &e) < 0)
+		log_warn("%s: eth%d: %s", vm->name, n->index, e.msg);
+	vswitch_leave(v->sw[k]);
+	v->proxy_arp[k] = v->tap[k] = 0;
+	v->sw[k] = NULL;
+}
+
 int vmnet_up(struct vmnet *v, const struct config *cfg, const struct vm_conf *vm,
 	     const char *jail_root, struct err *e)
 {
 	memset(v, 0, sizeof(*v));
 	for (int k = 0; k < vm->nnics; k++) {
-		const struct nic_conf *n = &vm->nics[k];
-		int r;
-
-		if (n->kind == NIC_SWITCHED) {
-			v->sw[k] = vswitch_join(cfg->global.shared, n->sw, e);
-			r = v->sw[k] ? 0 : -1;
-		} else {
-			r = jail_tun(jail_root, e);
-			if (r == 0)
-				r = tap_up(v, k, vm, e);
-		}
-		if (r < 0) {
-			err_prefix(e, "eth%d", n->index);
+		if (nic_up(v, cfg, vm, k, jail_root, e) < 0) {
 			vmnet_down(v, vm);
 			return -1;
 		}
 	}
 	return 0;
+}
+
+/* Moves the slots of interfaces at and after k by one: up (by) 1 to make
+ * room for a new k, -1 to close the gap of a removed one. */
+static void shift(struct vmnet *v, int k, int n, int by)
+{
+	int len = n - k - (by < 0);
+
+	if (len <= 0)
+		return;
+	memmove(&v->tap[k + (by > 0)], &v->tap[k + (by < 0)], sizeof(v->tap[0]) * (size_t)len);
+	memmove(&v->proxy_arp[k + (by > 0)], &v->proxy_arp[k + (by < 0)],
+		sizeof(v->proxy_arp[0]) * (size_t)len);
+	memmove(&v->sw[k + (by > 0)], &v->sw[k + (by < 0)], sizeof(v->sw[0]) * (size_t)len);
+}
+
+int vmnet_add(struct vmnet *v, const struct config *cfg, const struct vm_conf *vm,
+	      int k, const char *jail_root, struct err *e)
+{
+	shift(v, k, vm->nnics - 1, 1);
+	v->tap[k] = v->proxy_arp[k] = 0;
+	v->sw[k] = NULL;
+	if (nic_up(v, cfg, vm, k, jail_root, e) == 0)
+		return 0;
+	vmnet_remove(v, vm, k);
+	return -1;
+}
+
+void vmnet_remove(struct vmnet *v, const struct vm_conf *vm, int k)
+{
+	nic_down(v, vm, k);
+	shift(v, k, vm->nnics, -1);
+	v->tap[vm->nnics - 1] = v->proxy_arp[vm->nnics - 1] = 0;
+	v->sw[vm->nnics - 1] = NULL;
 }
 
 int vmnet_needs_host_netns(const struct vm_conf *vm)
@@ -162,18 +222,8 @@ int vmnet_needs_host_netns(const struct vm_conf *vm)
 
 void vmnet_down(struct vmnet *v, const struct vm_conf *vm)
 {
-	for (int k = 0; k < vm->nnics; k++) {
-		const struct nic_conf *n = &vm->nics[k];
-		struct err e;
-
-		if (v->proxy_arp[k] &&
-		    hostnet_proxy_arp_del(n->host_if, n->guest_addr, &e) < 0)
-			log_warn("%s: eth%d: %s", vm->name, n->index, e.msg);
-		/* the tap's addresses and routes go with it */
-		if (v->tap[k] && hostnet_link_delete(n->proxy_if, &e) < 0)
-			log_warn("%s: eth%d: %s", vm->name, n->index, e.msg);
-		vswitch_leave(v->sw[k]);
-	}
+	for (int k = 0; k < vm->nnics; k++)
+		nic_down(v, vm, k);
 	memset(v, 0, sizeof(*v));
 }
 

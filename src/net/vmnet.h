@@ -19,6 +19,14 @@ struct vmnet {
  * which interface failed and why. */
 int vmnet_up(struct vmnet *v, const struct config *cfg, const struct vm_conf *vm,
 	     const char *jail_root, struct err *e);
+/* Interface k of vm, new in vm->nics (those after it moved up by one),
+ * set up for the running kernel; on failure nothing of it is left and v
+ * is as before. */
+int vmnet_add(struct vmnet *v, const struct config *cfg, const struct vm_conf *vm,
+	      int k, const char *jail_root, struct err *e);
+/* Interface k removed from the host, before it leaves vm->nics (still
+ * counted in vm->nnics): the slots after it move down by one. */
+void vmnet_remove(struct vmnet *v, const struct vm_conf *vm, int k);
 /* Does the kernel of vm need the host's network namespace (the
  * monitor's)? A tap is an interface there; a switch too, measured: UML's
  * daemon transport binds its data socket in the abstract namespace,

@@ -199,10 +199,41 @@ static void on_master(struct loop *l, int fd, uint32_t events, void *arg)
 	}
 }
 
-int chan_open(struct chan *ch, struct err *e)
+/* The pty of ch from master (its slave open in ch->slave): raw, sized,
+ * its master read by the loop. */
+static int chan_ready(struct chan *ch, struct err *e)
 {
 	struct winsize ws = {.ws_row = CHAN_ROWS, .ws_col = CHAN_COLS};
 	struct termios t;
+
+	/* raw until the kernel sets what it wants */
+	if (tcgetattr(ch->slave, &t) == 0) {
+		cfmakeraw(&t);
+		tcsetattr(ch->slave, TCSANOW, &t);
+	}
+	ioctl(ch->master, TIOCSWINSZ, &ws);
+	if (ch->screen)
+		screen_resize(ch->screen, CHAN_ROWS, CHAN_COLS);
+	fd_nonblock(ch->master);
+	if (loop_add_fd(ch->loop, ch->master, EPOLLIN, on_master, ch) < 0) {
+		err_sys(e, "%s: epoll", ch->name);
+		return -1;
+	}
+	ch->in.len = ch->in_off = 0;
+	return 0;
+}
+
+static void chan_unopen(struct chan *ch)
+{
+	if (ch->slave >= 0)
+		close(ch->slave);
+	if (ch->master >= 0)
+		close(ch->master);
+	ch->slave = ch->master = -1;
+}
+
+int chan_open(struct chan *ch, struct err *e)
+{
 	char *name;
 
 	if (ch->mode == CHAN_NULL)
@@ -219,27 +250,42 @@ int chan_open(struct chan *ch, struct err *e)
 		err_sys(e, "%s: %s", ch->name, name);
 		goto fail;
 	}
-	/* raw until the kernel sets what it wants */
-	if (tcgetattr(ch->slave, &t) == 0) {
-		cfmakeraw(&t);
-		tcsetattr(ch->slave, TCSANOW, &t);
-	}
-	ioctl(ch->master, TIOCSWINSZ, &ws);
-	if (ch->screen)
-		screen_resize(ch->screen, CHAN_ROWS, CHAN_COLS);
-	fd_nonblock(ch->master);
-	if (loop_add_fd(ch->loop, ch->master, EPOLLIN, on_master, ch) < 0) {
-		err_sys(e, "%s: epoll", ch->name);
+	if (chan_ready(ch, e) < 0)
 		goto fail;
-	}
-	ch->in.len = ch->in_off = 0;
 	return 0;
 fail:
-	if (ch->slave >= 0)
-		close(ch->slave);
-	if (ch->master >= 0)
-		close(ch->master);
-	ch->slave = ch->master = -1;
+	chan_unopen(ch);
+	return -1;
+}
+
+int chan_open_at(struct chan *ch, const char *root, char *slave, size_t len,
+		 struct err *e)
+{
+	char *ptmx = xasprintf("%s/dev/pts/ptmx", root);
+	int unlock = 0, n;
+
+	chan_close(ch);
+	/* the jail's devpts is root's; no link on the way is followed */
+	ch->master = open(ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
+	if (ch->master < 0 || ioctl(ch->master, TIOCSPTLCK, &unlock) < 0 ||
+	    ioctl(ch->master, TIOCGPTN, &n) < 0) {
+		err_sys(e, "%s: cannot allocate a pty in the jail (%s)", ch->name, ptmx);
+		goto fail;
+	}
+	/* the slave by its master, not by a name in the jail */
+	ch->slave = ioctl(ch->master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (ch->slave < 0) {
+		err_sys(e, "%s: the slave of pty %d in the jail", ch->name, n);
+		goto fail;
+	}
+	if (chan_ready(ch, e) < 0)
+		goto fail;
+	snprintf(slave, len, "/dev/pts/%d", n);
+	free(ptmx);
+	return 0;
+fail:
+	free(ptmx);
+	chan_unopen(ch);
 	return -1;
 }
 

@@ -113,6 +113,13 @@ int chan_log_same(const struct chan *ch, const struct chan_opts *o);
 
 /* Creates the pty pair for a boot; the slave is for the kernel. */
 int chan_open(struct chan *ch, struct err *e);
+/* The same on a pty of the jail's own devpts (ROOT/dev/pts, mounted at
+ * its boot): for a channel added to the running kernel, which opens the
+ * slave by its name in the jail, given in slave ("/dev/pts/N"). The
+ * monitor keeps the slave open too (the master would read EIO while no
+ * one has it). */
+int chan_open_at(struct chan *ch, const char *root, char *slave, size_t len,
+		 struct err *e);
 /* Takes master, the pty master of a running kernel's channel that the
  * watcher handed over (a new monitor re-attaching): read and written as
  * one chan_open() made. -1 with e if the loop refuses it (master is

@@ -39,6 +39,35 @@ void cmdline_guest_if(const struct vm_conf *vm, int k, char *buf, size_t len)
 	snprintf(buf, len, "%s%d", vec ? "vec" : "eth", n->index);
 }
 
+char *cmdline_nic_arg(const struct vm_conf *vm, int k, const char *mac)
+{
+	const struct nic_conf *n = &vm->nics[k];
+
+	if (n->kind == NIC_SWITCHED) {
+		char ctl[128];
+
+		snprintf(ctl, sizeof(ctl), JAIL_SWITCH_CTL, n->sw);
+		return xasprintf("eth%d=daemon,%s,unix,%s", n->index, mac ? mac : "",
+				 ctl);
+	}
+	if (vm->netdriver == NET_VECTOR)
+		/* gro=1: the host's tap offloads TSO and checksums to us; both
+		 * sides must agree or big segments are lost */
+		return xasprintf("vec%d:transport=tap,ifname=%s,depth=128,gro=1%s%s",
+				 n->index, n->proxy_if, mac ? ",mac=" : "",
+				 mac ? mac : "");
+	return xasprintf("eth%d=tuntap,%s,%s", n->index, n->proxy_if,
+			 mac ? mac : "");
+}
+
+char *cmdline_disk_arg(const struct disk_conf *d)
+{
+	if (d->backing)
+		return xasprintf("ubd%d%s=%s,%s", d->index, d->flags, d->path,
+				 d->backing);
+	return xasprintf("ubd%d%s=%s", d->index, d->flags, d->path);
+}
+
 /* The kernel switch of interface k, and the guest's address. */
 static void push_nic(struct cmdline *out, const struct vm_conf *vm, int k,
 		     const char *mac)
@@ -47,22 +76,7 @@ static void push_nic(struct cmdline *out, const struct vm_conf *vm, int k,
 	char gif[16];
 
 	cmdline_guest_if(vm, k, gif, sizeof(gif));
-	if (n->kind == NIC_SWITCHED) {
-		char ctl[128];
-
-		snprintf(ctl, sizeof(ctl), JAIL_SWITCH_CTL, n->sw);
-		push(out, xasprintf("eth%d=daemon,%s,unix,%s", n->index,
-				    mac ? mac : "", ctl));
-	} else if (vm->netdriver == NET_VECTOR) {
-		/* gro=1: the host's tap offloads TSO and checksums to us; both
-		 * sides must agree or big segments are lost */
-		push(out, xasprintf("vec%d:transport=tap,ifname=%s,depth=128,gro=1%s%s",
-				    n->index, n->proxy_if, mac ? ",mac=" : "",
-				    mac ? mac : ""));
-	} else {
-		push(out, xasprintf("eth%d=tuntap,%s,%s", n->index, n->proxy_if,
-				    mac ? mac : ""));
-	}
+	push(out, cmdline_nic_arg(vm, k, mac));
 	if (n->kind == NIC_HOST_TO_HOST)
 		push(out, xasprintf("umlmon.net=%s,%s,%s", gif, n->guest_addr,
 				    n->proxy_addr));
@@ -92,15 +106,8 @@ int cmdline_build(const struct vm_conf *vm, char (*macs)[18], struct cmdline *ou
 	}
 	push(out, xstrdup(vm->kernel));
 	push(out, xasprintf("mem=%lluM", (unsigned long long)(vm->memory >> 20)));
-	for (int i = 0; i < vm->ndisks; i++) {
-		const struct disk_conf *d = &vm->disks[i];
-
-		if (d->backing)
-			push(out, xasprintf("ubd%d%s=%s,%s", d->index, d->flags, d->path,
-					    d->backing));
-		else
-			push(out, xasprintf("ubd%d%s=%s", d->index, d->flags, d->path));
-	}
+	for (int i = 0; i < vm->ndisks; i++)
+		push(out, cmdline_disk_arg(&vm->disks[i]));
 	push(out, xasprintf("umid=%s", vm->name));
 	/* the kernel keeps umid= to itself: this one reaches /proc/cmdline,
 	 * for the guest's host name */

@@ -41,5 +41,10 @@ int cmdline_build(const struct vm_conf *vm, char (*macs)[18], struct cmdline *ou
 /* The name of interface k inside the guest: vecN or ethN. */
 void cmdline_guest_if(const struct vm_conf *vm, int k, char *buf, size_t len);
 void cmdline_free(struct cmdline *c);
+/* The kernel's switch of disk d ("ubd1=/disks/a.dsk") and of interface
+ * k ("vec1:transport=tap,..."): on the command line, and after mconsole's
+ * "config " to plug it into a running kernel. Malloc'd. */
+char *cmdline_disk_arg(const struct disk_conf *d);
+char *cmdline_nic_arg(const struct vm_conf *vm, int k, const char *mac);
 
 #endif

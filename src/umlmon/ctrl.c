@@ -75,6 +75,7 @@ static void done_text(struct monitor *m, um_status st, const char *msg, void *ar
 		res->text = xstrdup(msg);
 	} else if (st == UM_EKERNEL) {
 		set_res(&res->res, st, "%s: mconsole: %s", monitor_name(m), msg);
+		res->text = xstrdup("");
 	} else {
 		/* the monitor's own failure: it names the VM and the command */
 		set_res(&res->res, st, "%s", msg);
@@ -585,6 +586,29 @@ static enum rpc_outcome p_wait(struct rpc_call *call, void *args, void *res)
 	return RPC_DEFER;
 }
 
+/* ---- hot-plug ------------------------------------------------------- */
+
+static enum rpc_outcome p_device_add(struct rpc_call *call, void *args, void *res)
+{
+	um_device_args *a = args;
+	struct mon_device d = {a->kind, a->name, a->spec, a->keep};
+	struct err e;
+
+	return deferred(call, res, monitor_device_add(rpc_call_ctx(call), &d,
+						      done_result, call, &e), &e);
+}
+
+static enum rpc_outcome p_device_remove(struct rpc_call *call, void *args,
+					void *res)
+{
+	um_device_remove_args *a = args;
+	struct mon_device d = {a->kind, a->name, "", a->keep};
+	struct err e;
+
+	return deferred(call, res, monitor_device_remove(rpc_call_ctx(call), &d,
+							 done_result, call, &e), &e);
+}
+
 static enum rpc_outcome p_reload(struct rpc_call *call, void *args, void *res)
 {
 	struct monitor *m = rpc_call_ctx(call);
@@ -664,6 +688,10 @@ static const struct rpc_proc procs[] = {
 	PROC(UM_RELOAD, "reload", um_void, um_result, p_reload, RPC_ROOT, 0),
 	PROC(UM_STOP_STEPS, "stop_steps", um_void, um_text_res, p_stop_steps,
 	     RPC_READ, 0),
+	PROC(UM_DEVICE_ADD, "device_add", um_device_args, um_result, p_device_add,
+	     RPC_CONTROL, 0),
+	PROC(UM_DEVICE_REMOVE, "device_remove", um_device_remove_args, um_result,
+	     p_device_remove, RPC_CONTROL, 0),
 	PROC(UM_AUTH_HELLO, "auth_hello", um_auth_hello, um_auth_challenge,
 	     ctrl_auth_hello, RPC_AUTH, 0),
 	PROC(UM_AUTH_PROVE, "auth_prove", um_auth_proof, um_auth_result,

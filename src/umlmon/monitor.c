@@ -108,6 +108,7 @@ void monitor_forget(struct monitor *m, void *arg)
 	for (struct mon_req *r = m->op.reqs; r; r = r->next)
 		if (r->arg == arg)
 			r->cb = NULL;
+	monitor_hot_forget(m, arg);
 	if (m->op.disk_job && m->op.disk_arg == arg) {
 		/* its client went away: the operation is not wanted any more */
 		m->op.disk_cb = NULL;
@@ -211,6 +212,12 @@ static int request(struct monitor *m, const char *cmd, int then, const char *sai
 	r->op = mconsole_async(m->loop, m->b.mc_path, m->b.kernel_netns, cmd,
 			       MC_CALL_TIMEOUT_MS, on_req, r);
 	return 0;
+}
+
+int monitor_request(struct monitor *m, const char *cmd, mon_done_cb cb, void *arg,
+		    struct err *e)
+{
+	return request(m, cmd, -1, NULL, cb, arg, e);
 }
 
 int monitor_pause(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)

@@ -80,6 +80,19 @@ struct mon_request {
 	const char *key;      /* MON_SYSRQ */
 };
 
+/* A device plugged into or out of the running VM (UM_DEVICE_ADD,
+ * UM_DEVICE_REMOVE; monitor_hotplug.c). */
+struct mon_device {
+	um_dev_kind kind;
+	const char *name;     /* ubd1, con3, eth1, mem */
+	const char *spec;     /* as the configuration's value ("" to remove) */
+	int keep;             /* also in the configuration file */
+};
+int monitor_device_add(struct monitor *m, const struct mon_device *d,
+		       mon_done_cb cb, void *arg, struct err *e);
+int monitor_device_remove(struct monitor *m, const struct mon_device *d,
+			  mon_done_cb cb, void *arg, struct err *e);
+
 /* The steps of the running or the last stop, one a line, each with its
  * time ("" before the first stop). */
 const char *monitor_stop_steps(const struct monitor *m);

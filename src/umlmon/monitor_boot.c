@@ -338,6 +338,7 @@ static void after_end(struct monitor *m)
 		loop_quit(m->loop);
 		return;
 	}
+	hotplug_boot_ended(m);
 	if (m->pending)
 		monitor_apply_pending(m);
 	restart_if_due(m);
@@ -1014,6 +1015,7 @@ int monitor_start(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 	m->b.started = time(NULL);
 	m->b.started_ms = now_ms();
 	m->b.ready_ms = 0;
+	hotplug_boot_begins(m);
 	m->boots++;
 	m->op.stage = m->op.stage_max = STAGE_NONE;
 	free(m->b.cmdline);

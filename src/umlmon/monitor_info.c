@@ -188,4 +188,6 @@ void monitor_info(struct monitor *m, um_info *r)
 	r->image_started_ms = m->image_started_ms;
 	r->reattached = m->reattached;
 	r->reattach_how = xstrdup(m->reattach_how);
+	r->mem_guest = is_up(m) ? vm->memory - m->b.mem_unplugged : 0;
+	r->hotplug = xstrdup(is_up(m) && m->b.hotplug.buf ? m->b.hotplug.buf : "");
 }

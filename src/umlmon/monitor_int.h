@@ -26,6 +26,7 @@ struct diskjob;
 struct dirlink;
 struct loop_timer;
 struct mconsole_op;
+struct mon_hot;
 struct mon_req;
 struct rpc_server;
 
@@ -85,6 +86,12 @@ struct vm_boot {
 	struct chan_waiter login_watch;
 	struct chan *panic_chan;    /* con0 while the kernel starts */
 	struct chan_waiter panic_watch;
+	/* hot-plug (monitor_hotplug.c) */
+	struct mon_hot *hot;        /* the one in progress, or NULL */
+	int hot_changed;            /* m->vm is not the file's: read again at
+				     * the boot's end */
+	uint64_t mem_unplugged;     /* bytes -mem took from the guest */
+	struct strbuf hotplug;      /* "ubd1 added (kept); eth1 removed" */
 };
 
 /* What is being done to the VM and who waits for it. */
@@ -175,6 +182,25 @@ int monitor_resume(struct monitor *m, mon_done_cb cb, void *arg, struct err *e);
 int monitor_ctrlaltdel(struct monitor *m, mon_done_cb cb, void *arg, struct err *e);
 int monitor_sysrq(struct monitor *m, const char *key, mon_done_cb cb, void *arg,
 		  struct err *e);
+
+/* An mconsole command of the monitor's own for a client's operation:
+ * cb gets the kernel's answer (UM_EKERNEL with its text if it refused). */
+int monitor_request(struct monitor *m, const char *cmd, mon_done_cb cb, void *arg,
+		    struct err *e);
+
+/* monitor_hotplug.c: the client of arg went away (its answer is
+ * dropped; the operation ends as the kernel says). */
+void monitor_hot_forget(struct monitor *m, void *arg);
+/* A new channel name (spec: its mode, pty or log) of the running boot,
+ * on a pty of the jail's own devpts: its slave's name in the jail
+ * (/dev/pts/N) in slave. monitor_drop_chan takes it out again. */
+int monitor_add_chan(struct monitor *m, const char *name, const char *spec,
+		     char *slave, size_t len, struct err *e);
+void monitor_drop_chan(struct monitor *m, const char *name);
+/* The boot's hot-plug record reset (a new boot), and at its end the file
+ * read again if the running VM was changed. */
+void hotplug_boot_begins(struct monitor *m);
+void hotplug_boot_ended(struct monitor *m);
 
 /* monitor_boot.c */
 void mon_on_sigchld(struct loop *l, int sig, void *arg);

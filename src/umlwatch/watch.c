@@ -23,6 +23,7 @@ const char *const watch_channels[] = {NULL};
 static const char *const connect_flags[] = {"-readonly", NULL};
 static const char *const log_flags[] = {"-follow", "-f", NULL};
 static const char *const info_flags[] = {"--json", NULL};
+static const char *const keep_flags[] = {"--keep", NULL};
 
 /* Words of the command line that are options of umlwatch itself: given
  * after the VM name they are a mistake worth naming. */
@@ -127,6 +128,34 @@ static int parse_disk(struct cmd_call *s, struct err *e)
 	return diskjob_parse(s->argc, s->argv, &a, e);
 }
 
+/* -add-disk ubd1=PATH, -remove-eth eth1, -mem 48M ...: NAME=SPEC where
+ * the row wants it, then --keep (s->flag). The monitor checks the rest. */
+static int parse_device(struct cmd_call *s, struct err *e)
+{
+	const struct watch_dev *d = s->cmd->data;
+	const char *eq = strchr(s->argv[0], '=');
+
+	if (d->has_spec && (!eq || eq == s->argv[0] || !eq[1])) {
+		err_code(e, ERR_INVAL, "%s: '%s' is not NAME=VALUE (%s)", s->cmd->name,
+			 s->argv[0], s->cmd->args);
+		return -1;
+	}
+	if (!d->has_spec && eq) {
+		err_code(e, ERR_INVAL, "%s: '%s': a name alone (%s)", s->cmd->name,
+			 s->argv[0], s->cmd->args);
+		return -1;
+	}
+	if (s->argc == 2 && !is_flag(s->argv[1], "--keep")) {
+		err_code(e, ERR_INVAL, "%s: unknown flag '%s' (expected --keep)",
+			 s->cmd->name, s->argv[1]);
+		return -1;
+	}
+	s->flag = s->argc == 2;
+	return 0;
+}
+
+#define DEV(kind, add, spec) (&(const struct watch_dev){(kind), (add), (spec)})
+
 static int show_help(void *ctx, const struct cmd_call *s);
 
 /* The calls that need no handler of their own: the procedure and how the
@@ -177,6 +206,27 @@ const struct cmd watch_cmds[] = {
 	 "disk images: info, check, create PATH SIZE|BACKING, delete, copy PATH "
 	 "NEW, resize PATH SIZE, merge PATH [NEW]", parse_disk,
 	 {diskjob_ops, NULL}},
+	{"add-disk", 1, 2, "ubdN=PATH[,BACKING] [--keep]", watch_cmd_device,
+	 DEV(UM_DEV_DISK, 1, 1), "plug a disk of /disks into the running VM (the "
+	 "checks of a boot); --keep: in the configuration file too", parse_device,
+	 {NULL, keep_flags}},
+	{"remove-disk", 1, 2, "ubdN [--keep]", watch_cmd_device,
+	 DEV(UM_DEV_DISK, 0, 0), "unplug a disk the guest does not use; --keep: "
+	 "from the file too", parse_device, {NULL, keep_flags}},
+	{"add-con", 1, 2, "conN|sslN [--keep]", watch_cmd_device,
+	 DEV(UM_DEV_CON, 1, 0), "a new console (or serial line) on a pty, "
+	 "logged and connectable at once; --keep: in the file too",
+	 parse_device, {NULL, keep_flags}},
+	{"add-eth", 1, 2, "ethN=SPEC [--keep]", watch_cmd_device,
+	 DEV(UM_DEV_ETH, 1, 1), "plug an interface in (SPEC as ethN in the "
+	 "file), with the host side of a boot; --keep: in the file too",
+	 parse_device, {NULL, keep_flags}},
+	{"remove-eth", 1, 2, "ethN [--keep]", watch_cmd_device,
+	 DEV(UM_DEV_ETH, 0, 0), "unplug an interface; its tap is removed; "
+	 "--keep: from the file too", parse_device, {NULL, keep_flags}},
+	{"mem", 1, 2, "SIZE [--keep]", watch_cmd_device, DEV(UM_DEV_MEM, 1, 0),
+	 "the guest's memory, at most what it booted with; --keep: memory in "
+	 "the file too", parse_device, {NULL, keep_flags}},
 	{"help", 0, 0, "", show_help, NULL, "list the commands", NULL, {NULL, NULL}},
 	{NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, {NULL, NULL}},
 };

@@ -535,3 +535,33 @@ int watch_cmd_disk(void *ctx, const struct cmd_call *s)
 	free(dw.res.text);
 	return rc;
 }
+
+int watch_cmd_device(void *ctx, const struct cmd_call *c)
+{
+	const struct watch_dev *d = c->cmd->data;
+	struct watch *w = ctx;
+	char *arg = xstrdup(c->argv[0]), *eq = strchr(arg, '=');
+	int rc;
+
+	if (eq)
+		*eq++ = '\0';
+	if (d->add) {
+		um_device_args a = {(um_dev_kind)d->kind, arg, eq ? eq : "", c->flag};
+
+		/* -add-con takes a serial line too */
+		if (d->kind == UM_DEV_CON && !strncmp(arg, "ssl", 3))
+			a.kind = UM_DEV_SSL;
+		if (d->kind == UM_DEV_MEM) {
+			a.name = "mem";
+			a.spec = c->argv[0];
+		}
+		rc = watch_simple(w, UM_DEVICE_ADD, (xdrproc_t)xdr_um_device_args, &a);
+	} else {
+		um_device_remove_args a = {(um_dev_kind)d->kind, arg, c->flag};
+
+		rc = watch_simple(w, UM_DEVICE_REMOVE,
+				  (xdrproc_t)xdr_um_device_remove_args, &a);
+	}
+	free(arg);
+	return rc;
+}

@@ -46,6 +46,14 @@ int watch_cmd_mconsole(void *ctx, const struct cmd_call *c);
 int watch_cmd_screen(void *ctx, const struct cmd_call *c);
 int watch_cmd_log(void *ctx, const struct cmd_call *c);
 int watch_cmd_disk(void *ctx, const struct cmd_call *c);
+/* A device plugged in or out (-add-disk, -remove-eth, -mem ...): the
+ * row's data says which. */
+struct watch_dev {
+	int kind;           /* um_dev_kind */
+	int add;            /* UM_DEVICE_ADD, else UM_DEVICE_REMOVE */
+	int has_spec;       /* NAME=SPEC; -mem: the size alone */
+};
+int watch_cmd_device(void *ctx, const struct cmd_call *c);
 /* watch_console.c */
 int watch_cmd_connect(void *ctx, const struct cmd_call *c);
 

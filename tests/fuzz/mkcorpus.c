@@ -63,6 +63,9 @@ static um_write_args write_args = {.chan = "con1",
 				   .data = {.data_len = 3, .data_val = "ls\n"}};
 static um_winsize_args winsize_args = {.chan = "con1", .rows = 24, .cols = 80};
 static um_log_args log_args = {.chan = "con0", .offset = 0, .max = 4096};
+static um_device_args dev_add = {.kind = UM_DEV_DISK, .name = "ubd1",
+				  .spec = "/disks/data.dsk", .keep = 1};
+static um_device_remove_args dev_remove = {.kind = UM_DEV_DISK, .name = "ubd1"};
 static um_disk_args disk_info = {
 	.op = UM_DISK_INFO, .path = "/disks/root.dsk", .other = ""};
 static um_disk_args disk_create = {
@@ -114,6 +117,9 @@ static void rpc_seeds(void)
 		{"stop_steps", UM_STOP_STEPS, V},
 		{"auth_hello", UM_AUTH_HELLO, A(um_auth_hello, &hello)},
 		{"auth_prove", UM_AUTH_PROVE, A(um_auth_proof, &proof)},
+		{"device_add", UM_DEVICE_ADD, A(um_device_args, &dev_add)},
+		{"device_remove", UM_DEVICE_REMOVE,
+		 A(um_device_remove_args, &dev_remove)},
 	};
 	struct rpc_msg m;
 
@@ -261,7 +267,9 @@ static void xdr_seeds(void)
 				   200 << 20, 150 << 20, 160 << 20, 0, 9, 1024, 0},
 			.image_started_ms = 1700000000000LL,
 			.reattached = 1700000001,
-			.reattach_how = "monitor restart, pid 42"};
+			.reattach_how = "monitor restart, pid 42",
+			.mem_guest = 48 << 20,
+			.hotplug = "ubd1 added (kept)"};
 	um_text_res text = {ok, "OK 6.1.0"};
 	um_open_res open_res = {ok, 10, 100, 0, 1};
 	um_read_res read_res = {ok, 5, {4, "abcd"}};
@@ -293,6 +301,8 @@ static void xdr_seeds(void)
 	CTRL(um_wait_args, "wait_args", &wait_args, 0);
 	CTRL(um_auth_hello, "auth_hello", &hello, 0);
 	CTRL(um_auth_proof, "auth_proof", &proof, 0);
+	CTRL(um_device_args, "device_args", &dev_add, 0);
+	CTRL(um_device_remove_args, "device_remove_args", &dev_remove, 0);
 	CTRL(um_result, "result", &refused, 1);
 	CTRL(um_info, "info", &info, 1);
 	CTRL(um_text_res, "text_res", &text, 1);

@@ -38,6 +38,8 @@ const struct xdr_case xdr_ctrl_cases[] = {
 	XDR_CASE(um_wait_args),
 	XDR_CASE(um_auth_hello),
 	XDR_CASE(um_auth_proof),
+	XDR_CASE(um_device_args),
+	XDR_CASE(um_device_remove_args),
 	/* results, as a client decodes them */
 	XDR_CASE(um_result),
 	XDR_CASE(um_info),

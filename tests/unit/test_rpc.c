@@ -1007,6 +1007,7 @@ static const struct {
 	{"void", (xdrproc_t)xdr_rpc_void},
 #define T(name) {#name, (xdrproc_t)xdr_##name}
 	T(um_result), T(um_info), T(um_stop_args), T(um_text_res),
+	T(um_device_args), T(um_device_remove_args),
 	T(um_open_args), T(um_open_res), T(um_read_args), T(um_read_res),
 	T(um_write_args), T(um_winsize_args), T(um_screen_res), T(um_log_args),
 	T(um_log_res), T(um_disk_args), T(um_disk_res), T(um_progress_res),
