@@ -20,6 +20,7 @@ struct walk {
 	const struct disk_ctx *c;
 	const struct jail *j;  /* NULL: on the host */
 	int root;              /* the jail's root (O_PATH), or -1 */
+	int plug;              /* into a running kernel, not a boot */
 };
 
 /* An image of the boot, found once. */
@@ -230,7 +231,8 @@ static int check_backing(const struct walk *w, const char *cow,
 	if (image_open(w, backing, 0, 1, &b, e) < 0)
 		return -1;
 	/* locked before it is compared: nobody changes it after */
-	r = disk_refuse_held(w->c, b.fd, b.ref.path, 1, "cannot boot over it", e);
+	r = disk_refuse_held(w->c, b.fd, b.ref.path, 1, w->plug ?
+			     "cannot plug in a disk over it" : "cannot boot over it", e);
 	if (r == 0 && h) {
 		fd = so_reopen(b.fd, O_RDONLY);
 		if (fd < 0) {
@@ -259,7 +261,8 @@ static int check_disk(const struct walk *w, const struct disk_conf *d,
 		if (errno != ENOENT || !d->backing)
 			return -1;
 	} else {
-		r = disk_refuse_held(w->c, im.fd, d->path, ro, "cannot boot", e);
+		r = disk_refuse_held(w->c, im.fd, d->path, ro, w->plug ?
+				     "cannot plug in" : "cannot boot", e);
 		if (r == 0 && im.ref.kind == DISK_COW) {
 			hp = &h;
 			r = read_header(&im, &h, e);
@@ -449,6 +452,7 @@ int precheck_disk_add(struct jail *j, const struct config *cfg,
 
 	if (walk_begin(&w, &c, j, cfg, vm, locks, e) < 0)
 		return -1;
+	w.plug = 1;
 	if ((rc = check_disk(&w, d, e)) < 0)
 		err_prefix(e, "ubd%d", d->index);
 	walk_end(&w, &c);
