@@ -1814,8 +1814,7 @@ int config_vm_set(const struct config *cfg, struct vm_conf *vm, const char *key,
 	if (k->fn == key_eth) {
 		for (int i = 0; i < vm->nnics; i++)
 			if (vm->nics[i].index == p->idx) {
-				err_code(e, ERR_INVAL, "%s: eth%d is already given",
-					 key, p->idx);
+				err_code(e, ERR_INVAL, "%s: already given", key);
 				goto out;
 			}
 	} else if (k->fn == key_chan && (c = vm_chan(vm, key)) &&
