@@ -95,8 +95,21 @@ char *confedit_text(const char *text, const char *path, const char *section,
 	}
 	sb_init(&out);
 	if (line_at) {
+		/* its comment (text after " ;") stays with it */
+		const char *le = line_end[-1] == '\n' ? line_end - 1 : line_end;
+		const char *c = line_at, *cmt = NULL;
+
+		while ((c = memchr(c, ';', (size_t)(le - c)))) {
+			if (c > line_at && (c[-1] == ' ' || c[-1] == '\t')) {
+				cmt = c;
+				break;
+			}
+			c++;
+		}
 		sb_append(&out, text, (size_t)(line_at - text));
-		if (value)
+		if (value && cmt)
+			sb_printf(&out, "%s = %s %.*s\n", key, value, (int)(le - cmt), cmt);
+		else if (value)
 			sb_printf(&out, "%s = %s\n", key, value);
 		sb_puts(&out, line_end);
 	} else if (value) {

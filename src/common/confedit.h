@@ -7,7 +7,7 @@
 #include "common/util.h"
 
 /* In section [section] of the file at path: the line of key replaced by
- * "key = value", or, if the section has no such key, inserted after its
+ * "key = value" (its comment after " ;" kept), or, if the section has no such key, inserted after its
  * last key line (after its header if it has none); value NULL deletes
  * the key's line (none: nothing to do). The file is rewritten in one
  * rename, with the owner and mode it had. -1 with e naming the file:

@@ -582,6 +582,8 @@ void monitor_drop_links(struct monitor *m)
 		mconsole_async_cancel(r->op);
 		free(r);
 	}
+	/* its request is gone with them */
+	hotplug_drop(m);
 }
 
 void monitor_free(struct monitor *m)
@@ -613,6 +615,7 @@ void monitor_free(struct monitor *m)
 		chan_free(m->chans[i]);
 	logw_free(m->logw);
 	free(m->b.cmdline);
+	sb_free(&m->b.hotplug);
 	jail_free(&m->jail);
 	cgroup_free(&m->cg);
 	loop_free(m->loop);

@@ -56,7 +56,8 @@ struct mon_hot {
 	char name[16];              /* ubd1, con3, eth1, mem */
 	int nic;                    /* an interface's slot in vm->nics */
 	uint64_t unplugged;         /* mem: the guest's unplugged bytes after */
-	struct chan *chan;          /* a new channel */
+	int ended;                  /* the boot ended before the kernel
+				     * answered: nothing of it to finish */
 	char said[256];             /* the answer on success */
 };
 
@@ -239,6 +240,15 @@ static void on_answer(struct monitor *m, um_status st, const char *msg, void *ar
 	int idx, i;
 	const char *flags;
 
+	if (h->ended) {
+		/* the boot's end undid its host side; m->vm may be the file's */
+		snprintf(kmsg, sizeof(kmsg), "%s: %s: the VM stopped before the "
+			 "kernel answered", vm->name, h->name);
+		if (h->cb)
+			h->cb(m, UM_ESTATE, kmsg, h->arg);
+		hot_free(h);
+		return;
+	}
 	/* the client's message names the VM and the device; the kernel's
 	 * reason as it gave it */
 	if (st == UM_EKERNEL)
@@ -598,6 +608,11 @@ void hotplug_boot_ended(struct monitor *m)
 	struct err e;
 
 	m->b.mem_unplugged = 0;
+	if (m->b.hot) {
+		/* its request answers later, from a kernel that is gone */
+		m->b.hot->ended = 1;
+		m->b.hot = NULL;
+	}
 	if (!m->b.hot_changed)
 		return;
 	m->b.hot_changed = 0;
@@ -607,4 +622,11 @@ void hotplug_boot_ended(struct monitor *m)
 		log_warn("%s: the devices plugged into the last boot stay for the "
 			 "next: %s", m->vm->name, e.msg);
 	sb_free(&text);
+}
+
+void hotplug_drop(struct monitor *m)
+{
+	if (m->b.hot)
+		hot_free(m->b.hot);
+	m->b.hot = NULL;
 }

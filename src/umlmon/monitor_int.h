@@ -201,6 +201,9 @@ void monitor_drop_chan(struct monitor *m, const char *name);
  * read again if the running VM was changed. */
 void hotplug_boot_begins(struct monitor *m);
 void hotplug_boot_ended(struct monitor *m);
+/* The hot-plug in progress forgotten (its mconsole request was dropped:
+ * the monitor exits or executes itself again). */
+void hotplug_drop(struct monitor *m);
 
 /* monitor_boot.c */
 void mon_on_sigchld(struct loop *l, int sig, void *arg);

@@ -284,6 +284,20 @@ netns_new() { # SUFFIX
 
 in_ns() { ip netns exec "$@"; }
 
+# A host and a LAN behind its interface "uplink" (lanif on the LAN side),
+# namespaces of this test: H and L get their names.
+host_and_lan() { # HOST_ADDR/LEN LAN_ADDR/LEN
+	netns_new host
+	H=$NS
+	netns_new lan
+	L=$NS
+	ip link add uplink netns "$H" type veth peer name lanif netns "$L" || fail "veth"
+	ip -n "$H" addr add "$1" dev uplink
+	ip -n "$H" link set uplink up
+	ip -n "$L" addr add "$2" dev lanif
+	ip -n "$L" link set lanif up
+}
+
 # SIGTERM to a daemon, then until it exited.
 # A process that has exited: gone, or a zombie (a daemon's parent is init,
 # which on some hosts reaps a second or more late).

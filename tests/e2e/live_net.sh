@@ -13,15 +13,7 @@ command -v ip >/dev/null || need "ip (iproute2)"
 setup 'eth0 = host_to_host(proxy_if=lv0p, proxy_addr=10.9.4.1, guest_addr=10.9.4.2)'
 add_vm vm2 'memory = 64M' 'ubd0 = /disks/root.dsk' \
 	'eth0 = host_to_host(proxy_if=lv9p, proxy_addr=10.9.9.1, guest_addr=10.9.9.2)'
-netns_new host
-H=$NS
-netns_new lan
-L=$NS
-ip link add uplink netns "$H" type veth peer name lanif netns "$L" || fail "veth"
-ip -n "$H" addr add 10.9.5.1/24 dev uplink
-ip -n "$H" link set uplink up
-ip -n "$L" addr add 10.9.5.5/24 dev lanif
-ip -n "$L" link set lanif up
+host_and_lan 10.9.5.1/24 10.9.5.5/24
 MON_NETNS=$H
 vms_up vm1
 eth1='eth1=host_to_host(proxy_if=lv1p, proxy_addr=10.9.5.1, guest_addr=10.9.5.2, host_if=uplink)'

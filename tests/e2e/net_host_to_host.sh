@@ -14,15 +14,7 @@ setup 'eth0 = host_to_host(proxy_if=um0p, proxy_addr=10.9.0.1, guest_addr=10.9.0
 add_vm vm2 'memory = 64M' 'ubd0 = /disks/root.dsk' 'netdriver = tuntap' \
 	'eth0 = host_to_host(proxy_if=um1p, proxy_addr=10.9.1.1, guest_addr=10.9.1.2)'
 # the host, and a LAN behind its interface "uplink"
-netns_new host
-H=$NS
-netns_new lan
-L=$NS
-ip link add uplink netns "$H" type veth peer name lanif netns "$L" || fail "veth"
-ip -n "$H" addr add 10.9.0.1/24 dev uplink
-ip -n "$H" link set uplink up
-ip -n "$L" addr add 10.9.0.5/24 dev lanif
-ip -n "$L" link set lanif up
+host_and_lan 10.9.0.1/24 10.9.0.5/24
 MON_NETNS=$H
 vms_up vm1 vm2
 

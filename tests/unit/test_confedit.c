@@ -46,6 +46,10 @@ static void replaces(void **state)
 	assert_non_null(strstr(r, "ubd0 = /disks/root.dsk\nmemory = 48M\n# data"));
 	assert_int_equal(strlen(r), strlen(file) - strlen("64M   ") + strlen("48M"));
 	free(r);
+	/* a comment at the end of the line stays */
+	r = edit("[vm1]\nmemory = 64M ; for the build\n", "vm1", "memory", "96M");
+	assert_string_equal(r, "[vm1]\nmemory = 96M ; for the build\n");
+	free(r);
 }
 
 static void inserts_after_the_last_key(void **state)
