@@ -272,8 +272,13 @@ static void on_answer(struct monitor *m, um_status st, const char *msg, void *ar
 		/* the kernel keeps a disk the guest has open: in use, as the
 		 * guest's lock on the image says */
 		if (st == UM_EKERNEL && h->kind == UM_DEV_DISK &&
-		    (i = find_disk(vm, idx)) >= 0 && disk_in_use(m, &vm->disks[i]))
+		    (i = find_disk(vm, idx)) >= 0 && disk_in_use(m, &vm->disks[i])) {
+			size_t n = strlen(kmsg);
+
 			st = UM_EBUSY;
+			snprintf(kmsg + n, sizeof(kmsg) - n, " (the guest has %s "
+				 "open; unmount it first)", vm->disks[i].path);
+		}
 		finish(h, st, kmsg);
 		return;
 	}

@@ -47,7 +47,7 @@ tm_send term 'mkdir -p /mnt/d && mount /dev/ubdb /mnt/d && echo hello >/mnt/d/f 
 tm_wait term '^MOUNT-RC=0' 30
 
 # ---- remove while mounted: the kernel's reason ----
-expect_fail "ubd1: the kernel refused: Device is currently open" watch vm1 -remove-disk ubd1
+expect_fail "ubd1: the kernel refused: Device is currently open \(the guest has /disks/data.dsk open; unmount it first\)" watch vm1 -remove-disk ubd1
 info_field vm1 ubd1 | grep >/dev/null data.dsk || fail "the refused remove dropped ubd1"
 tm_send term 'cat /mnt/d/f; echo CAT-RC=$?' Enter
 tm_wait term '^CAT-RC=0' 10
