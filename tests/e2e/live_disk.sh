@@ -77,5 +77,11 @@ grep -x 'ubd1 = /disks/data.dsk' "$CONF" >/dev/null || fail "ubd1 not written: $
 grep -x '# the data disk comes and goes' "$CONF" >/dev/null || fail "the comment was lost"
 out=$(watch vm1 -remove-disk ubd1 --keep 2>&1) || fail "remove-disk --keep: $out"
 grep '^ubd1' "$CONF" >/dev/null && fail "ubd1 still in the file"
+# memory: vm1's line replaced in place, vm2's as it was
+out=$(watch vm1 -mem 48M --keep 2>&1) || fail "-mem 48M --keep: $out"
+vm1_sec=$(sed -n '/^\[vm1\]/,/^\[/p' "$CONF")
+echo "$vm1_sec" | grep -x 'memory = 48M' >/dev/null || fail "memory not kept in [vm1]: $(cat "$CONF")"
+echo "$vm1_sec" | grep -x 'memory = 64M' >/dev/null && fail "[vm1] has two memory lines: $(cat "$CONF")"
+[ "$(grep -cx 'memory = 64M' "$CONF")" = 1 ] || fail "vm2's memory line changed: $(cat "$CONF")"
 tm_send term C-] q
 log "ok"

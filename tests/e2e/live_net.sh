@@ -55,4 +55,10 @@ ip -n "$H" route show | grep >/dev/null 10.9.5.2 && fail "route to the guest lef
 [ -z "$(info_field vm1 eth1)" ] || fail "eth1 still in -info"
 ip -n "$H" link show lv0p >/dev/null 2>&1 || fail "eth0's tap went too"
 expect_fail "vm1: eth1: the VM has none" watch vm1 -remove-eth eth1
+# kept: the line in the file, then out of it
+out=$(watch vm1 -add-eth "$eth1" --keep 2>&1) || fail "-add-eth --keep: $out"
+grep -xF "$(echo "$eth1" | sed 's/=/ = /')" "$CONF" >/dev/null || fail "eth1 not kept: $(cat "$CONF")"
+out=$(watch vm1 -remove-eth eth1 --keep 2>&1) || fail "-remove-eth --keep: $out"
+grep '^eth1' "$CONF" >/dev/null && fail "eth1 still in the file"
+ip -n "$H" link show lv1p >/dev/null 2>&1 && fail "lv1p left after the second remove"
 log "ok"
