@@ -10,36 +10,7 @@
 # Prints the failover time (n1 lost -> login prompt on n2).
 . "$(dirname "$0")/cluster_lib.sh"
 
-cluster_setup
-cluster_shared_image vm1
-cluster_add_vm vm1 'memory = 64M' 'ubd0 = /shared/disks/vm1.dsk' 'stop_timeout = 20' 'start = off'
-cluster_install_agent
-cluster_start
-
-# stopped until it has its place: a preference for n1 (stickiness, 100,
-# keeps it where it runs)
-on_node n1 cibadmin -C -o resources -X "<primitive id=\"vm1\" class=\"ocf\" provider=\"umlmon\" type=\"vm\">
-  <instance_attributes id=\"vm1-ia\">
-    <nvpair id=\"vm1-vm\" name=\"vm\" value=\"vm1\"/>
-    <nvpair id=\"vm1-config\" name=\"config\" value=\"$UCONF\"/>
-  </instance_attributes>
-  <meta_attributes id=\"vm1-meta\">
-    <nvpair id=\"vm1-target-role\" name=\"target-role\" value=\"Stopped\"/>
-  </meta_attributes>
-  <operations>
-    <op id=\"vm1-start\" name=\"start\" interval=\"0\" timeout=\"120s\"/>
-    <op id=\"vm1-stop\" name=\"stop\" interval=\"0\" timeout=\"90s\"/>
-    <op id=\"vm1-monitor\" name=\"monitor\" interval=\"3s\" timeout=\"30s\"/>
-  </operations>
-</primitive>" || fail "cibadmin: the resource vm1"
-on_node n1 cibadmin -C -o constraints -X \
-	'<rsc_location id="vm1-prefers-n1" rsc="vm1" node="n1" score="50"/>' ||
-	fail "cibadmin: the location of vm1"
-on_node n1 crm_resource -r vm1 --meta -p target-role -v Started >/dev/null ||
-	fail "crm_resource: start vm1"
-
-wait_vm_on n1 vm1 vm1 120
-wait_login n1 vm1 1 60
+cluster_with_vm vm1
 kp=$(vm_host_pids n1 vm1 | head -n 1)
 pid_on_node "$kp" n1 || fail "vm1's kernel (pid $kp) is not a process of n1"
 log "vm1 runs on n1, at its login prompt"

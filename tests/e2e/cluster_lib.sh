@@ -2,27 +2,38 @@
 # machine, for the cluster tests (sourced by bash, on top of lib.sh).
 #
 # Each node is a set of namespaces of its own, with cluster_node.sh as
-# the init of its pid namespace:
-#   network  corosync's knet links run over a veth pair between the two
-#            nodes' namespaces (10.213.X.1 and .2), and libqb's IPC
-#            servers (corosync's, each Pacemaker daemon's) listen on
-#            abstract Unix sockets, which are per network namespace: in
-#            one namespace the second node's daemons would find the
-#            names taken, and its tools would talk to the first node.
-#   pid      pacemakerd looks for its daemons by name in /proc and takes
-#            over running ones: it would adopt the other node's. The pid
-#            namespace is also what fencing powers off (cluster_power.sh).
+# the init of its pid namespace. What each is for:
+#   network  corosync's knet link runs over a veth pair between the two
+#            nodes' namespaces (10.213.X.1 and .2, port 5405 on each), and
+#            libqb's IPC servers (corosync's, each Pacemaker daemon's)
+#            listen on abstract Unix sockets, whose names are per network
+#            namespace: in one namespace the second node's daemons would
+#            find the names taken and its tools would talk to the first
+#            node (not tried: the link alone needs the namespaces).
+#            pacemakerd's check for daemons already running goes through
+#            those sockets too (tried: see pid).
 #   mount    private /etc/corosync (corosync.conf, authkey),
 #            /var/lib/pacemaker (the CIB), /var/lib/corosync, /var/log,
-#            /run, and /dev/shm: libqb's IPC ring buffers are files there
-#            named after the server, client pid and connection, which
-#            clash between pid namespaces; the umlmon config at one path
+#            /run and /dev/shm; the umlmon configuration at one path
 #            (COMMON) with the node's own vardir and rundir; the test's
-#            agents laid over /usr/sbin and /usr/lib/ocf/resource.d.
-#   UTS      the node's host name is its cluster name (Pacemaker's tools
-#            and the agents take the local node from uname).
+#            agents laid over /usr/sbin and /usr/lib/ocf/resource.d. The
+#            jails' mounts of a node stay in its namespace. /dev/shm
+#            could be shared (libqb names its ring buffers uniquely: two
+#            nodes formed a cluster that way), but a node powered off
+#            leaves its buffers there (29 qb-* directories in the host's
+#            /dev/shm after one run): a tmpfs of its own goes with it.
+#   pid      not needed for the stack (with network, mount, UTS and IPC
+#            namespaces alone the two nodes formed their cluster), but it
+#            is the node's power: SIGKILL to its init makes the kernel
+#            kill every process of the node, those in nested namespaces
+#            (the VMs' jails) too, before the init ends. Fencing
+#            (cluster_power.sh) and the cleanup use that; without it a
+#            node's processes are found one by one, and a VM's kernel
+#            that a dying monitor left would outlive its node.
+#   UTS      the node's host name is its cluster name, as on a real node
+#            (Pacemaker's tools and agents that ask uname get the node).
 #   IPC      nothing of the stack uses System V IPC; kept so that the
-#            nodes share nothing but the test's shared directory.
+#            nodes share nothing but the test's directory.
 # Both nodes see the test's directory, so T/shared (the VMs' disks and
 # the disk registry's locks) is the shared storage, and the build's
 # programs are on their PATH.
@@ -303,6 +314,47 @@ cluster_start() {
 	log "cluster up: $(for n in "${NODES[@]}"; do printf '%s %s ' "$n" "${NODE_ADDR[$n]}"; done)"
 }
 
+# Adds the resource RSC (ocf:umlmon:vm) of VM with a preference for NODE
+# (50; the stickiness, 100, keeps it where it runs), then starts it: it
+# stays stopped until its place is known. The monitor operation every 3 s
+# (a failure is seen within 3 s; the agent's default is 10 s).
+cluster_vm_resource() { # RSC VM NODE
+	local r=$1
+	on_node n1 cibadmin -C -o resources -X "<primitive id=\"$r\" class=\"ocf\" provider=\"umlmon\" type=\"vm\">
+  <instance_attributes id=\"$r-ia\">
+    <nvpair id=\"$r-vm\" name=\"vm\" value=\"$2\"/>
+    <nvpair id=\"$r-config\" name=\"config\" value=\"$UCONF\"/>
+  </instance_attributes>
+  <meta_attributes id=\"$r-meta\">
+    <nvpair id=\"$r-target-role\" name=\"target-role\" value=\"Stopped\"/>
+  </meta_attributes>
+  <operations>
+    <op id=\"$r-start\" name=\"start\" interval=\"0\" timeout=\"120s\"/>
+    <op id=\"$r-stop\" name=\"stop\" interval=\"0\" timeout=\"90s\"/>
+    <op id=\"$r-monitor\" name=\"monitor\" interval=\"3s\" timeout=\"30s\"/>
+  </operations>
+</primitive>" || fail "cibadmin: the resource $r"
+	on_node n1 cibadmin -C -o constraints -X \
+		"<rsc_location id=\"$r-prefers-$3\" rsc=\"$r\" node=\"$3\" score=\"50\"/>" ||
+		fail "cibadmin: the location of $r"
+	on_node n1 crm_resource -r "$r" --meta -p target-role -v Started >/dev/null ||
+		fail "crm_resource: start $r"
+}
+
+# The cluster with one VM: the test's directories, the default image on
+# the shared storage, the agent, both nodes, and VM as the resource of
+# the same name, on n1, at its login prompt.
+cluster_with_vm() { # VM
+	cluster_setup
+	cluster_shared_image "$1"
+	cluster_add_vm "$1" 'memory = 64M' "ubd0 = /shared/disks/$1.dsk" 'stop_timeout = 20' 'start = off'
+	cluster_install_agent
+	cluster_start
+	cluster_vm_resource "$1" "$1" n1
+	wait_vm_on n1 "$1" "$1" 120
+	wait_login n1 "$1" 1 60
+}
+
 # Where a resource runs, seen from VIEW: the node's name, or nothing.
 rsc_node() { # VIEW RSC
 	on_node "$1" crm_resource --locate -r "$2" -Q 2>/dev/null | head -n 1
@@ -409,7 +461,7 @@ vm_host_pids() { # NODE VM
 	local d
 	for d in /sys/fs/cgroup/pids /sys/fs/cgroup/memory /sys/fs/cgroup; do
 		[ -f "$d/$CG_PARENT-$1/$2/cgroup.procs" ] || continue
-		cat "$d/$CG_PARENT-$1/$2/cgroup.procs"
+		cat "$d/$CG_PARENT-$1/$2/cgroup.procs" 2>/dev/null
 		return 0
 	done
 }

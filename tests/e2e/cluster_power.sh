@@ -28,12 +28,17 @@ status)
 	if [ -n "$pid" ] && alive "$pid"; then echo on; else echo off; fi ;;
 off)
 	[ -n "$pid" ] || { echo "no node $node"; exit 0; }
-	echo "$(date +%s.%N) off $node" >>"$t/power.log"
+	echo "$(date +%s.%N) off $node: killing its init, pid $pid" >>"$t/power.log"
 	kill -KILL "$pid" 2>/dev/null
 	for _ in $(seq 1 600); do
 		[ -e "/proc/$pid" ] || break
 		sleep 0.1
 	done
-	if [ -e "/proc/$pid" ]; then echo "node $node (pid $pid) did not end"; else echo off; fi ;;
+	if [ -e "/proc/$pid" ]; then
+		echo "node $node (pid $pid) did not end"
+	else
+		echo "$(date +%s.%N) off $node: every process ended" >>"$t/power.log"
+		echo off
+	fi ;;
 *) echo "unknown request '$req'" ;;
 esac
