@@ -41,7 +41,10 @@ chown -R hacluster:haclient /var/lib/pacemaker /var/log/pacemaker /run/crm
 chmod 750 /var/lib/pacemaker/cib /var/lib/pacemaker/pengine
 chmod 770 /var/log/pacemaker
 
-# pacemaker-execd passes its environment on to the agents
+# pacemaker-execd passes its environment on to the agents (the
+# sanitizers' options too); not the test's UMLMON_CONFIG, which names the
+# host's configuration: the resource's parameter names the node's
+unset UMLMON_CONFIG
 export PATH=$bindir:/usr/sbin:/usr/bin:/sbin:/bin UMLMON_BINDIR=$bindir
 export PCMK_logfile=/var/log/pacemaker/pacemaker.log PCMK_logfacility=none
 export HA_LOGFILE=/var/log/pacemaker/agents.log HA_LOGFACILITY=none
