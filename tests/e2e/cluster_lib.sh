@@ -47,6 +47,7 @@
 NODES=(n1 n2)
 declare -A NODE_ADDR=()  # node -> its address on the veth pair
 declare -A NODE_INIT=()  # node -> the host pid of its pid namespace's init
+declare -A NODE_NS=()    # node -> its pid namespace (as /proc/PID/ns/pid reads)
 COMMON=                  # where each node sees its own umlmon directory
 UCONF=                   # the umlmon configuration, at COMMON on each node
 
@@ -60,7 +61,7 @@ cluster_prereqs() {
 		need "the overlay file system"
 }
 
-# cluster_setup [lines of the nodes' umlmon [GLOBAL]...]: lib.sh's setup,
+# cluster_setup: lib.sh's setup,
 # the two nodes' namespaces, directories and configurations, the power
 # switch. Nothing runs on the nodes yet (cluster_start).
 cluster_setup() {
@@ -85,7 +86,7 @@ cluster_setup() {
 		ip -n "$ns" link set "c$i" up
 		mkdir -p "$T/$n"/{etc,lib-pacemaker,lib-corosync,log,umlmon}
 		install -m 400 "$T/authkey" "$T/$n/etc/authkey"
-		cluster_node_umlmon_conf "$n" "$@" >"$T/$n/umlmon/umlmon.conf"
+		cluster_node_umlmon_conf "$n" >"$T/$n/umlmon/umlmon.conf"
 	done
 	for n in "${NODES[@]}"; do
 		corosync_conf >"$T/$n/etc/corosync.conf"
@@ -107,18 +108,15 @@ cluster_setup() {
 # COMMON, the shared directory of both; one uid for the VMs on both nodes
 # (a disk on the shared storage belongs to the VM's uid, as with a
 # passwd shared by real nodes).
-cluster_node_umlmon_conf() { # NODE [GLOBAL lines...]
-	local n=$1
-	shift
+cluster_node_umlmon_conf() { # NODE
 	cat <<EOF
 [GLOBAL]
 vardir = $COMMON/var
 shared = $T/shared
 rundir = $COMMON/run
 vm_uid_range = $UID_FIRST-$UID_FIRST
-cgroup_parent = $CG_PARENT-$n
+cgroup_parent = $CG_PARENT-$1
 EOF
-	[ $# -eq 0 ] || printf '%s\n' "$@"
 }
 
 # Installs the build's agent ocf:umlmon:vm on the nodes (before
@@ -154,9 +152,9 @@ cluster_shared_image() { # VM
 
 corosync_conf() {
 	local n i=0
-	# token and consensus low, so that a lost node is seen in about 2 s;
-	# not lower: the machine is loaded by other tests, and a late token
-	# there would fence a healthy node
+	# token and consensus low (defaults 3000, 3600), so that a lost node
+	# is seen after 3.3 s; not lower: the machine is loaded by other
+	# tests, and a late token there would fence a healthy node
 	cat <<EOF
 totem {
 	version: 2
@@ -236,7 +234,7 @@ EOF
 # node's network namespace is the one cluster_setup made.
 node_start() { # NODE
 	local n=$1 p c=
-	rm -f "$T/$n/state" "$T/$n/init.pid"
+	rm -f "$T/$n/state" "$T/$n/init.pid" "$T/$n/init.ns"
 	setsid nsenter --net="/run/netns/umlmon-$$-$n" \
 		unshare --mount --uts --ipc --pid --fork --mount-proc --propagation private \
 		bash "$S/tests/e2e/cluster_node.sh" "$n" "$T/$n" "$COMMON" "$T/overlay" "$B/src" \
@@ -252,14 +250,17 @@ node_start() { # NODE
 	c=${c%% *}
 	[ -n "$c" ] || fail "$n: no init in its namespaces (see $T/$n/log/init.log)"
 	NODE_INIT[$n]=$c
+	NODE_NS[$n]=$(readlink "/proc/$c/ns/pid")
+	# for the power switch
 	echo "$c" >"$T/$n/init.pid"
+	echo "${NODE_NS[$n]}" >"$T/$n/init.ns"
 }
 
 # Until a node's init has made its mounts and started its cluster stack.
 wait_node_started() { # NODE
 	for _ in $(seq 1 300); do
 		[ -f "$T/$1/state" ] && return 0
-		kill -0 "${NODE_INIT[$1]}" 2>/dev/null || break
+		node_alive "$1" || break
 		sleep 0.1
 	done
 	fail "$1: its init did not start the cluster stack (see $T/$1/log/init.log)"
@@ -289,9 +290,9 @@ wait_online() { # VIEW SECONDS NODES...
 	for _ in $(seq 1 $((secs * 5))); do
 		x=$(cluster_xml "$v")
 		ok=1
-		printf '%s\n' "$x" | grep -q '<current_dc present="true"' || ok=0
+		printf '%s\n' "$x" | grep '<current_dc present="true"' >/dev/null || ok=0
 		for n; do
-			printf '%s\n' "$x" | grep -q "<node name=\"$n\" [^>]*online=\"true\"" || ok=0
+			printf '%s\n' "$x" | grep "<node name=\"$n\" [^>]*online=\"true\"" >/dev/null || ok=0
 		done
 		[ $ok = 1 ] && return 0
 		sleep 0.2
@@ -404,16 +405,25 @@ wait_failcount() { # VIEW RSC NODE N SECONDS
 	fail "fail count of $2 on $3 not $4 within ${5}s: $(failcount "$1" "$2" "$3")"
 }
 
-# Powers a node off as fencing would (SIGKILL to its pid namespace's
-# init), and waits until every process of it ended.
-node_kill() { # NODE
-	local n=$1 p=${NODE_INIT[$1]}
+# Whether a node's init lives: its pid still names a process in the
+# node's pid namespace (not another process that got the pid).
+node_alive() { # NODE
+	local p=${NODE_INIT[$1]:-}
+	[ -n "$p" ] && [ "$(readlink "/proc/$p/ns/pid" 2>/dev/null)" = "${NODE_NS[$1]}" ]
+}
+
+# Powers a node off as the power switch does (SIGKILL to its pid
+# namespace's init), and waits until every process of it ended.
+node_off() { # NODE
+	local p=${NODE_INIT[$1]:-}
+	node_alive "$1" || return 0
 	kill -KILL "$p" 2>/dev/null
 	for _ in $(seq 1 300); do
 		[ -e "/proc/$p" ] || return 0
 		sleep 0.1
 	done
-	fail "$n (init pid $p) did not end"
+	log "$1 (init pid $p) did not end"
+	return 1
 }
 
 # Whether PID is a process of NODE: a descendant of its init.
@@ -490,21 +500,10 @@ cluster_logs() {
 # the nodes' cgroups, then lib.sh's cleanup (the switch, the namespaces,
 # the directory).
 cluster_cleanup() {
-	local rc=$? n p save
+	local rc=$? n save
 	set +e
 	[ $rc -eq 0 ] || cluster_logs
-	for n in "${NODES[@]}"; do
-		p=${NODE_INIT[$n]:-}
-		[ -n "$p" ] && kill -KILL "$p" 2>/dev/null
-	done
-	for n in "${NODES[@]}"; do
-		p=${NODE_INIT[$n]:-}
-		[ -n "$p" ] || continue
-		for _ in $(seq 1 300); do
-			[ -e "/proc/$p" ] || break
-			sleep 0.1
-		done
-	done
+	for n in "${NODES[@]}"; do node_off "$n"; done
 	save=$CG_PARENT
 	for n in "${NODES[@]}"; do
 		CG_PARENT=$save-$n
