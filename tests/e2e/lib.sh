@@ -431,12 +431,14 @@ tm_login() { # NAME VM
 	# a prompt printed before we attached is replayed, but its getty may
 	# be restarting (and would drop what we type): Enter, then the name
 	# only at a prompt printed after it
-	local n
+	# (a shell prompt of an earlier session on the same screen counts too)
+	local n p
 	n=$(tm_capture "$1" | grep -c 'login:')
 	tm_send "$1" Enter
 	tm_wait_count "$1" 'login:' $((n + 1)) 30
+	p=$(tm_capture "$1" | grep -c '# $')
 	tm_send "$1" root Enter
-	tm_wait "$1" '# $' 20
+	tm_wait_count "$1" '# $' $((p + 1)) 20
 }
 
 tm_wait() { # NAME REGEX [SECONDS]
