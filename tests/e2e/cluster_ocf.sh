@@ -180,6 +180,12 @@ for _ in $(seq 1 100); do flock -n -s "$lock" true || break; sleep 0.1; done
 ! flock -n -s "$lock" true || fail "the test's lock on $lock is not held"
 expect_rc 1 start
 said 'ubd1: /shared/disks/data.dsk: cannot boot: in use by the monitor of vm1 on node1 \(pid 4242\)'
+# what crm_mon shows: the first 128 bytes of the exit reason name the holder
+reason=$(sed -n 's/^ocf-exit-reason://p' "$T/agent.out" | tail -n 1)
+case ${reason:0:128} in
+*'on node1 (pid 4242)'*) ;;
+*) fail "the exit reason does not name the holder in its first 128 bytes: '$reason'" ;;
+esac
 expect_rc 7 monitor
 kill "$holder"
 wait "$holder" 2>/dev/null
