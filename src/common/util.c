@@ -436,3 +436,13 @@ size_t edit_distance(const char *a, const char *b)
 	}
 	return d[la][lb];
 }
+
+const char *fmt_utc(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm))
+		snprintf(buf, len, "%lld", (long long)t);
+	return buf;
+}

@@ -83,6 +83,8 @@ int parse_size_cause(const char *s, uint64_t *out, const char **cause);
 int parse_long(const char *s, long min, long max, long *out);
 /* Formats bytes as "128M"-style text into buf. */
 const char *fmt_size(uint64_t bytes, char *buf, size_t len);
+/* Formats Unix time t as "2026-12-03 15:40:00 UTC" into buf. */
+const char *fmt_utc(int64_t t, char *buf, size_t len);
 
 int fd_cloexec(int fd);
 int fd_nonblock(int fd);

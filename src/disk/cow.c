@@ -496,6 +496,7 @@ struct merge {
 	uint8_t *bm;		/* BM_WINDOW bytes */
 	uint64_t bm_first;	/* sector of bit 0 of bm; UINT64_MAX: none */
 	struct xcopy x;		/* to out_fd; its buffer is buf */
+	bool cloned;		/* out_fd is a clone of the backing file */
 	uint8_t *buf, *cbuf;	/* CHUNK bytes each */
 	cow_progress_cb cb;
 	void *arg;
@@ -646,6 +647,8 @@ static int copy_sparse(struct merge *m, uint64_t from, uint64_t to)
 	uint64_t d, h;
 	int r;
 
+	if (m->cloned)
+		return 0; /* it holds the backing file's data already */
 	while ((r = extent_next(m->back_fd, from, to, &d, &h)) == 1) {
 		if (copy_range(m, m->back_fd, d, d, h - d, "backing file") < 0)
 			return -1;
@@ -724,6 +727,15 @@ int cow_merge_to(int cow_fd, const struct cow_header *h, int backing_fd,
 	if (merge_init(&m, cow_fd, h, backing_fd, out_fd, name, cb, arg,
 		       e) < 0)
 		return -1;
+	/* Where the file system shares blocks, the output starts as a clone
+	 * of the backing file and only the COW's sectors are written: the
+	 * merge costs what the COW holds, not the size of the disk. */
+	if (xclone(backing_fd, out_fd) == 0) {
+		m.cloned = true;
+	} else if (!xclone_unsupported(errno)) {
+		err_sys(e, "%s: clone of the backing file", name);
+		goto out;
+	}
 	cs = CHUNK / h->sectorsize;
 	/* The backing file's data is copied hole by hole, in ranges as long
 	 * as possible: up to the end of each chunk that has COW sectors

@@ -23,7 +23,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PROGRESS_EVERY (64ULL << 20)
 #define MAX_HOLDERS 16
 /* no symlink, however it is made, may lead out of a place */
 #define BENEATH (RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)
@@ -284,6 +283,11 @@ int disk_open(const struct disk_ref *r, int flags, struct err *e)
 	else if ((flags & O_ACCMODE) != O_RDONLY)
 		use = USE_WRITE;
 	return open_ref(r, use, (flags & O_NOFOLLOW) != 0, e);
+}
+
+int disk_open_data(const struct disk_ref *r, struct err *e)
+{
+	return open_ref(r, USE_DATA, 0, e);
 }
 
 /* Size in bytes of a disk file or block device (open_ref checked which). */
@@ -682,16 +686,6 @@ static int refuse_dependents(const struct disk_ctx *c, int fd, const char *path,
 
 /* ---- COW validity ----------------------------------------------------- */
 
-static const char *fmt_time(int64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm))
-		snprintf(buf, len, "%lld", (long long)t);
-	return buf;
-}
-
 /* Does the backing file (open as bfd) still have the header's size and
  * mtime? */
 int disk_backing_matches(const struct cow_header *h, const char *cow, int bfd,
@@ -712,11 +706,27 @@ int disk_backing_matches(const struct cow_header *h, const char *cow, int bfd,
 	if ((int64_t)st.st_mtime != h->mtime) {
 		err_set(e, "%s: its backing file %s changed: modified %s, the COW "
 			"expects %s", cow, h->backing,
-			fmt_time(st.st_mtime, a, sizeof(a)),
-			fmt_time(h->mtime, b, sizeof(b)));
+			fmt_utc(st.st_mtime, a, sizeof(a)),
+			fmt_utc(h->mtime, b, sizeof(b)));
 		return -1;
 	}
 	return 0;
+}
+
+int disk_backing_ok(const struct disk_ctx *c, const struct cow_header *h,
+		    const char *cow, struct err *e)
+{
+	struct disk_ref br;
+	int bfd = open_backing(c, h->backing, USE_READ, &br, e), rc;
+
+	if (bfd < 0) {
+		err_prefix(e, "%s: backing file", cow);
+		return -1;
+	}
+	rc = disk_backing_matches(h, cow, bfd, &br, e);
+	close(bfd);
+	disk_ref_close(&br);
+	return rc;
 }
 
 /* ---- writing a new file -------------------------------------------- */
@@ -834,69 +844,12 @@ out:
 	return rc;
 }
 
-/* A sparse copy of in (size bytes) into the empty out: only in's data
- * extents are read, and zero chunks among them are not written either, so
- * holes stay holes. Progress every PROGRESS_EVERY bytes of the disk. */
-static int sparse_copy(int in, int out, uint64_t size, disk_progress_cb cb,
-		       void *arg, const char *path, struct err *e)
-{
-	struct xcopy x;
-	uint64_t pos = 0, next = PROGRESS_EVERY, d, h;
-	enum xcopy_fail fail;
-	int r, rc = -1;
-
-	xcopy_init(&x, out);
-	/* through the buffer, to see the zeros */
-	x.no_cfr = true;
-	x.skip_zero = true;
-	while ((r = extent_next(in, pos, size, &d, &h)) == 1) {
-		for (pos = d; pos < h;) {
-			uint64_t n = h - pos < XCOPY_CHUNK ? h - pos : XCOPY_CHUNK;
-
-			if (xcopy_range(&x, in, pos, pos, n, &fail) < 0) {
-				if (fail == XC_SHORT)
-					err_set(e, "%s: the source is shorter than "
-						"expected at %llu", path,
-						(unsigned long long)pos);
-				else
-					err_sys(e, "%s: %s at %llu", path,
-						fail == XC_READ ? "read" : "write",
-						(unsigned long long)pos);
-				goto out;
-			}
-			pos += n;
-			if (cb && pos >= next) {
-				next = pos + PROGRESS_EVERY;
-				if (cb(pos, size, arg)) {
-					err_set(e, "%s: interrupted", path);
-					goto out;
-				}
-			}
-		}
-	}
-	if (r < 0) {
-		err_sys(e, "%s: looking for data", path);
-		goto out;
-	}
-	if (ftruncate(out, (off_t)size) < 0) {
-		err_sys(e, "%s: size", path);
-		goto out;
-	}
-	if (cb && cb(size, size, arg)) {
-		err_set(e, "%s: interrupted", path);
-		goto out;
-	}
-	rc = 0;
-out:
-	xcopy_free(&x);
-	return rc;
-}
-
 int disk_copy(const struct disk_ctx *c, const char *src, const char *dst,
 	      disk_progress_cb cb, void *arg, struct strbuf *text, struct err *e)
 {
 	struct disk_ref s, d;
 	struct tmpfile nf = {.fd = -1};
+	enum xcopy_done did;
 	uint64_t size;
 	int in = -1, rc = -1;
 	char sz[32];
@@ -916,12 +869,16 @@ int disk_copy(const struct disk_ctx *c, const char *src, const char *dst,
 	    disk_refuse_held(c, in, src, 1, "cannot copy a disk that is being written", e) < 0 ||
 	    newfile_open(&nf, &d, e) < 0)
 		goto out;
-	if (sparse_copy(in, nf.fd, size, cb, arg, dst, e) < 0)
+	/* a clone where the file system shares blocks; else a sparse
+	 * copy through the buffer, so that zeros become holes */
+	if (xcopy_file(in, nf.fd, size, XF_CLONE | XF_SKIP_ZERO, cb, arg, dst,
+		       &did, e) < 0)
 		goto out;
 	if (tmpfile_commit(&nf, 0, e) < 0)
 		goto out;
 	if (text)
-		sb_printf(text, "%s: copied to %s (%s)\n", src, dst,
+		sb_printf(text, "%s: %s to %s (%s)\n", src,
+			  did == XD_CLONED ? "cloned (reflink)" : "copied", dst,
 			  fmt_size(size, sz, sizeof(sz)));
 	rc = 0;
 out:

@@ -92,6 +92,10 @@ void disk_ref_close(struct disk_ref *r);
  * O_NONBLOCK is always set. errno is kept. */
 int disk_open(const struct disk_ref *r, int flags, struct err *e);
 
+/* Opens the file to read its data into a new file: in /disks only a
+ * regular file with one name (or the vmuser's). */
+int disk_open_data(const struct disk_ref *r, struct err *e);
+
 /* Someone holding a file: a kernel's lock. */
 struct disk_holder {
 	pid_t pid;                /* as seen from here; -1: unknown */
@@ -136,5 +140,10 @@ int disk_refuse_held(const struct disk_ctx *c, int fd, const char *path,
  * asked of it), still has the size and mtime of cow's header h. */
 int disk_backing_matches(const struct cow_header *h, const char *cow, int bfd,
 			 const struct disk_ref *br, struct err *e);
+
+/* The backing file that the COW header h names, in c, still has the
+ * header's size and mtime; cow names the COW in messages. */
+int disk_backing_ok(const struct disk_ctx *c, const struct cow_header *h,
+		    const char *cow, struct err *e);
 
 #endif

@@ -2,8 +2,10 @@
 #include "disk/extents.h"
 
 #include <errno.h>
+#include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -144,4 +146,90 @@ int extent_next(int fd, uint64_t pos, uint64_t end, uint64_t *d, uint64_t *h)
 	*d = (uint64_t)a;
 	*h = (uint64_t)b > end ? end : (uint64_t)b;
 	return 1;
+}
+
+int xclone(int src, int out)
+{
+	return ioctl(out, FICLONE, src) < 0 ? -1 : 0;
+}
+
+bool xclone_unsupported(int err)
+{
+	return err == EOPNOTSUPP || err == ENOTTY || err == EXDEV ||
+	       err == EINVAL || err == ENOSYS || err == EPERM;
+}
+
+/* Progress is told about this often. */
+#define XF_PROGRESS_EVERY (64ULL << 20)
+
+int xcopy_file(int in, int out, uint64_t size, int how,
+	       int (*cb)(uint64_t done, uint64_t total, void *arg), void *arg,
+	       const char *name, enum xcopy_done *did, struct err *e)
+{
+	struct xcopy x;
+	uint64_t pos = 0, next = XF_PROGRESS_EVERY, d, h;
+	enum xcopy_fail fail;
+	int r, rc = -1;
+
+	*did = XD_COPIED;
+	if (how & XF_CLONE) {
+		if (xclone(in, out) == 0) {
+			*did = XD_CLONED;
+			/* a source longer than asked (it grew) is cut back */
+			if (ftruncate(out, (off_t)size) < 0) {
+				err_sys(e, "%s: size", name);
+				return -1;
+			}
+			return cb && cb(size, size, arg) ?
+			       (err_set(e, "%s: interrupted", name), -1) : 0;
+		}
+		if (!xclone_unsupported(errno)) {
+			err_sys(e, "%s: clone", name);
+			return -1;
+		}
+	}
+	xcopy_init(&x, out);
+	/* through the buffer, to see the zeros */
+	x.no_cfr = x.skip_zero = (how & XF_SKIP_ZERO) != 0;
+	while ((r = extent_next(in, pos, size, &d, &h)) == 1) {
+		for (pos = d; pos < h;) {
+			uint64_t n = h - pos < XCOPY_CHUNK ? h - pos : XCOPY_CHUNK;
+
+			if (xcopy_range(&x, in, pos, pos, n, &fail) < 0) {
+				if (fail == XC_SHORT)
+					err_set(e, "%s: the source is shorter than "
+						"expected at %llu", name,
+						(unsigned long long)pos);
+				else
+					err_sys(e, "%s: %s at %llu", name,
+						fail == XC_READ ? "read" : "write",
+						(unsigned long long)pos);
+				goto out;
+			}
+			pos += n;
+			if (cb && pos >= next) {
+				next = pos + XF_PROGRESS_EVERY;
+				if (cb(pos, size, arg)) {
+					err_set(e, "%s: interrupted", name);
+					goto out;
+				}
+			}
+		}
+	}
+	if (r < 0) {
+		err_sys(e, "%s: looking for data", name);
+		goto out;
+	}
+	if (ftruncate(out, (off_t)size) < 0) {
+		err_sys(e, "%s: size", name);
+		goto out;
+	}
+	if (cb && cb(size, size, arg)) {
+		err_set(e, "%s: interrupted", name);
+		goto out;
+	}
+	rc = 0;
+out:
+	xcopy_free(&x);
+	return rc;
 }

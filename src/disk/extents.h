@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/util.h"
+
 #define XCOPY_CHUNK (1U << 20)
 
 enum xcopy_fail { XC_READ = 1, XC_WRITE, XC_SHORT };
@@ -35,6 +37,30 @@ int xcopy_range(struct xcopy *x, int src, uint64_t soff, uint64_t doff,
  * holes remain, -1 with errno. A file that cannot tell (a block device)
  * is all data. */
 int extent_next(int fd, uint64_t pos, uint64_t end, uint64_t *d, uint64_t *h);
+
+/* Makes out (empty) share all of src's blocks (FICLONE): 0, or -1 with
+ * errno. xclone_unsupported(errno) tells a file system that shares no
+ * blocks (ext4, tmpfs) or two files on different ones: copy instead. */
+int xclone(int src, int out);
+bool xclone_unsupported(int err);
+
+/* How xcopy_file() copies. */
+enum xcopy_how {
+	XF_CLONE = 1,     /* try xclone() first */
+	XF_SKIP_ZERO = 2, /* through the buffer; chunks of zeros stay holes */
+};
+/* What it did. */
+enum xcopy_done { XD_CLONED = 1, XD_COPIED };
+
+/* A whole-file copy of in's size bytes into the empty out: a clone if
+ * XF_CLONE and the file system can, else in's data extents one by one
+ * (in the kernel, or through the buffer with XF_SKIP_ZERO), so that holes
+ * stay holes; out ends size bytes long. cb (may be NULL) is told the
+ * bytes done now and then; a non-zero answer interrupts. -1 with e naming
+ * `name`. */
+int xcopy_file(int in, int out, uint64_t size, int how,
+	       int (*cb)(uint64_t done, uint64_t total, void *arg), void *arg,
+	       const char *name, enum xcopy_done *did, struct err *e);
 
 bool mem_is_zero(const void *p, size_t n);
 /* pread()/pwrite() until n bytes, retrying EINTR; pread_full stops at the
