@@ -50,6 +50,11 @@ char *vm_disks_path(const char *vardir, const char *vm)
 	return xasprintf("%s/%s/" VM_REL_DISKS, vardir, vm);
 }
 
+char *vm_snapshots_path(const char *vardir, const char *vm)
+{
+	return xasprintf("%s/%s/snapshots", vardir, vm);
+}
+
 int vm_paths_init(struct vm_paths *p, const char *vardir, const char *shared,
 		  const char *rundir, const char *vm, struct err *e)
 {

@@ -6,6 +6,7 @@
  *   VARDIR/VM/log/         console logs and monitor.log
  *   VARDIR/VM/jail/        the VM's root: disks/, tmp/, shared/
  *   VARDIR/VM/run-state    what a new monitor needs of the running boot
+ *   VARDIR/VM/snapshots/   its snapshots (disk/snapshot.h)
  *   RUNDIR/VM.pid          the monitor's pid file
  *   SHARED/disks/, SHARED/locks/
  *   VARDIR/umldir/         umldir's: its socket "sock" and umldir.log
@@ -53,6 +54,8 @@ void vm_paths_free(struct vm_paths *p);
 char *vm_ctrl_path(const char *vardir, const char *vm);
 char *vm_pid_path(const char *rundir, const char *vm);
 char *vm_disks_path(const char *vardir, const char *vm);
+/* VARDIR/VM/snapshots: root's, out of the guest's reach. */
+char *vm_snapshots_path(const char *vardir, const char *vm);
 /* SHARED/disks and SHARED/locks. */
 char *shared_disks_path(const char *shared);
 char *shared_locks_path(const char *shared);

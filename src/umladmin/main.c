@@ -24,6 +24,8 @@
 #include "admin/vmlist.h"
 #include "common/table.h"
 #include "common/rpc_wire.h"
+#include "common/paths.h"
+#include "disk/backup.h"
 #include "disk/diskop.h"
 #include "host/image.h"
 #include "host/uidalloc.h"
@@ -595,6 +597,65 @@ static int do_disk(void *ctx, const struct cmd_call *call)
 	return rc < 0 ? 1 : 0;
 }
 
+/* backup VM SNAPSHOT FILE and restore-backup VM FILE: the VM's snapshot
+ * store (disk/backup.h), here as root, no monitor needed. */
+static int backup_cmd(const char *cfgpath, const struct cmd_call *call,
+		      int restore)
+{
+	const char *vmname = call->argv[0];
+	struct config *cfg = load(cfgpath, 1);
+	const struct vm_conf *vm = config_vm(cfg, vmname);
+	struct snap_store s;
+	struct strbuf text;
+	struct disk_ctx c;
+	struct err e;
+	char *dir;
+	int rc;
+
+	if (!vm)
+		die(1, "%s: no such VM in %s", vmname, cfgpath);
+	if (restore) {
+		struct admin_status st;
+
+		/* the disks of a running VM are not replaced under it */
+		admin_vm_status(cfg, vm, &st);
+		if (admin_vm_up(&st) || st.orphan)
+			die(1, "%s: cannot restore a backup while the VM is %s: stop "
+			    "it first", vmname, st.orphan ? "running (without a "
+			    "monitor)" : st.state);
+	}
+	dir = vm_snapshots_path(cfg->global.vardir, vmname);
+	s.dir = dir;
+	s.vm = vmname;
+	sb_init(&text);
+	if (restore) {
+		if (disk_ctx_init(&c, cfg, vmname, &e) < 0)
+			die(1, "%s", e.msg);
+		rc = backup_restore(&s, &c, call->argv[1], &text, &e);
+		disk_ctx_free(&c);
+	} else {
+		rc = backup_write(&s, call->argv[1], call->argv[2], &text, &e);
+	}
+	if (rc < 0)
+		fprintf(stderr, "umladmin: %s\n", e.msg);
+	else if (text.buf)
+		fputs(text.buf, stdout);
+	sb_free(&text);
+	free(dir);
+	config_free(cfg);
+	return rc < 0 ? 1 : 0;
+}
+
+static int do_backup(void *ctx, const struct cmd_call *call)
+{
+	return backup_cmd(((const struct run *)ctx)->cfgpath, call, 0);
+}
+
+static int do_restore_backup(void *ctx, const struct cmd_call *call)
+{
+	return backup_cmd(((const struct run *)ctx)->cfgpath, call, 1);
+}
+
 /* VARDIR/uids: its lines; -free VM removes one whose VM left the
  * configuration and whose uid no process has (uidalloc.h). */
 static int do_uid(void *ctx, const struct cmd_call *call)
@@ -674,6 +735,14 @@ static const struct cmd commands[] = {
 	 "create, delete, copy, resize, merge (see umladmin(8)); without\n"
 	 "-vm only /shared/disks",
 	 NULL, {diskjob_ops, NULL}},
+	{"backup", 3, 3, "VM SNAPSHOT FILE", do_backup, NULL,
+	 "write snapshot SNAPSHOT of VM (umlwatch -snapshot) to the new tar\n"
+	 "FILE: its manifest with each image's sha256, the images sparse",
+	 NULL, {NULL, NULL}},
+	{"restore-backup", 2, 2, "VM FILE", do_restore_backup, NULL,
+	 "put the images of the backup FILE in place of VM's disks, after\n"
+	 "every checksum and backing file is checked (VM stopped)",
+	 NULL, {NULL, NULL}},
 	{"check", 0, 1, "[--json]", do_check, NULL,
 	 "the host's prerequisites (state and shared dirs, tmpfs, /dev/net/tun,\n"
 	 "ptrace, cgroups, memory, umldir's ports), the configuration and what\n"

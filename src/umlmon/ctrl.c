@@ -418,6 +418,18 @@ static enum rpc_outcome p_log_read(struct rpc_call *call, void *args, void *res)
 
 /* ---- disks ----------------------------------------------------------- */
 
+/* An operation's end in a result with a report: e NULL on success. */
+static void set_report(um_result *res, char **report, const struct err *e,
+		       const char *text)
+{
+	if (e)
+		set_res(res, (um_status)e->code, "%s", e->msg);
+	else
+		set_res(res, UM_OK, "ok");
+	free(*report);
+	*report = xstrdup(text);
+}
+
 static void disk_done(struct monitor *m, const struct err *e, const char *text,
 		      void *arg)
 {
@@ -425,12 +437,7 @@ static void disk_done(struct monitor *m, const struct err *e, const char *text,
 	um_disk_res *r = rpc_call_res(call);
 
 	(void)m;
-	if (e)
-		set_res(&r->res, (um_status)e->code, "%s", e->msg);
-	else
-		set_res(&r->res, UM_OK, "ok");
-	free(r->text);
-	r->text = xstrdup(text);
+	set_report(&r->res, &r->text, e, text);
 	rpc_call_reply(call);
 }
 
@@ -514,6 +521,87 @@ static enum rpc_outcome p_disk_cancel(struct rpc_call *call, void *args,
 		set_res(res, (um_status)e.code, "%s", e.msg);
 	else
 		set_res(res, UM_OK, "%s: cancelling %s", monitor_name(m), what);
+	return RPC_REPLY;
+}
+
+/* ---- snapshots --------------------------------------------------------- */
+
+static void snap_done(struct monitor *m, const struct err *e, const char *text,
+		      int64_t pause_ms, void *arg)
+{
+	struct rpc_call *call = arg;
+	um_snapshot_res *r = rpc_call_res(call);
+
+	(void)m;
+	set_report(&r->res, &r->text, e, text);
+	r->pause_ms = pause_ms;
+	rpc_call_reply(call);
+}
+
+static enum rpc_outcome p_snapshot(struct rpc_call *call, void *args, void *res)
+{
+	struct monitor *m = rpc_call_ctx(call);
+	um_snapshot_res *r = res;
+	struct err e;
+
+	r->text = xstrdup("");
+	r->pause_ms = -1;
+	if (monitor_snapshot(m, *(char **)args, snap_done, call, &e) < 0) {
+		set_res(&r->res, (um_status)e.code, "%s", e.msg);
+		return RPC_REPLY;
+	}
+	rpc_call_on_cancel(call, cancel_call, m);
+	return RPC_DEFER;
+}
+
+static enum rpc_outcome p_snapshot_list(struct rpc_call *call, void *args,
+					void *res)
+{
+	um_text_res *r = res;
+	struct strbuf text;
+	struct err e;
+
+	(void)args;
+	sb_init(&text);
+	if (monitor_snapshot_list(rpc_call_ctx(call), &text, &e) < 0)
+		set_res(&r->res, (um_status)e.code, "%s", e.msg);
+	else
+		set_res(&r->res, UM_OK, "ok");
+	r->text = xstrdup(text.buf ? text.buf : "");
+	sb_free(&text);
+	return RPC_REPLY;
+}
+
+static enum rpc_outcome p_snapshot_restore(struct rpc_call *call, void *args,
+					   void *res)
+{
+	struct monitor *m = rpc_call_ctx(call);
+	um_disk_res *r = res;
+	struct err e;
+
+	r->text = xstrdup("");
+	if (monitor_snapshot_restore(m, *(char **)args, disk_done, call, &e) < 0) {
+		set_res(&r->res, (um_status)e.code, "%s", e.msg);
+		return RPC_REPLY;
+	}
+	rpc_call_on_cancel(call, cancel_call, m);
+	return RPC_DEFER;
+}
+
+static enum rpc_outcome p_snapshot_delete(struct rpc_call *call, void *args,
+					  void *res)
+{
+	struct strbuf text;
+	struct err e;
+
+	sb_init(&text);
+	if (monitor_snapshot_delete(rpc_call_ctx(call), *(char **)args, &text,
+				    &e) < 0)
+		set_res(res, (um_status)e.code, "%s", e.msg);
+	else
+		set_res(res, UM_OK, "%.*s", text.len ? (int)text.len - 1 : 0,
+			text.buf ? text.buf : "");
+	sb_free(&text);
 	return RPC_REPLY;
 }
 
@@ -692,6 +780,15 @@ static const struct rpc_proc procs[] = {
 	     RPC_CONTROL, 0),
 	PROC(UM_DEVICE_REMOVE, "device_remove", um_device_remove_args, um_result,
 	     p_device_remove, RPC_CONTROL, 0),
+	/* snapshots: the owner's and the master's, as the disks are */
+	PROC(UM_SNAPSHOT_CREATE, "snapshot_create", name_arg, um_snapshot_res,
+	     p_snapshot, RPC_CONTROL, 0),
+	PROC(UM_SNAPSHOT_LIST, "snapshot_list", um_void, um_text_res,
+	     p_snapshot_list, RPC_CONTROL, 0),
+	PROC(UM_SNAPSHOT_RESTORE, "snapshot_restore", name_arg, um_disk_res,
+	     p_snapshot_restore, RPC_CONTROL, 0),
+	PROC(UM_SNAPSHOT_DELETE, "snapshot_delete", name_arg, um_result,
+	     p_snapshot_delete, RPC_CONTROL, 0),
 	PROC(UM_AUTH_HELLO, "auth_hello", um_auth_hello, um_auth_challenge,
 	     ctrl_auth_hello, RPC_AUTH, 0),
 	PROC(UM_AUTH_PROVE, "auth_prove", um_auth_proof, um_auth_result,

@@ -14,6 +14,8 @@ struct diskjob {
 	struct loop *loop;
 	struct disk_ctx ctx;
 	um_disk_op op;
+	diskjob_fn fn;         /* or this, with fn_arg, instead of op */
+	void *fn_arg;
 	char *path, *other;
 	uint64_t size;
 	char what[300];
@@ -40,13 +42,21 @@ static int on_progress(uint64_t done, uint64_t total, void *arg)
 	return __atomic_load_n(&j->cancel, __ATOMIC_RELAXED);
 }
 
+static struct diskjob *start(struct loop *l, const struct config *cfg,
+			     const char *vm, const struct diskjob_args *a,
+			     const char *what, diskjob_fn fn, void *fn_arg,
+			     diskjob_done_cb cb, void *arg, struct err *e);
+
 static void *run(void *arg)
 {
 	struct diskjob *j = arg;
 	struct diskjob_args a = {j->op, j->path, j->other, j->size};
 	uint64_t one = 1;
 
-	j->rc = diskjob_run(&j->ctx, &a, on_progress, j, &j->text, &j->err);
+	if (j->fn)
+		j->rc = j->fn(j->fn_arg, &j->ctx, on_progress, j, &j->text, &j->err);
+	else
+		j->rc = diskjob_run(&j->ctx, &a, on_progress, j, &j->text, &j->err);
 	if (write(j->efd, &one, sizeof(one)) < 0) {
 		/* cannot happen with an eventfd below its maximum */
 	}
@@ -82,6 +92,24 @@ struct diskjob *diskjob_start(struct loop *l, const struct config *cfg,
 			      const char *vm, const struct diskjob_args *a,
 			      diskjob_done_cb cb, void *arg, struct err *e)
 {
+	return start(l, cfg, vm, a, NULL, NULL, NULL, cb, arg, e);
+}
+
+struct diskjob *diskjob_start_fn(struct loop *l, const struct config *cfg,
+				 const char *vm, const char *what, diskjob_fn fn,
+				 void *fn_arg, diskjob_done_cb cb, void *arg,
+				 struct err *e)
+{
+	struct diskjob_args a = {UM_DISK_INFO, "", "", 0};
+
+	return start(l, cfg, vm, &a, what, fn, fn_arg, cb, arg, e);
+}
+
+static struct diskjob *start(struct loop *l, const struct config *cfg,
+			     const char *vm, const struct diskjob_args *a,
+			     const char *what, diskjob_fn fn, void *fn_arg,
+			     diskjob_done_cb cb, void *arg, struct err *e)
+{
 	struct diskjob *j = xcalloc(1, sizeof(*j));
 	int r;
 
@@ -101,14 +129,19 @@ struct diskjob *diskjob_start(struct loop *l, const struct config *cfg,
 		disk_ctx_reload(&j->ctx, &re);
 	}
 	j->op = a->op;
+	j->fn = fn;
+	j->fn_arg = fn_arg;
 	j->path = xstrdup(a->path ? a->path : "");
 	j->other = xstrdup(a->other ? a->other : "");
 	j->size = a->size;
 	j->cb = cb;
 	j->arg = arg;
 	sb_init(&j->text);
-	snprintf(j->what, sizeof(j->what), "%s %.280s", diskjob_op_name(a->op),
-		 j->path);
+	if (what)
+		snprintf(j->what, sizeof(j->what), "%s", what);
+	else
+		snprintf(j->what, sizeof(j->what), "%s %.280s",
+			 diskjob_op_name(a->op), j->path);
 	j->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (j->efd < 0) {
 		err_sys(e, "eventfd");

@@ -25,6 +25,16 @@ typedef void (*diskjob_done_cb)(struct diskjob *j, int rc, const struct err *e,
 struct diskjob *diskjob_start(struct loop *l, const struct config *cfg,
 			      const char *vm, const struct diskjob_args *a,
 			      diskjob_done_cb cb, void *arg, struct err *e);
+/* Work of the monitor's own in the disk thread (a snapshot's copy): fn
+ * gets fn_arg, the job's disk context (as diskjob_start makes it) and
+ * reports as an operation does. what names it ("snapshot s1"). */
+typedef int (*diskjob_fn)(void *fn_arg, const struct disk_ctx *c,
+			  disk_progress_cb cb, void *cb_arg, struct strbuf *text,
+			  struct err *e);
+struct diskjob *diskjob_start_fn(struct loop *l, const struct config *cfg,
+				 const char *vm, const char *what, diskjob_fn fn,
+				 void *fn_arg, diskjob_done_cb cb, void *arg,
+				 struct err *e);
 /* "copy /disks/a.dsk" */
 const char *diskjob_what(const struct diskjob *j);
 void diskjob_progress(const struct diskjob *j, uint64_t *done, uint64_t *total);

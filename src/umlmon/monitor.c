@@ -109,6 +109,7 @@ void monitor_forget(struct monitor *m, void *arg)
 		if (r->arg == arg)
 			r->cb = NULL;
 	monitor_hot_forget(m, arg);
+	monitor_snapshot_forget(m, arg);
 	if (m->op.disk_job && m->op.disk_arg == arg) {
 		/* its client went away: the operation is not wanted any more */
 		m->op.disk_cb = NULL;
@@ -276,8 +277,8 @@ int monitor_do(struct monitor *m, const struct mon_request *r, mon_done_cb cb,
 
 /* ---- disk operations ------------------------------------------------- */
 
-static void disk_done(struct diskjob *j, int rc, const struct err *e,
-		      const char *text, void *arg)
+void monitor_disk_done(struct diskjob *j, int rc, const struct err *e,
+		       const char *text, void *arg)
 {
 	struct monitor *m = arg;
 	mon_disk_cb cb = m->op.disk_cb;
@@ -301,8 +302,12 @@ int monitor_disk(struct monitor *m, const struct diskjob_args *a, mon_disk_cb cb
 			 m->vm->name, diskjob_what(m->op.disk_job));
 		return -1;
 	}
-	m->op.disk_job = diskjob_start(m->loop, m->cfg, m->vm->name, a, disk_done,
-				       m, e);
+	if (m->op.snap) {
+		err_code(e, ERR_BUSY, "%s: a snapshot is being taken", m->vm->name);
+		return -1;
+	}
+	m->op.disk_job = diskjob_start(m->loop, m->cfg, m->vm->name, a,
+				       monitor_disk_done, m, e);
 	if (!m->op.disk_job)
 		return -1;
 	m->op.disk_cb = cb;
@@ -595,6 +600,7 @@ void monitor_free(struct monitor *m)
 	if (m->op.disk_job)
 		diskjob_abort(m->op.disk_job);
 	m->op.disk_job = NULL;
+	monitor_snapshot_abort(m);
 	monitor_drop_links(m);
 	stop_login_watch(m);
 	stop_panic_watch(m);

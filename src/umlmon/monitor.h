@@ -130,6 +130,20 @@ int monitor_disk_progress(struct monitor *m, char *what, size_t len,
 /* Asks the operation to stop (it ends "interrupted"). */
 int monitor_disk_cancel(struct monitor *m, char *what, size_t len, struct err *e);
 
+/* Snapshots (monitor_snapshot.c, disk/snapshot.h). Taking one answers
+ * cb with e NULL on success, the report and the guest's pause (-1: it
+ * was not running). A restore needs the VM down and answers as a disk
+ * operation does; the list and a delete are done at once. */
+typedef void (*mon_snap_cb)(struct monitor *m, const struct err *e,
+			    const char *text, int64_t pause_ms, void *arg);
+int monitor_snapshot(struct monitor *m, const char *name, mon_snap_cb cb,
+		     void *arg, struct err *e);
+int monitor_snapshot_list(struct monitor *m, struct strbuf *text, struct err *e);
+int monitor_snapshot_restore(struct monitor *m, const char *name, mon_disk_cb cb,
+			     void *arg, struct err *e);
+int monitor_snapshot_delete(struct monitor *m, const char *name,
+			    struct strbuf *text, struct err *e);
+
 /* What the monitor tells about itself and the VM. */
 const char *monitor_name(const struct monitor *m);
 /* The keys TCP clients authenticate with (common/authkeys.h). */

@@ -933,6 +933,11 @@ int monitor_start(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 			 diskjob_what(m->op.disk_job));
 		return -1;
 	}
+	if (m->op.snap) {
+		err_code(e, ERR_BUSY, "%s: a snapshot is being taken; start the VM "
+			 "when it has ended", m->vm->name);
+		return -1;
+	}
 	/* a process of the vmuser's that came up since the monitor started */
 	if (vmuser_check(m->cfg, m->vm, m->jail.p.root, e) < 0)
 		return -1;

@@ -28,6 +28,8 @@ struct loop_timer;
 struct mconsole_op;
 struct mon_hot;
 struct mon_req;
+struct mon_snap;
+struct restore_job;
 struct rpc_server;
 
 struct mon_waiter {
@@ -116,6 +118,8 @@ struct mon_op {
 	struct diskjob *disk_job;   /* the running disk operation, or NULL */
 	mon_disk_cb disk_cb;        /* its caller, until it goes away */
 	void *disk_arg;
+	struct mon_snap *snap;      /* a snapshot being taken, or NULL */
+	struct restore_job *restore; /* a snapshot being restored, or NULL */
 };
 
 struct monitor {
@@ -204,6 +208,10 @@ void hotplug_boot_ended(struct monitor *m);
 /* The hot-plug in progress forgotten (its mconsole request was dropped:
  * the monitor exits or executes itself again). */
 void hotplug_drop(struct monitor *m);
+/* The end of the disk job (diskjob_done_cb, arg the monitor): its
+ * caller (op.disk_cb) is told. */
+void monitor_disk_done(struct diskjob *j, int rc, const struct err *e,
+		       const char *text, void *arg);
 
 /* monitor_boot.c */
 void mon_on_sigchld(struct loop *l, int sig, void *arg);
@@ -243,6 +251,11 @@ void monitor_drop_links(struct monitor *m);
  * guest up, paused); removed at the boot's end. */
 void runstate_write(struct monitor *m);
 void runstate_remove(struct monitor *m);
+
+/* monitor_snapshot.c: a client went away (a snapshot goes on: the guest
+ * must resume); the monitor exits (its disk job was aborted). */
+void monitor_snapshot_forget(struct monitor *m, void *arg);
+void monitor_snapshot_abort(struct monitor *m);
 
 /* monitor_reload.c: the pending configuration put in place (the VM is
  * down) */

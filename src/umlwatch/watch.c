@@ -227,6 +227,22 @@ const struct cmd watch_cmds[] = {
 	{"mem", 1, 2, "SIZE [--keep]", watch_cmd_device, DEV(UM_DEV_MEM, 1, 0),
 	 "the guest's memory, at most what it booted with; --keep: memory in "
 	 "the file too", parse_device, {NULL, keep_flags}},
+	{"snapshot", 1, 1, "NAME", watch_cmd_report,
+	 PROC(UM_SNAPSHOT_CREATE, WATCH_ARG_WORD),
+	 "pause the guest after a sync (sysrq s), copy its writable disks "
+	 "(clones where the file system shares blocks), resume it; the pause "
+	 "is reported", NULL, {NULL, NULL}},
+	{"snapshots", 0, 0, "", watch_cmd_report,
+	 PROC(UM_SNAPSHOT_LIST, WATCH_ARG_NONE),
+	 "list the snapshots: name, date, size, the guest's pause, disks",
+	 NULL, {NULL, NULL}},
+	{"restore", 1, 1, "NAME", watch_cmd_report,
+	 PROC(UM_SNAPSHOT_RESTORE, WATCH_ARG_WORD),
+	 "put the disks of snapshot NAME back (the VM stopped)", NULL,
+	 {NULL, NULL}},
+	{"delete-snapshot", 1, 1, "NAME", watch_cmd_call,
+	 PROC(UM_SNAPSHOT_DELETE, WATCH_ARG_WORD), "delete snapshot NAME", NULL,
+	 {NULL, NULL}},
 	{"help", 0, 0, "", show_help, NULL, "list the commands", NULL, {NULL, NULL}},
 	{NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, {NULL, NULL}},
 };

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -563,5 +564,48 @@ int watch_cmd_device(void *ctx, const struct cmd_call *c)
 				  (xdrproc_t)xdr_um_device_remove_args, &a);
 	}
 	free(arg);
+	return rc;
+}
+
+/* ---- snapshots ---------------------------------------------------------- */
+
+/* The results of the snapshot calls: each begins with a result and a
+ * report, which is all that is shown. */
+union report_res {
+	um_text_res text;
+	um_snapshot_res snap;
+	um_disk_res disk;
+};
+_Static_assert(offsetof(um_snapshot_res, text) == offsetof(um_text_res, text) &&
+	       offsetof(um_disk_res, text) == offsetof(um_text_res, text),
+	       "the report is not where um_text_res has it");
+
+/* The row's call (its argument: the name, if it takes one), its report
+ * printed. */
+int watch_cmd_report(void *ctx, const struct cmd_call *s)
+{
+	const struct watch_proc *p = s->cmd->data;
+	static const xdrproc_t res_xdr[] = {
+		[UM_SNAPSHOT_CREATE] = (xdrproc_t)xdr_um_snapshot_res,
+		[UM_SNAPSHOT_LIST] = (xdrproc_t)xdr_um_text_res,
+		[UM_SNAPSHOT_RESTORE] = (xdrproc_t)xdr_um_disk_res,
+	};
+	struct watch *w = ctx;
+	union report_res r;
+	char *name = s->argc ? s->argv[0] : NULL;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	if (p->arg == WATCH_ARG_WORD ?
+	    watch_call(w, p->proc, (xdrproc_t)xdr_wrapstring, &name,
+		       res_xdr[p->proc], &r) < 0 :
+	    watch_call(w, p->proc, NOARGS, res_xdr[p->proc], &r) < 0)
+		return WATCH_NOMON;
+	rc = watch_report(&r.text.res);
+	if (rc == WATCH_OK) {
+		fputs(r.text.text, stdout);
+		term_note_output(r.text.text, strlen(r.text.text));
+	}
+	xdr_free(res_xdr[p->proc], (char *)&r);
 	return rc;
 }

@@ -54,6 +54,8 @@ struct watch_dev {
 	int has_spec;       /* NAME=SPEC; -mem: the size alone */
 };
 int watch_cmd_device(void *ctx, const struct cmd_call *c);
+/* The row's call answered with a result and a report (the snapshots'). */
+int watch_cmd_report(void *ctx, const struct cmd_call *c);
 /* watch_console.c */
 int watch_cmd_connect(void *ctx, const struct cmd_call *c);
 

@@ -111,7 +111,7 @@ expect $cmds -- "$W" -c "$tmp/umlmon.conf" alpha -info -stop 10 ''
 expect -connect -- "$W" alpha -con
 # shellcheck disable=SC2086
 expect -readonly $cmds -- "$W" alpha -connect con1 -
-expect -readonly -reboot -remove-disk -remove-eth -resume -- "$W" alpha -connect con1 -re
+expect -readonly -reboot -remove-disk -remove-eth -restore -resume -- "$W" alpha -connect con1 -re
 expect -follow -f -- "$W" alpha -log con0 -f
 acmds=$("$A" --help | awk '/^commands/ { on = 1; next } /^[a-z]/ { on = 0 }
 	on && /^  [a-z]/ { print $1 }' | sort -u)

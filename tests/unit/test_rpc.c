@@ -1012,7 +1012,7 @@ static const struct {
 	T(um_write_args), T(um_winsize_args), T(um_screen_res), T(um_log_args),
 	T(um_log_res), T(um_disk_args), T(um_disk_res), T(um_progress_res),
 	T(um_wait_args), T(um_auth_hello), T(um_auth_challenge),
-	T(um_auth_proof), T(um_auth_result),
+	T(um_auth_proof), T(um_auth_result), T(um_snapshot_res),
 #undef T
 };
 

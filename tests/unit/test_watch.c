@@ -120,6 +120,7 @@ static void call_rows(void **state)
 		{"sysrq", UM_SYSRQ, WATCH_ARG_WORD},
 		{"pause", UM_PAUSE, WATCH_ARG_NONE},
 		{"resume", UM_RESUME, WATCH_ARG_NONE},
+		{"delete-snapshot", UM_SNAPSHOT_DELETE, WATCH_ARG_WORD},
 	};
 	size_t n = 0;
 	struct err e;
