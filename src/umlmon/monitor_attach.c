@@ -271,6 +271,8 @@ static int upgrade_refused(const struct monitor *m, char *why, size_t len)
 		snprintf(why, len, "a reboot is under way");
 	else if (m->op.disk_job)
 		snprintf(why, len, "a disk operation is running");
+	else if (m->op.snap)
+		snprintf(why, len, "a snapshot is being taken");
 	else if (m->state == UM_CRASHED && m->b.watcher)
 		snprintf(why, len, "a panicked kernel is kept for inspection");
 	else if (!m->self_exe || access(m->self_exe, X_OK) < 0)

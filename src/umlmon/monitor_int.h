@@ -241,7 +241,7 @@ int monitor_reboot(struct monitor *m, int timeout, mon_done_cb cb, void *arg,
 int monitor_attach(struct monitor *m, pid_t left, struct err *e);
 /* SIGUSR2 (umlmon -upgrade): the monitor executes its program again, in
  * place, which re-attaches; refused (logged) during a start, stop,
- * reboot or disk operation. Returns only if it did not happen. */
+ * reboot, disk operation or snapshot. Returns only if it did not happen. */
 void monitor_upgrade(struct monitor *m);
 /* The registration with umldir and the clients' mconsole calls ended (the
  * monitor exits or executes itself again). */
