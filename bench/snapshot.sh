@@ -7,7 +7,10 @@
 #   extents) and on XFS with reflink (clones), each in a loop file made
 #   here; targets < 1 s on ext4, < 50 ms with reflinks;
 # - on the XFS: umladmin disk merge of that COW into a new image against
-#   uml_moo on the same files (target 50x faster); outputs compared.
+#   uml_moo on the same files (target 50x faster); outputs compared. Our
+#   merge syncs its output before it names it, uml_moo does not: a third
+#   row times uml_moo with a sync of its output, and the CPU time of each
+#   (user + system) is shown too.
 # Needs root, hyperfine, uml_moo, mkfs.xfs and a build.
 # Usage: bench/snapshot.sh [RUNS]
 set -euo pipefail
@@ -78,7 +81,9 @@ CONF
 	for i in $(seq 1 "$runs"); do
 		out=$("$B/umlwatch" s -snapshot "r$i")
 		p+=("$(printf '%s\n' "$out" | sed -n 's/.*guest paused \([0-9]*\) ms.*/\1/p')")
-		how=$(printf '%s\n' "$out" | sed -n 's/.*ubd1 \/disks\/big.cow: \([a-z]*\).*/\1/p')
+		how=$(printf '%s\n' "$out" | sed -n 's/.*ubd1 \/disks\/big.cow: \([a-z ]*\).*/\1/p')
+		cmp "$T/$fs/var/s/snapshots/r$i/big.cow" "$T/$fs/var/s/jail/disks/big.cow" ||
+			{ echo "$fs: the snapshot's copy of big.cow differs" >&2; exit 1; }
 		"$B/umlwatch" s -delete-snapshot "r$i" >/dev/null
 	done
 	pause[$fs]="${p[*]}"
@@ -90,15 +95,20 @@ echo "== merge of the COW on XFS (reflink) against uml_moo"
 export UMLMON_CONFIG=$T/xfs.conf
 D=$T/xfs/var/s/jail/disks
 hyperfine --runs "$runs" --warmup 1 --export-json "$T/merge.json" \
-	--prepare "rm -f $D/m.dsk $T/xfs/moo.dsk" \
+	--prepare "rm -f $D/m.dsk $T/xfs/moo.dsk; sync" \
 	-n "umladmin disk merge" "$B/umladmin disk -vm s merge /disks/big.cow /disks/m.dsk" \
-	-n "uml_moo" "uml_moo -b $T/xfs/shared/disks/base.dsk $D/big.cow $T/xfs/moo.dsk >/dev/null"
+	-n "uml_moo" "uml_moo -b $T/xfs/shared/disks/base.dsk $D/big.cow $T/xfs/moo.dsk >/dev/null" \
+	-n "uml_moo + sync" "uml_moo -b $T/xfs/shared/disks/base.dsk $D/big.cow $T/xfs/moo.dsk >/dev/null && sync $T/xfs/moo.dsk"
+# hyperfine's --prepare removed the one output before the other's runs
+rm -f "$D/m.dsk"
+"$B/umladmin" disk -vm s merge /disks/big.cow /disks/m.dsk >/dev/null
 cmp "$D/m.dsk" "$T/xfs/moo.dsk" && echo "outputs identical (cmp)"
 
 python3 - "$T/merge.json" "${pause[ext4]}" "${pause[xfs]}" <<'PY'
 import json, statistics, sys
 m = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
-ours, moo = m["umladmin disk merge"], m["uml_moo"]
+ours, moo, moos = m["umladmin disk merge"], m["uml_moo"], m["uml_moo + sync"]
+cpu = lambda r: (r["user"] + r["system"]) * 1000
 e = [int(x) for x in sys.argv[2].split()]
 x = [int(x) for x in sys.argv[3].split()]
 print()
@@ -108,6 +118,10 @@ print("| snapshot pause, ext4 (copy), median of %d | < 1000 ms | %d ms (max %d) 
       % (len(e), statistics.median(e), max(e)))
 print("| snapshot pause, XFS reflink (clone), median of %d | < 50 ms | %d ms (max %d) | |"
       % (len(x), statistics.median(x), max(x)))
-print("| merge on XFS reflink, median | uml_moo %.0f ms | %.1f ms | %.0fx faster |"
+print("| merge on XFS reflink, median | uml_moo %.0f ms | %.0f ms | %.1fx faster |"
       % (moo["median"] * 1000, ours["median"] * 1000, moo["median"] / ours["median"]))
+print("| merge, median, both synced | uml_moo + sync %.0f ms | %.0f ms | %.1fx faster |"
+      % (moos["median"] * 1000, ours["median"] * 1000, moos["median"] / ours["median"]))
+print("| merge, CPU (user + system), mean | uml_moo %.0f ms | %.0f ms | %.1fx less |"
+      % (cpu(moo), cpu(ours), cpu(moo) / cpu(ours)))
 PY

@@ -732,6 +732,10 @@ int cow_merge_to(int cow_fd, const struct cow_header *h, int backing_fd,
 	 * merge costs what the COW holds, not the size of the disk. */
 	if (xclone(backing_fd, out_fd) == 0) {
 		m.cloned = true;
+		/* the COW's runs through the buffer: a reflink per run (what
+		 * copy_file_range does here) costs a transaction each, far
+		 * more than writing a few KiB */
+		m.x.no_cfr = true;
 	} else if (!xclone_unsupported(errno)) {
 		err_sys(e, "%s: clone of the backing file", name);
 		goto out;

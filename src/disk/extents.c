@@ -2,6 +2,7 @@
 #include "disk/extents.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,6 +231,127 @@ int xcopy_file(int in, int out, uint64_t size, int how,
 	}
 	rc = 0;
 out:
+	xcopy_free(&x);
+	return rc;
+}
+
+int xmap_read(int fd, struct xmap *m, const char *name, struct err *e)
+{
+	enum { BATCH = 4096 };
+	struct fiemap *fm = xmalloc(sizeof(*fm) + BATCH * sizeof(fm->fm_extents[0]));
+	uint64_t start = 0;
+	int last = 0;
+
+	m->ext = NULL;
+	m->n = 0;
+	while (!last) {
+		memset(fm, 0, sizeof(*fm));
+		fm->fm_start = start;
+		fm->fm_length = FIEMAP_MAX_OFFSET - start;
+		fm->fm_flags = FIEMAP_FLAG_SYNC;
+		fm->fm_extent_count = BATCH;
+		if (ioctl(fd, FS_IOC_FIEMAP, fm) < 0) {
+			err_code(e, ERR_INVAL, "%s: extent map: %s", name,
+				 strerror(errno));
+			xmap_free(m);
+			free(fm);
+			return -1;
+		}
+		if (!fm->fm_mapped_extents)
+			break;
+		m->ext = xrealloc(m->ext, sizeof(*m->ext) *
+				  (size_t)(m->n + (int)fm->fm_mapped_extents));
+		memcpy(m->ext + m->n, fm->fm_extents,
+		       sizeof(*m->ext) * fm->fm_mapped_extents);
+		m->n += (int)fm->fm_mapped_extents;
+		last = (m->ext[m->n - 1].fe_flags & FIEMAP_EXTENT_LAST) != 0;
+		start = m->ext[m->n - 1].fe_logical + m->ext[m->n - 1].fe_length;
+	}
+	free(fm);
+	return 0;
+}
+
+void xmap_free(struct xmap *m)
+{
+	free(m->ext);
+	m->ext = NULL;
+	m->n = 0;
+}
+
+int xclone_update(int in, int out, uint64_t size, const struct xmap *out_map,
+		  uint64_t *copied, const char *name, struct err *e)
+{
+	struct xmap sm = {NULL, 0}, dm = {NULL, 0};
+	const struct fiemap_extent *src, *dst;
+	struct xcopy x;
+	enum xcopy_fail fail;
+	int ns, nd, rc = -1, shared = 0;
+
+	*copied = 0;
+	xcopy_init(&x, out);
+	x.no_cfr = true; /* a few blocks each: a reflink per run costs more */
+	if (xmap_read(in, &sm, name, e) < 0 ||
+	    (!out_map && xmap_read(out, &dm, name, e) < 0))
+		goto out;
+	src = sm.ext;
+	ns = sm.n;
+	dst = out_map ? out_map->ext : dm.ext;
+	nd = out_map ? out_map->n : dm.n;
+	for (int i = 0; i < ns; i++)
+		shared |= (src[i].fe_flags & FIEMAP_EXTENT_SHARED) != 0;
+	/* nothing shared at all: a file system that does not say (or a
+	 * file all rewritten); either way, a copy of it all */
+	if (ns && !shared) {
+		err_code(e, ERR_INVAL, "%s: the file system does not tell shared "
+			 "extents", name);
+		goto out;
+	}
+	for (int i = 0; i < ns; i++) {
+		uint64_t a = src[i].fe_logical, len = src[i].fe_length;
+
+		if (src[i].fe_flags & FIEMAP_EXTENT_SHARED || a >= size)
+			continue;
+		if (a + len > size)
+			len = size - a;
+		if (xcopy_range(&x, in, a, a, len, &fail) < 0) {
+			err_sys(e, "%s: %s at %llu", name, fail == XC_WRITE ?
+				"write" : "read", (unsigned long long)a);
+			goto out;
+		}
+		*copied += len;
+	}
+	/* out's data where in now has a hole (the guest discarded it) */
+	for (int i = 0, k = 0; i < nd; i++) {
+		uint64_t a = dst[i].fe_logical, end = a + dst[i].fe_length;
+
+		while (a < end) {
+			uint64_t hole_end;
+
+			while (k < ns && src[k].fe_logical + src[k].fe_length <= a)
+				k++;
+			if (k < ns && src[k].fe_logical <= a) {
+				a = src[k].fe_logical + src[k].fe_length;
+				continue;
+			}
+			hole_end = k < ns && src[k].fe_logical < end ?
+				   src[k].fe_logical : end;
+			if (fallocate(out, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				      (off_t)a, (off_t)(hole_end - a)) < 0) {
+				err_sys(e, "%s: punching %llu", name,
+					(unsigned long long)a);
+				goto out;
+			}
+			a = hole_end;
+		}
+	}
+	if (ftruncate(out, (off_t)size) < 0) {
+		err_sys(e, "%s: size", name);
+		goto out;
+	}
+	rc = 0;
+out:
+	xmap_free(&sm);
+	xmap_free(&dm);
 	xcopy_free(&x);
 	return rc;
 }

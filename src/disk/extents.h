@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <linux/fiemap.h>
 
 #include "common/util.h"
 
@@ -61,6 +62,27 @@ enum xcopy_done { XD_CLONED = 1, XD_COPIED };
 int xcopy_file(int in, int out, uint64_t size, int how,
 	       int (*cb)(uint64_t done, uint64_t total, void *arg), void *arg,
 	       const char *name, enum xcopy_done *did, struct err *e);
+
+/* The extents of a file as the file system maps them (FIEMAP). */
+struct xmap {
+	struct fiemap_extent *ext;
+	int n;
+};
+/* Syncs fd and reads its map; -1 with e (ERR_INVAL: no FIEMAP here). */
+int xmap_read(int fd, struct xmap *m, const char *name, struct err *e);
+void xmap_free(struct xmap *m);
+
+/* Brings out, a clone of in made earlier (xclone), up to date with in
+ * (size bytes now): where the file system tells which blocks a file
+ * shares (FIEMAP_EXTENT_SHARED: XFS, btrfs), only in's extents that are
+ * no longer shared, the ones written since the clone, are copied, and
+ * what in no longer holds is punched out of out. The cost follows what
+ * changed (and in's number of extents), not the size. out_map: out's map
+ * read after the clone (out has not changed since), or NULL to read it
+ * now. *copied gets the bytes copied. -1 with e, ERR_INVAL if the file
+ * system cannot tell: copy it all instead. */
+int xclone_update(int in, int out, uint64_t size, const struct xmap *out_map,
+		  uint64_t *copied, const char *name, struct err *e);
 
 bool mem_is_zero(const void *p, size_t n);
 /* pread()/pwrite() until n bytes, retrying EINTR; pread_full stops at the

@@ -309,9 +309,17 @@ static int part_done(int dfd, int pfd, const char *drop, int rc, char *part)
 	return rc;
 }
 
+/* How copy_disk() goes about it. */
+enum copy_mode {
+	CM_COPY,      /* a clone, else a sparse copy */
+	CM_PRECLONE,  /* a clone or nothing (ERR_INVAL) */
+	CM_UPDATE,    /* bring the clone CM_PRECLONE made up to date */
+};
+
 /* Copies one writable disk into the part directory pfd. */
 static int copy_disk(const struct disk_ctx *c, const struct disk_conf *dc,
-		     int pfd, struct snap_disk *d, struct err *e)
+		     int pfd, enum copy_mode mode, struct xmap *map,
+		     struct snap_disk *d, struct err *e)
 {
 	struct disk_ref r;
 	struct stat st;
@@ -347,11 +355,42 @@ static int copy_disk(const struct disk_ctx *c, const struct disk_conf *dc,
 		d->backing_mtime = h.mtime;
 		d->backing_size = h.size;
 	}
-	out = openat(pfd, r.name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	out = mode == CM_UPDATE ?
+	      openat(pfd, r.name, O_RDWR | O_NOFOLLOW | O_CLOEXEC) :
+	      openat(pfd, r.name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 		     O_CLOEXEC, 0600);
 	if (out < 0) {
 		err_sys(e, "%s: snapshot copy", r.path);
 		goto out;
+	}
+	if (mode == CM_PRECLONE) {
+		if (xclone(in, out) < 0) {
+			err_code(e, ERR_INVAL, "%s: clone: %s", r.path,
+				 strerror(errno));
+			goto out;
+		}
+		/* the clone's map now, for the pause not to read it */
+		rc = map ? xmap_read(out, map, r.path, e) : 0;
+		goto out;
+	}
+	if (mode == CM_UPDATE) {
+		struct err ue;
+
+		if (xclone_update(in, out, d->size, map && map->ext ? map : NULL,
+				  &d->updated, r.path, &ue) == 0) {
+			d->cloned = d->precloned = 1;
+			rc = 0;
+			goto out;
+		}
+		if (ue.code != ERR_INVAL) {
+			*e = ue;
+			goto out;
+		}
+		/* the file system cannot tell what changed: all of it */
+		if (ftruncate(out, 0) < 0) {
+			err_sys(e, "%s: snapshot copy", r.path);
+			goto out;
+		}
 	}
 	if (xcopy_file(in, out, d->size, XF_CLONE, NULL, NULL, r.path, &did, e) < 0)
 		goto out;
@@ -366,9 +405,35 @@ out:
 	return rc;
 }
 
-int snap_copy(const struct snap_store *s, const struct disk_ctx *c,
-	      const struct disk_conf *disks, int ndisks, const char *name,
-	      struct snap_manifest *m, struct err *e)
+/* The part directory of name in the store dfd: made afresh (what a
+ * monitor that died left is removed), or the one snap_preclone() made. */
+static int part_open(const struct snap_store *s, int dfd, const char *name,
+		     const char *part, int fresh, struct err *e)
+{
+	int pfd;
+
+	if (exists_at(dfd, name)) {
+		err_code(e, ERR_BUSY, "%s: snapshot %s already exists", s->vm,
+			 name);
+		return -1;
+	}
+	if (fresh) {
+		remove_dir(dfd, part);
+		if (mkdirat(dfd, part, 0700) < 0) {
+			err_sys(e, "%s: snapshot %s: %s/%s", s->vm, name, s->dir, part);
+			return -1;
+		}
+	}
+	pfd = openat(dfd, part, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (pfd < 0)
+		err_sys(e, "%s: snapshot %s: %s/%s", s->vm, name, s->dir, part);
+	return pfd;
+}
+
+static int copy_all(const struct snap_store *s, const struct disk_ctx *c,
+		    const struct disk_conf *disks, int ndisks, const char *name,
+		    enum copy_mode mode, struct xmap *maps,
+		    struct snap_manifest *m, struct err *e)
 {
 	char *part = part_name(name);
 	int dfd = -1, pfd = -1, rc = -1;
@@ -385,23 +450,14 @@ int snap_copy(const struct snap_store *s, const struct disk_ctx *c,
 	dfd = store_open(s, 1, e);
 	if (dfd < 0)
 		goto out;
-	if (exists_at(dfd, name)) {
-		err_code(e, ERR_BUSY, "%s: snapshot %s already exists", s->vm,
-			 name);
+	pfd = part_open(s, dfd, name, part, mode != CM_UPDATE, e);
+	if (pfd < 0)
 		goto out;
-	}
-	/* a part left by a monitor that died while it took one */
-	remove_dir(dfd, part);
-	if (mkdirat(dfd, part, 0700) < 0 ||
-	    (pfd = openat(dfd, part, O_PATH | O_DIRECTORY | O_NOFOLLOW |
-			  O_CLOEXEC)) < 0) {
-		err_sys(e, "%s: snapshot %s: %s/%s", s->vm, name, s->dir, part);
-		goto out;
-	}
 	for (int i = 0; i < ndisks; i++) {
 		if (strchr(disks[i].flags, 'r'))
 			continue; /* read-only: nothing to keep */
-		if (copy_disk(c, &disks[i], pfd, &m->disks[m->ndisks], e) < 0) {
+		if (copy_disk(c, &disks[i], pfd, mode, maps ? &maps[m->ndisks] : NULL,
+			      &m->disks[m->ndisks], e) < 0) {
 			err_prefix(e, "%s: snapshot %s", s->vm, name);
 			goto out;
 		}
@@ -415,6 +471,22 @@ int snap_copy(const struct snap_store *s, const struct disk_ctx *c,
 	rc = 0;
 out:
 	return part_done(dfd, pfd, m->name[0] ? part : NULL, rc, part);
+}
+
+int snap_preclone(const struct snap_store *s, const struct disk_ctx *c,
+		  const struct disk_conf *disks, int ndisks, const char *name,
+		  struct xmap *maps, struct snap_manifest *m, struct err *e)
+{
+	return copy_all(s, c, disks, ndisks, name, CM_PRECLONE, maps, m, e);
+}
+
+int snap_copy(const struct snap_store *s, const struct disk_ctx *c,
+	      const struct disk_conf *disks, int ndisks, const char *name,
+	      int precloned, struct xmap *maps, struct snap_manifest *m,
+	      struct err *e)
+{
+	return copy_all(s, c, disks, ndisks, name, precloned ? CM_UPDATE : CM_COPY,
+			maps, m, e);
 }
 
 static int write_manifest(int dirfd, const struct snap_manifest *m,
@@ -447,10 +519,22 @@ static void pause_text(const struct snap_manifest *m, char *buf, size_t len)
 		snprintf(buf, len, "%lld ms", (long long)m->pause_ms);
 }
 
+/* " before the pause, 12K written since copied in it" */
+static const char *upd_text(const struct snap_disk *d, char *buf, size_t len)
+{
+	char sz[32];
+
+	if (!d->precloned)
+		return "";
+	snprintf(buf, len, " before the pause, %s written since copied in it",
+		 fmt_size(d->updated, sz, sizeof(sz)));
+	return buf;
+}
+
 int snap_finish(const struct snap_store *s, struct snap_manifest *m,
 		struct strbuf *text, struct err *e)
 {
-	char *part = part_name(m->name), when[64], p[32], a[32];
+	char *part = part_name(m->name), when[64], p[32], a[32], upd[96];
 	int dfd = store_open(s, 0, e), pfd = -1, rc = -1;
 	uint64_t total = 0;
 
@@ -494,9 +578,10 @@ int snap_finish(const struct snap_store *s, struct snap_manifest *m,
 			  m->ndisks == 1 ? "" : "s", fmt_size(total, a, sizeof(a)), p,
 			  m->sync);
 		for (int i = 0; i < m->ndisks; i++)
-			sb_printf(text, "  %s %s: %s%s%s\n", m->disks[i].dev,
+			sb_printf(text, "  %s %s: %s%s%s%s\n", m->disks[i].dev,
 				  m->disks[i].path, m->disks[i].cloned ? "cloned" :
-				  "copied", m->disks[i].backing[0] ? ", backing " : "",
+				  "copied", upd_text(&m->disks[i], upd, sizeof(upd)),
+				  m->disks[i].backing[0] ? ", backing " : "",
 				  m->disks[i].backing);
 	}
 	rc = 0;

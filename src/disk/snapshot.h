@@ -21,6 +21,7 @@
 #include "common/config.h"
 #include "common/util.h"
 #include "disk/disk.h"
+#include "disk/extents.h"
 
 #define SNAP_NAME_MAX 64
 #define SNAP_MANIFEST "manifest"
@@ -37,6 +38,8 @@ struct snap_disk {
 	int64_t backing_mtime;
 	uint64_t backing_size;
 	int cloned;                   /* taken by a clone, not a copy */
+	int precloned;                /* cloned before the pause, updated in it */
+	uint64_t updated;             /* bytes copied in the pause, then */
 };
 
 struct snap_manifest {
@@ -73,7 +76,20 @@ struct snap_store {
  * that name must not exist. -1 with e; the part directory is removed. */
 int snap_copy(const struct snap_store *s, const struct disk_ctx *c,
 	      const struct disk_conf *disks, int ndisks, const char *name,
-	      struct snap_manifest *m, struct err *e);
+	      int precloned, struct xmap *maps, struct snap_manifest *m,
+	      struct err *e);
+/* Where the file system shares blocks, the pause can be shorter: the
+ * disks are cloned first, while the guest runs (a clone costs a
+ * transaction per extent: a fragmented image takes a second), and
+ * snap_copy() with precloned then copies only the blocks written since,
+ * which the file system tells (extents no longer shared). maps (may be
+ * NULL; one per copied disk, VM_MAX_DISKS, the caller frees them with
+ * xmap_free) keep each clone's extent map, read now rather than in the
+ * pause, for snap_copy. -1 with e
+ * (ERR_INVAL: no clones here; the part directory is gone either way). */
+int snap_preclone(const struct snap_store *s, const struct disk_ctx *c,
+		  const struct disk_conf *disks, int ndisks, const char *name,
+		  struct xmap *maps, struct snap_manifest *m, struct err *e);
 /* Checksums the copies, writes the manifest and gives the snapshot its
  * name; text gets the report. On failure the part directory is removed. */
 int snap_finish(const struct snap_store *s, struct snap_manifest *m,

@@ -1,7 +1,9 @@
 /* monitor_snapshot.c -- snapshots of the VM's disks (disk/snapshot.h) as
  * the monitor takes them: of a running guest, sysrq s until the kernel
- * logs "Emergency Sync complete" on con0 (bounded), mconsole stop, the
- * copies in the disk thread, mconsole go, then the checksums and the
+ * logs "Emergency Sync complete" on con0 (bounded), where the file
+ * system shares blocks a clone of the disks while the guest runs,
+ * mconsole stop, the copies (of what changed since the clone) in the disk
+ * thread, mconsole go, then the checksums and the
  * manifest in the disk thread while the guest runs. The guest waits only
  * from the stop to the go's answer; that pause is measured and reported.
  * Listing, restoring (VM stopped) and deleting them too. */
@@ -26,7 +28,7 @@
 #define SNAP_MC_MS 5000
 #define SYNC_DONE "Emergency Sync complete"
 
-enum snap_step { SN_SYNC, SN_STOP, SN_COPY, SN_GO, SN_FINISH };
+enum snap_step { SN_SYNC, SN_PRECLONE, SN_STOP, SN_COPY, SN_GO, SN_FINISH };
 
 struct mon_snap {
 	struct monitor *m;
@@ -43,6 +45,8 @@ struct mon_snap {
 	struct loop_timer *timer;
 	int64_t stop_sent;
 	int paused;                    /* we paused it: go is due */
+	int precloned;                 /* the disks were cloned before the pause */
+	struct xmap maps[VM_MAX_DISKS]; /* the clones' extent maps */
 	int failed;
 	struct err err;
 	mon_snap_cb cb;
@@ -59,8 +63,10 @@ static void store_of(const struct mon_snap *s, struct snap_store *st)
 
 static void snap_free(struct mon_snap *s)
 {
-	for (int i = 0; i < s->ndisks; i++)
+	for (int i = 0; i < s->ndisks; i++) {
 		free(s->disks[i].path);
+		xmap_free(&s->maps[i]);
+	}
 	free(s->dir);
 	free(s);
 }
@@ -114,7 +120,21 @@ static int copy_fn(void *arg, const struct disk_ctx *c, disk_progress_cb cb,
 	(void)cb;
 	(void)cb_arg;
 	(void)text;
-	return snap_copy(&st, c, s->disks, s->ndisks, s->name, &s->man, e);
+	return snap_copy(&st, c, s->disks, s->ndisks, s->name, s->precloned,
+			 s->maps, &s->man, e);
+}
+
+static int preclone_fn(void *arg, const struct disk_ctx *c, disk_progress_cb cb,
+		       void *cb_arg, struct strbuf *text, struct err *e)
+{
+	struct mon_snap *s = arg;
+	struct snap_store st = {s->dir, s->man.vm};
+
+	(void)cb;
+	(void)cb_arg;
+	(void)text;
+	return snap_preclone(&st, c, s->disks, s->ndisks, s->name, s->maps,
+			     &s->man, e);
 }
 
 static int finish_fn(void *arg, const struct disk_ctx *c, disk_progress_cb cb,
@@ -136,6 +156,16 @@ static void on_job(struct diskjob *j, int rc, const struct err *e,
 
 	(void)j;
 	s->m->op.disk_job = NULL;
+	if (s->step == SN_PRECLONE) {
+		/* no clones here (or no luck): the pause copies it all */
+		s->precloned = rc == 0;
+		if (rc < 0 && e->code != ERR_INVAL)
+			log_info("%s: snapshot %s: %s; copying in the pause instead",
+				 s->m->vm->name, s->name, e->msg);
+		s->step = SN_STOP;
+		snap_step(s);
+		return;
+	}
 	if (rc < 0)
 		fail(s, e);
 	if (s->step == SN_FINISH) {
@@ -191,7 +221,7 @@ static void on_mc(const struct mconsole_answer *ans, const struct err *error,
 		} else if (s->timer) {
 			return; /* the watch of con0 or its timer goes on */
 		}
-		s->step = SN_STOP;
+		s->step = SN_PRECLONE;
 		snap_step(s);
 		return;
 	case SN_STOP:
@@ -237,7 +267,7 @@ static void synced(struct mon_snap *s, const char *how)
 		mconsole_async_cancel(s->mc);
 		s->mc = NULL;
 	}
-	s->step = SN_STOP;
+	s->step = SN_PRECLONE;
 	snap_step(s);
 }
 
@@ -301,6 +331,12 @@ static void snap_step(struct mon_snap *s)
 		chan_wait(s->con0, &s->w);
 		s->timer = loop_timer_add(m->loop, SNAP_SYNC_MS, on_sync_timeout, s);
 		mc_send(s, "sysrq s");
+		return;
+	case SN_PRECLONE:
+		if (start_job(s, preclone_fn, &e) < 0) {
+			s->step = SN_STOP;
+			snap_step(s);
+		}
 		return;
 	case SN_STOP:
 		s->stop_sent = now_ms();

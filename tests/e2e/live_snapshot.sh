@@ -5,10 +5,22 @@
 # runs, works once it is stopped; the next boot has the file as it was at
 # the snapshot, and e2fsck finds the disk clean after that boot's stop.
 # Names are checked, a name is taken once, -delete-snapshot removes it.
+# With LIVE_FS=xfs (live_snapshot_reflink) the VM's files are on XFS with
+# reflink in a loop file.
 . "$(dirname "$0")/lib.sh"
 
 command -v e2fsck >/dev/null || need "e2fsck (e2fsprogs)"
 setup
+if [ "${LIVE_FS:-}" = xfs ]; then
+	# the VM's files on a file system that shares blocks: the disks are
+	# cloned before the pause, which copies what the guest wrote since
+	command -v mkfs.xfs >/dev/null || need "mkfs.xfs (xfsprogs)"
+	truncate -s 2G "$T/xfs.img"
+	mkfs.xfs -q -m reflink=1 "$T/xfs.img" || fail "mkfs.xfs"
+	# a loop device that goes with the mount (cleanup unmounts it)
+	mount -o loop "$T/xfs.img" "$T/var" || fail "mount the XFS"
+	"$UMLADMIN" setup >/dev/null || fail "umladmin setup on the XFS"
+fi
 # a COW over a shared backing file: the snapshot copies the COW and
 # records which backing file it expects
 sed -i 's|^ubd0 = /disks/root.dsk$|ubd0 = /disks/root.cow|' "$CONF"
@@ -38,6 +50,10 @@ printf '%s\n' "$out" | grep -qE 'snapshot s1 taken .* guest paused [0-9]+ ms \(s
 	fail "-snapshot: no pause or no confirmed sync in: $out"
 printf '%s\n' "$out" | grep -q 'ubd0 /disks/root.cow: .*backing /shared/disks/base.dsk' ||
 	fail "-snapshot: the COW's backing is not named: $out"
+if [ "${LIVE_FS:-}" = xfs ]; then
+	printf '%s\n' "$out" | grep -q 'root.cow: cloned before the pause, .* written since' ||
+		fail "-snapshot on XFS: not cloned before the pause: $out"
+fi
 grep -qx 'sync	confirmed' "$T/var/vm1/snapshots/s1/manifest" ||
 	fail "manifest: $(cat "$T/var/vm1/snapshots/s1/manifest")"
 # the copy is the guest's COW, the manifest's checksum its own
