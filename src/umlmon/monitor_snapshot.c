@@ -111,7 +111,9 @@ static void fail(struct mon_snap *s, const struct err *e)
 
 /* ---- the disk thread's parts ------------------------------------------ */
 
-static int copy_fn(void *arg, const struct disk_ctx *c, disk_progress_cb cb,
+/* The step's work in the disk thread: the clone before the pause, the
+ * copy in it, the checksums and manifest after it. */
+static int step_fn(void *arg, const struct disk_ctx *c, disk_progress_cb cb,
 		   void *cb_arg, struct strbuf *text, struct err *e)
 {
 	struct mon_snap *s = arg;
@@ -119,34 +121,16 @@ static int copy_fn(void *arg, const struct disk_ctx *c, disk_progress_cb cb,
 
 	(void)cb;
 	(void)cb_arg;
-	(void)text;
-	return snap_copy(&st, c, s->disks, s->ndisks, s->name, s->precloned,
-			 s->maps, &s->man, e);
-}
-
-static int preclone_fn(void *arg, const struct disk_ctx *c, disk_progress_cb cb,
-		       void *cb_arg, struct strbuf *text, struct err *e)
-{
-	struct mon_snap *s = arg;
-	struct snap_store st = {s->dir, s->man.vm};
-
-	(void)cb;
-	(void)cb_arg;
-	(void)text;
-	return snap_preclone(&st, c, s->disks, s->ndisks, s->name, s->maps,
-			     &s->man, e);
-}
-
-static int finish_fn(void *arg, const struct disk_ctx *c, disk_progress_cb cb,
-		     void *cb_arg, struct strbuf *text, struct err *e)
-{
-	struct mon_snap *s = arg;
-	struct snap_store st = {s->dir, s->man.vm};
-
-	(void)c;
-	(void)cb;
-	(void)cb_arg;
-	return snap_finish(&st, &s->man, text, e);
+	switch (s->step) {
+	case SN_PRECLONE:
+		return snap_preclone(&st, c, s->disks, s->ndisks, s->name,
+				     s->maps, &s->man, e);
+	case SN_COPY:
+		return snap_copy(&st, c, s->disks, s->ndisks, s->name,
+				 s->precloned, s->maps, &s->man, e);
+	default:
+		return snap_finish(&st, &s->man, text, e);
+	}
 }
 
 static void on_job(struct diskjob *j, int rc, const struct err *e,
@@ -176,14 +160,14 @@ static void on_job(struct diskjob *j, int rc, const struct err *e,
 	snap_step(s);
 }
 
-static int start_job(struct mon_snap *s, diskjob_fn fn, struct err *e)
+static int start_job(struct mon_snap *s, struct err *e)
 {
 	struct monitor *m = s->m;
 	char what[100];
 
 	snprintf(what, sizeof(what), "snapshot %s", s->name);
-	m->op.disk_job = diskjob_start_fn(m->loop, m->cfg, m->vm->name, what, fn,
-					  s, on_job, s, e);
+	m->op.disk_job = diskjob_start_fn(m->loop, m->cfg, m->vm->name, what,
+					  step_fn, s, on_job, s, e);
 	if (!m->op.disk_job)
 		return -1;
 	/* no client's: monitor_forget() leaves it alone */
@@ -333,7 +317,7 @@ static void snap_step(struct mon_snap *s)
 		mc_send(s, "sysrq s");
 		return;
 	case SN_PRECLONE:
-		if (start_job(s, preclone_fn, &e) < 0) {
+		if (start_job(s, &e) < 0) {
 			s->step = SN_STOP;
 			snap_step(s);
 		}
@@ -343,7 +327,7 @@ static void snap_step(struct mon_snap *s)
 		mc_send(s, "stop");
 		return;
 	case SN_COPY:
-		if (start_job(s, copy_fn, &e) < 0) {
+		if (start_job(s, &e) < 0) {
 			fail(s, &e);
 			s->step = SN_GO;
 			snap_step(s);
@@ -362,7 +346,7 @@ static void snap_step(struct mon_snap *s)
 			snap_end(s, "");
 			return;
 		}
-		if (start_job(s, finish_fn, &e) < 0) {
+		if (start_job(s, &e) < 0) {
 			fail(s, &e);
 			snap_end(s, "");
 		}

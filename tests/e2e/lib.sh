@@ -441,6 +441,22 @@ tm_login() { # NAME VM
 	tm_wait_count "$1" '# $' $((p + 1)) 20
 }
 
+# After tm_login: until the guest's shell answers. A prompt replayed
+# from the boot before can pass tm_login's wait while login has not yet
+# started the shell, which may drop what is typed then: ask again until
+# an answer comes.
+tm_shell() { # NAME
+	local i
+	for i in $(seq 1 30); do
+		tm_send "$1" "echo SHELL-UP-\$(($i * 1000 + 7))" Enter
+		for _ in $(seq 1 20); do
+			tm_capture "$1" | grep -qx "SHELL-UP-$((i * 1000 + 7))" && return 0
+			sleep 0.1
+		done
+	done
+	fail "$1: the guest's shell does not answer"
+}
+
 tm_wait() { # NAME REGEX [SECONDS]
 	local secs=${3:-30}
 	for _ in $(seq 1 $((secs * 10))); do

@@ -61,6 +61,7 @@ log "$out"
 boot vm1
 tm_send term clear Enter
 tm_login term vm1
+tm_shell term
 tm_send term 'cat /root/data; echo READ-$((6 * 7))' Enter
 tm_wait term '^READ-42'
 tm_capture term | grep -q '^backup-data-42$' ||

@@ -81,6 +81,7 @@ printf '%s\n' "$out" | grep -q '/disks/root.cow: restored from snapshot s1' || f
 boot vm1
 tm_send term clear Enter
 tm_login term vm1
+tm_shell term
 tm_send term 'cat /root/known; echo READ-$((6 * 7))' Enter
 tm_wait term '^READ-42'
 tm_capture term | grep -q '^before-snap$' ||
