@@ -511,12 +511,16 @@ out:
 	return rc;
 }
 
-static void pause_text(const struct snap_manifest *m, char *buf, size_t len)
+/* "guest paused 12 ms (sync confirmed)", or how it was taken without a
+ * pause; short: "12 ms" or "-" */
+static void pause_text(const struct snap_manifest *m, int shrt, char *buf,
+		       size_t len)
 {
-	if (m->pause_ms < 0)
-		snprintf(buf, len, "not running");
+	if (m->pause_ms >= 0)
+		snprintf(buf, len, shrt ? "%lld ms" : "guest paused %lld ms (sync %s)",
+			 (long long)m->pause_ms, m->sync);
 	else
-		snprintf(buf, len, "%lld ms", (long long)m->pause_ms);
+		snprintf(buf, len, shrt ? "-" : "no pause (sync %s)", m->sync);
 }
 
 /* " before the pause, 12K written since copied in it" */
@@ -534,7 +538,7 @@ static const char *upd_text(const struct snap_disk *d, char *buf, size_t len)
 int snap_finish(const struct snap_store *s, struct snap_manifest *m,
 		struct strbuf *text, struct err *e)
 {
-	char *part = part_name(m->name), when[64], p[32], a[32], upd[96];
+	char *part = part_name(m->name), when[64], p[160], a[32], upd[96];
 	int dfd = store_open(s, 0, e), pfd = -1, rc = -1;
 	uint64_t total = 0;
 
@@ -571,12 +575,11 @@ int snap_finish(const struct snap_store *s, struct snap_manifest *m,
 		goto out;
 	}
 	if (text) {
-		pause_text(m, p, sizeof(p));
-		sb_printf(text, "%s: snapshot %s taken %s: %d disk%s, %s, guest "
-			  "paused %s (sync %s)\n", m->vm, m->name,
-			  fmt_utc(m->created, when, sizeof(when)), m->ndisks,
-			  m->ndisks == 1 ? "" : "s", fmt_size(total, a, sizeof(a)), p,
-			  m->sync);
+		pause_text(m, 0, p, sizeof(p));
+		sb_printf(text, "%s: snapshot %s taken %s: %d disk%s, %s, %s\n",
+			  m->vm, m->name, fmt_utc(m->created, when, sizeof(when)),
+			  m->ndisks, m->ndisks == 1 ? "" : "s",
+			  fmt_size(total, a, sizeof(a)), p);
 		for (int i = 0; i < m->ndisks; i++)
 			sb_printf(text, "  %s %s: %s%s%s%s\n", m->disks[i].dev,
 				  m->disks[i].path, m->disks[i].cloned ? "cloned" :
@@ -691,7 +694,7 @@ int snap_list(const struct snap_store *s, struct strbuf *text, struct err *e)
 
 		for (int k = 0; k < all[i]->ndisks; k++)
 			total += all[i]->disks[k].alloc;
-		pause_text(all[i], p, sizeof(p));
+		pause_text(all[i], 1, p, sizeof(p));
 		sb_printf(text, "%-20s %-24s %10s %10s  ", all[i]->name,
 			  fmt_utc(all[i]->created, when, sizeof(when)),
 			  fmt_size(total, a, sizeof(a)), p);

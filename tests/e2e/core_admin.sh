@@ -28,9 +28,11 @@ cp "$CONF" "$T/good.conf"
 man8=$S/man/umladmin.8
 help=$("$UMLADMIN" -h) || fail "umladmin -h"
 [ "$("$UMLADMIN" --help)" = "$help" ] || fail "--help differs from -h"
-cmds=$(printf '%s\n' "$help" | sed -n 's/^  \([a-z][a-z]*\)\( .*\)\{0,1\}$/\1/p' | sort -u)
+cmds=$(printf '%s\n' "$help" | sed -n 's/^  \([a-z][a-z-]*\)\( .*\)\{0,1\}$/\1/p' | sort -u)
 [ -n "$cmds" ] || fail "no commands in the help: $help"
-mancmds=$(sed -n '/^\.SH COMMANDS/,/^\.SH /{/^\.TP/{n;s/^\.BR\{0,1\} "\{0,1\}\([a-z][a-z]*\).*/\1/p}}' "$man8" | sort -u)
+# (restore-backup: "restore\-backup" in the page)
+mancmds=$(sed -n '/^\.SH COMMANDS/,/^\.SH /{/^\.TP/{n;s/^\.BR\{0,1\} "\{0,1\}\([a-z][-a-z\\]*\).*/\1/p}}' "$man8" |
+	sed 's/\\//g' | sort -u)
 [ "$cmds" = "$mancmds" ] ||
 	fail "commands: help has '$(echo $cmds)', umladmin(8) has '$(echo $mancmds)'"
 for o in -c -h --help -version --version; do

@@ -4,6 +4,7 @@
 # restore-backup is refused while the VM runs and for a damaged copy
 # (the checksum, nothing replaced); after the VM's disk is deleted, the
 # backup brings it back and the guest's file is there at the next boot.
+# A stopped VM's snapshot is taken without a pause.
 . "$(dirname "$0")/lib.sh"
 
 command -v tar >/dev/null || need "tar"
@@ -42,6 +43,12 @@ log "image $apparent bytes, $used allocated; tar $tarsize bytes"
 
 tm_send term C-] q
 out=$(watch vm1 -stop 2>&1) || fail "stop: $out"
+# a stopped VM's snapshot: no pause, no sync
+out=$(watch vm1 -snapshot cold 2>&1) || fail "-snapshot of the stopped VM: $out"
+printf '%s\n' "$out" | grep -q 'snapshot cold taken .*, no pause (sync none (stopped))' ||
+	fail "-snapshot of the stopped VM: $out"
+watch vm1 -snapshots | grep -qE '^cold +.* - +/disks/root.dsk$' ||
+	fail "-snapshots: $(watch vm1 -snapshots)"
 rm -f "$jail1/disks/root.dsk"
 
 # a damaged copy: one byte of the guest's file changed in the tar
