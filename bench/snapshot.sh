@@ -2,7 +2,9 @@
 # snapshot.sh -- the guest's pause during umlwatch -snapshot, and a merge
 # on a file system that shares blocks:
 # - a VM with its root image (ubd0) and a 1 GiB COW (ubd1, over 1 GiB of
-#   random data) with 10% of its sectors written (bench/cowfill); the
+#   random data) with 10% of its sectors written (bench/cowfill) in
+#   random runs of RUN_KIB (default 4: the worst case, every run its own
+#   extent; 1024 is closer to a file system's long runs); the
 #   pause -snapshot reports, RUNS times, on ext4 (the copy of the data
 #   extents) and on XFS with reflink (clones), each in a loop file made
 #   here; targets < 1 s on ext4, < 50 ms with reflinks;
@@ -12,10 +14,11 @@
 #   row times uml_moo with a sync of its output, and the CPU time of each
 #   (user + system) is shown too.
 # Needs root, hyperfine, uml_moo, mkfs.xfs and a build.
-# Usage: bench/snapshot.sh [RUNS]
+# Usage: bench/snapshot.sh [RUNS [RUN_KIB]]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 runs=${1:-5}
+run_kib=${2:-4}
 for c in hyperfine uml_moo mkfs.xfs mkfs.ext4 losetup; do
 	command -v "$c" >/dev/null || { echo "needs $c" >&2; exit 1; }
 done
@@ -73,7 +76,7 @@ CONF
 	cp "$T/base.dsk" "$T/$fs/shared/disks/base.dsk"
 	chmod 0644 "$T/$fs/shared/disks/base.dsk"
 	"$B/umladmin" disk -vm s create /disks/big.cow /shared/disks/base.dsk >/dev/null
-	"$BD/bench/cowfill" "$T/$fs/var/s/jail/disks/big.cow" 10
+	"$BD/bench/cowfill" "$T/$fs/var/s/jail/disks/big.cow" 10 1 "$run_kib"
 	"$B/umlmon" s
 	"$B/umlwatch" s -start >/dev/null
 	"$B/umlwatch" s -wait 120 >/dev/null
@@ -104,7 +107,7 @@ rm -f "$D/m.dsk"
 "$B/umladmin" disk -vm s merge /disks/big.cow /disks/m.dsk >/dev/null
 cmp "$D/m.dsk" "$T/xfs/moo.dsk" && echo "outputs identical (cmp)"
 
-python3 - "$T/merge.json" "${pause[ext4]}" "${pause[xfs]}" <<'PY'
+python3 - "$T/merge.json" "${pause[ext4]}" "${pause[xfs]}" "$run_kib" <<'PY'
 import json, statistics, sys
 m = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 ours, moo, moos = m["umladmin disk merge"], m["uml_moo"], m["uml_moo + sync"]
@@ -112,6 +115,7 @@ cpu = lambda r: (r["user"] + r["system"]) * 1000
 e = [int(x) for x in sys.argv[2].split()]
 x = [int(x) for x in sys.argv[3].split()]
 print()
+print("COW written in random runs of %s KiB" % sys.argv[4])
 print("| figure | baseline / target | umlmon | ratio |")
 print("|---|---|---|---|")
 print("| snapshot pause, ext4 (copy), median of %d | < 1000 ms | %d ms (max %d) | |"

@@ -75,6 +75,9 @@
 /* Merges walk the disk in chunks of this many bytes; with sector sizes of
  * at most 64 KiB a chunk holds a whole number of bitmap bytes. */
 #define CHUNK XCOPY_CHUNK
+/* A run of COW data at least this long is shared into a cloned merge
+ * output rather than written (each share is a transaction of its own). */
+#define MERGE_CLONE_MIN (64u << 10)
 /* ... and read the bitmap this many bytes at a time (512K sectors, 256 MiB
  * of disk at 512-byte sectors): a whole number of chunks, and memory use
  * that does not grow with the disk. */
@@ -497,6 +500,8 @@ struct merge {
 	uint64_t bm_first;	/* sector of bit 0 of bm; UINT64_MAX: none */
 	struct xcopy x;		/* to out_fd; its buffer is buf */
 	bool cloned;		/* out_fd is a clone of the backing file */
+	uint64_t blk;		/* its block size, if COW runs may be shared
+				   into it too (0: they are written) */
 	uint8_t *buf, *cbuf;	/* CHUNK bytes each */
 	cow_progress_cb cb;
 	void *arg;
@@ -687,6 +692,37 @@ static int read_cow(struct merge *m, uint64_t a, uint64_t b, uint8_t *dst)
 
 /* Lays the runs of COW sectors in [s, s + n) over the output, which
  * already holds the backing file's data there. */
+/* A run of COW data [from, to) of the disk into the output. Where the
+ * output is a clone and the run holds whole blocks long enough to be
+ * worth a transaction, the blocks are shared from the COW file rather
+ * than written: a guest's file system writes in long runs, and those
+ * then cost no data at all. */
+static int overlay_run(struct merge *m, uint64_t from, uint64_t to)
+{
+	uint64_t off = m->h->data_offset, a, b;
+
+	if (m->blk) {
+		a = round_up(from, m->blk);
+		b = to / m->blk * m->blk;
+		if (b > a && b - a >= MERGE_CLONE_MIN) {
+			if (xclone_range(m->cow_fd, off + a, m->out_fd, a,
+					 b - a) == 0)
+				return copy_range(m, m->cow_fd, off + from, from,
+						  a - from, "COW data") < 0 ||
+				       copy_range(m, m->cow_fd, off + b, b, to - b,
+						  "COW data") < 0 ? -1 : 0;
+			if (!xclone_unsupported(errno)) {
+				err_sys(m->e, "%s: sharing COW data into the "
+					"merged disk", m->name);
+				return -1;
+			}
+			m->blk = 0; /* not here: written from now on */
+		}
+	}
+	return copy_range(m, m->cow_fd, off + from, from, to - from,
+			  "COW data");
+}
+
 static int overlay_chunk(struct merge *m, uint64_t s, uint64_t n)
 {
 	uint64_t ss = m->h->sectorsize, end = s + n, a, b;
@@ -698,8 +734,7 @@ static int overlay_chunk(struct merge *m, uint64_t s, uint64_t n)
 		b = next_bit(m, a, end, false);
 		/* a partial last sector: only its part inside the disk */
 		to = b * ss > m->h->size ? m->h->size : b * ss;
-		if (copy_range(m, m->cow_fd, m->h->data_offset + a * ss,
-			       a * ss, to - a * ss, "COW data") < 0)
+		if (overlay_run(m, a * ss, to) < 0)
 			return -1;
 	}
 	return 0;
@@ -736,6 +771,11 @@ int cow_merge_to(int cow_fd, const struct cow_header *h, int backing_fd,
 		 * copy_file_range does here) costs a transaction each, far
 		 * more than writing a few KiB */
 		m.x.no_cfr = true;
+		/* long runs shared from the COW file, if its data lies on
+		 * the output's blocks */
+		if (fstat(out_fd, &st) == 0 && st.st_blksize > 0 &&
+		    h->data_offset % (uint64_t)st.st_blksize == 0)
+			m.blk = (uint64_t)st.st_blksize;
 	} else if (!xclone_unsupported(errno)) {
 		err_sys(e, "%s: clone of the backing file", name);
 		goto out;

@@ -154,6 +154,16 @@ int xclone(int src, int out)
 	return ioctl(out, FICLONE, src) < 0 ? -1 : 0;
 }
 
+int xclone_range(int src, uint64_t soff, int out, uint64_t doff, uint64_t len)
+{
+	struct file_clone_range r = {
+		.src_fd = src, .src_offset = soff, .src_length = len,
+		.dest_offset = doff,
+	};
+
+	return ioctl(out, FICLONERANGE, &r) < 0 ? -1 : 0;
+}
+
 bool xclone_unsupported(int err)
 {
 	return err == EOPNOTSUPP || err == ENOTTY || err == EXDEV ||

@@ -44,6 +44,10 @@ int extent_next(int fd, uint64_t pos, uint64_t end, uint64_t *d, uint64_t *h);
  * blocks (ext4, tmpfs) or two files on different ones: copy instead. */
 int xclone(int src, int out);
 bool xclone_unsupported(int err);
+/* len bytes of src at soff shared into out at doff (FICLONERANGE): the
+ * offsets and len in whole blocks of the file system (len may end at
+ * src's end). -1 with errno as xclone. */
+int xclone_range(int src, uint64_t soff, int out, uint64_t doff, uint64_t len);
 
 /* How xcopy_file() copies. */
 enum xcopy_how {
