@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "disk/cow.h"
+#include "disk/disklock.h"
 #include "disk/extents.h"
 #include "host/tmpfile.h"
 
@@ -733,12 +734,24 @@ int snap_delete(const struct snap_store *s, const char *name,
 
 /* ---- restoring ------------------------------------------------------- */
 
-int snap_install(const struct disk_ctx *c, const struct snap_manifest *m,
+int snap_install(const struct disk_ctx *cc, const struct snap_manifest *m,
 		 const int *files, struct strbuf *text, struct err *e)
 {
 	struct disk_ref refs[VM_MAX_DISKS];
 	struct tmpfile t[VM_MAX_DISKS];
+	struct disk_ctx lc = *cc, *c = &lc;
+	struct disklocks locks;
+	char who[160];
 	int nrefs = 0, nt = 0, rc = -1;
+
+	/* the images replaced stay locked from their check to their rename:
+	 * a start meanwhile (of this VM by another monitor, or on another
+	 * node of shared storage) is refused, naming the restore */
+	snprintf(who, sizeof(who), "a restore of snapshot %s of %s", m->name,
+		 m->vm[0] ? m->vm : "a VM");
+	disklocks_init(&locks, cc->shared, who);
+	if (!cc->locks)
+		lc.locks = &locks;
 
 	/* every check before the first file is replaced */
 	for (int i = 0; i < m->ndisks; i++) {
@@ -799,6 +812,7 @@ out:
 		tmpfile_abort(&t[i]);
 	for (int i = 0; i < nrefs; i++)
 		disk_ref_close(&refs[i]);
+	disklocks_free(&locks);
 	return rc;
 }
 
