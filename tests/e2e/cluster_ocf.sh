@@ -169,15 +169,7 @@ nothing_left "$kpid" "$m2"
 
 # a host the registry's lock names: the lock file of the disk held (as
 # a monitor holds it, flock), its text as another host's monitor wrote it
-lock=$T/shared/locks/$(stat -c '%Hd:%Ld:%i' "$T/shared/disks/data.dsk")
-mkdir -p "$T/shared/locks"
-printf 'the monitor of vm1 on node1 (pid 4242)\n' >"$lock"
-# (the holder is the sleep itself, and writes nowhere meson waits on)
-(exec 9<>"$lock" && flock -x 9 && exec sleep 600) >/dev/null 2>&1 &
-holder=$!
-PIDS_TO_KILL+=("$holder")
-for _ in $(seq 1 100); do flock -n -s "$lock" true || break; sleep 0.1; done
-! flock -n -s "$lock" true || fail "the test's lock on $lock is not held"
+hold_disk_lock "$T/shared/disks/data.dsk" 'the monitor of vm1 on node1 (pid 4242)'
 expect_rc 1 start
 said 'ubd1: /shared/disks/data.dsk: cannot boot: in use by the monitor of vm1 on node1 \(pid 4242\)'
 # what crm_mon shows: the first 128 bytes of the exit reason name the holder
@@ -187,8 +179,8 @@ case ${reason:0:128} in
 *) fail "the exit reason does not name the holder in its first 128 bytes: '$reason'" ;;
 esac
 expect_rc 7 monitor
-kill "$holder"
-wait "$holder" 2>/dev/null
+kill "$LOCK_HOLDER"
+wait "$LOCK_HOLDER" 2>/dev/null
 expect_rc 0 stop
 nothing_left
 

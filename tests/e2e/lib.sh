@@ -308,6 +308,22 @@ pid_gone() { # PID
 	[ "${st%% *}" = Z ]
 }
 
+# Holds the disk registry's lock of IMAGE as another monitor would (flock
+# on SHARED/locks/MAJ:MIN:INO, TEXT in the file, as a monitor on another
+# node writes it); LOCK_HOLDER is the holder's pid (cleanup ends it).
+hold_disk_lock() { # IMAGE TEXT
+	local lock
+	lock=$T/shared/locks/$(stat -c '%Hd:%Ld:%i' "$1")
+	mkdir -p "$T/shared/locks"
+	printf '%s\n' "$2" >"$lock"
+	# (the holder is the sleep itself, and writes nowhere meson waits on)
+	(exec 9<>"$lock" && flock -x 9 && exec sleep 600) >/dev/null 2>&1 &
+	LOCK_HOLDER=$!
+	PIDS_TO_KILL+=("$LOCK_HOLDER")
+	for _ in $(seq 1 100); do flock -n -s "$lock" true || break; sleep 0.1; done
+	! flock -n -s "$lock" true || fail "the test's lock on $lock is not held"
+}
+
 stop_pid() { # PID WHAT [SECONDS]
 	kill -TERM "$1"
 	for _ in $(seq 1 $((${3:-30} * 10))); do

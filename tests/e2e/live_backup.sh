@@ -67,20 +67,13 @@ out=$("$UMLADMIN" restore-backup vm1 "$T/outside/b1.tar" 2>&1) || fail "restore-
 log "$out"
 # a disk another monitor holds (here: its registry lock, as a monitor on
 # another node of shared storage takes it) is not replaced
-lock=$T/shared/locks/$(stat -c '%Hd:%Ld:%i' "$jail1/disks/root.dsk")
-mkdir -p "$T/shared/locks"
-printf 'the monitor of vm9 on node9 (pid 4242)\n' >"$lock"
-(exec 9<>"$lock" && flock -x 9 && exec sleep 600) >/dev/null 2>&1 &
-holder=$!
-PIDS_TO_KILL+=("$holder")
-for _ in $(seq 1 100); do flock -n -s "$lock" true || break; sleep 0.1; done
-! flock -n -s "$lock" true || fail "the test's lock on $lock is not held"
+hold_disk_lock "$jail1/disks/root.dsk" 'the monitor of vm9 on node9 (pid 4242)'
 ino=$(stat -c %i "$jail1/disks/root.dsk")
 expect_fail 'root.dsk: cannot restore: in use by the monitor of vm9 on node9 \(pid 4242\)' \
 	"$UMLADMIN" restore-backup vm1 "$T/outside/b1.tar"
 [ "$(stat -c %i "$jail1/disks/root.dsk")" = "$ino" ] || fail "a held disk was replaced"
-kill "$holder"
-wait "$holder" 2>/dev/null
+kill "$LOCK_HOLDER"
+wait "$LOCK_HOLDER" 2>/dev/null
 boot vm1
 tm_send term clear Enter
 tm_login term vm1
