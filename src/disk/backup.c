@@ -386,6 +386,12 @@ static int read_sparse(struct tar_in *t, uint64_t size, int out,
 
 	if (map_num(t, &left, &count) < 0)
 		return -1;
+	/* an offset beyond off_t would reach pwrite negative */
+	if (realsize > INT64_MAX) {
+		err_code(t->e, ERR_INVAL, "%s: sparse member of %llu bytes", t->what,
+			 (unsigned long long)realsize);
+		return -1;
+	}
 	if (count > MAP_MAX * 64) {
 		err_code(t->e, ERR_INVAL, "%s: sparse map of %llu extents", t->what,
 			 (unsigned long long)count);
@@ -408,7 +414,9 @@ static int read_sparse(struct tar_in *t, uint64_t size, int out,
 	}
 	buf = xmalloc(XCOPY_CHUNK);
 	for (uint64_t i = 0; i < count; i++) {
-		if (ext[i][0] + ext[i][1] > realsize || ext[i][1] > left)
+		/* not ext[i][0] + ext[i][1] > realsize: the sum wraps */
+		if (ext[i][1] > left || ext[i][1] > realsize ||
+		    ext[i][0] > realsize - ext[i][1])
 			goto bad;
 		for (uint64_t o = ext[i][0], n = ext[i][1]; n;) {
 			size_t k = n < XCOPY_CHUNK ? n : XCOPY_CHUNK;

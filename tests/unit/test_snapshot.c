@@ -2,7 +2,8 @@
  * the manifest as text and back, the whole-file copy where the file
  * system has no shared blocks (the fallback: a sparse copy, holes kept),
  * the sha256 of a sparse file against sha256sum, and a backup that GNU
- * tar extracts, whose damaged or truncated copies are refused. */
+ * tar extracts, whose damaged or truncated copies are refused, as is a
+ * hand-made one whose sparse map wraps past 2^64. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -270,6 +271,78 @@ static void backup_tar(void **state)
 	assert_non_null(strstr(e.msg, "not a tar archive"));
 }
 
+/* One ustar header of a hand-made (hostile) archive. */
+static void tar_header(int fd, const char *name, char type, size_t size)
+{
+	unsigned char h[512];
+	unsigned sum = 0;
+
+	memset(h, 0, sizeof(h));
+	memcpy(h, name, strlen(name));
+	snprintf((char *)h + 100, 8, "%07o", 0600);
+	snprintf((char *)h + 124, 12, "%011zo", size);
+	h[156] = (unsigned char)type;
+	memcpy(h + 257, "ustar", 6);
+	memcpy(h + 263, "00", 2);
+	memset(h + 148, ' ', 8);
+	for (int i = 0; i < 512; i++)
+		sum += h[i];
+	snprintf((char *)h + 148, 8, "%06o", sum);
+	assert_true(write_all(fd, h, sizeof(h)) >= 0);
+}
+
+/* The data of a member, padded to 512 bytes. */
+static void tar_data(int fd, const void *p, size_t n)
+{
+	static const char zero[512];
+
+	assert_true(write_all(fd, p, n) >= 0);
+	if (n % 512)
+		assert_true(write_all(fd, zero, 512 - n % 512) >= 0);
+}
+
+/* A sparse member whose extent's offset and length wrap past 2^64 (so
+ * their sum is within its size) is refused as damaged, not written. */
+static void backup_hostile_map(void **state)
+{
+	static const char pax[] = "22 GNU.sparse.major=1\n"
+		"22 GNU.sparse.minor=0\n"
+		"31 GNU.sparse.name=s1/root.dsk\n"
+		"31 GNU.sparse.realsize=8388608\n";
+	static const char map[] = "2\n18446744073709547520\n8192\n8388608\n0\n";
+	char store[100], tar[128], path[256], man[4096], data[8192];
+	struct snap_store s;
+	struct err e;
+	ssize_t n;
+	int fd, mfd;
+
+	(void)state;
+	make_snapshot(&s, store, sizeof(store));
+	snprintf(path, sizeof(path), "%s/s1/manifest", store);
+	mfd = open(path, O_RDONLY);
+	assert_true(mfd >= 0);
+	n = read(mfd, man, sizeof(man));
+	close(mfd);
+	assert_true(n > 0);
+	snprintf(tar, sizeof(tar), "%s/hostile.tar", dir);
+	fd = open(tar, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	tar_header(fd, "s1/manifest", '0', (size_t)n);
+	tar_data(fd, man, (size_t)n);
+	tar_header(fd, "PaxHeaders/sparse", 'x', strlen(pax));
+	tar_data(fd, pax, strlen(pax));
+	tar_header(fd, "GNUSparseFile.1/img0", '0', 512 + sizeof(data));
+	tar_data(fd, map, strlen(map));
+	memset(data, 'x', sizeof(data));
+	tar_data(fd, data, sizeof(data));
+	memset(data, 0, sizeof(data));
+	assert_true(write_all(fd, data, 1024) >= 0);
+	close(fd);
+	assert_int_equal(backup_restore(&s, NULL, tar, NULL, &e), -1);
+	assert_int_equal(e.code, ERR_INVAL);
+	assert_non_null(strstr(e.msg, "damaged sparse member"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +351,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(copy_fallback, setup, teardown),
 		cmocka_unit_test_setup_teardown(sha256_sparse, setup, teardown),
 		cmocka_unit_test_setup_teardown(backup_tar, setup, teardown),
+		cmocka_unit_test_setup_teardown(backup_hostile_map, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
