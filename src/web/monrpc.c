@@ -234,6 +234,7 @@ int monrpc_callback(struct lws *wsi, enum lws_callback_reasons reason,
 struct monrpc_ask {
 	struct web *w;
 	struct monrpc *m;
+	char *vm;                    /* named in its errors */
 	monrpc_done done;            /* NULL once called or cancelled */
 	void *arg;
 	int timeout_ms;
@@ -246,6 +247,7 @@ static void ask_free(lws_sorted_usec_list_t *sul)
 
 	/* the call in flight, if any, is cancelled with the connection */
 	monrpc_close(q->m, 1);
+	free(q->vm);
 	free(q);
 }
 
@@ -270,7 +272,7 @@ static void ask_reply(struct rpc_client *c, void *res, const char *why, void *ar
 	if (!q->done)
 		return;
 	if (why)
-		err_code(&e, ERR_CLOSED, "%s", why);
+		err_code(&e, ERR_CLOSED, "%s: monitor: %s", q->vm, why);
 	ask_end(q, why ? NULL : res, why ? &e : NULL);
 }
 
@@ -281,7 +283,7 @@ static void ask_event(void *arg, const char *why)
 
 	if (!why || !q->done)
 		return;
-	err_code(&e, ERR_CLOSED, "%s", why);
+	err_code(&e, ERR_CLOSED, "%s: monitor: %s", q->vm, why);
 	ask_end(q, NULL, &e);
 }
 
@@ -290,7 +292,8 @@ static void ask_deadline(lws_sorted_usec_list_t *sul)
 	struct monrpc_ask *q = lws_container_of(sul, struct monrpc_ask, sul);
 	struct err e;
 
-	err_code(&e, ERR_TIMEDOUT, "not answering (nothing in %d ms)", q->timeout_ms);
+	err_code(&e, ERR_TIMEDOUT, "%s: monitor not answering (nothing in %d ms)",
+		 q->vm, q->timeout_ms);
 	ask_end(q, NULL, &e);
 }
 
@@ -302,11 +305,13 @@ struct monrpc_ask *monrpc_ask(struct web *w, const char *vm, uint32_t proc,
 	struct monrpc_ask *q = xcalloc(1, sizeof(*q));
 
 	q->w = w;
+	q->vm = xstrdup(vm);
 	q->done = done;
 	q->arg = arg;
 	q->timeout_ms = timeout_ms;
 	q->m = monrpc_open(w, vm, ask_event, q, e);
 	if (!q->m) {
+		free(q->vm);
 		free(q);
 		return NULL;
 	}
@@ -317,6 +322,7 @@ struct monrpc_ask *monrpc_ask(struct web *w, const char *vm, uint32_t proc,
 		 * connection: its callback must not end q */
 		q->done = NULL;
 		monrpc_close(q->m, 1);
+		free(q->vm);
 		free(q);
 		return NULL;
 	}

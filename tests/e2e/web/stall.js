@@ -94,7 +94,7 @@ async function stalled(cookie) {
 
   const log = await typingDuring(vm1, 'vm2\'s log', () =>
     L.request('GET', '/api/vm/vm2/log/con1', { headers: { Cookie: cookie } }));
-  if (log.status !== 504 || !/not answering/.test(log.body))
+  if (log.status !== 504 || !/vm2: monitor not answering/.test(log.body))
     L.fail(`vm2's log: HTTP ${log.status}: ${log.body}`);
   vm1.close();
 }
