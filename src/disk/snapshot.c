@@ -134,7 +134,12 @@ int snap_manifest_parse(const char *text, const char *what,
 		if (nf != 2)
 			goto bad;
 		if (!strcmp(f[0], "name")) {
-			if (field(m->name, sizeof(m->name), f[1]) < 0)
+			struct err ne;
+
+			/* a backup's manifest is anyone's text: a name as
+			 * the store's, which reports and messages print */
+			if (field(m->name, sizeof(m->name), f[1]) < 0 ||
+			    snap_name_check(m->name, &ne) < 0)
 				goto bad;
 		} else if (!strcmp(f[0], "vm")) {
 			if (field(m->vm, sizeof(m->vm), f[1]) < 0)

@@ -122,6 +122,13 @@ static void manifest_round_trip(void **state)
 		"disk\tubd0\t/disks/a\t../a\t1\t1\t" "0123456789012345678901234567890"
 		"123456789012345678901234567890123\t-\t0\t0\n", "m1", &back, &e), -1);
 	assert_non_null(strstr(e.msg, "m1:3: malformed line"));
+	/* a name that is none of the store's (a backup's manifest) */
+	assert_int_equal(snap_manifest_parse("umlmon-snapshot\t1\nname\t../x\n",
+					     "m3", &back, &e), -1);
+	assert_non_null(strstr(e.msg, "m3:2: malformed line"));
+	assert_int_equal(snap_manifest_parse("umlmon-snapshot\t1\nname\tx\033[2J\n",
+					     "m4", &back, &e), -1);
+	assert_non_null(strstr(e.msg, "m4:2: malformed line"));
 	assert_int_equal(snap_manifest_parse("hello\n", "m2", &back, &e), -1);
 	assert_non_null(strstr(e.msg, "m2: not a snapshot manifest"));
 }
