@@ -614,8 +614,11 @@ void hotplug_boot_ended(struct monitor *m)
 
 	m->b.mem_unplugged = 0;
 	if (m->b.hot) {
-		/* its request answers later, from a kernel that is gone */
+		/* its request answers later, from a kernel that is gone; an
+		 * addition is in the view already: the file's is read again */
 		m->b.hot->ended = 1;
+		if (m->b.hot->add)
+			m->b.hot_changed = 1;
 		m->b.hot = NULL;
 	}
 	if (!m->b.hot_changed)

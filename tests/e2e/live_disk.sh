@@ -5,7 +5,8 @@
 # its lock is gone. Memory within the boot's size shows in the guest, above
 # it is refused. --keep writes the file (comments kept), without it the
 # file is unchanged. Refusals: a disk outside the allowed places, a disk
-# another VM uses, a bad name.
+# another VM uses, a bad name. An addition the kernel never answered (it
+# ended) is not in the VM's next boot.
 . "$(dirname "$0")/lib.sh"
 
 # vm2 shares vm1's user (as disks_refusals), so that a hard link of
@@ -84,4 +85,22 @@ echo "$vm1_sec" | grep -x 'memory = 48M' >/dev/null || fail "memory not kept in 
 echo "$vm1_sec" | grep -x 'memory = 64M' >/dev/null && fail "[vm1] has two memory lines: $(cat "$CONF")"
 [ "$(grep -cx 'memory = 64M' "$CONF")" = 1 ] || fail "vm2's memory line changed: $(cat "$CONF")"
 tm_send term C-] q
+
+# ---- the VM ends while an addition waits for the kernel's answer ----
+# vm2: no hot-plug of its boot succeeded (they make the boot's end read
+# the file again anyway)
+kpid=$(info_field vm2 'kernel pid')
+[ -n "$kpid" ] || fail "no kernel pid in -info"
+kill -STOP "$kpid" || fail "kill -STOP $kpid"
+watch vm2 -add-disk ubd2=/disks/data.dsk >"$T/add.out" 2>&1 &
+add_pid=$!
+PIDS_TO_KILL+=("$add_pid")
+# in the running VM's view while the kernel is asked
+wait_info vm2 ubd2 '^/disks/data.dsk$' 30
+kill -KILL "$kpid"
+wait "$add_pid" && fail "an addition the kernel never answered succeeded: $(cat "$T/add.out")"
+grep >/dev/null 'ubd2: the VM stopped before the kernel answered' "$T/add.out" ||
+	fail "add-disk of a VM that ended: $(cat "$T/add.out")"
+# not kept: gone with the boot, not in the next one
+[ -z "$(info_field vm2 ubd2)" ] || fail "vm2's ubd2, never plugged in, stays for the next boot: $(watch vm2 -info)"
 log "ok"
