@@ -130,11 +130,19 @@ char *confedit_text(const char *text, const char *path, const char *section,
 int confedit_set(const char *path, const char *section, const char *key,
 		 const char *value, struct err *e)
 {
-	char *text = NULL, *next = NULL, *tmp = NULL;
+	char *text = NULL, *next = NULL, *tmp = NULL, *real;
 	struct stat st;
 	size_t len;
 	int fd = -1, rc = -1;
 
+	/* a configuration that is a link (to a file config management
+	 * keeps elsewhere) stays one: its target is what is replaced */
+	real = realpath(path, NULL);
+	if (!real) {
+		err_code(e, ERR_IO, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	path = real;
 	text = read_file(path, 1u << 20, &len);
 	if (!text || stat(path, &st) < 0) {
 		err_code(e, ERR_IO, "%s: %s", path, strerror(errno));
@@ -167,5 +175,6 @@ out:
 	free(tmp);
 	free(text);
 	free(next);
+	free(real);
 	return rc;
 }

@@ -143,6 +143,34 @@ static void file_keeps_mode(void **state)
 	assert_int_equal(e.code, ERR_IO);
 }
 
+/* A configuration that is a symbolic link stays one: its target changes */
+static void file_through_a_link(void **state)
+{
+	char dir[] = "/tmp/confedit.XXXXXX", path[64], link[64], *text;
+	struct stat st;
+	struct err e;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/real.conf", dir);
+	snprintf(link, sizeof(link), "%s/umlmon.conf", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(file, f);
+	fclose(f);
+	assert_int_equal(symlink("real.conf", link), 0);
+	assert_int_equal(confedit_set(link, "vm1", "memory", "48M", &e), 0);
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	text = read_file(path, 1 << 16, NULL);
+	assert_non_null(strstr(text, "memory = 48M\n"));
+	free(text);
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -152,6 +180,7 @@ int main(void)
 		cmocka_unit_test(only_its_section),
 		cmocka_unit_test(refusals),
 		cmocka_unit_test(file_keeps_mode),
+		cmocka_unit_test(file_through_a_link),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
