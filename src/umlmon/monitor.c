@@ -221,8 +221,22 @@ int monitor_request(struct monitor *m, const char *cmd, mon_done_cb cb, void *ar
 	return request(m, cmd, -1, NULL, cb, arg, e);
 }
 
+/* A snapshot stops and resumes the guest itself: a client's go in its
+ * pause would let the guest write during the copy, a client's stop would
+ * be undone by the snapshot's go. */
+static int no_snapshot(const struct monitor *m, const char *what, struct err *e)
+{
+	if (!m->op.snap)
+		return 0;
+	err_code(e, ERR_BUSY, "%s: cannot %s: a snapshot is being taken (the "
+		 "guest runs on when it ends)", m->vm->name, what);
+	return -1;
+}
+
 int monitor_pause(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 {
+	if (no_snapshot(m, "pause", e) < 0)
+		return -1;
 	if (m->state == UM_PAUSED) {
 		err_code(e, ERR_STATE, "%s: already paused", m->vm->name);
 		return -1;
@@ -233,6 +247,8 @@ int monitor_pause(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 
 int monitor_resume(struct monitor *m, mon_done_cb cb, void *arg, struct err *e)
 {
+	if (no_snapshot(m, "resume", e) < 0)
+		return -1;
 	if (m->state == UM_RUNNING) {
 		err_code(e, ERR_STATE, "%s: not paused", m->vm->name);
 		return -1;

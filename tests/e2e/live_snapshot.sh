@@ -65,6 +65,33 @@ wait_info vm1 state running 10
 tm_send term 'echo after-snap >/root/known; sync; echo CHANGED-$((6 * 7))' Enter
 tm_wait term '^CHANGED-42'
 
+# ---- a client's pause or resume during a snapshot is refused ----
+# (the snapshot stops and resumes the guest itself; a go in its pause
+# would let the guest write during the copy). The kernel held keeps the
+# snapshot in its first step, its sync, until the mconsole's timeout.
+kpid=$(info_field vm1 'kernel pid')
+[ -n "$kpid" ] || fail "no kernel pid in -info"
+kill -STOP "$kpid" || fail "kill -STOP $kpid"
+watch vm1 -snapshot sx >"$T/sx.out" 2>&1 &
+sx_pid=$!
+PIDS_TO_KILL+=("$sx_pid")
+refused=
+for _ in $(seq 1 40); do
+	if out=$(watch vm1 -resume 2>&1); then
+		kill -CONT "$kpid"
+		fail "-resume during a snapshot succeeded: $out"
+	fi
+	case $out in *'vm1: cannot resume: a snapshot is being taken'*) refused=1 && break ;; esac
+	sleep 0.1
+done
+[ -n "$refused" ] || { kill -CONT "$kpid"; fail "-resume during the snapshot: $out"; }
+out=$(watch vm1 -pause 2>&1) && { kill -CONT "$kpid"; fail "-pause during a snapshot succeeded: $out"; }
+kill -CONT "$kpid"
+case $out in *'vm1: cannot pause: a snapshot is being taken'*) ;; *) fail "-pause during a snapshot: $out" ;; esac
+wait "$sx_pid" || log "snapshot sx with its kernel held: $(cat "$T/sx.out")"
+wait_info vm1 state running 30
+watch vm1 -delete-snapshot sx >/dev/null 2>&1 || true
+
 out=$(watch vm1 -snapshots 2>&1) || fail "-snapshots: $out"
 log "$out"
 printf '%s\n' "$out" | grep -qE '^s1 +[0-9-]+ [0-9:]+ UTC +[0-9.]+[KMG]? +[0-9]+ ms +/disks/root.cow$' ||
