@@ -66,5 +66,7 @@ int main(int argc, char **argv)
 	}
 	printf("cowfill: %llu of %llu sectors written\n", (unsigned long long)set,
 	       (unsigned long long)sectors);
+	free(bm);
+	close(fd);
 	return 0;
 }
