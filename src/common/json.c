@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "common/util.h"
+
 void json_init(struct json *j, FILE *f)
 {
 	memset(j, 0, sizeof(*j));
@@ -141,4 +143,24 @@ void json_end(struct json *j)
 {
 	fputc('\n', j->f);
 	fflush(j->f);
+}
+
+void json_buf_begin(struct json_buf *b)
+{
+	FILE *f;
+
+	b->buf = NULL;
+	b->len = 0;
+	f = open_memstream(&b->buf, &b->len);
+	if (!f)
+		oom();
+	json_init(&b->j, f);
+}
+
+char *json_buf_end(struct json_buf *b)
+{
+	json_end(&b->j);
+	if (fclose(b->j.f) != 0)
+		oom(); /* a memory stream fails only for want of memory */
+	return b->buf;
 }

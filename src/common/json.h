@@ -29,4 +29,15 @@ void json_null(struct json *j);
 /* Ends the output with a newline. */
 void json_end(struct json *j);
 
+/* A document written to memory (a reply body): json_buf_begin opens it
+ * (out of memory aborts, as xmalloc), json_buf_end ends it and returns
+ * the text, the caller's to free. */
+struct json_buf {
+	struct json j;
+	char *buf;
+	size_t len;
+};
+void json_buf_begin(struct json_buf *b);
+char *json_buf_end(struct json_buf *b);
+
 #endif

@@ -87,7 +87,7 @@ void err_prefix(struct err *e, const char *fmt, ...)
 	snprintf(e->msg + n, sizeof(e->msg) - n, ": %s", old);
 }
 
-static void oom(void)
+void oom(void)
 {
 	static const char m[] = "umlmon: out of memory\n";
 

@@ -51,6 +51,8 @@ void err_prefix(struct err *e, const char *fmt, ...)
 
 /* Allocation that aborts on exhaustion: a monitor that cannot allocate a
  * few bytes cannot do anything useful. */
+/* Out of memory: a message on stderr, then abort (the x* allocators' end). */
+_Noreturn void oom(void);
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);

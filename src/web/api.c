@@ -40,24 +40,20 @@ static void fail(struct api_reply *r, int status, const char *fmt, ...)
 
 static void fail(struct api_reply *r, int status, const char *fmt, ...)
 {
-	struct json j;
-	char *buf = NULL, *msg;
-	size_t n = 0;
+	struct json_buf b;
+	char *msg;
 	va_list ap;
-	FILE *f = open_memstream(&buf, &n);
 
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	json_init(&j, f);
-	json_obj_begin(&j);
-	json_key(&j, "error");
-	json_str(&j, msg);
-	json_obj_end(&j);
-	json_end(&j);
-	fclose(f);
+	json_buf_begin(&b);
+	json_obj_begin(&b.j);
+	json_key(&b.j, "error");
+	json_str(&b.j, msg);
+	json_obj_end(&b.j);
 	free(msg);
-	reply(r, status, "application/json", buf);
+	reply(r, status, "application/json", json_buf_end(&b));
 }
 
 /* The HTTP status of an error's code. */
@@ -166,21 +162,16 @@ static char *session_cookie(const struct web *w, const char *id, int end)
 
 static void session_json(struct api_reply *r, const struct session *s)
 {
-	struct json j;
-	char *buf = NULL;
-	size_t n = 0;
-	FILE *f = open_memstream(&buf, &n);
+	struct json_buf b;
 
-	json_init(&j, f);
-	json_obj_begin(&j);
-	json_key(&j, "vm");
-	json_str(&j, s->vm[0] ? s->vm : NULL);
-	json_key(&j, "csrf");
-	json_str(&j, s->csrf);
-	json_obj_end(&j);
-	json_end(&j);
-	fclose(f);
-	reply(r, 200, "application/json", buf);
+	json_buf_begin(&b);
+	json_obj_begin(&b.j);
+	json_key(&b.j, "vm");
+	json_str(&b.j, s->vm[0] ? s->vm : NULL);
+	json_key(&b.j, "csrf");
+	json_str(&b.j, s->csrf);
+	json_obj_end(&b.j);
+	reply(r, 200, "application/json", json_buf_end(&b));
 }
 
 /* --- each VM's note: how its last action here ended --- */

@@ -145,31 +145,26 @@ static void vmlist_free(void *arg)
 /* All answered or given up: the reply, and the request may be written. */
 static void finish(struct vmlist *l)
 {
-	struct json j;
-	char *buf = NULL;
-	size_t n = 0;
-	FILE *f = open_memstream(&buf, &n);
+	struct json_buf b;
 
-	json_init(&j, f);
-	json_obj_begin(&j);
-	json_key(&j, "vms");
-	json_arr_begin(&j);
+	json_buf_begin(&b);
+	json_obj_begin(&b.j);
+	json_key(&b.j, "vms");
+	json_arr_begin(&b.j);
 	for (int i = 0; i < l->n; i++) {
 		struct entry *x = &l->v[i];
 
-		vm_json_of(l->w, &j, x->vm, x->ok ? &x->info : NULL, x->error,
+		vm_json_of(l->w, &b.j, x->vm, x->ok ? &x->info : NULL, x->error,
 			   x->ok ? NULL : "no monitor");
 	}
 	if (l->remote)
-		hosts_list(l->w, &j, remote_json);
-	json_arr_end(&j);
-	json_obj_end(&j);
-	json_end(&j);
-	fclose(f);
+		hosts_list(l->w, &b.j, remote_json);
+	json_arr_end(&b.j);
+	json_obj_end(&b.j);
 	l->r->status = 200;
 	l->r->type = "application/json";
-	l->r->body = buf;
-	l->r->len = strlen(buf);
+	l->r->body = json_buf_end(&b);
+	l->r->len = strlen(l->r->body);
 	l->r->later = 0;
 	l->r->src = NULL;
 	lws_callback_on_writable(l->wsi);
